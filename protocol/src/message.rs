@@ -1,0 +1,219 @@
+//! The values carried in frames. Field order and enum variant order are the wire format: never
+//! reorder them, only append (and bump [`crate::PROTOCOL_VERSION`] when a vector changes).
+
+use bincode::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+
+/// A client's request. The daemon echoes `id` in the [`Reply`], so one connection can carry many
+/// requests at once and match replies that arrive out of order.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    pub op: Op,
+}
+
+/// The operation a request asks for. The variant index is the operation code on the wire.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub enum Op {
+    /// Must be the first request on a connection: agrees on the protocol version.
+    Hello(Hello),
+    /// Liveness check; answered with [`ReplyBody::Pong`].
+    Ping,
+    /// Compress provider messages.
+    Compress(CompressRequest),
+    /// Fetch the original behind a compression marker.
+    Retrieve(RetrieveRequest),
+    /// Counters of the running daemon.
+    Stats,
+}
+
+/// Number of operations this version knows; an index at or past it is an unknown operation.
+pub const OP_COUNT: u32 = 5;
+
+/// The handshake a client sends first.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct Hello {
+    /// The client's [`crate::PROTOCOL_VERSION`].
+    pub protocol_version: u32,
+    /// Free text naming the client (e.g. `headroom-py/0.1.0`), for logs.
+    pub client: String,
+}
+
+/// Provider messages to compress, as the JSON bytes the application would send.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct CompressRequest {
+    /// UTF-8 JSON: a messages array, or a whole request body (an object with `messages` or
+    /// `input`). The reply keeps the same shape.
+    pub messages: Vec<u8>,
+    pub options: CompressOptions,
+}
+
+/// Per-request choices. The zero value (`Default`) is what most callers want.
+#[derive(Debug, Clone, PartialEq, Default, Encode, Decode, Serialize, Deserialize)]
+pub struct CompressOptions {
+    /// Model name; picks the tokenizer (o200k for current models, cl100k for older ones).
+    pub model: Option<String>,
+    /// Message shape; `Auto` detects it from the content.
+    pub format: ProviderFormat,
+    /// Overrides the query (by default the latest user message).
+    pub query: Option<String>,
+    /// How many trailing messages to leave untouched beyond the latest user message.
+    pub protect_recent: u32,
+    /// How many leading messages the caller has frozen (passed through byte for byte).
+    pub frozen: u32,
+    /// Wanted size of compressed blocks as a share of the original (0 < r ≤ 1); `None` lets each
+    /// compressor choose.
+    pub target_ratio: Option<f32>,
+    /// Also compress long user-pasted content (never the latest user message).
+    pub compress_user_messages: bool,
+}
+
+/// The provider message shapes the daemon understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
+pub enum ProviderFormat {
+    /// Detect from the content.
+    #[default]
+    Auto,
+    /// OpenAI Chat Completions `messages`.
+    OpenAiChat,
+    /// OpenAI Responses `input` items.
+    OpenAiResponses,
+    /// Anthropic Messages `messages` (and its content blocks).
+    Anthropic,
+}
+
+/// Asks for the original content behind a marker's key.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct RetrieveRequest {
+    /// The 24 hex characters after `hash=` in a marker.
+    pub key: String,
+    /// When set, only the lines matching it are returned.
+    pub query: Option<String>,
+}
+
+/// The daemon's answer to one [`Request`].
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct Reply {
+    /// The request's id; 0 when the request was too damaged to read one.
+    pub id: u64,
+    pub body: ReplyBody,
+}
+
+/// What a reply carries; the variant index is the reply code on the wire.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub enum ReplyBody {
+    Hello(HelloReply),
+    Pong,
+    Compressed(CompressReply),
+    Retrieved(RetrieveReply),
+    Stats(StatsReply),
+    Error(ErrorReply),
+}
+
+/// The daemon's side of the handshake.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct HelloReply {
+    pub protocol_version: u32,
+    /// Daemon name and version, e.g. `headroomd/0.1.0`.
+    pub server: String,
+}
+
+/// The result of a compression.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct CompressReply {
+    /// The new JSON, in the shape that was sent; untouched bytes are identical.
+    pub messages: Vec<u8>,
+    /// Tokens of the content blocks considered, before and after.
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+    /// Keys of every marker in `messages`, in order of first appearance.
+    pub ccr_keys: Vec<String>,
+    /// One entry per compressor that changed at least one block.
+    pub compressors: Vec<CompressorStats>,
+    /// The `headroom_retrieve` tool definition (JSON, in the request's provider format) when
+    /// `messages` contains a marker.
+    pub retrieve_tool: Option<Vec<u8>>,
+    /// The provider format the daemon used (never `Auto`).
+    pub format: ProviderFormat,
+}
+
+/// What one compressor did in one request.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct CompressorStats {
+    pub name: String,
+    pub blocks: u32,
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+}
+
+/// The original content (or the lines of it matching the query).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct RetrieveReply {
+    pub key: String,
+    /// The exact original when `whole`, else the matching lines, each prefixed `L<n>: `.
+    pub content: String,
+    pub whole: bool,
+}
+
+/// Counters since the daemon started, plus store sizes.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct StatsReply {
+    pub protocol_version: u32,
+    pub uptime_ms: u64,
+    pub connections: u64,
+    pub requests: u64,
+    pub compress_requests: u64,
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+    pub ccr_entries: u64,
+    pub replay_entries: u64,
+}
+
+/// A failed request. `message` is for people; `code` is for programs.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Stable error codes; the variant index is the code on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame or its body could not be decoded.
+    BadFrame,
+    /// The frame is longer than the daemon's limit; it was skipped.
+    TooLarge,
+    /// `Hello` named another protocol version.
+    UnsupportedVersion,
+    /// Well-formed but unacceptable: unknown operation, invalid JSON messages, no `Hello` first.
+    BadRequest,
+    /// No original is stored under that key.
+    NotFound,
+    /// The original expired; the model should re-run the tool. Terminal, do not retry.
+    Expired,
+    /// The daemon failed; the request may be retried.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code's name as documented (`bad_frame`, `too_large`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Expired => "expired",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl ReplyBody {
+    /// Shorthand for an error reply body.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        ReplyBody::Error(ErrorReply { code, message: message.into() })
+    }
+}

@@ -1,0 +1,179 @@
+//! Every frame in `protocol/vectors/` decodes to the value in its JSON twin and re-encodes to the
+//! same bytes. `HEADROOM_WRITE_VECTORS=1 cargo test -p headroom-protocol --test vectors` rewrites
+//! the files from the samples below (a change that alters a committed vector is a version bump).
+
+use bytes::BytesMut;
+use headroom_protocol::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use tokio_util::codec::{Decoder, Encoder};
+
+fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+enum Sample {
+    Request(Request),
+    Reply(Reply),
+}
+
+fn samples() -> Vec<(&'static str, Sample)> {
+    use Sample::*;
+    let messages = br#"[{"role":"user","content":"why did the job fail?"}]"#.to_vec();
+    vec![
+        ("request_hello", Request(headroom_protocol::Request {
+            id: 1,
+            op: Op::Hello(Hello { protocol_version: PROTOCOL_VERSION, client: "headroom-py/0.1.0".into() }),
+        })),
+        ("request_ping", Request(headroom_protocol::Request { id: 250, op: Op::Ping })),
+        ("request_ping_id_u16", Request(headroom_protocol::Request { id: 251, op: Op::Ping })),
+        ("request_ping_id_u32", Request(headroom_protocol::Request { id: 70_000, op: Op::Ping })),
+        ("request_ping_id_u64", Request(headroom_protocol::Request { id: u64::MAX, op: Op::Ping })),
+        ("request_compress_defaults", Request(headroom_protocol::Request {
+            id: 2,
+            op: Op::Compress(CompressRequest { messages: messages.clone(), options: CompressOptions::default() }),
+        })),
+        ("request_compress_all_options", Request(headroom_protocol::Request {
+            id: 3,
+            op: Op::Compress(CompressRequest {
+                messages,
+                options: CompressOptions {
+                    model: Some("claude-sonnet-4-5".into()),
+                    format: ProviderFormat::Anthropic,
+                    query: Some("zoneinfo déjà vu".into()),
+                    protect_recent: 2,
+                    frozen: 300,
+                    target_ratio: Some(0.25),
+                    compress_user_messages: true,
+                },
+            }),
+        })),
+        ("request_retrieve", Request(headroom_protocol::Request {
+            id: 4,
+            op: Op::Retrieve(RetrieveRequest { key: "0123456789abcdef01234567".into(), query: None }),
+        })),
+        ("request_retrieve_query", Request(headroom_protocol::Request {
+            id: 5,
+            op: Op::Retrieve(RetrieveRequest { key: "0123456789abcdef01234567".into(), query: Some("ERROR".into()) }),
+        })),
+        ("request_stats", Request(headroom_protocol::Request { id: 6, op: Op::Stats })),
+        ("reply_hello", Reply(headroom_protocol::Reply {
+            id: 1,
+            body: ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: "headroomd/0.1.0".into() }),
+        })),
+        ("reply_pong", Reply(headroom_protocol::Reply { id: 250, body: ReplyBody::Pong })),
+        ("reply_compressed", Reply(headroom_protocol::Reply {
+            id: 2,
+            body: ReplyBody::Compressed(CompressReply {
+                messages: br#"[{"role":"tool","content":"[1,2]"}]"#.to_vec(),
+                tokens_before: 1200,
+                tokens_after: 300,
+                ccr_keys: vec!["0123456789abcdef01234567".into()],
+                compressors: vec![CompressorStats { name: "json".into(), blocks: 1, tokens_before: 1200, tokens_after: 300 }],
+                retrieve_tool: Some(br#"{"type":"function"}"#.to_vec()),
+                format: ProviderFormat::OpenAiChat,
+            }),
+        })),
+        ("reply_compressed_nothing", Reply(headroom_protocol::Reply {
+            id: 3,
+            body: ReplyBody::Compressed(CompressReply {
+                messages: b"[]".to_vec(),
+                tokens_before: 0,
+                tokens_after: 0,
+                ccr_keys: vec![],
+                compressors: vec![],
+                retrieve_tool: None,
+                format: ProviderFormat::OpenAiResponses,
+            }),
+        })),
+        ("reply_retrieved", Reply(headroom_protocol::Reply {
+            id: 4,
+            body: ReplyBody::Retrieved(RetrieveReply {
+                key: "0123456789abcdef01234567".into(),
+                content: "line one\nline two\n".into(),
+                whole: true,
+            }),
+        })),
+        ("reply_stats", Reply(headroom_protocol::Reply {
+            id: 6,
+            body: ReplyBody::Stats(StatsReply {
+                protocol_version: PROTOCOL_VERSION,
+                uptime_ms: 123_456,
+                connections: 3,
+                requests: 1_000_000,
+                compress_requests: 42,
+                tokens_before: 5_000_000_000,
+                tokens_after: 1_000_000_000,
+                ccr_entries: 17,
+                replay_entries: 99,
+            }),
+        })),
+        ("reply_error_unsupported_version", Reply(headroom_protocol::Reply {
+            id: 1,
+            body: ReplyBody::error(ErrorCode::UnsupportedVersion, "client speaks protocol 2, daemon speaks 1"),
+        })),
+        ("reply_error_expired", Reply(headroom_protocol::Reply {
+            id: 4,
+            body: ReplyBody::error(ErrorCode::Expired, "expired: re-run the tool"),
+        })),
+        ("reply_error_internal", Reply(headroom_protocol::Reply { id: 0, body: ReplyBody::error(ErrorCode::Internal, "") })),
+    ]
+}
+
+fn frame(body: Vec<u8>) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    FrameCodec::new(DEFAULT_MAX_FRAME).encode(body, &mut buf).unwrap();
+    buf.to_vec()
+}
+
+fn encoded(sample: &Sample) -> (Vec<u8>, Value) {
+    match sample {
+        Sample::Request(r) => (frame(encode_request(r)), json!({"kind": "request", "value": r})),
+        Sample::Reply(r) => (frame(encode_reply(r)), json!({"kind": "reply", "value": r})),
+    }
+}
+
+#[test]
+fn vectors_decode_and_reencode_byte_for_byte() {
+    let dir = vectors_dir();
+    if std::env::var_os("HEADROOM_WRITE_VECTORS").is_some() {
+        for (name, sample) in samples() {
+            let (bin, value) = encoded(&sample);
+            std::fs::write(dir.join(format!("{name}.bin")), bin).unwrap();
+            std::fs::write(dir.join(format!("{name}.json")), serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+        }
+    }
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "bin") {
+            continue;
+        }
+        let bin = std::fs::read(&path).unwrap();
+        let described: Value = serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
+        let mut buf = BytesMut::from(&bin[..]);
+        let Some(Frame::Body(body)) = FrameCodec::new(DEFAULT_MAX_FRAME).decode(&mut buf).unwrap() else {
+            panic!("{} is not one whole frame", path.display())
+        };
+        assert!(buf.is_empty(), "{}: bytes after the frame", path.display());
+        let (reencoded, value) = match described["kind"].as_str() {
+            Some("request") => {
+                let decoded = decode_request(&body).unwrap();
+                let expected: headroom_protocol::Request = serde_json::from_value(described["value"].clone()).unwrap();
+                assert_eq!(decoded, expected, "{}", path.display());
+                encoded(&Sample::Request(decoded))
+            }
+            Some("reply") => {
+                let decoded = decode_reply(&body).unwrap();
+                let expected: headroom_protocol::Reply = serde_json::from_value(described["value"].clone()).unwrap();
+                assert_eq!(decoded, expected, "{}", path.display());
+                encoded(&Sample::Reply(decoded))
+            }
+            other => panic!("{}: unknown kind {other:?}", path.display()),
+        };
+        assert_eq!(reencoded, bin, "{} re-encodes differently", path.display());
+        assert_eq!(value, described, "{}", path.display());
+        checked += 1;
+    }
+    assert_eq!(checked, samples().len(), "every sample has a committed vector and nothing else is there");
+}
