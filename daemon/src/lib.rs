@@ -1,1 +1,23 @@
-pub fn x(){}
+//! Headroom's daemon: a compression engine with persistent stores, served over a Unix socket.
+//!
+//! # Layout
+//!
+//! - [`engine`]: reads provider requests, routes each content block to a compressor, keeps the
+//!   invariants (replay, never larger, markers, hot zone) and splices results back.
+//! - [`store`]: LMDB — the CCR store of originals and the replay cache of emitted bytes.
+//! - [`server`]: the socket, peer checks, framing, per-connection tasks, graceful shutdown.
+//! - [`client`]: a Rust client of the protocol, used by the CLI and the tests.
+//! - [`cli`]: the `headroom` command's subcommands.
+//! - [`config`]: socket, state directory and limits.
+//!
+//! The binaries `headroomd` and `headroom` only parse arguments and call into these modules.
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod engine;
+pub mod server;
+pub mod store;
+
+pub use engine::{Compressor, Context, Engine, EngineError};
+pub use store::Stores;

@@ -1,0 +1,218 @@
+//! The `headroom` command: compress, retrieve, stats and ping, through the daemon or (with
+//! `--local`) with the engine in this process.
+
+use crate::client::{Client, ClientError};
+use crate::config::{default_socket, default_state_dir};
+use crate::engine::{now_ms, Engine};
+use crate::store::{Stores, DEFAULT_MAP_SIZE};
+use clap::{Parser, Subcommand, ValueEnum};
+use headroom_protocol::{CompressOptions, CompressReply, ProviderFormat, RetrieveReply};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Headroom: compress what your LLM reads.
+#[derive(Parser)]
+#[command(name = "headroom", version)]
+pub struct Cli {
+    /// The daemon's socket (default: $HEADROOM_SOCKET, else $XDG_RUNTIME_DIR/headroom/headroomd.sock).
+    #[arg(long, global = true)]
+    socket: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compress a messages array or a request object ({"messages": [...], "model": ...}) from
+    /// FILE or stdin; writes the same shape to stdout and a savings line to stderr.
+    Compress {
+        /// Input file; `-` or nothing for stdin.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        local: Local,
+        /// Model name (default: the request's `model`, else an o200k model).
+        #[arg(long)]
+        model: Option<String>,
+        /// Message shape.
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// What the model will be asked (default: the latest user message).
+        #[arg(long)]
+        query: Option<String>,
+        /// Trailing messages to leave untouched.
+        #[arg(long, default_value_t = 0)]
+        protect_recent: u32,
+        /// Leading messages to pass through byte for byte.
+        #[arg(long, default_value_t = 0)]
+        frozen: u32,
+        /// Wanted compressed size as a share of the original.
+        #[arg(long)]
+        target_ratio: Option<f32>,
+        /// Also compress long user-pasted content.
+        #[arg(long)]
+        compress_user_messages: bool,
+    },
+    /// Print the original behind a marker's key.
+    Retrieve {
+        key: String,
+        /// Only lines containing these words.
+        #[arg(long)]
+        query: Option<String>,
+        #[command(flatten)]
+        local: Local,
+    },
+    /// Print the daemon's counters.
+    Stats,
+    /// Check that the daemon answers.
+    Ping,
+}
+
+#[derive(clap::Args)]
+struct Local {
+    /// Run the engine in this process instead of asking the daemon.
+    #[arg(long)]
+    local: bool,
+    /// State directory for --local (default: $XDG_STATE_HOME/headroom).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+}
+
+impl Local {
+    fn engine(&self) -> Result<Engine, String> {
+        let dir = self.state_dir.clone().unwrap_or_else(default_state_dir);
+        let stores = Stores::open(&dir, DEFAULT_MAP_SIZE).map_err(|e| e.to_string())?;
+        Ok(Engine::new(stores, Duration::from_secs(7 * 24 * 60 * 60)))
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Auto,
+    OpenaiChat,
+    OpenaiResponses,
+    Anthropic,
+}
+
+impl From<Format> for ProviderFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Auto => ProviderFormat::Auto,
+            Format::OpenaiChat => ProviderFormat::OpenAiChat,
+            Format::OpenaiResponses => ProviderFormat::OpenAiResponses,
+            Format::Anthropic => ProviderFormat::Anthropic,
+        }
+    }
+}
+
+/// Parses the command line, runs the command, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("headroom: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn daemon<T>(socket: PathBuf, call: impl AsyncFnOnce(&mut Client) -> Result<T, ClientError>) -> Result<T, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let mut client = Client::connect(&socket).await.map_err(|e| match e {
+            ClientError::Io(io) => format!(
+                "no daemon at {} ({io}); start `headroomd` or use --local",
+                socket.display()
+            ),
+            other => other.to_string(),
+        })?;
+        call(&mut client).await.map_err(|e| e.to_string())
+    })
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let socket = cli.socket.unwrap_or_else(default_socket);
+    match cli.command {
+        Command::Compress { file, local, model, format, query, protect_recent, frozen, target_ratio, compress_user_messages } => {
+            let input = read_input(file)?;
+            let model = model.or_else(|| model_of(&input));
+            let options =
+                CompressOptions { model, format: format.into(), query, protect_recent, frozen, target_ratio, compress_user_messages };
+            let reply = if local.local {
+                local.engine()?.compress(&input, &options).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?
+            } else {
+                daemon(socket, async |c: &mut Client| c.compress(input, options).await)?
+            };
+            std::io::stdout().write_all(&reply.messages).map_err(|e| e.to_string())?;
+            eprintln!("{}", summary(&reply));
+            Ok(())
+        }
+        Command::Retrieve { key, query, local } => {
+            let reply = if local.local {
+                local.engine()?.retrieve(&key, query.as_deref(), now_ms()).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?
+            } else {
+                daemon(socket, async |c: &mut Client| c.retrieve(&key, query.as_deref()).await)?
+            };
+            print_retrieved(&reply)
+        }
+        Command::Stats => {
+            let s = daemon(socket, async |c: &mut Client| c.stats().await)?;
+            println!("protocol {}, up {:.1} s", s.protocol_version, s.uptime_ms as f64 / 1000.0);
+            println!("connections {}, requests {}, compress requests {}", s.connections, s.requests, s.compress_requests);
+            println!("tokens {} -> {} ({})", s.tokens_before, s.tokens_after, saved(s.tokens_before, s.tokens_after));
+            println!("stored originals {}, replay entries {}", s.ccr_entries, s.replay_entries);
+            Ok(())
+        }
+        Command::Ping => {
+            let started = std::time::Instant::now();
+            daemon(socket, async |c: &mut Client| c.ping().await)?;
+            println!("pong in {:.2} ms (with connect and handshake)", started.elapsed().as_secs_f64() * 1000.0);
+            Ok(())
+        }
+    }
+}
+
+fn read_input(file: Option<PathBuf>) -> Result<Vec<u8>, String> {
+    match file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display())),
+        None => {
+            let mut input = Vec::new();
+            std::io::stdin().read_to_end(&mut input).map_err(|e| format!("cannot read stdin: {e}"))?;
+            Ok(input)
+        }
+    }
+}
+
+/// The `model` of a request object, if the input is one.
+fn model_of(input: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithModel {
+        model: Option<String>,
+    }
+    serde_json::from_slice::<WithModel>(input).ok()?.model
+}
+
+fn saved(before: u64, after: u64) -> String {
+    if before == 0 {
+        return "nothing to compress".into();
+    }
+    format!("{:.1} % saved", 100.0 * (before - after.min(before)) as f64 / before as f64)
+}
+
+fn summary(reply: &CompressReply) -> String {
+    let by: Vec<String> = reply.compressors.iter().map(|c| format!("{} ×{}", c.name, c.blocks)).collect();
+    format!(
+        "headroom: {} -> {} tokens ({}), {} marker(s){}",
+        reply.tokens_before,
+        reply.tokens_after,
+        saved(reply.tokens_before, reply.tokens_after),
+        reply.ccr_keys.len(),
+        if by.is_empty() { String::new() } else { format!(" [{}]", by.join(", ")) }
+    )
+}
+
+fn print_retrieved(reply: &RetrieveReply) -> Result<(), String> {
+    std::io::stdout().write_all(reply.content.as_bytes()).map_err(|e| e.to_string())
+}

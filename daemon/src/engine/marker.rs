@@ -1,0 +1,62 @@
+//! The one marker grammar every compressor uses (DESIGN §3.4) and the keys inside it.
+//!
+//! A marker reads `[headroom: <what was omitted>; headroom_retrieve hash=<key>]`. The key is the
+//! first 24 hex digits of the SHA-256 of the original block, so the same original always gets the
+//! same key, and tools that look for `hash=([a-f0-9]{24})` find it.
+
+use sha2::{Digest, Sha256};
+
+/// Length of a key in hex digits.
+pub const KEY_LEN: usize = 24;
+
+/// The CCR key of an original block.
+pub fn key_for(original: &str) -> String {
+    let digest = Sha256::digest(original.as_bytes());
+    let mut key = String::with_capacity(KEY_LEN);
+    for byte in &digest[..KEY_LEN / 2] {
+        key.push_str(&format!("{byte:02x}"));
+    }
+    key
+}
+
+/// A marker saying what was omitted (in the reader's units) and how to get it back.
+pub fn marker(key: &str, omitted: &str) -> String {
+    format!("[headroom: {omitted}; headroom_retrieve hash={key}]")
+}
+
+/// Whether `key` has the shape of a key (24 lowercase hex digits).
+pub fn is_key(key: &str) -> bool {
+    key.len() == KEY_LEN && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Every key that appears after `hash=` in `text`, in order, without repeats.
+pub fn keys_in(text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (at, _) in text.match_indices("hash=") {
+        let candidate = text.get(at + 5..at + 5 + KEY_LEN).unwrap_or("");
+        if is_key(candidate) && !keys.iter().any(|k| k == candidate) {
+            keys.push(candidate.to_string());
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_hex_prefixes_of_sha256() {
+        // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+        assert_eq!(key_for("abc"), "ba7816bf8f01cfea414140de");
+        assert!(is_key(&key_for("")));
+    }
+
+    #[test]
+    fn markers_are_found_again_in_text() {
+        let k = key_for("original");
+        let text = format!("a\n{}\nb {}", marker(&k, "3 lines"), marker(&k, "again"));
+        assert_eq!(keys_in(&text), vec![k]);
+        assert!(keys_in("hash=XYZ hash=0123").is_empty());
+    }
+}

@@ -1,0 +1,268 @@
+//! The compression engine: reads a provider request, compresses its content blocks with the
+//! compressor the router picks, keeps the invariants of DESIGN §3, and splices the results back.
+//!
+//! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
+
+pub mod json;
+pub mod marker;
+pub mod provider;
+pub mod retrieve_tool;
+pub mod router;
+pub mod spans;
+pub mod tokens;
+
+use crate::store::ccr::Lookup;
+use crate::store::replay::{replay_key, ReplayEntry};
+use crate::store::{StoreError, Stores};
+use headroom_protocol::{
+    CompressOptions, CompressReply, CompressorStats, ErrorCode, RetrieveReply,
+};
+use provider::{Candidate, Zone};
+use spans::{Edit, Node, Value};
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tiktoken_rs::CoreBPE;
+
+/// What a compressor knows about the block in front of it.
+#[derive(Debug, Default)]
+pub struct Context<'a> {
+    /// The latest user message (or the caller's override): what to keep first.
+    pub query: &'a str,
+    /// The tool that produced the block, when known.
+    pub tool_name: Option<&'a str>,
+    /// The file the block came from, when known.
+    pub file_path: Option<&'a str>,
+    /// The CCR key of the block; markers must carry it.
+    pub key: &'a str,
+    /// The caller's wanted size as a share of the original.
+    pub target_ratio: Option<f32>,
+}
+
+/// One kind of content compression (DESIGN §4). Implementations are pure functions of their
+/// input and context: same input, same output.
+pub trait Compressor: Send + Sync {
+    /// Short name used in statistics (`json`, `logs`, ...).
+    fn name(&self) -> &'static str;
+    /// The compressed text, or `None` when there is nothing to gain. Any omission must be
+    /// described with a [`marker::marker`] carrying `ctx.key`.
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String>;
+}
+
+/// A request the engine could not serve, with the wire error code to answer with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl EngineError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        EngineError { code, message: message.into() }
+    }
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        EngineError::new(ErrorCode::Internal, e.to_string())
+    }
+}
+
+/// Blocks shorter than this are neither compressed nor recorded: there is nothing to gain.
+const MIN_BLOCK_BYTES: usize = 256;
+
+/// The engine and what it holds for its whole life: tokenizers and stores.
+pub struct Engine {
+    tokenizer: tokens::Tokenizer,
+    stores: Stores,
+    ccr_idle_expiry: Duration,
+}
+
+/// Milliseconds since the Unix epoch, for store timestamps (never for output).
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Engine {
+    /// An engine over `stores`; CCR originals idle longer than `ccr_idle_expiry` expire.
+    pub fn new(stores: Stores, ccr_idle_expiry: Duration) -> Self {
+        Engine { tokenizer: tokens::Tokenizer::load(), stores, ccr_idle_expiry }
+    }
+
+    /// Compresses a request (a messages array or a whole request object, as JSON bytes).
+    ///
+    /// Errors: `bad_request` for bytes that are not UTF-8 JSON in a known shape, `internal` for
+    /// store failures.
+    pub fn compress(&self, messages: &[u8], options: &CompressOptions) -> Result<CompressReply, EngineError> {
+        let bad = |m: String| EngineError::new(ErrorCode::BadRequest, m);
+        let src = std::str::from_utf8(messages).map_err(|e| bad(format!("messages are not UTF-8: {e}")))?;
+        serde_json::from_str::<serde::de::IgnoredAny>(src).map_err(|e| bad(format!("messages are not valid JSON: {e}")))?;
+        let root = spans::parse(src).ok_or_else(|| EngineError::new(ErrorCode::Internal, "JSON reader disagrees with serde_json"))?;
+        let conv = provider::read(&root, options).map_err(|e| bad(e.0))?;
+        let bpe = self.tokenizer.for_model(options.model.as_deref());
+
+        let work: Vec<&Candidate> =
+            conv.candidates.iter().filter(|c| c.zone != Zone::HandsOff && c.text.len() >= MIN_BLOCK_BYTES).collect();
+        let replay_keys: Vec<[u8; 32]> = work.iter().map(|c| replay_key(c.text)).collect();
+        let seen = self.stores.replay_get_all(&replay_keys)?;
+
+        let mut edits = Vec::new();
+        let mut first_sights = Vec::new();
+        let mut originals = Vec::new();
+        let mut per_compressor: BTreeMap<String, CompressorStats> = BTreeMap::new();
+        let (mut tokens_before, mut tokens_after) = (0, 0);
+        let mut ccr_keys: Vec<String> = Vec::new();
+        for ((candidate, replay_key), prior) in work.iter().zip(replay_keys).zip(seen) {
+            let entry = match prior {
+                Some(entry) => entry,
+                None => {
+                    let editing = candidate.file_path.as_ref().is_some_and(|p| conv.edited_paths.contains(p));
+                    let entry = if candidate.zone == Zone::Protected || editing {
+                        let tokens = tokens::count(bpe, candidate.text);
+                        ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens }
+                    } else {
+                        first_sight(candidate, &conv.query, options, bpe)
+                    };
+                    first_sights.push((replay_key, entry.clone()));
+                    entry
+                }
+            };
+            tokens_before += entry.tokens_before;
+            tokens_after += entry.tokens_after;
+            let Some(emitted) = entry.emitted else { continue };
+            let keys = marker::keys_in(&emitted);
+            if !keys.is_empty() {
+                // Also on replay: re-storing revives an original that expired while its
+                // marker kept being re-emitted.
+                originals.push((marker::key_for(candidate.text), candidate.text));
+            }
+            for key in keys {
+                if !ccr_keys.contains(&key) {
+                    ccr_keys.push(key);
+                }
+            }
+            let stats = per_compressor.entry(entry.compressor.clone()).or_insert_with(|| CompressorStats {
+                name: entry.compressor.clone(),
+                blocks: 0,
+                tokens_before: 0,
+                tokens_after: 0,
+            });
+            stats.blocks += 1;
+            stats.tokens_before += entry.tokens_before;
+            stats.tokens_after += entry.tokens_after;
+            edits.push(Edit { span: candidate.span.clone(), text: spans::quote(&emitted) });
+        }
+        self.stores.record_first_sight(&first_sights, &originals, now_ms())?;
+
+        let retrieve_tool = (!ccr_keys.is_empty()).then(|| retrieve_tool::definition(conv.format));
+        if let Some(tool) = &retrieve_tool {
+            edits.extend(add_tool(&root, tool));
+        }
+        Ok(CompressReply {
+            messages: spans::splice(src, edits).into_bytes(),
+            tokens_before,
+            tokens_after,
+            ccr_keys,
+            compressors: per_compressor.into_values().collect(),
+            retrieve_tool: retrieve_tool.map(String::into_bytes),
+            format: conv.format,
+        })
+    }
+
+    /// The original behind `key`, whole, or only its lines containing a word of `query`.
+    ///
+    /// Errors: `bad_request` for a malformed key, `not_found`, and `expired` (terminal: the
+    /// message tells the model to re-run the tool).
+    pub fn retrieve(&self, key: &str, query: Option<&str>, now_ms: u64) -> Result<RetrieveReply, EngineError> {
+        if !marker::is_key(key) {
+            return Err(EngineError::new(ErrorCode::BadRequest, format!("{key:?} is not a Headroom key (24 lowercase hex digits)")));
+        }
+        let expiry_ms = self.ccr_idle_expiry.as_millis() as u64;
+        match self.stores.ccr_get(key, now_ms, expiry_ms)? {
+            Lookup::Found(original) => Ok(match query.map(str::trim).filter(|q| !q.is_empty()) {
+                None => RetrieveReply { key: key.to_string(), content: original, whole: true },
+                Some(q) => RetrieveReply { key: key.to_string(), content: matching_lines(&original, q), whole: false },
+            }),
+            Lookup::Expired => Err(EngineError::new(
+                ErrorCode::Expired,
+                format!("the original behind hash={key} expired after {} days unused; re-run the tool that produced it", expiry_ms / 86_400_000),
+            )),
+            Lookup::NotFound => Err(EngineError::new(ErrorCode::NotFound, format!("no original is stored under hash={key}"))),
+        }
+    }
+
+    /// Entries in the CCR store and the replay cache.
+    pub fn store_counts(&self) -> Result<(u64, u64), EngineError> {
+        Ok(self.stores.entry_counts()?)
+    }
+
+    /// Expires CCR originals idle past the expiry; returns how many.
+    pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, EngineError> {
+        Ok(self.stores.ccr_sweep(now_ms, self.ccr_idle_expiry.as_millis() as u64)?)
+    }
+}
+
+/// Compresses a block seen for the first time, keeping the result only if it has fewer tokens
+/// (DESIGN §3.3).
+fn first_sight(candidate: &Candidate, query: &str, options: &CompressOptions, bpe: &CoreBPE) -> ReplayEntry {
+    let key = marker::key_for(candidate.text);
+    let ctx = Context {
+        query,
+        tool_name: candidate.tool_name.as_deref(),
+        file_path: candidate.file_path.as_deref(),
+        key: &key,
+        target_ratio: options.target_ratio,
+    };
+    let before = tokens::count(bpe, candidate.text);
+    if let Some(compressor) = router::route(candidate.text, &ctx) {
+        if let Some(out) = compressor.compress(candidate.text, &ctx) {
+            let after = tokens::count(bpe, &out);
+            if after < before {
+                return ReplayEntry { compressor: compressor.name().into(), emitted: Some(out), tokens_before: before, tokens_after: after };
+            }
+        }
+    }
+    ReplayEntry { compressor: String::new(), emitted: None, tokens_before: before, tokens_after: before }
+}
+
+/// Lines of `original` containing any word of `query` (case-insensitive), each as `L<n>: line`.
+fn matching_lines(original: &str, query: &str) -> String {
+    let terms: Vec<String> =
+        query.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|t| t.len() >= 2).map(str::to_lowercase).collect();
+    let mut out = String::new();
+    for (n, line) in original.lines().enumerate() {
+        let lower = line.to_lowercase();
+        if terms.iter().any(|t| lower.contains(t.as_str())) {
+            out.push_str(&format!("L{}: {line}\n", n + 1));
+        }
+    }
+    if out.is_empty() {
+        out = format!("no line of the original matches {query:?}; retrieve without a query for all of it\n");
+    }
+    out
+}
+
+/// When the request is a whole object, the edit that adds the retrieve tool to its `tools`
+/// (unless a tool of that name is already there).
+fn add_tool(root: &Node, tool: &str) -> Option<Edit> {
+    let Value::Object(members) = &root.value else { return None };
+    match root.get("tools") {
+        Some(tools) => {
+            let items = tools.as_array()?;
+            let named = |t: &Node| {
+                t.str_at("name").or_else(|| t.get("function").and_then(|f| f.str_at("name"))) == Some(retrieve_tool::TOOL_NAME)
+            };
+            if items.iter().any(named) {
+                return None;
+            }
+            Some(match items.last() {
+                Some(last) => Edit { span: last.span.end..last.span.end, text: format!(",{tool}") },
+                None => Edit { span: tools.span.clone(), text: format!("[{tool}]") },
+            })
+        }
+        None => {
+            let (_, last) = members.last()?;
+            Some(Edit { span: last.span.end..last.span.end, text: format!(",\"tools\":[{tool}]") })
+        }
+    }
+}
+

@@ -1,0 +1,363 @@
+//! Reads provider requests: which shape they are, where the messages are, what the query is,
+//! and which string values are content blocks Headroom may compress — each with its place in
+//! the hot zone of DESIGN §3.6.
+//!
+//! Shapes: OpenAI Chat Completions (`role: tool` messages), OpenAI Responses
+//! (`function_call_output` items) and Anthropic Messages (`tool_result` blocks). Input is a bare
+//! messages array or a whole request object holding `messages` or `input`.
+
+use super::spans::{Node, Value};
+use headroom_protocol::{CompressOptions, ProviderFormat};
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// User-pasted text shorter than this is never a candidate, even when asked for.
+const LONG_USER_TEXT: usize = 2000;
+
+/// How a candidate may be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// May be compressed (or re-emitted from the replay cache).
+    Open,
+    /// The latest user message or the protected recent tail: re-emitted if seen before, else
+    /// sent as is and remembered as such.
+    Protected,
+    /// Frozen by the caller or under `cache_control`: passed through, never recorded.
+    HandsOff,
+}
+
+/// A string value in the request that holds compressible content.
+#[derive(Debug)]
+pub struct Candidate<'n> {
+    /// The JSON string literal's span in the request, quotes included.
+    pub span: Range<usize>,
+    /// The decoded text.
+    pub text: &'n str,
+    /// The tool that produced it, when the request says.
+    pub tool_name: Option<String>,
+    /// The file the tool read, when its arguments name one.
+    pub file_path: Option<String>,
+    pub zone: Zone,
+}
+
+/// What the engine needs to know about one request.
+#[derive(Debug)]
+pub struct Conversation<'n> {
+    pub format: ProviderFormat,
+    /// The latest user message's text (or the caller's override).
+    pub query: String,
+    pub candidates: Vec<Candidate<'n>>,
+    /// Paths named by edit/write tool calls: the user is changing these files.
+    pub edited_paths: Vec<String>,
+}
+
+/// Why a request cannot be read.
+#[derive(Debug, PartialEq)]
+pub struct ShapeError(pub String);
+
+/// Finds the messages of a request, detects its format and lists its candidates.
+pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Conversation<'n>, ShapeError> {
+    let (messages, has_input) = match &root.value {
+        Value::Array(items) => (items.as_slice(), false),
+        Value::Object(_) => match (root.get("messages"), root.get("input")) {
+            (Some(m), _) => (m.as_array().ok_or_else(|| ShapeError("`messages` is not an array".into()))?, false),
+            (None, Some(i)) => (i.as_array().unwrap_or(&[]), true),
+            (None, None) => return Err(ShapeError("the object has neither `messages` nor `input`".into())),
+        },
+        _ => return Err(ShapeError("expected a messages array or a request object".into())),
+    };
+    if messages.iter().any(|m| !matches!(m.value, Value::Object(_))) {
+        return Err(ShapeError("every message must be a JSON object".into()));
+    }
+    let format = match options.format {
+        ProviderFormat::Auto => detect(root, messages, has_input),
+        chosen => chosen,
+    };
+    let calls = tool_calls(messages);
+    let query_at = latest_user_text(messages);
+    let query = match &options.query {
+        Some(q) => q.clone(),
+        None => query_at.map(|i| user_text(&messages[i])).unwrap_or_default(),
+    };
+    let n = messages.len();
+    let mut candidates = Vec::new();
+    for (i, message) in messages.iter().enumerate() {
+        let zone = if i < options.frozen as usize {
+            Zone::HandsOff
+        } else if Some(i) == query_at || i + (options.protect_recent as usize) >= n {
+            Zone::Protected
+        } else {
+            Zone::Open
+        };
+        collect(message, zone, &calls, options.compress_user_messages, &mut candidates);
+    }
+    let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
+    Ok(Conversation { format, query, candidates, edited_paths })
+}
+
+fn detect(root: &Node, messages: &[Node], has_input: bool) -> ProviderFormat {
+    if has_input
+        || messages.iter().any(|m| {
+            matches!(m.str_at("type"), Some("function_call" | "function_call_output" | "reasoning"))
+        })
+    {
+        return ProviderFormat::OpenAiResponses;
+    }
+    let anthropic_block = |b: &Node| {
+        matches!(b.str_at("type"), Some("tool_result" | "tool_use" | "thinking" | "redacted_thinking"))
+    };
+    if root.get("system").is_some()
+        || messages.iter().any(|m| m.get("content").and_then(Node::as_array).is_some_and(|bs| bs.iter().any(anthropic_block)))
+    {
+        return ProviderFormat::Anthropic;
+    }
+    ProviderFormat::OpenAiChat
+}
+
+/// A tool call seen in the request, by call id.
+struct ToolCall {
+    name: Option<String>,
+    path: Option<String>,
+    edits: bool,
+}
+
+/// Argument names under which tools commonly take a file path.
+const PATH_ARGUMENTS: [&str; 5] = ["path", "file_path", "filePath", "filename", "file"];
+
+fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>) -> ToolCall {
+    let path = arguments.as_ref().and_then(|args| {
+        PATH_ARGUMENTS.iter().find_map(|k| args.get(k).and_then(|v| v.as_str()).map(str::to_string))
+    });
+    let edits = name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        ["edit", "write", "patch", "replace", "create", "insert"].iter().any(|w| n.contains(w))
+    });
+    ToolCall { name: name.map(str::to_string), path, edits }
+}
+
+/// Maps call ids to the calls in all three shapes.
+fn tool_calls(messages: &[Node]) -> HashMap<String, ToolCall> {
+    let parse_args = |node: Option<&Node>| node.and_then(Node::as_str).and_then(|s| serde_json::from_str(s).ok());
+    let mut calls = HashMap::new();
+    for m in messages {
+        // OpenAI chat: assistant `tool_calls`.
+        for call in m.get("tool_calls").and_then(Node::as_array).unwrap_or(&[]) {
+            let function = call.get("function");
+            if let Some(id) = call.str_at("id") {
+                let name = function.and_then(|f| f.str_at("name"));
+                calls.insert(id.to_string(), tool_call(name, parse_args(function.and_then(|f| f.get("arguments")))));
+            }
+        }
+        // OpenAI Responses: `function_call` items.
+        if m.str_at("type") == Some("function_call") {
+            if let Some(id) = m.str_at("call_id") {
+                calls.insert(id.to_string(), tool_call(m.str_at("name"), parse_args(m.get("arguments"))));
+            }
+        }
+        // Anthropic: `tool_use` blocks.
+        for block in m.get("content").and_then(Node::as_array).unwrap_or(&[]) {
+            if block.str_at("type") == Some("tool_use") {
+                if let Some(id) = block.str_at("id") {
+                    let input = block.get("input").map(|n| to_json(n));
+                    calls.insert(id.to_string(), tool_call(block.str_at("name"), input));
+                }
+            }
+        }
+    }
+    calls
+}
+
+/// Converts a small spanned node (tool arguments) into a `serde_json` value.
+fn to_json(node: &Node) -> serde_json::Value {
+    match &node.value {
+        Value::Object(members) => members.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect(),
+        Value::Array(items) => items.iter().map(to_json).collect(),
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::Scalar => serde_json::Value::Null,
+    }
+}
+
+/// Text parts of a message's `content`: the string itself, or `text` of text blocks.
+fn text_parts<'n>(content: &'n Node<'n>) -> Vec<&'n Node<'n>> {
+    match &content.value {
+        Value::String(_) => vec![content],
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| matches!(b.str_at("type"), Some("text" | "input_text" | "output_text")))
+            .filter_map(|b| b.get("text"))
+            .filter(|t| t.as_str().is_some())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The index of the latest user message that carries text (not only tool results).
+fn latest_user_text(messages: &[Node]) -> Option<usize> {
+    messages.iter().rposition(|m| {
+        m.str_at("role") == Some("user") && m.get("content").is_some_and(|c| !text_parts(c).is_empty())
+    })
+}
+
+fn user_text(message: &Node) -> String {
+    let parts = message.get("content").map(text_parts).unwrap_or_default();
+    parts.iter().filter_map(|p| p.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+fn has_cache_control(node: &Node) -> bool {
+    node.get("cache_control").is_some()
+}
+
+fn collect<'n>(
+    message: &'n Node<'n>,
+    zone: Zone,
+    calls: &HashMap<String, ToolCall>,
+    user_content: bool,
+    out: &mut Vec<Candidate<'n>>,
+) {
+    let mut push = |node: &'n Node<'n>, call_id: Option<&str>, zone: Zone| {
+        let Some(text) = node.as_str() else { return };
+        let call = call_id.and_then(|id| calls.get(id));
+        out.push(Candidate {
+            span: node.span.clone(),
+            text,
+            tool_name: call.and_then(|c| c.name.clone()),
+            file_path: call.and_then(|c| c.path.clone()),
+            zone,
+        });
+    };
+    let zone_of = |node: &Node| if has_cache_control(node) { Zone::HandsOff } else { zone };
+    let message_zone = zone_of(message);
+    match (message.str_at("role"), message.str_at("type")) {
+        // OpenAI chat tool output.
+        (Some("tool" | "function"), _) => {
+            if let Some(content) = message.get("content") {
+                let id = message.str_at("tool_call_id");
+                for part in text_parts(content) {
+                    push(part, id, message_zone);
+                }
+            }
+        }
+        // OpenAI Responses tool output.
+        (_, Some("function_call_output")) => {
+            if let Some(output) = message.get("output") {
+                let id = message.str_at("call_id");
+                for part in text_parts(output) {
+                    push(part, id, message_zone);
+                }
+            }
+        }
+        (Some("user"), _) => {
+            let Some(content) = message.get("content") else { return };
+            // Anthropic tool results live in user messages.
+            for block in content.as_array().unwrap_or(&[]) {
+                if block.str_at("type") == Some("tool_result") {
+                    if let Some(inner) = block.get("content") {
+                        let block_zone = if has_cache_control(block) { Zone::HandsOff } else { message_zone };
+                        for part in text_parts(inner) {
+                            push(part, block.str_at("tool_use_id"), block_zone);
+                        }
+                    }
+                }
+            }
+            if user_content && zone != Zone::Protected {
+                let blocks_with_cache = content.as_array().is_some_and(|bs| bs.iter().any(has_cache_control));
+                for part in text_parts(content) {
+                    if part.as_str().is_some_and(|t| t.len() >= LONG_USER_TEXT) {
+                        push(part, None, if blocks_with_cache { Zone::HandsOff } else { message_zone });
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::spans::parse;
+
+    fn read_str(src: &str, options: &CompressOptions) -> Vec<(String, Zone, Option<String>)> {
+        let root = parse(src).unwrap();
+        let conv = read(&root, options).unwrap();
+        conv.candidates.iter().map(|c| (c.text.to_string(), c.zone, c.tool_name.clone())).collect()
+    }
+
+    #[test]
+    fn openai_chat_tool_messages_are_candidates_and_the_query_is_protected() {
+        let src = r#"[
+          {"role":"system","content":"sys"},
+          {"role":"user","content":"first question"},
+          {"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"read_file","arguments":"{\"path\":\"a.py\"}"}}]},
+          {"role":"tool","tool_call_id":"c1","content":"file body"},
+          {"role":"user","content":"second question"}
+        ]"#;
+        let root = parse(src).unwrap();
+        let conv = read(&root, &CompressOptions::default()).unwrap();
+        assert_eq!(conv.format, ProviderFormat::OpenAiChat);
+        assert_eq!(conv.query, "second question");
+        assert_eq!(conv.candidates.len(), 1);
+        assert_eq!(conv.candidates[0].text, "file body");
+        assert_eq!(conv.candidates[0].file_path.as_deref(), Some("a.py"));
+        assert_eq!(conv.candidates[0].zone, Zone::Open);
+    }
+
+    #[test]
+    fn anthropic_tool_results_frozen_and_cache_control_are_hands_off() {
+        let src = r#"{"system":"s","messages":[
+          {"role":"user","content":"look"},
+          {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"grep","input":{"pattern":"x"}}]},
+          {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"hits"}]},
+          {"role":"assistant","content":[{"type":"tool_use","id":"t2","name":"cat","input":{}}]},
+          {"role":"user","content":[{"type":"tool_result","tool_use_id":"t2","content":[{"type":"text","text":"cached"}],"cache_control":{"type":"ephemeral"}}]}
+        ]}"#;
+        let got = read_str(src, &CompressOptions::default());
+        assert_eq!(got, vec![
+            ("hits".into(), Zone::Open, Some("grep".into())),
+            ("cached".into(), Zone::HandsOff, Some("cat".into())),
+        ]);
+        let frozen = read_str(src, &CompressOptions { frozen: 3, ..Default::default() });
+        assert_eq!(frozen[0].1, Zone::HandsOff);
+    }
+
+    #[test]
+    fn responses_items_and_the_recent_tail() {
+        let src = r#"{"model":"gpt-5","input":[
+          {"role":"user","content":[{"type":"input_text","text":"q"}]},
+          {"type":"function_call","call_id":"f1","name":"run","arguments":"{}"},
+          {"type":"function_call_output","call_id":"f1","output":"out one"},
+          {"type":"function_call","call_id":"f2","name":"run","arguments":"{}"},
+          {"type":"function_call_output","call_id":"f2","output":"out two"}
+        ]}"#;
+        let root = parse(src).unwrap();
+        let conv = read(&root, &CompressOptions { protect_recent: 1, ..Default::default() }).unwrap();
+        assert_eq!(conv.format, ProviderFormat::OpenAiResponses);
+        assert_eq!(conv.query, "q");
+        let zones: Vec<_> = conv.candidates.iter().map(|c| (c.text, c.zone)).collect();
+        assert_eq!(zones, vec![("out one", Zone::Open), ("out two", Zone::Protected)]);
+    }
+
+    #[test]
+    fn long_user_text_only_when_asked_and_never_the_latest() {
+        let long = "word ".repeat(500);
+        let src = format!(r#"[{{"role":"user","content":"{long}"}},{{"role":"assistant","content":"ok"}},{{"role":"user","content":"{long}!"}}]"#);
+        assert!(read_str(&src, &CompressOptions::default()).is_empty());
+        let asked = read_str(&src, &CompressOptions { compress_user_messages: true, ..Default::default() });
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].0, long);
+    }
+
+    #[test]
+    fn edit_calls_name_the_files_being_edited() {
+        let src = r#"[{"role":"assistant","tool_calls":[{"id":"e","type":"function","function":{"name":"edit_file","arguments":"{\"file_path\":\"src/x.rs\"}"}}]}]"#;
+        let root = parse(src).unwrap();
+        assert_eq!(read(&root, &CompressOptions::default()).unwrap().edited_paths, vec!["src/x.rs".to_string()]);
+    }
+
+    #[test]
+    fn shapes_that_are_not_requests_are_refused() {
+        for bad in [r#"{"x":1}"#, r#""text""#, r#"[1,2]"#, r#"{"messages":{}}"#] {
+            assert!(read(&parse(bad).unwrap(), &CompressOptions::default()).is_err(), "{bad}");
+        }
+    }
+}

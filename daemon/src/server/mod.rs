@@ -1,0 +1,168 @@
+//! The daemon's socket server: binds (or refuses to, when another daemon is live), accepts
+//! connections from the daemon's own uid, runs one task per connection, and on SIGTERM/SIGINT
+//! stops accepting, lets in-flight requests finish, and returns.
+//!
+//! - [`connection`]: one connection's read loop, pipelining and replies.
+//! - [`ops`]: one handler per operation.
+
+pub mod connection;
+pub mod ops;
+
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::store::{Stores, DEFAULT_MAP_SIZE};
+use interprocess::local_socket::tokio::{prelude::*, Listener};
+use interprocess::local_socket::{GenericFilePath, ListenerOptions};
+use interprocess::os::unix::local_socket::ListenerOptionsExt;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How often idle CCR originals are swept into tombstones.
+const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Counters reported by `Stats`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub connections: AtomicU64,
+    pub requests: AtomicU64,
+    pub compress_requests: AtomicU64,
+    pub tokens_before: AtomicU64,
+    pub tokens_after: AtomicU64,
+}
+
+impl Counters {
+    /// Adds `n` to `counter`.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// What every connection task shares.
+pub struct Shared {
+    pub engine: Arc<Engine>,
+    pub counters: Counters,
+    pub settings: Settings,
+    /// Only peers with this uid are served.
+    pub uid: u32,
+    pub started: Instant,
+}
+
+/// Errors that stop the daemon from starting.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Binds the socket at `path`: the directory is created 0700, the socket is 0600. A socket file
+/// left by a dead daemon is replaced; a live daemon on the path is an error.
+pub fn bind(path: &Path) -> Result<Listener, StartError> {
+    let fail = |what: &str, e: io::Error| StartError(format!("{what} {}: {e}", path.display()));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| fail("cannot create the directory of", e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| fail("cannot restrict the directory of", e))?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(StartError(format!(
+                "another headroomd is already serving {}; stop it first or pass --socket",
+                path.display()
+            )));
+        }
+        std::fs::remove_file(path).map_err(|e| fail("cannot remove the stale socket", e))?;
+    }
+    let name = path.to_fs_name::<GenericFilePath>().map_err(|e| fail("bad socket path", e))?;
+    ListenerOptions::new().name(name).mode(0o600).create_tokio().map_err(|e| fail("cannot listen on", e))
+}
+
+/// Opens the stores, loads the engine and binds the socket: everything that can fail at start.
+pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError> {
+    let stores = Stores::open(&settings.state_dir, DEFAULT_MAP_SIZE).map_err(|e| StartError(e.to_string()))?;
+    let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
+    let listener = bind(&settings.socket)?;
+    let shared = Arc::new(Shared {
+        engine,
+        counters: Counters::default(),
+        settings,
+        uid: nix::unistd::getuid().as_raw(),
+        started: Instant::now(),
+    });
+    Ok((listener, shared))
+}
+
+/// Serves until `shutdown` is cancelled, then drains: in-flight requests finish and their
+/// replies are written (bounded by the drain timeout). The socket file is removed on return.
+pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: CancellationToken) {
+    let connections = TaskTracker::new();
+    connections.spawn(sweep_periodically(shared.clone(), shutdown.clone()));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(stream) => {
+                    connections.spawn(connection::serve(stream, shared.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    eprintln!("headroomd: accept failed: {e}");
+                    // Out of descriptors and similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    connections.close();
+    if tokio::time::timeout(shared.settings.drain_timeout, connections.wait()).await.is_err() {
+        eprintln!("headroomd: gave up waiting for in-flight requests after {:?}", shared.settings.drain_timeout);
+    }
+}
+
+async fn sweep_periodically(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {
+                let engine = shared.engine.clone();
+                let swept = tokio::task::spawn_blocking(move || engine.sweep_expired(crate::engine::now_ms())).await;
+                if let Ok(Err(e)) = swept {
+                    eprintln!("headroomd: expiring old originals failed: {}", e.message);
+                }
+            }
+        }
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub async fn run(settings: Settings) -> Result<(), StartError> {
+    let socket = settings.socket.clone();
+    let (listener, shared) = prepare(settings)?;
+    eprintln!("headroomd: listening on {}", socket.display());
+    let shutdown = CancellationToken::new();
+    let signal_token = shutdown.clone();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| StartError(format!("cannot handle SIGTERM: {e}")))?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = tokio::signal::ctrl_c() => {},
+        }
+        eprintln!("headroomd: shutting down, finishing in-flight requests");
+        signal_token.cancel();
+    });
+    serve(listener, shared, shutdown).await;
+    Ok(())
+}

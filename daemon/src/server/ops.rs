@@ -1,0 +1,79 @@
+//! One handler per operation. CPU-heavy and store work runs on blocking threads so the async
+//! threads keep reading and writing frames.
+
+use super::{Counters, Shared};
+use crate::engine::{now_ms, EngineError};
+use headroom_protocol::{ErrorCode, Hello, HelloReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Answers the handshake: the daemon's version, or `unsupported_version` naming both.
+pub fn hello(hello: &Hello) -> ReplyBody {
+    if hello.protocol_version != PROTOCOL_VERSION {
+        return ReplyBody::error(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "client {:?} speaks protocol {}, this daemon speaks {PROTOCOL_VERSION}; upgrade the older side",
+                hello.client, hello.protocol_version
+            ),
+        );
+    }
+    ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: format!("headroomd/{}", env!("CARGO_PKG_VERSION")) })
+}
+
+/// Runs `work` on a blocking thread; a panic becomes an `internal` error, never a crash.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, EngineError> + Send + 'static) -> Result<T, EngineError> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err(EngineError { code: ErrorCode::Internal, message: format!("the request failed inside the daemon: {e}") })
+    })
+}
+
+fn failed(e: EngineError) -> ReplyBody {
+    ReplyBody::error(e.code, e.message)
+}
+
+/// Handles every operation after the handshake.
+pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
+    match op {
+        Op::Hello(h) => hello(&h),
+        Op::Ping => ReplyBody::Pong,
+        Op::Compress(request) => {
+            Counters::add(&shared.counters.compress_requests, 1);
+            let engine = shared.engine.clone();
+            match blocking(move || engine.compress(&request.messages, &request.options)).await {
+                Ok(reply) => {
+                    Counters::add(&shared.counters.tokens_before, reply.tokens_before);
+                    Counters::add(&shared.counters.tokens_after, reply.tokens_after);
+                    ReplyBody::Compressed(reply)
+                }
+                Err(e) => failed(e),
+            }
+        }
+        Op::Retrieve(request) => {
+            let engine = shared.engine.clone();
+            blocking(move || engine.retrieve(&request.key, request.query.as_deref(), now_ms()))
+                .await
+                .map_or_else(failed, ReplyBody::Retrieved)
+        }
+        Op::Stats => {
+            let engine = shared.engine.clone();
+            match blocking(move || engine.store_counts()).await {
+                Ok((ccr_entries, replay_entries)) => {
+                    let c = &shared.counters;
+                    ReplyBody::Stats(StatsReply {
+                        protocol_version: PROTOCOL_VERSION,
+                        uptime_ms: shared.started.elapsed().as_millis() as u64,
+                        connections: c.connections.load(Ordering::Relaxed),
+                        requests: c.requests.load(Ordering::Relaxed),
+                        compress_requests: c.compress_requests.load(Ordering::Relaxed),
+                        tokens_before: c.tokens_before.load(Ordering::Relaxed),
+                        tokens_after: c.tokens_after.load(Ordering::Relaxed),
+                        ccr_entries,
+                        replay_entries,
+                    })
+                }
+                Err(e) => failed(e),
+            }
+        }
+    }
+}
