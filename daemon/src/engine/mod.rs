@@ -6,6 +6,7 @@
 pub mod json;
 pub mod marker;
 pub mod provider;
+pub mod query;
 pub mod retrieve_tool;
 pub mod router;
 pub mod spans;
