@@ -67,6 +67,8 @@ enum Command {
     Stats,
     /// Check that the daemon answers.
     Ping,
+    /// Print the socket path this command would use.
+    SocketPath,
 }
 
 #[derive(clap::Args)]
@@ -163,6 +165,10 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("connections {}, requests {}, compress requests {}", s.connections, s.requests, s.compress_requests);
             println!("tokens {} -> {} ({})", s.tokens_before, s.tokens_after, saved(s.tokens_before, s.tokens_after));
             println!("stored originals {}, replay entries {}", s.ccr_entries, s.replay_entries);
+            Ok(())
+        }
+        Command::SocketPath => {
+            println!("{}", socket.display());
             Ok(())
         }
         Command::Ping => {

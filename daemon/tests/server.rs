@@ -109,7 +109,8 @@ fn bad_input_gets_clear_errors_and_other_connections_keep_working() {
 
     // A request before Hello.
     let mut s = connect(&daemon.socket);
-    let (code, message) = error_of(&call(&mut s, 5, Op::Ping)).clone();
+    let reply = call(&mut s, 5, Op::Ping);
+    let (code, message) = error_of(&reply);
     assert_eq!(code, ErrorCode::BadRequest);
     assert!(message.contains("must be Hello"), "{message}");
 

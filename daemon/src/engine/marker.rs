@@ -24,6 +24,20 @@ pub fn marker(key: &str, omitted: &str) -> String {
     format!("[headroom: {omitted}; headroom_retrieve hash={key}]")
 }
 
+/// `n` with its digits grouped by thousands (`12,345`), so counts in omission notes read at a
+/// glance.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// Whether `key` has the shape of a key (24 lowercase hex digits).
 pub fn is_key(key: &str) -> bool {
     key.len() == KEY_LEN && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -50,6 +64,14 @@ mod tests {
         // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
         assert_eq!(key_for("abc"), "ba7816bf8f01cfea414140de");
         assert!(is_key(&key_for("")));
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

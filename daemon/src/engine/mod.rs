@@ -3,13 +3,17 @@
 //!
 //! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
 
+pub mod diff;
 pub mod json;
+pub mod logs;
 pub mod marker;
 pub mod provider;
 pub mod query;
 pub mod retrieve_tool;
 pub mod router;
+pub mod search;
 pub mod spans;
+pub mod text;
 pub mod tokens;
 
 use crate::store::ccr::Lookup;

@@ -1,7 +1,13 @@
-//! Picks one compressor per content block from the content itself. A block nothing recognises
-//! goes through untouched: a misrouted block would be mangled, an unrouted one only costs tokens.
+//! Picks one compressor per content block from the content itself. Structured kinds are tried
+//! from the most to the least specific; prose is the fallback; anything else (source code, for
+//! now) goes through untouched: a misrouted block would be mangled, an unrouted one only costs
+//! tokens.
 
+use super::diff::{self, Diff};
 use super::json::Json;
+use super::logs::{self, Logs};
+use super::search::{self, Search};
+use super::text::{self, Text};
 use super::{Compressor, Context};
 
 /// The compressor for `text`, if any fits.
@@ -11,6 +17,18 @@ pub fn route(text: &str, _ctx: &Context) -> Option<&'static dyn Compressor> {
     if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
         return Some(&Json);
     }
+    if diff::detect(text) {
+        return Some(&Diff);
+    }
+    if search::detect(text) {
+        return Some(&Search);
+    }
+    if logs::detect(text) {
+        return Some(&Logs);
+    }
+    if text::worth_trying(text) {
+        return Some(&Text);
+    }
     None
 }
 
@@ -18,11 +36,42 @@ pub fn route(text: &str, _ctx: &Context) -> Option<&'static dyn Compressor> {
 mod tests {
     use super::*;
 
+    fn routed(text: &str) -> Option<&'static str> {
+        route(text, &Context::default()).map(|c| c.name())
+    }
+
     #[test]
-    fn json_goes_to_json_and_prose_nowhere() {
-        let ctx = Context::default();
-        assert_eq!(route(" {\"a\": 1}", &ctx).map(|c| c.name()), Some("json"));
-        assert!(route("[not json", &ctx).is_none());
-        assert!(route("plain words", &ctx).is_none());
+    fn every_fixture_goes_to_its_compressor() {
+        let fixtures = [
+            ("json", include_str!("../../../tests/fixtures/github/labels.json")),
+            ("json", include_str!("../../../tests/fixtures/github/git-refs.json")),
+            ("json", include_str!("../../../tests/fixtures/github/paginate-issues.json")),
+            ("json", include_str!("../../../tests/fixtures/github/search-issues.json")),
+            ("diff", include_str!("../../../tests/fixtures/diffs/octokit-fixtures-5946840.diff")),
+            ("logs", include_str!("../../../tests/fixtures/logs/Apache_2k.log")),
+            ("logs", include_str!("../../../tests/fixtures/logs/HDFS_2k.log")),
+            ("logs", include_str!("../../../tests/fixtures/logs/Hadoop_2k.log")),
+            ("logs", include_str!("../../../tests/fixtures/logs/OpenSSH_2k.log")),
+            ("logs", include_str!("../../../tests/fixtures/logs/OpenStack_2k.log")),
+            ("logs", include_str!("../../../tests/fixtures/logs/Spark_2k.log")),
+            ("logs", include_str!("../../../tests/fixtures/logs/Zookeeper_2k.log")),
+            ("text", include_str!("../../../tests/fixtures/logs/LICENSE-loghub")),
+        ];
+        for (expected, text) in fixtures {
+            assert_eq!(routed(text), Some(expected), "{}", &text[..60]);
+        }
+    }
+
+    #[test]
+    fn grep_output_is_search_and_source_code_passes_through() {
+        let grep: String = include_str!("mod.rs")
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("fn "))
+            .map(|(n, l)| format!("daemon/src/engine/mod.rs:{}:{l}\n", n + 1))
+            .collect();
+        assert_eq!(routed(&grep), Some("search"));
+        assert_eq!(routed(include_str!("mod.rs")), None);
+        assert_eq!(routed("[not json"), None);
     }
 }

@@ -33,11 +33,31 @@ pub async fn serve(stream: Stream, shared: Arc<Shared>, shutdown: CancellationTo
         let who = peer_uid.map_or("an unknown uid".to_string(), |u| format!("uid {u}"));
         let message = format!("refused: the peer runs as {who}, this daemon serves only uid {}", shared.uid);
         let _ = tx.send(error(0, ErrorCode::BadRequest, message)).await;
-    } else {
-        read_requests(ArcStream(stream), &tx, &shared, &shutdown).await;
+        drop(tx);
+        let _ = writer.await;
+        discard_briefly(ArcStream(stream)).await;
+        return;
     }
+    read_requests(ArcStream(stream), &tx, &shared, &shutdown).await;
     drop(tx);
     let _ = writer.await;
+}
+
+/// Reads and drops what a refused peer already sent, for a moment, so closing does not reset
+/// the connection before the peer has read why it was refused.
+async fn discard_briefly(mut stream: ArcStream) {
+    use tokio::io::AsyncReadExt;
+    let mut sink = [0u8; 4096];
+    let drain = async {
+        let mut left: usize = 64 * 1024;
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), drain).await;
 }
 
 fn error(id: u64, code: ErrorCode, message: impl Into<String>) -> Reply {

@@ -1,0 +1,72 @@
+//! Each compressor on 1 MiB of real-looking input, first sight (DESIGN §5: structural
+//! compressors ≤ 20 ms per MiB).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use headroom_daemon::engine::{diff::Diff, json::Json, logs::Logs, search::Search, text::Text};
+use headroom_daemon::{Compressor, Context};
+
+const MIB: usize = 1 << 20;
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// `unit` repeated (with `vary` applied to each copy) until at least 1 MiB.
+fn to_mib(vary: impl Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while out.len() < MIB {
+        out.push_str(&vary(i));
+        i += 1;
+    }
+    out
+}
+
+fn inputs() -> Vec<(&'static str, &'static dyn Compressor, String, &'static str)> {
+    let logs: String = ["HDFS", "Hadoop", "OpenStack", "Zookeeper", "Spark", "Apache"]
+        .iter()
+        .map(|n| fixture(&format!("logs/{n}_2k.log")))
+        .collect::<String>();
+    let logs = logs[..logs[..MIB].rfind('\n').unwrap() + 1].to_string();
+    let issues: Vec<serde_json::Value> = serde_json::from_str::<Vec<serde_json::Value>>(&fixture("github/paginate-issues.json"))
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r["response"].as_array().cloned())
+        .flatten()
+        .collect();
+    let mut rows = Vec::new();
+    while serde_json::to_string(&rows).unwrap().len() < MIB {
+        let mut row = issues[rows.len() % issues.len()].clone();
+        row["number"] = serde_json::json!(rows.len());
+        rows.push(row);
+    }
+    let json = serde_json::to_string_pretty(&rows).unwrap();
+    let one_diff = fixture("diffs/octokit-fixtures-5946840.diff");
+    let diff = to_mib(|i| if i == 0 { one_diff.clone() } else { one_diff[one_diff.find("diff --git").unwrap()..].to_string() });
+    let hdfs = fixture("logs/HDFS_2k.log");
+    let search = to_mib(|i| hdfs.lines().enumerate().map(|(n, l)| format!("logs/part{i}/hdfs.log:{}:{l}\n", n + 1)).collect());
+    let licence = fixture("logs/LICENSE-loghub").replace('\n', " ");
+    let text = to_mib(|i| format!("## Section {i}\n\nParagraph {i} restates the terms. {licence} It was revised in year {}.\n\n", 1990 + i % 30));
+    vec![
+        ("logs", &Logs, logs, "which errors explain the failure?"),
+        ("json", &Json, json, "what is the state of issue 13?"),
+        ("diff", &Diff, diff, "which dependencies were removed from package.json?"),
+        ("search", &Search, search, "which blocks were deleted?"),
+        ("text", &Text, text, "may the data sets be redistributed?"),
+    ]
+}
+
+fn benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compress_1mib");
+    group.sample_size(20);
+    for (name, compressor, input, query) in inputs() {
+        let ctx = Context { query, key: "0123456789abcdef01234567", ..Context::default() };
+        let out = compressor.compress(&input, &ctx).expect("the input compresses");
+        eprintln!("{name}: {} -> {} bytes", input.len(), out.len());
+        group.bench_function(name, |b| b.iter(|| compressor.compress(&input, &ctx)));
+    }
+    group.finish();
+}
+
+criterion_group!(compressors, benches);
+criterion_main!(compressors);

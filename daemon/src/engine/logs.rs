@@ -1,0 +1,378 @@
+//! The logs compressor: keeps what explains a failure and counts the rest.
+//!
+//! Lines are grouped into entries (a line with a timestamp or level, plus the continuation lines
+//! of a stack trace). Each entry gets a severity and a template (its words with every token that
+//! holds a digit masked). Kept verbatim, in this order until the budget is spent:
+//!
+//! 1. every error-level entry (ERROR, FATAL, CRITICAL, exceptions, stack traces) — always, even
+//!    past the budget;
+//! 2. the first and last entries;
+//! 3. entries matching the query's discriminative words;
+//! 4. warning-level entries, one of each template before a second of any, rarest first;
+//! 5. entries whose template occurs only once (anomalies).
+//!
+//! Omitted runs become `[… N lines (a–b) …]`, and one marker at the end names the omitted
+//! templates with their counts and the range of their numeric fields.
+
+use super::query::Query;
+use super::{marker, Compressor, Context};
+use std::collections::BTreeMap;
+
+/// Compresses log output.
+pub struct Logs;
+
+/// Share of the input's bytes the kept entries may use, when the caller sets no target.
+const DEFAULT_BUDGET: f64 = 0.08;
+/// A budget never below this many bytes, so small logs keep their substance.
+const MIN_BUDGET: usize = 2_000;
+/// Templates named in the marker.
+const TEMPLATES_SHOWN: usize = 6;
+/// Longest template text shown in the marker.
+const TEMPLATE_CHARS: usize = 110;
+/// Query words found in more than this share of entries tell nothing apart.
+const QUERY_MAX_SHARE: f64 = 0.05;
+
+/// Whether `text` reads as a log: enough lines, most of them starting like log records.
+pub fn detect(text: &str) -> bool {
+    let mut lines = 0usize;
+    let mut records = 0usize;
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(400) {
+        lines += 1;
+        if starts_record(line) {
+            records += 1;
+        }
+    }
+    lines >= 8 && records * 10 >= lines * 6
+}
+
+/// Whether a line opens a log record: a timestamp near its start, or a level word.
+fn starts_record(line: &str) -> bool {
+    let head: String = line.chars().take(48).collect();
+    has_time(&head) || has_date(&head) || severity_of_level(line).is_some()
+}
+
+/// `HH:MM` (with optional `:SS`) somewhere in `head`.
+fn has_time(head: &str) -> bool {
+    let b = head.as_bytes();
+    b.windows(5).any(|w| w[0].is_ascii_digit() && w[1].is_ascii_digit() && w[2] == b':' && w[3].is_ascii_digit() && w[4].is_ascii_digit())
+}
+
+/// `YYYY-MM-DD`, `YY/MM/DD` or a compact `YYMMDD HHMMSS` pair in `head`.
+fn has_date(head: &str) -> bool {
+    let b = head.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    b.windows(10).any(|w| digits(&w[0..4]) && w[4] == b'-' && digits(&w[5..7]) && w[7] == b'-' && digits(&w[8..10]))
+        || b.windows(8).any(|w| digits(&w[0..2]) && w[2] == b'/' && digits(&w[3..5]) && w[5] == b'/' && digits(&w[6..8]))
+        || b.windows(13).any(|w| digits(&w[0..6]) && w[6] == b' ' && digits(&w[7..13]))
+}
+
+/// Severity tiers: 3 errors, 2 warnings, 1 the rest.
+type Severity = u8;
+
+/// The severity named by a level word in the first part of the line, if any.
+fn severity_of_level(line: &str) -> Option<Severity> {
+    let head = line.get(..line.len().min(160)).unwrap_or(line);
+    let head = if head.is_char_boundary(head.len()) { head } else { line };
+    for word in head.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 3) {
+        let tier = match word {
+            "FATAL" | "CRITICAL" | "ERROR" | "SEVERE" | "EMERG" | "ALERT" | "CRIT" | "PANIC" | "error" | "crit" | "emerg" | "alert" => 3,
+            "WARN" | "WARNING" | "warn" | "warning" => 2,
+            "INFO" | "DEBUG" | "TRACE" | "NOTICE" | "FINE" | "FINER" | "FINEST" | "VERBOSE" | "info" | "debug" | "notice" | "trace" => 1,
+            _ => continue,
+        };
+        return Some(tier);
+    }
+    None
+}
+
+/// Severity from the words of a line without a level: exceptions are errors, failures warnings.
+fn severity_of_words(line: &str) -> Severity {
+    let lower = line.to_lowercase();
+    let has = |w: &str| lower.contains(w);
+    if has("exception") || has("traceback") || has("panic") || has("fatal") || has("segfault") {
+        3
+    } else if has("error") || has("fail") || has("denied") || has("refused") || has("timed out") || has("timeout") || has("invalid") {
+        2
+    } else {
+        1
+    }
+}
+
+/// One log record: a first line and its continuation lines.
+struct Entry<'t> {
+    /// 0-based index of the first line.
+    first_line: usize,
+    lines: Vec<&'t str>,
+    severity: Severity,
+    template: usize,
+    bytes: usize,
+}
+
+/// A masked line shape and what varied in it.
+struct Template {
+    text: Vec<String>,
+    count: usize,
+    /// Per masked position: the values seen (first, min, max when all integers).
+    fields: Vec<Field>,
+}
+
+#[derive(Clone)]
+struct Field {
+    first: String,
+    same: bool,
+    range: Option<(i64, i64)>,
+}
+
+fn is_continuation(line: &str) -> bool {
+    let t = line.trim_start();
+    line.starts_with([' ', '\t'])
+        || t.starts_with("at ")
+        || t.starts_with("Caused by")
+        || t.starts_with("...")
+        || t.starts_with("Traceback")
+        || t.starts_with("File \"")
+}
+
+fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut templates: Vec<Template> = Vec::new();
+    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if let Some(last) = entries.last_mut() {
+            if !starts_record(line) && (is_continuation(line) || line.trim().is_empty()) {
+                last.lines.push(line);
+                last.bytes += line.len() + 1;
+                if line.contains("Exception") || line.contains("Error") || line.trim_start().starts_with("at ") {
+                    last.severity = last.severity.max(3);
+                }
+                continue;
+            }
+        }
+        let tokens: Vec<&str> = line.split_whitespace().collect();
+        let masked: Vec<String> =
+            tokens.iter().map(|t| if t.bytes().any(|b| b.is_ascii_digit()) { "<*>".to_string() } else { t.to_string() }).collect();
+        let key = masked.join(" ");
+        let id = *by_key.entry(key).or_insert_with(|| {
+            templates.push(Template { text: masked.clone(), count: 0, fields: Vec::new() });
+            templates.len() - 1
+        });
+        let template = &mut templates[id];
+        let values: Vec<&str> = tokens.iter().zip(&masked).filter(|(_, m)| *m == "<*>").map(|(t, _)| *t).collect();
+        if template.count == 0 {
+            template.fields = values.iter().map(|v| Field { first: v.to_string(), same: true, range: v.parse().ok().map(|i| (i, i)) }).collect();
+        } else {
+            for (field, value) in template.fields.iter_mut().zip(&values) {
+                field.same &= field.first == *value;
+                field.range = match (field.range, value.parse::<i64>()) {
+                    (Some((lo, hi)), Ok(v)) => Some((lo.min(v), hi.max(v))),
+                    _ => None,
+                };
+            }
+        }
+        template.count += 1;
+        let severity = severity_of_level(line).map_or_else(|| severity_of_words(line), |s| if s < 3 && line.contains("Exception") { 2.max(s) } else { s });
+        entries.push(Entry { first_line: n, lines: vec![line], severity, template: id, bytes: line.len() + 1 });
+    }
+    (entries, templates)
+}
+
+/// The template as shown in the marker: leading masked fields (timestamps) dropped, varying
+/// fields as their value or integer range.
+fn describe(template: &Template) -> String {
+    let mut field = template.fields.iter();
+    let mut parts: Vec<String> = template
+        .text
+        .iter()
+        .map(|t| {
+            if t != "<*>" {
+                return t.clone();
+            }
+            match field.next() {
+                Some(f) if f.same => f.first.clone(),
+                Some(Field { range: Some((lo, hi)), .. }) => format!("{{{lo}–{hi}}}"),
+                _ => "<*>".to_string(),
+            }
+        })
+        .collect();
+    let skip = template.text.iter().take_while(|t| *t == "<*>").count().min(parts.len().saturating_sub(1));
+    parts.drain(..skip);
+    let text = parts.join(" ");
+    if text.chars().count() > TEMPLATE_CHARS {
+        format!("{}…", text.chars().take(TEMPLATE_CHARS).collect::<String>())
+    } else {
+        text
+    }
+}
+
+impl Compressor for Logs {
+    fn name(&self) -> &'static str {
+        "logs"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let (entries, templates) = entries_of(text);
+        if entries.len() < 8 {
+            return None;
+        }
+        let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
+        let budget = ((text.len() as f64 * share) as usize).max(MIN_BUDGET);
+        let keep = choose(&entries, &templates, budget, ctx.query);
+        Some(render(text, &entries, &templates, &keep, ctx.key))
+    }
+}
+
+/// Which entries to keep, by the priorities in the module documentation.
+fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str) -> Vec<bool> {
+    let mut keep = vec![false; entries.len()];
+    let mut used = 0usize;
+    let mut take = |i: usize, keep: &mut Vec<bool>, force: bool| {
+        if keep[i] || (!force && used + entries[i].bytes > budget) {
+            return;
+        }
+        keep[i] = true;
+        used += entries[i].bytes;
+    };
+    for (i, e) in entries.iter().enumerate() {
+        if e.severity >= 3 {
+            take(i, &mut keep, true);
+        }
+    }
+    take(0, &mut keep, true);
+    take(entries.len() - 1, &mut keep, true);
+
+    let query = Query::new(query).discriminative(entries.iter().map(|e| e.lines[0]), QUERY_MAX_SHARE);
+    let mut matching: Vec<(usize, usize)> =
+        entries.iter().enumerate().map(|(i, e)| (query.hits(&e.lines.join("\n")), i)).filter(|(h, _)| *h > 0).collect();
+    matching.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, i) in matching {
+        take(i, &mut keep, false);
+    }
+
+    // Warnings: every template's first occurrence, then second ones, ..., rarest template first.
+    let mut seen_of_template = vec![0usize; templates.len()];
+    let mut warnings: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.severity == 2) {
+        let round = seen_of_template[e.template];
+        seen_of_template[e.template] += 1;
+        warnings.push((round, templates[e.template].count, i));
+    }
+    warnings.sort();
+    for (_, _, i) in warnings {
+        take(i, &mut keep, false);
+    }
+
+    for (i, e) in entries.iter().enumerate() {
+        if templates[e.template].count == 1 {
+            take(i, &mut keep, false);
+        }
+    }
+    keep
+}
+
+fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], key: &str) -> String {
+    let total_lines = text.lines().count();
+    let mut out = String::with_capacity(text.len() / 8);
+    let mut omitted_lines = 0usize;
+    let mut omitted_by_template: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut run: Option<(usize, usize)> = None;
+    let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
+        if let Some((from, to)) = run.take() {
+            let n = to - from + 1;
+            let noun = if n == 1 { "line" } else { "lines" };
+            out.push_str(&format!("[… {n} {noun} ({}–{}) …]\n", from + 1, to + 1));
+        }
+    };
+    for (e, kept) in entries.iter().zip(keep) {
+        if *kept {
+            flush(&mut run, &mut out);
+            for line in &e.lines {
+                out.push_str(line);
+                out.push('\n');
+            }
+        } else {
+            let last = e.first_line + e.lines.len() - 1;
+            run = Some(run.map_or((e.first_line, last), |(from, _)| (from, last)));
+            omitted_lines += e.lines.len();
+            *omitted_by_template.entry(e.template).or_default() += 1;
+        }
+    }
+    flush(&mut run, &mut out);
+    if omitted_lines == 0 {
+        return text.to_string();
+    }
+    let mut ranked: Vec<(usize, usize)> = omitted_by_template.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let shown: Vec<String> =
+        ranked.iter().take(TEMPLATES_SHOWN).map(|(t, n)| format!("{n}× \"{}\"", describe(&templates[*t]))).collect();
+    let more = ranked.len().saturating_sub(TEMPLATES_SHOWN);
+    let more = if more > 0 { format!(", and {more} more templates") } else { String::new() };
+    let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {}{more}", ranked.len(), shown.join(", "));
+    out.push_str(&marker::marker(key, &what));
+    if !text.ends_with('\n') {
+        return out;
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HDFS: &str = include_str!("../../../tests/fixtures/logs/HDFS_2k.log");
+    const ZOOKEEPER: &str = include_str!("../../../tests/fixtures/logs/Zookeeper_2k.log");
+    const SPARK: &str = include_str!("../../../tests/fixtures/logs/Spark_2k.log");
+
+    fn ctx<'a>(query: &'a str, key: &'a str) -> Context<'a> {
+        Context { query, key, ..Context::default() }
+    }
+
+    #[test]
+    fn every_fixture_log_is_detected_and_code_is_not() {
+        for log in [HDFS, ZOOKEEPER, SPARK, include_str!("../../../tests/fixtures/logs/Apache_2k.log"),
+                    include_str!("../../../tests/fixtures/logs/OpenSSH_2k.log"), include_str!("../../../tests/fixtures/logs/OpenStack_2k.log"),
+                    include_str!("../../../tests/fixtures/logs/Hadoop_2k.log")] {
+            assert!(detect(log), "{}", &log[..80]);
+        }
+        assert!(!detect(include_str!("../../../tests/fixtures/github/labels.json")));
+        assert!(!detect(include_str!("mod.rs")));
+    }
+
+    #[test]
+    fn errors_are_kept_verbatim_and_the_rest_is_counted() {
+        let key = marker::key_for(ZOOKEEPER);
+        let out = Logs.compress(ZOOKEEPER, &ctx("Why did the ensemble lose quorum?", &key)).unwrap();
+        for line in ZOOKEEPER.lines().filter(|l| l.contains(" ERROR ")) {
+            assert!(out.contains(line), "lost: {line}");
+        }
+        assert!(out.len() * 6 < ZOOKEEPER.len(), "{} -> {}", ZOOKEEPER.len(), out.len());
+        assert_eq!(marker::keys_in(&out), vec![key]);
+        assert!(out.contains("log lines omitted"));
+    }
+
+    #[test]
+    fn rare_warnings_survive_and_query_words_pull_lines_in() {
+        let out = Logs.compress(HDFS, &ctx("Which blocks show exceptions?", "k")).unwrap();
+        for line in HDFS.lines().filter(|l| l.contains(" WARN ")) {
+            assert!(out.contains(line), "lost warning: {line}");
+        }
+        let needle = HDFS.lines().find(|l| l.contains("blk_-6867873931012347356")).unwrap();
+        let out = Logs.compress(HDFS, &ctx("what happened to blk_-6867873931012347356", "k")).unwrap();
+        assert!(out.contains(needle));
+    }
+
+    #[test]
+    fn omitted_runs_name_their_line_ranges_and_templates_their_numeric_ranges() {
+        let out = Logs.compress(SPARK, &ctx("", "k")).unwrap();
+        assert!(out.starts_with(SPARK.lines().next().unwrap()));
+        assert!(out.contains(SPARK.lines().last().unwrap()));
+        assert!(out.contains(" lines ("), "{}", &out[..500.min(out.len())]);
+        assert!(out.contains('×'));
+    }
+
+    #[test]
+    fn same_input_same_output() {
+        let a = Logs.compress(HDFS, &ctx("blocks", "k"));
+        assert_eq!(a, Logs.compress(HDFS, &ctx("blocks", "k")));
+    }
+}

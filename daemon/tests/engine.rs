@@ -1,0 +1,194 @@
+//! The engine's invariants (DESIGN §3) on real fixtures: never larger, deterministic, every
+//! marker retrievable, untouched bytes identical, hot zone left alone, and a multi-turn session
+//! whose earlier messages never change — across a restart too.
+
+mod common;
+
+use common::{conversation, fixture};
+use headroom_daemon::engine::marker;
+use headroom_daemon::engine::spans::{parse, Node};
+use headroom_daemon::{Engine, Stores};
+use headroom_protocol::{CompressOptions, ErrorCode};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+fn engine(dir: &Path) -> Engine {
+    Engine::new(Stores::open(dir, 64 << 20).unwrap(), Duration::from_secs(7 * 86_400))
+}
+
+/// Tool outputs from every fixture kind, as a tool would return them.
+fn tool_outputs() -> Vec<(&'static str, String)> {
+    let issues: Vec<Value> = serde_json::from_str::<Vec<Value>>(&fixture("github/paginate-issues.json"))
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r["response"].as_array().cloned())
+        .flatten()
+        .collect();
+    vec![
+        ("hdfs", fixture("logs/HDFS_2k.log")),
+        ("openssh", fixture("logs/OpenSSH_2k.log")),
+        ("apache", fixture("logs/Apache_2k.log")),
+        ("issues", serde_json::to_string_pretty(&issues).unwrap()),
+        ("git-refs", fixture("github/git-refs.json")),
+        ("diff", fixture("diffs/octokit-fixtures-5946840.diff")),
+    ]
+}
+
+fn tokens(text: &str) -> usize {
+    tiktoken_rs::o200k_base_singleton().encode_ordinary(text).len()
+}
+
+fn last_tool_content(messages: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(messages).unwrap();
+    v["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn never_larger_deterministic_and_every_marker_gives_back_the_original() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = (engine(a.path()), engine(b.path()));
+    for (name, output) in tool_outputs() {
+        let request = conversation("Which errors happened, and where?", "tool", &output);
+        let reply = first.compress(&request, &CompressOptions::default()).unwrap();
+        let again = second.compress(&request, &CompressOptions::default()).unwrap();
+        assert_eq!(reply.messages, again.messages, "{name}: same input, same bytes");
+        let compressed = last_tool_content(&reply.messages);
+        assert!(tokens(&compressed) <= tokens(&output), "{name}: larger than the original");
+        assert!(reply.tokens_after <= reply.tokens_before, "{name}");
+        for key in marker::keys_in(&compressed) {
+            let got = first.retrieve(&key, None, headroom_daemon::engine::now_ms()).unwrap();
+            assert_eq!(got.content, output, "{name}: key {key} does not give back the original");
+        }
+        assert_eq!(reply.ccr_keys, marker::keys_in(&compressed), "{name}");
+    }
+}
+
+#[test]
+fn bytes_outside_compressed_blocks_leave_exactly_as_they_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let log = fixture("logs/HDFS_2k.log");
+    // Odd spacing, escapes and key order that a re-serialiser would change.
+    let request = format!(
+        "{{ \"model\" : \"gpt-4o\",\n \"messages\":[ {{\"role\":\"system\", \"content\":\"caf\\u00e9 \\/ rules\"}},\n\
+         {{\"content\": \"Why did HDFS fail?\" , \"role\":\"user\"}},\n\
+         {{\"role\":\"assistant\",\"tool_calls\":[{{\"id\":\"c1\",\"type\":\"function\",\"function\":{{\"name\":\"read_log\",\"arguments\":\"{{}}\"}}}}]}},\n\
+         {{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":{}}} ],\n  \"temperature\" : 0.0 ,\"tools\" : [ ] }}\n",
+        serde_json::to_string(&log).unwrap()
+    );
+    let reply = engine.compress(request.as_bytes(), &CompressOptions::default()).unwrap();
+    let out = String::from_utf8(reply.messages).unwrap();
+    let compressed: Value = serde_json::from_str(&out).unwrap();
+    let new_content = compressed["messages"][3]["content"].as_str().unwrap();
+    assert!(new_content.len() < log.len() / 5);
+    let tool = serde_json::to_string(&reply.retrieve_tool.map(|t| String::from_utf8(t).unwrap()).unwrap()).unwrap();
+    let tool: String = serde_json::from_str(&tool).unwrap();
+    let expected = request
+        .replace(&serde_json::to_string(&log).unwrap(), &serde_json::to_string(new_content).unwrap())
+        .replace("\"tools\" : [ ]", &format!("\"tools\" : [{tool}]"));
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn the_hot_zone_is_passed_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let log = fixture("logs/Zookeeper_2k.log");
+    let request = json!({"system": "s", "messages": [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "read", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": log, "cache_control": {"type": "ephemeral"}}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": log.clone(), "signature": "sig"},
+                                          {"type": "tool_use", "id": "b", "name": "read", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "b", "content": log}]},
+        {"role": "user", "content": log.clone()}
+    ]});
+    let bytes = serde_json::to_vec(&request).unwrap();
+    let reply = engine.compress(&bytes, &CompressOptions::default()).unwrap();
+    let out: Value = serde_json::from_slice(&reply.messages).unwrap();
+    let m = &out["messages"];
+    assert_eq!(m[2]["content"][0]["content"], log, "cache_control block untouched");
+    assert_eq!(m[3]["content"][0]["thinking"], log, "thinking untouched");
+    assert_ne!(m[4]["content"][0]["content"], log, "an ordinary tool result is compressed");
+    assert_eq!(m[5]["content"], log, "the latest user message untouched");
+
+    // Frozen messages are untouched; the protected tail is sent as is and stays so.
+    let options = CompressOptions { frozen: 5, ..Default::default() };
+    let fresh = tempfile::tempdir().unwrap();
+    let reply = self::engine(fresh.path()).compress(&bytes, &options).unwrap();
+    assert_eq!(reply.messages, bytes);
+}
+
+#[test]
+fn a_block_first_seen_protected_stays_as_it_was_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let log = fixture("logs/Spark_2k.log");
+    let request = conversation("what happened?", "read_log", &log);
+    let protected = engine.compress(&request, &CompressOptions { protect_recent: 1, ..Default::default() }).unwrap();
+    assert_eq!(last_tool_content(&protected.messages), log);
+    let later = engine.compress(&request, &CompressOptions::default()).unwrap();
+    assert_eq!(last_tool_content(&later.messages), log, "first seen protected, sent as is forever");
+}
+
+#[test]
+fn bad_requests_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    for bad in [&b"not json"[..], b"{\"messages\": 3}", b"[1,2,3]", b"\"just text\"", b"[{\"role\":\"user\",\"content\":\"\xff\"}]"] {
+        let err = engine.compress(bad, &CompressOptions::default()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest, "{bad:?}");
+    }
+    let now = headroom_daemon::engine::now_ms();
+    assert_eq!(engine.retrieve("0123456789abcdef01234567", None, now).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(engine.retrieve("nope", None, now).unwrap_err().code, ErrorCode::BadRequest);
+}
+
+#[test]
+fn an_expired_original_answers_expired_with_a_terminal_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Stores::open(dir.path(), 64 << 20).unwrap(), Duration::from_secs(60));
+    let reply = engine.compress(&conversation("q", "t", &fixture("logs/HDFS_2k.log")), &CompressOptions::default()).unwrap();
+    let key = &reply.ccr_keys[0];
+    let later = headroom_daemon::engine::now_ms() + 3_600_000;
+    let err = engine.retrieve(key, None, later).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Expired);
+    assert!(err.message.contains("re-run the tool"), "{}", err.message);
+}
+
+/// Raw bytes of each message of a compressed request.
+fn message_bytes(out: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(out).unwrap();
+    let root = parse(text).unwrap();
+    let messages: &[Node] = root.get("messages").unwrap().as_array().unwrap();
+    messages.iter().map(|m| text[m.span.clone()].to_string()).collect()
+}
+
+#[test]
+fn a_thirty_turn_session_never_changes_what_it_already_sent_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = tool_outputs();
+    let mut history: Vec<Value> = vec![json!({"role": "system", "content": "You are an agent."})];
+    let mut sent_before: Vec<String> = Vec::new();
+    let mut engine = Some(engine(dir.path()));
+    for turn in 0..30 {
+        if turn == 15 {
+            engine = None; // the daemon restarts mid-session
+            engine = Some(self::engine(dir.path()));
+        }
+        let (name, output) = &outputs[turn % outputs.len()];
+        // Each turn's output differs a little, as real tool output does.
+        let output = format!("{output}\n# turn {turn}\n");
+        history.push(json!({"role": "user", "content": format!("Turn {turn}: look at {name}")}));
+        history.push(json!({"role": "assistant", "tool_calls": [{"id": format!("c{turn}"), "type": "function",
+            "function": {"name": "read", "arguments": format!("{{\"path\": \"{name}\"}}")}}]}));
+        history.push(json!({"role": "tool", "tool_call_id": format!("c{turn}"), "content": output}));
+        let request = serde_json::to_vec(&json!({"model": "gpt-4o", "messages": history})).unwrap();
+        let reply = engine.as_ref().unwrap().compress(&request, &CompressOptions::default()).unwrap();
+        let sent = message_bytes(&reply.messages);
+        assert_eq!(&sent[..sent_before.len()], &sent_before[..], "turn {turn} changed what was sent before");
+        assert!(reply.tokens_after < reply.tokens_before, "turn {turn} saved nothing");
+        sent_before = sent;
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets Headroom up on a fresh machine: system packages, a release build, the daemon started in
+# the background, and the bundled sample conversation compressed through it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v cc >/dev/null || need+=(build-essential)
+command -v python3 >/dev/null || need+=(python3)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}"
+fi
+command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust from https://rustup.rs" >&2; exit 1; }
+
+cargo build --release --locked --bins
+
+bin=target/release
+socket=$("$bin/headroom" socket-path)
+if ! "$bin/headroom" ping >/dev/null 2>&1; then
+  mkdir -p .cache
+  nohup "$bin/headroomd" >.cache/headroomd.log 2>&1 &
+  for _ in $(seq 100); do "$bin/headroom" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  echo "setup: headroomd started (pid $!), socket $socket, log .cache/headroomd.log"
+fi
+"$bin/headroom" compress examples/sample-conversation.json >.cache/sample-compressed.json
+echo "setup: compressed conversation written to .cache/sample-compressed.json"
