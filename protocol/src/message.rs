@@ -123,7 +123,9 @@ pub struct HelloReply {
 pub struct CompressReply {
     /// The new JSON, in the shape that was sent; untouched bytes are identical.
     pub messages: Vec<u8>,
-    /// Tokens of the content blocks considered, before and after.
+    /// Tokens of the content blocks considered, before and after. `tokens_after` is exact; the
+    /// original's count is exact up to what the never-larger decision needed and extrapolated
+    /// from the bytes beyond that.
     pub tokens_before: u64,
     pub tokens_after: u64,
     /// Keys of every marker in `messages`, in order of first appearance.

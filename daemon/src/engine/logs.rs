@@ -16,7 +16,9 @@
 
 use super::query::Query;
 use super::{marker, Compressor, Context};
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
 /// Compresses log output.
 pub struct Logs;
@@ -47,8 +49,9 @@ pub fn detect(text: &str) -> bool {
 
 /// Whether a line opens a log record: a timestamp near its start, or a level word.
 fn starts_record(line: &str) -> bool {
-    let head: String = line.chars().take(48).collect();
-    has_time(&head) || has_date(&head) || severity_of_level(line).is_some()
+    let end = line.char_indices().nth(48).map_or(line.len(), |(i, _)| i);
+    let head = &line[..end];
+    has_time(head) || has_date(head) || severity_of_level(line).is_some()
 }
 
 /// `HH:MM` (with optional `:SS`) somewhere in `head`.
@@ -133,10 +136,15 @@ fn is_continuation(line: &str) -> bool {
         || t.starts_with("File \"")
 }
 
+fn has_digit(token: &str) -> bool {
+    token.bytes().any(|b| b.is_ascii_digit())
+}
+
 fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
     let mut entries: Vec<Entry> = Vec::new();
     let mut templates: Vec<Template> = Vec::new();
-    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    // Only looked up, never iterated: output order comes from `templates`.
+    let mut by_shape: HashMap<u64, usize> = HashMap::new();
     for (n, line) in text.lines().enumerate() {
         if let Some(last) = entries.last_mut() {
             if !starts_record(line) && (is_continuation(line) || line.trim().is_empty()) {
@@ -148,21 +156,22 @@ fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
                 continue;
             }
         }
-        let tokens: Vec<&str> = line.split_whitespace().collect();
-        let masked: Vec<String> =
-            tokens.iter().map(|t| if t.bytes().any(|b| b.is_ascii_digit()) { "<*>".to_string() } else { t.to_string() }).collect();
-        let key = masked.join(" ");
-        let id = *by_key.entry(key).or_insert_with(|| {
-            templates.push(Template { text: masked.clone(), count: 0, fields: Vec::new() });
+        let mut shape = DefaultHasher::new();
+        for token in line.split_whitespace() {
+            if has_digit(token) { "<*>" } else { token }.hash(&mut shape);
+        }
+        let id = *by_shape.entry(shape.finish()).or_insert_with(|| {
+            let text = line.split_whitespace().map(|t| if has_digit(t) { "<*>".to_string() } else { t.to_string() }).collect();
+            templates.push(Template { text, count: 0, fields: Vec::new() });
             templates.len() - 1
         });
         let template = &mut templates[id];
-        let values: Vec<&str> = tokens.iter().zip(&masked).filter(|(_, m)| *m == "<*>").map(|(t, _)| *t).collect();
+        let values = line.split_whitespace().filter(|t| has_digit(t));
         if template.count == 0 {
-            template.fields = values.iter().map(|v| Field { first: v.to_string(), same: true, range: v.parse().ok().map(|i| (i, i)) }).collect();
+            template.fields = values.map(|v| Field { first: v.to_string(), same: true, range: v.parse().ok().map(|i| (i, i)) }).collect();
         } else {
-            for (field, value) in template.fields.iter_mut().zip(&values) {
-                field.same &= field.first == *value;
+            for (field, value) in template.fields.iter_mut().zip(values) {
+                field.same &= field.first == value;
                 field.range = match (field.range, value.parse::<i64>()) {
                     (Some((lo, hi)), Ok(v)) => Some((lo.min(v), hi.max(v))),
                     _ => None,
@@ -242,7 +251,7 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
 
     let query = Query::new(query).discriminative(entries.iter().map(|e| e.lines[0]), QUERY_MAX_SHARE);
     let mut matching: Vec<(usize, usize)> =
-        entries.iter().enumerate().map(|(i, e)| (query.hits(&e.lines.join("\n")), i)).filter(|(h, _)| *h > 0).collect();
+        entries.iter().enumerate().map(|(i, e)| (e.lines.iter().map(|l| query.hits(l)).max().unwrap_or(0), i)).filter(|(h, _)| *h > 0).collect();
     matching.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, i) in matching {
         take(i, &mut keep, false);

@@ -75,6 +75,9 @@ impl From<StoreError> for EngineError {
 /// Blocks shorter than this are neither compressed nor recorded: there is nothing to gain.
 const MIN_BLOCK_BYTES: usize = 256;
 
+/// Tokens counted exactly before the size of an unchanged block is extrapolated.
+const ESTIMATE_FROM_TOKENS: u64 = 4_000;
+
 /// The engine and what it holds for its whole life: tokenizers and stores.
 pub struct Engine {
     tokenizer: tokens::Tokenizer,
@@ -122,8 +125,7 @@ impl Engine {
                 None => {
                     let editing = candidate.file_path.as_ref().is_some_and(|p| conv.edited_paths.contains(p));
                     let entry = if candidate.zone == Zone::Protected || editing {
-                        let tokens = tokens::count(bpe, candidate.text);
-                        ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens }
+                        as_is(candidate.text, bpe)
                     } else {
                         first_sight(candidate, &conv.query, options, bpe)
                     };
@@ -217,16 +219,22 @@ fn first_sight(candidate: &Candidate, query: &str, options: &CompressOptions, bp
         key: &key,
         target_ratio: options.target_ratio,
     };
-    let before = tokens::count(bpe, candidate.text);
     if let Some(compressor) = router::route(candidate.text, &ctx) {
         if let Some(out) = compressor.compress(candidate.text, &ctx) {
             let after = tokens::count(bpe, &out);
+            let before = tokens::count_past(bpe, candidate.text, after);
             if after < before {
                 return ReplayEntry { compressor: compressor.name().into(), emitted: Some(out), tokens_before: before, tokens_after: after };
             }
         }
     }
-    ReplayEntry { compressor: String::new(), emitted: None, tokens_before: before, tokens_after: before }
+    as_is(candidate.text, bpe)
+}
+
+/// The entry of a block sent unchanged; its size is estimated, as no decision depends on it.
+fn as_is(text: &str, bpe: &CoreBPE) -> ReplayEntry {
+    let tokens = tokens::count_past(bpe, text, ESTIMATE_FROM_TOKENS);
+    ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens }
 }
 
 /// Lines of `original` containing any word of `query` (case-insensitive), each as `L<n>: line`.

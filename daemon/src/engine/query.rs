@@ -64,22 +64,36 @@ impl Query {
         if self.terms.is_empty() {
             return 0;
         }
-        let found: BTreeSet<String> = words(text).map(fold).filter(|w| self.terms.contains(w)).collect();
-        found.len()
+        let mut found = vec![false; self.terms.len()];
+        for word in words(text) {
+            for (i, term) in self.terms.iter().enumerate() {
+                if !found[i] && same_word(word, term) {
+                    found[i] = true;
+                }
+            }
+        }
+        found.iter().filter(|f| **f).count()
     }
 
     /// The same query without terms that occur in more than `max_share` of `units` (lines,
     /// rows, hits): a word found nearly everywhere tells nothing apart.
     pub fn discriminative<'a>(&self, units: impl Iterator<Item = &'a str>, max_share: f64) -> Query {
-        let mut counts: Vec<usize> = vec![0; self.terms.len()];
-        let mut total = 0usize;
+        if self.terms.is_empty() {
+            return self.clone();
+        }
         let terms: Vec<&String> = self.terms.iter().collect();
+        let mut counts: Vec<usize> = vec![0; terms.len()];
+        let mut total = 0usize;
+        let mut present = vec![false; terms.len()];
         for unit in units {
             total += 1;
-            let present: BTreeSet<String> = words(unit).map(fold).collect();
-            for (i, t) in terms.iter().enumerate() {
-                if present.contains(*t) {
-                    counts[i] += 1;
+            present.iter_mut().for_each(|p| *p = false);
+            for word in words(unit) {
+                for (i, t) in terms.iter().enumerate() {
+                    if !present[i] && same_word(word, t) {
+                        present[i] = true;
+                        counts[i] += 1;
+                    }
                 }
             }
         }
@@ -87,6 +101,19 @@ impl Query {
         let kept = terms.into_iter().zip(counts).filter(|(_, c)| (*c as f64) <= limit).map(|(t, _)| t.clone()).collect();
         Query { terms: kept }
     }
+}
+
+/// Whether `word` folds to `term` (an already folded term), without allocating for ASCII words.
+fn same_word(word: &str, term: &str) -> bool {
+    if !word.is_ascii() {
+        return fold(word) == term;
+    }
+    let (w, t) = (word.as_bytes(), term.as_bytes());
+    if w.len() == t.len() {
+        return w.eq_ignore_ascii_case(t) && fold(word) == term;
+    }
+    // `term` may be the plural-folded form of `word`.
+    w.len() == t.len() + 1 && w.len() > 4 && matches!(w[w.len() - 1], b's' | b'S') && w[..t.len()].eq_ignore_ascii_case(t) && fold(word) == term
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ pub struct Search;
 
 /// Share of the original bytes to aim for when the caller sets no target ratio.
 const DEFAULT_RATIO: f64 = 0.35;
+/// Lines the query's share of hits is measured on at most: an even sample tells the share as well
+/// as every line does, at a bounded cost.
+const SHARE_SAMPLE: usize = 1000;
 /// Lines [`detect`] reads: enough to tell, and the router stays fast on huge blocks.
 const DETECT_LINES: usize = 400;
 
@@ -165,9 +168,9 @@ fn path_numbered(line: &str) -> Option<(&str, &str, u8, &str)> {
 }
 
 /// `path-NUM-text`, grep's context line, for a `path` already seen in a hit (a path may itself
-/// hold `-NUM-`, so only known paths are trusted).
-fn known_context<'a>(line: &'a str, known: &BTreeSet<&str>) -> Option<(&'a str, &'a str, &'a str)> {
-    line.match_indices('-').find_map(|(at, _)| {
+/// hold `-NUM-`, so only known paths are trusted; none is longer than `longest`).
+fn known_context<'a>(line: &'a str, known: &BTreeSet<&str>, longest: usize) -> Option<(&'a str, &'a str, &'a str)> {
+    line.match_indices('-').take_while(|(at, _)| *at <= longest).find_map(|(at, _)| {
         let path = &line[..at];
         let (number, sep, text) = numbered(&line[at + 1..])?;
         (sep == b'-' && known.contains(path)).then_some((path, number, text))
@@ -176,8 +179,9 @@ fn known_context<'a>(line: &'a str, known: &BTreeSet<&str>) -> Option<(&'a str, 
 
 fn parse(text: &str) -> Parsed<'_> {
     let lines: Vec<&str> = text.lines().collect();
-    let known: BTreeSet<&str> =
-        lines.iter().filter_map(|l| path_numbered(l).filter(|h| h.2 == b':').map(|h| h.0)).collect();
+    let with_paths: Vec<_> = lines.iter().map(|l| path_numbered(l)).collect();
+    let known: BTreeSet<&str> = with_paths.iter().flatten().filter(|h| h.2 == b':').map(|h| h.0).collect();
+    let longest = known.iter().map(|p| p.len()).max().unwrap_or(0);
     let mut parsed = Parsed { files: Vec::new(), items: Vec::new(), numbered: 0, structural: 0 };
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut heading: Option<&str> = None;
@@ -191,10 +195,12 @@ fn parse(text: &str) -> Parsed<'_> {
             continue;
         } else if let Some((path, (number, sep, text))) = heading.zip(numbered(line)) {
             (path, Some(number), sep == b'-', text)
-        } else if let Some((path, number, text)) = known_context(line, &known) {
+        } else if let Some((path, number, b':', text)) = with_paths[i] {
+            (path, Some(number), false, text)
+        } else if let Some((path, number, text)) = known_context(line, &known, longest) {
             (path, Some(number), true, text)
-        } else if let Some((path, number, sep, text)) = path_numbered(line) {
-            (path, Some(number), sep == b'-', text)
+        } else if let Some((path, number, _, text)) = with_paths[i] {
+            (path, Some(number), true, text)
         } else if let Some((path, text)) = line.split_once(':').filter(|(p, _)| looks_like_path(p)) {
             (path, None, false, text)
         } else if looks_like_path(line) && lines.get(i + 1).and_then(|next| numbered(next)).is_some() {
@@ -225,8 +231,9 @@ fn parse(text: &str) -> Parsed<'_> {
 /// budget.
 fn choose(parsed: &Parsed<'_>, query: &str, budget: usize) -> Vec<Vec<bool>> {
     let query = Query::new(query);
-    let texts = parsed.files.iter().flat_map(|f| &f.lines).map(|l| l.text);
-    let text_query = query.discriminative(texts, 0.5);
+    let texts: Vec<&str> = parsed.files.iter().flat_map(|f| &f.lines).map(|l| l.text).collect();
+    let step = texts.len().div_ceil(SHARE_SAMPLE).max(1);
+    let text_query = query.discriminative(texts.iter().step_by(step).copied(), 0.5);
     let path_query = query.discriminative(parsed.files.iter().map(|f| f.path), 0.5);
 
     let mut spent: usize = parsed.files.iter().map(|f| f.path.len() + 12).sum::<usize>()

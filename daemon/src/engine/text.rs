@@ -375,8 +375,10 @@ fn bm25(blocks: &[Block<'_>], units: &[Unit], query: &Query) -> Vec<f64> {
         let mut length = 0;
         for word in query::words(blocks[u.block].piece(u.piece)) {
             length += 1;
-            if let Ok(t) = terms.binary_search(&query::fold(word).as_str()) {
-                counts[t] += 1;
+            if could_fold_to(word, &terms) {
+                if let Ok(t) = terms.binary_search(&query::fold(word).as_str()) {
+                    counts[t] += 1;
+                }
             }
         }
         for (d, c) in df.iter_mut().zip(&counts) {
@@ -401,6 +403,15 @@ fn bm25(blocks: &[Block<'_>], units: &[Unit], query: &Query) -> Vec<f64> {
                 .sum()
         })
         .collect()
+}
+
+/// Whether `word` could fold to one of `terms`: always for a non-ASCII word, otherwise only with
+/// a term's first letter and its length (or one more, for a plural). Spares folding, which
+/// allocates, nearly every word of the text.
+fn could_fold_to(word: &str, terms: &[&str]) -> bool {
+    let Some(first) = word.bytes().next().map(|b| b.to_ascii_lowercase()) else { return false };
+    !word.is_ascii()
+        || terms.iter().any(|t| t.as_bytes().first() == Some(&first) && (word.len() == t.len() || word.len() == t.len() + 1))
 }
 
 /// The marker's text: sentences left out of how many, and verbatim blocks if any went.
