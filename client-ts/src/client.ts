@@ -1,0 +1,508 @@
+/**
+ * The connection to headroomd and the calls an application makes: {@link compress},
+ * {@link retrieve}, {@link stats}, and {@link retrieveToolResult} for a tool loop.
+ *
+ * One connection per {@link HeadroomClient}, opened on first use with the `Hello` handshake,
+ * reused by every call, reopened after it breaks. Calls are pipelined: each gets its own id and
+ * its reply is matched by id, so concurrent calls never wait for each other.
+ *
+ * `compress` fails open: an absent daemon, a timeout (2 s by default) or an error reply gives
+ * back the caller's messages unchanged and logs one warning (then none until the daemon answers
+ * again). A Headroom problem never fails an LLM call.
+ *
+ * @module
+ */
+
+import { createConnection, type Socket } from "node:net";
+import { join } from "node:path";
+import {
+  DEFAULT_MAX_FRAME,
+  PROTOCOL_VERSION,
+  decodeReply,
+  encodeRequest,
+  FrameReader,
+  type CompressReply,
+  type ErrorCode,
+  type Op,
+  type ProviderFormat,
+  type ReplyBody,
+} from "./wire.js";
+
+/** The tool the daemon offers the model for reading back what a marker left out. */
+export const RETRIEVE_TOOL_NAME = "headroom_retrieve";
+
+const CLIENT_NAME = "headroom-ts/0.1.0";
+
+/** Shape of the messages, as the caller names it. `auto` lets the daemon detect it. */
+export type Format = "auto" | "openai_chat" | "openai_responses" | "anthropic";
+
+const WIRE_FORMAT: Record<Format, ProviderFormat> = {
+  auto: "Auto",
+  openai_chat: "OpenAiChat",
+  openai_responses: "OpenAiResponses",
+  anthropic: "Anthropic",
+};
+const CALLER_FORMAT: Record<ProviderFormat, Format> = {
+  Auto: "auto",
+  OpenAiChat: "openai_chat",
+  OpenAiResponses: "openai_responses",
+  Anthropic: "anthropic",
+};
+
+/**
+ * Why a call to the daemon failed: one of the daemon's stable error codes, or `unavailable`
+ * (no daemon, or the connection broke), `timeout`, `protocol` (the daemon's bytes made no sense).
+ */
+export class HeadroomError extends Error {
+  override name = "HeadroomError";
+  constructor(
+    readonly code: ErrorCode | "unavailable" | "timeout" | "protocol",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The socket the daemon listens on: `$HEADROOM_SOCKET`, else
+ * `$XDG_RUNTIME_DIR/headroom/headroomd.sock`, else `/tmp/headroom-$UID/headroomd.sock`
+ * (empty variables count as unset, as in the daemon).
+ */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HEADROOM_SOCKET) return env.HEADROOM_SOCKET;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "headroom", "headroomd.sock");
+  return `/tmp/headroom-${process.getuid?.() ?? 0}/headroomd.sock`;
+}
+
+export interface ClientOptions {
+  /** Socket path; default {@link defaultSocketPath} at the first connection. */
+  socketPath?: string;
+  /** How long one call may take, connecting included; default 2000 ms. */
+  timeoutMs?: number;
+  /** Requests whose body is larger are not sent (fail open); default 64 MiB, the daemon's default. */
+  maxFrame?: number;
+  /** Where fail-open warnings go; default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+/** Per-request choices; all optional. See `CompressOptions` in protocol/README.md. */
+export interface CompressOptions {
+  /** Model name; picks the tokenizer. */
+  model?: string;
+  /** Shape of the messages; default `auto`. */
+  format?: Format;
+  /** What is relevant and kept first; default the latest user message. */
+  query?: string;
+  /** Trailing messages, beyond the latest user message, to leave untouched. */
+  protectRecent?: number;
+  /** Leading messages to pass through byte for byte. */
+  frozen?: number;
+  /** Wanted size of each compressed block as a share of its original, 0 < r ≤ 1. */
+  targetRatio?: number;
+  /** Also compress long content pasted into (earlier) user messages. */
+  compressUserMessages?: boolean;
+}
+
+export interface CompressorStats {
+  name: string;
+  blocks: number;
+  tokensBefore: number;
+  tokensAfter: number;
+}
+
+export interface CompressResult<T> {
+  /**
+   * The messages to send, in the shape given: the caller's own object when nothing changed or
+   * when failing open, else a new value (the caller's is never modified).
+   */
+  messages: T;
+  /** Tokens in the blocks the daemon considered, before and after. */
+  tokensBefore: number;
+  tokensAfter: number;
+  /** The key of every marker in `messages`. */
+  ccrKeys: string[];
+  compressors: CompressorStats[];
+  /**
+   * The `headroom_retrieve` tool in the request's provider format, when `messages` holds a
+   * marker. A whole request body already lists it in `tools`; a bare array does not.
+   */
+  retrieveTool: Record<string, unknown> | null;
+  /** The format the daemon read the messages as; `null` when failing open. */
+  format: Exclude<Format, "auto"> | null;
+  /** Why the messages came back unchanged, when the call failed open; else `null`. */
+  error: HeadroomError | null;
+}
+
+export interface Retrieved {
+  key: string;
+  /** The exact original when `whole`, else the matching lines, each prefixed `L<n>: `. */
+  content: string;
+  whole: boolean;
+}
+
+export interface Stats {
+  protocolVersion: number;
+  uptimeMs: number;
+  connections: number;
+  requests: number;
+  compressRequests: number;
+  tokensBefore: number;
+  tokensAfter: number;
+  ccrEntries: number;
+  replayEntries: number;
+}
+
+/** The arguments of a `headroom_retrieve` call: a JSON string (OpenAI) or an object. */
+export type RetrieveArguments = string | { hash?: unknown; query?: unknown } | null | undefined;
+
+interface Pending {
+  resolve: (body: ReplyBody) => void;
+  reject: (error: HeadroomError) => void;
+}
+
+/** One open socket: writes frames, matches reply frames to pending requests by id. */
+class Connection {
+  closed = false;
+  private readonly pending = new Map<bigint, Pending>();
+  private readonly reader = new FrameReader();
+
+  constructor(readonly socket: Socket) {
+    // An idle connection must not keep the process alive; pending calls hold a timer that does.
+    socket.unref();
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (e) => this.close(new HeadroomError("unavailable", `lost headroomd: ${e.message}`)));
+    socket.on("close", () => this.close(new HeadroomError("unavailable", "headroomd closed the connection")));
+  }
+
+  request(id: bigint, frame: Uint8Array): Promise<ReplyBody> {
+    if (this.closed) return Promise.reject(new HeadroomError("unavailable", "the connection is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.write(frame);
+    });
+  }
+
+  /** Stops waiting for `id` (its call timed out); a late reply is dropped. */
+  forget(id: bigint): void {
+    this.pending.delete(id);
+  }
+
+  close(error: HeadroomError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const body of this.reader.push(chunk)) {
+      let id: bigint;
+      let reply: ReplyBody;
+      try {
+        ({ id, body: reply } = decodeReply(body));
+      } catch (e) {
+        return this.close(new HeadroomError("protocol", `undecodable reply from headroomd: ${(e as Error).message}`));
+      }
+      if (id === 0n) {
+        // A reply tied to no request: the daemon could not read one of ours (README, "Errors").
+        const why = typeof reply === "object" && "Error" in reply ? `${reply.Error.code}: ${reply.Error.message}` : "";
+        return this.close(new HeadroomError("protocol", `headroomd answered a request it could not read ${why}`));
+      }
+      const p = this.pending.get(id);
+      if (p) {
+        this.pending.delete(id);
+        p.resolve(reply);
+      }
+    }
+  }
+}
+
+/** A client of one daemon. Cheap to keep for the life of the process; {@link close} ends it. */
+export class HeadroomClient {
+  readonly timeoutMs: number;
+  private readonly socketPath: string | undefined;
+  private readonly maxFrame: number;
+  private readonly onWarning: (message: string) => void;
+  private conn: Connection | null = null;
+  private connecting: Promise<Connection> | null = null;
+  private nextId = 1;
+  private warned = false;
+
+  constructor(options: ClientOptions = {}) {
+    this.socketPath = options.socketPath;
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.onWarning = options.onWarning ?? ((m) => console.warn(m));
+  }
+
+  /**
+   * Sends one operation and resolves with its reply body (error replies included). Rejects with
+   * `unavailable`, `timeout`, `too_large` or `protocol`.
+   */
+  async call(op: Op): Promise<ReplyBody> {
+    const id = BigInt(this.nextId++);
+    const frame = encodeRequest({ id, op });
+    if (frame.length - 4 > this.maxFrame) {
+      throw new HeadroomError("too_large", `the request is ${frame.length - 4} bytes, above the ${this.maxFrame}-byte limit`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HeadroomError("timeout", `headroomd did not answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    let conn = this.conn && !this.conn.closed ? this.conn : null;
+    try {
+      if (conn) {
+        try {
+          return await Promise.race([conn.request(id, frame), timeout]);
+        } catch (e) {
+          // A kept connection may have died unnoticed (daemon restarted): retry once on a new one.
+          if ((e as HeadroomError).code !== "unavailable") throw e;
+          conn.forget(id);
+        }
+      }
+      conn = await Promise.race([this.connection(), timeout]);
+      return await Promise.race([conn.request(id, frame), timeout]);
+    } finally {
+      clearTimeout(timer);
+      conn?.forget(id);
+    }
+  }
+
+  /** A round trip with no work; rejects when the daemon cannot be reached. */
+  async ping(): Promise<void> {
+    expect(await this.call("Ping"), "Pong");
+  }
+
+  /**
+   * Compresses `messages`: a bare messages array or a whole request body (`{model, messages,
+   * tools, ...}` or a Responses `{input, ...}`), sent as UTF-8 JSON. Never rejects: on any
+   * failure it warns once and returns the caller's messages with `error` set.
+   */
+  async compress<T>(messages: T, options: CompressOptions = {}): Promise<CompressResult<T>> {
+    try {
+      const input = Buffer.from(JSON.stringify(messages), "utf8");
+      const body = await this.call({
+        Compress: {
+          messages: input,
+          options: {
+            model: options.model ?? null,
+            format: WIRE_FORMAT[options.format ?? "auto"],
+            query: options.query ?? null,
+            protect_recent: options.protectRecent ?? 0,
+            frozen: options.frozen ?? 0,
+            target_ratio: options.targetRatio ?? null,
+            compress_user_messages: options.compressUserMessages ?? false,
+          },
+        },
+      });
+      const reply = expect(body, "Compressed");
+      this.warned = false;
+      return compressResult(messages, input, reply);
+    } catch (e) {
+      const error = e instanceof HeadroomError ? e : new HeadroomError("protocol", String((e as Error)?.message ?? e));
+      this.warnOnce(`headroom: ${error.message} (${error.code}); sending the messages uncompressed`);
+      return {
+        messages,
+        tokensBefore: 0,
+        tokensAfter: 0,
+        ccrKeys: [],
+        compressors: [],
+        retrieveTool: null,
+        format: null,
+        error,
+      };
+    }
+  }
+
+  /**
+   * The original behind a marker's key, whole, or only its lines matching `query`. Rejects with
+   * a {@link HeadroomError}: `not_found`, `expired` (terminal: re-run the tool), `bad_request`
+   * (not a key), or a connection failure.
+   */
+  async retrieve(key: string, options: { query?: string } = {}): Promise<Retrieved> {
+    const reply = expect(await this.call({ Retrieve: { key, query: options.query ?? null } }), "Retrieved");
+    this.warned = false;
+    return { key: reply.key, content: reply.content, whole: reply.whole };
+  }
+
+  /** The daemon's counters since it started. */
+  async stats(): Promise<Stats> {
+    const s = expect(await this.call("Stats"), "Stats");
+    return {
+      protocolVersion: s.protocol_version,
+      uptimeMs: Number(s.uptime_ms),
+      connections: Number(s.connections),
+      requests: Number(s.requests),
+      compressRequests: Number(s.compress_requests),
+      tokensBefore: Number(s.tokens_before),
+      tokensAfter: Number(s.tokens_after),
+      ccrEntries: Number(s.ccr_entries),
+      replayEntries: Number(s.replay_entries),
+    };
+  }
+
+  /**
+   * Answers a model's `headroom_retrieve` call: the text to put in the tool result. Never
+   * rejects; when the original cannot be had, the text tells the model so (and, for an expired
+   * original, to re-run the tool that produced it).
+   */
+  async retrieveToolResult(args: RetrieveArguments): Promise<string> {
+    let parsed: { hash?: unknown; query?: unknown } | null | undefined;
+    try {
+      parsed = typeof args === "string" ? JSON.parse(args || "{}") : args;
+    } catch {
+      parsed = null;
+    }
+    const hash = parsed?.hash;
+    const query = typeof parsed?.query === "string" && parsed.query.trim() ? parsed.query : undefined;
+    if (typeof hash !== "string" || !hash) {
+      return `${RETRIEVE_TOOL_NAME} needs a "hash": the 24-character key after hash= in a [headroom: ...] marker.`;
+    }
+    try {
+      const got = await this.retrieve(hash, query === undefined ? {} : { query });
+      return got.content;
+    } catch (e) {
+      const error = e as HeadroomError;
+      switch (error.code) {
+        case "expired":
+          return `Headroom: ${error.message}`;
+        case "not_found":
+          return `Headroom: ${error.message}. The original is not available; work from what the marker says, or re-run the tool that produced it.`;
+        case "bad_request":
+          return `Headroom: ${error.message}. Pass the 24-character key that follows hash= in the marker.`;
+        default:
+          this.warnOnce(`headroom: cannot retrieve hash=${hash}: ${error.message}`);
+          return `Headroom could not retrieve hash=${hash} (${error.message}). Work from what the marker says, or re-run the tool that produced the content.`;
+      }
+    }
+  }
+
+  /** Closes the connection; a later call opens a new one. */
+  close(): void {
+    this.conn?.close(new HeadroomError("unavailable", "the client was closed"));
+    this.conn = null;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.onWarning(message);
+  }
+
+  private connection(): Promise<Connection> {
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  /** Connects and says `Hello`; gives up (closing the socket) after the call timeout. */
+  private async open(): Promise<Connection> {
+    const path = this.socketPath ?? defaultSocketPath();
+    const socket = createConnection({ path });
+    const giveUp = setTimeout(() => socket.destroy(), this.timeoutMs);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const failed = (e?: Error) => {
+          socket.off("connect", connected);
+          reject(new HeadroomError("unavailable", `cannot reach headroomd at ${path}${e ? `: ${e.message}` : ""}`));
+        };
+        const connected = () => {
+          socket.off("error", failed).off("close", failed);
+          resolve();
+        };
+        socket.once("connect", connected).once("error", failed).once("close", failed);
+      });
+      const conn = new Connection(socket);
+      const id = BigInt(this.nextId++);
+      const hello = encodeRequest({ id, op: { Hello: { protocol_version: PROTOCOL_VERSION, client: CLIENT_NAME } } });
+      const reply = await conn.request(id, hello);
+      if (typeof reply === "object" && "Error" in reply) {
+        conn.close(new HeadroomError(reply.Error.code, reply.Error.message));
+        throw new HeadroomError(reply.Error.code, `headroomd refused the handshake: ${reply.Error.message}`);
+      }
+      expect(reply, "Hello");
+      this.conn = conn;
+      return conn;
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    } finally {
+      clearTimeout(giveUp);
+    }
+  }
+}
+
+type Variant<K extends string> = K extends "Pong" ? "Pong" : Extract<ReplyBody, Record<K, unknown>> extends Record<K, infer V> ? V : never;
+
+/** The payload of the reply variant `kind`; an `Error` reply or another variant throws. */
+function expect<K extends "Pong" | "Compressed" | "Retrieved" | "Stats" | "Hello">(body: ReplyBody, kind: K): Variant<K> {
+  if (typeof body === "string") {
+    if (body === kind) return body as Variant<K>;
+  } else if ("Error" in body) {
+    throw new HeadroomError(body.Error.code, body.Error.message);
+  } else if (kind in body) {
+    return (body as Record<K, Variant<K>>)[kind];
+  }
+  throw new HeadroomError("protocol", `headroomd answered ${JSON.stringify(Object.keys(body))} where ${kind} was expected`);
+}
+
+function compressResult<T>(messages: T, input: Buffer, reply: CompressReply): CompressResult<T> {
+  const out = Buffer.from(reply.messages.buffer, reply.messages.byteOffset, reply.messages.byteLength);
+  return {
+    messages: input.equals(out) ? messages : (JSON.parse(out.toString("utf8")) as T),
+    tokensBefore: Number(reply.tokens_before),
+    tokensAfter: Number(reply.tokens_after),
+    ccrKeys: reply.ccr_keys,
+    compressors: reply.compressors.map((c) => ({
+      name: c.name,
+      blocks: c.blocks,
+      tokensBefore: Number(c.tokens_before),
+      tokensAfter: Number(c.tokens_after),
+    })),
+    retrieveTool: reply.retrieve_tool
+      ? (JSON.parse(Buffer.from(reply.retrieve_tool).toString("utf8")) as Record<string, unknown>)
+      : null,
+    format: CALLER_FORMAT[reply.format] as Exclude<Format, "auto">,
+    error: null,
+  };
+}
+
+let shared: HeadroomClient | null = null;
+
+/** The process-wide client the module-level functions use (created on first use). */
+export function defaultClient(): HeadroomClient {
+  shared ??= new HeadroomClient();
+  return shared;
+}
+
+/** Which client a call uses: the one given, else {@link defaultClient}. */
+export interface WithClient {
+  client?: HeadroomClient;
+}
+
+/** {@link HeadroomClient.compress} on `options.client` or the default client. Never rejects. */
+export function compress<T>(messages: T, options: CompressOptions & WithClient = {}): Promise<CompressResult<T>> {
+  const { client, ...rest } = options;
+  return (client ?? defaultClient()).compress(messages, rest);
+}
+
+/** {@link HeadroomClient.retrieve} on `options.client` or the default client. */
+export function retrieve(key: string, options: { query?: string } & WithClient = {}): Promise<Retrieved> {
+  const { client, ...rest } = options;
+  return (client ?? defaultClient()).retrieve(key, rest);
+}
+
+/** {@link HeadroomClient.stats} on `options.client` or the default client. */
+export function stats(options: WithClient = {}): Promise<Stats> {
+  return (options.client ?? defaultClient()).stats();
+}
+
+/** {@link HeadroomClient.retrieveToolResult} on `options.client` or the default client. */
+export function retrieveToolResult(args: RetrieveArguments, options: WithClient = {}): Promise<string> {
+  return (options.client ?? defaultClient()).retrieveToolResult(args);
+}

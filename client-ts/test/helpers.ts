@@ -1,0 +1,180 @@
+// Shared test fixtures: the real daemon on a temporary socket, a fake daemon speaking raw frames,
+// a fake LLM provider that records request bodies, and the real log the tests compress.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HeadroomClient } from "../src/client.js";
+import { decodeRequest, encodeReply, FrameReader, type Reply, type Request } from "../src/wire.js";
+
+/** The repository root (client-ts/..). */
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** A real loghub log, the tool output every integration test compresses. */
+export const LOG = readFileSync(join(REPO, "tests", "fixtures", "logs", "HDFS_2k.log"), "utf8");
+
+export const MARKER = /\[headroom: [^\]]*headroom_retrieve hash=([0-9a-f]{24})\]/;
+
+const HEADROOMD = process.env.HEADROOMD ?? join(REPO, "target", "release", "headroomd");
+
+export interface Daemon {
+  socket: string;
+  stateDir: string;
+  process: ChildProcess;
+  /** Stops the daemon (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts target/release/headroomd on a fresh socket and state directory and waits until it
+ * answers. Throws (never skips) when the binary is missing: run setup.sh or
+ * `cargo build --release --bins` first.
+ */
+export async function startDaemon(dir = mkdtempSync(join(tmpdir(), "headroom-ts-"))): Promise<Daemon> {
+  if (!existsSync(HEADROOMD)) throw new Error(`${HEADROOMD} is missing: run setup.sh (cargo build --release --bins)`);
+  const socket = join(dir, "headroomd.sock");
+  const stateDir = join(dir, "state");
+  const child = spawn(HEADROOMD, ["--socket", socket, "--state-dir", stateDir], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const probe = new HeadroomClient({ socketPath: socket, timeoutMs: 200 });
+  for (let i = 0; ; i++) {
+    try {
+      await probe.ping();
+      break;
+    } catch (e) {
+      if (child.exitCode !== null || i > 200) throw new Error(`headroomd did not start: ${stderr || e}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  probe.close();
+  return {
+    socket,
+    stateDir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** Removes a directory made by {@link startDaemon}. */
+export function removeDir(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}
+
+/**
+ * A stand-in daemon on a Unix socket that answers each decoded request with whatever `answer`
+ * returns (a reply, raw bytes, or nothing to stay silent).
+ */
+export async function fakeDaemon(
+  answer: (request: Request, socket: Socket) => Reply | Uint8Array | null,
+): Promise<{ socket: string; requests: Request[]; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "headroom-fake-"));
+  const path = join(dir, "fake.sock");
+  const requests: Request[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createNetServer((socket) => {
+    sockets.add(socket);
+    const reader = new FrameReader();
+    socket.on("data", (chunk) => {
+      for (const body of reader.push(chunk)) {
+        const request = decodeRequest(body);
+        requests.push(request);
+        const out = answer(request, socket);
+        if (out) socket.write(out instanceof Uint8Array ? out : encodeReply(out));
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  return {
+    socket: path,
+    requests,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+      removeDir(dir);
+    },
+  };
+}
+
+/** One request the fake provider received. */
+export interface Recorded {
+  method: string;
+  path: string;
+  body: any;
+}
+
+/** What the fake provider sends back: a JSON body, or SSE events (each an object, or [event, object]). */
+export type Canned = { json: unknown } | { sse: Array<unknown | [string, unknown]>; done?: boolean };
+
+/**
+ * A fake LLM provider on 127.0.0.1: records every request body and answers from `script`
+ * in order (the last answer repeats).
+ */
+export async function fakeProvider(script: Canned[]): Promise<{ url: string; requests: Recorded[]; close(): Promise<void> }> {
+  const requests: Recorded[] = [];
+  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = "";
+    req.on("data", (d) => (raw += d));
+    req.on("end", () => {
+      requests.push({ method: req.method!, path: req.url!, body: raw ? JSON.parse(raw) : null });
+      const canned = script[Math.min(requests.length - 1, script.length - 1)]!;
+      if ("json" in canned) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(canned.json));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      for (const event of canned.sse) {
+        if (Array.isArray(event)) res.write(`event: ${event[0]}\ndata: ${JSON.stringify(event[1])}\n\n`);
+        else res.write(`data: ${JSON.stringify(event)}\n\n`);
+      }
+      if (canned.done) res.write("data: [DONE]\n\n");
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** A client that records its warnings instead of printing them. */
+export function quietClient(socketPath: string, timeoutMs = 2000): { client: HeadroomClient; warnings: string[] } {
+  const warnings: string[] = [];
+  return { client: new HeadroomClient({ socketPath, timeoutMs, onWarning: (m) => warnings.push(m) }), warnings };
+}
+
+/** A socket path where no daemon listens. */
+export function deadSocket(): string {
+  return join(mkdtempSync(join(tmpdir(), "headroom-dead-")), "nobody.sock");
+}
+
+/** An OpenAI-chat conversation whose tool output is the real log: what an agent would send. */
+export function chatConversation(question = "Why did the HDFS block transfers fail?"): any[] {
+  return [
+    { role: "system", content: "You are an SRE agent. Use the tools to answer precisely." },
+    { role: "user", content: question },
+    {
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { id: "call_1", type: "function", function: { name: "read_log", arguments: '{"path":"/var/log/hdfs/datanode.log"}' } },
+      ],
+    },
+    { role: "tool", tool_call_id: "call_1", content: LOG },
+  ];
+}
