@@ -740,7 +740,7 @@ mod tests {
             let start = 1 + h * 10;
             text.push_str(&format!("@@ -{start},5 +{start},5 @@\n a\n b\n-old {h}\n+new {h}\n c\n"));
         }
-        text.push_str(&format!("@@ -5000,3 +5000,3 @@\n a\n-fn parse_token() {{}}\n+fn parse_token(x: u8) {{}}\n b\n"));
+        text.push_str("@@ -5000,3 +5000,3 @@\n a\n-fn parse_token() {}\n+fn parse_token(x: u8) {}\n b\n");
         for h in 0..200 {
             let start = 6000 + h * 10;
             text.push_str(&format!("@@ -{start},3 +{start},3 @@\n a\n-filler line number {h} of the refactor\n+filler line number {h} of the new refactor\n b\n"));

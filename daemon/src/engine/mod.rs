@@ -3,6 +3,7 @@
 //!
 //! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
 
+pub mod code;
 pub mod diff;
 pub mod json;
 pub mod logs;
@@ -41,6 +42,9 @@ pub struct Context<'a> {
     pub key: &'a str,
     /// The caller's wanted size as a share of the original.
     pub target_ratio: Option<f32>,
+    /// The block came before the latest user message: it answered an earlier question and may
+    /// be compressed harder (it is still compressed only once, at first sight).
+    pub older: bool,
 }
 
 /// One kind of content compression (DESIGN §4). Implementations are pure functions of their
@@ -218,6 +222,7 @@ fn first_sight(candidate: &Candidate, query: &str, options: &CompressOptions, bp
         file_path: candidate.file_path.as_deref(),
         key: &key,
         target_ratio: options.target_ratio,
+        older: candidate.older,
     };
     if let Some(compressor) = router::route(candidate.text, &ctx) {
         if let Some(out) = compressor.compress(candidate.text, &ctx) {

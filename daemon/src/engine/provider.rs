@@ -38,6 +38,8 @@ pub struct Candidate<'n> {
     /// The file the tool read, when its arguments name one.
     pub file_path: Option<String>,
     pub zone: Zone,
+    /// It comes before the latest user message (an earlier question's material).
+    pub older: bool,
 }
 
 /// What the engine needs to know about one request.
@@ -89,7 +91,11 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         } else {
             Zone::Open
         };
+        let first_new = candidates.len();
         collect(message, zone, &calls, options.compress_user_messages, &mut candidates);
+        for candidate in &mut candidates[first_new..] {
+            candidate.older = query_at.is_some_and(|q| i < q);
+        }
     }
     let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
     Ok(Conversation { format, query, candidates, edited_paths })
@@ -223,6 +229,7 @@ fn collect<'n>(
             tool_name: call.and_then(|c| c.name.clone()),
             file_path: call.and_then(|c| c.path.clone()),
             zone,
+            older: false,
         });
     };
     let zone_of = |node: &Node| if has_cache_control(node) { Zone::HandsOff } else { zone };

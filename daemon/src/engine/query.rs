@@ -1,8 +1,8 @@
 //! The query (DESIGN §3.7): the words of the latest user message that can tell relevant lines,
 //! rows and hits from the rest. Shared by every compressor so they agree on what "matches" means.
 //!
-//! Matching is by whole words (letters, digits and `_`), case-insensitive, with a light plural
-//! folding (`errors` matches `ERROR`). Function words are ignored.
+//! Matching is by whole words (letters, digits and `_`), case-insensitive, with common endings
+//! folded (`errors` matches `ERROR`). Function words are ignored.
 
 use std::collections::BTreeSet;
 
@@ -16,14 +16,18 @@ const STOPWORDS: &[&str] = &[
     "you", "your", "explain", "summarise", "summarize", "look", "see", "use", "used", "using", "may", "must",
 ];
 
-/// Folds a word for matching: lowercase, trailing plural `s` dropped on longer words.
+/// Folds a word for matching: lowercase, then one common English ending dropped when at least
+/// four letters remain (`errors`, `failed`, `escaping`, `escape` → `error`, `fail`, `escap`,
+/// `escap`), so a question's wording finds the text's.
 pub fn fold(word: &str) -> String {
-    let lower = word.to_lowercase();
-    if lower.len() > 4 && lower.ends_with('s') && !lower.ends_with("ss") {
-        lower[..lower.len() - 1].to_string()
-    } else {
-        lower
+    let mut lower = word.to_lowercase();
+    for suffix in ["ing", "ed", "es", "e", "s"] {
+        if lower.ends_with(suffix) && lower.len() >= suffix.len() + 4 && !(suffix == "s" && lower.ends_with("ss")) {
+            lower.truncate(lower.len() - suffix.len());
+            break;
+        }
     }
+    lower
 }
 
 /// The words of `text`: runs of letters, digits and `_`.
@@ -103,17 +107,66 @@ impl Query {
     }
 }
 
-/// Whether `word` folds to `term` (an already folded term), without allocating for ASCII words.
+/// BM25's term-saturation and length-normalisation constants, at their usual values.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+impl Query {
+    /// Each document's BM25 score for the terms, the documents being the collection: rare
+    /// terms weigh more, repeated ones saturate, and long documents are not favoured for
+    /// being long.
+    pub fn bm25(&self, docs: &[&str]) -> Vec<f64> {
+        let terms: Vec<&str> = self.terms().collect();
+        if terms.is_empty() || docs.is_empty() {
+            return vec![0.0; docs.len()];
+        }
+        let mut tf: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
+        let mut lengths = Vec::with_capacity(docs.len());
+        let mut df = vec![0u32; terms.len()];
+        for doc in docs {
+            let mut counts = vec![0u32; terms.len()];
+            let mut length = 0usize;
+            for word in words(doc) {
+                length += 1;
+                for (t, term) in terms.iter().enumerate() {
+                    if same_word(word, term) {
+                        counts[t] += 1;
+                    }
+                }
+            }
+            for (d, c) in df.iter_mut().zip(&counts) {
+                *d += u32::from(*c > 0);
+            }
+            tf.push(counts);
+            lengths.push(length as f64);
+        }
+        let n = docs.len() as f64;
+        let average = (lengths.iter().sum::<f64>() / n).max(1.0);
+        let idf: Vec<f64> = df.iter().map(|&d| (1.0 + (n - f64::from(d) + 0.5) / (f64::from(d) + 0.5)).ln()).collect();
+        tf.iter()
+            .zip(&lengths)
+            .map(|(counts, &length)| {
+                counts
+                    .iter()
+                    .zip(&idf)
+                    .map(|(&c, idf)| {
+                        let c = f64::from(c);
+                        idf * c * (K1 + 1.0) / (c + K1 * (1.0 - B + B * length / average))
+                    })
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+/// Whether `word` folds to `term` (an already folded term); words that cannot fold to it are
+/// turned away without allocating.
 fn same_word(word: &str, term: &str) -> bool {
-    if !word.is_ascii() {
-        return fold(word) == term;
-    }
     let (w, t) = (word.as_bytes(), term.as_bytes());
-    if w.len() == t.len() {
-        return w.eq_ignore_ascii_case(t) && fold(word) == term;
+    if word.is_ascii() && (w.len() < t.len() || w.len() > t.len() + 3 || !w[..t.len()].eq_ignore_ascii_case(t)) {
+        return false;
     }
-    // `term` may be the plural-folded form of `word`.
-    w.len() == t.len() + 1 && w.len() > 4 && matches!(w[w.len() - 1], b's' | b'S') && w[..t.len()].eq_ignore_ascii_case(t) && fold(word) == term
+    fold(word) == term
 }
 
 #[cfg(test)]
@@ -123,9 +176,20 @@ mod tests {
     #[test]
     fn terms_skip_function_words_and_fold_plurals() {
         let q = Query::new("Which blocks show warnings or errors, and why? Issue #13");
-        assert_eq!(q.terms().collect::<Vec<_>>(), vec!["13", "block", "error", "issue", "warning"]);
+        assert_eq!(q.terms().collect::<Vec<_>>(), vec!["13", "block", "error", "issu", "warning"]);
         assert_eq!(q.hits("ERROR in block 13"), 3);
-        assert_eq!(q.hits("blocking 130 errorless"), 0, "whole words only");
+        assert_eq!(q.hits("blocked 130 errorless"), 1, "whole words, common endings folded");
+        assert_eq!(q.hits("blockade 130 errorless"), 0);
+    }
+
+    #[test]
+    fn bm25_prefers_rare_terms_and_short_documents() {
+        let q = Query::new("port decision");
+        let docs = ["the port decision is the default", "the port", "a long text about nothing much at all that mentions port once", "no match"];
+        let scores = q.bm25(&docs);
+        assert!(scores[1] > scores[2], "{scores:?}");
+        assert!(scores[0] > scores[1], "{scores:?}");
+        assert_eq!(scores[3], 0.0);
     }
 
     #[test]
@@ -133,6 +197,6 @@ mod tests {
         let q = Query::new("nova instance failing");
         let lines = ["nova a", "nova b", "nova c", "nova instance failing x"];
         let d = q.discriminative(lines.iter().copied(), 0.5);
-        assert_eq!(d.terms().collect::<Vec<_>>(), vec!["failing", "instance"]);
+        assert_eq!(d.terms().collect::<Vec<_>>(), vec!["fail", "instanc"]);
     }
 }

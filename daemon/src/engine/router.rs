@@ -1,8 +1,9 @@
-//! Picks one compressor per content block from the content itself. Structured kinds are tried
-//! from the most to the least specific; prose is the fallback; anything else (source code, for
-//! now) goes through untouched: a misrouted block would be mangled, an unrouted one only costs
-//! tokens.
+//! Picks one compressor per content block from the content itself and, for source files, the
+//! file path the tool was given. Structured kinds are tried from the most to the least specific;
+//! prose is the fallback; anything else goes through untouched: a misrouted block would be
+//! mangled, an unrouted one only costs tokens.
 
+use super::code::{self, Code, Lang};
 use super::diff::{self, Diff};
 use super::json::Json;
 use super::logs::{self, Logs};
@@ -11,11 +12,14 @@ use super::text::{self, Text};
 use super::{Compressor, Context};
 
 /// The compressor for `text`, if any fits.
-pub fn route(text: &str, _ctx: &Context) -> Option<&'static dyn Compressor> {
+pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
         return Some(&Json);
+    }
+    if ctx.file_path.and_then(Lang::from_path).is_some() {
+        return Some(&Code);
     }
     if diff::detect(text) {
         return Some(&Diff);
@@ -25,6 +29,9 @@ pub fn route(text: &str, _ctx: &Context) -> Option<&'static dyn Compressor> {
     }
     if logs::detect(text) {
         return Some(&Logs);
+    }
+    if code::detect(text) {
+        return Some(&Code);
     }
     if text::worth_trying(text) {
         return Some(&Text);
@@ -63,7 +70,7 @@ mod tests {
     }
 
     #[test]
-    fn grep_output_is_search_and_source_code_passes_through() {
+    fn grep_output_is_search_and_source_code_is_code() {
         let grep: String = include_str!("mod.rs")
             .lines()
             .enumerate()
@@ -71,7 +78,9 @@ mod tests {
             .map(|(n, l)| format!("daemon/src/engine/mod.rs:{}:{l}\n", n + 1))
             .collect();
         assert_eq!(routed(&grep), Some("search"));
-        assert_eq!(routed(include_str!("mod.rs")), None);
+        assert_eq!(routed(include_str!("mod.rs")), Some("code"));
+        let by_path = Context { file_path: Some("src/app.tsx"), ..Context::default() };
+        assert_eq!(route("const x = 1;", &by_path).map(|c| c.name()), Some("code"));
         assert_eq!(routed("[not json"), None);
     }
 }

@@ -9,7 +9,7 @@
 //! `[…]`, and one marker at the end says how many sentences were left out of how many.
 
 use super::marker::{self, thousands};
-use super::query::{self, Query};
+use super::query::Query;
 use super::{Compressor, Context};
 use std::ops::Range;
 
@@ -20,9 +20,6 @@ pub struct Text;
 const MIN_BYTES: usize = 1500;
 /// Share of the original bytes kept when the caller sets no target ratio.
 const DEFAULT_RATIO: f64 = 0.4;
-/// BM25's term-saturation and length-normalisation constants, at their usual values.
-const K1: f64 = 1.2;
-const B: f64 = 0.75;
 /// What stands for a run of left-out sentences or blocks.
 const GAP: &str = "[…]";
 /// Words that end with a period without ending a sentence.
@@ -175,7 +172,7 @@ impl<'a> Open<'a> {
         if kind == Kind::Prose && bullet.is_empty() && lines.len() == 1 && is_title(&text) {
             kind = Kind::Heading;
         }
-        let pieces = if kind == Kind::Prose { sentences(&text) } else { vec![0..text.len()] };
+        let pieces = if kind == Kind::Prose { sentences(&text) } else { std::iter::once(0..text.len()).collect() };
         Block { kind, gap_before, bullet, text, pieces }
     }
 }
@@ -363,55 +360,8 @@ fn choose(blocks: &[Block<'_>], units: &[Unit], query: &str, budget: usize) -> V
 
 /// Each unit's BM25 score for the query's terms, the units being the documents.
 fn bm25(blocks: &[Block<'_>], units: &[Unit], query: &Query) -> Vec<f64> {
-    let terms: Vec<&str> = query.terms().collect();
-    if terms.is_empty() {
-        return vec![0.0; units.len()];
-    }
-    let mut tf: Vec<Vec<u32>> = Vec::with_capacity(units.len());
-    let mut lengths = Vec::with_capacity(units.len());
-    let mut df = vec![0u32; terms.len()];
-    for u in units {
-        let mut counts = vec![0u32; terms.len()];
-        let mut length = 0;
-        for word in query::words(blocks[u.block].piece(u.piece)) {
-            length += 1;
-            if could_fold_to(word, &terms) {
-                if let Ok(t) = terms.binary_search(&query::fold(word).as_str()) {
-                    counts[t] += 1;
-                }
-            }
-        }
-        for (d, c) in df.iter_mut().zip(&counts) {
-            *d += u32::from(*c > 0);
-        }
-        tf.push(counts);
-        lengths.push(length as f64);
-    }
-    let n = units.len() as f64;
-    let average = (lengths.iter().sum::<f64>() / n).max(1.0);
-    let idf: Vec<f64> = df.iter().map(|&d| (1.0 + (n - f64::from(d) + 0.5) / (f64::from(d) + 0.5)).ln()).collect();
-    tf.iter()
-        .zip(&lengths)
-        .map(|(counts, &length)| {
-            counts
-                .iter()
-                .zip(&idf)
-                .map(|(&c, idf)| {
-                    let c = f64::from(c);
-                    idf * c * (K1 + 1.0) / (c + K1 * (1.0 - B + B * length / average))
-                })
-                .sum()
-        })
-        .collect()
-}
-
-/// Whether `word` could fold to one of `terms`: always for a non-ASCII word, otherwise only with
-/// a term's first letter and its length (or one more, for a plural). Spares folding, which
-/// allocates, nearly every word of the text.
-fn could_fold_to(word: &str, terms: &[&str]) -> bool {
-    let Some(first) = word.bytes().next().map(|b| b.to_ascii_lowercase()) else { return false };
-    !word.is_ascii()
-        || terms.iter().any(|t| t.as_bytes().first() == Some(&first) && (word.len() == t.len() || word.len() == t.len() + 1))
+    let docs: Vec<&str> = units.iter().map(|u| blocks[u.block].piece(u.piece)).collect();
+    query.bm25(&docs)
 }
 
 /// The marker's text: sentences left out of how many, and verbatim blocks if any went.

@@ -1,0 +1,504 @@
+//! The code compressor (tree-sitter): a source file keeps its skeleton — imports, module
+//! docstring, type declarations with their fields and constants, every signature with its
+//! decorators and doc comments — and the bodies of the functions the question is about; other
+//! long bodies are elided with a marker, in the language's own comment syntax, naming the
+//! function and the original lines it covered.
+//!
+//! A file that does not parse cleanly goes through untouched: elision on a bad parse could cut
+//! the wrong span.
+
+use super::query::{fold, Query};
+use super::{marker, Compressor, Context};
+use tree_sitter::{Language, Node, Parser};
+
+/// Compresses source files.
+pub struct Code;
+
+/// Bodies of at most this many lines are kept: eliding them saves little and costs a marker.
+const SHORT_BODY_LINES: usize = 4;
+/// Bodies kept whole for matching the question's words best, at most.
+const MATCHING_BODIES: usize = 3;
+/// A body scoring at least this share of the best score is kept with it.
+const CLOSE_TO_BEST: f64 = 0.8;
+/// Parse errors tolerated per this many lines (grammars lag behind language releases).
+const LINES_PER_ERROR: usize = 400;
+
+/// The languages the compressor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Python,
+    JavaScript,
+    TypeScript,
+    Tsx,
+    Rust,
+    Go,
+    Java,
+    C,
+    Cpp,
+}
+
+impl Lang {
+    /// The language of a file path, from its extension.
+    pub fn from_path(path: &str) -> Option<Lang> {
+        let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "py" | "pyi" => Lang::Python,
+            "js" | "mjs" | "cjs" | "jsx" => Lang::JavaScript,
+            "ts" | "mts" | "cts" => Lang::TypeScript,
+            "tsx" => Lang::Tsx,
+            "rs" => Lang::Rust,
+            "go" => Lang::Go,
+            "java" => Lang::Java,
+            "c" | "h" => Lang::C,
+            "cc" | "cpp" | "cxx" | "hpp" | "hh" | "hxx" => Lang::Cpp,
+            _ => return None,
+        })
+    }
+
+    /// A guess from the content alone, for output without a file path.
+    pub fn from_content(text: &str) -> Option<Lang> {
+        let head: Vec<&str> = text.lines().take(400).collect();
+        let count = |f: &dyn Fn(&str) -> bool| head.iter().filter(|l| f(l)).count();
+        if let Some(shebang) = head.first().filter(|l| l.starts_with("#!")) {
+            if shebang.contains("python") {
+                return Some(Lang::Python);
+            }
+            if shebang.contains("node") {
+                return Some(Lang::JavaScript);
+            }
+        }
+        if head.iter().any(|l| l.starts_with("package ")) && count(&|l| l.starts_with("func ")) > 0 {
+            return Some(Lang::Go);
+        }
+        if count(&|l| l.starts_with("#include")) > 0 {
+            let cpp = count(&|l| l.contains("std::") || l.starts_with("namespace ") || l.starts_with("class ") || l.starts_with("template"));
+            return Some(if cpp > 0 { Lang::Cpp } else { Lang::C });
+        }
+        if count(&|l| l.starts_with("import java.") || l.contains("public class ")) > 0 {
+            return Some(Lang::Java);
+        }
+        let python = count(&|l| {
+            let t = l.trim_start();
+            (t.starts_with("def ") || t.starts_with("class ")) && l.trim_end().ends_with(':')
+        }) + count(&|l| l.starts_with("import ") && !l.contains(" from ") && !l.ends_with(';'));
+        let rust = count(&|l| {
+            let t = l.trim_start();
+            t.starts_with("fn ") || t.starts_with("pub fn ") || t.starts_with("impl ") || t.starts_with("use ") && l.ends_with(';')
+        });
+        let script = count(&|l| {
+            let t = l.trim_start();
+            t.starts_with("function ") || t.starts_with("export ") || t.starts_with("const ") && l.trim_end().ends_with([';', '{', '('])
+        });
+        let typed = count(&|l| l.starts_with("interface ") || l.contains(": string") || l.contains(": number"));
+        let best = python.max(rust).max(script);
+        if best < 2 {
+            return None;
+        }
+        Some(if best == python {
+            Lang::Python
+        } else if best == rust {
+            Lang::Rust
+        } else if typed > 0 {
+            Lang::TypeScript
+        } else {
+            Lang::JavaScript
+        })
+    }
+
+    fn grammar(self) -> Language {
+        match self {
+            Lang::Python => tree_sitter_python::LANGUAGE.into(),
+            Lang::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Lang::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Lang::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Lang::Go => tree_sitter_go::LANGUAGE.into(),
+            Lang::Java => tree_sitter_java::LANGUAGE.into(),
+            Lang::C => tree_sitter_c::LANGUAGE.into(),
+            Lang::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+        }
+    }
+
+    /// Node kinds of functions whose `body` may be elided.
+    fn functions(self) -> &'static [&'static str] {
+        match self {
+            Lang::Python => &["function_definition"],
+            Lang::JavaScript | Lang::TypeScript | Lang::Tsx => &[
+                "function_declaration",
+                "generator_function_declaration",
+                "method_definition",
+                "function_expression",
+                "arrow_function",
+            ],
+            Lang::Rust => &["function_item"],
+            Lang::Go => &["function_declaration", "method_declaration", "func_literal"],
+            Lang::Java => &["method_declaration", "constructor_declaration"],
+            Lang::C | Lang::Cpp => &["function_definition"],
+        }
+    }
+}
+
+/// Whether `text` is source code the compressor can read (for blocks without a file path).
+pub fn detect(text: &str) -> bool {
+    Lang::from_content(text).is_some()
+}
+
+/// A function found in the tree.
+struct Function<'t> {
+    name: String,
+    node: Node<'t>,
+    body: Node<'t>,
+}
+
+impl Compressor for Code {
+    fn name(&self) -> &'static str {
+        "code"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let lang = ctx.file_path.and_then(Lang::from_path).or_else(|| Lang::from_content(text))?;
+        let mut parser = Parser::new();
+        parser.set_language(&lang.grammar()).ok()?;
+        let tree = parser.parse(text, None)?;
+        let root = tree.root_node();
+        if root.has_error() && errors(root) * LINES_PER_ERROR > text.lines().count().max(LINES_PER_ERROR) {
+            return None;
+        }
+        let mut functions = Vec::new();
+        outermost_functions(root, lang, text, &mut functions);
+        let keep = bodies_to_keep(&functions, text, ctx.query, ctx.older);
+        let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        for (f, kept) in functions.iter().zip(keep) {
+            if !kept {
+                let (from, to) = (f.body.start_position().row + 1, f.body.end_position().row + 1);
+                let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to} elided", f.name));
+                edits.push((f.body.byte_range(), replacement(lang, text, f.body, &note)));
+            }
+        }
+        if lang == Lang::Python {
+            edits.extend(long_docstrings(root, text, ctx.key));
+        }
+        if edits.is_empty() {
+            return None;
+        }
+        edits.sort_by_key(|(range, _)| range.start);
+        let mut out = String::with_capacity(text.len() / 2);
+        let mut at = 0;
+        for (range, replacement) in edits {
+            out.push_str(&text[at..range.start]);
+            out.push_str(&replacement);
+            at = range.end;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
+}
+
+/// Module and class docstrings longer than this many lines keep only their first paragraph.
+const LONG_DOCSTRING_LINES: usize = 12;
+
+/// Edits cutting long module and class docstrings to their first paragraph, the marker inside
+/// the string so the file still parses.
+fn long_docstrings(root: Node, text: &str, key: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut owners = vec![root];
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.kind() == "class_definition" {
+                owners.extend(child.child_by_field_name("body"));
+            }
+            if !child.kind().contains("function") {
+                stack.push(child);
+            }
+        }
+    }
+    let mut edits = Vec::new();
+    for owner in owners {
+        let Some(string) = owner
+            .named_child(0)
+            .filter(|s| s.kind() == "expression_statement")
+            .and_then(|s| s.named_child(0))
+            .filter(|s| s.kind() == "string")
+        else {
+            continue;
+        };
+        let (first, last) = (string.start_position().row, string.end_position().row);
+        if last - first < LONG_DOCSTRING_LINES {
+            continue;
+        }
+        let literal = &text[string.byte_range()];
+        let close = if literal.ends_with("\"\"\"") || literal.ends_with("\'\'\'") { &literal[literal.len() - 3..] } else { continue };
+        let body_start = literal.find(close).map_or(0, |i| i + 3);
+        let content = &literal[body_start..];
+        let blank_lead = content.len() - content.trim_start_matches('\n').len();
+        let lead_end = content[blank_lead..].find("\n\n").map_or(literal.len() - 3, |i| body_start + blank_lead + i);
+        let kept_lines = literal[..lead_end].lines().count();
+        let note = marker::marker(key, &format!("rest of the docstring, lines {}–{} elided", first + kept_lines + 1, last + 1));
+        let indent = " ".repeat(string.start_position().column);
+        edits.push((string.byte_range(), format!("{}\n{indent}{note}\n{indent}{close}", &literal[..lead_end])));
+    }
+    edits
+}
+
+fn errors(node: Node) -> usize {
+    if !node.has_error() {
+        return 0;
+    }
+    let own = usize::from(node.is_error() || node.is_missing());
+    let mut cursor = node.walk();
+    own + node.children(&mut cursor).map(errors).sum::<usize>()
+}
+
+/// Functions not nested in another function, in source order (nested ones go with their parent).
+fn outermost_functions<'t>(node: Node<'t>, lang: Lang, text: &str, out: &mut Vec<Function<'t>>) {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        if lang.functions().contains(&child.kind()) {
+            if let Some(body) = child.child_by_field_name("body").filter(|b| is_block(lang, *b)) {
+                out.push(Function { name: function_name(child, body, text), node: child, body });
+                continue;
+            }
+        }
+        outermost_functions(child, lang, text, out);
+    }
+}
+
+/// Whether a body is a block of statements (an arrow function's body may be an expression).
+fn is_block(lang: Lang, body: Node) -> bool {
+    match lang {
+        Lang::Python => body.kind() == "block",
+        _ => body.kind().ends_with("block") || body.kind() == "compound_statement" || body.kind() == "constructor_body",
+    }
+}
+
+fn function_name(node: Node, body: Node, text: &str) -> String {
+    if let Some(name) = node.child_by_field_name("name") {
+        return text[name.byte_range()].to_string();
+    }
+    // C/C++ declarators, anonymous functions: the last identifier before the parameter list.
+    let head = &text[node.start_byte()..body.start_byte()];
+    let before_params = head.split('(').next().unwrap_or(head);
+    let last = before_params.rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '~')).find(|w| !w.is_empty());
+    if let Some(name) = last.filter(|n| !matches!(*n, "function" | "async" | "fn" | "func")) {
+        return name.to_string();
+    }
+    match node.parent().filter(|p| p.kind() == "variable_declarator").and_then(|p| p.child_by_field_name("name")) {
+        Some(name) => text[name.byte_range()].to_string(),
+        None => "an anonymous function".to_string(),
+    }
+}
+
+/// The parts of an identifier, folded: `_parse_optional` → parse, optional; `HTTPConnection` →
+/// http, connection, and the whole name.
+fn identifier_parts(name: &str) -> Vec<String> {
+    let mut parts = vec![fold(&name.replace('_', ""))];
+    let mut current = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let boundary = c == '_'
+            || (c.is_uppercase() && i > 0 && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|n| n.is_lowercase())));
+        if boundary && !current.is_empty() {
+            parts.push(fold(&current));
+            current.clear();
+        }
+        if c != '_' {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(fold(&current));
+    }
+    parts
+}
+
+/// Which bodies stay whole: short ones, and those whose name has a query word. When no name
+/// does, the bodies that match the query best (BM25, so a long body does not win by length)
+/// stay too — the best and any close to it. Blocks the conversation read earlier (`older`)
+/// keep only name matches: the question is about the newest output.
+fn bodies_to_keep(functions: &[Function], text: &str, query: &str, older: bool) -> Vec<bool> {
+    let bodies: Vec<String> = functions.iter().map(|f| text[f.node.byte_range()].replace('_', " ")).collect();
+    let query = Query::new(query).discriminative(bodies.iter().map(String::as_str), 0.25);
+    let terms: Vec<&str> = query.terms().collect();
+    let named: Vec<bool> =
+        functions.iter().map(|f| identifier_parts(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect();
+    let mut keep: Vec<bool> = functions
+        .iter()
+        .zip(&named)
+        .map(|(f, named)| *named || f.body.end_position().row - f.body.start_position().row < SHORT_BODY_LINES)
+        .collect();
+    if older || named.contains(&true) {
+        return keep;
+    }
+    let docs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let scores = query.bm25(&docs);
+    let best = scores.iter().copied().fold(0.0, f64::max);
+    if best > 0.0 {
+        let mut close: Vec<usize> = (0..functions.len()).filter(|i| scores[*i] >= best * CLOSE_TO_BEST).collect();
+        close.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+        for i in close.into_iter().take(MATCHING_BODIES) {
+            keep[i] = true;
+        }
+    }
+    keep
+}
+
+/// What replaces an elided body: a block that still parses, holding the docstring's first
+/// line (Python) and the marker as a comment.
+fn replacement(lang: Lang, text: &str, body: Node, note: &str) -> String {
+    if lang != Lang::Python {
+        return format!("{{ /* {note} */ }}");
+    }
+    let line_start = text[..body.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..body.start_byte()];
+    let doc = body
+        .named_child(0)
+        .filter(|s| s.kind() == "expression_statement")
+        .and_then(|s| s.named_child(0))
+        .filter(|s| s.kind() == "string")
+        .map(|s| first_docstring_line(&text[s.byte_range()]));
+    match doc {
+        Some(doc) => format!("{doc}\n{indent}...  # {note}"),
+        None => format!("...  # {note}"),
+    }
+}
+
+/// `"""First line."""` from a docstring literal, keeping its prefix and quotes.
+fn first_docstring_line(literal: &str) -> String {
+    let open_len = literal.find(['"', '\'']).unwrap_or(0);
+    let quote = if literal[open_len..].starts_with("\"\"\"") || literal[open_len..].starts_with("'''") { 3 } else { 1 };
+    let (open, inner) = literal.split_at(open_len + quote);
+    let inner = &inner[..inner.len().saturating_sub(quote)];
+    let first = inner.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let close = &open[open_len..];
+    format!("{open}{first}{close}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0123456789abcdef01234567";
+
+    fn compress(path: &str, text: &str, query: &str) -> String {
+        let ctx = Context { query, file_path: Some(path), key: KEY, ..Context::default() };
+        Code.compress(text, &ctx).unwrap_or_else(|| panic!("{path} was not compressed"))
+    }
+
+    fn parses_cleanly(lang: Lang, text: &str) -> bool {
+        let mut parser = Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        !parser.parse(text, None).unwrap().root_node().has_error()
+    }
+
+    /// Names of every function and class/struct/type declared in `text`.
+    fn declared_names(lang: Lang, text: &str) -> Vec<String> {
+        let mut parser = Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let tree = parser.parse(text, None).unwrap();
+        let mut names = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            if node.kind().contains("function") || node.kind().contains("class") || node.kind().contains("method") || node.kind().ends_with("_item") {
+                if let Some(name) = node.child_by_field_name("name") {
+                    names.push(text[name.byte_range()].to_string());
+                }
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        names
+    }
+
+    /// The source of the function that starts within `range`.
+    fn function_at(lang: Lang, text: &str, range: std::ops::Range<usize>) -> &str {
+        let mut parser = Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let tree = parser.parse(text, None).unwrap();
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            if lang.functions().contains(&node.kind()) && range.contains(&node.start_byte()) {
+                return &text[node.byte_range()];
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        panic!("no function starts in {range:?}")
+    }
+
+    /// Real files: every declared name survives, the output parses, it is much smaller, the
+    /// function the question names survives whole, and every marker carries the key.
+    fn check(lang: Lang, path: &str, text: &str, query: &str, whole: &str, at_most: f64) {
+        let out = compress(path, text, query);
+        assert!(parses_cleanly(lang, &out), "{path}: output does not parse:\n{out}");
+        for name in declared_names(lang, text) {
+            assert!(out.contains(&name), "{path}: {name} lost");
+        }
+        let start = text.find(whole).unwrap_or_else(|| panic!("{path}: fixture lacks {whole}"));
+        let function = function_at(lang, text, start..start + whole.len());
+        assert!(out.contains(function), "{path}: the asked-about function is not whole");
+        assert!((out.len() as f64) < text.len() as f64 * at_most, "{path}: {} -> {}", text.len(), out.len());
+        assert!(out.matches(KEY).count() >= 1);
+        assert_eq!(out.matches("[headroom:").count(), out.matches(KEY).count(), "{path}: a marker without its key");
+    }
+
+    #[test]
+    fn python_standard_library() {
+        let decoder = include_str!("../../../tests/fixtures/code/json_decoder.py");
+        check(Lang::Python, "json/decoder.py", decoder, "What error does JSONDecoder raise on trailing data?", "    def decode(self, s, _w=WHITESPACE.match):", 0.6);
+        let glob = include_str!("../../../tests/fixtures/code/glob.py");
+        check(Lang::Python, "glob.py", glob, "How are magic characters escaped?", "def escape(pathname):", 0.6);
+        let client = include_str!("../../../tests/fixtures/code/json_decoder.py");
+        let out = compress("json/decoder.py", client, "");
+        assert!(out.starts_with("\"\"\"Implementation of JSONDecoder\n"), "{out}");
+        let out = compress("glob.py", glob, "");
+        assert!(out.contains("    \"\"\"Return a list of paths matching a pathname pattern.\"\"\"\n"), "docstring first lines stay");
+        assert!(out.contains("...  # [headroom: body of _iterdir, lines "), "{out}");
+    }
+
+    #[test]
+    fn rust_javascript_and_c_from_real_projects() {
+        check(Lang::Rust, "src/buf/chain.rs", include_str!("../../../tests/fixtures/code/bytes_chain.rs"), "how does chunks_vectored fill the slices?", "    fn chunks_vectored<'a>", 0.9);
+        check(Lang::JavaScript, "lib/commands/config.js", include_str!("../../../tests/fixtures/code/npm_config.js"), "how does config edit open the editor?", "  async edit () {", 0.7);
+        check(Lang::C, "src/tree.c", include_str!("../../../tests/fixtures/code/tree_sitter_tree.c"), "how is the root node with an offset computed?", "TSNode ts_tree_root_node_with_offset(", 0.9);
+    }
+
+    fn long_body(lang: &str) -> String {
+        (0..12).map(|i| format!("  {lang}step{i}();\n")).collect()
+    }
+
+    #[test]
+    fn typescript_go_java_and_cpp_snippets() {
+        let ts = format!("import {{ x }} from './x';\ninterface Opts {{ depth: number }}\nexport class Walker {{\n  private seen: Set<string> = new Set();\n  walk(o: Opts): number {{\n{}  return 1;\n  }}\n}}\nexport function resolvePath(p: string): string {{\n{}  return p;\n}}\n", long_body("a"), long_body("b"));
+        let out = compress("walk.ts", &ts, "how is a path resolved?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        assert!(out.contains("bstep11") && !out.contains("astep11") && out.contains("private seen: Set<string>"), "{out}");
+
+        let go = format!("package walk\n\nimport \"fmt\"\n\ntype Walker struct {{\n\tDepth int\n}}\n\nfunc (w *Walker) Walk() int {{\n{}\treturn 1\n}}\n\nfunc Resolve(p string) string {{\n{}\treturn p\n}}\n", long_body("a"), long_body("b"));
+        let out = compress("walk.go", &go, "resolve");
+        assert!(parses_cleanly(Lang::Go, &out) && out.contains("bstep11") && !out.contains("astep11") && out.contains("Depth int"), "{out}");
+
+        let java = format!("import java.util.List;\n\npublic class Walker {{\n  static final int MAX = 3;\n  public int walk(List<String> xs) {{\n{}    return 1;\n  }}\n  public String resolve(String p) {{\n{}    return p;\n  }}\n}}\n", long_body("a"), long_body("b"));
+        let out = compress("Walker.java", &java, "resolve");
+        assert!(parses_cleanly(Lang::Java, &out) && out.contains("bstep11") && !out.contains("astep11") && out.contains("MAX = 3"), "{out}");
+
+        let cpp = format!("#include <string>\n\nnamespace w {{\nclass Walker {{\n public:\n  int depth = 0;\n  int walk();\n}};\nint Walker::walk() {{\n{}  return 1;\n}}\nstd::string resolve(const std::string& p) {{\n{}  return p;\n}}\n}}\n", long_body("a"), long_body("b"));
+        let out = compress("walk.cpp", &cpp, "resolve");
+        assert!(parses_cleanly(Lang::Cpp, &out) && out.contains("bstep11") && !out.contains("astep11") && out.contains("body of Walker::walk"), "{out}");
+    }
+
+    #[test]
+    fn languages_are_told_apart_without_a_path() {
+        assert_eq!(Lang::from_content(include_str!("../../../tests/fixtures/code/glob.py")), Some(Lang::Python));
+        assert_eq!(Lang::from_content(include_str!("../../../tests/fixtures/code/bytes_chain.rs")), Some(Lang::Rust));
+        assert_eq!(Lang::from_content(include_str!("../../../tests/fixtures/code/tree_sitter_tree.c")), Some(Lang::C));
+        assert_eq!(Lang::from_content(include_str!("../../../tests/fixtures/logs/HDFS_2k.log")), None);
+        assert_eq!(Lang::from_content(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")), None);
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_passes_through() {
+        let broken = format!("def f(:\n{}", "    x = (((\n".repeat(50));
+        assert_eq!(Code.compress(&broken, &Context { file_path: Some("x.py"), key: KEY, ..Context::default() }), None);
+    }
+}
