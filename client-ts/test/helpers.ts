@@ -1,6 +1,7 @@
 // Shared test fixtures: the real daemon on a temporary socket, a fake daemon speaking raw frames,
 // a fake LLM provider that records request bodies, and the real log the tests compress.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
@@ -177,4 +178,27 @@ export function chatConversation(question = "Why did the HDFS block transfers fa
     },
     { role: "tool", tool_call_id: "call_1", content: LOG },
   ];
+}
+
+/** The CCR key the daemon gives an original: the first 24 hex digits of its SHA-256. */
+export function keyOf(original: string): string {
+  return createHash("sha256").update(original, "utf8").digest("hex").slice(0, 24);
+}
+
+/** Starts the daemon and a quiet client on it, and a dead-socket client, for an integration suite. */
+export async function suiteDaemon(): Promise<{ daemon: Daemon; client: HeadroomClient; dead: HeadroomClient; deadWarnings: string[]; stop(): Promise<void> }> {
+  const daemon = await startDaemon();
+  const { client } = quietClient(daemon.socket);
+  const { client: dead, warnings: deadWarnings } = quietClient(deadSocket());
+  return {
+    daemon,
+    client,
+    dead,
+    deadWarnings,
+    async stop() {
+      client.close();
+      await daemon.stop();
+      removeDir(dirname(daemon.socket));
+    },
+  };
 }
