@@ -1,0 +1,129 @@
+// headroomMiddleware() with ai@6's wrapLanguageModel and a real provider package (@ai-sdk/openai,
+// chat model) pointed at a fake OpenAI server on 127.0.0.1, with the real daemon.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createOpenAI } from "@ai-sdk/openai";
+import { generateText, jsonSchema, streamText, tool, wrapLanguageModel, type ModelMessage } from "ai";
+import { RETRIEVE_TOOL_NAME } from "../src/index.js";
+import { headroomMiddleware } from "../src/vercel.js";
+import { fakeProvider, keyOf, LOG, MARKER, REPO, suiteDaemon, type Canned } from "./helpers.js";
+
+const KEY = keyOf(LOG);
+const ISSUES = JSON.parse(readFileSync(join(REPO, "tests", "fixtures", "github", "paginate-issues.json"), "utf8"));
+
+function completion(message: Record<string, unknown>, finish = "stop"): Canned {
+  return {
+    json: {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1,
+      model: "gpt-4o",
+      choices: [{ index: 0, message: { role: "assistant", content: null, ...message }, finish_reason: finish }],
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    },
+  };
+}
+const answer = (text: string) => completion({ content: text });
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+  id: "chatcmpl-2",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt-4o",
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
+function conversation(output: unknown = { type: "text", value: LOG }): ModelMessage[] {
+  return [
+    { role: "system", content: "You are an SRE agent." },
+    { role: "user", content: "Why did the HDFS block transfers fail?" },
+    { role: "assistant", content: [{ type: "tool-call", toolCallId: "call_1", toolName: "read_log", input: { path: "/var/log/hdfs/datanode.log" } }] },
+    { role: "tool", content: [{ type: "tool-result", toolCallId: "call_1", toolName: "read_log", output: output as any }] },
+  ];
+}
+
+const readLog = tool({ description: "Read a log file", inputSchema: jsonSchema<{ path: string }>({ type: "object", properties: { path: { type: "string" } }, required: ["path"] }) });
+
+describe("headroomMiddleware() for the Vercel AI SDK", () => {
+  let env: Awaited<ReturnType<typeof suiteDaemon>>;
+  before(async () => (env = await suiteDaemon()));
+  after(async () => env.stop());
+
+  async function model(script: Canned[], down = false) {
+    const provider = await fakeProvider(script);
+    const openai = createOpenAI({ apiKey: "sk-test", baseURL: `${provider.url}/v1` });
+    const wrapped = wrapLanguageModel({ model: openai.chat("gpt-4o"), middleware: headroomMiddleware({ client: down ? env.dead : env.client }) });
+    return { provider, model: wrapped };
+  }
+
+  test("generateText: the tool result reaches the provider compressed; the app's tools survive", async () => {
+    const { provider, model: m } = await model([answer("Blocks failed on 10.251.30.85.")]);
+    const messages = conversation();
+    const before = structuredClone(messages);
+    const result = await generateText({ model: m, messages, tools: { read_log: readLog }, maxRetries: 0 });
+    assert.equal(result.text, "Blocks failed on 10.251.30.85.");
+    assert.deepStrictEqual(messages, before, "the caller's messages are untouched");
+    const sent = provider.requests[0]!.body;
+    const toolMessage = sent.messages.find((m: any) => m.role === "tool");
+    assert.equal(toolMessage.tool_call_id, "call_1");
+    assert.ok(toolMessage.content.length < LOG.length / 5, `${toolMessage.content.length} bytes`);
+    assert.equal(MARKER.exec(toolMessage.content)?.[1], KEY);
+    assert.equal(sent.messages[0].content, "You are an SRE agent.");
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log", RETRIEVE_TOOL_NAME]);
+    await provider.close();
+  });
+
+  test("generateText: a headroom_retrieve call is answered and the model asked again, unseen by the app", async () => {
+    const { provider, model: m } = await model([
+      completion({ tool_calls: [{ id: "call_r", type: "function", function: { name: RETRIEVE_TOOL_NAME, arguments: JSON.stringify({ hash: KEY }) } }] }, "tool_calls"),
+      answer("The full log shows the failures."),
+    ]);
+    const result = await generateText({ model: m, messages: conversation(), tools: { read_log: readLog }, maxRetries: 0 });
+    assert.equal(result.text, "The full log shows the failures.");
+    assert.deepStrictEqual(result.toolCalls, []);
+    assert.equal(result.finishReason, "stop");
+    assert.equal(provider.requests.length, 2);
+    const second = provider.requests[1]!.body.messages;
+    const last = second.at(-1);
+    assert.deepStrictEqual(last, { role: "tool", tool_call_id: "call_r", content: LOG });
+    assert.equal(second.at(-2).tool_calls[0].function.name, RETRIEVE_TOOL_NAME);
+    await provider.close();
+  });
+
+  test("a JSON tool output is compressed and handed to the model as text", async () => {
+    const { provider, model: m } = await model([answer("ok")]);
+    await generateText({ model: m, messages: conversation({ type: "json", value: ISSUES }), maxRetries: 0 });
+    const toolMessage = provider.requests[0]!.body.messages.find((m: any) => m.role === "tool");
+    assert.ok(toolMessage.content.length < JSON.stringify(ISSUES).length / 2, `${toolMessage.content.length} bytes`);
+    assert.match(toolMessage.content, MARKER);
+    await provider.close();
+  });
+
+  test("streamText: text streams, the request was compressed, no tool it cannot answer", async () => {
+    const { provider, model: m } = await model([
+      { sse: [chunk({ role: "assistant", content: "" }), chunk({ content: "Blocks " }), chunk({ content: "failed." }), chunk({}, "stop")], done: true },
+    ]);
+    const result = streamText({ model: m, messages: conversation(), tools: { read_log: readLog }, maxRetries: 0 });
+    let text = "";
+    for await (const part of result.textStream) text += part;
+    assert.equal(text, "Blocks failed.");
+    const sent = provider.requests[0]!.body;
+    assert.equal(sent.stream, true);
+    assert.match(sent.messages.find((m: any) => m.role === "tool").content, MARKER);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log"]);
+    await provider.close();
+  });
+
+  test("daemon down: generateText and streamText go through uncompressed", async () => {
+    const { provider, model: m } = await model([answer("plain"), { sse: [chunk({ content: "plain" }), chunk({}, "stop")], done: true }], true);
+    assert.equal((await generateText({ model: m, messages: conversation(), maxRetries: 0 })).text, "plain");
+    let text = "";
+    for await (const part of streamText({ model: m, messages: conversation(), maxRetries: 0 }).textStream) text += part;
+    assert.equal(text, "plain");
+    for (const r of provider.requests) assert.equal(r.body.messages.find((m: any) => m.role === "tool").content, LOG);
+    assert.equal(provider.requests[0]!.body.tools, undefined, "nothing to retrieve, no tool offered");
+    assert.equal(env.deadWarnings.length, 1);
+    await provider.close();
+  });
+});
