@@ -2,8 +2,9 @@
 //! `--local`) with the engine in this process.
 
 use crate::client::{Client, ClientError};
-use crate::config::{default_socket, default_state_dir};
+use crate::config;
 use crate::engine::{now_ms, Engine};
+use crate::{doctor, service};
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use clap::{Parser, Subcommand, ValueEnum};
 use headroom_protocol::{CompressOptions, CompressReply, ProviderFormat, RetrieveReply};
@@ -69,6 +70,30 @@ enum Command {
     Ping,
     /// Print the socket path this command would use.
     SocketPath,
+    /// Install, remove or inspect the systemd user units.
+    Service {
+        #[arg(value_enum)]
+        action: ServiceAction,
+    },
+    /// Show the effective configuration and where each value came from.
+    Config {
+        #[arg(value_enum)]
+        action: ConfigAction,
+    },
+    /// Check the socket, the stores, the tokenizer, the grammars and the models.
+    Doctor,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ServiceAction {
+    Install,
+    Uninstall,
+    Status,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConfigAction {
+    Show,
 }
 
 #[derive(clap::Args)]
@@ -83,7 +108,10 @@ struct Local {
 
 impl Local {
     fn engine(&self) -> Result<Engine, String> {
-        let dir = self.state_dir.clone().unwrap_or_else(default_state_dir);
+        let dir = match &self.state_dir {
+            Some(dir) => dir.clone(),
+            None => config::load(&[]).map_err(|e| e.to_string())?.settings.state_dir,
+        };
         let stores = Stores::open(&dir, DEFAULT_MAP_SIZE).map_err(|e| e.to_string())?;
         Ok(Engine::new(stores, Duration::from_secs(7 * 24 * 60 * 60)))
     }
@@ -135,7 +163,10 @@ fn daemon<T>(socket: PathBuf, call: impl AsyncFnOnce(&mut Client) -> Result<T, C
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let socket = cli.socket.unwrap_or_else(default_socket);
+    let socket = match cli.socket {
+        Some(socket) => socket,
+        None => config::client_socket().map_err(|e| e.to_string())?,
+    };
     match cli.command {
         Command::Compress { file, local, model, format, query, protect_recent, frozen, target_ratio, compress_user_messages } => {
             let input = read_input(file)?;
@@ -166,6 +197,35 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("tokens {} -> {} ({})", s.tokens_before, s.tokens_after, saved(s.tokens_before, s.tokens_after));
             println!("stored originals {}, replay entries {}", s.ccr_entries, s.replay_entries);
             Ok(())
+        }
+        Command::Service { action } => {
+            let dir = service::unit_dir();
+            let report = match action {
+                ServiceAction::Install => service::install(&dir, &service::daemon_binary()?)?,
+                ServiceAction::Uninstall => service::uninstall(&dir)?,
+                ServiceAction::Status => service::status(&dir),
+            };
+            print!("{report}");
+            Ok(())
+        }
+        Command::Config { action: ConfigAction::Show } => {
+            print!("{}", config::load(&[]).map_err(|e| e.to_string())?.describe());
+            Ok(())
+        }
+        Command::Doctor => {
+            let checks = doctor::run();
+            for c in &checks {
+                let verdict = match c.verdict {
+                    doctor::Verdict::Ok => "ok  ",
+                    doctor::Verdict::Warn => "warn",
+                    doctor::Verdict::Fail => "FAIL",
+                };
+                println!("{verdict}  {:<17} {}", c.what, c.detail);
+            }
+            match checks.iter().filter(|c| c.verdict == doctor::Verdict::Fail).count() {
+                0 => Ok(()),
+                n => Err(format!("{n} check(s) failed")),
+            }
         }
         Command::SocketPath => {
             println!("{}", socket.display());

@@ -1,13 +1,20 @@
-//! Where the daemon listens and keeps its state, and its limits. Defaults follow the XDG base
-//! directories; `headroomd` flags override them.
+//! The daemon's settings and where each value came from.
+//!
+//! Every setting has a default, a key in `$XDG_CONFIG_HOME/headroom/config.toml` (or the file
+//! `$HEADROOM_CONFIG` names), an environment variable and a `headroomd` flag; later ones win
+//! (flag > environment > file > default). Unknown keys and bad values are errors naming the file
+//! and line (or the variable) and the valid choices: the daemon refuses to start rather than
+//! guess.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The daemon's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    /// The Unix socket path.
+    /// The Unix socket path (ignored when systemd passes a listening socket).
     pub socket: PathBuf,
     /// Directory of the LMDB environment.
     pub state_dir: PathBuf,
@@ -19,15 +26,86 @@ pub struct Settings {
     pub drain_timeout: Duration,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            socket: default_socket(),
-            state_dir: default_state_dir(),
-            max_frame: headroom_protocol::DEFAULT_MAX_FRAME,
-            ccr_idle_expiry: Duration::from_secs(7 * 24 * 60 * 60),
-            drain_timeout: Duration::from_secs(30),
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    Default,
+    File { path: PathBuf, line: usize },
+    Env(&'static str),
+    Flag,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+            Origin::Env(name) => write!(f, "environment {name}"),
+            Origin::Flag => f.write_str("command-line flag"),
         }
+    }
+}
+
+/// A setting that could not be accepted, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// What a setting holds, for parsing and for the messages on bad values.
+#[derive(Clone, Copy)]
+enum Kind {
+    Path,
+    Integer { min: u64, max: u64 },
+}
+
+/// One setting: its file key, environment variable and value kind.
+struct Spec {
+    key: &'static str,
+    env: &'static str,
+    kind: Kind,
+}
+
+const SPECS: &[Spec] = &[
+    Spec { key: "socket", env: "HEADROOM_SOCKET", kind: Kind::Path },
+    Spec { key: "state_dir", env: "HEADROOM_STATE_DIR", kind: Kind::Path },
+    Spec { key: "max_frame", env: "HEADROOM_MAX_FRAME", kind: Kind::Integer { min: 1024, max: 1 << 30 } },
+    Spec { key: "ccr_expiry_days", env: "HEADROOM_CCR_EXPIRY_DAYS", kind: Kind::Integer { min: 1, max: 3650 } },
+    Spec { key: "drain_timeout_secs", env: "HEADROOM_DRAIN_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
+];
+
+/// A value as read from any source, before it is applied.
+enum Raw {
+    Text(String),
+    Integer(i64),
+}
+
+/// Settings with the origin of each value.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub settings: Settings,
+    /// Origin per setting key, in key order.
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+impl Loaded {
+    /// `key = value  # origin` lines, for `headroom config show`.
+    pub fn describe(&self) -> String {
+        let s = &self.settings;
+        let values: [(&str, String); 5] = [
+            ("socket", format!("{:?}", s.socket.display().to_string())),
+            ("state_dir", format!("{:?}", s.state_dir.display().to_string())),
+            ("max_frame", s.max_frame.to_string()),
+            ("ccr_expiry_days", (s.ccr_idle_expiry.as_secs() / 86_400).to_string()),
+            ("drain_timeout_secs", s.drain_timeout.as_secs().to_string()),
+        ];
+        values.iter().map(|(k, v)| format!("{k} = {v}  # {}\n", self.origins[k])).collect()
     }
 }
 
@@ -39,12 +117,8 @@ fn home() -> PathBuf {
     env_dir("HOME").unwrap_or_else(|| PathBuf::from("/"))
 }
 
-/// `$HEADROOM_SOCKET`, else `$XDG_RUNTIME_DIR/headroom/headroomd.sock`, else
-/// `/tmp/headroom-$UID/headroomd.sock` — the same rule the clients use.
-pub fn default_socket() -> PathBuf {
-    if let Some(path) = env_dir("HEADROOM_SOCKET") {
-        return path;
-    }
+/// `$XDG_RUNTIME_DIR/headroom/headroomd.sock`, else `/tmp/headroom-$UID/headroomd.sock`.
+fn default_socket() -> PathBuf {
     let dir = match env_dir("XDG_RUNTIME_DIR") {
         Some(runtime) => runtime.join("headroom"),
         None => PathBuf::from(format!("/tmp/headroom-{}", nix::unistd::getuid())),
@@ -53,6 +127,209 @@ pub fn default_socket() -> PathBuf {
 }
 
 /// `$XDG_STATE_HOME/headroom`, else `~/.local/state/headroom`.
-pub fn default_state_dir() -> PathBuf {
+fn default_state_dir() -> PathBuf {
     env_dir("XDG_STATE_HOME").unwrap_or_else(|| home().join(".local/state")).join("headroom")
+}
+
+/// `$HEADROOM_CONFIG`, else `$XDG_CONFIG_HOME/headroom/config.toml`, else
+/// `~/.config/headroom/config.toml`.
+pub fn config_path() -> PathBuf {
+    env_dir("HEADROOM_CONFIG")
+        .unwrap_or_else(|| env_dir("XDG_CONFIG_HOME").unwrap_or_else(|| home().join(".config")).join("headroom/config.toml"))
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            socket: default_socket(),
+            state_dir: default_state_dir(),
+            max_frame: headroom_protocol::DEFAULT_MAX_FRAME,
+            ccr_idle_expiry: Duration::from_secs(7 * 86_400),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The socket the CLI talks to: the same file > environment > default rule as the daemon, so
+/// both sides agree without flags.
+pub fn client_socket() -> Result<PathBuf, ConfigError> {
+    Ok(load(&[])?.settings.socket)
+}
+
+/// Resolves every setting from defaults, the config file, the environment and `flags`
+/// (`(key, value)` pairs from the command line).
+pub fn load(flags: &[(&'static str, String)]) -> Result<Loaded, ConfigError> {
+    let path = config_path();
+    let file = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(ConfigError(format!("{}: cannot read: {e}", path.display()))),
+    };
+    let env: Vec<(&'static str, String)> =
+        SPECS.iter().filter_map(|s| std::env::var(s.env).ok().filter(|v| !v.is_empty()).map(|v| (s.env, v))).collect();
+    resolve(&path, file.as_deref(), &env, flags)
+}
+
+/// [`load`] with its inputs given, so every source can be tested.
+pub fn resolve(
+    path: &Path,
+    file: Option<&str>,
+    env: &[(&'static str, String)],
+    flags: &[(&'static str, String)],
+) -> Result<Loaded, ConfigError> {
+    let mut loaded = Loaded {
+        settings: Settings::default(),
+        origins: SPECS.iter().map(|s| (s.key, Origin::Default)).collect(),
+    };
+    if let Some(text) = file {
+        for (key, raw, line) in read_file(path, text)? {
+            let spec = SPECS.iter().find(|s| s.key == key).expect("read_file checks keys");
+            apply(&mut loaded, spec, raw, Origin::File { path: path.to_path_buf(), line }, &format!("{}:{line}", path.display()))?;
+        }
+    }
+    for (name, value) in env {
+        let spec = SPECS.iter().find(|s| s.env == *name).expect("only known variables are read");
+        apply(&mut loaded, spec, Raw::Text(value.clone()), Origin::Env(spec.env), spec.env)?;
+    }
+    for (key, value) in flags {
+        let spec = SPECS.iter().find(|s| s.key == *key).ok_or_else(|| ConfigError(format!("unknown setting {key}")))?;
+        apply(&mut loaded, spec, Raw::Text(value.clone()), Origin::Flag, &format!("--{}", key.replace('_', "-")))?;
+    }
+    Ok(loaded)
+}
+
+fn valid_keys() -> String {
+    SPECS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+}
+
+/// The file's `key = value` pairs with their line numbers; unknown keys, tables and values of
+/// the wrong type are errors.
+fn read_file(path: &Path, text: &str) -> Result<Vec<(String, Raw, usize)>, ConfigError> {
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let table = toml::de::DeTable::parse(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(s.start));
+        ConfigError(format!("{}:{line}: not valid TOML: {}", path.display(), e.message()))
+    })?;
+    let mut out = Vec::new();
+    for (key, value) in table.get_ref() {
+        let line = line_of(key.span().start);
+        let name = key.get_ref().to_string();
+        let Some(spec) = SPECS.iter().find(|s| s.key == name) else {
+            return Err(ConfigError(format!("{}:{line}: unknown key `{name}`; valid keys: {}", path.display(), valid_keys())));
+        };
+        let raw = match (value.get_ref(), spec.kind) {
+            (toml::de::DeValue::String(s), _) => Raw::Text(s.to_string()),
+            (toml::de::DeValue::Integer(i), Kind::Integer { .. }) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) => Raw::Integer(n),
+                Err(_) => Raw::Text(i.as_str().to_string()),
+            },
+            (other, _) => {
+                return Err(ConfigError(format!(
+                    "{}:{line}: `{name}` must be {}, got a {}",
+                    path.display(),
+                    expectation(spec.kind),
+                    other.type_str()
+                )))
+            }
+        };
+        out.push((name, raw, line));
+    }
+    Ok(out)
+}
+
+fn expectation(kind: Kind) -> String {
+    match kind {
+        Kind::Path => "a path (a string)".to_string(),
+        Kind::Integer { min, max } => format!("an integer from {min} to {max}"),
+    }
+}
+
+fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str) -> Result<(), ConfigError> {
+    let bad = |got: &str| ConfigError(format!("{place}: `{}` must be {}, got {got:?}", spec.key, expectation(spec.kind)));
+    let s = &mut loaded.settings;
+    match spec.kind {
+        Kind::Path => {
+            let Raw::Text(text) = raw else { return Err(bad("an integer")) };
+            if text.trim().is_empty() {
+                return Err(bad(&text));
+            }
+            let path = PathBuf::from(text);
+            match spec.key {
+                "socket" => s.socket = path,
+                _ => s.state_dir = path,
+            }
+        }
+        Kind::Integer { min, max } => {
+            let n = match raw {
+                Raw::Integer(n) => u64::try_from(n).map_err(|_| bad(&n.to_string()))?,
+                Raw::Text(text) => text.trim().parse::<u64>().map_err(|_| bad(&text))?,
+            };
+            if n < min || n > max {
+                return Err(bad(&n.to_string()));
+            }
+            match spec.key {
+                "max_frame" => s.max_frame = n as usize,
+                "ccr_expiry_days" => s.ccr_idle_expiry = Duration::from_secs(n * 86_400),
+                _ => s.drain_timeout = Duration::from_secs(n),
+            }
+        }
+    }
+    loaded.origins.insert(spec.key, origin);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path() -> PathBuf {
+        PathBuf::from("/home/u/.config/headroom/config.toml")
+    }
+
+    #[test]
+    fn flags_beat_the_environment_which_beats_the_file_which_beats_defaults() {
+        let file = "# my settings\nmax_frame = 2048\nccr_expiry_days = 3\nstate_dir = \"/data/hr\"\n";
+        let env = vec![("HEADROOM_CCR_EXPIRY_DAYS", "5".to_string()), ("HEADROOM_STATE_DIR", "/env/hr".to_string())];
+        let flags = vec![("state_dir", "/flag/hr".to_string())];
+        let loaded = resolve(&path(), Some(file), &env, &flags).unwrap();
+        let s = &loaded.settings;
+        assert_eq!(s.max_frame, 2048);
+        assert_eq!(s.ccr_idle_expiry, Duration::from_secs(5 * 86_400));
+        assert_eq!(s.state_dir, PathBuf::from("/flag/hr"));
+        assert_eq!(s.drain_timeout, Duration::from_secs(30));
+        assert_eq!(loaded.origins["max_frame"], Origin::File { path: path(), line: 2 });
+        assert_eq!(loaded.origins["ccr_expiry_days"], Origin::Env("HEADROOM_CCR_EXPIRY_DAYS"));
+        assert_eq!(loaded.origins["state_dir"], Origin::Flag);
+        assert_eq!(loaded.origins["drain_timeout_secs"], Origin::Default);
+        let shown = loaded.describe();
+        assert!(shown.contains("max_frame = 2048  # /home/u/.config/headroom/config.toml:2"), "{shown}");
+        assert!(shown.contains("state_dir = \"/flag/hr\"  # command-line flag"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line_and_the_valid_keys() {
+        let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_source_and_the_valid_range() {
+        let err = resolve(&path(), Some("\nmax_frame = 10\n"), &[], &[]).unwrap_err();
+        assert_eq!(err.0, "/home/u/.config/headroom/config.toml:2: `max_frame` must be an integer from 1024 to 1073741824, got \"10\"");
+        let err = resolve(&path(), Some("ccr_expiry_days = true\n"), &[], &[]).unwrap_err();
+        assert!(err.0.ends_with("`ccr_expiry_days` must be an integer from 1 to 3650, got a boolean"), "{}", err.0);
+        let err = resolve(&path(), Some("socket = 3\n"), &[], &[]).unwrap_err();
+        assert!(err.0.contains(":1: `socket` must be a path (a string), got a integer"), "{}", err.0);
+        let err = resolve(&path(), None, &[("HEADROOM_MAX_FRAME", "lots".into())], &[]).unwrap_err();
+        assert_eq!(err.0, "HEADROOM_MAX_FRAME: `max_frame` must be an integer from 1024 to 1073741824, got \"lots\"");
+        let err = resolve(&path(), None, &[], &[("drain_timeout_secs", "0".into())]).unwrap_err();
+        assert_eq!(err.0, "--drain-timeout-secs: `drain_timeout_secs` must be an integer from 1 to 3600, got \"0\"");
+        let err = resolve(&path(), Some("[server]\nsocket = \"/x\"\n"), &[], &[]).unwrap_err();
+        assert!(err.0.contains(":1: unknown key `server`"), "{}", err.0);
+        let err = resolve(&path(), Some("max_frame = = 3\n"), &[], &[]).unwrap_err();
+        assert!(err.0.starts_with("/home/u/.config/headroom/config.toml:1: not valid TOML"), "{}", err.0);
+    }
 }

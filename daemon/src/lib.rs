@@ -8,15 +8,19 @@
 //! - [`server`]: the socket, peer checks, framing, per-connection tasks, graceful shutdown.
 //! - [`client`]: a Rust client of the protocol, used by the CLI and the tests.
 //! - [`cli`]: the `headroom` command's subcommands.
-//! - [`config`]: socket, state directory and limits.
+//! - [`config`]: settings from defaults, config.toml, the environment and flags.
+//! - [`service`]: the systemd user units (`headroom service`).
+//! - [`doctor`]: health checks (`headroom doctor`).
 //!
 //! The binaries `headroomd` and `headroom` only parse arguments and call into these modules.
 
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod doctor;
 pub mod engine;
 pub mod server;
+pub mod service;
 pub mod store;
 
 pub use engine::{Compressor, Context, Engine, EngineError};

@@ -1,40 +1,49 @@
 //! `headroomd`: the per-user daemon.
 
 use clap::Parser;
-use headroom_daemon::config::Settings;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-/// The Headroom daemon: serves compression over a Unix socket.
+/// The Headroom daemon: serves compression over a Unix socket. Every flag overrides the
+/// environment variable and the config.toml key of the same name (`headroom config show`).
 #[derive(Parser)]
 #[command(name = "headroomd", version)]
 struct Args {
-    /// Socket path (default: $HEADROOM_SOCKET, else $XDG_RUNTIME_DIR/headroom/headroomd.sock).
+    /// Socket path [env HEADROOM_SOCKET; default $XDG_RUNTIME_DIR/headroom/headroomd.sock].
     #[arg(long)]
-    socket: Option<PathBuf>,
-    /// State directory for the stores (default: $XDG_STATE_HOME/headroom).
+    socket: Option<String>,
+    /// State directory for the stores [env HEADROOM_STATE_DIR; default $XDG_STATE_HOME/headroom].
     #[arg(long)]
-    state_dir: Option<PathBuf>,
-    /// Largest request frame in bytes.
-    #[arg(long, default_value_t = headroom_protocol::DEFAULT_MAX_FRAME)]
-    max_frame: usize,
-    /// Days an unused original stays retrievable.
-    #[arg(long, default_value_t = 7)]
-    ccr_expiry_days: u64,
+    state_dir: Option<String>,
+    /// Largest request frame in bytes [env HEADROOM_MAX_FRAME; default 64 MiB].
+    #[arg(long)]
+    max_frame: Option<String>,
+    /// Days an unused original stays retrievable [env HEADROOM_CCR_EXPIRY_DAYS; default 7].
+    #[arg(long)]
+    ccr_expiry_days: Option<String>,
+    /// Seconds shutdown waits for in-flight requests [env HEADROOM_DRAIN_TIMEOUT_SECS; default 30].
+    #[arg(long)]
+    drain_timeout_secs: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut settings = Settings::default();
-    if let Some(socket) = args.socket {
-        settings.socket = socket;
-    }
-    if let Some(dir) = args.state_dir {
-        settings.state_dir = dir;
-    }
-    settings.max_frame = args.max_frame;
-    settings.ccr_idle_expiry = Duration::from_secs(args.ccr_expiry_days * 24 * 60 * 60);
+    let flags: Vec<(&'static str, String)> = [
+        ("socket", args.socket),
+        ("state_dir", args.state_dir),
+        ("max_frame", args.max_frame),
+        ("ccr_expiry_days", args.ccr_expiry_days),
+        ("drain_timeout_secs", args.drain_timeout_secs),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|v| (key, v)))
+    .collect();
+    let settings = match headroom_daemon::config::load(&flags) {
+        Ok(loaded) => loaded.settings,
+        Err(e) => {
+            eprintln!("headroomd: refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

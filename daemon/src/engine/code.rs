@@ -105,6 +105,12 @@ impl Lang {
         })
     }
 
+    /// Whether `code` parses without errors (for `headroom doctor`).
+    pub fn parses(self, code: &str) -> bool {
+        let mut parser = Parser::new();
+        parser.set_language(&self.grammar()).is_ok() && parser.parse(code, None).is_some_and(|t| !t.root_node().has_error())
+    }
+
     fn grammar(self) -> Language {
         match self {
             Lang::Python => tree_sitter_python::LANGUAGE.into(),

@@ -4,9 +4,11 @@
 //!
 //! - [`connection`]: one connection's read loop, pipelining and replies.
 //! - [`ops`]: one handler per operation.
+//! - [`systemd`]: socket activation and readiness notifications.
 
 pub mod connection;
 pub mod ops;
+pub mod systemd;
 
 use crate::config::Settings;
 use crate::engine::Engine;
@@ -25,6 +27,8 @@ use tokio_util::task::TaskTracker;
 
 /// How often idle CCR originals are swept into tombstones.
 const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+/// How often the service manager's status line is refreshed.
+const STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Counters reported by `Stats`.
 #[derive(Debug, Default)]
@@ -50,6 +54,8 @@ pub struct Shared {
     pub settings: Settings,
     /// Only peers with this uid are served.
     pub uid: u32,
+    /// Where the daemon listens, for logs and status lines.
+    pub endpoint: String,
     pub started: Instant,
 }
 
@@ -66,7 +72,7 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// Binds the socket at `path`: the directory is created 0700, the socket is 0600. A socket file
-/// left by a dead daemon is replaced; a live daemon on the path is an error.
+/// left by a dead daemon is replaced (callers check first that no live daemon answers there).
 pub fn bind(path: &Path) -> Result<Listener, StartError> {
     let fail = |what: &str, e: io::Error| StartError(format!("{what} {}: {e}", path.display()));
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -76,28 +82,40 @@ pub fn bind(path: &Path) -> Result<Listener, StartError> {
             .map_err(|e| fail("cannot restrict the directory of", e))?;
     }
     if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(StartError(format!(
-                "another headroomd is already serving {}; stop it first or pass --socket",
-                path.display()
-            )));
-        }
         std::fs::remove_file(path).map_err(|e| fail("cannot remove the stale socket", e))?;
     }
     let name = path.to_fs_name::<GenericFilePath>().map_err(|e| fail("bad socket path", e))?;
     ListenerOptions::new().name(name).mode(0o600).create_tokio().map_err(|e| fail("cannot listen on", e))
 }
 
-/// Opens the stores, loads the engine and binds the socket: everything that can fail at start.
+/// An error when a daemon already answers on `path` (checked before the stores are opened, so
+/// a second daemon never touches them).
+fn refuse_live_daemon(path: &Path) -> Result<(), StartError> {
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(StartError(format!("another headroomd is already serving {}; stop it first or pass --socket", path.display())));
+    }
+    Ok(())
+}
+
+/// Opens the stores, loads the engine and takes the socket systemd passed or binds one:
+/// everything that can fail at start.
 pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError> {
+    let inherited = systemd::inherited_listener().map_err(|e| StartError(format!("cannot use the socket systemd passed: {e}")))?;
+    if inherited.is_none() {
+        refuse_live_daemon(&settings.socket)?;
+    }
     let stores = Stores::open(&settings.state_dir, DEFAULT_MAP_SIZE).map_err(|e| StartError(e.to_string()))?;
     let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
-    let listener = bind(&settings.socket)?;
+    let (listener, endpoint) = match inherited {
+        Some(listener) => (listener, "the socket systemd passed".to_string()),
+        None => (bind(&settings.socket)?, settings.socket.display().to_string()),
+    };
     let shared = Arc::new(Shared {
         engine,
         counters: Counters::default(),
         settings,
         uid: nix::unistd::getuid().as_raw(),
+        endpoint,
         started: Instant::now(),
     });
     Ok((listener, shared))
@@ -108,6 +126,8 @@ pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError
 pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: CancellationToken) {
     let connections = TaskTracker::new();
     connections.spawn(sweep_periodically(shared.clone(), shutdown.clone()));
+    connections.spawn(report_status(shared.clone(), shutdown.clone()));
+    systemd::notify(&format!("READY=1\nSTATUS=serving on {}", shared.endpoint));
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -123,10 +143,30 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: Cancellati
             },
         }
     }
+    systemd::notify("STOPPING=1\nSTATUS=finishing in-flight requests");
     drop(listener);
     connections.close();
     if tokio::time::timeout(shared.settings.drain_timeout, connections.wait()).await.is_err() {
         eprintln!("headroomd: gave up waiting for in-flight requests after {:?}", shared.settings.drain_timeout);
+    }
+}
+
+/// Keeps the service manager's status line current with request counts.
+async fn report_status(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut ticks = tokio::time::interval(STATUS_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {
+                let c = &shared.counters;
+                systemd::notify(&format!(
+                    "STATUS={} requests ({} compress) on {} connections",
+                    c.requests.load(Ordering::Relaxed),
+                    c.compress_requests.load(Ordering::Relaxed),
+                    c.connections.load(Ordering::Relaxed)
+                ));
+            }
+        }
     }
 }
 
@@ -148,9 +188,8 @@ async fn sweep_periodically(shared: Arc<Shared>, shutdown: CancellationToken) {
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(settings: Settings) -> Result<(), StartError> {
-    let socket = settings.socket.clone();
     let (listener, shared) = prepare(settings)?;
-    eprintln!("headroomd: listening on {}", socket.display());
+    eprintln!("headroomd: listening on {}", shared.endpoint);
     let shutdown = CancellationToken::new();
     let signal_token = shutdown.clone();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
