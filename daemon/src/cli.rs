@@ -191,11 +191,25 @@ fn run(cli: Cli) -> Result<(), String> {
             print_retrieved(&reply)
         }
         Command::Stats => {
-            let s = daemon(socket, async |c: &mut Client| c.stats().await)?;
+            let (s, m) = daemon(socket, async |c: &mut Client| Ok((c.stats().await?, c.metrics().await?)))?;
             println!("protocol {}, up {:.1} s", s.protocol_version, s.uptime_ms as f64 / 1000.0);
             println!("connections {}, requests {}, compress requests {}", s.connections, s.requests, s.compress_requests);
             println!("tokens {} -> {} ({})", s.tokens_before, s.tokens_after, saved(s.tokens_before, s.tokens_after));
+            for c in &m.compressors {
+                println!("  {:<8} {} blocks, {} -> {} tokens ({})", c.name, c.blocks, c.tokens_before, c.tokens_after, saved(c.tokens_before, c.tokens_after));
+            }
+            println!("compress latency p50 {} µs, p99 {} µs", m.latency_p50_us, m.latency_p99_us);
+            println!("retrieves: {} found, {} not found, {} expired", m.ccr_hits, m.ccr_misses, m.ccr_expired);
             println!("stored originals {}, replay entries {}", s.ccr_entries, s.replay_entries);
+            println!(
+                "all time: {} compress requests, tokens {} -> {} ({}), latency p50 {} µs, p99 {} µs",
+                m.all_time_compress_requests,
+                m.all_time_tokens_before,
+                m.all_time_tokens_after,
+                saved(m.all_time_tokens_before, m.all_time_tokens_after),
+                m.all_time_latency_p50_us,
+                m.all_time_latency_p99_us
+            );
             Ok(())
         }
         Command::Service { action } => {

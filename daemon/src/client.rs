@@ -103,6 +103,14 @@ impl Client {
         }
     }
 
+    /// Per-compressor totals, CCR hits, latency percentiles and all-time totals.
+    pub async fn metrics(&mut self) -> Result<MetricsReply, ClientError> {
+        match self.call(Op::Metrics).await? {
+            ReplyBody::Metrics(reply) => Ok(reply),
+            other => Err(ClientError::Protocol(format!("{other:?} in answer to Metrics"))),
+        }
+    }
+
     /// The daemon's counters.
     pub async fn stats(&mut self) -> Result<StatsReply, ClientError> {
         match self.call(Op::Stats).await? {

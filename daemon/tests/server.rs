@@ -49,6 +49,12 @@ fn compress_retrieve_restart_and_get_the_same_bytes_again() {
         assert!(some.content.lines().all(|l| l.starts_with('L') && l.to_lowercase().contains("terminating") || l.to_lowercase().contains("packetresponder")));
         let stats = client.stats().await.unwrap();
         assert!(stats.ccr_entries >= 1 && stats.replay_entries >= 1, "{stats:?}");
+        let metrics = client.metrics().await.unwrap();
+        assert_eq!((metrics.ccr_hits, metrics.ccr_misses), (2, 0), "{metrics:?}");
+        assert_eq!(metrics.all_time_compress_requests, 2, "the first run's totals were saved at shutdown");
+        assert!(metrics.all_time_tokens_before > 2 * metrics.all_time_tokens_after);
+        assert_eq!(metrics.compressors.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["logs"]);
+        assert!(metrics.latency_p50_us > 0 && metrics.latency_p99_us >= metrics.latency_p50_us);
     });
 }
 

@@ -150,3 +150,25 @@ fn config_show_names_each_source_and_a_bad_config_stops_the_daemon() {
     assert!(!out.status.success());
     assert!(stderr.contains("refusing to start") && stderr.contains("config.toml:2: unknown key `max_frames`; valid keys:"), "{stderr}");
 }
+
+#[test]
+fn doctor_reports_each_part_with_a_verdict() {
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let run = |socket: &std::path::Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_headroom"));
+        cmd.arg("doctor");
+        isolated(&mut cmd, home.dir.path());
+        cmd.env("HEADROOM_SOCKET", socket).env("HEADROOM_STATE_DIR", &daemon.state);
+        let out = cmd.output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (ok, report) = run(&daemon.socket);
+    assert!(ok, "{report}");
+    for line in ["ok    socket directory", "ok    daemon", "ok    stores", "ok    tokenizer", "ok    grammars", "warn  ONNX model"] {
+        assert!(report.contains(line), "missing {line:?} in\n{report}");
+    }
+    let (ok, report) = run(&home.dir.path().join("nowhere.sock"));
+    assert!(!ok);
+    assert!(report.contains("FAIL  daemon") && report.contains("headroom service install"), "{report}");
+}

@@ -25,10 +25,12 @@ pub enum Op {
     Retrieve(RetrieveRequest),
     /// Counters of the running daemon.
     Stats,
+    /// Per-compressor totals, CCR hits and misses, latency percentiles, all-time totals.
+    Metrics,
 }
 
 /// Number of operations this version knows; an index at or past it is an unknown operation.
-pub const OP_COUNT: u32 = 5;
+pub const OP_COUNT: u32 = 6;
 
 /// The handshake a client sends first.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
@@ -108,6 +110,7 @@ pub enum ReplyBody {
     Retrieved(RetrieveReply),
     Stats(StatsReply),
     Error(ErrorReply),
+    Metrics(MetricsReply),
 }
 
 /// The daemon's side of the handshake.
@@ -169,6 +172,27 @@ pub struct StatsReply {
     pub tokens_after: u64,
     pub ccr_entries: u64,
     pub replay_entries: u64,
+}
+
+/// What `headroom stats` shows beyond [`StatsReply`]. "Since start" counts this daemon process;
+/// "all time" survives restarts (kept in the state directory).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MetricsReply {
+    /// Per compressor since start, by name.
+    pub compressors: Vec<CompressorStats>,
+    /// Retrieves that found their original, found nothing, or found it expired.
+    pub ccr_hits: u64,
+    pub ccr_misses: u64,
+    pub ccr_expired: u64,
+    /// Compress latency inside the daemon since start, in microseconds.
+    pub latency_p50_us: u64,
+    pub latency_p99_us: u64,
+    /// Compress requests and tokens over the daemon's whole history.
+    pub all_time_compress_requests: u64,
+    pub all_time_tokens_before: u64,
+    pub all_time_tokens_after: u64,
+    pub all_time_latency_p50_us: u64,
+    pub all_time_latency_p99_us: u64,
 }
 
 /// A failed request. `message` is for people; `code` is for programs.

@@ -57,6 +57,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
             op: Op::Retrieve(RetrieveRequest { key: "0123456789abcdef01234567".into(), query: Some("ERROR".into()) }),
         })),
         ("request_stats", Request(headroom_protocol::Request { id: 6, op: Op::Stats })),
+        ("request_metrics", Request(headroom_protocol::Request { id: 7, op: Op::Metrics })),
         ("reply_hello", Reply(headroom_protocol::Reply {
             id: 1,
             body: ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: "headroomd/0.1.0".into() }),
@@ -106,6 +107,22 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 tokens_after: 1_000_000_000,
                 ccr_entries: 17,
                 replay_entries: 99,
+            }),
+        })),
+        ("reply_metrics", Reply(headroom_protocol::Reply {
+            id: 7,
+            body: ReplyBody::Metrics(MetricsReply {
+                compressors: vec![CompressorStats { name: "logs".into(), blocks: 3, tokens_before: 90_000, tokens_after: 6_000 }],
+                ccr_hits: 4,
+                ccr_misses: 1,
+                ccr_expired: 0,
+                latency_p50_us: 850,
+                latency_p99_us: 21_000,
+                all_time_compress_requests: 1_234,
+                all_time_tokens_before: 9_000_000,
+                all_time_tokens_after: 700_000,
+                all_time_latency_p50_us: 900,
+                all_time_latency_p99_us: 25_000,
             }),
         })),
         ("reply_error_unsupported_version", Reply(headroom_protocol::Reply {

@@ -201,6 +201,11 @@ impl Engine {
         }
     }
 
+    /// The stores, for what is kept beside the engine's own records (metrics).
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
     /// Entries in the CCR store and the replay cache.
     pub fn store_counts(&self) -> Result<(u64, u64), EngineError> {
         Ok(self.stores.entry_counts()?)

@@ -5,8 +5,10 @@
 //! - [`connection`]: one connection's read loop, pipelining and replies.
 //! - [`ops`]: one handler per operation.
 //! - [`systemd`]: socket activation and readiness notifications.
+//! - [`metrics`]: per-compressor totals, CCR hits, latency percentiles, all-time totals.
 
 pub mod connection;
+pub mod metrics;
 pub mod ops;
 pub mod systemd;
 
@@ -51,6 +53,7 @@ impl Counters {
 pub struct Shared {
     pub engine: Arc<Engine>,
     pub counters: Counters,
+    pub metrics: metrics::Metrics,
     pub settings: Settings,
     /// Only peers with this uid are served.
     pub uid: u32,
@@ -105,6 +108,7 @@ pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError
         refuse_live_daemon(&settings.socket)?;
     }
     let stores = Stores::open(&settings.state_dir, DEFAULT_MAP_SIZE).map_err(|e| StartError(e.to_string()))?;
+    let metrics = metrics::Metrics::load(&stores);
     let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
     let (listener, endpoint) = match inherited {
         Some(listener) => (listener, "the socket systemd passed".to_string()),
@@ -113,6 +117,7 @@ pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError
     let shared = Arc::new(Shared {
         engine,
         counters: Counters::default(),
+        metrics,
         settings,
         uid: nix::unistd::getuid().as_raw(),
         endpoint,
@@ -149,15 +154,26 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: Cancellati
     if tokio::time::timeout(shared.settings.drain_timeout, connections.wait()).await.is_err() {
         eprintln!("headroomd: gave up waiting for in-flight requests after {:?}", shared.settings.drain_timeout);
     }
+    persist_metrics(shared).await;
 }
 
-/// Keeps the service manager's status line current with request counts.
+/// Saves the all-time metrics, off the async threads.
+async fn persist_metrics(shared: Arc<Shared>) {
+    let saved = tokio::task::spawn_blocking(move || shared.metrics.persist(shared.engine.stores())).await;
+    if let Ok(Err(e)) = saved {
+        eprintln!("headroomd: cannot save metrics: {e}");
+    }
+}
+
+/// Keeps the service manager's status line current with request counts, and the all-time
+/// metrics saved.
 async fn report_status(shared: Arc<Shared>, shutdown: CancellationToken) {
     let mut ticks = tokio::time::interval(STATUS_EVERY);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = ticks.tick() => {
+                persist_metrics(shared.clone()).await;
                 let c = &shared.counters;
                 systemd::notify(&format!(
                     "STATUS={} requests ({} compress) on {} connections",

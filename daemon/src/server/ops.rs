@@ -6,6 +6,7 @@ use crate::engine::{now_ms, EngineError};
 use headroom_protocol::{ErrorCode, Hello, HelloReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Answers the handshake: the daemon's version, or `unsupported_version` naming both.
 pub fn hello(hello: &Hello) -> ReplyBody {
@@ -40,10 +41,15 @@ pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
         Op::Compress(request) => {
             Counters::add(&shared.counters.compress_requests, 1);
             let engine = shared.engine.clone();
-            match blocking(move || engine.compress(&request.messages, &request.options)).await {
-                Ok(reply) => {
+            let timed = move || {
+                let started = Instant::now();
+                engine.compress(&request.messages, &request.options).map(|reply| (reply, started.elapsed()))
+            };
+            match blocking(timed).await {
+                Ok((reply, latency)) => {
                     Counters::add(&shared.counters.tokens_before, reply.tokens_before);
                     Counters::add(&shared.counters.tokens_after, reply.tokens_after);
+                    shared.metrics.record_compress(&reply, latency);
                     ReplyBody::Compressed(reply)
                 }
                 Err(e) => failed(e),
@@ -51,10 +57,17 @@ pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
         }
         Op::Retrieve(request) => {
             let engine = shared.engine.clone();
-            blocking(move || engine.retrieve(&request.key, request.query.as_deref(), now_ms()))
-                .await
-                .map_or_else(failed, ReplyBody::Retrieved)
+            let found = blocking(move || engine.retrieve(&request.key, request.query.as_deref(), now_ms())).await;
+            let m = &shared.metrics;
+            let counter = match &found {
+                Ok(_) => &m.ccr_hits,
+                Err(e) if e.code == ErrorCode::Expired => &m.ccr_expired,
+                Err(_) => &m.ccr_misses,
+            };
+            Counters::add(counter, 1);
+            found.map_or_else(failed, ReplyBody::Retrieved)
         }
+        Op::Metrics => ReplyBody::Metrics(shared.metrics.reply()),
         Op::Stats => {
             let engine = shared.engine.clone();
             match blocking(move || engine.store_counts()).await {

@@ -17,6 +17,8 @@ use std::sync::RwLock;
 /// Map size of a new environment; doubled whenever it fills.
 pub const DEFAULT_MAP_SIZE: usize = 256 << 20;
 
+const METRICS_KEY: &[u8] = b"metrics";
+
 /// A store failure, with the environment's path for the message.
 #[derive(Debug)]
 pub struct StoreError {
@@ -37,6 +39,8 @@ pub struct Stores {
     env: Env<WithoutTls>,
     ccr: Database<'static, Bytes, Bytes>,
     replay: Database<'static, Bytes, Bytes>,
+    /// Small records under fixed keys (the all-time metrics).
+    meta: Database<'static, Bytes, Bytes>,
     /// Transactions hold it shared; growing the map holds it exclusively, because LMDB may only
     /// be resized while no transaction of this process is open.
     resize_gate: RwLock<()>,
@@ -51,18 +55,19 @@ impl Stores {
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create the directory: {e}")))?;
         // SAFETY: the daemon opens each environment once per process, and the files are not
         // modified by anything but LMDB.
-        let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(map_size).max_dbs(4).open(dir) }
+        let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(map_size).max_dbs(8).open(dir) }
             .map_err(|e| fail(format!("cannot open the LMDB environment ({e}); move the directory aside to start afresh")))?;
         let txn = env.write_txn().map_err(|e| fail(e.to_string()))?;
-        let (ccr, replay) = env
+        let (ccr, replay, meta) = env
             .create_databases_and_commit(txn, |opener, txn| {
                 let ccr = opener.create_database(txn, Some("ccr"))?;
                 let replay = opener.create_database(txn, Some("replay"))?;
-                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((ccr, replay)))
+                let meta = opener.create_database(txn, Some("meta"))?;
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((ccr, replay, meta)))
             })
             .map_err(|e| fail(e.to_string()))?
             .unwrap_commit();
-        Ok(Stores { env, ccr, replay, resize_gate: RwLock::new(()) })
+        Ok(Stores { env, ccr, replay, meta, resize_gate: RwLock::new(()) })
     }
 
     fn error(&self, e: heed::Error) -> StoreError {
@@ -102,6 +107,16 @@ impl Stores {
     /// Current map size in bytes.
     pub fn map_size(&self) -> usize {
         self.env.info().map_size
+    }
+
+    /// The stored all-time metrics, if any.
+    pub fn metrics_get(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|txn, s| Ok(s.meta.get(txn, METRICS_KEY)?.map(<[u8]>::to_vec)))
+    }
+
+    /// Replaces the stored all-time metrics.
+    pub fn metrics_put(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write(|txn, s| s.meta.put(txn, METRICS_KEY, bytes))
     }
 
     /// Number of entries in the CCR store and in the replay cache.
