@@ -1,0 +1,132 @@
+// HeadroomChatModel wrapping a real LangChain chat model (@langchain/openai's ChatOpenAI) pointed
+// at a fake OpenAI server on 127.0.0.1, with the real daemon.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { tool } from "@langchain/core/tools";
+import { ChatOpenAI } from "@langchain/openai";
+import { z } from "zod";
+import { RETRIEVE_TOOL_NAME } from "../src/index.js";
+import { HeadroomChatModel } from "../src/langchain.js";
+import { fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned } from "./helpers.js";
+
+const KEY = keyOf(LOG);
+
+function completion(message: Record<string, unknown>, finish = "stop"): Canned {
+  return {
+    json: {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1,
+      model: "gpt-4o",
+      choices: [{ index: 0, message: { role: "assistant", content: null, ...message }, finish_reason: finish }],
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    },
+  };
+}
+const answer = (text: string) => completion({ content: text });
+const callTools = (calls: Array<[string, string, unknown]>) =>
+  completion({ tool_calls: calls.map(([id, name, args]) => ({ id, type: "function", function: { name, arguments: JSON.stringify(args) } })) }, "tool_calls");
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+  id: "chatcmpl-2",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt-4o",
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
+function conversation(): BaseMessage[] {
+  return [
+    new SystemMessage("You are an SRE agent."),
+    new HumanMessage("Why did the HDFS block transfers fail?"),
+    new AIMessage({ content: "", tool_calls: [{ id: "call_1", name: "read_log", args: { path: "/var/log/hdfs/datanode.log" } }] }),
+    new ToolMessage({ content: LOG, tool_call_id: "call_1", name: "read_log" }),
+  ];
+}
+
+const readLog = tool(async ({ path }) => `contents of ${path}`, {
+  name: "read_log",
+  description: "Read a log file",
+  schema: z.object({ path: z.string() }),
+});
+
+describe("HeadroomChatModel for LangChain.js", () => {
+  let env: Awaited<ReturnType<typeof suiteDaemon>>;
+  before(async () => (env = await suiteDaemon()));
+  after(async () => env.stop());
+
+  async function model(script: Canned[], down = false) {
+    const provider = await fakeProvider(script);
+    const inner = new ChatOpenAI({ model: "gpt-4o", apiKey: "sk-test", configuration: { baseURL: `${provider.url}/v1` }, maxRetries: 0 });
+    return { provider, model: new HeadroomChatModel({ model: inner, client: down ? env.dead : env.client }) };
+  }
+
+  test("invoke: the tool message reaches the model compressed, the others as they were", async () => {
+    const { provider, model: m } = await model([answer("Blocks failed on 10.251.30.85.")]);
+    const messages = conversation();
+    const reply = await m.invoke(messages);
+    assert.equal(reply.text, "Blocks failed on 10.251.30.85.");
+    assert.equal(messages[3]!.content, LOG, "the caller's ToolMessage is untouched");
+    const sent = provider.requests[0]!.body;
+    assert.equal(sent.model, "gpt-4o");
+    assert.equal(sent.messages[0].content, "You are an SRE agent.");
+    assert.equal(sent.messages[1].content, "Why did the HDFS block transfers fail?");
+    assert.equal(sent.messages[2].tool_calls[0].function.name, "read_log");
+    assert.equal(sent.messages[3].tool_call_id, "call_1");
+    assert.ok(sent.messages[3].content.length < LOG.length / 5);
+    assert.equal(MARKER.exec(sent.messages[3].content)?.[1], KEY);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), [RETRIEVE_TOOL_NAME]);
+    await provider.close();
+  });
+
+  test("bindTools: the app's tools pass through, and its tool calls come back to it", async () => {
+    const { provider, model: m } = await model([callTools([["call_2", "read_log", { path: "/var/log/other.log" }]])]);
+    const reply = await m.bindTools([readLog]).invoke(conversation());
+    assert.deepStrictEqual(reply.tool_calls?.map((c) => [c.name, c.args]), [["read_log", { path: "/var/log/other.log" }]]);
+    const sent = provider.requests[0]!.body;
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log", RETRIEVE_TOOL_NAME]);
+    assert.deepStrictEqual(sent.tools[0].function.parameters.required, ["path"]);
+    await provider.close();
+  });
+
+  test("invoke: a headroom_retrieve call is answered and the model asked again", async () => {
+    const { provider, model: m } = await model([callTools([["call_r", RETRIEVE_TOOL_NAME, { hash: KEY }]]), answer("The full log shows the failures.")]);
+    const reply = await m.bindTools([readLog]).invoke(conversation());
+    assert.equal(reply.text, "The full log shows the failures.");
+    assert.deepStrictEqual(reply.tool_calls ?? [], []);
+    assert.equal(provider.requests.length, 2);
+    const second = provider.requests[1]!.body.messages;
+    assert.equal(second.length, 6);
+    assert.equal(second[4].tool_calls[0].function.name, RETRIEVE_TOOL_NAME);
+    assert.deepStrictEqual({ role: second[5].role, tool_call_id: second[5].tool_call_id, content: second[5].content }, { role: "tool", tool_call_id: "call_r", content: LOG });
+    await provider.close();
+  });
+
+  test("stream: chunks arrive, the request was compressed, the app's tools only", async () => {
+    const { provider, model: m } = await model([
+      { sse: [chunk({ role: "assistant", content: "" }), chunk({ content: "Blocks " }), chunk({ content: "failed." }), chunk({}, "stop")], done: true },
+    ]);
+    let text = "";
+    for await (const part of await m.bindTools([readLog]).stream(conversation())) text += part.text;
+    assert.equal(text, "Blocks failed.");
+    const sent = provider.requests[0]!.body;
+    assert.equal(sent.stream, true);
+    assert.match(sent.messages[3].content, MARKER);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log"]);
+    await provider.close();
+  });
+
+  test("daemon down: invoke and stream go through uncompressed", async () => {
+    const { provider, model: m } = await model([answer("plain"), { sse: [chunk({ content: "plain" }), chunk({}, "stop")], done: true }], true);
+    assert.equal((await m.invoke(conversation())).text, "plain");
+    let text = "";
+    for await (const part of await m.stream(conversation())) text += part.text;
+    assert.equal(text, "plain");
+    for (const r of provider.requests) {
+      assert.equal(r.body.messages[3].content, LOG);
+      assert.equal(r.body.tools, undefined);
+    }
+    assert.equal(env.deadWarnings.length, 1);
+    await provider.close();
+  });
+});
