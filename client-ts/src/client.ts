@@ -152,6 +152,23 @@ export interface Stats {
   replayEntries: number;
 }
 
+/** Per-compressor totals, retrieval outcomes and latency percentiles (daemon time, µs). */
+export interface Metrics {
+  /** Per compressor since the daemon started. */
+  compressors: CompressorStats[];
+  ccrHits: number;
+  ccrMisses: number;
+  ccrExpired: number;
+  latencyP50Us: number;
+  latencyP99Us: number;
+  /** Over the daemon's whole history, across restarts. */
+  allTimeCompressRequests: number;
+  allTimeTokensBefore: number;
+  allTimeTokensAfter: number;
+  allTimeLatencyP50Us: number;
+  allTimeLatencyP99Us: number;
+}
+
 /** The arguments of a `headroom_retrieve` call: a JSON string (OpenAI) or an object. */
 export type RetrieveArguments = string | { hash?: unknown; query?: unknown } | null | undefined;
 
@@ -345,6 +362,24 @@ export class HeadroomClient {
     };
   }
 
+  /** Per-compressor totals, retrieval outcomes and latency percentiles (a newer daemon's `Metrics`). */
+  async metrics(): Promise<Metrics> {
+    const m = expect(await this.call("Metrics"), "Metrics");
+    return {
+      compressors: m.compressors.map(compressorStats),
+      ccrHits: Number(m.ccr_hits),
+      ccrMisses: Number(m.ccr_misses),
+      ccrExpired: Number(m.ccr_expired),
+      latencyP50Us: Number(m.latency_p50_us),
+      latencyP99Us: Number(m.latency_p99_us),
+      allTimeCompressRequests: Number(m.all_time_compress_requests),
+      allTimeTokensBefore: Number(m.all_time_tokens_before),
+      allTimeTokensAfter: Number(m.all_time_tokens_after),
+      allTimeLatencyP50Us: Number(m.all_time_latency_p50_us),
+      allTimeLatencyP99Us: Number(m.all_time_latency_p99_us),
+    };
+  }
+
   /**
    * Answers a model's `headroom_retrieve` call: the text to put in the tool result. Never
    * rejects; when the original cannot be had, the text tells the model so (and, for an expired
@@ -440,7 +475,7 @@ export class HeadroomClient {
 type Variant<K extends string> = K extends "Pong" ? "Pong" : Extract<ReplyBody, Record<K, unknown>> extends Record<K, infer V> ? V : never;
 
 /** The payload of the reply variant `kind`; an `Error` reply or another variant throws. */
-function expect<K extends "Pong" | "Compressed" | "Retrieved" | "Stats" | "Hello">(body: ReplyBody, kind: K): Variant<K> {
+function expect<K extends "Pong" | "Compressed" | "Retrieved" | "Stats" | "Metrics" | "Hello">(body: ReplyBody, kind: K): Variant<K> {
   if (typeof body === "string") {
     if (body === kind) return body as Variant<K>;
   } else if ("Error" in body) {
@@ -451,6 +486,10 @@ function expect<K extends "Pong" | "Compressed" | "Retrieved" | "Stats" | "Hello
   throw new HeadroomError("protocol", `headroomd answered ${JSON.stringify(Object.keys(body))} where ${kind} was expected`);
 }
 
+function compressorStats(c: CompressReply["compressors"][number]): CompressorStats {
+  return { name: c.name, blocks: c.blocks, tokensBefore: Number(c.tokens_before), tokensAfter: Number(c.tokens_after) };
+}
+
 function compressResult<T>(messages: T, input: Buffer, reply: CompressReply): CompressResult<T> {
   const out = Buffer.from(reply.messages.buffer, reply.messages.byteOffset, reply.messages.byteLength);
   return {
@@ -458,12 +497,7 @@ function compressResult<T>(messages: T, input: Buffer, reply: CompressReply): Co
     tokensBefore: Number(reply.tokens_before),
     tokensAfter: Number(reply.tokens_after),
     ccrKeys: reply.ccr_keys,
-    compressors: reply.compressors.map((c) => ({
-      name: c.name,
-      blocks: c.blocks,
-      tokensBefore: Number(c.tokens_before),
-      tokensAfter: Number(c.tokens_after),
-    })),
+    compressors: reply.compressors.map(compressorStats),
     retrieveTool: reply.retrieve_tool
       ? (JSON.parse(Buffer.from(reply.retrieve_tool).toString("utf8")) as Record<string, unknown>)
       : null,
@@ -500,6 +534,11 @@ export function retrieve(key: string, options: { query?: string } & WithClient =
 /** {@link HeadroomClient.stats} on `options.client` or the default client. */
 export function stats(options: WithClient = {}): Promise<Stats> {
   return (options.client ?? defaultClient()).stats();
+}
+
+/** {@link HeadroomClient.metrics} on `options.client` or the default client. */
+export function metrics(options: WithClient = {}): Promise<Metrics> {
+  return (options.client ?? defaultClient()).metrics();
 }
 
 /** {@link HeadroomClient.retrieveToolResult} on `options.client` or the default client. */

@@ -58,7 +58,8 @@ export type Op =
   | "Ping"
   | { Compress: CompressRequest }
   | { Retrieve: RetrieveRequest }
-  | "Stats";
+  | "Stats"
+  | "Metrics";
 
 export interface Request {
   id: bigint;
@@ -105,6 +106,20 @@ export interface StatsReply {
   replay_entries: bigint;
 }
 
+export interface MetricsReply {
+  compressors: CompressorStats[];
+  ccr_hits: bigint;
+  ccr_misses: bigint;
+  ccr_expired: bigint;
+  latency_p50_us: bigint;
+  latency_p99_us: bigint;
+  all_time_compress_requests: bigint;
+  all_time_tokens_before: bigint;
+  all_time_tokens_after: bigint;
+  all_time_latency_p50_us: bigint;
+  all_time_latency_p99_us: bigint;
+}
+
 export interface ErrorReply {
   code: ErrorCode;
   message: string;
@@ -116,7 +131,8 @@ export type ReplyBody =
   | { Compressed: CompressReply }
   | { Retrieved: RetrieveReply }
   | { Stats: StatsReply }
-  | { Error: ErrorReply };
+  | { Error: ErrorReply }
+  | { Metrics: MetricsReply };
 
 export interface Reply {
   id: bigint;
@@ -124,8 +140,21 @@ export interface Reply {
 }
 
 // Variant orders are the wire format (protocol/README.md, "Messages").
-const OPS = ["Hello", "Ping", "Compress", "Retrieve", "Stats"] as const;
-const REPLY_BODIES = ["Hello", "Pong", "Compressed", "Retrieved", "Stats", "Error"] as const;
+const OPS = ["Hello", "Ping", "Compress", "Retrieve", "Stats", "Metrics"] as const;
+const REPLY_BODIES = ["Hello", "Pong", "Compressed", "Retrieved", "Stats", "Error", "Metrics"] as const;
+// MetricsReply's u64 fields after `compressors`, in wire order.
+const METRICS_COUNTERS = [
+  "ccr_hits",
+  "ccr_misses",
+  "ccr_expired",
+  "latency_p50_us",
+  "latency_p99_us",
+  "all_time_compress_requests",
+  "all_time_tokens_before",
+  "all_time_tokens_after",
+  "all_time_latency_p50_us",
+  "all_time_latency_p99_us",
+] as const;
 const FORMATS: readonly ProviderFormat[] = ["Auto", "OpenAiChat", "OpenAiResponses", "Anthropic"];
 const ERROR_CODES: readonly ErrorCode[] = [
   "bad_frame",
@@ -326,6 +355,25 @@ class Reader {
   }
 }
 
+function writeCompressors(w: Writer, compressors: CompressorStats[]): void {
+  w.varint(compressors.length);
+  for (const c of compressors) {
+    w.string(c.name);
+    w.varint(c.blocks);
+    w.varint64(c.tokens_before);
+    w.varint64(c.tokens_after);
+  }
+}
+
+function readCompressors(r: Reader): CompressorStats[] {
+  return Array.from({ length: r.varint() }, () => ({
+    name: r.string(),
+    blocks: r.varint(),
+    tokens_before: r.varint64(),
+    tokens_after: r.varint64(),
+  }));
+}
+
 /** Encodes a request as one complete frame, length prefix included. */
 export function encodeRequest(request: Request): Uint8Array {
   const op = request.op;
@@ -335,6 +383,7 @@ export function encodeRequest(request: Request): Uint8Array {
   w.varint64(request.id);
   if (op === "Ping") w.varint(1);
   else if (op === "Stats") w.varint(4);
+  else if (op === "Metrics") w.varint(5);
   else if ("Hello" in op) {
     w.varint(0);
     w.varint(op.Hello.protocol_version);
@@ -377,13 +426,7 @@ export function encodeReply(reply: Reply): Uint8Array {
     w.varint64(c.tokens_after);
     w.varint(c.ccr_keys.length);
     for (const k of c.ccr_keys) w.string(k);
-    w.varint(c.compressors.length);
-    for (const s of c.compressors) {
-      w.string(s.name);
-      w.varint(s.blocks);
-      w.varint64(s.tokens_before);
-      w.varint64(s.tokens_after);
-    }
+    writeCompressors(w, c.compressors);
     w.option(c.retrieve_tool, (t) => w.bytes(t));
     w.varint(FORMATS.indexOf(c.format));
   } else if ("Retrieved" in body) {
@@ -411,6 +454,10 @@ export function encodeReply(reply: Reply): Uint8Array {
     w.varint(5);
     w.varint(ERROR_CODES.indexOf(body.Error.code));
     w.string(body.Error.message);
+  } else if ("Metrics" in body) {
+    w.varint(6);
+    writeCompressors(w, body.Metrics.compressors);
+    for (const name of METRICS_COUNTERS) w.varint64(body.Metrics[name]);
   } else throw new WireError(`unknown reply body ${JSON.stringify(body)}`);
   return w.frame();
 }
@@ -447,6 +494,9 @@ export function decodeRequest(body: Uint8Array): Request {
     case "Stats":
       op = "Stats";
       break;
+    case "Metrics":
+      op = "Metrics";
+      break;
   }
   r.end();
   return { id, op };
@@ -474,12 +524,7 @@ export function decodeReply(body: Uint8Array): Reply {
       const tokens_before = r.varint64();
       const tokens_after = r.varint64();
       const ccr_keys = Array.from({ length: r.varint() }, () => r.string());
-      const compressors = Array.from({ length: r.varint() }, () => ({
-        name: r.string(),
-        blocks: r.varint(),
-        tokens_before: r.varint64(),
-        tokens_after: r.varint64(),
-      }));
+      const compressors = readCompressors(r);
       const retrieve_tool = r.option(() => r.bytes());
       const format = r.variant(FORMATS, "ProviderFormat");
       reply = { Compressed: { messages, tokens_before, tokens_after, ccr_keys, compressors, retrieve_tool, format } };
@@ -506,6 +551,12 @@ export function decodeReply(body: Uint8Array): Reply {
     case "Error":
       reply = { Error: { code: r.variant(ERROR_CODES, "ErrorCode"), message: r.string() } };
       break;
+    case "Metrics": {
+      const compressors = readCompressors(r);
+      const counters = Object.fromEntries(METRICS_COUNTERS.map((name) => [name, r.varint64()]));
+      reply = { Metrics: { compressors, ...counters } as MetricsReply };
+      break;
+    }
   }
   r.end();
   return { id, body: reply };

@@ -267,6 +267,23 @@ describe("fail-open", () => {
     await fake.close();
   });
 
+  test("metrics: the reply of a daemon that has them, as numbers", async () => {
+    const counters = { ccr_hits: 4n, ccr_misses: 1n, ccr_expired: 0n, latency_p50_us: 850n, latency_p99_us: 21000n, all_time_compress_requests: 1234n, all_time_tokens_before: 9_000_000n, all_time_tokens_after: 700_000n, all_time_latency_p50_us: 900n, all_time_latency_p99_us: 25000n };
+    const fake = await fakeDaemon((request) =>
+      typeof request.op === "object" && "Hello" in request.op
+        ? { id: request.id, body: { Hello: { protocol_version: 1, server: "fake" } } }
+        : { id: request.id, body: { Metrics: { compressors: [{ name: "logs", blocks: 3, tokens_before: 90000n, tokens_after: 6000n }], ...counters } } },
+    );
+    const { client } = quietClient(fake.socket);
+    const m = await client.metrics();
+    assert.equal(fake.requests[1]!.op, "Metrics");
+    assert.deepStrictEqual(m.compressors, [{ name: "logs", blocks: 3, tokensBefore: 90000, tokensAfter: 6000 }]);
+    assert.equal(m.latencyP50Us, 850);
+    assert.equal(m.allTimeTokensBefore, 9_000_000);
+    client.close();
+    await fake.close();
+  });
+
   test("a request above the frame limit is not sent", async () => {
     const fake = await fakeDaemon((request) => ({ id: request.id, body: { Hello: { protocol_version: 1, server: "fake" } } }));
     const client = new HeadroomClient({ socketPath: fake.socket, maxFrame: 1000, onWarning: () => {} });

@@ -62,23 +62,14 @@ function parseExact(text: string): unknown {
   return value();
 }
 
-const U64 = new Set([
-  "id",
-  "tokens_before",
-  "tokens_after",
-  "uptime_ms",
-  "connections",
-  "requests",
-  "compress_requests",
-  "ccr_entries",
-  "replay_entries",
-]);
+// Every integer on the wire is a u64 except these u32 fields (and the f32 target_ratio).
+const U32 = new Set(["protocol_version", "protect_recent", "frozen", "blocks"]);
 const BYTES = new Set(["messages", "retrieve_tool"]);
 
-/** The vector JSON as wire values: u64 fields stay bigint, u32 become numbers, bytes Uint8Array. */
+/** The vector JSON as wire values: u64 stays bigint, u32 becomes a number, bytes a Uint8Array. */
 function typed(v: unknown, key = ""): unknown {
   if (v === null || typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "bigint") return U64.has(key) ? v : Number(v);
+  if (typeof v === "bigint") return U32.has(key) ? Number(v) : v;
   if (typeof v === "number") return key === "target_ratio" ? Math.fround(v) : v;
   if (Array.isArray(v)) return BYTES.has(key) ? Uint8Array.from(v, Number) : v.map((x) => typed(x, key));
   return Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, typed(x, k)]));
@@ -122,7 +113,7 @@ describe("decoding is strict", () => {
     assert.throws(() => decodeReply(hello.subarray(0, hello.length - 1)), WireError);
   });
   test("unknown reply variant", () => {
-    assert.throws(() => decodeReply(Uint8Array.of(1, 6)), /unknown ReplyBody variant 6/);
+    assert.throws(() => decodeReply(Uint8Array.of(1, 7)), /unknown ReplyBody variant 7/);
   });
   test("unknown error code", () => {
     assert.throws(() => decodeReply(Uint8Array.of(1, 5, 7, 0)), /unknown ErrorCode variant 7/);
