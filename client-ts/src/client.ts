@@ -27,9 +27,9 @@ import {
   type ProviderFormat,
   type ReplyBody,
 } from "./wire.js";
+import { restore, RETRIEVE_TOOL_NAME, shield, type Saved } from "./retrieval.js";
 
-/** The tool the daemon offers the model for reading back what a marker left out. */
-export const RETRIEVE_TOOL_NAME = "headroom_retrieve";
+export { RETRIEVE_TOOL_NAME };
 
 const CLIENT_NAME = "headroom-ts/0.1.0";
 
@@ -296,12 +296,14 @@ export class HeadroomClient {
 
   /**
    * Compresses `messages`: a bare messages array or a whole request body (`{model, messages,
-   * tools, ...}` or a Responses `{input, ...}`), sent as UTF-8 JSON. Never rejects: on any
-   * failure it warns once and returns the caller's messages with `error` set.
+   * tools, ...}` or a Responses `{input, ...}`), sent as UTF-8 JSON. Earlier answers to
+   * `headroom_retrieve` are never sent for compression (see `retrieval.ts`). Never rejects: on
+   * any failure it warns once and returns the caller's messages with `error` set.
    */
   async compress<T>(messages: T, options: CompressOptions = {}): Promise<CompressResult<T>> {
     try {
-      const input = Buffer.from(JSON.stringify(messages), "utf8");
+      const { sent, saved } = shield(messages);
+      const input = Buffer.from(JSON.stringify(sent), "utf8");
       const body = await this.call({
         Compress: {
           messages: input,
@@ -318,7 +320,7 @@ export class HeadroomClient {
       });
       const reply = expect(body, "Compressed");
       this.warned = false;
-      return compressResult(messages, input, reply);
+      return compressResult(messages, input, reply, saved);
     } catch (e) {
       const error = e instanceof HeadroomError ? e : new HeadroomError("protocol", String((e as Error)?.message ?? e));
       this.warnOnce(`headroom: ${error.message} (${error.code}); sending the messages uncompressed`);
@@ -490,10 +492,10 @@ function compressorStats(c: CompressReply["compressors"][number]): CompressorSta
   return { name: c.name, blocks: c.blocks, tokensBefore: Number(c.tokens_before), tokensAfter: Number(c.tokens_after) };
 }
 
-function compressResult<T>(messages: T, input: Buffer, reply: CompressReply): CompressResult<T> {
+function compressResult<T>(messages: T, input: Buffer, reply: CompressReply, saved: Saved): CompressResult<T> {
   const out = Buffer.from(reply.messages.buffer, reply.messages.byteOffset, reply.messages.byteLength);
   return {
-    messages: input.equals(out) ? messages : (JSON.parse(out.toString("utf8")) as T),
+    messages: input.equals(out) ? messages : restore(JSON.parse(out.toString("utf8")) as T, saved),
     tokensBefore: Number(reply.tokens_before),
     tokensAfter: Number(reply.tokens_after),
     ccrKeys: reply.ccr_keys,

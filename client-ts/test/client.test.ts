@@ -111,6 +111,46 @@ describe("against the real daemon", () => {
     assert.match(await client.retrieveToolResult({ hash: "xyz" }), /24-character key/);
   });
 
+  test("an earlier answer to headroom_retrieve is not compressed again, in any shape", async () => {
+    const key = (await client.compress(chatConversation())).ccrKeys[0]!;
+    const call = { id: "call_r", type: "function", function: { name: RETRIEVE_TOOL_NAME, arguments: JSON.stringify({ hash: key }) } };
+    const chat = [...chatConversation(), { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: "call_r", content: LOG }];
+    const before = structuredClone(chat);
+    const c = await client.compress(chat, { format: "openai_chat" });
+    assert.deepStrictEqual(chat, before);
+    assert.match(c.messages[3].content, MARKER, "the tool output itself is compressed");
+    assert.equal(c.messages[5].content, LOG, "the retrieve answer is sent as it is");
+
+    const responses: any = {
+      model: "gpt-4o",
+      input: [
+        { role: "user", content: "Why did the HDFS block transfers fail?" },
+        { type: "function_call", call_id: "f1", name: "read_log", arguments: "{}" },
+        { type: "function_call_output", call_id: "f1", output: LOG },
+        { type: "function_call", call_id: "f2", name: RETRIEVE_TOOL_NAME, arguments: JSON.stringify({ hash: key }) },
+        { type: "function_call_output", call_id: "f2", output: LOG },
+      ],
+    };
+    const r = await client.compress(responses);
+    assert.match(r.messages.input[2].output, MARKER);
+    assert.equal(r.messages.input[4].output, LOG);
+
+    const anthropic: any = {
+      model: "claude-sonnet-4-5",
+      messages: [
+        { role: "user", content: "Why did the HDFS block transfers fail?" },
+        { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "read_log", input: {} }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: LOG }] },
+        { role: "assistant", content: [{ type: "tool_use", id: "t2", name: RETRIEVE_TOOL_NAME, input: { hash: key } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t2", content: LOG }] },
+      ],
+    };
+    const a = await client.compress(anthropic);
+    assert.match(a.messages.messages[2].content[0].content, MARKER);
+    assert.equal(a.messages.messages[4].content[0].content, LOG);
+    assert.equal(anthropic.messages[4]!.content[0].content, LOG);
+  });
+
   test("stats count what this client did", async () => {
     const s0 = await client.stats();
     await client.compress(chatConversation());
@@ -122,6 +162,16 @@ describe("against the real daemon", () => {
     assert.ok(s1.ccrEntries >= 1);
     assert.ok(s1.tokensBefore > s1.tokensAfter);
     assert.ok(s1.uptimeMs >= s0.uptimeMs);
+  });
+
+  test("metrics count compressors and retrievals", async () => {
+    const { ccrKeys } = await client.compress(chatConversation("Which datanode threw exceptions?"));
+    await client.retrieve(ccrKeys[0]!);
+    await client.retrieve("0123456789abcdef01234567").catch(() => {});
+    const m = await client.metrics();
+    assert.ok(m.compressors.some((c) => c.name === "logs" && c.blocks >= 1 && c.tokensBefore > c.tokensAfter));
+    assert.ok(m.ccrHits >= 1 && m.ccrMisses >= 1, JSON.stringify(m));
+    assert.ok(m.allTimeCompressRequests >= 1);
   });
 
   test("concurrent calls are pipelined on one connection", async () => {

@@ -129,6 +129,15 @@ describe("withHeadroom(new OpenAI())", () => {
     await provider.close();
   });
 
+  test("chat streaming: an app that declares headroom_retrieve itself keeps it, to answer with retrieveToolResult", async () => {
+    const { provider, client } = await openai([{ sse: [chunk({ content: "ok" }), chunk({}, "stop")], done: true }]);
+    const own = { type: "function", function: { name: RETRIEVE_TOOL_NAME, parameters: { type: "object", properties: { hash: { type: "string" } } } } };
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: chatConversation(), tools: [READ_LOG, own], stream: true } as any);
+    for await (const _ of stream as any);
+    assert.deepStrictEqual(provider.requests[0]!.body.tools, [READ_LOG, own]);
+    await provider.close();
+  });
+
   test("responses: compressed input, retrieve loop through function_call_output", async () => {
     const { provider, client } = await openai([
       responseObject([functionCall("call_r", RETRIEVE_TOOL_NAME, { hash: KEY })]),
