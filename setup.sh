@@ -16,6 +16,9 @@ command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust fro
 
 cargo build --release --locked --bins
 
+# client-ts (issue 5): the TypeScript client, from its committed lockfile.
+(cd client-ts && npm ci --no-audit --no-fund && npm run build)
+
 bin=target/release
 socket=$("$bin/headroom" socket-path)
 if ! "$bin/headroom" ping >/dev/null 2>&1; then
