@@ -175,6 +175,7 @@ export type RetrieveArguments = string | { hash?: unknown; query?: unknown } | n
 interface Pending {
   resolve: (body: ReplyBody) => void;
   reject: (error: HeadroomError) => void;
+  timer: NodeJS.Timeout;
 }
 
 /** One open socket: writes frames, matches reply frames to pending requests by id. */
@@ -184,31 +185,34 @@ class Connection {
   private readonly reader = new FrameReader();
 
   constructor(readonly socket: Socket) {
-    // An idle connection must not keep the process alive; pending calls hold a timer that does.
+    // An idle connection must not keep the process alive; each pending call's timer does.
     socket.unref();
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (e) => this.close(new HeadroomError("unavailable", `lost headroomd: ${e.message}`)));
     socket.on("close", () => this.close(new HeadroomError("unavailable", "headroomd closed the connection")));
   }
 
-  request(id: bigint, frame: Uint8Array): Promise<ReplyBody> {
+  /** Sends `frame` and waits at most `timeoutMs` for the reply to `id`; a later reply is dropped. */
+  request(id: bigint, frame: Uint8Array, timeoutMs: number): Promise<ReplyBody> {
     if (this.closed) return Promise.reject(new HeadroomError("unavailable", "the connection is closed"));
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new HeadroomError("timeout", `headroomd did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
       this.socket.write(frame);
     });
-  }
-
-  /** Stops waiting for `id` (its call timed out); a late reply is dropped. */
-  forget(id: bigint): void {
-    this.pending.delete(id);
   }
 
   close(error: HeadroomError): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
-    for (const p of this.pending.values()) p.reject(error);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
     this.pending.clear();
   }
 
@@ -229,6 +233,7 @@ class Connection {
       const p = this.pending.get(id);
       if (p) {
         this.pending.delete(id);
+        clearTimeout(p.timer);
         p.resolve(reply);
       }
     }
@@ -263,30 +268,18 @@ export class HeadroomClient {
     if (frame.length - 4 > this.maxFrame) {
       throw new HeadroomError("too_large", `the request is ${frame.length - 4} bytes, above the ${this.maxFrame}-byte limit`);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new HeadroomError("timeout", `headroomd did not answer within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-    });
-    let conn = this.conn && !this.conn.closed ? this.conn : null;
-    try {
-      if (conn) {
-        try {
-          return await Promise.race([conn.request(id, frame), timeout]);
-        } catch (e) {
-          // A kept connection may have died unnoticed (daemon restarted): retry once on a new one.
-          if ((e as HeadroomError).code !== "unavailable") throw e;
-          conn.forget(id);
-        }
+    const started = performance.now();
+    const conn = this.conn && !this.conn.closed ? this.conn : null;
+    if (conn) {
+      try {
+        return await conn.request(id, frame, this.timeoutMs);
+      } catch (e) {
+        // A kept connection may have died unnoticed (daemon restarted): retry once on a new one.
+        if ((e as HeadroomError).code !== "unavailable") throw e;
       }
-      conn = await Promise.race([this.connection(), timeout]);
-      return await Promise.race([conn.request(id, frame), timeout]);
-    } finally {
-      clearTimeout(timer);
-      conn?.forget(id);
     }
+    const fresh = await this.connection();
+    return fresh.request(id, frame, Math.max(1, this.timeoutMs - (performance.now() - started)));
   }
 
   /** A round trip with no work; rejects when the daemon cannot be reached. */
@@ -437,7 +430,7 @@ export class HeadroomClient {
     return this.connecting;
   }
 
-  /** Connects and says `Hello`; gives up (closing the socket) after the call timeout. */
+  /** Connects and says `Hello`, each within the call timeout. */
   private async open(): Promise<Connection> {
     const path = this.socketPath ?? defaultSocketPath();
     const socket = createConnection({ path });
@@ -457,7 +450,8 @@ export class HeadroomClient {
       const conn = new Connection(socket);
       const id = BigInt(this.nextId++);
       const hello = encodeRequest({ id, op: { Hello: { protocol_version: PROTOCOL_VERSION, client: CLIENT_NAME } } });
-      const reply = await conn.request(id, hello);
+      clearTimeout(giveUp);
+      const reply = await conn.request(id, hello, this.timeoutMs);
       if (typeof reply === "object" && "Error" in reply) {
         conn.close(new HeadroomError(reply.Error.code, reply.Error.message));
         throw new HeadroomError(reply.Error.code, `headroomd refused the handshake: ${reply.Error.message}`);
