@@ -1,0 +1,527 @@
+"""Talking to ``headroomd``: a connection per thread (sync) or per event loop (asyncio), the
+handshake, reconnects, timeouts, and the fail-open rule of DESIGN §6.
+
+``Client.compress`` never raises because of Headroom: when the daemon is absent, slow or answers
+with an error, it logs one warning through the ``headroom`` logger and returns the caller's
+messages unchanged. ``retrieve`` and ``stats`` raise ``HeadroomError`` instead, because their
+callers have no original to fall back on; ``headroom.loop`` turns retrieval failures into text
+for the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import retrieval, wire
+from .wire import CompressOptions, ErrorCode, ProviderFormat
+
+__version__ = "0.1.0"
+
+logger = logging.getLogger("headroom")
+
+#: Seconds a call may take, connecting included, before it fails open.
+DEFAULT_TIMEOUT = 2.0
+
+
+def default_socket_path() -> str:
+    """``$HEADROOM_SOCKET``, else ``$XDG_RUNTIME_DIR/headroom/headroomd.sock``, else
+    ``/tmp/headroom-$UID/headroomd.sock`` — the daemon's own rule (empty variables count as
+    unset)."""
+    explicit = os.environ.get("HEADROOM_SOCKET")
+    if explicit:
+        return explicit
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return os.path.join(runtime, "headroom", "headroomd.sock")
+    return f"/tmp/headroom-{os.getuid()}/headroomd.sock"
+
+
+class HeadroomError(Exception):
+    """The daemon could not be used for a call: unreachable, too slow, or it answered with an
+    error. ``code`` is the daemon's ``ErrorCode`` when it answered, else ``None``."""
+
+    def __init__(self, message: str, code: Optional[ErrorCode] = None):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class CompressResult:
+    """What ``compress`` returns.
+
+    ``messages`` has the shape that was passed in (a list, or a whole request body dict). When
+    nothing was compressed, or the call failed open, it is the caller's own object, unchanged:
+    copy it before mutating. ``retrieve_tool`` is the ``headroom_retrieve`` tool definition in
+    the request's provider format whenever ``messages`` contains a marker; with a bare list the
+    caller must offer it to the model, a request body already has it in ``tools``. ``error`` says
+    why the call failed open, ``None`` when the daemon answered.
+    """
+
+    messages: Any
+    tokens_before: int = 0
+    tokens_after: int = 0
+    ccr_keys: list = field(default_factory=list)
+    retrieve_tool: Optional[dict] = None
+    compressors: list = field(default_factory=list)
+    format: Optional[ProviderFormat] = None
+    error: Optional[str] = None
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_before - self.tokens_after
+
+
+_FORMATS = {
+    "auto": ProviderFormat.Auto,
+    "openai_chat": ProviderFormat.OpenAiChat,
+    "openai_responses": ProviderFormat.OpenAiResponses,
+    "anthropic": ProviderFormat.Anthropic,
+}
+
+
+def compress_options(model: Optional[str] = None, **options) -> CompressOptions:
+    """``CompressOptions`` from keyword arguments; ``format`` may be a ``ProviderFormat`` or one
+    of ``auto``, ``openai_chat``, ``openai_responses``, ``anthropic``. An unknown option is a
+    programming error and raises ``TypeError``."""
+    fmt = options.pop("format", ProviderFormat.Auto) or ProviderFormat.Auto
+    if isinstance(fmt, str):
+        fmt = _FORMATS[fmt.lower()]
+    try:
+        return CompressOptions(model=model, format=ProviderFormat(fmt), **options)
+    except TypeError as e:
+        raise TypeError(f"headroom.compress: {e}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    """Provider SDK objects (pydantic models) that applications put in their message lists."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", exclude_none=True)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode_messages(messages: Any) -> bytes:
+    """Messages as the daemon reads them: compact UTF-8 JSON."""
+    return json.dumps(messages, separators=(",", ":"), ensure_ascii=False, default=_jsonable).encode("utf-8")
+
+
+class _Conn:
+    """One blocking connection, greeted, used by one thread; one request in flight at a time."""
+
+    def __init__(self, path: str, deadline: float, name: str):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.buf = bytearray()
+        self.next_id = 1
+        self.pid = os.getpid()
+        try:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            self.sock.connect(path)
+            body = self.call(wire.Hello(wire.PROTOCOL_VERSION, name), deadline)
+        except BaseException:
+            self.sock.close()
+            raise
+        if isinstance(body, wire.ErrorReply):
+            self.sock.close()
+            raise HeadroomError(f"headroomd refused the handshake: {body.message}", body.code)
+        if not isinstance(body, wire.HelloReply):
+            self.sock.close()
+            raise HeadroomError(f"unexpected answer to Hello: {type(body).__name__}")
+
+    def call(self, op: wire.Op, deadline: float) -> wire.ReplyBody:
+        rid = self.next_id
+        self.next_id += 1
+        self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        self.sock.sendall(wire.frame(wire.encode_request(wire.Request(rid, op))))
+        while True:
+            self._fill(4, deadline)
+            n = wire.frame_length(self.buf[:4])
+            self._fill(4 + n, deadline)
+            body = bytes(self.buf[4 : 4 + n])
+            del self.buf[: 4 + n]
+            reply = wire.decode_reply(body)
+            if reply.id == rid:
+                return reply.body
+            if reply.id == 0:
+                raise ConnectionError(f"headroomd sent an unattributed reply: {reply.body}")
+            # A late reply to an earlier request: skip it.
+
+    def _fill(self, n: int, deadline: float) -> None:
+        while len(self.buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("headroomd did not answer in time")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                raise ConnectionError("headroomd closed the connection")
+            self.buf += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _AsyncConn(asyncio.Protocol):
+    """One asyncio connection per event loop; requests from many tasks are pipelined over it and
+    matched to their replies by id. A protocol rather than streams: each reply costs one
+    ``data_received`` and one future, nothing more."""
+
+    def __init__(self, path: str, name: str, timeout: float, on_close):
+        self.path = path
+        self.name = name
+        self.timeout = timeout
+        self.on_close = on_close
+        self.pending: dict = {}
+        self.next_id = 1
+        self.buf = bytearray()
+        self.transport: Optional[asyncio.Transport] = None
+        self.closed = False
+        self.ready = asyncio.ensure_future(self._open())
+
+    async def _open(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_unix_connection(lambda: self, self.path)
+            body = await self.call(wire.Hello(wire.PROTOCOL_VERSION, self.name), loop.time() + self.timeout)
+        except BaseException as e:
+            self.close(e if isinstance(e, Exception) else None)
+            raise
+        if not isinstance(body, wire.HelloReply):
+            self.close()
+            code = body.code if isinstance(body, wire.ErrorReply) else None
+            raise HeadroomError(f"headroomd refused the handshake: {body}", code)
+
+    def call(self, op: wire.Op, deadline: float) -> asyncio.Future:
+        """A future for the reply to ``op``; it fails with ``TimeoutError`` at ``deadline``
+        (loop time) and with ``ConnectionError`` if the connection breaks first."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if self.closed:
+            future.set_exception(ConnectionError("the connection to headroomd is closed"))
+            return future
+        rid = self.next_id
+        self.next_id += 1
+        self.pending[rid] = future
+        self.transport.write(wire.frame(wire.encode_request(wire.Request(rid, op))))
+        timer = loop.call_at(deadline, self._expire, rid)
+        future.add_done_callback(lambda _: self._settled(rid, timer))
+        return future
+
+    def _expire(self, rid: int) -> None:
+        future = self.pending.pop(rid, None)
+        if future is not None and not future.done():
+            future.set_exception(TimeoutError("headroomd did not answer in time"))
+
+    def _settled(self, rid: int, timer) -> None:
+        self.pending.pop(rid, None)
+        timer.cancel()
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        while len(buf) >= 4:
+            n = wire.frame_length(buf[:4])
+            if len(buf) < 4 + n:
+                return
+            body = bytes(buf[4 : 4 + n])
+            del buf[: 4 + n]
+            try:
+                reply = wire.decode_reply(body)
+            except wire.WireError as e:
+                self.close(ConnectionError(f"headroomd sent an undecodable reply: {e}"))
+                return
+            if reply.id == 0:
+                self.close(ConnectionError(f"headroomd sent an unattributed reply: {reply.body}"))
+                return
+            future = self.pending.pop(reply.id, None)
+            if future is not None and not future.done():
+                future.set_result(reply.body)
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self.close(ConnectionError(f"the connection to headroomd broke: {exc or 'closed by the daemon'}"))
+
+    def close(self, error: Optional[BaseException] = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.on_close(self)
+        pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(error or ConnectionError("the connection to headroomd is closed"))
+        if self.transport is not None:
+            self.transport.close()
+
+
+_RETRYABLE = (ConnectionError, BrokenPipeError, EOFError)
+
+
+class Client:
+    """A client of ``headroomd``.
+
+    ``socket``: the socket path (default: ``default_socket_path()``, read at each connect, so
+    ``HEADROOM_SOCKET`` set later still applies). ``timeout``: seconds one call may take,
+    connecting and the handshake included. Sync calls use one connection per thread, async calls
+    one per event loop; a broken connection is replaced on the next call, and a call that finds
+    its reused connection dead is retried once on a fresh one.
+    """
+
+    def __init__(self, socket: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT,
+                 name: str = f"headroom-py/{__version__}"):
+        self.socket = socket
+        self.timeout = timeout
+        self.name = name
+        self._local = threading.local()
+        self._loops: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncConn]" = weakref.WeakKeyDictionary()
+        self._failing = False
+
+    @property
+    def socket_path(self) -> str:
+        return self.socket or default_socket_path()
+
+    # --- sync ---------------------------------------------------------------------------------
+
+    def call(self, op: wire.Op) -> wire.ReplyBody:
+        """Sends one operation and returns the reply body (an ``ErrorReply`` included).
+
+        Raises ``TimeoutError``, ``OSError`` (no daemon, broken connection) or ``wire.WireError``
+        (a reply this protocol does not define); the connection is dropped on any of them.
+        """
+        deadline = time.monotonic() + self.timeout
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.pid != os.getpid():
+            conn = None  # inherited across fork: the parent owns that socket
+        reused = conn is not None
+        for _ in range(2):
+            if conn is None:
+                conn = _Conn(self.socket_path, deadline, self.name)
+                self._local.conn = conn
+            try:
+                return conn.call(op, deadline)
+            except BaseException as e:
+                conn.close()
+                self._local.conn = conn = None
+                if not (reused and isinstance(e, _RETRYABLE)):
+                    raise
+                reused = False
+        raise AssertionError("unreachable")
+
+    def ping(self) -> None:
+        """One empty round trip. Raises ``HeadroomError``."""
+        self._expect(self._checked(wire.Ping()), wire.Pong)
+
+    def compress(self, messages: Any, model: Optional[str] = None, **options) -> CompressResult:
+        """Compresses ``messages`` (a messages list, or a whole request body dict). Fails open:
+        never raises because of the daemon. See ``CompressResult``."""
+        request = self._request(messages, model, options)
+        if isinstance(request, CompressResult):
+            return request
+        try:
+            body = self.call(request[0])
+        except (OSError, wire.WireError, HeadroomError) as e:
+            return self._failed_open(messages, str(e) or type(e).__name__, outage=True)
+        return self._result(messages, request, body)
+
+    def retrieve(self, key: str, query: Optional[str] = None) -> wire.RetrieveReply:
+        """The original behind a marker's key, or its lines matching ``query``.
+
+        Raises ``HeadroomError`` with ``code`` ``not_found``, ``expired`` (terminal: tell the
+        model to re-run the tool) or ``bad_request``, or without a code when the daemon is
+        unreachable."""
+        return self._expect(self._checked(wire.RetrieveRequest(key, query or None)), wire.RetrieveReply)
+
+    def stats(self) -> wire.StatsReply:
+        """The daemon's counters. Raises ``HeadroomError``."""
+        return self._expect(self._checked(wire.Stats()), wire.StatsReply)
+
+    def metrics(self) -> wire.MetricsReply:
+        """Per-compressor totals, retrieval hits and latency percentiles. Raises ``HeadroomError``
+        (``bad_request`` from a daemon older than the ``Metrics`` operation)."""
+        return self._expect(self._checked(wire.Metrics()), wire.MetricsReply)
+
+    def answer(self, arguments: Any) -> str:
+        """The text that answers one ``headroom_retrieve`` call (``arguments``: the call's JSON
+        string or dict, ``{"hash": ..., "query": ...}``). Never raises: a failure becomes a
+        sentence telling the model the content is not available."""
+        args = retrieval.arguments_of(arguments)
+        key = str(args.get("hash", ""))
+        try:
+            return retrieval.answer_text(key, self.retrieve(key, args.get("query") or None))
+        except HeadroomError as e:
+            logger.warning("headroom: retrieve hash=%s failed: %s", key, e)
+            return retrieval.answer_text(key, error=e)
+
+    def close(self) -> None:
+        """Closes this thread's connection (others close when their thread's client is dropped)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _checked(self, op: wire.Op) -> wire.ReplyBody:
+        try:
+            return self.call(op)
+        except (OSError, wire.WireError) as e:
+            raise HeadroomError(f"cannot talk to headroomd at {self.socket_path}: {e or type(e).__name__}") from e
+
+    # --- asyncio ------------------------------------------------------------------------------
+
+    async def acall(self, op: wire.Op) -> wire.ReplyBody:
+        """``call`` on this event loop's connection."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        for attempt in range(2):
+            conn = self._loops.get(loop)
+            reused = attempt == 0 and conn is not None and conn.ready.done()
+            if conn is None:
+                conn = _AsyncConn(self.socket_path, self.name, self.timeout, lambda c: self._forget(loop, c))
+                self._loops[loop] = conn
+            if not conn.ready.done():
+                await asyncio.wait_for(asyncio.shield(conn.ready), max(deadline - loop.time(), 0))
+            elif conn.ready.exception() is not None:
+                raise conn.ready.exception()
+            try:
+                return await conn.call(op, deadline)
+            except _RETRYABLE as e:
+                conn.close(e)
+                if not reused:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _forget(self, loop, conn: _AsyncConn) -> None:
+        if self._loops.get(loop) is conn:
+            del self._loops[loop]
+
+    async def aping(self) -> None:
+        self._expect(await self._achecked(wire.Ping()), wire.Pong)
+
+    async def acompress(self, messages: Any, model: Optional[str] = None, **options) -> CompressResult:
+        """``compress`` for asyncio; concurrent calls on one loop share a pipelined connection."""
+        request = self._request(messages, model, options)
+        if isinstance(request, CompressResult):
+            return request
+        try:
+            body = await self.acall(request[0])
+        except (OSError, asyncio.TimeoutError, wire.WireError, HeadroomError) as e:
+            return self._failed_open(messages, str(e) or type(e).__name__, outage=True)
+        return self._result(messages, request, body)
+
+    async def aretrieve(self, key: str, query: Optional[str] = None) -> wire.RetrieveReply:
+        return self._expect(await self._achecked(wire.RetrieveRequest(key, query or None)), wire.RetrieveReply)
+
+    async def ametrics(self) -> wire.MetricsReply:
+        return self._expect(await self._achecked(wire.Metrics()), wire.MetricsReply)
+
+    async def aanswer(self, arguments: Any) -> str:
+        """``answer`` for asyncio."""
+        args = retrieval.arguments_of(arguments)
+        key = str(args.get("hash", ""))
+        try:
+            return retrieval.answer_text(key, await self.aretrieve(key, args.get("query") or None))
+        except HeadroomError as e:
+            logger.warning("headroom: retrieve hash=%s failed: %s", key, e)
+            return retrieval.answer_text(key, error=e)
+
+    async def astats(self) -> wire.StatsReply:
+        return self._expect(await self._achecked(wire.Stats()), wire.StatsReply)
+
+    async def _achecked(self, op: wire.Op) -> wire.ReplyBody:
+        try:
+            return await self.acall(op)
+        except (OSError, asyncio.TimeoutError, wire.WireError) as e:
+            raise HeadroomError(f"cannot talk to headroomd at {self.socket_path}: {e or type(e).__name__}") from e
+
+    # --- shared -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _expect(body: wire.ReplyBody, kind):
+        if isinstance(body, wire.ErrorReply):
+            raise HeadroomError(f"headroomd: {body.code.name}: {body.message}", body.code)
+        if not isinstance(body, kind):
+            raise HeadroomError(f"unexpected reply from headroomd: {type(body).__name__}")
+        return body
+
+    def _request(self, messages: Any, model: Optional[str], options: dict):
+        """``(CompressRequest, shield's saved answers)``, or the failed-open result."""
+        opts = compress_options(model, **options)
+        sent, saved = retrieval.shield(messages)
+        try:
+            raw = encode_messages(sent)
+        except (TypeError, ValueError) as e:
+            return self._failed_open(messages, f"the messages are not JSON: {e}", outage=False)
+        if len(raw) > wire.MAX_FRAME:
+            return self._failed_open(messages, f"the messages are {len(raw)} bytes, over the frame limit", outage=False)
+        return wire.CompressRequest(raw, opts), saved
+
+    def _result(self, messages: Any, request: tuple, body: wire.ReplyBody) -> CompressResult:
+        raw, saved = request[0].messages, request[1]
+        if isinstance(body, wire.ErrorReply):
+            return self._failed_open(messages, f"headroomd: {body.code.name}: {body.message}", outage=False)
+        if not isinstance(body, wire.CompressReply):
+            return self._failed_open(messages, f"unexpected reply {type(body).__name__}", outage=True)
+        self._failing = False
+        try:
+            out = messages if body.messages == raw else retrieval.restore(json.loads(body.messages), saved)
+            tool = _tool(body.retrieve_tool) if body.retrieve_tool is not None else None
+        except ValueError as e:
+            return self._failed_open(messages, f"headroomd returned invalid JSON: {e}", outage=False)
+        return CompressResult(out, body.tokens_before, body.tokens_after, list(body.ccr_keys), tool,
+                              list(body.compressors), body.format)
+
+    def _failed_open(self, messages: Any, why: str, outage: bool) -> CompressResult:
+        # An outage (no daemon, timeouts) warns once until a call succeeds again; a failure
+        # specific to one request warns every time.
+        if outage and self._failing:
+            logger.debug("headroom: compression skipped: %s", why)
+        else:
+            logger.warning("headroom: compression skipped, sending the messages uncompressed: %s", why)
+        self._failing = self._failing or outage
+        return CompressResult(messages, error=why)
+
+
+@functools.lru_cache(maxsize=16)
+def _tool(raw: bytes) -> dict:
+    """The parsed retrieve tool; there is one per provider format, so it is parsed once. Shared
+    between results: add it to a tools list, do not modify it."""
+    return json.loads(raw)
+
+
+_default: Optional[Client] = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """The process-wide client behind ``headroom.compress`` and friends."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Client()
+    return _default
+
+
+def configure(socket: Optional[str] = None, timeout: Optional[float] = None) -> Client:
+    """Replaces the process-wide client (e.g. another socket or timeout) and returns it."""
+    global _default
+    with _default_lock:
+        old = _default
+        _default = Client(socket=socket, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    if old is not None:
+        old.close()
+    return _default
+

@@ -1,0 +1,195 @@
+"""The ``headroom_retrieve`` tool as the integrations meet it, in the three provider shapes:
+finding the model's calls, the text that answers one, and the follow-up turns to send back.
+
+It also shields earlier answers from compression: the answer to a retrieve call is the exact
+original of a compressed block, so compressing it again would re-emit the same marker (the
+daemon's replay store knows those bytes) and the model would ask for it forever. ``shield``
+swaps every such answer for a short placeholder before the messages go to the daemon, and
+``restore`` puts the answers back afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Optional
+
+from .wire import ErrorCode, RetrieveReply
+
+TOOL_NAME = "headroom_retrieve"
+
+#: What the daemon sees in place of an earlier retrieve answer: shorter than anything it
+#: compresses.
+_PLACEHOLDER = "[headroom: retrieved content]"
+
+
+def _get(obj: Any, key: str) -> Any:
+    """``obj[key]`` for dicts, ``obj.key`` for SDK objects, else ``None``."""
+    if isinstance(obj, dict):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def message_list(messages: Any) -> Optional[list]:
+    """The list of messages/items inside a bare list or a whole request body."""
+    if isinstance(messages, list):
+        return messages
+    if isinstance(messages, dict):
+        for key in ("messages", "input"):
+            if isinstance(messages.get(key), list):
+                return messages[key]
+    return None
+
+
+def _with_list(messages: Any, items: list) -> Any:
+    if isinstance(messages, list):
+        return items
+    key = "messages" if isinstance(messages.get("messages"), list) else "input"
+    return {**messages, key: items}
+
+
+def retrieve_call_ids(items: Iterable[Any]) -> set:
+    """Ids of every ``headroom_retrieve`` call in OpenAI chat, Responses or Anthropic shape."""
+    ids = set()
+    for m in items:
+        for call in _get(m, "tool_calls") or ():
+            if _get(_get(call, "function"), "name") == TOOL_NAME:
+                ids.add(_get(call, "id"))
+        if _get(m, "type") == "function_call" and _get(m, "name") == TOOL_NAME:
+            ids.add(_get(m, "call_id"))
+        content = _get(m, "content")
+        if isinstance(content, list):
+            for block in content:
+                if _get(block, "type") == "tool_use" and _get(block, "name") == TOOL_NAME:
+                    ids.add(_get(block, "id"))
+    ids.discard(None)
+    return ids
+
+
+def shield(messages: Any):
+    """``(messages to send, saved answers)``: a shallow copy of ``messages`` whose retrieve
+    answers are placeholders (``saved`` is empty and ``messages`` itself is returned when there
+    are none). The caller's objects are never modified."""
+    items = message_list(messages)
+    if not items:
+        return messages, []
+    ids = retrieve_call_ids(items)
+    if not ids:
+        return messages, []
+    saved = []
+    out = list(items)
+    for i, m in enumerate(items):
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") in ("tool", "function") and m.get("tool_call_id") in ids and "content" in m:
+            out[i] = {**m, "content": _PLACEHOLDER}
+            saved.append((i, None, "content", m["content"]))
+        elif m.get("type") == "function_call_output" and m.get("call_id") in ids and "output" in m:
+            out[i] = {**m, "output": _PLACEHOLDER}
+            saved.append((i, None, "output", m["output"]))
+        elif m.get("role") == "user" and isinstance(m.get("content"), list):
+            blocks = list(m["content"])
+            for j, b in enumerate(blocks):
+                if isinstance(b, dict) and b.get("type") == "tool_result" and b.get("tool_use_id") in ids:
+                    blocks[j] = {**b, "content": _PLACEHOLDER}
+                    saved.append((i, j, "content", b.get("content")))
+            if blocks != m["content"]:
+                out[i] = {**m, "content": blocks}
+    return _with_list(messages, out), saved
+
+
+def restore(messages: Any, saved: list) -> Any:
+    """Puts the answers ``shield`` saved back into ``messages`` (which must be the client's own
+    objects: the shielded copy or the daemon's parsed reply)."""
+    items = message_list(messages)
+    for i, j, key, value in saved:
+        target = items[i] if j is None else items[i]["content"][j]
+        target[key] = value
+    return messages
+
+
+def arguments_of(raw: Any) -> dict:
+    """Tool-call arguments as a dict, whether the SDK gives a JSON string or a mapping."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw or "{}")
+        except ValueError:
+            return {}
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def answer_text(key: str, reply: Optional[RetrieveReply] = None, error: Optional[Exception] = None) -> str:
+    """What the model reads in answer to ``headroom_retrieve(hash=key)``: the original (or the
+    matching lines), or why it is not available. ``expired`` is terminal: re-run the tool."""
+    if reply is not None:
+        return reply.content
+    code = getattr(error, "code", None)
+    if code == ErrorCode.expired:
+        return f"[headroom: {error}. Re-run the tool that produced this content to see it again.]"
+    if code == ErrorCode.not_found:
+        return f"[headroom: nothing is stored under hash={key}; that content is not available.]"
+    if code == ErrorCode.bad_request:
+        return f"[headroom: {key!r} is not a retrieve key; pass the 24-character hash from the marker.]"
+    return "[headroom: the original content is not available right now; continue without it.]"
+
+
+# --- OpenAI chat ------------------------------------------------------------------------------
+
+
+def chat_calls(message: Any) -> tuple[list, bool]:
+    """``([(call id, arguments dict)], only)`` for the retrieve calls of an assistant message;
+    ``only`` is true when every tool call in it is a retrieve call."""
+    calls = list(_get(message, "tool_calls") or ())
+    ours = [(_get(c, "id"), arguments_of(_get(_get(c, "function"), "arguments")))
+            for c in calls if _get(_get(c, "function"), "name") == TOOL_NAME]
+    return ours, bool(ours) and len(ours) == len(calls)
+
+
+def chat_followup(assistant: dict, answers: list) -> list:
+    """The assistant turn and one ``role: tool`` message per answered call."""
+    return [assistant] + [{"role": "tool", "tool_call_id": cid, "content": text} for cid, text in answers]
+
+
+# --- OpenAI Responses -------------------------------------------------------------------------
+
+
+def responses_calls(output: list) -> tuple[list, bool]:
+    calls = [item for item in output if _get(item, "type") == "function_call"]
+    ours = [(_get(c, "call_id"), arguments_of(_get(c, "arguments"))) for c in calls if _get(c, "name") == TOOL_NAME]
+    return ours, bool(ours) and len(ours) == len(calls)
+
+
+def responses_followup(output_items: list, answers: list) -> list:
+    return list(output_items) + [
+        {"type": "function_call_output", "call_id": cid, "output": text} for cid, text in answers
+    ]
+
+
+# --- Anthropic Messages -----------------------------------------------------------------------
+
+
+def anthropic_calls(content: list) -> tuple[list, bool]:
+    uses = [b for b in content if _get(b, "type") == "tool_use"]
+    ours = [(_get(b, "id"), arguments_of(_get(b, "input"))) for b in uses if _get(b, "name") == TOOL_NAME]
+    return ours, bool(ours) and len(ours) == len(uses)
+
+
+def anthropic_followup(assistant_blocks: list, answers: list) -> list:
+    return [
+        {"role": "assistant", "content": list(assistant_blocks)},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": cid, "content": text} for cid, text in answers
+        ]},
+    ]
+
+
+def has_tool(tools: Any) -> bool:
+    """Whether ``tools`` (any provider's shape) offers ``headroom_retrieve``."""
+    return any(_get(t, "name") == TOOL_NAME or _get(_get(t, "function"), "name") == TOOL_NAME
+               for t in tools or ())
+
+
+def add_tool(tools: Any, tool: Optional[dict]) -> Any:
+    """``tools`` plus ``tool`` unless a tool named ``headroom_retrieve`` is already there."""
+    if tool is None or has_tool(tools):
+        return tools
+    return list(tools or ()) + [tool]

@@ -1,0 +1,321 @@
+"""The client against the real daemon: compress, retrieve, stats, their async twins, connections,
+and failing open when the daemon is gone, slow or refuses."""
+
+import asyncio
+import copy
+import hashlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import headroom
+from headroom import wire
+from conftest import MARKER, NEEDLE, TOOL_LOG, anthropic_conversation, tool_conversation
+
+KEY = hashlib.sha256(TOOL_LOG.encode()).hexdigest()[:24]
+
+
+def test_compress_shrinks_a_tool_output_and_keeps_what_the_question_needs(daemon):
+    messages = tool_conversation()
+    before = copy.deepcopy(messages)
+    result = headroom.compress(messages, model="gpt-4o")
+    assert messages == before, "the caller's list is not modified"
+    assert result.error is None
+    assert 0 < result.tokens_after < result.tokens_before / 4
+    assert result.ccr_keys == [KEY]
+    text = result.messages[3]["content"]
+    assert NEEDLE in text and f"{MARKER}{KEY}" in text
+    assert result.messages[:3] == messages[:3]
+    assert result.retrieve_tool["function"]["name"] == "headroom_retrieve"
+    assert result.format == headroom.ProviderFormat.OpenAiChat
+    assert [c.name for c in result.compressors] == ["logs"]
+
+
+def test_bare_list_result_has_messages_for_the_benchmark(daemon):
+    result = headroom.compress([{"role": "user", "content": "hello"}])
+    assert result.messages == [{"role": "user", "content": "hello"}]
+    assert result.ccr_keys == [] and result.retrieve_tool is None
+
+
+def test_nothing_to_compress_returns_the_callers_own_object(daemon):
+    messages = [{"role": "user", "content": "short"}, {"role": "tool", "tool_call_id": "x", "content": "tiny"}]
+    assert headroom.compress(messages).messages is messages
+
+
+def test_whole_request_body_gets_the_tool_added(daemon):
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "system": "s", "messages": anthropic_conversation(),
+            "tools": [{"name": "read_log", "input_schema": {"type": "object"}}]}
+    result = headroom.compress(body, format="anthropic")
+    assert [t["name"] for t in result.messages["tools"]] == ["read_log", "headroom_retrieve"]
+    assert result.retrieve_tool["name"] == "headroom_retrieve"
+    assert NEEDLE in result.messages["messages"][2]["content"][0]["content"]
+    assert body["tools"] == [{"name": "read_log", "input_schema": {"type": "object"}}]
+
+
+def test_retrieve_whole_and_by_query(daemon):
+    headroom.compress(tool_conversation())
+    whole = headroom.retrieve(KEY)
+    assert whole.whole and whole.content == TOOL_LOG
+    lines = headroom.retrieve(KEY, query="RMContainerAllocator unknown container")
+    assert not lines.whole and NEEDLE in lines.content and lines.content.startswith("L")
+
+
+def test_retrieve_errors_carry_their_code(daemon):
+    with pytest.raises(headroom.HeadroomError) as e:
+        headroom.retrieve("0" * 24)
+    assert e.value.code == headroom.ErrorCode.not_found
+    with pytest.raises(headroom.HeadroomError) as e:
+        headroom.retrieve("not-a-key")
+    assert e.value.code == headroom.ErrorCode.bad_request
+    assert "not available" in headroom.answer_retrieve({"hash": "0" * 24})
+    assert headroom.answer_retrieve(json.dumps({"hash": KEY})) == TOOL_LOG
+
+
+def test_stats_count_requests(daemon):
+    before = headroom.stats()
+    headroom.compress(tool_conversation())
+    after = headroom.stats()
+    assert after.protocol_version == 1
+    assert after.compress_requests == before.compress_requests + 1
+    assert after.ccr_entries >= 1 and after.replay_entries >= 1
+
+
+def test_metrics(daemon):
+    headroom.compress(tool_conversation())
+    headroom.retrieve(KEY)
+    m = headroom.metrics()
+    assert "logs" in [c.name for c in m.compressors]
+    assert m.ccr_hits >= 1 and m.all_time_compress_requests >= 1
+    assert asyncio.run(headroom.ametrics()).ccr_hits >= 1
+
+
+def test_retrieve_answers_in_the_history_are_not_compressed_again(daemon):
+    # The answer to headroom_retrieve is the exact original: left to the daemon, the replay store
+    # would swap it for the compressed form again and the model would ask forever.
+    followup = tool_conversation() + [
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "r1", "type": "function", "function": {
+            "name": "headroom_retrieve", "arguments": json.dumps({"hash": KEY})}}]},
+        {"role": "tool", "tool_call_id": "r1", "content": TOOL_LOG},
+    ]
+    before = copy.deepcopy(followup)
+    result = headroom.compress(followup)
+    assert result.messages[-1]["content"] == TOOL_LOG
+    assert MARKER in result.messages[3]["content"]
+    assert followup == before
+
+
+def test_async_twins(daemon):
+    async def main():
+        result = await headroom.acompress(tool_conversation())
+        assert result.ccr_keys == [KEY]
+        assert (await headroom.aretrieve(KEY)).content == TOOL_LOG
+        assert (await headroom.astats()).compress_requests >= 1
+        assert await headroom.aanswer_retrieve({"hash": KEY, "query": "unknown container"})
+    asyncio.run(main())
+
+
+def test_one_pipelined_connection_per_event_loop(daemon):
+    client = headroom.Client()
+
+    async def main():
+        convs = [tool_conversation(TOOL_LOG + f"\nextra line {i}") for i in range(12)]
+        results = await asyncio.gather(*(client.acompress(c) for c in convs))
+        assert all(r.error is None and r.tokens_after < r.tokens_before for r in results)
+        assert len({r.ccr_keys[0] for r in results}) == 12
+
+    connections = headroom.stats().connections
+    asyncio.run(main())
+    assert headroom.stats().connections - connections == 1
+
+
+def test_one_connection_per_thread(daemon):
+    client = headroom.Client()
+    connections = headroom.stats().connections
+    errors = []
+
+    def work():
+        for _ in range(5):
+            if client.compress(tool_conversation()).error:
+                errors.append("failed")
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert headroom.stats().connections - connections == 4
+
+
+def test_socket_path_rule(monkeypatch):
+    monkeypatch.setenv("HEADROOM_SOCKET", "/x/y.sock")
+    assert headroom.default_socket_path() == "/x/y.sock"
+    monkeypatch.setenv("HEADROOM_SOCKET", "")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/7")
+    assert headroom.default_socket_path() == "/run/user/7/headroom/headroomd.sock"
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    assert headroom.default_socket_path() == f"/tmp/headroom-{os.getuid()}/headroomd.sock"
+
+
+def test_unknown_option_is_a_programming_error(daemon):
+    with pytest.raises(TypeError):
+        headroom.compress([], protect_everything=True)
+
+
+# --- failing open -----------------------------------------------------------------------------
+
+
+def warnings_in(caplog):
+    return [r for r in caplog.records if r.name == "headroom" and r.levelno == logging.WARNING]
+
+
+def test_daemon_killed_mid_session_fails_open_with_one_warning_then_recovers(daemon, caplog):
+    client = headroom.Client()
+    messages = tool_conversation()
+    assert client.compress(messages).ccr_keys == [KEY]
+    daemon.stop()
+    try:
+        caplog.set_level(logging.DEBUG, logger="headroom")
+        first = client.compress(messages)
+        second = client.compress(messages)
+        assert first.messages is messages and second.messages is messages
+        assert first.error and first.tokens_before == 0 and first.retrieve_tool is None
+        assert len(warnings_in(caplog)) == 1, "one warning for the outage"
+        with pytest.raises(headroom.HeadroomError):
+            client.retrieve(KEY)
+        assert "not available" in client.answer({"hash": KEY})
+    finally:
+        daemon.start()
+    assert client.compress(messages).ccr_keys == [KEY], "reconnects once the daemon is back"
+    assert client.retrieve(KEY).content == TOOL_LOG, "originals survive the restart"
+
+
+def test_async_daemon_killed_mid_session(daemon, caplog):
+    client = headroom.Client()
+    messages = anthropic_conversation()
+
+    async def main():
+        assert (await client.acompress(messages)).ccr_keys == [KEY]
+        daemon.stop()
+        try:
+            caplog.set_level(logging.WARNING, logger="headroom")
+            failed = await client.acompress(messages)
+            assert failed.messages is messages and failed.error
+            assert len(warnings_in(caplog)) == 1
+        finally:
+            daemon.start()
+        assert (await client.acompress(messages)).ccr_keys == [KEY]
+    asyncio.run(main())
+
+
+class SilentSocket:
+    """A Unix socket that accepts connections and answers with ``reply(request)`` (or never)."""
+
+    def __init__(self, path, reply=None):
+        self.path = path
+        self.reply = reply
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen()
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn):
+        buf = b""
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while len(buf) >= 4 and len(buf) >= 4 + wire.frame_length(buf[:4]):
+                n = wire.frame_length(buf[:4])
+                request = wire.decode_request(buf[4:4 + n])
+                buf = buf[4 + n:]
+                if self.reply is not None:
+                    conn.sendall(wire.frame(wire.encode_reply(self.reply(request))))
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_timeout_fails_open(tmp_path, caplog):
+    server = SilentSocket(str(tmp_path / "slow.sock"))
+    try:
+        client = headroom.Client(socket=server.path, timeout=0.3)
+        messages = tool_conversation()
+        t = time.monotonic()
+        result = client.compress(messages)
+        assert time.monotonic() - t < 1.5
+        assert result.messages is messages and "time" in result.error
+        t = time.monotonic()
+        result = asyncio.run(client.acompress(messages))
+        assert time.monotonic() - t < 1.5
+        assert result.messages is messages and result.error
+    finally:
+        server.close()
+
+
+def test_default_timeout_is_two_seconds():
+    assert headroom.Client().timeout == 2.0 == headroom.DEFAULT_TIMEOUT
+
+
+def test_error_reply_fails_open_with_a_warning(daemon, caplog):
+    caplog.set_level(logging.WARNING, logger="headroom")
+    body = {"neither": "messages nor input"}
+    result = headroom.compress(body)
+    assert result.messages is body and "bad_request" in result.error
+    assert len(warnings_in(caplog)) == 1
+
+
+def test_refused_handshake_and_unattributed_replies_fail_open(tmp_path):
+    def refuse(request):
+        return wire.Reply(request.id, wire.ErrorReply(wire.ErrorCode.unsupported_version, "daemon speaks 2"))
+
+    def anonymous(request):
+        if isinstance(request.op, wire.Hello):
+            return wire.Reply(request.id, wire.HelloReply(1, "fake"))
+        return wire.Reply(0, wire.ErrorReply(wire.ErrorCode.internal, ""))
+
+    for name, behaviour in (("refuse", refuse), ("anonymous", anonymous)):
+        server = SilentSocket(str(tmp_path / f"{name}.sock"), behaviour)
+        try:
+            client = headroom.Client(socket=server.path, timeout=1)
+            messages = tool_conversation()
+            assert client.compress(messages).messages is messages
+            assert asyncio.run(client.acompress(messages)).messages is messages
+        finally:
+            server.close()
+
+
+def test_unserialisable_messages_fail_open(daemon):
+    messages = [{"role": "user", "content": object()}]
+    assert headroom.compress(messages).messages is messages
+
+
+def test_import_needs_no_framework():
+    code = ("import sys\n"
+            "for m in ('litellm', 'langchain_core', 'openai', 'anthropic', 'pydantic'): sys.modules[m] = None\n"
+            "import headroom, headroom.sdk\n"
+            "r = headroom.Client(socket='/nonexistent/s.sock').compress([{'role': 'user', 'content': 'x'}])\n"
+            "assert r.messages == [{'role': 'user', 'content': 'x'}] and r.error\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,111 @@
+"""The wire against ``protocol/vectors/``: each frame decodes to its JSON value and re-encodes to
+the same bytes (protocol/README.md, "Test vectors")."""
+
+import json
+import pathlib
+import struct
+
+import pytest
+
+from headroom import wire
+
+VECTORS = pathlib.Path(__file__).resolve().parents[2] / "protocol" / "vectors"
+NAMES = sorted(p.stem for p in VECTORS.glob("*.bin"))
+
+
+def test_all_vectors_are_present():
+    # 19 vectors at protocol version 1; a missing directory must fail, not skip.
+    assert len(NAMES) >= 19, f"expected the protocol vectors in {VECTORS}"
+
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def to_serde(value):
+    """The serde JSON form of a wire value, as the vector files hold it."""
+    if isinstance(value, wire.ErrorCode):
+        return value.name
+    if isinstance(value, wire.ProviderFormat):
+        return value.name
+    if isinstance(value, (bytes, bytearray)):
+        return list(value)
+    if isinstance(value, list):
+        return [to_serde(v) for v in value]
+    if isinstance(value, (wire.Request, wire.Reply)):
+        inner = value.op if isinstance(value, wire.Request) else value.body
+        return {"id": value.id, ("op" if isinstance(value, wire.Request) else "body"): variant(inner)}
+    if hasattr(value, "__slots__"):
+        return {name: to_serde(getattr(value, name)) for name in value.__slots__}
+    return value
+
+
+VARIANTS = {
+    wire.Hello: "Hello", wire.Ping: "Ping", wire.CompressRequest: "Compress",
+    wire.RetrieveRequest: "Retrieve", wire.Stats: "Stats", wire.Metrics: "Metrics",
+    wire.HelloReply: "Hello", wire.Pong: "Pong", wire.CompressReply: "Compressed",
+    wire.RetrieveReply: "Retrieved", wire.StatsReply: "Stats", wire.ErrorReply: "Error",
+    wire.MetricsReply: "Metrics",
+}
+
+
+def variant(value):
+    name = VARIANTS[type(value)]
+    if not value.__slots__:
+        return name
+    return {name: to_serde(value)}
+
+
+def normalise(json_value):
+    """The vector JSON with ``target_ratio`` rounded to single precision, as on the wire."""
+    if isinstance(json_value, dict):
+        return {k: (f32(v) if k == "target_ratio" and v is not None else normalise(v)) for k, v in json_value.items()}
+    if isinstance(json_value, list):
+        return [normalise(v) for v in json_value]
+    return json_value
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_vector_round_trips_byte_for_byte(name):
+    data = (VECTORS / f"{name}.bin").read_bytes()
+    expected = json.loads((VECTORS / f"{name}.json").read_text())
+    length = wire.frame_length(data[:4])
+    assert length == len(data) - 4, "exactly one frame and nothing after it"
+    body = data[4:]
+    decode, encode = (
+        (wire.decode_request, wire.encode_request) if expected["kind"] == "request"
+        else (wire.decode_reply, wire.encode_reply)
+    )
+    value = decode(body)
+    assert to_serde(value) == normalise(expected["value"])
+    assert wire.frame(encode(value)) == data
+
+
+@pytest.mark.parametrize("n,encoded", [
+    (3, "03"), (250, "fa"), (251, "fbfb00"), (300, "fb2c01"), (70_000, "fc70110100"),
+    (5_000_000_000, "fd00f2052a01000000"), (2**64 - 1, "fdffffffffffffffff"),
+])
+def test_varints_from_the_readme(n, encoded):
+    body = wire.encode_request(wire.Request(n, wire.Ping()))
+    assert body == bytes.fromhex(encoded) + b"\x01"
+    assert wire.decode_request(body).id == n
+
+
+@pytest.mark.parametrize("body,why", [
+    (b"\x01", "truncated"),
+    (b"\x01\x01\x00", "left over"),
+    (b"\x01\x07", "unknown ReplyBody"),
+    (b"\x01\x05\x07\x00", "unknown ErrorCode"),
+    (b"\x01\x03\x00\x00\x02", "invalid bool"),
+    (b"\x01\x00\xfd\x01\x00\x00\x00\x00\x00\x00\x00\x00", "not valid for a u32"),
+    (b"\x01\x03\x00\x02\xc3\x28\x00", "invalid UTF-8"),
+    (b"\xfe\x01", "not valid"),
+])
+def test_malformed_replies_are_refused(body, why):
+    with pytest.raises(wire.WireError, match=why):
+        wire.decode_reply(body)
+
+
+def test_default_options_are_seven_zero_bytes():
+    body = wire.encode_request(wire.Request(1, wire.CompressRequest(b"[]")))
+    assert body == b"\x01\x02\x02[]" + bytes(7)
