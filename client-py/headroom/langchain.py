@@ -1,0 +1,267 @@
+"""LangChain integration: ``HeadroomChatModel(model=<any chat model>)``.
+
+It is itself a ``BaseChatModel``, so invoke/ainvoke/stream/astream/batch and everything built on
+them work. Each call compresses the conversation through the daemon, calls the wrapped model,
+and when the model only calls ``headroom_retrieve`` answers it through the daemon and calls the
+model again, so the application never sees those calls. ``bind_tools`` keeps your tools and
+passes them (plus ``headroom_retrieve`` when a marker was emitted) to the wrapped model's own
+``bind_tools``; ``with_structured_output`` is the wrapped model's, behind compression.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
+
+from langchain_core.callbacks import AsyncCallbackManager, AsyncCallbackManagerForLLMRun, CallbackManager
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    message_chunk_to_message,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableLambda
+from pydantic import ConfigDict
+
+from . import retrieval
+from .client import Client, default_client
+from .wire import ProviderFormat
+
+_TOOLS = "headroom_tools"
+_TOOL_KWARGS = "headroom_tool_kwargs"
+
+
+def _as_dict(m: BaseMessage) -> dict:
+    """One OpenAI chat dict per message (1:1, so compressed content maps back by index)."""
+    if isinstance(m, ToolMessage):
+        return {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+    if isinstance(m, AIMessage):
+        out = {"role": "assistant", "content": m.content}
+        if m.tool_calls:
+            out["tool_calls"] = [{"id": c.get("id"), "type": "function",
+                                  "function": {"name": c["name"], "arguments": json.dumps(c.get("args", {}))}}
+                                 for c in m.tool_calls]
+        return out
+    role = {HumanMessage: "user", SystemMessage: "system"}.get(type(m), getattr(m, "role", m.type))
+    return {"role": role, "content": m.content}
+
+
+def _ours(calls: Sequence[dict]) -> list:
+    return [c for c in calls if c.get("name") == retrieval.TOOL_NAME]
+
+
+def _without_ours(message: AIMessage) -> AIMessage:
+    """``message`` with its ``headroom_retrieve`` calls taken out (when it also calls the
+    application's tools, or retrieval rounds ran out)."""
+    calls = [c for c in message.tool_calls if c.get("name") != retrieval.TOOL_NAME]
+    ids = {c.get("id") for c in _ours(message.tool_calls)}
+    content = message.content
+    if isinstance(content, list):
+        content = [b for b in content if not (isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id") in ids)]
+    extra = dict(message.additional_kwargs)
+    if "tool_calls" in extra:
+        extra["tool_calls"] = [c for c in extra["tool_calls"] if c.get("id") not in ids]
+        if not extra["tool_calls"]:
+            del extra["tool_calls"]
+    return message.model_copy(update={"tool_calls": calls, "content": content, "additional_kwargs": extra})
+
+
+class HeadroomChatModel(BaseChatModel):
+    """Wraps ``model`` (any ``BaseChatModel``) with Headroom compression and retrieval.
+
+    ``options``: ``headroom.compress`` options; ``client``: a ``headroom.Client`` (default: the
+    process-wide one); ``max_retrieve_rounds``: how many times one call may answer
+    ``headroom_retrieve`` before returning. Fails open: without the daemon, calls go through
+    uncompressed.
+    """
+
+    model: BaseChatModel
+    options: dict = {}
+    client: Optional[Any] = None
+    max_retrieve_rounds: int = 3
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    @property
+    def _llm_type(self) -> str:
+        return f"headroom-{self.model._llm_type}"
+
+    @property
+    def _identifying_params(self) -> dict:
+        return {"wrapped": self.model._identifying_params}
+
+    def _client(self) -> Client:
+        return self.client or default_client()
+
+    def _model_name(self) -> Optional[str]:
+        for attr in ("model_name", "model", "model_id"):
+            name = getattr(self.model, attr, None)
+            if isinstance(name, str):
+                return name
+        return None
+
+    # --- pieces shared by the four entry points -----------------------------------------------
+
+    @staticmethod
+    def _apply(messages: list, sent: list, result) -> tuple:
+        """The messages with compressed content put back, and the retrieve tool (or None)."""
+        if result.error is not None or not isinstance(result.messages, list) or len(result.messages) != len(messages):
+            return messages, None
+        out = []
+        for m, before, after in zip(messages, sent, result.messages):
+            changed = isinstance(after, dict) and after.get("content") != before.get("content")
+            out.append(m.model_copy(update={"content": after["content"]}) if changed else m)
+        return out, result.retrieve_tool
+
+    def _compress(self, messages: list) -> tuple:
+        dicts = [_as_dict(m) for m in messages]
+        result = self._client().compress(dicts, model=self._model_name(), format=ProviderFormat.OpenAiChat,
+                                         **self.options)
+        return self._apply(messages, dicts, result)
+
+    async def _acompress(self, messages: list) -> tuple:
+        dicts = [_as_dict(m) for m in messages]
+        result = await self._client().acompress(dicts, model=self._model_name(),
+                                                format=ProviderFormat.OpenAiChat, **self.options)
+        return self._apply(messages, dicts, result)
+
+    def _runnable(self, kwargs: dict, tool: Optional[dict]):
+        """The wrapped model with the application's tools, plus ``headroom_retrieve`` when the
+        messages hold a marker (only if the model can bind tools)."""
+        tools = kwargs.pop(_TOOLS, None)
+        tool_kwargs = kwargs.pop(_TOOL_KWARGS, None) or {}
+        if tool is not None:
+            try:
+                return self.model.bind_tools(retrieval.add_tool(tools, tool), **tool_kwargs)
+            except NotImplementedError:
+                pass
+        if tools is not None:
+            return self.model.bind_tools(tools, **tool_kwargs)
+        return self.model
+
+    @staticmethod
+    def _config(run_manager) -> Optional[dict]:
+        """Runs the wrapped model as a child of this run, as a chain runs its steps."""
+        if run_manager is None:
+            return None
+        kind = AsyncCallbackManager if isinstance(run_manager, AsyncCallbackManagerForLLMRun) else CallbackManager
+        manager = kind(handlers=[], parent_run_id=run_manager.run_id)
+        manager.set_handlers(run_manager.inheritable_handlers)
+        manager.add_tags(run_manager.inheritable_tags)
+        manager.add_metadata(run_manager.inheritable_metadata)
+        return {"callbacks": manager}
+
+    def _last_round(self, round_: int) -> bool:
+        return round_ >= self.max_retrieve_rounds
+
+    # --- entry points -------------------------------------------------------------------------
+
+    def _generate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
+        history = list(messages)
+        for round_ in range(self.max_retrieve_rounds + 1):
+            sent, tool = self._compress(history)
+            ai = self._runnable(dict(kwargs), tool).invoke(sent, config=self._config(run_manager), stop=stop,
+                                                           **_call_kwargs(kwargs))
+            ours = _ours(ai.tool_calls)
+            if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
+                break
+            history += [ai] + [ToolMessage(content=self._client().answer(c.get("args")), tool_call_id=c["id"])
+                               for c in ours]
+        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai) if ours else ai)])
+
+    async def _agenerate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
+        history = list(messages)
+        for round_ in range(self.max_retrieve_rounds + 1):
+            sent, tool = await self._acompress(history)
+            ai = await self._runnable(dict(kwargs), tool).ainvoke(sent, config=self._config(run_manager), stop=stop,
+                                                                  **_call_kwargs(kwargs))
+            ours = _ours(ai.tool_calls)
+            if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
+                break
+            history += [ai] + [ToolMessage(content=await self._client().aanswer(c.get("args")), tool_call_id=c["id"])
+                               for c in ours]
+        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai) if ours else ai)])
+
+    def _stream(self, messages: list, stop: Optional[list] = None, run_manager=None,
+                **kwargs) -> Iterator[ChatGenerationChunk]:
+        # Text streams through as it comes; chunks that build tool calls are held until the reply
+        # is complete, so that a reply calling only headroom_retrieve can be answered unseen.
+        history = list(messages)
+        for round_ in range(self.max_retrieve_rounds + 1):
+            sent, tool = self._compress(history)
+            held, total = [], None
+            for chunk in self._runnable(dict(kwargs), tool).stream(sent, config=self._config(run_manager),
+                                                                    stop=stop, **_call_kwargs(kwargs)):
+                total = chunk if total is None else total + chunk
+                if chunk.tool_call_chunks:
+                    held.append(chunk)
+                    continue
+                yield ChatGenerationChunk(message=chunk)
+            answered = self._answerable(total, round_)
+            if answered is None:
+                yield from (ChatGenerationChunk(message=c) for c in held)
+                return
+            history += [answered] + [ToolMessage(content=self._client().answer(c.get("args")), tool_call_id=c["id"])
+                                     for c in answered.tool_calls]
+
+    async def _astream(self, messages: list, stop: Optional[list] = None, run_manager=None,
+                       **kwargs) -> AsyncIterator[ChatGenerationChunk]:
+        history = list(messages)
+        for round_ in range(self.max_retrieve_rounds + 1):
+            sent, tool = await self._acompress(history)
+            held, total = [], None
+            async for chunk in self._runnable(dict(kwargs), tool).astream(sent, config=self._config(run_manager),
+                                                                           stop=stop, **_call_kwargs(kwargs)):
+                total = chunk if total is None else total + chunk
+                if chunk.tool_call_chunks:
+                    held.append(chunk)
+                    continue
+                yield ChatGenerationChunk(message=chunk)
+            answered = self._answerable(total, round_)
+            if answered is None:
+                for c in held:
+                    yield ChatGenerationChunk(message=c)
+                return
+            history += [answered] + [
+                ToolMessage(content=await self._client().aanswer(c.get("args")), tool_call_id=c["id"])
+                for c in answered.tool_calls]
+
+    def _answerable(self, total: Optional[AIMessageChunk], round_: int) -> Optional[AIMessage]:
+        """The completed reply as a message when it calls only ``headroom_retrieve``, else None."""
+        if total is None or self._last_round(round_):
+            return None
+        message = message_chunk_to_message(total)
+        ours = _ours(message.tool_calls)
+        return message if ours and len(ours) == len(message.tool_calls) else None
+
+    # --- tools and structured output ----------------------------------------------------------
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Optional[Any] = None, **kwargs):
+        """Keeps ``tools`` and the wrapped model's ``bind_tools`` arguments for each call, where
+        ``headroom_retrieve`` joins them when needed."""
+        tool_kwargs = dict(kwargs)
+        if tool_choice is not None:
+            tool_kwargs["tool_choice"] = tool_choice
+        return self.bind(**{_TOOLS: list(tools), _TOOL_KWARGS: tool_kwargs})
+
+    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kwargs):
+        """The wrapped model's structured output, fed compressed messages."""
+        structured = self.model.with_structured_output(schema, include_raw=include_raw, **kwargs)
+
+        def compress(model_input: Any) -> list:
+            return self._compress(self._convert_input(model_input).to_messages())[0]
+
+        async def acompress(model_input: Any) -> list:
+            return (await self._acompress(self._convert_input(model_input).to_messages()))[0]
+
+        return RunnableLambda(compress, afunc=acompress, name="headroom_compress") | structured
+
+
+def _call_kwargs(kwargs: dict) -> dict:
+    """Keyword arguments for the wrapped model's call: ours removed."""
+    return {k: v for k, v in kwargs.items() if k not in (_TOOLS, _TOOL_KWARGS)}
