@@ -7,8 +7,8 @@
  * @module
  */
 
-import { defaultClient, RETRIEVE_TOOL_NAME } from "./client.js";
-import { allRetrieve, forStreaming, overlay, type HeadroomOptions } from "./sdk.js";
+import { RETRIEVE_TOOL_NAME } from "./client.js";
+import { allRetrieve, forStreaming, overlay, settings, type HeadroomOptions } from "./sdk.js";
 
 type Create = (body: any, requestOptions?: unknown) => Promise<any>;
 
@@ -23,13 +23,12 @@ export function wrapAnthropic<T extends object>(client: T, options: HeadroomOpti
 }
 
 async function message(create: Create, body: any, requestOptions: unknown, options: HeadroomOptions): Promise<any> {
-  const { client, maxRetrieveRounds, ...compressOptions } = options;
-  const hr = client ?? defaultClient();
+  const { hr, rounds, compressOptions } = settings(options);
   const compressed = await hr.compress(body, { ...compressOptions, model: body?.model, format: "anthropic" });
   let request = compressed.messages;
   if (body?.stream) return create(forStreaming(request, body), requestOptions);
   let reply = await create(request, requestOptions);
-  for (let round = 0; round < (maxRetrieveRounds ?? 3); round++) {
+  for (let round = 0; round < rounds; round++) {
     const calls: any[] = (reply?.content ?? []).filter((block: any) => block.type === "tool_use");
     if (!allRetrieve(calls, (call) => call.name)) break;
     const answers = await Promise.all(calls.map((call) => hr.retrieveToolResult(call.input)));

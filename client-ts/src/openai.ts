@@ -7,8 +7,8 @@
  * @module
  */
 
-import { defaultClient, RETRIEVE_TOOL_NAME, type HeadroomClient } from "./client.js";
-import { allRetrieve, forStreaming, overlay, type HeadroomOptions } from "./sdk.js";
+import { RETRIEVE_TOOL_NAME } from "./client.js";
+import { allRetrieve, forStreaming, overlay, settings, type HeadroomOptions } from "./sdk.js";
 
 type Create = (body: any, requestOptions?: unknown) => Promise<any>;
 
@@ -29,13 +29,8 @@ export function wrapOpenAI<T extends object>(client: T, options: HeadroomOptions
   return overlay(client, overrides);
 }
 
-function split(options: HeadroomOptions): { hr: HeadroomClient; rounds: number; compressOptions: Omit<HeadroomOptions, "client" | "maxRetrieveRounds"> } {
-  const { client, maxRetrieveRounds, ...compressOptions } = options;
-  return { hr: client ?? defaultClient(), rounds: maxRetrieveRounds ?? 3, compressOptions };
-}
-
 async function chatCompletion(create: Create, body: any, requestOptions: unknown, options: HeadroomOptions): Promise<any> {
-  const { hr, rounds, compressOptions } = split(options);
+  const { hr, rounds, compressOptions } = settings(options);
   const compressed = await hr.compress(body, { ...compressOptions, model: body?.model, format: "openai_chat" });
   let request = compressed.messages;
   if (body?.stream) return create(forStreaming(request, body), requestOptions);
@@ -81,7 +76,7 @@ function withoutRetrieveCalls(completion: any): any {
 }
 
 async function response(create: Create, body: any, requestOptions: unknown, options: HeadroomOptions): Promise<any> {
-  const { hr, rounds, compressOptions } = split(options);
+  const { hr, rounds, compressOptions } = settings(options);
   const compressed = await hr.compress(body, { ...compressOptions, model: body?.model, format: "openai_responses" });
   let request = compressed.messages;
   if (body?.stream) return create(forStreaming(request, body), requestOptions);

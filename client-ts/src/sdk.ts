@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RETRIEVE_TOOL_NAME, type CompressOptions, type HeadroomClient } from "./client.js";
+import { defaultClient, RETRIEVE_TOOL_NAME, type CompressOptions, type HeadroomClient } from "./client.js";
 import { wrapAnthropic } from "./anthropic.js";
 import { wrapOpenAI } from "./openai.js";
 
@@ -19,6 +19,16 @@ export interface HeadroomOptions extends Omit<CompressOptions, "model" | "format
    * before returning what it has; default 3.
    */
   maxRetrieveRounds?: number;
+}
+
+/** The options split into the daemon client, the retrieve rounds, and per-request compress options. */
+export function settings(options: HeadroomOptions): {
+  hr: HeadroomClient;
+  rounds: number;
+  compressOptions: Omit<HeadroomOptions, "client" | "maxRetrieveRounds">;
+} {
+  const { client, maxRetrieveRounds, ...compressOptions } = options;
+  return { hr: client ?? defaultClient(), rounds: maxRetrieveRounds ?? 3, compressOptions };
 }
 
 /**

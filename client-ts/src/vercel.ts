@@ -19,8 +19,8 @@
  */
 
 import type { LanguageModelMiddleware } from "ai";
-import { defaultClient, RETRIEVE_TOOL_NAME, type HeadroomClient } from "./client.js";
-import { allRetrieve, type HeadroomOptions } from "./sdk.js";
+import { RETRIEVE_TOOL_NAME } from "./client.js";
+import { allRetrieve, settings, type HeadroomOptions } from "./sdk.js";
 
 type CallOptions = Parameters<NonNullable<LanguageModelMiddleware["transformParams"]>>[0]["params"];
 type Prompt = CallOptions["prompt"];
@@ -42,15 +42,14 @@ interface Place {
 
 /** The middleware; pass it to `wrapLanguageModel({ model, middleware: headroomMiddleware() })`. */
 export function headroomMiddleware(options: HeadroomOptions = {}): LanguageModelMiddleware {
-  const { client, maxRetrieveRounds, ...compressOptions } = options;
-  const hr = (): HeadroomClient => client ?? defaultClient();
+  const { hr, rounds, compressOptions } = settings(options);
   return {
     specificationVersion: "v3",
 
     async transformParams({ type, params, model }) {
       const { chat, places } = toChat(params.prompt);
       if (places.length === 0) return params;
-      const result = await hr().compress(chat, { ...compressOptions, model: model.modelId, format: "openai_chat" });
+      const result = await hr.compress(chat, { ...compressOptions, model: model.modelId, format: "openai_chat" });
       if (result.messages === chat) return params;
       const prompt = fromChat(params.prompt, result.messages, places);
       const declared = params.tools?.some((t) => t.name === RETRIEVE_TOOL_NAME) ?? false;
@@ -61,12 +60,12 @@ export function headroomMiddleware(options: HeadroomOptions = {}): LanguageModel
     async wrapGenerate({ doGenerate, params, model }) {
       let result = await doGenerate();
       let prompt = params.prompt;
-      for (let round = 0; round < (maxRetrieveRounds ?? 3); round++) {
+      for (let round = 0; round < rounds; round++) {
         const calls = result.content.filter(
           (c): c is Extract<Content, { type: "tool-call" }> => c.type === "tool-call" && !c.providerExecuted,
         );
         if (!allRetrieve(calls, (c) => c.toolName)) break;
-        const answers = await Promise.all(calls.map((c) => hr().retrieveToolResult(c.input)));
+        const answers = await Promise.all(calls.map((c) => hr.retrieveToolResult(c.input)));
         prompt = [
           ...prompt,
           { role: "assistant", content: result.content.flatMap(assistantPart) },

@@ -344,6 +344,10 @@ describe("fail-open", () => {
   });
 });
 
+test("the default timeout is 2 s", () => {
+  assert.equal(new HeadroomClient().timeoutMs, 2000);
+});
+
 test("socket path: HEADROOM_SOCKET, else XDG_RUNTIME_DIR, else /tmp/headroom-$UID", () => {
   assert.equal(defaultSocketPath({ HEADROOM_SOCKET: "/x/s.sock", XDG_RUNTIME_DIR: "/run/user/7" }), "/x/s.sock");
   assert.equal(defaultSocketPath({ HEADROOM_SOCKET: "", XDG_RUNTIME_DIR: "/run/user/7" }), "/run/user/7/headroom/headroomd.sock");
