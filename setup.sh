@@ -16,6 +16,11 @@ command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust fro
 
 cargo build --release --locked --bins
 
+# client-py (issue 4): a venv with the Python client and the pinned libraries its tests use.
+python3 -c "import ensurepip" 2>/dev/null || { s=""; [ "$(id -u)" -eq 0 ] || s=sudo; $s apt-get update -qq && $s apt-get install -y -qq python3-venv; }
+python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r client-py/requirements-test.txt -e client-py
+
 # client-ts (issue 5): the TypeScript client, from its committed lockfile.
 (cd client-ts && npm ci --no-audit --no-fund && npm run build)
 

@@ -3,5 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo test --workspace --locked
+# client-py (issue 4): wire vectors, the client against target/release/headroomd, the integrations.
+[ -x target/release/headroomd ] || cargo build --release --locked --bins
+.venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests
 # client-ts (issue 5): wire vectors, the client against target/release/headroomd, the integrations.
 (cd client-ts && npm test)
