@@ -4,6 +4,7 @@
  * Layout (the same split as client-py):
  * - `wire`      frames and the bincode envelope, byte for byte (no knowledge of LLMs)
  * - `client`    the connection (reuse, reconnect, pipelining), compress / retrieve / stats, fail-open
+ * - `retrieval` earlier `headroom_retrieve` answers kept out of compression
  * - `sdk`       `withHeadroom(client)` for the OpenAI and Anthropic SDKs, over `openai` and `anthropic`
  * - `vercel`    `headroomMiddleware()` for the Vercel AI SDK (import `headroom-client/vercel`)
  * - `langchain` `HeadroomChatModel` for LangChain.js (import `headroom-client/langchain`)
