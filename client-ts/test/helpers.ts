@@ -159,9 +159,11 @@ export function quietClient(socketPath: string, timeoutMs = 2000): { client: Hea
   return { client: new HeadroomClient({ socketPath, timeoutMs, onWarning: (m) => warnings.push(m) }), warnings };
 }
 
-/** A socket path where no daemon listens. */
+let deadSockets = 0;
+
+/** A socket path where no daemon listens (in a directory that does not exist). */
 export function deadSocket(): string {
-  return join(mkdtempSync(join(tmpdir(), "headroom-dead-")), "nobody.sock");
+  return join(tmpdir(), `headroom-dead-${process.pid}-${deadSockets++}`, "nobody.sock");
 }
 
 /** An OpenAI-chat conversation whose tool output is the real log: what an agent would send. */
