@@ -82,6 +82,11 @@ enum Command {
     },
     /// Check the socket, the stores, the tokenizer, the grammars and the models.
     Doctor,
+    /// Headroom as an MCP server: `serve` (what MCP hosts run), `install` / `uninstall` (a host's config).
+    Mcp {
+        #[command(subcommand)]
+        command: crate::mcp::McpCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -241,6 +246,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 n => Err(format!("{n} check(s) failed")),
             }
         }
+        Command::Mcp { command } => crate::mcp::run(command, socket),
         Command::SocketPath => {
             println!("{}", socket.display());
             Ok(())

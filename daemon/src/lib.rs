@@ -11,6 +11,8 @@
 //! - [`config`]: settings from defaults, config.toml, the environment and flags.
 //! - [`service`]: the systemd user units (`headroom service`).
 //! - [`doctor`]: health checks (`headroom doctor`).
+//! - [`mcp`]: the MCP server on stdio (`headroom mcp serve`) and its host configuration
+//!   (`headroom mcp install`).
 //!
 //! The binaries `headroomd` and `headroom` only parse arguments and call into these modules.
 
@@ -19,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod doctor;
 pub mod engine;
+pub mod mcp;
 pub mod server;
 pub mod service;
 pub mod store;
