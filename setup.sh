@@ -20,6 +20,8 @@ cargo build --release --locked --bins
 python3 -c "import ensurepip" 2>/dev/null || { s=""; [ "$(id -u)" -eq 0 ] || s=sudo; $s apt-get update -qq && $s apt-get install -y -qq python3-venv; }
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r client-py/requirements-test.txt -e client-py
+# HTTP front (issue 10): LiteLLM's proxy and the OpenAI/Anthropic SDKs that tests/http runs against.
+.venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
 
 # client-ts (issue 5): the TypeScript client, from its committed lockfile.
 (cd client-ts && npm ci --no-audit --no-fund && npm run build)

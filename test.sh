@@ -6,5 +6,7 @@ cargo test --workspace --locked
 # client-py (issue 4): wire vectors, the client against target/release/headroomd, the integrations.
 [ -x target/release/headroomd ] || cargo build --release --locked --bins
 .venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests
+# HTTP front (issue 10): LiteLLM's guardrail, the OpenAI and Anthropic SDKs against headroomd --http.
+.venv/bin/python -m pytest -q -p no:cacheprovider tests/http
 # client-ts (issue 5): wire vectors, the client against target/release/headroomd, the integrations.
 (cd client-ts && npm test)

@@ -87,6 +87,15 @@ enum Command {
         #[command(subcommand)]
         command: crate::mcp::McpCommand,
     },
+    /// Run a coding agent (claude, codex, aider, any OpenAI-compatible CLI) with its base URL
+    /// on the daemon's HTTP front: `headroom wrap claude -- --resume`.
+    Wrap {
+        agent: String,
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Undo what `headroom wrap` changed persistently (nothing: it only sets the agent's environment).
+    Unwrap,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -247,6 +256,11 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Mcp { command } => crate::mcp::run(command, socket),
+        Command::Wrap { agent, args } => Err(crate::wrap::wrap(&agent, &args)),
+        Command::Unwrap => {
+            println!("{}", crate::wrap::unwrap());
+            Ok(())
+        }
         Command::SocketPath => {
             println!("{}", socket.display());
             Ok(())

@@ -24,6 +24,41 @@ pub struct Settings {
     pub ccr_idle_expiry: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// The HTTP front (proxy and guardrail API); off unless enabled.
+    pub http: HttpSettings,
+}
+
+/// Settings of the HTTP front ([`crate::http`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSettings {
+    /// Serve HTTP at all (on 127.0.0.1 only).
+    pub enabled: bool,
+    /// The TCP port on 127.0.0.1; 0 lets the system pick one (tests).
+    pub port: u16,
+    /// Where OpenAI routes go, in the `OPENAI_BASE_URL` convention (with `/v1`).
+    pub openai_upstream: String,
+    /// Where Anthropic routes go, in the `ANTHROPIC_BASE_URL` convention (without `/v1`).
+    pub anthropic_upstream: String,
+    /// Compress proxied requests (off: forward them byte for byte).
+    pub compress: bool,
+    /// Opt-in cache-friendly shaping of proxied requests ([`crate::http::shaping`]).
+    pub shaping: bool,
+    /// How long the upstream may take to answer, and to send each next chunk of a stream.
+    pub upstream_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            enabled: false,
+            port: 8787,
+            openai_upstream: "https://api.openai.com/v1".into(),
+            anthropic_upstream: "https://api.anthropic.com".into(),
+            compress: true,
+            shaping: false,
+            upstream_timeout: Duration::from_secs(600),
+        }
+    }
 }
 
 /// Where a setting's value came from.
@@ -63,6 +98,8 @@ impl std::error::Error for ConfigError {}
 enum Kind {
     Path,
     Integer { min: u64, max: u64 },
+    Bool,
+    Url,
 }
 
 /// One setting: its file key, environment variable and value kind.
@@ -78,12 +115,20 @@ const SPECS: &[Spec] = &[
     Spec { key: "max_frame", env: "HEADROOM_MAX_FRAME", kind: Kind::Integer { min: 1024, max: 1 << 30 } },
     Spec { key: "ccr_expiry_days", env: "HEADROOM_CCR_EXPIRY_DAYS", kind: Kind::Integer { min: 1, max: 3650 } },
     Spec { key: "drain_timeout_secs", env: "HEADROOM_DRAIN_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
+    Spec { key: "http", env: "HEADROOM_HTTP", kind: Kind::Bool },
+    Spec { key: "http_port", env: "HEADROOM_HTTP_PORT", kind: Kind::Integer { min: 0, max: 65535 } },
+    Spec { key: "openai_upstream", env: "HEADROOM_OPENAI_UPSTREAM", kind: Kind::Url },
+    Spec { key: "anthropic_upstream", env: "HEADROOM_ANTHROPIC_UPSTREAM", kind: Kind::Url },
+    Spec { key: "http_compress", env: "HEADROOM_HTTP_COMPRESS", kind: Kind::Bool },
+    Spec { key: "shaping", env: "HEADROOM_SHAPING", kind: Kind::Bool },
+    Spec { key: "upstream_timeout_secs", env: "HEADROOM_UPSTREAM_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
 ];
 
 /// A value as read from any source, before it is applied.
 enum Raw {
     Text(String),
     Integer(i64),
+    Bool(bool),
 }
 
 /// Settings with the origin of each value.
@@ -98,12 +143,19 @@ impl Loaded {
     /// `key = value  # origin` lines, for `headroom config show`.
     pub fn describe(&self) -> String {
         let s = &self.settings;
-        let values: [(&str, String); 5] = [
+        let values: [(&str, String); 12] = [
             ("socket", format!("{:?}", s.socket.display().to_string())),
             ("state_dir", format!("{:?}", s.state_dir.display().to_string())),
             ("max_frame", s.max_frame.to_string()),
             ("ccr_expiry_days", (s.ccr_idle_expiry.as_secs() / 86_400).to_string()),
             ("drain_timeout_secs", s.drain_timeout.as_secs().to_string()),
+            ("http", s.http.enabled.to_string()),
+            ("http_port", s.http.port.to_string()),
+            ("openai_upstream", format!("{:?}", s.http.openai_upstream)),
+            ("anthropic_upstream", format!("{:?}", s.http.anthropic_upstream)),
+            ("http_compress", s.http.compress.to_string()),
+            ("shaping", s.http.shaping.to_string()),
+            ("upstream_timeout_secs", s.http.upstream_timeout.as_secs().to_string()),
         ];
         values.iter().map(|(k, v)| format!("{k} = {v}  # {}\n", self.origins[k])).collect()
     }
@@ -146,6 +198,7 @@ impl Default for Settings {
             max_frame: headroom_protocol::DEFAULT_MAX_FRAME,
             ccr_idle_expiry: Duration::from_secs(7 * 86_400),
             drain_timeout: Duration::from_secs(30),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -219,6 +272,7 @@ fn read_file(path: &Path, text: &str) -> Result<Vec<(String, Raw, usize)>, Confi
         };
         let raw = match (value.get_ref(), spec.kind) {
             (toml::de::DeValue::String(s), _) => Raw::Text(s.to_string()),
+            (toml::de::DeValue::Boolean(b), Kind::Bool) => Raw::Bool(*b),
             (toml::de::DeValue::Integer(i), Kind::Integer { .. }) => match i64::from_str_radix(i.as_str(), i.radix()) {
                 Ok(n) => Raw::Integer(n),
                 Err(_) => Raw::Text(i.as_str().to_string()),
@@ -241,6 +295,8 @@ fn expectation(kind: Kind) -> String {
     match kind {
         Kind::Path => "a path (a string)".to_string(),
         Kind::Integer { min, max } => format!("an integer from {min} to {max}"),
+        Kind::Bool => "true or false".to_string(),
+        Kind::Url => "an http:// or https:// URL".to_string(),
     }
 }
 
@@ -263,6 +319,7 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
             let n = match raw {
                 Raw::Integer(n) => u64::try_from(n).map_err(|_| bad(&n.to_string()))?,
                 Raw::Text(text) => text.trim().parse::<u64>().map_err(|_| bad(&text))?,
+                Raw::Bool(b) => return Err(bad(&b.to_string())),
             };
             if n < min || n > max {
                 return Err(bad(&n.to_string()));
@@ -270,7 +327,37 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
             match spec.key {
                 "max_frame" => s.max_frame = n as usize,
                 "ccr_expiry_days" => s.ccr_idle_expiry = Duration::from_secs(n * 86_400),
+                "http_port" => s.http.port = n as u16,
+                "upstream_timeout_secs" => s.http.upstream_timeout = Duration::from_secs(n),
                 _ => s.drain_timeout = Duration::from_secs(n),
+            }
+        }
+        Kind::Bool => {
+            let on = match raw {
+                Raw::Bool(b) => b,
+                Raw::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => true,
+                    "false" | "0" | "no" | "off" => false,
+                    _ => return Err(bad(&text)),
+                },
+                Raw::Integer(n) => return Err(bad(&n.to_string())),
+            };
+            match spec.key {
+                "http" => s.http.enabled = on,
+                "http_compress" => s.http.compress = on,
+                _ => s.http.shaping = on,
+            }
+        }
+        Kind::Url => {
+            let Raw::Text(text) = raw else { return Err(bad("not a string")) };
+            let url = text.trim().trim_end_matches('/').to_string();
+            let parsed = reqwest::Url::parse(&url).map_err(|_| bad(&text))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() || parsed.query().is_some() {
+                return Err(bad(&text));
+            }
+            match spec.key {
+                "openai_upstream" => s.http.openai_upstream = url,
+                _ => s.http.anthropic_upstream = url,
             }
         }
     }
@@ -311,7 +398,7 @@ mod tests {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(
             err.0,
-            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs"
+            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs"
         );
     }
 
@@ -331,5 +418,45 @@ mod tests {
         assert!(err.0.contains(":1: unknown key `server`"), "{}", err.0);
         let err = resolve(&path(), Some("max_frame = = 3\n"), &[], &[]).unwrap_err();
         assert!(err.0.starts_with("/home/u/.config/headroom/config.toml:1: not valid TOML"), "{}", err.0);
+    }
+
+    #[test]
+    fn the_http_front_is_off_by_default_and_set_from_every_source() {
+        let loaded = resolve(&path(), None, &[], &[]).unwrap();
+        assert_eq!(loaded.settings.http, HttpSettings::default());
+        assert!(!loaded.settings.http.enabled && !loaded.settings.http.shaping && loaded.settings.http.compress);
+        let file = "http = true\nhttp_port = 9000\nanthropic_upstream = \"http://127.0.0.1:4000/\"\nshaping = true\n";
+        let env = vec![("HEADROOM_HTTP_PORT", "9100".to_string()), ("HEADROOM_HTTP_COMPRESS", "off".to_string())];
+        let flags = vec![("openai_upstream", "https://openrouter.ai/api/v1".to_string()), ("upstream_timeout_secs", "5".to_string())];
+        let loaded = resolve(&path(), Some(file), &env, &flags).unwrap();
+        let h = &loaded.settings.http;
+        assert!(h.enabled && h.shaping && !h.compress);
+        assert_eq!(h.port, 9100);
+        assert_eq!(h.anthropic_upstream, "http://127.0.0.1:4000", "a trailing slash is dropped");
+        assert_eq!(h.openai_upstream, "https://openrouter.ai/api/v1");
+        assert_eq!(h.upstream_timeout, Duration::from_secs(5));
+        assert_eq!(loaded.origins["http"], Origin::File { path: path(), line: 1 });
+        assert_eq!(loaded.origins["http_port"], Origin::Env("HEADROOM_HTTP_PORT"));
+        assert_eq!(loaded.origins["openai_upstream"], Origin::Flag);
+        let shown = loaded.describe();
+        assert!(shown.contains("http = true  # /home/u/.config/headroom/config.toml:1"), "{shown}");
+        assert!(shown.contains("openai_upstream = \"https://openrouter.ai/api/v1\"  # command-line flag"), "{shown}");
+        assert!(shown.contains("http_compress = false  # environment HEADROOM_HTTP_COMPRESS"), "{shown}");
+    }
+
+    #[test]
+    fn bad_http_values_name_their_source() {
+        let err = resolve(&path(), Some("http = \"maybe\"\n"), &[], &[]).unwrap_err();
+        assert_eq!(err.0, "/home/u/.config/headroom/config.toml:1: `http` must be true or false, got \"maybe\"");
+        let err = resolve(&path(), Some("\nshaping = 1\n"), &[], &[]).unwrap_err();
+        assert!(err.0.ends_with(":2: `shaping` must be true or false, got a integer"), "{}", err.0);
+        let err = resolve(&path(), None, &[("HEADROOM_HTTP_PORT", "70000".into())], &[]).unwrap_err();
+        assert_eq!(err.0, "HEADROOM_HTTP_PORT: `http_port` must be an integer from 0 to 65535, got \"70000\"");
+        let err = resolve(&path(), None, &[("HEADROOM_OPENAI_UPSTREAM", "api.openai.com".into())], &[]).unwrap_err();
+        assert_eq!(err.0, "HEADROOM_OPENAI_UPSTREAM: `openai_upstream` must be an http:// or https:// URL, got \"api.openai.com\"");
+        let err = resolve(&path(), None, &[], &[("anthropic_upstream", "ftp://x".into())]).unwrap_err();
+        assert!(err.0.starts_with("--anthropic-upstream: `anthropic_upstream` must be an http:// or https:// URL"), "{}", err.0);
+        let err = resolve(&path(), Some("openai_upstream = true\n"), &[], &[]).unwrap_err();
+        assert!(err.0.ends_with("`openai_upstream` must be an http:// or https:// URL, got a boolean"), "{}", err.0);
     }
 }

@@ -6,6 +6,8 @@
 //!   invariants (replay, never larger, markers, hot zone) and splices results back.
 //! - [`store`]: LMDB — the CCR store of originals and the replay cache of emitted bytes.
 //! - [`server`]: the socket, peer checks, framing, per-connection tasks, graceful shutdown.
+//! - [`http`]: the optional HTTP front on 127.0.0.1: the OpenAI/Anthropic proxy and the
+//!   guardrail API LiteLLM and Portkey call.
 //! - [`client`]: a Rust client of the protocol, used by the CLI and the tests.
 //! - [`cli`]: the `headroom` command's subcommands.
 //! - [`config`]: settings from defaults, config.toml, the environment and flags.
@@ -13,6 +15,7 @@
 //! - [`doctor`]: health checks (`headroom doctor`).
 //! - [`mcp`]: the MCP server on stdio (`headroom mcp serve`) and its host configuration
 //!   (`headroom mcp install`).
+//! - [`wrap`]: `headroom wrap <agent>`, an agent run with its base URLs on the HTTP front.
 //!
 //! The binaries `headroomd` and `headroom` only parse arguments and call into these modules.
 
@@ -21,10 +24,12 @@ pub mod client;
 pub mod config;
 pub mod doctor;
 pub mod engine;
+pub mod http;
 pub mod mcp;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod wrap;
 
 pub use engine::{Compressor, Context, Engine, EngineError};
 pub use store::Stores;

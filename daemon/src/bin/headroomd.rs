@@ -23,6 +23,27 @@ struct Args {
     /// Seconds shutdown waits for in-flight requests [env HEADROOM_DRAIN_TIMEOUT_SECS; default 30].
     #[arg(long)]
     drain_timeout_secs: Option<String>,
+    /// Serve the HTTP front (proxy, guardrail API) on 127.0.0.1 [env HEADROOM_HTTP; default false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    http: Option<String>,
+    /// Port of the HTTP front [env HEADROOM_HTTP_PORT; default 8787].
+    #[arg(long)]
+    http_port: Option<String>,
+    /// OpenAI upstream, with /v1 [env HEADROOM_OPENAI_UPSTREAM; default https://api.openai.com/v1].
+    #[arg(long)]
+    openai_upstream: Option<String>,
+    /// Anthropic upstream [env HEADROOM_ANTHROPIC_UPSTREAM; default https://api.anthropic.com].
+    #[arg(long)]
+    anthropic_upstream: Option<String>,
+    /// Compress proxied requests [env HEADROOM_HTTP_COMPRESS; default true].
+    #[arg(long, value_name = "BOOL")]
+    http_compress: Option<String>,
+    /// Cache-friendly request shaping [env HEADROOM_SHAPING; default false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    shaping: Option<String>,
+    /// Seconds the upstream may take to answer or between stream chunks [env HEADROOM_UPSTREAM_TIMEOUT_SECS; default 600].
+    #[arg(long)]
+    upstream_timeout_secs: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -33,6 +54,13 @@ fn main() -> ExitCode {
         ("max_frame", args.max_frame),
         ("ccr_expiry_days", args.ccr_expiry_days),
         ("drain_timeout_secs", args.drain_timeout_secs),
+        ("http", args.http),
+        ("http_port", args.http_port),
+        ("openai_upstream", args.openai_upstream),
+        ("anthropic_upstream", args.anthropic_upstream),
+        ("http_compress", args.http_compress),
+        ("shaping", args.shaping),
+        ("upstream_timeout_secs", args.upstream_timeout_secs),
     ]
     .into_iter()
     .filter_map(|(key, value)| value.map(|v| (key, v)))

@@ -223,6 +223,10 @@ fn collect<'n>(
     let mut push = |node: &'n Node<'n>, call_id: Option<&str>, zone: Zone| {
         let Some(text) = node.as_str() else { return };
         let call = call_id.and_then(|id| calls.get(id));
+        // A retrieve result is the original a marker stood for: compressing it again would put
+        // the marker back in front of the model that just asked to see past it.
+        let retrieved = call.and_then(|c| c.name.as_deref()) == Some(super::retrieve_tool::TOOL_NAME);
+        let zone = if retrieved { Zone::HandsOff } else { zone };
         out.push(Candidate {
             span: node.span.clone(),
             text,
@@ -366,5 +370,15 @@ mod tests {
         for bad in [r#"{"x":1}"#, r#""text""#, r#"[1,2]"#, r#"{"messages":{}}"#] {
             assert!(read(&parse(bad).unwrap(), &CompressOptions::default()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn results_of_headroom_retrieve_are_hands_off() {
+        let src = r#"[
+          {"role":"user","content":"why?"},
+          {"role":"assistant","tool_calls":[{"id":"r1","type":"function","function":{"name":"headroom_retrieve","arguments":"{\"hash\":\"k\"}"}}]},
+          {"role":"tool","tool_call_id":"r1","content":"the original"}
+        ]"#;
+        assert_eq!(read_str(src, &CompressOptions::default()), vec![("the original".into(), Zone::HandsOff, Some("headroom_retrieve".into()))]);
     }
 }

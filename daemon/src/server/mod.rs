@@ -129,7 +129,20 @@ pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError
 /// Serves until `shutdown` is cancelled, then drains: in-flight requests finish and their
 /// replies are written (bounded by the drain timeout). The socket file is removed on return.
 pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: CancellationToken) {
+    serve_with_http(listener, None, shared, shutdown).await
+}
+
+/// [`serve`], plus the HTTP front on `http` under the same shutdown and drain.
+pub async fn serve_with_http(
+    listener: Listener,
+    http: Option<crate::http::HttpListener>,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
     let connections = TaskTracker::new();
+    if let Some(http) = http {
+        connections.spawn(crate::http::serve(http, shared.clone(), shutdown.clone()));
+    }
     connections.spawn(sweep_periodically(shared.clone(), shutdown.clone()));
     connections.spawn(report_status(shared.clone(), shutdown.clone()));
     systemd::notify(&format!("READY=1\nSTATUS=serving on {}", shared.endpoint));
@@ -206,6 +219,10 @@ async fn sweep_periodically(shared: Arc<Shared>, shutdown: CancellationToken) {
 pub async fn run(settings: Settings) -> Result<(), StartError> {
     let (listener, shared) = prepare(settings)?;
     eprintln!("headroomd: listening on {}", shared.endpoint);
+    let http = crate::http::bind(&shared.settings.http).await?;
+    if let Some(http) = &http {
+        eprintln!("headroomd: HTTP front on http://{}", http.local_addr());
+    }
     let shutdown = CancellationToken::new();
     let signal_token = shutdown.clone();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -218,6 +235,6 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         eprintln!("headroomd: shutting down, finishing in-flight requests");
         signal_token.cancel();
     });
-    serve(listener, shared, shutdown).await;
+    serve_with_http(listener, http, shared, shutdown).await;
     Ok(())
 }

@@ -1,0 +1,178 @@
+//! The HTTP front: the same engine and stores as the socket server, served over HTTP on
+//! 127.0.0.1 for clients that only take a base URL. Off unless `http = true` (or
+//! `HEADROOM_HTTP=1`, or `headroomd --http`).
+//!
+//! - [`proxy`]: `POST /v1/chat/completions`, `/v1/responses` (OpenAI) and `/v1/messages`
+//!   (Anthropic) compressed and forwarded upstream; other `/v1/…` paths forwarded as they are.
+//! - [`guardrail`]: `POST /v1/compress` and `GET /v1/retrieve/{hash}`, the API LiteLLM's
+//!   `guardrail: headroom` and Portkey's Headroom guardrail call.
+//! - [`shaping`]: opt-in cache-friendly request shaping.
+//! - [`errors`]: errors in each provider's own shape and status.
+//!
+//! `GET /health` answers `{"status": "ok", …}`; `headroom wrap` uses it to find the front.
+//!
+//! Every local user can reach a loopback port (unlike the socket, which only serves the
+//! daemon's uid): on a shared machine, leave the front off.
+
+pub mod errors;
+pub mod guardrail;
+pub mod proxy;
+pub mod shaping;
+
+use crate::config::HttpSettings;
+use crate::server::{Shared, StartError};
+use bytes::Bytes;
+use errors::{Problem, Provider};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// A response body: a whole buffer or a stream passed through chunk by chunk.
+pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A body holding `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed_unsync()
+}
+
+/// A JSON response with `status`.
+pub fn json_response(status: StatusCode, json: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(full(json));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The bound listener, taken before the daemon reports ready so a busy port stops the start.
+pub struct HttpListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl HttpListener {
+    /// Where the front listens (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+/// Binds 127.0.0.1 (never another address) on the configured port, or returns `None` when the
+/// front is off.
+pub async fn bind(settings: &HttpSettings) -> Result<Option<HttpListener>, StartError> {
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let wanted = SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port));
+    let listener = TcpListener::bind(wanted).await.map_err(|e| {
+        StartError(format!("cannot serve HTTP on {wanted}: {e}; pick another http_port or turn the HTTP front off"))
+    })?;
+    let addr = listener.local_addr().map_err(|e| StartError(format!("cannot read the HTTP address: {e}")))?;
+    Ok(Some(HttpListener { listener, addr }))
+}
+
+/// What every HTTP request shares.
+pub struct Front {
+    pub shared: Arc<Shared>,
+    /// One upstream client, so connections to the providers are pooled and kept alive.
+    pub client: reqwest::Client,
+}
+
+/// How long a new upstream connection (TCP and TLS) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves HTTP until `shutdown` is cancelled, then stops accepting, lets every in-flight
+/// request (streams included) finish, and returns. The caller bounds that wait with the
+/// daemon's drain timeout.
+pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: CancellationToken) {
+    let client = match reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("headroomd: the HTTP front cannot start its upstream client: {e}");
+            return;
+        }
+    };
+    let front = Arc::new(Front { shared, client });
+    let connections = TaskTracker::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(connection(stream, front.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    eprintln!("headroomd: HTTP accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+}
+
+/// One keep-alive connection; on shutdown it finishes the request in flight and closes.
+async fn connection(stream: tokio::net::TcpStream, front: Arc<Front>, shutdown: CancellationToken) {
+    let service = service_fn(move |request| {
+        let front = front.clone();
+        async move { Ok::<_, Infallible>(route(front, request).await) }
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// Dispatches by method and path.
+async fn route(front: Arc<Front>, request: Request<Incoming>) -> Response<Body> {
+    let path = request.uri().path().to_string();
+    match (request.method(), path.as_str()) {
+        (&Method::GET, "/health") => json_response(
+            StatusCode::OK,
+            serde_json::json!({"status": "ok", "service": "headroomd", "version": env!("CARGO_PKG_VERSION")}).to_string(),
+        ),
+        (&Method::POST, "/v1/compress") => guardrail::compress(&front, request).await,
+        (&Method::GET, p) if p.starts_with("/v1/retrieve/") => guardrail::retrieve(&front, request).await,
+        (&Method::POST, "/v1/chat/completions") => proxy::handle(&front, Some(proxy::Route::OpenAiChat), request).await,
+        (&Method::POST, "/v1/responses") => proxy::handle(&front, Some(proxy::Route::OpenAiResponses), request).await,
+        (&Method::POST, "/v1/messages") => proxy::handle(&front, Some(proxy::Route::Anthropic), request).await,
+        (_, p) if p.starts_with("/v1/") => proxy::handle(&front, None, request).await,
+        _ => errors::response(Provider::OpenAi, Problem::NotFound, &format!("headroomd serves no {path}")),
+    }
+}
+
+/// The whole request body, or the error response for a body over `limit` bytes or cut short.
+pub async fn read_body(body: Incoming, limit: usize, provider: Provider) -> Result<Bytes, Response<Body>> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(errors::response(
+            provider,
+            Problem::TooLarge,
+            &format!("the request body is over headroomd's limit of {limit} bytes (max_frame)"),
+        )),
+        Err(e) => Err(errors::response(provider, Problem::InvalidRequest, &format!("cannot read the request body: {e}"))),
+    }
+}
