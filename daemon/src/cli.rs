@@ -82,11 +82,6 @@ enum Command {
     },
     /// Check the socket, the stores, the tokenizer, the grammars and the models.
     Doctor,
-    /// Headroom as an MCP server: `serve` (what MCP hosts run), `install` / `uninstall` (a host's config).
-    Mcp {
-        #[command(subcommand)]
-        command: crate::mcp::McpCommand,
-    },
     /// Run a coding agent (claude, codex, aider, any OpenAI-compatible CLI) with its base URL
     /// on the daemon's HTTP front: `headroom wrap claude -- --resume`.
     Wrap {
@@ -96,6 +91,11 @@ enum Command {
     },
     /// Undo what `headroom wrap` changed persistently (nothing: it only sets the agent's environment).
     Unwrap,
+    /// Headroom as an MCP server: `serve` (what MCP hosts run), `install` / `uninstall` (a host's config).
+    Mcp {
+        #[command(subcommand)]
+        command: crate::mcp::McpCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -24,6 +24,8 @@ pub struct Settings {
     pub ccr_idle_expiry: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// How long a peer may take to finish a frame it has started; a stalled one is closed.
+    pub frame_timeout: Duration,
     /// The HTTP front (proxy and guardrail API); off unless enabled.
     pub http: HttpSettings,
 }
@@ -115,6 +117,7 @@ const SPECS: &[Spec] = &[
     Spec { key: "max_frame", env: "HEADROOM_MAX_FRAME", kind: Kind::Integer { min: 1024, max: 1 << 30 } },
     Spec { key: "ccr_expiry_days", env: "HEADROOM_CCR_EXPIRY_DAYS", kind: Kind::Integer { min: 1, max: 3650 } },
     Spec { key: "drain_timeout_secs", env: "HEADROOM_DRAIN_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
+    Spec { key: "frame_timeout_secs", env: "HEADROOM_FRAME_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
     Spec { key: "http", env: "HEADROOM_HTTP", kind: Kind::Bool },
     Spec { key: "http_port", env: "HEADROOM_HTTP_PORT", kind: Kind::Integer { min: 0, max: 65535 } },
     Spec { key: "openai_upstream", env: "HEADROOM_OPENAI_UPSTREAM", kind: Kind::Url },
@@ -143,12 +146,13 @@ impl Loaded {
     /// `key = value  # origin` lines, for `headroom config show`.
     pub fn describe(&self) -> String {
         let s = &self.settings;
-        let values: [(&str, String); 12] = [
+        let values: [(&str, String); 13] = [
             ("socket", format!("{:?}", s.socket.display().to_string())),
             ("state_dir", format!("{:?}", s.state_dir.display().to_string())),
             ("max_frame", s.max_frame.to_string()),
             ("ccr_expiry_days", (s.ccr_idle_expiry.as_secs() / 86_400).to_string()),
             ("drain_timeout_secs", s.drain_timeout.as_secs().to_string()),
+            ("frame_timeout_secs", s.frame_timeout.as_secs().to_string()),
             ("http", s.http.enabled.to_string()),
             ("http_port", s.http.port.to_string()),
             ("openai_upstream", format!("{:?}", s.http.openai_upstream)),
@@ -198,6 +202,7 @@ impl Default for Settings {
             max_frame: headroom_protocol::DEFAULT_MAX_FRAME,
             ccr_idle_expiry: Duration::from_secs(7 * 86_400),
             drain_timeout: Duration::from_secs(30),
+            frame_timeout: Duration::from_secs(30),
             http: HttpSettings::default(),
         }
     }
@@ -329,6 +334,7 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
                 "ccr_expiry_days" => s.ccr_idle_expiry = Duration::from_secs(n * 86_400),
                 "http_port" => s.http.port = n as u16,
                 "upstream_timeout_secs" => s.http.upstream_timeout = Duration::from_secs(n),
+                "frame_timeout_secs" => s.frame_timeout = Duration::from_secs(n),
                 _ => s.drain_timeout = Duration::from_secs(n),
             }
         }
@@ -398,7 +404,7 @@ mod tests {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(
             err.0,
-            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs"
+            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs"
         );
     }
 

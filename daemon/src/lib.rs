@@ -13,9 +13,9 @@
 //! - [`config`]: settings from defaults, config.toml, the environment and flags.
 //! - [`service`]: the systemd user units (`headroom service`).
 //! - [`doctor`]: health checks (`headroom doctor`).
+//! - [`wrap`]: `headroom wrap <agent>`, an agent run with its base URLs on the HTTP front.
 //! - [`mcp`]: the MCP server on stdio (`headroom mcp serve`) and its host configuration
 //!   (`headroom mcp install`).
-//! - [`wrap`]: `headroom wrap <agent>`, an agent run with its base URLs on the HTTP front.
 //!
 //! The binaries `headroomd` and `headroom` only parse arguments and call into these modules.
 

@@ -192,3 +192,17 @@ fn a_thirty_turn_session_never_changes_what_it_already_sent_even_across_a_restar
         sent_before = sent;
     }
 }
+
+#[test]
+fn output_sent_back_is_not_compressed_again_and_its_markers_still_bring_the_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let request = conversation("what failed?", "read_log", &fixture("logs/HDFS_2k.log"));
+    let first = engine.compress(&request, &CompressOptions::default()).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let elsewhere = self::engine(fresh.path());
+    let again = elsewhere.compress(&first.messages, &CompressOptions::default()).unwrap();
+    assert_eq!(again.messages, first.messages, "compressed output is left as it is");
+    assert_eq!(again.ccr_keys, first.ccr_keys, "its markers are reported");
+    assert!(again.retrieve_tool.is_some());
+}

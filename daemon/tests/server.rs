@@ -229,20 +229,3 @@ fn shutdown_finishes_requests_already_received() {
     assert!(daemon.stop().success());
     assert!(!home.socket().exists(), "the socket file is removed on exit");
 }
-
-#[test]
-fn a_corrupt_store_stops_the_daemon_with_a_clear_message_and_is_left_untouched() {
-    let home = Home::new();
-    std::fs::create_dir_all(home.state()).unwrap();
-    let junk = b"not lmdb ".repeat(1000);
-    std::fs::write(home.state().join("data.mdb"), &junk).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_headroomd"))
-        .arg("--socket").arg(home.socket())
-        .arg("--state-dir").arg(home.state())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot open the LMDB environment") && stderr.contains("state"), "{stderr}");
-    assert_eq!(std::fs::read(home.state().join("data.mdb")).unwrap(), junk);
-}

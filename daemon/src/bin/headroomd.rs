@@ -23,6 +23,9 @@ struct Args {
     /// Seconds shutdown waits for in-flight requests [env HEADROOM_DRAIN_TIMEOUT_SECS; default 30].
     #[arg(long)]
     drain_timeout_secs: Option<String>,
+    /// Seconds a peer may take to finish a frame it started [env HEADROOM_FRAME_TIMEOUT_SECS; default 30].
+    #[arg(long)]
+    frame_timeout_secs: Option<String>,
     /// Serve the HTTP front (proxy, guardrail API) on 127.0.0.1 [env HEADROOM_HTTP; default false].
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     http: Option<String>,
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         ("max_frame", args.max_frame),
         ("ccr_expiry_days", args.ccr_expiry_days),
         ("drain_timeout_secs", args.drain_timeout_secs),
+        ("frame_timeout_secs", args.frame_timeout_secs),
         ("http", args.http),
         ("http_port", args.http_port),
         ("openai_upstream", args.openai_upstream),
@@ -72,6 +76,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A full disk or file-size limit must fail the write (and turn the stores volatile), not
+    // kill the daemon with SIGXFSZ.
+    // SAFETY: setting a signal to ignored installs no handler code.
+    let _ = unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGXFSZ, nix::sys::signal::SigHandler::SigIgn) };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

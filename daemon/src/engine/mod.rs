@@ -24,6 +24,7 @@ use headroom_protocol::{
     CompressOptions, CompressReply, CompressorStats, ErrorCode, RetrieveReply,
 };
 use provider::{Candidate, Zone};
+use query::Query;
 use spans::{Edit, Node, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -122,13 +123,17 @@ impl Engine {
         let mut originals = Vec::new();
         let mut per_compressor: BTreeMap<String, CompressorStats> = BTreeMap::new();
         let (mut tokens_before, mut tokens_after) = (0, 0);
-        let mut ccr_keys: Vec<String> = Vec::new();
+        // Markers already in the request (earlier output sent back) count as much as new ones.
+        let mut ccr_keys: Vec<String> = marker::keys_in(src);
         for ((candidate, replay_key), prior) in work.iter().zip(replay_keys).zip(seen) {
             let entry = match prior {
                 Some(entry) => entry,
                 None => {
                     let editing = candidate.file_path.as_ref().is_some_and(|p| conv.edited_paths.contains(p));
-                    let entry = if candidate.zone == Zone::Protected || editing {
+                    // Text holding a marker is Headroom's own output coming back: compressing it
+                    // again would nest markers.
+                    let ours = !marker::keys_in(candidate.text).is_empty();
+                    let entry = if candidate.zone == Zone::Protected || editing || ours {
                         as_is(candidate.text, bpe)
                     } else {
                         first_sight(candidate, &conv.query, options, bpe)
@@ -179,7 +184,8 @@ impl Engine {
         })
     }
 
-    /// The original behind `key`, whole, or only its lines containing a word of `query`.
+    /// The original behind `key`, whole, or only its lines matching `query` (see
+    /// [`matching_lines`]).
     ///
     /// Errors: `bad_request` for a malformed key, `not_found`, and `expired` (terminal: the
     /// message tells the model to re-run the tool).
@@ -247,21 +253,28 @@ fn as_is(text: &str, bpe: &CoreBPE) -> ReplayEntry {
     ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens }
 }
 
-/// Lines of `original` containing any word of `query` (case-insensitive), each as `L<n>: line`.
+/// Lines of `original` matching `query`, each as `L<n>: line`: the lines containing the query
+/// as written (case-insensitive) when there are any, else those containing all its words, else
+/// those containing any of its words that are not on most lines.
 fn matching_lines(original: &str, query: &str) -> String {
-    let terms: Vec<String> =
-        query.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|t| t.len() >= 2).map(str::to_lowercase).collect();
-    let mut out = String::new();
-    for (n, line) in original.lines().enumerate() {
-        let lower = line.to_lowercase();
-        if terms.iter().any(|t| lower.contains(t.as_str())) {
-            out.push_str(&format!("L{}: {line}\n", n + 1));
+    let lines: Vec<&str> = original.lines().collect();
+    let phrase = query.to_lowercase();
+    let q = Query::new(query);
+    let rare = q.discriminative(lines.iter().copied(), 0.5);
+    let all = q.terms().count();
+    let tiers: [&dyn Fn(&str) -> bool; 3] = [
+        &|line| line.to_lowercase().contains(&phrase),
+        &|line| all > 0 && q.hits(line) == all,
+        &|line| rare.hits(line) > 0,
+    ];
+    for matches in tiers {
+        let found: String =
+            lines.iter().enumerate().filter(|(_, l)| matches(l)).map(|(n, l)| format!("L{}: {l}\n", n + 1)).collect();
+        if !found.is_empty() {
+            return found;
         }
     }
-    if out.is_empty() {
-        out = format!("no line of the original matches {query:?}; retrieve without a query for all of it\n");
-    }
-    out
+    format!("no line of the original matches {query:?}; retrieve without a query for all of it\n")
 }
 
 /// When the request is a whole object, the edit that adds the retrieve tool to its `tools`
@@ -289,3 +302,17 @@ fn add_tool(root: &Node, tool: &str) -> Option<Edit> {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retrieval_queries_prefer_the_phrase_then_all_words_then_rare_words() {
+        let log = "a blk_-1 x\nb blk_-2 y error\nc blk_-3 z\nd blk_-22 w\n";
+        assert_eq!(matching_lines(log, "blk_-2 y"), "L2: b blk_-2 y error\n");
+        assert_eq!(matching_lines(log, "ERROR blk_"), "L2: b blk_-2 y error\n");
+        assert_eq!(matching_lines(log, "zeta error"), "L2: b blk_-2 y error\n");
+        assert!(matching_lines(log, "zeta").starts_with("no line of the original matches"));
+    }
+}

@@ -78,7 +78,19 @@ async fn read_requests(
         let frame = tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            frame = frames.next() => frame,
+            frame = tokio::time::timeout(shared.settings.frame_timeout, frames.next()) => match frame {
+                Ok(frame) => frame,
+                // Idle between frames is fine (clients keep connections); stalled inside one is not.
+                Err(_) if frames.read_buffer().is_empty() => continue,
+                Err(_) => {
+                    let message = format!(
+                        "a frame was started but not finished within {} s; closing the connection",
+                        shared.settings.frame_timeout.as_secs()
+                    );
+                    let _ = tx.send(error(0, ErrorCode::BadFrame, message)).await;
+                    break;
+                }
+            },
         };
         let reply = match frame {
             None | Some(Err(_)) => break,

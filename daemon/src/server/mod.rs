@@ -107,7 +107,10 @@ pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError
     if inherited.is_none() {
         refuse_live_daemon(&settings.socket)?;
     }
-    let stores = Stores::open(&settings.state_dir, DEFAULT_MAP_SIZE).map_err(|e| StartError(e.to_string()))?;
+    let (stores, volatile) = Stores::open_or_volatile(&settings.state_dir, DEFAULT_MAP_SIZE).map_err(|e| StartError(e.to_string()))?;
+    if let Some(reason) = volatile {
+        eprintln!("headroomd: {reason}");
+    }
     let metrics = metrics::Metrics::load(&stores);
     let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
     let (listener, endpoint) = match inherited {
@@ -217,6 +220,12 @@ async fn sweep_periodically(shared: Arc<Shared>, shutdown: CancellationToken) {
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(settings: Settings) -> Result<(), StartError> {
+    // Handlers first: a SIGTERM arriving as soon as the socket answers must drain, not kill.
+    let handler = |kind| {
+        tokio::signal::unix::signal(kind).map_err(|e| StartError(format!("cannot handle signals: {e}")))
+    };
+    let mut term = handler(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = handler(tokio::signal::unix::SignalKind::interrupt())?;
     let (listener, shared) = prepare(settings)?;
     eprintln!("headroomd: listening on {}", shared.endpoint);
     let http = crate::http::bind(&shared.settings.http).await?;
@@ -225,12 +234,10 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     }
     let shutdown = CancellationToken::new();
     let signal_token = shutdown.clone();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| StartError(format!("cannot handle SIGTERM: {e}")))?;
     tokio::spawn(async move {
         tokio::select! {
             _ = term.recv() => {},
-            _ = tokio::signal::ctrl_c() => {},
+            _ = interrupt.recv() => {},
         }
         eprintln!("headroomd: shutting down, finishing in-flight requests");
         signal_token.cancel();

@@ -5,7 +5,7 @@
 //! 1 expired) and the original's UTF-8 bytes. An entry idle for longer than the expiry becomes
 //! a tombstone, so its key answers "expired, re-run the tool" instead of "not found".
 
-use super::{StoreError, Stores};
+use super::{Lmdb, StoreError, Stores};
 use heed::RwTxn;
 
 const HEADER: usize = 17;
@@ -37,7 +37,7 @@ fn header(value: &[u8]) -> Option<(u64, u64, u8)> {
     Some((created, read, *value.get(16)?))
 }
 
-impl Stores {
+impl Lmdb {
     /// Puts `original` under `key` inside `txn`, unless a live entry is already there.
     pub(super) fn ccr_put(&self, txn: &mut RwTxn, key: &str, original: &str, now_ms: u64) -> heed::Result<()> {
         let live = self.ccr.get(txn, key.as_bytes())?.and_then(header).is_some_and(|(_, _, st)| st == LIVE);
@@ -46,14 +46,22 @@ impl Stores {
         }
         Ok(())
     }
+}
 
+impl Stores {
     /// Looks up `key`. An entry idle longer than `idle_expiry_ms` is expired (and turned into a
     /// tombstone); a found entry has its last-read time refreshed.
     pub fn ccr_get(&self, key: &str, now_ms: u64, idle_expiry_ms: u64) -> Result<Lookup, StoreError> {
-        let found = self.read(|txn, s| Ok(s.ccr.get(txn, key.as_bytes())?.map(<[u8]>::to_vec)))?;
+        let lookup = |txn: &heed::RoTxn<heed::WithoutTls>, s: &Lmdb| Ok(s.ccr.get(txn, key.as_bytes())?.map(<[u8]>::to_vec));
+        let mut found = self.read(lookup)?;
+        if found.is_none() {
+            if let Some(retired) = self.retired() {
+                found = self.read_in(&retired, lookup)?;
+            }
+        }
         let Some(value) = found else { return Ok(Lookup::NotFound) };
         let Some((created, last_read, state)) = header(&value) else {
-            return Err(StoreError { path: self.env.path().to_path_buf(), detail: format!("CCR record {key} is damaged") });
+            return Err(StoreError { path: self.path.clone(), detail: format!("CCR record {key} is damaged") });
         };
         if state == EXPIRED {
             return Ok(Lookup::Expired);
@@ -66,7 +74,7 @@ impl Stores {
             self.write(|txn, s| s.ccr.put(txn, key.as_bytes(), &record(created, now_ms, LIVE, &value[HEADER..])))?;
         }
         let original = String::from_utf8(value[HEADER..].to_vec())
-            .map_err(|_| StoreError { path: self.env.path().to_path_buf(), detail: format!("CCR record {key} is not UTF-8") })?;
+            .map_err(|_| StoreError { path: self.path.clone(), detail: format!("CCR record {key} is not UTF-8") })?;
         Ok(Lookup::Found(original))
     }
 

@@ -1,9 +1,10 @@
 //! Persistent state in one LMDB environment under the state directory: the CCR store of
 //! originals ([`ccr`]) and the replay cache of emitted bytes ([`replay`]).
 //!
-//! All access goes through [`Stores::read`] and [`Stores::write`], which run LMDB transactions
-//! and grow the memory map when it fills up instead of failing the request. Call them from
-//! blocking threads, never from the async runtime.
+//! All access goes through [`Stores::read`] and [`Stores::write`], which run LMDB transactions,
+//! grow the memory map when it fills up instead of failing the request, and fall back to a
+//! volatile environment when the state directory cannot be written. Call them from blocking
+//! threads, never from the async runtime.
 
 pub mod ccr;
 pub mod replay;
@@ -12,7 +13,7 @@ use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, MdbError, RoTxn, RwTxn, WithoutTls};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Map size of a new environment; doubled whenever it fills.
 pub const DEFAULT_MAP_SIZE: usize = 256 << 20;
@@ -34,27 +35,23 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// The open environment and its databases.
-pub struct Stores {
+/// One LMDB environment and its databases.
+pub struct Lmdb {
     env: Env<WithoutTls>,
     ccr: Database<'static, Bytes, Bytes>,
     replay: Database<'static, Bytes, Bytes>,
     /// Small records under fixed keys (the all-time metrics).
     meta: Database<'static, Bytes, Bytes>,
-    /// Transactions hold it shared; growing the map holds it exclusively, because LMDB may only
-    /// be resized while no transaction of this process is open.
-    resize_gate: RwLock<()>,
+    /// For a volatile environment, its temporary directory (removed when dropped).
+    _volatile_dir: Option<tempfile::TempDir>,
 }
 
-impl Stores {
-    /// Opens (creating if needed) the environment in `dir` with an initial map of `map_size`
-    /// bytes. A directory holding something that is not an LMDB environment is an error; it is
-    /// never overwritten.
-    pub fn open(dir: &Path, map_size: usize) -> Result<Self, StoreError> {
+impl Lmdb {
+    fn open(dir: &Path, map_size: usize, volatile_dir: Option<tempfile::TempDir>) -> Result<Self, StoreError> {
         let fail = |detail: String| StoreError { path: dir.to_path_buf(), detail };
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create the directory: {e}")))?;
-        // SAFETY: the daemon opens each environment once per process, and the files are not
-        // modified by anything but LMDB.
+        // SAFETY: each environment is opened once per process, and its files are modified by
+        // nothing but LMDB.
         let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(map_size).max_dbs(8).open(dir) }
             .map_err(|e| fail(format!("cannot open the LMDB environment ({e}); move the directory aside to start afresh")))?;
         let txn = env.write_txn().map_err(|e| fail(e.to_string()))?;
@@ -67,46 +64,145 @@ impl Stores {
             })
             .map_err(|e| fail(e.to_string()))?
             .unwrap_commit();
-        Ok(Stores { env, ccr, replay, meta, resize_gate: RwLock::new(()) })
+        Ok(Lmdb { env, ccr, replay, meta, _volatile_dir: volatile_dir })
     }
 
-    fn error(&self, e: heed::Error) -> StoreError {
-        StoreError { path: self.env.path().to_path_buf(), detail: e.to_string() }
+    /// An environment in a fresh temporary directory (in memory where `/dev/shm` exists),
+    /// gone when the process ends.
+    fn volatile(map_size: usize) -> Result<Self, StoreError> {
+        let shm = Path::new("/dev/shm");
+        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let dir = tempfile::Builder::new()
+            .prefix("headroom-volatile-")
+            .tempdir_in(&base)
+            .map_err(|e| StoreError { path: base.clone(), detail: format!("cannot create a temporary store: {e}") })?;
+        let path = dir.path().to_path_buf();
+        Lmdb::open(&path, map_size, Some(dir))
+    }
+}
+
+/// The stores: normally the persistent environment in the state directory. When it cannot be
+/// opened or written (corrupt or foreign files, a read-only directory, a full disk), the stores
+/// switch to a volatile environment, say so once, and go on serving; originals and replay
+/// entries already on disk stay readable.
+pub struct Stores {
+    active: RwLock<Arc<Lmdb>>,
+    /// The persistent environment after writing to it failed: still read, never written.
+    retired: RwLock<Option<Arc<Lmdb>>>,
+    /// Why persistence was lost, once it was.
+    volatile_reason: Mutex<Option<String>>,
+    /// Transactions hold it shared; growing the map holds it exclusively, because LMDB may only
+    /// be resized while no transaction of this process is open.
+    resize_gate: RwLock<()>,
+    /// The state directory, for messages.
+    path: PathBuf,
+}
+
+impl Stores {
+    fn new(lmdb: Lmdb, path: &Path, volatile_reason: Option<String>) -> Self {
+        Stores {
+            active: RwLock::new(Arc::new(lmdb)),
+            retired: RwLock::new(None),
+            volatile_reason: Mutex::new(volatile_reason),
+            resize_gate: RwLock::new(()),
+            path: path.to_path_buf(),
+        }
     }
 
-    /// Runs `f` in a read transaction.
-    pub fn read<T>(&self, f: impl FnOnce(&RoTxn<WithoutTls>, &Self) -> heed::Result<T>) -> Result<T, StoreError> {
-        let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
-        let txn = self.env.read_txn().map_err(|e| self.error(e))?;
-        f(&txn, self).map_err(|e| self.error(e))
+    /// Opens (creating if needed) the environment in `dir` with an initial map of `map_size`
+    /// bytes. A directory holding something that is not an LMDB environment is an error; it is
+    /// never overwritten.
+    pub fn open(dir: &Path, map_size: usize) -> Result<Self, StoreError> {
+        Ok(Stores::new(Lmdb::open(dir, map_size, None)?, dir, None))
     }
 
-    /// Runs `f` in a write transaction and commits it. When the map is full the transaction is
-    /// dropped, the map doubled and `f` run again.
-    pub fn write<T>(&self, f: impl Fn(&mut RwTxn, &Self) -> heed::Result<T>) -> Result<T, StoreError> {
-        loop {
-            let attempt = {
-                let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
-                let mut txn = self.env.write_txn().map_err(|e| self.error(e))?;
-                f(&mut txn, self).and_then(|value| txn.commit().map(|()| value))
-            };
-            match attempt {
-                Err(heed::Error::Mdb(MdbError::MapFull)) => self.grow()?,
-                other => return other.map_err(|e| self.error(e)),
+    /// [`Stores::open`], or volatile stores when the state directory cannot be used; the
+    /// second value says why persistence is off (to be reported once).
+    pub fn open_or_volatile(dir: &Path, map_size: usize) -> Result<(Self, Option<String>), StoreError> {
+        match Lmdb::open(dir, map_size, None) {
+            Ok(lmdb) => Ok((Stores::new(lmdb, dir, None), None)),
+            Err(e) => {
+                let reason = format!("{e}; serving without persistence until restart (originals and replay entries kept in memory)");
+                Ok((Stores::new(Lmdb::volatile(map_size)?, dir, Some(reason.clone())), Some(reason)))
             }
         }
     }
 
-    fn grow(&self) -> Result<(), StoreError> {
+    /// Why the stores are volatile, if they are.
+    pub fn volatile_reason(&self) -> Option<String> {
+        self.volatile_reason.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn active(&self) -> Arc<Lmdb> {
+        self.active.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The environment retired after a write failure, if any.
+    fn retired(&self) -> Option<Arc<Lmdb>> {
+        self.retired.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn error(&self, e: heed::Error) -> StoreError {
+        StoreError { path: self.path.clone(), detail: e.to_string() }
+    }
+
+    /// Runs `f` in a read transaction of `lmdb`.
+    fn read_in<T>(&self, lmdb: &Lmdb, f: impl FnOnce(&RoTxn<WithoutTls>, &Lmdb) -> heed::Result<T>) -> Result<T, StoreError> {
+        let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
+        let txn = lmdb.env.read_txn().map_err(|e| self.error(e))?;
+        f(&txn, lmdb).map_err(|e| self.error(e))
+    }
+
+    /// Runs `f` in a read transaction of the active environment.
+    pub fn read<T>(&self, f: impl FnOnce(&RoTxn<WithoutTls>, &Lmdb) -> heed::Result<T>) -> Result<T, StoreError> {
+        self.read_in(&self.active(), f)
+    }
+
+    /// Runs `f` in a write transaction and commits it. When the map is full the transaction is
+    /// dropped, the map doubled and `f` run again; when the persistent environment cannot be
+    /// written at all, the stores turn volatile (said once) and `f` runs there.
+    pub fn write<T>(&self, f: impl Fn(&mut RwTxn, &Lmdb) -> heed::Result<T>) -> Result<T, StoreError> {
+        loop {
+            let lmdb = self.active();
+            let attempt = {
+                let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
+                lmdb.env.write_txn().and_then(|mut txn| f(&mut txn, &lmdb).and_then(|value| txn.commit().map(|()| value)))
+            };
+            match attempt {
+                Ok(value) => return Ok(value),
+                Err(heed::Error::Mdb(MdbError::MapFull)) => self.grow(&lmdb)?,
+                Err(e) if lmdb._volatile_dir.is_none() => self.turn_volatile(&lmdb, &e)?,
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+    }
+
+    fn turn_volatile(&self, failed: &Arc<Lmdb>, cause: &heed::Error) -> Result<(), StoreError> {
+        let volatile = Lmdb::volatile(failed.env.info().map_size)?;
+        let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
+        if Arc::ptr_eq(&active, failed) {
+            *self.retired.write().unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
+            *active = Arc::new(volatile);
+            let reason = format!(
+                "store {}: writing failed ({cause}); serving without persistence until restart (what is on disk stays readable)",
+                self.path.display()
+            );
+            eprintln!("headroomd: {reason}");
+            *self.volatile_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        }
+        Ok(())
+    }
+
+    fn grow(&self, lmdb: &Lmdb) -> Result<(), StoreError> {
         let _gate = self.resize_gate.write().unwrap_or_else(|e| e.into_inner());
-        let size = self.env.info().map_size;
+        let size = lmdb.env.info().map_size;
         // SAFETY: the exclusive gate guarantees no transaction of this process is open.
-        unsafe { self.env.resize(size * 2) }.map_err(|e| self.error(e))
+        unsafe { lmdb.env.resize(size * 2) }.map_err(|e| self.error(e))
     }
 
     /// Current map size in bytes.
     pub fn map_size(&self) -> usize {
-        self.env.info().map_size
+        self.active().env.info().map_size
     }
 
     /// The stored all-time metrics, if any.

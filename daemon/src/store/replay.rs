@@ -4,7 +4,7 @@
 //!
 //! Keyed by the SHA-256 of the block's text; the value is a bincode [`ReplayEntry`].
 
-use super::{StoreError, Stores};
+use super::{Lmdb, StoreError, Stores};
 use bincode::{Decode, Encode};
 use sha2::{Digest, Sha256};
 
@@ -31,11 +31,20 @@ fn config() -> bincode::config::Configuration {
 impl Stores {
     /// The entries for `keys`, in order (`None` for blocks never seen).
     pub fn replay_get_all(&self, keys: &[[u8; 32]]) -> Result<Vec<Option<ReplayEntry>>, StoreError> {
-        self.read(|txn, s| {
+        let lookup = |txn: &heed::RoTxn<heed::WithoutTls>, s: &Lmdb| {
             keys.iter()
                 .map(|k| Ok(s.replay.get(txn, k)?.and_then(|v| bincode::decode_from_slice(v, config()).ok().map(|(e, _)| e))))
-                .collect()
-        })
+                .collect::<heed::Result<Vec<_>>>()
+        };
+        let mut found = self.read(lookup)?;
+        if let Some(retired) = self.retired().filter(|_| found.iter().any(Option::is_none)) {
+            for (entry, old) in found.iter_mut().zip(self.read_in(&retired, lookup)?) {
+                if entry.is_none() {
+                    *entry = old;
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Records first emissions and the originals their markers point to in one transaction
