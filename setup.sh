@@ -8,6 +8,8 @@ need=()
 command -v cc >/dev/null || need+=(build-essential)
 command -v python3 >/dev/null || need+=(python3)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+# systemd-analyze and systemd-socket-activate, for the service tests.
+command -v systemd-socket-activate >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}"
@@ -15,6 +17,8 @@ fi
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust from https://rustup.rs" >&2; exit 1; }
 
 cargo build --release --locked --bins
+# The fuzzer the reliability checks run (cargo-fuzz drives libFuzzer).
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 
 # client-py (issue 4): a venv with the Python client and the pinned libraries its tests use.
 python3 -c "import ensurepip" 2>/dev/null || { s=""; [ "$(id -u)" -eq 0 ] || s=sudo; $s apt-get update -qq && $s apt-get install -y -qq python3-venv; }
@@ -28,8 +32,8 @@ python3 -m venv .venv
 
 bin=target/release
 socket=$("$bin/headroom" socket-path)
+mkdir -p .cache
 if ! "$bin/headroom" ping >/dev/null 2>&1; then
-  mkdir -p .cache
   nohup "$bin/headroomd" >.cache/headroomd.log 2>&1 &
   for _ in $(seq 100); do "$bin/headroom" ping >/dev/null 2>&1 && break; sleep 0.05; done
   echo "setup: headroomd started (pid $!), socket $socket, log .cache/headroomd.log"

@@ -10,3 +10,7 @@ cargo test --workspace --locked
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/http
 # client-ts (issue 5): wire vectors, the client against target/release/headroomd, the integrations.
 (cd client-ts && npm test)
+# Reliability (issue 8): 64 connections x 1,000 mixed requests against the release daemon, then
+# each fuzz target for 60 s on its seeded corpus.
+cargo run --release --locked --example loadgen
+fuzz/run.sh 60

@@ -8,5 +8,5 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 ./seed.sh
 export RUSTC_BOOTSTRAP=1
 for target in frame request provider compressors; do
-  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 | tail -n 3
+  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 2>&1 | tail -n 3
 done

@@ -11,6 +11,6 @@ for f in ../protocol/vectors/request_compress_*.json ../tests/fixtures/github/*.
   cp "$f" "corpus/provider/$(basename "$f")"
 done
 for f in ../tests/fixtures/logs/*.log ../tests/fixtures/code/*.{py,rs,js,c} ../tests/fixtures/github/*.json; do
-  head -c 20000 "$f" > "corpus/compressors/$(basename "$f")"
+  head -c 4000 "$f" > "corpus/compressors/$(basename "$f")"
 done
-head -c 20000 ../tests/fixtures/diffs/*.diff > corpus/compressors/commit.diff
+head -c 4000 ../tests/fixtures/diffs/*.diff > corpus/compressors/commit.diff

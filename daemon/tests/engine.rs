@@ -140,6 +140,12 @@ fn bad_requests_are_errors_not_panics() {
         let err = engine.compress(bad, &CompressOptions::default()).unwrap_err();
         assert_eq!(err.code, ErrorCode::BadRequest, "{bad:?}");
     }
+    for ratio in [f32::NAN, 0.0, -1.0, 1.5, f32::INFINITY] {
+        let options = CompressOptions { target_ratio: Some(ratio), ..Default::default() };
+        let err = engine.compress(&conversation("q", "t", "x"), &options).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest, "{ratio}");
+        assert!(err.message.contains("target_ratio"), "{}", err.message);
+    }
     let now = headroom_daemon::engine::now_ms();
     assert_eq!(engine.retrieve("0123456789abcdef01234567", None, now).unwrap_err().code, ErrorCode::NotFound);
     assert_eq!(engine.retrieve("nope", None, now).unwrap_err().code, ErrorCode::BadRequest);

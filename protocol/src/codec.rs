@@ -229,6 +229,15 @@ mod tests {
     }
 
     #[test]
+    fn a_longer_than_needed_varint_decodes_to_its_value() {
+        // Found by fuzzing: id 73 written in the u16 form. Accepted (bincode's rule); clients
+        // always write the shortest form, which the vectors pin down.
+        let request = decode_request(&[0xfb, 0x49, 0x00, 0x01]).unwrap();
+        assert_eq!(request, Request { id: 73, op: Op::Ping });
+        assert_eq!(encode_request(&request), vec![0x49, 0x01]);
+    }
+
+    #[test]
     fn trailing_bytes_and_garbage_are_bad_frames() {
         let mut body = encode_request(&Request { id: 1, op: Op::Ping });
         body.push(0);

@@ -107,6 +107,9 @@ impl Engine {
     /// store failures.
     pub fn compress(&self, messages: &[u8], options: &CompressOptions) -> Result<CompressReply, EngineError> {
         let bad = |m: String| EngineError::new(ErrorCode::BadRequest, m);
+        if let Some(r) = options.target_ratio.filter(|r| !(r.is_finite() && *r > 0.0 && *r <= 1.0)) {
+            return Err(bad(format!("target_ratio must be above 0 and at most 1, got {r}")));
+        }
         let src = std::str::from_utf8(messages).map_err(|e| bad(format!("messages are not UTF-8: {e}")))?;
         serde_json::from_str::<serde::de::IgnoredAny>(src).map_err(|e| bad(format!("messages are not valid JSON: {e}")))?;
         let root = spans::parse(src).ok_or_else(|| EngineError::new(ErrorCode::Internal, "JSON reader disagrees with serde_json"))?;
