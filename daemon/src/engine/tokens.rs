@@ -2,16 +2,17 @@
 
 use tiktoken_rs::CoreBPE;
 
-/// The two encodings current providers' models are priced in.
+/// The encodings current providers' models are priced in: o200k, built at start so no request
+/// pays for it; cl100k, built the first time an older model asks (it costs ≈ 40 MB and ≈ 100 ms
+/// that most users never need).
 pub struct Tokenizer {
     o200k: &'static CoreBPE,
-    cl100k: &'static CoreBPE,
 }
 
 impl Tokenizer {
-    /// Builds both encoders (≈ 250 ms), so no request pays for it.
+    /// Builds the o200k encoder.
     pub fn load() -> Self {
-        Tokenizer { o200k: tiktoken_rs::o200k_base_singleton(), cl100k: tiktoken_rs::cl100k_base_singleton() }
+        Tokenizer { o200k: tiktoken_rs::o200k_base_singleton() }
     }
 
     /// The encoder for `model`: cl100k for the GPT-4/3.5 generation, o200k for everything newer
@@ -20,7 +21,7 @@ impl Tokenizer {
         let older = model
             .and_then(tiktoken_rs::tokenizer::get_tokenizer)
             .is_some_and(|t| t == tiktoken_rs::tokenizer::Tokenizer::Cl100kBase);
-        if older { self.cl100k } else { self.o200k }
+        if older { tiktoken_rs::cl100k_base_singleton() } else { self.o200k }
     }
 }
 
@@ -64,10 +65,11 @@ mod tests {
     fn models_pick_their_encoding() {
         let t = Tokenizer::load();
         let text = "The quick brown fox 🦊 jumps over the lazy dog.";
-        assert_eq!(count(t.for_model(Some("gpt-4")), text), count(t.cl100k, text));
+        let cl100k = tiktoken_rs::cl100k_base_singleton();
+        assert_eq!(count(t.for_model(Some("gpt-4")), text), count(cl100k, text));
         assert_eq!(count(t.for_model(Some("gpt-4o")), text), count(t.o200k, text));
         assert_eq!(count(t.for_model(None), text), count(t.o200k, text));
-        assert_ne!(count(t.o200k, "héllo wörld ünïcödé"), count(t.cl100k, "héllo wörld ünïcödé"));
+        assert_ne!(count(t.o200k, "héllo wörld ünïcödé"), count(cl100k, "héllo wörld ünïcödé"));
     }
 
     #[test]
