@@ -82,33 +82,30 @@ class HeadroomCallback(CustomLogger):
                 self._done.popitem(last=False)
         return out, result.retrieve_tool
 
-    async def async_pre_call_deployment_hook(self, kwargs: dict, call_type: Any) -> Optional[dict]:
+    async def _rewrite(self, body: dict, call_type: Any) -> Optional[dict]:
+        """A copy of a call's body with its messages compressed and the retrieve tool added when
+        a marker was emitted; None when the call type has no messages or nothing changed."""
         shape = _SHAPES.get(getattr(call_type, "value", call_type))
         if shape is None:
             return None
         key, fmt = shape
-        done = await self._compress(kwargs.get(key), kwargs.get("model"), fmt, kwargs.get("litellm_call_id"))
+        done = await self._compress(body.get(key), body.get("model"), fmt, body.get("litellm_call_id"))
         if done is None:
             return None
         messages, tool = done
-        out = {**kwargs, key: messages}
+        out = {**body, key: messages}
         if tool is not None:
-            out["tools"] = retrieval.add_tool(kwargs.get("tools"), tool)
+            out["tools"] = retrieval.add_tool(body.get("tools"), tool)
         return out
 
+    async def async_pre_call_deployment_hook(self, kwargs: dict, call_type: Any) -> Optional[dict]:
+        return await self._rewrite(kwargs, call_type)
+
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any):
-        shape = _SHAPES.get(getattr(call_type, "value", call_type))
-        if shape is None or not isinstance(data, dict):
+        if not isinstance(data, dict):
             return data
-        key, fmt = shape
-        done = await self._compress(data.get(key), data.get("model"), fmt, data.get("litellm_call_id"))
-        if done is None:
-            return data
-        messages, tool = done
-        out = {**data, key: messages}
-        if tool is not None:
-            out["tools"] = retrieval.add_tool(data.get("tools"), tool)
-        return out
+        rewritten = await self._rewrite(data, call_type)
+        return data if rewritten is None else rewritten
 
     async def async_pre_request_hook(self, model: str, messages: list, kwargs: dict) -> Optional[dict]:
         # LiteLLM passes its own normalised copy of the messages here and forwards that same list
