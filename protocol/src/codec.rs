@@ -223,9 +223,9 @@ mod tests {
 
     #[test]
     fn an_unknown_operation_is_a_bad_request_that_keeps_the_id() {
-        let err = decode_request(&[42, 9]).unwrap_err();
+        let err = decode_request(&[42, 13]).unwrap_err();
         assert_eq!((err.id, err.code), (42, ErrorCode::BadRequest));
-        assert!(err.message.contains("unknown operation 9"), "{}", err.message);
+        assert!(err.message.contains("unknown operation 13"), "{}", err.message);
     }
 
     #[test]

@@ -27,10 +27,18 @@ pub enum Op {
     Stats,
     /// Per-compressor totals, CCR hits and misses, latency percentiles, all-time totals.
     Metrics,
+    /// Remember a fact in a memory scope.
+    MemoryAdd(MemoryAddRequest),
+    /// The facts of a scope most relevant to a query.
+    MemorySearch(MemorySearchRequest),
+    /// The facts a scope sees, or everything under it.
+    MemoryList(MemoryListRequest),
+    /// Delete one fact, or every fact in a scope and the scopes under it.
+    MemoryForget(MemoryForgetRequest),
 }
 
 /// Number of operations this version knows; an index at or past it is an unknown operation.
-pub const OP_COUNT: u32 = 6;
+pub const OP_COUNT: u32 = 10;
 
 /// The handshake a client sends first.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
@@ -68,6 +76,76 @@ pub struct CompressOptions {
     pub target_ratio: Option<f32>,
     /// Also compress long user-pasted content (never the latest user message).
     pub compress_user_messages: bool,
+    /// Add remembered facts of this scope to the latest user message, and optionally offer the
+    /// model the memory tools.
+    pub memory: Option<MemoryOptions>,
+}
+
+/// Where a fact belongs. Scopes nest user → agent (or project) → session: a session sees its
+/// own facts, its agent's and its user's, and nothing of any other scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryScope {
+    /// Required, never empty.
+    pub user: String,
+    pub agent: Option<String>,
+    pub session: Option<String>,
+}
+
+/// Memory on the request path of `Compress`.
+#[derive(Debug, Clone, PartialEq, Default, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryOptions {
+    pub scope: MemoryScope,
+    /// Most tokens of facts to add; 0 means the daemon's default (256).
+    pub budget_tokens: u32,
+    /// Also offer the model `memory_save` and `memory_search` tools.
+    pub tools: bool,
+}
+
+/// A fact to remember.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryAddRequest {
+    pub scope: MemoryScope,
+    pub text: String,
+    /// Where the fact came from (a conversation or agent id, a message), free text.
+    pub source: Option<String>,
+    /// What the fact is about (e.g. `deploy target`). A new fact with the key of a current fact in
+    /// the same scope supersedes it. Derived from the text when absent (see the README).
+    pub key: Option<String>,
+    /// When the fact became true, ms since the Unix epoch; now when absent.
+    pub valid_from_ms: Option<u64>,
+}
+
+/// A search over the facts a scope sees.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemorySearchRequest {
+    pub scope: MemoryScope,
+    pub query: String,
+    /// Search what was true at this time (ms since the epoch) instead of now.
+    pub as_of_ms: Option<u64>,
+    /// Most facts to return; 0 means 10.
+    pub limit: u32,
+    /// Most tokens of fact text to return; 0 means no bound.
+    pub budget_tokens: u32,
+}
+
+/// Lists facts, newest first.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryListRequest {
+    pub scope: MemoryScope,
+    /// What was true at this time instead of now; ignored with `include_superseded`.
+    pub as_of_ms: Option<u64>,
+    /// Also facts whose validity has ended.
+    pub include_superseded: bool,
+    /// Every fact in this scope and the scopes under it, instead of what the scope sees.
+    pub include_narrower: bool,
+}
+
+/// Deletes facts for good (no history is kept of them).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryForgetRequest {
+    pub scope: MemoryScope,
+    /// One fact, which must lie in `scope` or under it; `None` forgets every fact there.
+    pub id: Option<String>,
 }
 
 /// The provider message shapes the daemon understands.
@@ -111,6 +189,9 @@ pub enum ReplyBody {
     Stats(StatsReply),
     Error(ErrorReply),
     Metrics(MetricsReply),
+    MemoryAdded(MemoryAddReply),
+    MemoryFacts(MemoryFactsReply),
+    MemoryForgotten(MemoryForgetReply),
 }
 
 /// The daemon's side of the handshake.
@@ -140,6 +221,11 @@ pub struct CompressReply {
     pub retrieve_tool: Option<Vec<u8>>,
     /// The provider format the daemon used (never `Auto`).
     pub format: ProviderFormat,
+    /// How many remembered facts were added to the latest user message.
+    pub memories: u32,
+    /// The `memory_save` and `memory_search` tool definitions (a JSON array, in the request's
+    /// provider format) when memory tools were asked for.
+    pub memory_tools: Option<Vec<u8>>,
 }
 
 /// What one compressor did in one request.
@@ -193,6 +279,49 @@ pub struct MetricsReply {
     pub all_time_tokens_after: u64,
     pub all_time_latency_p50_us: u64,
     pub all_time_latency_p99_us: u64,
+}
+
+/// One remembered fact.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryFact {
+    /// 16 lowercase hex digits.
+    pub id: String,
+    pub scope: MemoryScope,
+    pub text: String,
+    pub source: Option<String>,
+    /// What the fact is about, given or derived; facts sharing it supersede each other.
+    pub key: Option<String>,
+    pub created_ms: u64,
+    pub valid_from_ms: u64,
+    /// When the fact stopped being true; `None` while it is current.
+    pub valid_to_ms: Option<u64>,
+    /// The fact that replaced it.
+    pub superseded_by: Option<String>,
+    /// Relevance to the search query (0 in lists).
+    pub score: f32,
+}
+
+/// The result of `MemoryAdd`.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryAddReply {
+    /// The stored fact, or the existing one it duplicates.
+    pub fact: MemoryFact,
+    /// The text was near-identical to a current fact of the scope; nothing new was stored.
+    pub duplicate: bool,
+    /// Ids of the facts whose validity this one ended.
+    pub superseded: Vec<String>,
+}
+
+/// Facts, most relevant (search) or newest (list) first.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryFactsReply {
+    pub facts: Vec<MemoryFact>,
+}
+
+/// The result of `MemoryForget`.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct MemoryForgetReply {
+    pub removed: u64,
 }
 
 /// A failed request. `message` is for people; `code` is for programs.

@@ -45,6 +45,11 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     frozen: 300,
                     target_ratio: Some(0.25),
                     compress_user_messages: true,
+                    memory: Some(MemoryOptions {
+                        scope: MemoryScope { user: "ada".into(), agent: Some("billing-bot".into()), session: Some("s-42".into()) },
+                        budget_tokens: 300,
+                        tools: true,
+                    }),
                 },
             }),
         })),
@@ -55,6 +60,42 @@ fn samples() -> Vec<(&'static str, Sample)> {
         ("request_retrieve_query", Request(headroom_protocol::Request {
             id: 5,
             op: Op::Retrieve(RetrieveRequest { key: "0123456789abcdef01234567".into(), query: Some("ERROR".into()) }),
+        })),
+        ("request_memory_add", Request(headroom_protocol::Request {
+            id: 8,
+            op: Op::MemoryAdd(MemoryAddRequest {
+                scope: MemoryScope { user: "ada".into(), agent: Some("billing-bot".into()), session: None },
+                text: "The deploy target is eu-west-1.".into(),
+                source: Some("conversation c-7".into()),
+                key: Some("deploy target".into()),
+                valid_from_ms: Some(1_764_000_000_000),
+            }),
+        })),
+        ("request_memory_search", Request(headroom_protocol::Request {
+            id: 9,
+            op: Op::MemorySearch(MemorySearchRequest {
+                scope: MemoryScope { user: "ada".into(), agent: None, session: Some("s-42".into()) },
+                query: "where do we deploy?".into(),
+                as_of_ms: Some(1_700_000_000_000),
+                limit: 5,
+                budget_tokens: 200,
+            }),
+        })),
+        ("request_memory_list", Request(headroom_protocol::Request {
+            id: 10,
+            op: Op::MemoryList(MemoryListRequest {
+                scope: MemoryScope { user: "ada".into(), agent: None, session: None },
+                as_of_ms: None,
+                include_superseded: true,
+                include_narrower: true,
+            }),
+        })),
+        ("request_memory_forget", Request(headroom_protocol::Request {
+            id: 11,
+            op: Op::MemoryForget(MemoryForgetRequest {
+                scope: MemoryScope { user: "ada".into(), agent: None, session: None },
+                id: Some("00000000000000ff".into()),
+            }),
         })),
         ("request_stats", Request(headroom_protocol::Request { id: 6, op: Op::Stats })),
         ("request_metrics", Request(headroom_protocol::Request { id: 7, op: Op::Metrics })),
@@ -73,6 +114,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 compressors: vec![CompressorStats { name: "json".into(), blocks: 1, tokens_before: 1200, tokens_after: 300 }],
                 retrieve_tool: Some(br#"{"type":"function"}"#.to_vec()),
                 format: ProviderFormat::OpenAiChat,
+                memories: 2,
+                memory_tools: Some(br#"[{"type":"function"}]"#.to_vec()),
             }),
         })),
         ("reply_compressed_nothing", Reply(headroom_protocol::Reply {
@@ -85,6 +128,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 compressors: vec![],
                 retrieve_tool: None,
                 format: ProviderFormat::OpenAiResponses,
+                memories: 0,
+                memory_tools: None,
             }),
         })),
         ("reply_retrieved", Reply(headroom_protocol::Reply {
@@ -125,9 +170,46 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 all_time_latency_p99_us: 25_000,
             }),
         })),
+        ("reply_memory_added", Reply(headroom_protocol::Reply {
+            id: 8,
+            body: ReplyBody::MemoryAdded(MemoryAddReply {
+                fact: MemoryFact {
+                    id: "0000000000000100".into(),
+                    scope: MemoryScope { user: "ada".into(), agent: Some("billing-bot".into()), session: None },
+                    text: "The deploy target is eu-west-1.".into(),
+                    source: Some("conversation c-7".into()),
+                    key: Some("deploy target".into()),
+                    created_ms: 1_764_000_000_500,
+                    valid_from_ms: 1_764_000_000_000,
+                    valid_to_ms: None,
+                    superseded_by: None,
+                    score: 0.0,
+                },
+                duplicate: false,
+                superseded: vec!["00000000000000ff".into()],
+            }),
+        })),
+        ("reply_memory_facts", Reply(headroom_protocol::Reply {
+            id: 9,
+            body: ReplyBody::MemoryFacts(MemoryFactsReply {
+                facts: vec![MemoryFact {
+                    id: "00000000000000ff".into(),
+                    scope: MemoryScope { user: "ada".into(), agent: Some("billing-bot".into()), session: None },
+                    text: "The deploy target is us-east-1.".into(),
+                    source: None,
+                    key: Some("deploy target".into()),
+                    created_ms: 1_600_000_000_000,
+                    valid_from_ms: 1_600_000_000_000,
+                    valid_to_ms: Some(1_764_000_000_000),
+                    superseded_by: Some("0000000000000100".into()),
+                    score: 1.5,
+                }],
+            }),
+        })),
+        ("reply_memory_forgotten", Reply(headroom_protocol::Reply { id: 11, body: ReplyBody::MemoryForgotten(MemoryForgetReply { removed: 3 }) })),
         ("reply_error_unsupported_version", Reply(headroom_protocol::Reply {
             id: 1,
-            body: ReplyBody::error(ErrorCode::UnsupportedVersion, "client speaks protocol 2, daemon speaks 1"),
+            body: ReplyBody::error(ErrorCode::UnsupportedVersion, "client speaks protocol 3, daemon speaks 2"),
         })),
         ("reply_error_expired", Reply(headroom_protocol::Reply {
             id: 4,
