@@ -1,5 +1,5 @@
-//! The `headroom` command: compress, retrieve, stats and ping, through the daemon or (with
-//! `--local`) with the engine in this process.
+//! The `headroom` command: compress, retrieve, stats, ping and memory, through the daemon or
+//! (with `--local`) with the engine in this process.
 
 use crate::client::{Client, ClientError};
 use crate::config;
@@ -7,7 +7,11 @@ use crate::engine::{now_ms, Engine};
 use crate::{doctor, service};
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use clap::{Parser, Subcommand, ValueEnum};
-use headroom_protocol::{CompressOptions, CompressReply, ProviderFormat, RetrieveReply};
+use crate::memory::facts::{date_of, parse_date};
+use headroom_protocol::{
+    CompressOptions, CompressReply, MemoryAddRequest, MemoryFact, MemoryForgetRequest, MemoryListRequest, MemoryOptions,
+    MemoryScope, MemorySearchRequest, Op, ProviderFormat, RetrieveReply,
+};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +58,20 @@ enum Command {
         /// Also compress long user-pasted content.
         #[arg(long)]
         compress_user_messages: bool,
+        /// Put remembered facts of the scope (--user, --agent, --session) in front of the latest
+        /// user message.
+        #[arg(long)]
+        memory: bool,
+        /// With --memory, also offer the model the memory_save and memory_search tools.
+        #[arg(long)]
+        memory_tools: bool,
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// Remember, search, list, forget and export facts (see docs/memory.md).
+    Memory {
+        #[command(subcommand)]
+        command: MemoryCommand,
     },
     /// Print the original behind a marker's key.
     Retrieve {
@@ -96,6 +114,152 @@ enum Command {
         #[command(subcommand)]
         command: crate::mcp::McpCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum MemoryCommand {
+    /// Remember a fact.
+    Add {
+        text: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// What the fact is about; a new fact with the same key replaces the old one.
+        #[arg(long)]
+        key: Option<String>,
+        /// Where the fact came from.
+        #[arg(long)]
+        source: Option<String>,
+        /// When it became true (YYYY-MM-DD, UTC; default now).
+        #[arg(long)]
+        valid_from: Option<String>,
+    },
+    /// The facts the scope sees, most relevant first.
+    Search {
+        query: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// What was true on this day (YYYY-MM-DD, UTC) instead of now.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        /// Most tokens of fact text (0: no bound).
+        #[arg(long, default_value_t = 0)]
+        budget_tokens: u32,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The facts the scope sees, newest first.
+    List {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Also facts that were superseded.
+        #[arg(long)]
+        all: bool,
+        /// Every fact under the scope instead of what it sees.
+        #[arg(long)]
+        narrower: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete one fact (--id) or every fact under the scope (--all), for good.
+    Forget {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long, required_unless_present = "all")]
+        id: Option<String>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Every fact under the scope, superseded ones too, as JSON lines.
+    Export {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+}
+
+/// A memory scope on the command line.
+#[derive(clap::Args)]
+struct ScopeArgs {
+    /// The user (default: the login name).
+    #[arg(long)]
+    user: Option<String>,
+    /// The agent or project.
+    #[arg(long)]
+    agent: Option<String>,
+    /// The session (conversation).
+    #[arg(long)]
+    session: Option<String>,
+}
+
+impl ScopeArgs {
+    fn scope(self) -> MemoryScope {
+        let login = || std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| nix::unistd::getuid().to_string());
+        MemoryScope { user: self.user.unwrap_or_else(login), agent: self.agent, session: self.session }
+    }
+}
+
+fn day(date: Option<String>) -> Result<Option<u64>, String> {
+    date.map(|d| parse_date(&d).ok_or_else(|| format!("{d:?} is not a date (YYYY-MM-DD)"))).transpose()
+}
+
+fn print_facts(facts: &[MemoryFact], json: bool) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    for f in facts {
+        let line = if json {
+            serde_json::to_string(f).map_err(|e| e.to_string())?
+        } else {
+            let until = f.valid_to_ms.map(|t| format!(", until {}", date_of(t))).unwrap_or_default();
+            let scope = [Some(f.scope.user.as_str()), f.scope.agent.as_deref(), f.scope.session.as_deref()]
+                .map(|p| p.unwrap_or("-"))
+                .join("/");
+            format!("{}  {scope}  {}  (since {}{until})", f.id, f.text, date_of(f.valid_from_ms))
+        };
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn memory(socket: PathBuf, command: MemoryCommand) -> Result<(), String> {
+    match command {
+        MemoryCommand::Add { text, scope, key, source, valid_from } => {
+            let request = MemoryAddRequest { scope: scope.scope(), text, source, key, valid_from_ms: day(valid_from)? };
+            let reply = daemon(socket, async |c: &mut Client| c.memory_add(request).await)?;
+            let what = if reply.duplicate { "already remembered as" } else { "saved as" };
+            print!("{what} fact {}", reply.fact.id);
+            if !reply.superseded.is_empty() {
+                print!("; it replaces {}", reply.superseded.join(", "));
+            }
+            println!();
+            Ok(())
+        }
+        MemoryCommand::Search { query, scope, as_of, limit, budget_tokens, json } => {
+            let op = Op::MemorySearch(MemorySearchRequest { scope: scope.scope(), query, as_of_ms: day(as_of)?, limit, budget_tokens });
+            print_facts(&daemon(socket, async |c: &mut Client| c.memory_facts(op).await)?, json)
+        }
+        MemoryCommand::List { scope, as_of, all, narrower, json } => {
+            let op = Op::MemoryList(MemoryListRequest {
+                scope: scope.scope(),
+                as_of_ms: day(as_of)?,
+                include_superseded: all,
+                include_narrower: narrower,
+            });
+            print_facts(&daemon(socket, async |c: &mut Client| c.memory_facts(op).await)?, json)
+        }
+        MemoryCommand::Export { scope } => {
+            let op = Op::MemoryList(MemoryListRequest { scope: scope.scope(), as_of_ms: None, include_superseded: true, include_narrower: true });
+            print_facts(&daemon(socket, async |c: &mut Client| c.memory_facts(op).await)?, true)
+        }
+        MemoryCommand::Forget { scope, id, all: _ } => {
+            let request = MemoryForgetRequest { scope: scope.scope(), id };
+            let removed = daemon(socket, async |c: &mut Client| c.memory_forget(request).await)?;
+            println!("forgot {removed} fact(s)");
+            Ok(())
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -182,11 +346,33 @@ fn run(cli: Cli) -> Result<(), String> {
         None => config::client_socket().map_err(|e| e.to_string())?,
     };
     match cli.command {
-        Command::Compress { file, local, model, format, query, protect_recent, frozen, target_ratio, compress_user_messages } => {
+        Command::Compress {
+            file,
+            local,
+            model,
+            format,
+            query,
+            protect_recent,
+            frozen,
+            target_ratio,
+            compress_user_messages,
+            memory,
+            memory_tools,
+            scope,
+        } => {
             let input = read_input(file)?;
             let model = model.or_else(|| model_of(&input));
-            let options =
-                CompressOptions { model, format: format.into(), query, protect_recent, frozen, target_ratio, compress_user_messages };
+            let memory = memory.then(|| MemoryOptions { scope: scope.scope(), budget_tokens: 0, tools: memory_tools });
+            let options = CompressOptions {
+                model,
+                format: format.into(),
+                query,
+                protect_recent,
+                frozen,
+                target_ratio,
+                compress_user_messages,
+                memory,
+            };
             let reply = if local.local {
                 local.engine()?.compress(&input, &options).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?
             } else {
@@ -255,6 +441,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 n => Err(format!("{n} check(s) failed")),
             }
         }
+        Command::Memory { command } => memory(socket, command),
         Command::Mcp { command } => crate::mcp::run(command, socket),
         Command::Wrap { agent, args } => Err(crate::wrap::wrap(&agent, &args)),
         Command::Unwrap => {

@@ -111,6 +111,30 @@ impl Client {
         }
     }
 
+    /// Remembers a fact.
+    pub async fn memory_add(&mut self, request: MemoryAddRequest) -> Result<MemoryAddReply, ClientError> {
+        match self.call(Op::MemoryAdd(request)).await? {
+            ReplyBody::MemoryAdded(reply) => Ok(reply),
+            other => Err(ClientError::Protocol(format!("{other:?} in answer to MemoryAdd"))),
+        }
+    }
+
+    /// Searches, lists (`Op::MemorySearch` or `Op::MemoryList`) and returns the facts.
+    pub async fn memory_facts(&mut self, op: Op) -> Result<Vec<MemoryFact>, ClientError> {
+        match self.call(op).await? {
+            ReplyBody::MemoryFacts(reply) => Ok(reply.facts),
+            other => Err(ClientError::Protocol(format!("{other:?} in answer to a memory search or list"))),
+        }
+    }
+
+    /// Forgets facts; returns how many.
+    pub async fn memory_forget(&mut self, request: MemoryForgetRequest) -> Result<u64, ClientError> {
+        match self.call(Op::MemoryForget(request)).await? {
+            ReplyBody::MemoryForgotten(reply) => Ok(reply.removed),
+            other => Err(ClientError::Protocol(format!("{other:?} in answer to MemoryForget"))),
+        }
+    }
+
     /// The daemon's counters.
     pub async fn stats(&mut self) -> Result<StatsReply, ClientError> {
         match self.call(Op::Stats).await? {

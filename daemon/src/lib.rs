@@ -4,7 +4,8 @@
 //!
 //! - [`engine`]: reads provider requests, routes each content block to a compressor, keeps the
 //!   invariants (replay, never larger, markers, hot zone) and splices results back.
-//! - [`store`]: LMDB — the CCR store of originals and the replay cache of emitted bytes.
+//! - [`store`]: LMDB — the CCR store of originals, the replay cache of emitted bytes, memory.
+//! - [`memory`]: scoped, temporal facts: search, supersession, and blocks on the request path.
 //! - [`server`]: the socket, peer checks, framing, per-connection tasks, graceful shutdown.
 //! - [`http`]: the optional HTTP front on 127.0.0.1: the OpenAI/Anthropic proxy and the
 //!   guardrail API LiteLLM and Portkey call.
@@ -26,6 +27,7 @@ pub mod doctor;
 pub mod engine;
 pub mod http;
 pub mod mcp;
+pub mod memory;
 pub mod server;
 pub mod service;
 pub mod store;

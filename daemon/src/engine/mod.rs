@@ -17,11 +17,13 @@ pub mod spans;
 pub mod text;
 pub mod tokens;
 
+use crate::memory::{inject, tools as memory_tools, Memory};
 use crate::store::ccr::Lookup;
 use crate::store::replay::{replay_key, ReplayEntry};
 use crate::store::{StoreError, Stores};
 use headroom_protocol::{
-    CompressOptions, CompressReply, CompressorStats, ErrorCode, RetrieveReply,
+    CompressOptions, CompressReply, CompressorStats, ErrorCode, MemoryAddReply, MemoryAddRequest, MemoryFact,
+    MemoryForgetRequest, MemoryListRequest, MemorySearchRequest, RetrieveReply,
 };
 use provider::{Candidate, Zone};
 use query::Query;
@@ -66,7 +68,7 @@ pub struct EngineError {
 }
 
 impl EngineError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         EngineError { code, message: message.into() }
     }
 }
@@ -83,10 +85,11 @@ const MIN_BLOCK_BYTES: usize = 256;
 /// Tokens counted exactly before the size of an unchanged block is extrapolated.
 const ESTIMATE_FROM_TOKENS: u64 = 4_000;
 
-/// The engine and what it holds for its whole life: tokenizers and stores.
+/// The engine and what it holds for its whole life: tokenizers, stores and memory.
 pub struct Engine {
     tokenizer: tokens::Tokenizer,
     stores: Stores,
+    memory: Memory,
     ccr_idle_expiry: Duration,
 }
 
@@ -98,7 +101,7 @@ pub fn now_ms() -> u64 {
 impl Engine {
     /// An engine over `stores`; CCR originals idle longer than `ccr_idle_expiry` expire.
     pub fn new(stores: Stores, ccr_idle_expiry: Duration) -> Self {
-        Engine { tokenizer: tokens::Tokenizer::load(), stores, ccr_idle_expiry }
+        Engine { tokenizer: tokens::Tokenizer::load(), stores, memory: Memory::default(), ccr_idle_expiry }
     }
 
     /// Compresses a request (a messages array or a whole request object, as JSON bytes).
@@ -172,10 +175,33 @@ impl Engine {
         }
         self.stores.record_first_sight(&first_sights, &originals, now_ms())?;
 
-        let retrieve_tool = (!ccr_keys.is_empty()).then(|| retrieve_tool::definition(conv.format));
-        if let Some(tool) = &retrieve_tool {
-            edits.extend(add_tool(&root, tool));
+        let mut memories = 0;
+        if let Some(memory) = &options.memory {
+            let (blocks, facts) = inject::plan(
+                &self.memory,
+                &self.stores,
+                self.tokenizer.for_model(None),
+                src,
+                conv.prefix_start,
+                &conv.user_turns,
+                &conv.query,
+                memory,
+                now_ms(),
+            )?;
+            memories = facts;
+            // A user text that was compressed changes anyway; it gets no block.
+            let compressed = |at: usize| edits.iter().any(|e: &Edit| e.span.contains(&at));
+            let blocks: Vec<Edit> = blocks.into_iter().filter(|b| !compressed(b.span.start)).collect();
+            edits.extend(blocks);
         }
+
+        let retrieve_tool = (!ccr_keys.is_empty()).then(|| retrieve_tool::definition(conv.format));
+        let mut offered: Vec<(&str, String)> = retrieve_tool.iter().map(|t| (retrieve_tool::TOOL_NAME, t.clone())).collect();
+        let memory_tools = options.memory.as_ref().filter(|m| m.tools).map(|_| {
+            offered.extend(memory_tools::definitions(conv.format));
+            memory_tools::array(conv.format)
+        });
+        edits.extend(add_tools(&root, &offered));
         Ok(CompressReply {
             messages: spans::splice(src, edits).into_bytes(),
             tokens_before,
@@ -184,7 +210,29 @@ impl Engine {
             compressors: per_compressor.into_values().collect(),
             retrieve_tool: retrieve_tool.map(String::into_bytes),
             format: conv.format,
+            memories,
+            memory_tools: memory_tools.map(String::into_bytes),
         })
+    }
+
+    /// Remembers a fact (docs/memory.md).
+    pub fn memory_add(&self, request: &MemoryAddRequest) -> Result<MemoryAddReply, EngineError> {
+        self.memory.add(&self.stores, request, now_ms())
+    }
+
+    /// The facts most relevant to a query in a scope.
+    pub fn memory_search(&self, request: &MemorySearchRequest) -> Result<Vec<MemoryFact>, EngineError> {
+        self.memory.search(&self.stores, self.tokenizer.for_model(None), request, now_ms())
+    }
+
+    /// The facts of a scope, newest first.
+    pub fn memory_list(&self, request: &MemoryListRequest) -> Result<Vec<MemoryFact>, EngineError> {
+        self.memory.list(&self.stores, request, now_ms())
+    }
+
+    /// Deletes facts; returns how many.
+    pub fn memory_forget(&self, request: &MemoryForgetRequest) -> Result<u64, EngineError> {
+        self.memory.forget(&self.stores, request)
     }
 
     /// The original behind `key`, whole, or only its lines matching `query` (see
@@ -280,31 +328,32 @@ fn matching_lines(original: &str, query: &str) -> String {
     format!("no line of the original matches {query:?}; retrieve without a query for all of it\n")
 }
 
-/// When the request is a whole object, the edit that adds the retrieve tool to its `tools`
-/// (unless a tool of that name is already there).
-fn add_tool(root: &Node, tool: &str) -> Option<Edit> {
+/// When the request is a whole object, the edit that appends Headroom's `tools` (as `(name,
+/// JSON)`) to its `tools`, leaving out those already there by name.
+fn add_tools(root: &Node, tools: &[(&str, String)]) -> Option<Edit> {
     let Value::Object(members) = &root.value else { return None };
-    match root.get("tools") {
+    let existing = root.get("tools");
+    let named = |t: &Node| t.str_at("name").or_else(|| t.get("function").and_then(|f| f.str_at("name"))).map(str::to_string);
+    let present: Vec<String> = existing.and_then(Node::as_array).unwrap_or(&[]).iter().filter_map(named).collect();
+    let new: Vec<&str> = tools.iter().filter(|(name, _)| !present.iter().any(|p| p == name)).map(|(_, t)| t.as_str()).collect();
+    if new.is_empty() {
+        return None;
+    }
+    let list = new.join(",");
+    match existing {
         Some(tools) => {
             let items = tools.as_array()?;
-            let named = |t: &Node| {
-                t.str_at("name").or_else(|| t.get("function").and_then(|f| f.str_at("name"))) == Some(retrieve_tool::TOOL_NAME)
-            };
-            if items.iter().any(named) {
-                return None;
-            }
             Some(match items.last() {
-                Some(last) => Edit { span: last.span.end..last.span.end, text: format!(",{tool}") },
-                None => Edit { span: tools.span.clone(), text: format!("[{tool}]") },
+                Some(last) => Edit { span: last.span.end..last.span.end, text: format!(",{list}") },
+                None => Edit { span: tools.span.clone(), text: format!("[{list}]") },
             })
         }
         None => {
             let (_, last) = members.last()?;
-            Some(Edit { span: last.span.end..last.span.end, text: format!(",\"tools\":[{tool}]") })
+            Some(Edit { span: last.span.end..last.span.end, text: format!(",\"tools\":[{list}]") })
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

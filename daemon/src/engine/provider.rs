@@ -51,6 +51,24 @@ pub struct Conversation<'n> {
     pub candidates: Vec<Candidate<'n>>,
     /// Paths named by edit/write tool calls: the user is changing these files.
     pub edited_paths: Vec<String>,
+    /// Where the first message begins in the request.
+    pub prefix_start: usize,
+    /// The user messages that carry text, in order: where memory blocks go.
+    pub user_turns: Vec<UserTurn<'n>>,
+}
+
+/// A user message with text, as memory injection needs it.
+#[derive(Debug)]
+pub struct UserTurn<'n> {
+    /// Where the message ends in the request.
+    pub end: usize,
+    /// Where its first text's string literal begins (the opening quote).
+    pub text_start: usize,
+    pub text: &'n str,
+    /// Frozen or under `cache_control`: must pass through byte for byte.
+    pub hands_off: bool,
+    /// The latest user message.
+    pub latest: bool,
 }
 
 /// Why a request cannot be read.
@@ -98,7 +116,25 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         }
     }
     let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
-    Ok(Conversation { format, query, candidates, edited_paths })
+    let user_turns = messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.str_at("role") == Some("user"))
+        .filter_map(|(i, m)| {
+            let content = m.get("content")?;
+            let first = *text_parts(content).first()?;
+            let cached = has_cache_control(m) || content.as_array().is_some_and(|bs| bs.iter().any(has_cache_control));
+            Some(UserTurn {
+                end: m.span.end,
+                text_start: first.span.start,
+                text: first.as_str()?,
+                hands_off: i < options.frozen as usize || cached,
+                latest: Some(i) == query_at,
+            })
+        })
+        .collect();
+    let prefix_start = messages.first().map_or(0, |m| m.span.start);
+    Ok(Conversation { format, query, candidates, edited_paths, prefix_start, user_turns })
 }
 
 fn detect(root: &Node, messages: &[Node], has_input: bool) -> ProviderFormat {

@@ -23,17 +23,21 @@ fn parameters() -> Value {
 
 /// The definition as compact JSON in `format`'s tool shape (`Auto` is treated as OpenAI chat).
 pub fn definition(format: ProviderFormat) -> String {
-    let tool = match format {
-        ProviderFormat::Anthropic => json!({"name": TOOL_NAME, "description": DESCRIPTION, "input_schema": parameters()}),
+    shaped(format, TOOL_NAME, DESCRIPTION, parameters()).to_string()
+}
+
+/// A function tool in `format`'s shape, for every tool Headroom offers the model.
+pub fn shaped(format: ProviderFormat, name: &str, description: &str, parameters: Value) -> Value {
+    match format {
+        ProviderFormat::Anthropic => json!({"name": name, "description": description, "input_schema": parameters}),
         ProviderFormat::OpenAiResponses => {
-            json!({"type": "function", "name": TOOL_NAME, "description": DESCRIPTION, "parameters": parameters()})
+            json!({"type": "function", "name": name, "description": description, "parameters": parameters})
         }
         ProviderFormat::OpenAiChat | ProviderFormat::Auto => json!({
             "type": "function",
-            "function": {"name": TOOL_NAME, "description": DESCRIPTION, "parameters": parameters()}
+            "function": {"name": name, "description": description, "parameters": parameters}
         }),
-    };
-    tool.to_string()
+    }
 }
 
 #[cfg(test)]

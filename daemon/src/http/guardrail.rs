@@ -82,6 +82,7 @@ pub async fn compress(front: &Front, request: Request<Incoming>) -> Response<Bod
         frozen: config.frozen_message_count.unwrap_or(0),
         target_ratio: config.target_ratio,
         compress_user_messages: config.compress_user_messages.unwrap_or(false),
+        memory: None,
         ..CompressOptions::default()
     };
     let op = Op::Compress(CompressRequest { messages: messages_json.as_bytes().to_vec(), options });
@@ -169,6 +170,8 @@ mod tests {
             compressors: vec![CompressorStats { name: "logs".into(), blocks: 1, tokens_before: 400, tokens_after: 100 }],
             retrieve_tool: None,
             format: ProviderFormat::OpenAiChat,
+            memories: 0,
+            memory_tools: None,
         };
         let text = answer("[ {\"role\" : \"user\",\"content\":\"hi\"} ]", Some(&reply));
         assert!(text.starts_with("{\"messages\":[ {\"role\" : \"user\",\"content\":\"hi\"} ],\"tokens_before\":400"), "{text}");

@@ -216,6 +216,8 @@ mod tests {
             compressors: vec![CompressorStats { name: "logs".into(), blocks: 1, tokens_before: 100, tokens_after: 10 }],
             retrieve_tool: None,
             format: headroom_protocol::ProviderFormat::OpenAiChat,
+            memories: 0,
+            memory_tools: None,
         };
         {
             let stores = Stores::open(dir.path(), 1 << 24).unwrap();

@@ -3,7 +3,9 @@
 
 use super::{Counters, Shared};
 use crate::engine::{now_ms, EngineError};
-use headroom_protocol::{ErrorCode, Hello, HelloReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION};
+use headroom_protocol::{
+    ErrorCode, Hello, HelloReply, MemoryFactsReply, MemoryForgetReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION,
+};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -68,6 +70,25 @@ pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
             found.map_or_else(failed, ReplyBody::Retrieved)
         }
         Op::Metrics => ReplyBody::Metrics(shared.metrics.reply()),
+        Op::MemoryAdd(request) => {
+            let engine = shared.engine.clone();
+            blocking(move || engine.memory_add(&request)).await.map_or_else(failed, ReplyBody::MemoryAdded)
+        }
+        Op::MemorySearch(request) => {
+            let engine = shared.engine.clone();
+            let found = blocking(move || engine.memory_search(&request)).await;
+            found.map_or_else(failed, |facts| ReplyBody::MemoryFacts(MemoryFactsReply { facts }))
+        }
+        Op::MemoryList(request) => {
+            let engine = shared.engine.clone();
+            let found = blocking(move || engine.memory_list(&request)).await;
+            found.map_or_else(failed, |facts| ReplyBody::MemoryFacts(MemoryFactsReply { facts }))
+        }
+        Op::MemoryForget(request) => {
+            let engine = shared.engine.clone();
+            let removed = blocking(move || engine.memory_forget(&request)).await;
+            removed.map_or_else(failed, |removed| ReplyBody::MemoryForgotten(MemoryForgetReply { removed }))
+        }
         Op::Stats => {
             let engine = shared.engine.clone();
             match blocking(move || engine.store_counts()).await {

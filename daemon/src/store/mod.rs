@@ -1,5 +1,6 @@
 //! Persistent state in one LMDB environment under the state directory: the CCR store of
-//! originals ([`ccr`]) and the replay cache of emitted bytes ([`replay`]).
+//! originals ([`ccr`]), the replay cache of emitted bytes ([`replay`]) and the memory facts with
+//! the blocks injected from them ([`memory`]).
 //!
 //! All access goes through [`Stores::read`] and [`Stores::write`], which run LMDB transactions,
 //! grow the memory map when it fills up instead of failing the request, and fall back to a
@@ -7,6 +8,7 @@
 //! threads, never from the async runtime.
 
 pub mod ccr;
+pub mod memory;
 pub mod replay;
 
 use heed::types::Bytes;
@@ -42,6 +44,10 @@ pub struct Lmdb {
     replay: Database<'static, Bytes, Bytes>,
     /// Small records under fixed keys (the all-time metrics).
     meta: Database<'static, Bytes, Bytes>,
+    /// Memory facts by big-endian id.
+    memory: Database<'static, Bytes, Bytes>,
+    /// Memory blocks put into requests, by scope and conversation prefix.
+    injections: Database<'static, Bytes, Bytes>,
     /// For a volatile environment, its temporary directory (removed when dropped).
     _volatile_dir: Option<tempfile::TempDir>,
 }
@@ -55,16 +61,18 @@ impl Lmdb {
         let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(map_size).max_dbs(8).open(dir) }
             .map_err(|e| fail(format!("cannot open the LMDB environment ({e}); move the directory aside to start afresh")))?;
         let txn = env.write_txn().map_err(|e| fail(e.to_string()))?;
-        let (ccr, replay, meta) = env
+        let (ccr, replay, meta, memory, injections) = env
             .create_databases_and_commit(txn, |opener, txn| {
                 let ccr = opener.create_database(txn, Some("ccr"))?;
                 let replay = opener.create_database(txn, Some("replay"))?;
                 let meta = opener.create_database(txn, Some("meta"))?;
-                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((ccr, replay, meta)))
+                let memory = opener.create_database(txn, Some("memory"))?;
+                let injections = opener.create_database(txn, Some("memory_injections"))?;
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((ccr, replay, meta, memory, injections)))
             })
             .map_err(|e| fail(e.to_string()))?
             .unwrap_commit();
-        Ok(Lmdb { env, ccr, replay, meta, _volatile_dir: volatile_dir })
+        Ok(Lmdb { env, ccr, replay, meta, memory, injections, _volatile_dir: volatile_dir })
     }
 
     /// An environment in a fresh temporary directory (in memory where `/dev/shm` exists),

@@ -1,0 +1,276 @@
+//! Persistent memory (docs/memory.md): scoped, temporal facts in the daemon's LMDB environment,
+//! searched with BM25 through an in-memory [`index`], and put into requests by [`inject`].
+//!
+//! The index is built from LMDB on the first memory request, so a daemon that never uses memory
+//! pays nothing for it. Writes go to LMDB first and to the index after, under one lock.
+
+pub mod facts;
+pub mod index;
+pub mod inject;
+pub mod tools;
+
+use crate::engine::tokens;
+use crate::engine::EngineError;
+use crate::store::Stores;
+use facts::{parse_id, same_fact, scope_problem, sees, terms, within, Record};
+use headroom_protocol::{
+    ErrorCode, MemoryAddReply, MemoryAddRequest, MemoryFact, MemoryForgetRequest, MemoryListRequest, MemoryScope,
+    MemorySearchRequest,
+};
+use index::{Entry, Index};
+use std::collections::HashSet;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tiktoken_rs::CoreBPE;
+
+/// Longest fact text accepted; memory holds facts, not documents.
+pub const MAX_FACT_BYTES: usize = 8 * 1024;
+
+/// Results of a search when the request does not say.
+const DEFAULT_LIMIT: usize = 10;
+
+/// Days after which half of a fact's recency boost is gone.
+const RECENCY_HALF_LIFE_DAYS: f64 = 30.0;
+
+/// The largest share a fresh fact's score grows by for being recent.
+const RECENCY_BOOST: f64 = 0.25;
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The memory store: the facts' index over the `memory` database of [`Stores`].
+#[derive(Default)]
+pub struct Memory {
+    index: RwLock<Option<Index>>,
+}
+
+fn bad(message: impl Into<String>) -> EngineError {
+    EngineError { code: ErrorCode::BadRequest, message: message.into() }
+}
+
+/// Refuses an unusable scope with a `bad_request`.
+pub fn check_scope(scope: &MemoryScope) -> Result<(), EngineError> {
+    scope_problem(scope).map_or(Ok(()), |p| Err(bad(p)))
+}
+
+impl Memory {
+    /// The index, built from the store on first use.
+    fn read<'a>(&'a self, stores: &Stores) -> Result<RwLockReadGuard<'a, Option<Index>>, EngineError> {
+        {
+            let guard = self.index.read().unwrap_or_else(|e| e.into_inner());
+            if guard.is_some() {
+                return Ok(guard);
+            }
+        }
+        drop(self.write(stores)?);
+        Ok(self.index.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The index for changing, built from the store on first use.
+    fn write<'a>(&'a self, stores: &Stores) -> Result<RwLockWriteGuard<'a, Option<Index>>, EngineError> {
+        let mut guard = self.index.write().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let rows = stores.memory_all()?;
+            let total = rows.len();
+            let last_id = rows.iter().map(|(id, _)| *id).max().unwrap_or(0);
+            let facts: Vec<(u64, Record)> =
+                rows.into_iter().filter_map(|(id, bytes)| Record::decode(&bytes).map(|r| (id, r))).collect();
+            if facts.len() < total {
+                eprintln!(
+                    "headroomd: memory: {} stored fact(s) could not be read and are skipped (left untouched in the store)",
+                    total - facts.len()
+                );
+            }
+            *guard = Some(Index::build(facts, last_id));
+        }
+        Ok(guard)
+    }
+
+    /// Remembers a fact: returns the existing one for a near-duplicate, and ends the validity of
+    /// current facts of the same scope and key (supersession).
+    pub fn add(&self, stores: &Stores, request: &MemoryAddRequest, now_ms: u64) -> Result<MemoryAddReply, EngineError> {
+        check_scope(&request.scope)?;
+        let text = request.text.trim();
+        if text.is_empty() {
+            return Err(bad("a fact needs text"));
+        }
+        if text.len() > MAX_FACT_BYTES {
+            return Err(bad(format!("a fact is at most {MAX_FACT_BYTES} bytes, this one has {}", text.len())));
+        }
+        let valid_from_ms = request.valid_from_ms.unwrap_or(now_ms);
+        let key = facts::key_of(text, request.key.as_deref());
+        let new_terms = terms(text);
+        let mut guard = self.write(stores)?;
+        let index = guard.as_mut().expect("loaded by write");
+
+        let same_scope_current = |e: &&Entry| e.record.scope == request.scope && e.record.current();
+        let duplicate = {
+            let rarest = new_terms.iter().min_by_key(|t| index.with_term(t).count());
+            let mut neighbours: Box<dyn Iterator<Item = &Entry>> = match rarest {
+                Some(term) => Box::new(index.with_term(term)),
+                None => Box::new(index.entries()),
+            };
+            neighbours
+                .find(|e| same_scope_current(e) && same_fact(text, &new_terms, &e.record.text, &e.terms))
+                .map(|e| e.record.to_wire(e.id, 0.0))
+        };
+        if let Some(fact) = duplicate {
+            return Ok(MemoryAddReply { fact, duplicate: true, superseded: vec![] });
+        }
+
+        let id = index.next_id();
+        let mut record = Record {
+            scope: request.scope.clone(),
+            text: text.to_string(),
+            source: request.source.clone(),
+            key: key.clone(),
+            created_ms: now_ms,
+            valid_from_ms,
+            valid_to_ms: None,
+            superseded_by: None,
+        };
+        let mut closed = Vec::new();
+        if key.is_some() {
+            for other in index.entries().filter(same_scope_current).filter(|e| e.record.key == key) {
+                if other.record.valid_from_ms <= valid_from_ms {
+                    let mut ended = other.record.clone();
+                    ended.valid_to_ms = Some(valid_from_ms);
+                    ended.superseded_by = Some(id);
+                    closed.push((other.id, ended));
+                } else if record.valid_to_ms.is_none_or(|end| other.record.valid_from_ms < end) {
+                    // A fact about the past: it ended when the current one began.
+                    record.valid_to_ms = Some(other.record.valid_from_ms);
+                    record.superseded_by = Some(other.id);
+                }
+            }
+        }
+        let mut puts: Vec<(u64, Vec<u8>)> = closed.iter().map(|(i, r)| (*i, r.encode())).collect();
+        puts.push((id, record.encode()));
+        stores.memory_write(&puts, &[])?;
+        let superseded = closed.iter().map(|(i, _)| facts::id_text(*i)).collect();
+        for (other, ended) in closed {
+            index.update(other, ended);
+        }
+        let fact = record.to_wire(id, 0.0);
+        index.insert(id, record);
+        Ok(MemoryAddReply { fact, duplicate: false, superseded })
+    }
+
+    /// The facts `scope` sees that were valid at `at_ms`, most relevant to `query` first (newest
+    /// first for an empty query), at most `limit` and `budget_tokens` of text (0: no bound).
+    pub fn search(
+        &self,
+        stores: &Stores,
+        bpe: &CoreBPE,
+        request: &MemorySearchRequest,
+        now_ms: u64,
+    ) -> Result<Vec<MemoryFact>, EngineError> {
+        check_scope(&request.scope)?;
+        let at = request.as_of_ms.unwrap_or(now_ms);
+        let guard = self.read(stores)?;
+        let index = guard.as_ref().expect("loaded by read");
+        let keep = |r: &Record| sees(&request.scope, &r.scope) && r.valid_at(at);
+        let query = terms(&request.query);
+        let mut ranked: Vec<(f64, &Entry)> = if query.is_empty() {
+            index.entries().filter(|e| keep(&e.record)).map(|e| (1.0, e)).collect()
+        } else {
+            index.rank(&query, keep)
+        };
+        for (score, entry) in &mut ranked {
+            let age_days = at.saturating_sub(entry.record.valid_from_ms) as f64 / DAY_MS;
+            *score *= 1.0 + RECENCY_BOOST * 0.5f64.powf(age_days / RECENCY_HALF_LIFE_DAYS);
+        }
+        ranked.sort_by(|(a, x), (b, y)| {
+            b.total_cmp(a)
+                .then(facts::depth(&y.record.scope).cmp(&facts::depth(&x.record.scope)))
+                .then(y.record.valid_from_ms.cmp(&x.record.valid_from_ms))
+                .then(y.id.cmp(&x.id))
+        });
+        let limit = match request.limit {
+            0 => DEFAULT_LIMIT,
+            n => n as usize,
+        };
+        let mut budget = match request.budget_tokens {
+            0 => u64::MAX,
+            n => u64::from(n),
+        };
+        let mut found = Vec::new();
+        for (score, entry) in ranked {
+            if found.len() == limit {
+                break;
+            }
+            let cost = if budget == u64::MAX { 0 } else { tokens::count(bpe, &entry.record.text) };
+            if cost <= budget {
+                budget -= cost;
+                found.push(entry.record.to_wire(entry.id, score as f32));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The facts a scope sees (or, with `include_narrower`, every fact under it), valid now or at
+    /// `as_of_ms` unless superseded ones are asked for too; newest first.
+    pub fn list(&self, stores: &Stores, request: &MemoryListRequest, now_ms: u64) -> Result<Vec<MemoryFact>, EngineError> {
+        check_scope(&request.scope)?;
+        let at = request.as_of_ms.unwrap_or(now_ms);
+        let guard = self.read(stores)?;
+        let index = guard.as_ref().expect("loaded by read");
+        let mut listed: Vec<&Entry> = index
+            .entries()
+            .filter(|e| {
+                let r = &e.record;
+                let placed =
+                    if request.include_narrower { within(&r.scope, &request.scope) } else { sees(&request.scope, &r.scope) };
+                placed && (request.include_superseded || r.valid_at(at))
+            })
+            .collect();
+        listed.sort_by(|x, y| y.record.valid_from_ms.cmp(&x.record.valid_from_ms).then(y.id.cmp(&x.id)));
+        Ok(listed.into_iter().map(|e| e.record.to_wire(e.id, 0.0)).collect())
+    }
+
+    /// Deletes one fact (it must lie in the scope or under it) or every fact under the scope,
+    /// with the recorded memory blocks that showed them. A fact that the forgotten one had
+    /// superseded takes over its validity. Returns how many facts were deleted.
+    pub fn forget(&self, stores: &Stores, request: &MemoryForgetRequest) -> Result<u64, EngineError> {
+        check_scope(&request.scope)?;
+        let mut guard = self.write(stores)?;
+        let index = guard.as_mut().expect("loaded by write");
+        let doomed: HashSet<u64> = match &request.id {
+            Some(text) => {
+                let id = parse_id(text).ok_or_else(|| bad(format!("{text:?} is not a fact id (16 lowercase hex digits)")))?;
+                match index.get(id) {
+                    Some(e) if within(&e.record.scope, &request.scope) => HashSet::from([id]),
+                    _ => {
+                        return Err(EngineError {
+                            code: ErrorCode::NotFound,
+                            message: format!("no fact {text} in this scope"),
+                        })
+                    }
+                }
+            }
+            None => index.entries().filter(|e| within(&e.record.scope, &request.scope)).map(|e| e.id).collect(),
+        };
+        // Facts the doomed ones superseded inherit their end, so history stays continuous.
+        let mut revived: Vec<(u64, Record)> = Vec::new();
+        for entry in index.entries().filter(|e| !doomed.contains(&e.id)) {
+            let mut record = entry.record.clone();
+            while let Some(next) = record.superseded_by.filter(|n| doomed.contains(n)) {
+                let gone = &index.get(next).expect("doomed facts are indexed").record;
+                record.valid_to_ms = gone.valid_to_ms;
+                record.superseded_by = gone.superseded_by;
+            }
+            if record != entry.record {
+                revived.push((entry.id, record));
+            }
+        }
+        let puts: Vec<(u64, Vec<u8>)> = revived.iter().map(|(i, r)| (*i, r.encode())).collect();
+        let doomed: Vec<u64> = doomed.into_iter().collect();
+        stores.memory_write(&puts, &doomed)?;
+        inject::forget_blocks(stores, &request.scope.user, &doomed)?;
+        for id in &doomed {
+            index.remove(*id);
+        }
+        for (id, record) in revived {
+            index.update(id, record);
+        }
+        Ok(doomed.len() as u64)
+    }
+}
