@@ -491,12 +491,13 @@ fn saved(before: u64, after: u64) -> String {
 fn summary(reply: &CompressReply) -> String {
     let by: Vec<String> = reply.compressors.iter().map(|c| format!("{} ×{}", c.name, c.blocks)).collect();
     format!(
-        "headroom: {} -> {} tokens ({}), {} marker(s){}",
+        "headroom: {} -> {} tokens ({}), {} marker(s){}{}",
         reply.tokens_before,
         reply.tokens_after,
         saved(reply.tokens_before, reply.tokens_after),
         reply.ccr_keys.len(),
-        if by.is_empty() { String::new() } else { format!(" [{}]", by.join(", ")) }
+        if by.is_empty() { String::new() } else { format!(" [{}]", by.join(", ")) },
+        if reply.memories > 0 { format!(", {} remembered fact(s) added", reply.memories) } else { String::new() }
     )
 }
 

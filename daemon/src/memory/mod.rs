@@ -17,7 +17,7 @@ use headroom_protocol::{
     ErrorCode, MemoryAddReply, MemoryAddRequest, MemoryFact, MemoryForgetRequest, MemoryListRequest, MemoryScope,
     MemorySearchRequest,
 };
-use index::{Entry, Index};
+use index::{Entry, Index, Wanted};
 use std::collections::HashSet;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tiktoken_rs::CoreBPE;
@@ -167,34 +167,29 @@ impl Memory {
         let at = request.as_of_ms.unwrap_or(now_ms);
         let guard = self.read(stores)?;
         let index = guard.as_ref().expect("loaded by read");
-        let keep = |r: &Record| sees(&request.scope, &r.scope) && r.valid_at(at);
-        let query = terms(&request.query);
-        let mut ranked: Vec<(f64, &Entry)> = if query.is_empty() {
-            index.entries().filter(|e| keep(&e.record)).map(|e| (1.0, e)).collect()
-        } else {
-            index.rank(&query, keep)
-        };
-        for (score, entry) in &mut ranked {
-            let age_days = at.saturating_sub(entry.record.valid_from_ms) as f64 / DAY_MS;
-            *score *= 1.0 + RECENCY_BOOST * 0.5f64.powf(age_days / RECENCY_HALF_LIFE_DAYS);
-        }
-        ranked.sort_by(|(a, x), (b, y)| {
-            b.total_cmp(a)
-                .then(facts::depth(&y.record.scope).cmp(&facts::depth(&x.record.scope)))
-                .then(y.record.valid_from_ms.cmp(&x.record.valid_from_ms))
-                .then(y.id.cmp(&x.id))
-        });
         let limit = match request.limit {
             0 => DEFAULT_LIMIT,
             n => n as usize,
+        };
+        let query = terms(&request.query);
+        let visible = |s: &MemoryScope| sees(&request.scope, s);
+        // A fact too long for what is left of the budget is skipped for a shorter one, among
+        // the best four times `limit`.
+        let wanted = Wanted {
+            terms: &query,
+            visible: &visible,
+            at_ms: at,
+            boost: RECENCY_BOOST,
+            half_life_ms: RECENCY_HALF_LIFE_DAYS * DAY_MS,
+            best: limit.saturating_mul(4),
         };
         let mut budget = match request.budget_tokens {
             0 => u64::MAX,
             n => u64::from(n),
         };
         let mut found = Vec::new();
-        for (score, entry) in ranked {
-            if found.len() == limit {
+        for (score, entry) in index.search(&wanted) {
+            if found.len() == limit || budget == 0 {
                 break;
             }
             let cost = if budget == u64::MAX { 0 } else { tokens::count(bpe, &entry.record.text) };
