@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use headroom_daemon::client::Client;
 use headroom_daemon::engine::marker::{key_for, keys_in};
-use headroom_protocol::CompressOptions;
+use headroom_protocol::{CompressOptions, PROTOCOL_VERSION};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -33,8 +33,14 @@ struct Mcp {
 impl Mcp {
     /// Starts the server with `socket` as the daemon's socket (which may have no daemon).
     fn start(socket: &Path, home: &Path) -> Mcp {
+        Mcp::start_in(socket, home, home)
+    }
+
+    /// [`Mcp::start`] as a host does in the project directory `project`.
+    fn start_in(socket: &Path, home: &Path, project: &Path) -> Mcp {
         let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
             .args(["mcp", "serve"])
+            .current_dir(project)
             .env("HEADROOM_SOCKET", socket)
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env_remove("HEADROOM_CONFIG")
@@ -180,7 +186,8 @@ fn a_host_lists_the_tools_compresses_a_log_retrieves_it_and_reads_the_stats() {
     let tool = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no {name} in {list}"));
     let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     names.sort();
-    assert_eq!(names, ["headroom_compress", "headroom_retrieve", "headroom_stats"]);
+    assert_eq!(names, ["headroom_compress", "headroom_retrieve", "headroom_stats", "memory_save", "memory_search"]);
+    assert_eq!(tool("memory_save")["inputSchema"]["required"], json!(["text"]));
     let compress = tool("headroom_compress");
     assert!(compress["description"].as_str().unwrap().contains("headroom_retrieve hash=<key>"));
     let schema = &compress["inputSchema"];
@@ -282,7 +289,7 @@ fn malformed_messages_get_json_rpc_errors_and_the_server_keeps_serving() {
 
     assert!(mcp.still_running());
     let stats = mcp.call("headroom_stats", json!({})).ok().concat();
-    assert!(stats.contains("headroomd (protocol 1)"), "{stats}");
+    assert!(stats.contains(&format!("headroomd (protocol {PROTOCOL_VERSION})")), "{stats}");
     assert_eq!(mcp.request("ping", json!({}))["result"], json!({}));
 }
 
@@ -340,6 +347,36 @@ fn keys_made_through_the_socket_are_retrieved_through_mcp_and_the_other_way_roun
     let again = runtime.block_on(client.compress(conversation("q", "read_log", &zookeeper), CompressOptions::default())).unwrap();
     let again: Value = serde_json::from_slice(&again.messages).unwrap();
     assert_eq!(again["messages"][3]["content"], texts[0]);
+}
+
+#[test]
+fn facts_saved_in_one_session_are_found_in_the_next_per_project_and_everywhere() {
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let (alpha, beta) = (home.dir.path().join("alpha"), home.dir.path().join("beta"));
+    std::fs::create_dir_all(&alpha).unwrap();
+    std::fs::create_dir_all(&beta).unwrap();
+    let session = |project: &Path| {
+        let mut mcp = Mcp::start_in(&daemon.socket, home.dir.path(), project);
+        mcp.request("initialize", json!({"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}));
+        mcp.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        mcp
+    };
+    let mut first = session(&alpha);
+    assert!(first.call("memory_save", json!({"text": "The test command is cargo nextest run."})).ok()[0].starts_with("saved as fact "));
+    assert!(first.call("memory_save", json!({"text": "Ada prefers British spelling.", "everywhere": true})).ok()[0].starts_with("saved as fact "));
+    assert!(first.call("memory_save", json!({"text": "the test command is cargo nextest run"})).ok()[0].starts_with("already remembered"));
+    drop(first);
+
+    let mut again = session(&alpha);
+    let found = again.call("memory_search", json!({"query": "which test command?"})).ok();
+    assert!(found[0].starts_with("- The test command is cargo nextest run. (since "), "{found:?}");
+    let replaced = again.call("memory_save", json!({"text": "The test command is ./test.sh."})).ok();
+    assert!(replaced[0].ends_with("; it replaces 1 earlier fact(s)"), "{replaced:?}");
+
+    let mut elsewhere = session(&beta);
+    assert_eq!(elsewhere.call("memory_search", json!({"query": "test command"})).ok(), ["no remembered fact matches"]);
+    assert!(elsewhere.call("memory_search", json!({"query": "spelling"})).ok()[0].contains("British spelling"));
 }
 
 /// `headroom mcp …` with a temporary home directory.

@@ -293,3 +293,42 @@ fn memory_survives_a_daemon_restart_through_the_socket() {
     }
     daemon.stop();
 }
+
+#[test]
+fn the_memory_command_adds_searches_lists_exports_and_forgets() {
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let headroom = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .arg("--socket")
+            .arg(&daemon.socket)
+            .arg("memory")
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let ada = ["--user", "ada", "--agent", "ops"];
+    let first = headroom(&[&["add", "The primary region is us-east-1.", "--valid-from", "2026-03-01"][..], &ada].concat());
+    assert!(first.0 && first.1.starts_with("saved as fact "), "{first:?}");
+    let second = headroom(&[&["add", "The primary region is eu-west-1.", "--valid-from", "2026-06-01"][..], &ada].concat());
+    assert!(second.1.contains("; it replaces "), "{second:?}");
+
+    let now = headroom(&[&["search", "primary region"][..], &ada].concat());
+    assert!(now.1.contains("ada/ops/-  The primary region is eu-west-1.  (since 2026-06-01)"), "{now:?}");
+    let then = headroom(&[&["search", "primary region", "--as-of", "2026-04-15", "--json"][..], &ada].concat());
+    let fact: Value = serde_json::from_str(then.1.lines().next().unwrap()).unwrap();
+    assert_eq!(fact["text"], "The primary region is us-east-1.");
+    assert_eq!(fact["valid_to_ms"], 1_780_272_000_000u64);
+
+    assert_eq!(headroom(&[&["list"][..], &ada].concat()).1.lines().count(), 1);
+    let export = headroom(&["export", "--user", "ada"]);
+    assert_eq!(export.1.lines().filter(|l| serde_json::from_str::<Value>(l).is_ok()).count(), 2, "{export:?}");
+
+    let refused = headroom(&[&["forget"][..], &ada].concat());
+    assert!(!refused.0 && refused.2.contains("--id"), "forgetting a whole scope needs --all: {refused:?}");
+    let bad_date = headroom(&[&["list", "--as-of", "June"][..], &ada].concat());
+    assert!(!bad_date.0 && bad_date.2.contains("is not a date"), "{bad_date:?}");
+    assert_eq!(headroom(&[&["forget", "--all"][..], &ada].concat()).1, "forgot 2 fact(s)\n");
+    assert_eq!(headroom(&["export", "--user", "ada"]).1, "");
+}

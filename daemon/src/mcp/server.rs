@@ -1,4 +1,5 @@
-//! `headroom mcp serve`: the MCP server on stdio and its three tools.
+//! `headroom mcp serve`: the MCP server on stdio and its tools: compress, retrieve, stats, and
+//! the memory tools (facts kept per user and project, docs/memory.md).
 //!
 //! The transport is rmcp's: one JSON-RPC message per line on stdin and stdout. A line that is
 //! not JSON is dropped (there is no id to answer; the official SDKs do the same); JSON that is
@@ -9,7 +10,10 @@
 
 use crate::client::{Client, ClientError};
 use crate::engine::marker::thousands;
-use headroom_protocol::{CompressOptions, CompressReply, ProviderFormat, RetrieveReply};
+use crate::memory::facts::date_of;
+use headroom_protocol::{
+    CompressOptions, CompressReply, MemoryAddRequest, MemoryScope, MemorySearchRequest, Op, ProviderFormat, RetrieveReply,
+};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{schemars, tool, tool_handler, tool_router, ServerHandler, ServiceExt};
@@ -40,6 +44,8 @@ pub fn serve(socket: PathBuf) -> Result<(), String> {
 #[derive(Clone)]
 pub struct Headroom {
     socket: PathBuf,
+    /// The memory scope of this project: the user, with the project directory as the agent.
+    project: MemoryScope,
 }
 
 const INSTRUCTIONS: &str = "Headroom shrinks large tool outputs (logs, JSON, search results, diffs, \
@@ -73,6 +79,37 @@ original is large and you need one part of it.";
 const STATS: &str = "Show how much Headroom has saved: tokens before and after compression since \
 the daemon started and all time, per compressor, how many originals were retrieved, and latency. \
 Use it when asked about Headroom's savings or health; compressing and retrieving do not need it.";
+
+const MEMORY_SAVE: &str = "Remember a fact for later sessions: a preference, a decision, a name, a \
+setting, a convention of this project. State it as one self-contained sentence. Facts are kept \
+for this project unless `everywhere` is true; a new fact with the `key` of an earlier one (or \
+\"X is Y\" about the same X) replaces it, and the old value stays in the history.";
+
+const MEMORY_SEARCH: &str = "Search the facts remembered in earlier sessions, for this project and \
+for the user everywhere. Returns one fact per line with the date it became true, most relevant \
+first. Search before asking the user something they may have told you before.";
+
+/// `memory_save` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(transform = no_null_defaults)]
+pub struct SaveArgs {
+    /// The fact, as one self-contained sentence.
+    pub text: String,
+    /// Optional: what the fact is about, e.g. "test command"; a new fact with the same key replaces the old one.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub key: Option<String>,
+    /// True for a fact about the user that holds in every project; false (the default) keeps it for this project.
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+/// `memory_search` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SearchArgs {
+    /// Words to look for.
+    pub query: String,
+}
 
 /// `headroom_compress` arguments. Optional fields are plain, non-required types in the schema
 /// (not nullable ones), which every host's model reads the same way. Doc comments are the
@@ -133,9 +170,12 @@ fn no_null_defaults(schema: &mut schemars::Schema) {
 
 #[tool_router]
 impl Headroom {
-    /// A server that talks to the daemon at `socket`.
+    /// A server that talks to the daemon at `socket`; memory is kept for the login user and the
+    /// project the host started it in (its working directory).
     pub fn new(socket: PathBuf) -> Self {
-        Headroom { socket }
+        let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| nix::unistd::getuid().to_string());
+        let project = std::env::current_dir().map(|d| d.display().to_string()).ok();
+        Headroom { socket, project: MemoryScope { user, agent: project, session: None } }
     }
 
     /// A greeted connection, or the sentence a model needs when there is none.
@@ -191,6 +231,42 @@ impl Headroom {
         let text = match range {
             None => reply.content,
             Some(range) => select_lines(&reply, range)?,
+        };
+        Ok(CallToolResult::success(vec![ContentBlock::text(text)]))
+    }
+
+    #[tool(
+        name = "memory_save",
+        description = MEMORY_SAVE,
+        annotations(title = "Remember a fact", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn memory_save(&self, Parameters(args): Parameters<SaveArgs>) -> Result<CallToolResult, String> {
+        let scope = if args.everywhere { MemoryScope { agent: None, ..self.project.clone() } } else { self.project.clone() };
+        let request = MemoryAddRequest { scope, text: args.text, source: Some("mcp".into()), key: args.key, valid_from_ms: None };
+        let reply = self.daemon().await?.memory_add(request).await.map_err(|e| e.to_string())?;
+        let mut text = if reply.duplicate {
+            format!("already remembered as fact {}", reply.fact.id)
+        } else {
+            format!("saved as fact {}", reply.fact.id)
+        };
+        if !reply.superseded.is_empty() {
+            text += &format!("; it replaces {} earlier fact(s)", reply.superseded.len());
+        }
+        Ok(CallToolResult::success(vec![ContentBlock::text(text)]))
+    }
+
+    #[tool(
+        name = "memory_search",
+        description = MEMORY_SEARCH,
+        annotations(title = "Search remembered facts", read_only_hint = true, open_world_hint = false)
+    )]
+    async fn memory_search(&self, Parameters(args): Parameters<SearchArgs>) -> Result<CallToolResult, String> {
+        let op = Op::MemorySearch(MemorySearchRequest { scope: self.project.clone(), query: args.query, as_of_ms: None, limit: 10, budget_tokens: 0 });
+        let facts = self.daemon().await?.memory_facts(op).await.map_err(|e| e.to_string())?;
+        let text = if facts.is_empty() {
+            "no remembered fact matches".to_string()
+        } else {
+            facts.iter().map(|f| format!("- {} (since {})", f.text, date_of(f.valid_from_ms))).collect::<Vec<_>>().join("\n")
         };
         Ok(CallToolResult::success(vec![ContentBlock::text(text)]))
     }
