@@ -3,9 +3,9 @@ handshake, reconnects, timeouts, and the fail-open rule of DESIGN §6.
 
 ``Client.compress`` never raises because of Headroom: when the daemon is absent, slow or answers
 with an error, it logs one warning through the ``headroom`` logger and returns the caller's
-messages unchanged. ``retrieve`` and ``stats`` raise ``HeadroomError`` instead, because their
-callers have no original to fall back on; ``headroom.loop`` turns retrieval failures into text
-for the model.
+messages unchanged. ``retrieve``, ``stats`` and the memory operations raise ``HeadroomError``
+instead, because their callers have nothing to fall back on; ``answer_tool`` turns such failures
+into text for the model.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from . import retrieval, wire
-from .wire import CompressOptions, ErrorCode, ProviderFormat
+from . import memories, tools, wire
+from .memories import ScopeLike, TimeLike
+from .wire import CompressOptions, ErrorCode, MemoryOptions, ProviderFormat
 
 __version__ = "0.1.0"
 
@@ -64,7 +65,10 @@ class CompressResult:
     copy it before mutating. ``retrieve_tool`` is the ``headroom_retrieve`` tool definition in
     the request's provider format whenever ``messages`` contains a marker; with a bare list the
     caller must offer it to the model, a request body already has it in ``tools``. ``error`` says
-    why the call failed open, ``None`` when the daemon answered.
+    why the call failed open, ``None`` when the daemon answered. ``memories`` counts the
+    remembered facts added to the latest user message; ``memory_tools`` holds the ``memory_save``
+    and ``memory_search`` definitions when they were asked for (offered like ``retrieve_tool``;
+    answer their calls with ``Client.answer_tool``).
     """
 
     messages: Any
@@ -75,9 +79,12 @@ class CompressResult:
     compressors: list = field(default_factory=list)
     format: Optional[ProviderFormat] = None
     error: Optional[str] = None
+    memories: int = 0
+    memory_tools: Optional[list] = None
 
     @property
     def tokens_saved(self) -> int:
+        """Tokens the compression removed."""
         return self.tokens_before - self.tokens_after
 
 
@@ -91,11 +98,21 @@ _FORMATS = {
 
 def compress_options(model: Optional[str] = None, **options) -> CompressOptions:
     """``CompressOptions`` from keyword arguments; ``format`` may be a ``ProviderFormat`` or one
-    of ``auto``, ``openai_chat``, ``openai_responses``, ``anthropic``. An unknown option is a
-    programming error and raises ``TypeError``."""
+    of ``auto``, ``openai_chat``, ``openai_responses``, ``anthropic``. ``memory`` (a
+    ``MemoryScope`` or a dict) adds that scope's remembered facts to the latest user message, at
+    most ``memory_budget_tokens`` of them (0: the daemon's default, 256), and ``memory_tools``
+    asks for the memory tool definitions. An unknown option is a programming error and raises
+    ``TypeError``."""
     fmt = options.pop("format", ProviderFormat.Auto) or ProviderFormat.Auto
     if isinstance(fmt, str):
         fmt = _FORMATS[fmt.lower()]
+    memory = options.pop("memory", None)
+    memory_tools = options.pop("memory_tools", False)
+    budget = options.pop("memory_budget_tokens", 0)
+    if memory is None and (memory_tools or budget):
+        raise TypeError("headroom.compress: memory_tools and memory_budget_tokens need memory=")
+    if memory is not None:
+        options["memory"] = MemoryOptions(memories.scope_of(memory), budget or 0, bool(memory_tools))
     try:
         return CompressOptions(model=model, format=ProviderFormat(fmt), **options)
     except TypeError as e:
@@ -358,13 +375,78 @@ class Client:
         """The text that answers one ``headroom_retrieve`` call (``arguments``: the call's JSON
         string or dict, ``{"hash": ..., "query": ...}``). Never raises: a failure becomes a
         sentence telling the model the content is not available."""
-        args = retrieval.arguments_of(arguments)
+        args = tools.arguments_of(arguments)
         key = str(args.get("hash", ""))
         try:
-            return retrieval.answer_text(key, self.retrieve(key, args.get("query") or None))
+            return tools.answer_text(key, self.retrieve(key, args.get("query") or None))
         except HeadroomError as e:
             logger.warning("headroom: retrieve hash=%s failed: %s", key, e)
-            return retrieval.answer_text(key, error=e)
+            return tools.answer_text(key, error=e)
+
+    def answer_tool(self, name: str, arguments: Any, memory: ScopeLike = None) -> str:
+        """The text that answers one call of Headroom's tools: ``headroom_retrieve``, or
+        ``memory_save`` / ``memory_search`` made in the ``memory`` scope (docs/memory.md gives the
+        texts; a save goes to the scope's agent, else its user). ``arguments`` is the call's JSON
+        string or dict. Never raises because of the daemon; ``ValueError`` for another tool's
+        name, ``ValueError``/``TypeError`` for a memory tool without a valid scope."""
+        if name == tools.TOOL_NAME:
+            return self.answer(arguments)
+        request = memories.tool_request(name, arguments, memory)
+        if isinstance(request, str):
+            return request
+        try:
+            return memories.tool_text(self._expect(self._checked(request), _MEMORY_REPLIES))
+        except HeadroomError as e:
+            logger.warning("headroom: %s failed: %s", name, e)
+            return memories.tool_failure(name, e)
+
+    # --- memory -------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def memory(self) -> memories.Memory:
+        """This client's memory namespace: ``add``, ``search``, ``list``, ``forget`` and their
+        async twins."""
+        return memories.Memory(lambda: self)
+
+    def memory_add(self, text: str, scope: ScopeLike = None, *, user: Optional[str] = None,
+                   agent: Optional[str] = None, session: Optional[str] = None, key: Optional[str] = None,
+                   source: Optional[str] = None, valid_from: TimeLike = None) -> wire.MemoryAddReply:
+        """Remembers ``text`` in the scope (a ``MemoryScope``, a dict, or ``user``/``agent``/
+        ``session``, which override a given scope's fields). ``key`` says what the fact is about:
+        a new fact with the key of a current one in the same scope supersedes it (derived from
+        the text when absent); ``source`` says where it came from; ``valid_from`` (datetime or
+        ms) is when it became true, now by default. Returns the stored fact, or with
+        ``duplicate`` the current fact it repeats, and the ids it ``superseded``. Raises
+        ``HeadroomError``."""
+        request = memories.add_request(text, scope, user, agent, session, key, source, valid_from)
+        return self._expect(self._checked(request), wire.MemoryAddReply)
+
+    def memory_search(self, query: str, scope: ScopeLike = None, *, user: Optional[str] = None,
+                      agent: Optional[str] = None, session: Optional[str] = None, as_of: TimeLike = None,
+                      limit: int = 10, budget_tokens: int = 0) -> "list[wire.MemoryFact]":
+        """The facts the scope sees (its own, its agent's, its user's) that best match
+        ``query``, most relevant first: at most ``limit`` facts and ``budget_tokens`` tokens of
+        text (0: no bound). ``as_of`` (datetime or ms) searches what was true then. An empty
+        query gives the newest facts. Raises ``HeadroomError``."""
+        request = memories.search_request(query, scope, user, agent, session, as_of, limit, budget_tokens)
+        return self._expect(self._checked(request), wire.MemoryFactsReply).facts
+
+    def memory_list(self, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
+                    session: Optional[str] = None, as_of: TimeLike = None, include_superseded: bool = False,
+                    include_narrower: bool = False) -> "list[wire.MemoryFact]":
+        """The facts the scope sees, newest first: those true now or at ``as_of``, or with
+        ``include_superseded`` every version. ``include_narrower`` lists every fact in the scope
+        and the scopes under it instead. Raises ``HeadroomError``."""
+        request = memories.list_request(scope, user, agent, session, as_of, include_superseded, include_narrower)
+        return self._expect(self._checked(request), wire.MemoryFactsReply).facts
+
+    def memory_forget(self, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
+                      session: Optional[str] = None, id: Optional[str] = None) -> int:
+        """Deletes fact ``id`` (which must lie in the scope or under it), or without ``id`` every
+        fact in the scope and the scopes under it, for good. Returns how many were deleted.
+        Raises ``HeadroomError``."""
+        request = memories.forget_request(scope, user, agent, session, id)
+        return self._expect(self._checked(request), wire.MemoryForgetReply).removed
 
     def close(self) -> None:
         """Closes this thread's connection (others close when their thread's client is dropped)."""
@@ -429,13 +511,55 @@ class Client:
 
     async def aanswer(self, arguments: Any) -> str:
         """``answer`` for asyncio."""
-        args = retrieval.arguments_of(arguments)
+        args = tools.arguments_of(arguments)
         key = str(args.get("hash", ""))
         try:
-            return retrieval.answer_text(key, await self.aretrieve(key, args.get("query") or None))
+            return tools.answer_text(key, await self.aretrieve(key, args.get("query") or None))
         except HeadroomError as e:
             logger.warning("headroom: retrieve hash=%s failed: %s", key, e)
-            return retrieval.answer_text(key, error=e)
+            return tools.answer_text(key, error=e)
+
+    async def aanswer_tool(self, name: str, arguments: Any, memory: ScopeLike = None) -> str:
+        """``answer_tool`` for asyncio."""
+        if name == tools.TOOL_NAME:
+            return await self.aanswer(arguments)
+        request = memories.tool_request(name, arguments, memory)
+        if isinstance(request, str):
+            return request
+        try:
+            return memories.tool_text(self._expect(await self._achecked(request), _MEMORY_REPLIES))
+        except HeadroomError as e:
+            logger.warning("headroom: %s failed: %s", name, e)
+            return memories.tool_failure(name, e)
+
+    async def amemory_add(self, text: str, scope: ScopeLike = None, *, user: Optional[str] = None,
+                          agent: Optional[str] = None, session: Optional[str] = None, key: Optional[str] = None,
+                          source: Optional[str] = None, valid_from: TimeLike = None) -> wire.MemoryAddReply:
+        """``memory_add`` for asyncio."""
+        request = memories.add_request(text, scope, user, agent, session, key, source, valid_from)
+        return self._expect(await self._achecked(request), wire.MemoryAddReply)
+
+    async def amemory_search(self, query: str, scope: ScopeLike = None, *, user: Optional[str] = None,
+                             agent: Optional[str] = None, session: Optional[str] = None, as_of: TimeLike = None,
+                             limit: int = 10, budget_tokens: int = 0) -> "list[wire.MemoryFact]":
+        """``memory_search`` for asyncio."""
+        request = memories.search_request(query, scope, user, agent, session, as_of, limit, budget_tokens)
+        return self._expect(await self._achecked(request), wire.MemoryFactsReply).facts
+
+    async def amemory_list(self, scope: ScopeLike = None, *, user: Optional[str] = None,
+                           agent: Optional[str] = None, session: Optional[str] = None, as_of: TimeLike = None,
+                           include_superseded: bool = False,
+                           include_narrower: bool = False) -> "list[wire.MemoryFact]":
+        """``memory_list`` for asyncio."""
+        request = memories.list_request(scope, user, agent, session, as_of, include_superseded, include_narrower)
+        return self._expect(await self._achecked(request), wire.MemoryFactsReply).facts
+
+    async def amemory_forget(self, scope: ScopeLike = None, *, user: Optional[str] = None,
+                             agent: Optional[str] = None, session: Optional[str] = None,
+                             id: Optional[str] = None) -> int:
+        """``memory_forget`` for asyncio."""
+        request = memories.forget_request(scope, user, agent, session, id)
+        return self._expect(await self._achecked(request), wire.MemoryForgetReply).removed
 
     async def astats(self) -> wire.StatsReply:
         return self._expect(await self._achecked(wire.Stats()), wire.StatsReply)
@@ -459,7 +583,7 @@ class Client:
     def _request(self, messages: Any, model: Optional[str], options: dict):
         """``(CompressRequest, shield's saved answers)``, or the failed-open result."""
         opts = compress_options(model, **options)
-        sent, saved = retrieval.shield(messages)
+        sent, saved = tools.shield(messages)
         try:
             raw = encode_messages(sent)
         except (TypeError, ValueError) as e:
@@ -476,12 +600,14 @@ class Client:
             return self._failed_open(messages, f"unexpected reply {type(body).__name__}", outage=True)
         self._failing = False
         try:
-            out = messages if body.messages == raw else retrieval.restore(json.loads(body.messages), saved)
+            out = messages if body.messages == raw else tools.restore(json.loads(body.messages), saved)
             tool = _tool(body.retrieve_tool) if body.retrieve_tool is not None else None
+            memory_tools = _tool(body.memory_tools) if body.memory_tools is not None else None
         except ValueError as e:
             return self._failed_open(messages, f"headroomd returned invalid JSON: {e}", outage=False)
         return CompressResult(out, body.tokens_before, body.tokens_after, list(body.ccr_keys), tool,
-                              list(body.compressors), body.format)
+                              list(body.compressors), body.format, memories=body.memories,
+                              memory_tools=memory_tools)
 
     def _failed_open(self, messages: Any, why: str, outage: bool) -> CompressResult:
         # An outage (no daemon, timeouts) warns once until a call succeeds again; a failure
@@ -494,10 +620,14 @@ class Client:
         return CompressResult(messages, error=why)
 
 
+#: The replies a memory tool call may get.
+_MEMORY_REPLIES = (wire.MemoryAddReply, wire.MemoryFactsReply)
+
+
 @functools.lru_cache(maxsize=16)
-def _tool(raw: bytes) -> dict:
-    """The parsed retrieve tool; there is one per provider format, so it is parsed once. Shared
-    between results: add it to a tools list, do not modify it."""
+def _tool(raw: bytes) -> Any:
+    """A parsed tool definition (or list of them); there are few, one per provider format, so
+    each is parsed once. Shared between results: add it to a tools list, do not modify it."""
     return json.loads(raw)
 
 

@@ -2,10 +2,11 @@
 
 It is itself a ``BaseChatModel``, so invoke/ainvoke/stream/astream/batch and everything built on
 them work. Each call compresses the conversation through the daemon, calls the wrapped model,
-and when the model only calls ``headroom_retrieve`` answers it through the daemon and calls the
-model again, so the application never sees those calls. ``bind_tools`` keeps your tools and
-passes them (plus ``headroom_retrieve`` when a marker was emitted) to the wrapped model's own
-``bind_tools``; ``with_structured_output`` is the wrapped model's, behind compression.
+and when the model only calls Headroom's tools (``headroom_retrieve``; ``memory_save`` and
+``memory_search`` with ``memory=``) answers them through the daemon and calls the model again,
+so the application never sees those calls. ``bind_tools`` keeps your tools and passes them (plus
+Headroom's tools when offered) to the wrapped model's own ``bind_tools``;
+``with_structured_output`` is the wrapped model's, behind compression.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableLambda
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
-from . import retrieval
+from . import memories, tools
 from .client import Client, default_client
 from .wire import ProviderFormat
 
@@ -51,15 +52,21 @@ def _as_dict(m: BaseMessage) -> dict:
     return {"role": role, "content": m.content}
 
 
-def _ours(calls: Sequence[dict]) -> list:
-    return [c for c in calls if c.get("name") == retrieval.TOOL_NAME]
+def _ours(calls: Sequence[dict], names: frozenset) -> list:
+    return [c for c in calls if c.get("name") in names]
 
 
-def _without_ours(message: AIMessage) -> AIMessage:
-    """``message`` with its ``headroom_retrieve`` calls taken out (when it also calls the
-    application's tools, or retrieval rounds ran out)."""
-    calls = [c for c in message.tool_calls if c.get("name") != retrieval.TOOL_NAME]
-    ids = {c.get("id") for c in _ours(message.tool_calls)}
+def _saves(calls: list) -> list:
+    """The ``memory_save`` calls among ``calls``: carried out even when the reply is returned
+    without them, so that the fact is kept."""
+    return [c for c in calls if c.get("name") == tools.MEMORY_SAVE]
+
+
+def _without_ours(message: AIMessage, names: frozenset) -> AIMessage:
+    """``message`` with its calls of Headroom's tools taken out (when it also calls the
+    application's tools, or the rounds ran out)."""
+    calls = [c for c in message.tool_calls if c.get("name") not in names]
+    ids = {c.get("id") for c in _ours(message.tool_calls, names)}
     content = message.content
     if isinstance(content, list):
         content = [b for b in content if not (isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id") in ids)]
@@ -72,20 +79,30 @@ def _without_ours(message: AIMessage) -> AIMessage:
 
 
 class HeadroomChatModel(BaseChatModel):
-    """Wraps ``model`` (any ``BaseChatModel``) with Headroom compression and retrieval.
+    """Wraps ``model`` (any ``BaseChatModel``) with Headroom compression, retrieval and memory.
 
-    ``options``: ``headroom.compress`` options; ``client``: a ``headroom.Client`` (default: the
-    process-wide one); ``max_retrieve_rounds``: how many times one call may answer
-    ``headroom_retrieve`` before returning. Fails open: without the daemon, calls go through
-    uncompressed.
+    ``options``: ``headroom.compress`` options; ``memory``: a ``MemoryScope`` or dict whose
+    remembered facts join the latest user message and whose ``memory_save`` / ``memory_search``
+    calls are answered here (``options={"memory_tools": False}`` offers no tools); ``client``: a
+    ``headroom.Client`` (default: the process-wide one); ``max_retrieve_rounds``: how many times
+    one call may answer Headroom's tools before returning. Fails open: without the daemon, calls
+    go through uncompressed.
     """
 
     model: BaseChatModel
     options: dict = {}
+    memory: Optional[Any] = None
     client: Optional[Any] = None
     max_retrieve_rounds: int = 3
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    _compress_options: dict = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any) -> None:
+        """Checks the memory scope now, so that a mistake fails here and not inside a call."""
+        super().model_post_init(context)
+        self._compress_options = memories.loop_options(
+            self.options if self.memory is None else {**self.options, "memory": self.memory})
 
     @property
     def _llm_type(self) -> str:
@@ -109,40 +126,53 @@ class HeadroomChatModel(BaseChatModel):
 
     @staticmethod
     def _apply(messages: list, sent: list, result) -> tuple:
-        """The messages with compressed content put back, and the retrieve tool (or None)."""
+        """The messages with compressed content (and remembered facts) put back, and the result
+        (``None`` when the call failed open)."""
         if result.error is not None or not isinstance(result.messages, list) or len(result.messages) != len(messages):
             return messages, None
         out = []
         for m, before, after in zip(messages, sent, result.messages):
             changed = isinstance(after, dict) and after.get("content") != before.get("content")
             out.append(m.model_copy(update={"content": after["content"]}) if changed else m)
-        return out, result.retrieve_tool
+        return out, result
 
     def _compress(self, messages: list) -> tuple:
         dicts = [_as_dict(m) for m in messages]
         result = self._client().compress(dicts, model=self._model_name(), format=ProviderFormat.OpenAiChat,
-                                         **self.options)
+                                         **self._compress_options)
         return self._apply(messages, dicts, result)
 
     async def _acompress(self, messages: list) -> tuple:
         dicts = [_as_dict(m) for m in messages]
         result = await self._client().acompress(dicts, model=self._model_name(),
-                                                format=ProviderFormat.OpenAiChat, **self.options)
+                                                format=ProviderFormat.OpenAiChat, **self._compress_options)
         return self._apply(messages, dicts, result)
 
-    def _runnable(self, kwargs: dict, tool: Optional[dict]):
-        """The wrapped model with the application's tools, plus ``headroom_retrieve`` when the
-        messages hold a marker (only if the model can bind tools)."""
-        tools = kwargs.pop(_TOOLS, None)
+    def _runnable(self, kwargs: dict, result) -> tuple:
+        """The wrapped model with the application's tools plus the Headroom tools ``result``
+        offers (only if the model can bind tools), and the names of Headroom's tools it answers."""
+        app_tools = kwargs.pop(_TOOLS, None)
         tool_kwargs = kwargs.pop(_TOOL_KWARGS, None) or {}
-        if tool is not None:
-            try:
-                return self.model.bind_tools(retrieval.add_tool(tools, tool), **tool_kwargs)
-            except NotImplementedError:
-                pass
-        if tools is not None:
-            return self.model.bind_tools(tools, **tool_kwargs)
-        return self.model
+        if result is not None:
+            offered, names = tools.offer(app_tools, result)
+            if offered is not app_tools:
+                try:
+                    return self.model.bind_tools(offered, **tool_kwargs), names
+                except NotImplementedError:
+                    pass
+        names = frozenset((tools.TOOL_NAME,))
+        if app_tools is not None:
+            return self.model.bind_tools(app_tools, **tool_kwargs), names
+        return self.model, names
+
+    def _answer(self, call: dict) -> ToolMessage:
+        """The tool message that answers one call of Headroom's tools."""
+        text = self._client().answer_tool(call["name"], call.get("args"), self._compress_options.get("memory"))
+        return ToolMessage(content=text, tool_call_id=call["id"])
+
+    async def _aanswer(self, call: dict) -> ToolMessage:
+        text = await self._client().aanswer_tool(call["name"], call.get("args"), self._compress_options.get("memory"))
+        return ToolMessage(content=text, tool_call_id=call["id"])
 
     @staticmethod
     def _config(run_manager) -> Optional[dict]:
@@ -164,86 +194,91 @@ class HeadroomChatModel(BaseChatModel):
     def _generate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
         history = list(messages)
         for round_ in range(self.max_retrieve_rounds + 1):
-            sent, tool = self._compress(history)
-            ai = self._runnable(dict(kwargs), tool).invoke(sent, config=self._config(run_manager), stop=stop,
-                                                           **_call_kwargs(kwargs))
-            ours = _ours(ai.tool_calls)
+            sent, result = self._compress(history)
+            runnable, names = self._runnable(dict(kwargs), result)
+            ai = runnable.invoke(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
+            ours = _ours(ai.tool_calls, names)
             if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
                 break
-            history += [ai] + [ToolMessage(content=self._client().answer(c.get("args")), tool_call_id=c["id"])
-                               for c in ours]
-        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai) if ours else ai)])
+            history += [ai] + [self._answer(c) for c in ours]
+        for call in _saves(ours):
+            self._answer(call)
+        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai, names) if ours else ai)])
 
     async def _agenerate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
         history = list(messages)
         for round_ in range(self.max_retrieve_rounds + 1):
-            sent, tool = await self._acompress(history)
-            ai = await self._runnable(dict(kwargs), tool).ainvoke(sent, config=self._config(run_manager), stop=stop,
-                                                                  **_call_kwargs(kwargs))
-            ours = _ours(ai.tool_calls)
+            sent, result = await self._acompress(history)
+            runnable, names = self._runnable(dict(kwargs), result)
+            ai = await runnable.ainvoke(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
+            ours = _ours(ai.tool_calls, names)
             if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
                 break
-            history += [ai] + [ToolMessage(content=await self._client().aanswer(c.get("args")), tool_call_id=c["id"])
-                               for c in ours]
-        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai) if ours else ai)])
+            history += [ai] + [await self._aanswer(c) for c in ours]
+        for call in _saves(ours):
+            await self._aanswer(call)
+        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai, names) if ours else ai)])
 
     def _stream(self, messages: list, stop: Optional[list] = None, run_manager=None,
                 **kwargs) -> Iterator[ChatGenerationChunk]:
         # Text streams through as it comes; chunks that build tool calls are held until the reply
-        # is complete, so that a reply calling only headroom_retrieve can be answered unseen.
+        # is complete, so that a reply calling only Headroom's tools can be answered unseen.
         history = list(messages)
         for round_ in range(self.max_retrieve_rounds + 1):
-            sent, tool = self._compress(history)
+            sent, result = self._compress(history)
+            runnable, names = self._runnable(dict(kwargs), result)
             held, total = [], None
-            for chunk in self._runnable(dict(kwargs), tool).stream(sent, config=self._config(run_manager),
-                                                                    stop=stop, **_call_kwargs(kwargs)):
+            for chunk in runnable.stream(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs)):
                 total = chunk if total is None else total + chunk
                 if chunk.tool_call_chunks:
                     held.append(chunk)
                     continue
                 yield ChatGenerationChunk(message=chunk)
-            answered = self._answerable(total, round_)
-            if answered is None:
-                yield from (ChatGenerationChunk(message=c) for c in held)
+            message, ours, answer = self._settle(total, round_, names)
+            if not answer:
+                for call in _saves(ours):
+                    self._answer(call)
+                yield from (ChatGenerationChunk(message=c) for c in _released(held, message, names, ours))
                 return
-            history += [answered] + [ToolMessage(content=self._client().answer(c.get("args")), tool_call_id=c["id"])
-                                     for c in answered.tool_calls]
+            history += [message] + [self._answer(c) for c in ours]
 
     async def _astream(self, messages: list, stop: Optional[list] = None, run_manager=None,
                        **kwargs) -> AsyncIterator[ChatGenerationChunk]:
         history = list(messages)
         for round_ in range(self.max_retrieve_rounds + 1):
-            sent, tool = await self._acompress(history)
+            sent, result = await self._acompress(history)
+            runnable, names = self._runnable(dict(kwargs), result)
             held, total = [], None
-            async for chunk in self._runnable(dict(kwargs), tool).astream(sent, config=self._config(run_manager),
-                                                                           stop=stop, **_call_kwargs(kwargs)):
+            async for chunk in runnable.astream(sent, config=self._config(run_manager), stop=stop,
+                                                **_call_kwargs(kwargs)):
                 total = chunk if total is None else total + chunk
                 if chunk.tool_call_chunks:
                     held.append(chunk)
                     continue
                 yield ChatGenerationChunk(message=chunk)
-            answered = self._answerable(total, round_)
-            if answered is None:
-                for c in held:
+            message, ours, answer = self._settle(total, round_, names)
+            if not answer:
+                for call in _saves(ours):
+                    await self._aanswer(call)
+                for c in _released(held, message, names, ours):
                     yield ChatGenerationChunk(message=c)
                 return
-            history += [answered] + [
-                ToolMessage(content=await self._client().aanswer(c.get("args")), tool_call_id=c["id"])
-                for c in answered.tool_calls]
+            history += [message] + [await self._aanswer(c) for c in ours]
 
-    def _answerable(self, total: Optional[AIMessageChunk], round_: int) -> Optional[AIMessage]:
-        """The completed reply as a message when it calls only ``headroom_retrieve``, else None."""
-        if total is None or self._last_round(round_):
-            return None
+    def _settle(self, total: Optional[AIMessageChunk], round_: int, names: frozenset) -> tuple:
+        """``(the completed reply, its calls of Headroom's tools, whether to answer them and
+        call again)`` for a streamed reply."""
+        if total is None:
+            return None, [], False
         message = message_chunk_to_message(total)
-        ours = _ours(message.tool_calls)
-        return message if ours and len(ours) == len(message.tool_calls) else None
+        ours = _ours(message.tool_calls, names)
+        return message, ours, bool(ours) and len(ours) == len(message.tool_calls) and not self._last_round(round_)
 
     # --- tools and structured output ----------------------------------------------------------
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Optional[Any] = None, **kwargs):
         """Keeps ``tools`` and the wrapped model's ``bind_tools`` arguments for each call, where
-        ``headroom_retrieve`` joins them when needed."""
+        Headroom's tools join them when offered."""
         tool_kwargs = dict(kwargs)
         if tool_choice is not None:
             tool_kwargs["tool_choice"] = tool_choice
@@ -260,6 +295,18 @@ class HeadroomChatModel(BaseChatModel):
             return (await self._acompress(self._convert_input(model_input).to_messages()))[0]
 
         return RunnableLambda(compress, afunc=acompress, name="headroom_compress") | structured
+
+
+def _released(held: list, message: Optional[AIMessage], names: frozenset, ours: list) -> list:
+    """The held tool-call chunks to stream when the reply is not answered here: as they came, or
+    when they include Headroom's calls, one chunk with the application's calls only."""
+    if not ours:
+        return held
+    calls = _without_ours(message, names).tool_calls
+    if not calls:
+        return []
+    return [AIMessageChunk(content="", tool_call_chunks=[
+        {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i} for i, c in enumerate(calls)])]
 
 
 def _call_kwargs(kwargs: dict) -> dict:

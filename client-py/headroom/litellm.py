@@ -6,11 +6,14 @@ no callback can rewrite.
   config.yaml. It compresses in ``async_pre_call_deployment_hook`` (every async SDK call,
   streaming included, the Router and the proxy), ``async_pre_call_hook`` (proxy) and
   ``async_pre_request_hook`` (the Anthropic ``/v1/messages`` path), adding the
-  ``headroom_retrieve`` tool whenever a marker was emitted. LiteLLM does not run the tool for
-  you: answer it in your tool loop with ``headroom.answer_retrieve(tool_call.function.arguments)``.
+  ``headroom_retrieve`` tool whenever a marker was emitted. With ``memory=`` (or per call
+  ``metadata={"headroom_memory": scope}``) the scope's remembered facts join the latest user
+  message and the ``memory_save`` / ``memory_search`` tools are offered. LiteLLM's own agentic
+  loop answers Headroom's tools for non-streaming calls; elsewhere answer them in your tool loop
+  with ``headroom.answer_tool(name, arguments, memory=scope)``.
 - ``completion(...)`` / ``acompletion(...)``: ``litellm.completion`` / ``acompletion`` with the
   messages compressed (sync ``litellm.completion`` runs no pre-call hook), answering the
-  model's ``headroom_retrieve`` calls themselves so the caller never sees them.
+  model's calls of Headroom's tools themselves so the caller never sees them.
 
 The caller's message lists and dicts are never modified.
 """
@@ -24,7 +27,7 @@ from typing import Any, Optional
 import litellm as _litellm
 from litellm.integrations.custom_logger import CustomLogger
 
-from . import retrieval
+from . import memories, sdk, tools
 from .client import Client, default_client
 from .wire import ProviderFormat
 
@@ -44,34 +47,49 @@ _SHAPES = {
 #: call does not compress Headroom's own output again.
 _REMEMBERED_CALLS = 256
 
+#: The ``metadata`` key that gives one call its memory scope.
+MEMORY_METADATA = "headroom_memory"
+
 
 class HeadroomCallback(CustomLogger):
     """Compresses the messages of every LiteLLM call it sees. ``client``: a ``headroom.Client``
     (default: the process-wide one); ``options``: ``headroom.compress`` options such as
-    ``protect_recent``. Fails open like ``headroom.compress``."""
+    ``protect_recent``, and ``memory`` (a ``MemoryScope`` or dict) for every call; one call's
+    ``metadata={"headroom_memory": scope}`` overrides it. With a scope the memory tools are
+    offered unless ``memory_tools=False``. Fails open like ``headroom.compress``."""
 
     def __init__(self, client: Optional[Client] = None, **options):
         super().__init__()
         self.client = client
-        self.options = options
+        self.options = memories.loop_options(options)
         self._done: collections.OrderedDict = collections.OrderedDict()
         self._followups: collections.deque = collections.deque(maxlen=64)
 
     def _client(self) -> Client:
         return self.client or default_client()
 
-    async def _compress(self, messages: Any, model: Any, fmt: ProviderFormat, call_id: Any):
-        """``(compressed list, retrieve tool or None)``, or ``None`` to leave the call as is."""
+    def _memory(self, kwargs: dict) -> Any:
+        """The memory scope of one call: its metadata's, else the callback's (else None)."""
+        for key in ("metadata", "litellm_metadata"):
+            metadata = kwargs.get(key)
+            if isinstance(metadata, dict) and metadata.get(MEMORY_METADATA) is not None:
+                return metadata[MEMORY_METADATA]
+        return self.options.get("memory")
+
+    async def _compress(self, messages: Any, model: Any, fmt: ProviderFormat, kwargs: dict):
+        """``(compressed list, CompressResult)``, or ``None`` to leave the call as is."""
         if _WRAPPED.get() or not isinstance(messages, list) or not messages:
             return None
+        call_id = kwargs.get("litellm_call_id")
         if call_id is not None and self._done.get(call_id) == messages:
             return None  # this call's messages are already Headroom's output
         for i, followup in enumerate(self._followups):
             if followup == messages:
                 del self._followups[i]
                 return None
+        options = memories.loop_options({**self.options, "memory": self._memory(kwargs)})
         result = await self._client().acompress(
-            messages, model=model if isinstance(model, str) else None, format=fmt, **self.options)
+            messages, model=model if isinstance(model, str) else None, format=fmt, **options)
         if result.error is not None:
             return None
         out = result.messages if result.messages is not messages else list(messages)
@@ -80,22 +98,23 @@ class HeadroomCallback(CustomLogger):
             self._done.move_to_end(call_id)
             while len(self._done) > _REMEMBERED_CALLS:
                 self._done.popitem(last=False)
-        return out, result.retrieve_tool
+        return out, result
 
     async def _rewrite(self, body: dict, call_type: Any) -> Optional[dict]:
-        """A copy of a call's body with its messages compressed and the retrieve tool added when
-        a marker was emitted; None when the call type has no messages or nothing changed."""
+        """A copy of a call's body with its messages compressed and Headroom's tools added when
+        offered; None when the call type has no messages or nothing changed."""
         shape = _SHAPES.get(getattr(call_type, "value", call_type))
         if shape is None:
             return None
         key, fmt = shape
-        done = await self._compress(body.get(key), body.get("model"), fmt, body.get("litellm_call_id"))
+        done = await self._compress(body.get(key), body.get("model"), fmt, body)
         if done is None:
             return None
-        messages, tool = done
+        messages, result = done
         out = {**body, key: messages}
-        if tool is not None:
-            out["tools"] = retrieval.add_tool(body.get("tools"), tool)
+        offered = tools.offer(body.get("tools"), result)[0]
+        if offered is not body.get("tools"):
+            out["tools"] = offered
         return out
 
     async def async_pre_call_deployment_hook(self, kwargs: dict, call_type: Any) -> Optional[dict]:
@@ -110,22 +129,24 @@ class HeadroomCallback(CustomLogger):
     async def async_pre_request_hook(self, model: str, messages: list, kwargs: dict) -> Optional[dict]:
         # LiteLLM passes its own normalised copy of the messages here and forwards that same list
         # object, so it is replaced in place; the caller's list is not this one.
-        done = await self._compress(messages, model, ProviderFormat.Anthropic, kwargs.get("litellm_call_id"))
+        done = await self._compress(messages, model, ProviderFormat.Anthropic, kwargs)
         if done is None:
             return None
-        compressed, tool = done
+        compressed, result = done
         messages[:] = compressed
-        if tool is None:
+        offered = tools.offer(kwargs.get("tools"), result)[0]
+        if offered is kwargs.get("tools"):
             return None
-        return {**kwargs, "tools": retrieval.add_tool(kwargs.get("tools"), tool)}
+        return {**kwargs, "tools": offered}
 
-
-    # --- the retrieve loop where LiteLLM runs it (non-streaming chat, /v1/messages, Responses) ---
+    # --- Headroom's tools where LiteLLM runs the loop (non-streaming chat, /v1/messages, Responses)
 
     async def async_should_run_agentic_loop(self, response: Any, model: str, messages: list, tools: Any,
                                             stream: bool, custom_llm_provider: str, kwargs: dict):
-        calls = _reply_retrieve_calls(response) if retrieval.has_tool(tools) else []
-        return (True, {"headroom_calls": calls}) if calls else (False, {})
+        memory = self._memory(kwargs)
+        names = _offered_names(tools, memory)
+        calls = _reply_calls(response, names) if names else []
+        return (True, {"headroom_calls": calls, "headroom_memory": memory}) if calls else (False, {})
 
     async def async_build_agentic_loop_plan(self, tools: dict, model: str, messages: list, response: Any,
                                             anthropic_messages_provider_config: Any,
@@ -134,7 +155,8 @@ class HeadroomCallback(CustomLogger):
         from litellm.types.integrations.custom_logger import AgenticLoopPlan, AgenticLoopRequestPatch
 
         calls = tools.get("headroom_calls") or []
-        answers = [(cid, await self._client().aanswer(args)) for cid, args in calls]
+        memory = tools.get("headroom_memory")
+        answers = [(cid, await self._client().aanswer_tool(name, args, memory)) for cid, name, args in calls]
         followup = list(messages) + _reply_followup(response, answers)
         # The follow-up is this call's compressed messages plus one turn: not compressed again.
         self._followups.append(followup)
@@ -150,18 +172,26 @@ class HeadroomCallback(CustomLogger):
                 optional_params={k: v for k, v in params.items() if k != "max_tokens"},
                 kwargs={k: v for k, v in kwargs.items() if k != "litellm_logging_obj"},
             ),
-            metadata={"tool_type": "headroom_retrieve"},
+            metadata={"tool_type": "headroom_tools"},
         )
 
 
-def _reply_retrieve_calls(response: Any) -> list:
-    """Retrieve calls in a chat, Anthropic or Responses reply, when they are its only tool calls."""
+def _offered_names(tools_: Any, memory: Any) -> frozenset:
+    """Headroom's tools the call offered whose calls Headroom can answer: the memory tools only
+    when the call has a memory scope."""
+    names = tools.offered_names(tools_)
+    return names if memory is not None else names - {tools.MEMORY_SAVE, tools.MEMORY_SEARCH}
+
+
+def _reply_calls(response: Any, names: frozenset) -> list:
+    """Calls of ``names`` in a chat, Anthropic or Responses reply, when they are its only tool
+    calls."""
     if isinstance(response, dict) and isinstance(response.get("content"), list):
-        calls, only = retrieval.anthropic_calls(response["content"])
+        calls, only = tools.anthropic_calls(response["content"], names)
     elif getattr(response, "choices", None):
-        calls, only = retrieval.chat_calls(response.choices[0].message)
+        calls, only = tools.chat_calls(response.choices[0].message, names)
     elif isinstance(getattr(response, "output", None), list):
-        calls, only = retrieval.responses_calls(response.output)
+        calls, only = tools.responses_calls(response.output, names)
     else:
         return []
     return calls if only else []
@@ -169,82 +199,41 @@ def _reply_retrieve_calls(response: Any) -> list:
 
 def _reply_followup(response: Any, answers: list) -> list:
     if isinstance(response, dict) and isinstance(response.get("content"), list):
-        return retrieval.anthropic_followup(response["content"], answers)
+        return tools.anthropic_followup(response["content"], answers)
     if getattr(response, "choices", None):
-        return retrieval.chat_followup(_assistant_turn(response.choices[0].message), answers)
+        return sdk.CHAT.followup(response, answers)
     items = [item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else item for item in response.output]
-    return retrieval.responses_followup(items, answers)
+    return tools.responses_followup(items, answers)
 
 
 #: A ready instance for proxy config files: ``callbacks: ["headroom.litellm.headroom_callback"]``.
 headroom_callback = HeadroomCallback()
 
 
-def _assistant_turn(message: Any) -> dict:
-    calls = []
-    for c in getattr(message, "tool_calls", None) or ():
-        fn = c.function
-        calls.append({"id": c.id, "type": "function", "function": {"name": fn.name, "arguments": fn.arguments}})
-    return {"role": "assistant", "content": getattr(message, "content", None), "tool_calls": calls}
-
-
-def _call_kwargs(result, kwargs: dict) -> dict:
-    if result.retrieve_tool is None:
-        return kwargs
-    return {**kwargs, "tools": retrieval.add_tool(kwargs.get("tools"), result.retrieve_tool)}
-
-
-def _retrieve_calls(response: Any) -> list:
-    """The retrieve calls to answer, when every tool call of the reply is one."""
-    choices = getattr(response, "choices", None) or ()
-    if len(choices) != 1:
-        return []
-    calls, only = retrieval.chat_calls(choices[0].message)
-    return calls if only else []
-
-
 def completion(model: str, messages: list, *, headroom_client: Optional[Client] = None,
                headroom_options: Optional[dict] = None, max_retrieve_rounds: int = 3, **kwargs) -> Any:
     """``litellm.completion`` with compressed messages. Without streaming, a reply that only
-    calls ``headroom_retrieve`` is answered through the daemon and the model called again (at
-    most ``max_retrieve_rounds`` times); with ``stream=True`` the stream is returned as is."""
-    client = headroom_client or default_client()
-    options = headroom_options or {}
-    history = list(messages)
+    calls Headroom's tools is answered through the daemon and the model called again (at most
+    ``max_retrieve_rounds`` times); with ``stream=True`` the stream is returned as is.
+    ``headroom_options`` are ``headroom.compress`` options, ``memory`` included (its memory tools
+    are then offered and answered unless ``memory_tools=False``)."""
+    loop = sdk.Loop(headroom_client, max_retrieve_rounds, headroom_options or {})
     token = _WRAPPED.set(True)
     try:
-        for round_ in range(max_retrieve_rounds + 1):
-            result = client.compress(history, model=model, format=ProviderFormat.OpenAiChat, **options)
-            response = _litellm.completion(model=model, messages=result.messages, **_call_kwargs(result, kwargs))
-            calls = [] if kwargs.get("stream") or round_ == max_retrieve_rounds else _retrieve_calls(response)
-            if not calls:
-                return response
-            answers = [(cid, client.answer(args)) for cid, args in calls]
-            history = history + retrieval.chat_followup(_assistant_turn(response.choices[0].message), answers)
+        return loop.sync(_litellm.completion, sdk.CHAT)(model=model, messages=messages, **kwargs)
     finally:
         _WRAPPED.reset(token)
-    return response
 
 
 async def acompletion(model: str, messages: list, *, headroom_client: Optional[Client] = None,
                       headroom_options: Optional[dict] = None, max_retrieve_rounds: int = 3, **kwargs) -> Any:
     """``completion`` for asyncio, over ``litellm.acompletion``."""
-    client = headroom_client or default_client()
-    options = headroom_options or {}
-    history = list(messages)
+    loop = sdk.Loop(headroom_client, max_retrieve_rounds, headroom_options or {})
     token = _WRAPPED.set(True)
     try:
-        for round_ in range(max_retrieve_rounds + 1):
-            result = await client.acompress(history, model=model, format=ProviderFormat.OpenAiChat, **options)
-            response = await _litellm.acompletion(model=model, messages=result.messages, **_call_kwargs(result, kwargs))
-            calls = [] if kwargs.get("stream") or round_ == max_retrieve_rounds else _retrieve_calls(response)
-            if not calls:
-                return response
-            answers = [(cid, await client.aanswer(args)) for cid, args in calls]
-            history = history + retrieval.chat_followup(_assistant_turn(response.choices[0].message), answers)
+        return await loop.asynchronous(_litellm.acompletion, sdk.CHAT)(model=model, messages=messages, **kwargs)
     finally:
         _WRAPPED.reset(token)
-    return response
 
 
-__all__ = ["HeadroomCallback", "headroom_callback", "completion", "acompletion"]
+__all__ = ["HeadroomCallback", "MEMORY_METADATA", "headroom_callback", "completion", "acompletion"]

@@ -5,16 +5,17 @@ The returned object is the same client with three methods compressed: OpenAI's
 ``chat.completions.create`` and ``responses.create``, Anthropic's ``messages.create`` (Anthropic
 content blocks go to the daemon as they are, no conversion). Everything else is the wrapped
 client's own attribute. Streaming calls are passed through with compressed messages; other calls
-answer the model's ``headroom_retrieve`` calls themselves through the daemon and call the model
-again, so the application never sees them. The SDKs are never imported here: the wrapper reads
-the client's shape.
+answer the model's calls of Headroom's tools (``headroom_retrieve``, and ``memory_save`` /
+``memory_search`` with ``memory=``) themselves through the daemon and call the model again, so
+the application never sees them. The SDKs are never imported here: the wrapper reads the
+client's shape. ``Loop`` is that loop, shared with ``headroom.litellm.completion``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
-from . import retrieval
+from . import memories, tools
 from .client import Client, default_client
 from .wire import ProviderFormat
 
@@ -39,16 +40,39 @@ def _dump(item: Any) -> Any:
     return item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else item
 
 
-# Per API: where the messages are, their format, how to find retrieve calls in a reply, and the
-# turns that answer them.
+# Per API: where the messages are, their format, how to find calls of Headroom's tools in a reply,
+# how to take them out of a reply that also calls the application's tools, and the turns that
+# answer them. The replies of LiteLLM's ``completion`` have the OpenAI chat shape.
 
 
-def _chat_calls(response: Any) -> list:
+def _split(items: list, names: frozenset, name_of: Callable) -> tuple:
+    """``(Headroom's calls, the other items)`` when ``items`` mixes calls of ``names`` with
+    calls of other tools, else ``([], items)``."""
+    ours = [i for i in items if name_of(i) in names]
+    theirs = [i for i in items if name_of(i) is not None and name_of(i) not in names]
+    if not ours or not theirs:
+        return [], items
+    return ours, [i for i in items if name_of(i) not in names]
+
+
+def _chat_calls(response: Any, names: frozenset) -> list:
     choices = getattr(response, "choices", None) or ()
     if len(choices) != 1:
         return []
-    calls, only = retrieval.chat_calls(choices[0].message)
+    calls, only = tools.chat_calls(choices[0].message, names)
     return calls if only else []
+
+
+def _chat_strip(response: Any, names: frozenset) -> list:
+    choices = getattr(response, "choices", None) or ()
+    if len(choices) != 1:
+        return []
+    message = choices[0].message
+    calls = list(getattr(message, "tool_calls", None) or ())
+    removed, kept = _split(calls, names, lambda c: c.function.name)
+    if removed:
+        message.tool_calls = kept
+    return [(c.id, c.function.name, tools.arguments_of(c.function.arguments)) for c in removed]
 
 
 def _chat_followup(response: Any, answers: list) -> list:
@@ -56,57 +80,112 @@ def _chat_followup(response: Any, answers: list) -> list:
     turn = {"role": "assistant", "content": message.content, "tool_calls": [
         {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
         for c in message.tool_calls]}
-    return retrieval.chat_followup(turn, answers)
+    return tools.chat_followup(turn, answers)
 
 
-def _responses_calls(response: Any) -> list:
+def _responses_calls(response: Any, names: frozenset) -> list:
     output = getattr(response, "output", None)
     if not isinstance(output, list):
         return []
-    calls, only = retrieval.responses_calls(output)
+    calls, only = tools.responses_calls(output, names)
     return calls if only else []
+
+
+def _responses_strip(response: Any, names: frozenset) -> list:
+    output = getattr(response, "output", None)
+    if not isinstance(output, list):
+        return []
+    removed, kept = _split(output, names, lambda i: i.name if getattr(i, "type", None) == "function_call" else None)
+    if removed:
+        response.output = kept
+    return [(i.call_id, i.name, tools.arguments_of(i.arguments)) for i in removed]
 
 
 def _responses_followup(response: Any, answers: list) -> list:
-    return retrieval.responses_followup([_dump(item) for item in response.output], answers)
+    return tools.responses_followup([_dump(item) for item in response.output], answers)
 
 
-def _anthropic_calls(response: Any) -> list:
+def _anthropic_calls(response: Any, names: frozenset) -> list:
     content = getattr(response, "content", None)
     if not isinstance(content, list):
         return []
-    calls, only = retrieval.anthropic_calls(content)
+    calls, only = tools.anthropic_calls(content, names)
     return calls if only else []
 
 
+def _anthropic_strip(response: Any, names: frozenset) -> list:
+    content = getattr(response, "content", None)
+    if not isinstance(content, list):
+        return []
+    removed, kept = _split(content, names, lambda b: b.name if getattr(b, "type", None) == "tool_use" else None)
+    if removed:
+        response.content = kept
+    return [(b.id, b.name, tools.arguments_of(b.input)) for b in removed]
+
+
 def _anthropic_followup(response: Any, answers: list) -> list:
-    return retrieval.anthropic_followup([_dump(block) for block in response.content], answers)
+    return tools.anthropic_followup([_dump(block) for block in response.content], answers)
 
 
-_CHAT = ("messages", ProviderFormat.OpenAiChat, _chat_calls, _chat_followup)
-_RESPONSES = ("input", ProviderFormat.OpenAiResponses, _responses_calls, _responses_followup)
-_ANTHROPIC = ("messages", ProviderFormat.Anthropic, _anthropic_calls, _anthropic_followup)
+class Api(NamedTuple):
+    """One provider API as the loop meets it."""
+
+    #: The keyword argument holding the messages.
+    key: str
+    format: ProviderFormat
+    #: ``(response, names) -> [(call id, tool name, arguments)]``: the reply's calls of Headroom's
+    #: tools ``names``, when they are its only tool calls.
+    calls: Callable
+    #: ``(response, [(call id, text)]) -> items``: the turns that carry the answers back.
+    followup: Callable
+    #: ``(response, names) -> [(call id, tool name, arguments)]``: takes the calls of ``names``
+    #: out of a reply that also calls the application's tools, and returns them.
+    strip: Callable
 
 
-class _Compressing:
-    """Builds the replacement ``create`` methods for one wrapped client."""
+#: OpenAI Chat Completions (and LiteLLM's ``completion``).
+CHAT = Api("messages", ProviderFormat.OpenAiChat, _chat_calls, _chat_followup, _chat_strip)
+#: OpenAI Responses.
+RESPONSES = Api("input", ProviderFormat.OpenAiResponses, _responses_calls, _responses_followup, _responses_strip)
+#: Anthropic Messages.
+ANTHROPIC = Api("messages", ProviderFormat.Anthropic, _anthropic_calls, _anthropic_followup, _anthropic_strip)
 
-    def __init__(self, client: Optional[Client], max_retrieve_rounds: int, options: dict):
+
+class Loop:
+    """Builds ``create`` methods that compress the conversation, call the model, and while the
+    reply calls only Headroom's tools (``headroom_retrieve``; ``memory_save`` and
+    ``memory_search`` with a memory scope) answer them through the daemon and call the model
+    again, at most ``rounds`` times. A reply that calls Headroom's tools beside the
+    application's loses Headroom's calls (its ``memory_save`` calls are carried out) and is
+    returned. Streams are passed through after compression.
+
+    ``client``: a ``headroom.Client`` (default: the process-wide one); ``options``:
+    ``headroom.compress`` options, ``memory`` included (memory tools on unless
+    ``memory_tools=False``).
+    """
+
+    def __init__(self, client: Optional[Client], rounds: int, options: dict):
         self.client = client
-        self.rounds = max_retrieve_rounds
-        self.options = options
+        self.rounds = rounds
+        self.options = memories.loop_options(options)
+        self.memory = self.options.get("memory")
 
     def _hc(self) -> Client:
         return self.client or default_client()
 
-    def _call(self, result, key: str, kwargs: dict) -> dict:
+    @staticmethod
+    def _call(result, key: str, kwargs: dict) -> tuple:
+        """The model call's keyword arguments, and the names of Headroom's tools it offers."""
         call = {**kwargs, key: result.messages}
-        if result.retrieve_tool is not None:
-            call["tools"] = retrieval.add_tool(kwargs.get("tools"), result.retrieve_tool)
-        return call
+        offered, names = tools.offer(kwargs.get("tools"), result)
+        if offered is not kwargs.get("tools"):
+            call["tools"] = offered
+        return call, names
 
-    def sync(self, create: Callable, api: tuple) -> Callable:
-        key, fmt, find_calls, followup = api
+    def sync(self, create: Callable, api: Api) -> Callable:
+        """``create`` (a blocking SDK method) with the loop around it; ``api`` is ``CHAT``,
+        ``RESPONSES`` or ``ANTHROPIC``."""
+        key, fmt, find_calls, followup, strip = api
 
         def wrapped(*args, **kwargs):
             items = kwargs.get(key)
@@ -115,18 +194,26 @@ class _Compressing:
             history = list(items)
             for round_ in range(self.rounds + 1):
                 result = self._hc().compress(history, model=kwargs.get("model"), format=fmt, **self.options)
-                response = create(*args, **self._call(result, key, kwargs))
-                calls = [] if kwargs.get("stream") or round_ == self.rounds else find_calls(response)
-                if not calls:
+                call, names = self._call(result, key, kwargs)
+                response = create(*args, **call)
+                if kwargs.get("stream"):
                     return response
-                answers = [(cid, self._hc().answer(arguments)) for cid, arguments in calls]
+                calls = [] if round_ == self.rounds else find_calls(response, names)
+                if not calls:
+                    for _, name, arguments in strip(response, names):
+                        if name == tools.MEMORY_SAVE:
+                            self._hc().answer_tool(name, arguments, self.memory)
+                    return response
+                answers = [(cid, self._hc().answer_tool(name, arguments, self.memory))
+                           for cid, name, arguments in calls]
                 history = history + followup(response, answers)
             return response
 
         return wrapped
 
-    def asynchronous(self, create: Callable, api: tuple) -> Callable:
-        key, fmt, find_calls, followup = api
+    def asynchronous(self, create: Callable, api: Api) -> Callable:
+        """``sync`` for an async SDK method."""
+        key, fmt, find_calls, followup, strip = api
 
         async def wrapped(*args, **kwargs):
             items = kwargs.get(key)
@@ -135,11 +222,18 @@ class _Compressing:
             history = list(items)
             for round_ in range(self.rounds + 1):
                 result = await self._hc().acompress(history, model=kwargs.get("model"), format=fmt, **self.options)
-                response = await create(*args, **self._call(result, key, kwargs))
-                calls = [] if kwargs.get("stream") or round_ == self.rounds else find_calls(response)
-                if not calls:
+                call, names = self._call(result, key, kwargs)
+                response = await create(*args, **call)
+                if kwargs.get("stream"):
                     return response
-                answers = [(cid, await self._hc().aanswer(arguments)) for cid, arguments in calls]
+                calls = [] if round_ == self.rounds else find_calls(response, names)
+                if not calls:
+                    for _, name, arguments in strip(response, names):
+                        if name == tools.MEMORY_SAVE:
+                            await self._hc().aanswer_tool(name, arguments, self.memory)
+                    return response
+                answers = [(cid, await self._hc().aanswer_tool(name, arguments, self.memory))
+                           for cid, name, arguments in calls]
                 history = history + followup(response, answers)
             return response
 
@@ -149,9 +243,13 @@ class _Compressing:
 def with_headroom(sdk_client: Any, *, headroom_client: Optional[Client] = None, max_retrieve_rounds: int = 3,
                   **options) -> Any:
     """``sdk_client`` (an OpenAI, AsyncOpenAI, Anthropic or AsyncAnthropic client) with its
-    messages compressed. ``options`` are ``headroom.compress`` options; ``headroom_client`` a
-    ``headroom.Client`` (default: the process-wide one). Fails open."""
-    c = _Compressing(headroom_client, max_retrieve_rounds, options)
+    messages compressed. ``options`` are ``headroom.compress`` options, ``memory=`` included: a
+    ``MemoryScope`` or dict whose remembered facts join the latest user message and whose
+    ``memory_save`` / ``memory_search`` calls the wrapper answers (``memory_tools=False`` offers
+    no tools). ``headroom_client`` is a ``headroom.Client`` (default: the process-wide one);
+    ``max_retrieve_rounds`` bounds how often one call answers Headroom's tools. Wrapping is
+    cheap: wrap once per conversation to give each its session. Fails open."""
+    c = Loop(headroom_client, max_retrieve_rounds, options)
     # AsyncOpenAI, AsyncAzureOpenAI, AsyncAnthropic... (their methods are wrapped, so the class
     # says it, not inspect.iscoroutinefunction).
     is_async = any(cls.__name__.startswith("Async") for cls in type(sdk_client).__mro__)
@@ -159,14 +257,14 @@ def with_headroom(sdk_client: Any, *, headroom_client: Optional[Client] = None, 
     overrides = {}
     chat = getattr(sdk_client, "chat", None)
     if chat is not None and hasattr(chat, "completions"):
-        completions = _Proxy(chat.completions, {"create": wrap(chat.completions.create, _CHAT)})
+        completions = _Proxy(chat.completions, {"create": wrap(chat.completions.create, CHAT)})
         overrides["chat"] = _Proxy(chat, {"completions": completions})
     responses = getattr(sdk_client, "responses", None)
     if responses is not None and hasattr(responses, "create"):
-        overrides["responses"] = _Proxy(responses, {"create": wrap(responses.create, _RESPONSES)})
+        overrides["responses"] = _Proxy(responses, {"create": wrap(responses.create, RESPONSES)})
     messages = getattr(sdk_client, "messages", None)
     if messages is not None and hasattr(messages, "create"):
-        overrides["messages"] = _Proxy(messages, {"create": wrap(messages.create, _ANTHROPIC)})
+        overrides["messages"] = _Proxy(messages, {"create": wrap(messages.create, ANTHROPIC)})
     if not overrides:
         raise TypeError(f"with_headroom: {type(sdk_client).__name__} is not an OpenAI or Anthropic client")
     return _Proxy(sdk_client, overrides)

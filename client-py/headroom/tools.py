@@ -1,8 +1,12 @@
-"""The ``headroom_retrieve`` tool as the integrations meet it, in the three provider shapes:
-finding the model's calls, the text that answers one, and the follow-up turns to send back.
+"""Headroom's own tools as the integrations meet them, in the three provider shapes:
+``headroom_retrieve`` (offered whenever a compressed block carries a marker) and ``memory_save``
+/ ``memory_search`` (offered when a call names a memory scope with memory tools). Here: which of
+them to offer next to the application's tools, finding the model's calls to them, and the
+follow-up turns that carry the answers back. The answers themselves come from
+``Client.answer_tool``.
 
-It also shields earlier answers from compression: the answer to a retrieve call is the exact
-original of a compressed block, so compressing it again would re-emit the same marker (the
+It also shields earlier retrieve answers from compression: the answer to a retrieve call is the
+exact original of a compressed block, so compressing it again would re-emit the same marker (the
 daemon's replay store knows those bytes) and the model would ask for it forever. ``shield``
 swaps every such answer for a short placeholder before the messages go to the daemon, and
 ``restore`` puts the answers back afterwards.
@@ -15,7 +19,14 @@ from typing import Any, Iterable, Optional
 
 from .wire import ErrorCode, RetrieveReply
 
+#: The tool that fetches the original behind a compression marker.
 TOOL_NAME = "headroom_retrieve"
+#: The memory tool that remembers a fact (``{text, key?}``).
+MEMORY_SAVE = "memory_save"
+#: The memory tool that searches remembered facts (``{query}``).
+MEMORY_SEARCH = "memory_search"
+#: Every tool Headroom answers itself.
+NAMES = frozenset((TOOL_NAME, MEMORY_SAVE, MEMORY_SEARCH))
 
 #: What the daemon sees in place of an earlier retrieve answer: shorter than anything it
 #: compresses.
@@ -132,33 +143,68 @@ def answer_text(key: str, reply: Optional[RetrieveReply] = None, error: Optional
     return "[headroom: the original content is not available right now; continue without it.]"
 
 
+# --- which tools a call offers -----------------------------------------------------------------
+
+
+def tool_name(tool: Any) -> Optional[str]:
+    """The name of a tool definition in any provider's shape."""
+    return _get(tool, "name") or _get(_get(tool, "function"), "name")
+
+
+def offer(tools: Any, result: Any) -> tuple[Any, frozenset]:
+    """``(tools to send, names to answer)`` for one compressed call: the application's ``tools``
+    plus the retrieve tool and memory tools of ``result`` (a ``CompressResult``), and the names of
+    Headroom's tools whose calls the loop answers. A tool the application already offers under
+    the same name is neither added again nor answered by Headroom (``headroom_retrieve`` excepted:
+    it is always Headroom's)."""
+    present = {tool_name(t) for t in tools or ()}
+    extra, names = [], {TOOL_NAME}
+    if result.retrieve_tool is not None and TOOL_NAME not in present:
+        extra.append(result.retrieve_tool)
+    for tool in result.memory_tools or ():
+        name = tool_name(tool)
+        if name not in present:
+            extra.append(tool)
+            names.add(name)
+    return (list(tools or ()) + extra if extra else tools), frozenset(names)
+
+
+def offered_names(tools: Any) -> frozenset:
+    """Names of Headroom's tools among ``tools`` (any provider's shape)."""
+    return frozenset(tool_name(t) for t in tools or ()) & NAMES
+
+
+
 # --- OpenAI chat ------------------------------------------------------------------------------
 
 
-def chat_calls(message: Any) -> tuple[list, bool]:
-    """``([(call id, arguments dict)], only)`` for the retrieve calls of an assistant message;
-    ``only`` is true when every tool call in it is a retrieve call."""
+def chat_calls(message: Any, names: Iterable[str]) -> tuple[list, bool]:
+    """``([(call id, tool name, arguments dict)], only)`` for the calls of an assistant message to
+    the tools in ``names``; ``only`` is true when every tool call in it is one of them."""
     calls = list(_get(message, "tool_calls") or ())
-    ours = [(_get(c, "id"), arguments_of(_get(_get(c, "function"), "arguments")))
-            for c in calls if _get(_get(c, "function"), "name") == TOOL_NAME]
+    ours = [(_get(c, "id"), _get(_get(c, "function"), "name"), arguments_of(_get(_get(c, "function"), "arguments")))
+            for c in calls if _get(_get(c, "function"), "name") in names]
     return ours, bool(ours) and len(ours) == len(calls)
 
 
 def chat_followup(assistant: dict, answers: list) -> list:
-    """The assistant turn and one ``role: tool`` message per answered call."""
+    """The assistant turn and one ``role: tool`` message per ``(call id, text)`` answer."""
     return [assistant] + [{"role": "tool", "tool_call_id": cid, "content": text} for cid, text in answers]
 
 
 # --- OpenAI Responses -------------------------------------------------------------------------
 
 
-def responses_calls(output: list) -> tuple[list, bool]:
+def responses_calls(output: list, names: Iterable[str]) -> tuple[list, bool]:
+    """``chat_calls`` for the output items of a Responses reply."""
     calls = [item for item in output if _get(item, "type") == "function_call"]
-    ours = [(_get(c, "call_id"), arguments_of(_get(c, "arguments"))) for c in calls if _get(c, "name") == TOOL_NAME]
+    ours = [(_get(c, "call_id"), _get(c, "name"), arguments_of(_get(c, "arguments")))
+            for c in calls if _get(c, "name") in names]
     return ours, bool(ours) and len(ours) == len(calls)
 
 
 def responses_followup(output_items: list, answers: list) -> list:
+    """The reply's output items and one ``function_call_output`` item per answer."""
     return list(output_items) + [
         {"type": "function_call_output", "call_id": cid, "output": text} for cid, text in answers
     ]
@@ -167,29 +213,18 @@ def responses_followup(output_items: list, answers: list) -> list:
 # --- Anthropic Messages -----------------------------------------------------------------------
 
 
-def anthropic_calls(content: list) -> tuple[list, bool]:
+def anthropic_calls(content: list, names: Iterable[str]) -> tuple[list, bool]:
+    """``chat_calls`` for the content blocks of an Anthropic reply."""
     uses = [b for b in content if _get(b, "type") == "tool_use"]
-    ours = [(_get(b, "id"), arguments_of(_get(b, "input"))) for b in uses if _get(b, "name") == TOOL_NAME]
+    ours = [(_get(b, "id"), _get(b, "name"), arguments_of(_get(b, "input"))) for b in uses if _get(b, "name") in names]
     return ours, bool(ours) and len(ours) == len(uses)
 
 
 def anthropic_followup(assistant_blocks: list, answers: list) -> list:
+    """The assistant turn and a user turn with one ``tool_result`` block per answer."""
     return [
         {"role": "assistant", "content": list(assistant_blocks)},
         {"role": "user", "content": [
             {"type": "tool_result", "tool_use_id": cid, "content": text} for cid, text in answers
         ]},
     ]
-
-
-def has_tool(tools: Any) -> bool:
-    """Whether ``tools`` (any provider's shape) offers ``headroom_retrieve``."""
-    return any(_get(t, "name") == TOOL_NAME or _get(_get(t, "function"), "name") == TOOL_NAME
-               for t in tools or ())
-
-
-def add_tool(tools: Any, tool: Optional[dict]) -> Any:
-    """``tools`` plus ``tool`` unless a tool named ``headroom_retrieve`` is already there."""
-    if tool is None or has_tool(tools):
-        return tools
-    return list(tools or ()) + [tool]

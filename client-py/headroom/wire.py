@@ -12,13 +12,14 @@ bytes, an option is ``00`` or ``01`` + value, and a struct is its fields one aft
 
 from __future__ import annotations
 
+import datetime
 import enum
 import struct
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
 #: The protocol version this client speaks; ``Hello`` carries it.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 #: The daemon's default limit on a frame body. Larger requests are not sent: the call fails open.
 MAX_FRAME = 64 * 1024 * 1024
@@ -70,9 +71,31 @@ class Ping:
     pass
 
 
+@dataclass(slots=True, frozen=True)
+class MemoryScope:
+    """Where a fact belongs: a ``user`` (required, never empty), optionally one of their
+    ``agent``s (or projects), optionally a ``session`` (one conversation). A scope sees its own
+    facts and those of the scopes above it, never a sibling's."""
+
+    user: str
+    agent: Optional[str] = None
+    session: Optional[str] = None
+
+
+@dataclass(slots=True)
+class MemoryOptions:
+    """Memory on the request path of ``Compress``: facts of ``scope`` go into the latest user
+    message (at most ``budget_tokens``, 0 for the daemon's default), and with ``tools`` the reply
+    carries the ``memory_save`` and ``memory_search`` tool definitions."""
+
+    scope: MemoryScope
+    budget_tokens: int = 0
+    tools: bool = False
+
+
 @dataclass(slots=True)
 class CompressOptions:
-    """Per-request choices; all defaults encode as seven zero bytes."""
+    """Per-request choices; all defaults encode as eight zero bytes."""
 
     model: Optional[str] = None
     format: ProviderFormat = ProviderFormat.Auto
@@ -81,6 +104,7 @@ class CompressOptions:
     frozen: int = 0
     target_ratio: Optional[float] = None
     compress_user_messages: bool = False
+    memory: Optional[MemoryOptions] = None
 
 
 @dataclass(slots=True)
@@ -105,8 +129,53 @@ class Metrics:
     """Appended to protocol 1 without a version bump; older daemons answer ``bad_request``."""
 
 
-Op = Union[Hello, Ping, CompressRequest, RetrieveRequest, Stats, Metrics]
-_OP_INDEX = {Hello: 0, Ping: 1, CompressRequest: 2, RetrieveRequest: 3, Stats: 4, Metrics: 5}
+@dataclass(slots=True)
+class MemoryAddRequest:
+    """Remember ``text`` in ``scope``. ``key`` says what the fact is about (derived from the text
+    when absent); ``valid_from_ms`` is when it became true (now when absent)."""
+
+    scope: MemoryScope
+    text: str
+    source: Optional[str] = None
+    key: Optional[str] = None
+    valid_from_ms: Optional[int] = None
+
+
+@dataclass(slots=True)
+class MemorySearchRequest:
+    """The facts ``scope`` sees that best match ``query``, as of ``as_of_ms`` (now when absent);
+    ``limit`` 0 means 10, ``budget_tokens`` 0 means no bound."""
+
+    scope: MemoryScope
+    query: str
+    as_of_ms: Optional[int] = None
+    limit: int = 0
+    budget_tokens: int = 0
+
+
+@dataclass(slots=True)
+class MemoryListRequest:
+    """The facts ``scope`` sees, newest first; or with ``include_narrower`` every fact in it and
+    the scopes under it."""
+
+    scope: MemoryScope
+    as_of_ms: Optional[int] = None
+    include_superseded: bool = False
+    include_narrower: bool = False
+
+
+@dataclass(slots=True)
+class MemoryForgetRequest:
+    """Deletes fact ``id`` (which must lie in ``scope`` or under it), or every fact there."""
+
+    scope: MemoryScope
+    id: Optional[str] = None
+
+
+Op = Union[Hello, Ping, CompressRequest, RetrieveRequest, Stats, Metrics, MemoryAddRequest, MemorySearchRequest,
+           MemoryListRequest, MemoryForgetRequest]
+_OP_INDEX = {Hello: 0, Ping: 1, CompressRequest: 2, RetrieveRequest: 3, Stats: 4, Metrics: 5, MemoryAddRequest: 6,
+             MemorySearchRequest: 7, MemoryListRequest: 8, MemoryForgetRequest: 9}
 
 
 @dataclass(slots=True)
@@ -146,6 +215,8 @@ class CompressReply:
     compressors: list
     retrieve_tool: Optional[bytes]
     format: ProviderFormat
+    memories: int = 0
+    memory_tools: Optional[bytes] = None
 
 
 @dataclass(slots=True)
@@ -189,9 +260,72 @@ class MetricsReply:
     all_time_latency_p99_us: int
 
 
-ReplyBody = Union[HelloReply, Pong, CompressReply, RetrieveReply, StatsReply, ErrorReply, MetricsReply]
+def _datetime(ms: Optional[int]) -> Optional[datetime.datetime]:
+    return None if ms is None else datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+
+
+@dataclass(slots=True)
+class MemoryFact:
+    """One remembered fact. Times are ms since the Unix epoch (``created``, ``valid_from`` and
+    ``valid_to`` give them as UTC datetimes); ``valid_to_ms`` is ``None`` while the fact is
+    current, and ``superseded_by`` names the fact that replaced it. ``score`` is the relevance to
+    a search query (0 in lists)."""
+
+    id: str
+    scope: MemoryScope
+    text: str
+    source: Optional[str]
+    key: Optional[str]
+    created_ms: int
+    valid_from_ms: int
+    valid_to_ms: Optional[int]
+    superseded_by: Optional[str]
+    score: float
+
+    @property
+    def created(self) -> datetime.datetime:
+        """When the fact was stored (UTC)."""
+        return _datetime(self.created_ms)
+
+    @property
+    def valid_from(self) -> datetime.datetime:
+        """When the fact became true (UTC)."""
+        return _datetime(self.valid_from_ms)
+
+    @property
+    def valid_to(self) -> Optional[datetime.datetime]:
+        """When the fact stopped being true (UTC), ``None`` while it is current."""
+        return _datetime(self.valid_to_ms)
+
+
+@dataclass(slots=True)
+class MemoryAddReply:
+    """The stored ``fact`` (or, with ``duplicate``, the current fact it repeats: nothing new was
+    stored), and the ids of the facts it ``superseded``."""
+
+    fact: MemoryFact
+    duplicate: bool
+    superseded: list
+
+
+@dataclass(slots=True)
+class MemoryFactsReply:
+    """Facts, most relevant (search) or newest (list) first."""
+
+    facts: list
+
+
+@dataclass(slots=True)
+class MemoryForgetReply:
+    """How many facts were deleted."""
+
+    removed: int
+
+
+ReplyBody = Union[HelloReply, Pong, CompressReply, RetrieveReply, StatsReply, ErrorReply, MetricsReply,
+                  MemoryAddReply, MemoryFactsReply, MemoryForgetReply]
 _BODY_INDEX = {HelloReply: 0, Pong: 1, CompressReply: 2, RetrieveReply: 3, StatsReply: 4, ErrorReply: 5,
-               MetricsReply: 6}
+               MetricsReply: 6, MemoryAddReply: 7, MemoryFactsReply: 8, MemoryForgetReply: 9}
 
 
 @dataclass(slots=True)
@@ -234,6 +368,41 @@ def _opt_string(out: bytearray, s: Optional[str]) -> None:
         _string(out, s)
 
 
+def _opt_varint(out: bytearray, n: Optional[int]) -> None:
+    if n is None:
+        out.append(0)
+    else:
+        out.append(1)
+        _varint(out, n)
+
+
+def _opt_bytes(out: bytearray, b: Optional[bytes]) -> None:
+    if b is None:
+        out.append(0)
+    else:
+        out.append(1)
+        _bytes(out, b)
+
+
+def _scope(out: bytearray, scope: MemoryScope) -> None:
+    _string(out, scope.user)
+    _opt_string(out, scope.agent)
+    _opt_string(out, scope.session)
+
+
+def _fact(out: bytearray, fact: MemoryFact) -> None:
+    _string(out, fact.id)
+    _scope(out, fact.scope)
+    _string(out, fact.text)
+    _opt_string(out, fact.source)
+    _opt_string(out, fact.key)
+    _varint(out, fact.created_ms)
+    _varint(out, fact.valid_from_ms)
+    _opt_varint(out, fact.valid_to_ms)
+    _opt_string(out, fact.superseded_by)
+    out += _F32.pack(fact.score)
+
+
 def encode_request(request: Request) -> bytes:
     """The body (no length prefix) of ``request``."""
     out = bytearray()
@@ -254,12 +423,39 @@ def encode_request(request: Request) -> bytes:
             out.append(1)
             out += _F32.pack(o.target_ratio)
         out.append(1 if o.compress_user_messages else 0)
+        if o.memory is None:
+            out.append(0)
+        else:
+            out.append(1)
+            _scope(out, o.memory.scope)
+            _varint(out, o.memory.budget_tokens)
+            out.append(1 if o.memory.tools else 0)
     elif isinstance(op, RetrieveRequest):
         _string(out, op.key)
         _opt_string(out, op.query)
     elif isinstance(op, Hello):
         _varint(out, op.protocol_version)
         _string(out, op.client)
+    elif isinstance(op, MemoryAddRequest):
+        _scope(out, op.scope)
+        _string(out, op.text)
+        _opt_string(out, op.source)
+        _opt_string(out, op.key)
+        _opt_varint(out, op.valid_from_ms)
+    elif isinstance(op, MemorySearchRequest):
+        _scope(out, op.scope)
+        _string(out, op.query)
+        _opt_varint(out, op.as_of_ms)
+        _varint(out, op.limit)
+        _varint(out, op.budget_tokens)
+    elif isinstance(op, MemoryListRequest):
+        _scope(out, op.scope)
+        _opt_varint(out, op.as_of_ms)
+        out.append(1 if op.include_superseded else 0)
+        out.append(1 if op.include_narrower else 0)
+    elif isinstance(op, MemoryForgetRequest):
+        _scope(out, op.scope)
+        _opt_string(out, op.id)
     return bytes(out)
 
 
@@ -277,12 +473,10 @@ def encode_reply(reply: Reply) -> bytes:
         for key in body.ccr_keys:
             _string(out, key)
         _compressors(out, body.compressors)
-        if body.retrieve_tool is None:
-            out.append(0)
-        else:
-            out.append(1)
-            _bytes(out, body.retrieve_tool)
+        _opt_bytes(out, body.retrieve_tool)
         _varint(out, int(body.format))
+        _varint(out, body.memories)
+        _opt_bytes(out, body.memory_tools)
     elif isinstance(body, HelloReply):
         _varint(out, body.protocol_version)
         _string(out, body.server)
@@ -300,6 +494,18 @@ def encode_reply(reply: Reply) -> bytes:
         _compressors(out, body.compressors)
         for name in MetricsReply.__slots__[1:]:
             _varint(out, getattr(body, name))
+    elif isinstance(body, MemoryAddReply):
+        _fact(out, body.fact)
+        out.append(1 if body.duplicate else 0)
+        _varint(out, len(body.superseded))
+        for fid in body.superseded:
+            _string(out, fid)
+    elif isinstance(body, MemoryFactsReply):
+        _varint(out, len(body.facts))
+        for fact in body.facts:
+            _fact(out, fact)
+    elif isinstance(body, MemoryForgetReply):
+        _varint(out, body.removed)
     return bytes(out)
 
 
@@ -399,6 +605,16 @@ class _Reader:
         except ValueError:
             raise WireError(f"unknown {what} index {index}") from None
 
+    def opt_varint(self) -> Optional[int]:
+        return self.varint() if self.some() else None
+
+    def scope(self) -> MemoryScope:
+        return MemoryScope(self.string(), self.opt_string(), self.opt_string())
+
+    def fact(self) -> MemoryFact:
+        return MemoryFact(self.string(), self.scope(), self.string(), self.opt_string(), self.opt_string(),
+                          self.varint(), self.varint(), self.opt_varint(), self.opt_string(), self.f32())
+
     def compressors(self) -> list:
         return [CompressorStats(self.string(), self.u32(), self.varint(), self.varint()) for _ in range(self.varint())]
 
@@ -426,6 +642,7 @@ def decode_request(body: bytes) -> Request:
             frozen=r.u32(),
             target_ratio=r.f32() if r.some() else None,
             compress_user_messages=r.bool(),
+            memory=MemoryOptions(r.scope(), r.u32(), r.bool()) if r.some() else None,
         )
         op = CompressRequest(messages, options)
     elif index == 3:
@@ -434,6 +651,14 @@ def decode_request(body: bytes) -> Request:
         op = Stats()
     elif index == 5:
         op = Metrics()
+    elif index == 6:
+        op = MemoryAddRequest(r.scope(), r.string(), r.opt_string(), r.opt_string(), r.opt_varint())
+    elif index == 7:
+        op = MemorySearchRequest(r.scope(), r.string(), r.opt_varint(), r.u32(), r.u32())
+    elif index == 8:
+        op = MemoryListRequest(r.scope(), r.opt_varint(), r.bool(), r.bool())
+    elif index == 9:
+        op = MemoryForgetRequest(r.scope(), r.opt_string())
     else:
         raise WireError(f"unknown Op index {index}")
     r.end()
@@ -453,7 +678,8 @@ def decode_reply(body: bytes) -> Reply:
         compressors = r.compressors()
         tool = r.bytes() if r.some() else None
         fmt = r.enum(ProviderFormat, "ProviderFormat")
-        out: ReplyBody = CompressReply(messages, before, after, keys, compressors, tool, fmt)
+        out: ReplyBody = CompressReply(messages, before, after, keys, compressors, tool, fmt, r.u32(),
+                                       r.bytes() if r.some() else None)
     elif index == 0:
         out = HelloReply(r.u32(), r.string())
     elif index == 1:
@@ -466,6 +692,12 @@ def decode_reply(body: bytes) -> Reply:
         out = ErrorReply(r.enum(ErrorCode, "ErrorCode"), r.string())
     elif index == 6:
         out = MetricsReply(r.compressors(), *(r.varint() for _ in range(10)))
+    elif index == 7:
+        out = MemoryAddReply(r.fact(), r.bool(), [r.string() for _ in range(r.varint())])
+    elif index == 8:
+        out = MemoryFactsReply([r.fact() for _ in range(r.varint())])
+    elif index == 9:
+        out = MemoryForgetReply(r.varint())
     else:
         raise WireError(f"unknown ReplyBody index {index}")
     r.end()

@@ -9,13 +9,16 @@ import os
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 import pathlib
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
 
 import headroom
+from headroom import wire
 from fake_provider import FakeProvider
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -52,6 +55,7 @@ class Daemon:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"headroomd exited: {self.log.read_text()}")
                 time.sleep(0.02)
+        self.stop()
         raise RuntimeError("headroomd did not become ready")
 
     def stop(self) -> None:
@@ -63,6 +67,53 @@ class Daemon:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+class SilentSocket:
+    """A Unix socket that accepts connections, records every request and answers with
+    ``reply(request)`` (or never)."""
+
+    def __init__(self, path, reply=None):
+        self.path = path
+        self.reply = reply
+        self.requests = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen()
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn):
+        buf = b""
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while len(buf) >= 4 and len(buf) >= 4 + wire.frame_length(buf[:4]):
+                n = wire.frame_length(buf[:4])
+                request = wire.decode_request(buf[4:4 + n])
+                buf = buf[4 + n:]
+                self.requests.append(request)
+                if self.reply is not None:
+                    conn.sendall(wire.frame(wire.encode_reply(self.reply(request))))
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
 
 
 @pytest.fixture(scope="session")

@@ -28,11 +28,17 @@ class Recorded:
 
 @dataclass
 class Scripted:
-    """One answer: plain ``text``, or a call of ``tool`` with ``args``."""
+    """One answer: plain ``text``, or a call of ``tool`` with ``args`` (and parallel calls
+    ``more``: ``[(tool, args)]``, in every JSON reply and the chat stream)."""
 
     text: str = "final answer"
     tool: str | None = None
     args: dict = field(default_factory=dict)
+    more: list = field(default_factory=list)
+
+    def calls(self) -> list:
+        """``[(call number, tool, args)]`` of this answer."""
+        return [(i + 1, tool, args) for i, (tool, args) in enumerate([(self.tool, self.args)] + self.more)]
 
 
 def _tool_names(body: dict) -> set:
@@ -148,8 +154,9 @@ def _sse(data, event=None) -> str:
 def chat_json(body, a: Scripted) -> dict:
     message = {"role": "assistant", "content": a.text if a.tool is None else None}
     if a.tool:
-        message["tool_calls"] = [{"id": "call_1", "type": "function",
-                                  "function": {"name": a.tool, "arguments": json.dumps(a.args)}}]
+        message["tool_calls"] = [{"id": f"call_{n}", "type": "function",
+                                  "function": {"name": tool, "arguments": json.dumps(args)}}
+                                 for n, tool, args in a.calls()]
     return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body.get("model", "m"),
             "choices": [{"index": 0, "message": message, "logprobs": None,
                          "finish_reason": "tool_calls" if a.tool else "stop"}],
@@ -163,8 +170,9 @@ def chat_sse(body, a: Scripted) -> list:
                      "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]})
     out = [chunk({"role": "assistant", "content": ""})]
     if a.tool:
-        out.append(chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                                          "function": {"name": a.tool, "arguments": json.dumps(a.args)}}]}))
+        out += [chunk({"tool_calls": [{"index": n - 1, "id": f"call_{n}", "type": "function",
+                                       "function": {"name": tool, "arguments": json.dumps(args)}}]})
+                for n, tool, args in a.calls()]
         out.append(chunk({}, "tool_calls"))
     else:
         words = a.text.split(" ")
@@ -179,13 +187,13 @@ def chat_sse(body, a: Scripted) -> list:
 
 def responses_json(body, a: Scripted) -> dict:
     if a.tool:
-        item = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": a.tool,
-                "arguments": json.dumps(a.args), "status": "completed"}
+        items = [{"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{n}", "name": tool,
+                  "arguments": json.dumps(args), "status": "completed"} for n, tool, args in a.calls()]
     else:
-        item = {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
-                "content": [{"type": "output_text", "text": a.text, "annotations": []}]}
+        items = [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                  "content": [{"type": "output_text", "text": a.text, "annotations": []}]}]
     return {"id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
-            "model": body.get("model", "m"), "output": [item], "parallel_tool_calls": True,
+            "model": body.get("model", "m"), "output": items, "parallel_tool_calls": True,
             "tool_choice": "auto", "tools": [], "error": None, "incomplete_details": None,
             "instructions": None, "metadata": {}, "temperature": 1.0, "top_p": 1.0,
             "usage": {"input_tokens": 10, "output_tokens": 2, "total_tokens": 12,
@@ -212,10 +220,10 @@ def responses_sse(body, a: Scripted) -> list:
 
 
 def anthropic_json(body, a: Scripted) -> dict:
-    block = ({"type": "tool_use", "id": "toolu_1", "name": a.tool, "input": a.args} if a.tool
-             else {"type": "text", "text": a.text})
+    blocks = ([{"type": "tool_use", "id": f"toolu_{n}", "name": tool, "input": args} for n, tool, args in a.calls()]
+              if a.tool else [{"type": "text", "text": a.text}])
     return {"id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model", "m"),
-            "content": [block], "stop_reason": "tool_use" if a.tool else "end_turn", "stop_sequence": None,
+            "content": blocks, "stop_reason": "tool_use" if a.tool else "end_turn", "stop_sequence": None,
             "usage": {"input_tokens": 10, "output_tokens": 2}}
 
 

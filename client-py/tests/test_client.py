@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import pytest
 
 import headroom
 from headroom import wire
-from conftest import MARKER, NEEDLE, TOOL_LOG, anthropic_conversation, tool_conversation
+from conftest import MARKER, NEEDLE, TOOL_LOG, SilentSocket, anthropic_conversation, tool_conversation
 
 KEY = hashlib.sha256(TOOL_LOG.encode()).hexdigest()[:24]
 
@@ -82,7 +81,7 @@ def test_stats_count_requests(daemon):
     before = headroom.stats()
     headroom.compress(tool_conversation())
     after = headroom.stats()
-    assert after.protocol_version == 1
+    assert after.protocol_version == wire.PROTOCOL_VERSION == 2
     assert after.compress_requests == before.compress_requests + 1
     assert after.ccr_entries >= 1 and after.replay_entries >= 1
 
@@ -214,50 +213,6 @@ def test_async_daemon_killed_mid_session(daemon, caplog):
     asyncio.run(main())
 
 
-class SilentSocket:
-    """A Unix socket that accepts connections and answers with ``reply(request)`` (or never)."""
-
-    def __init__(self, path, reply=None):
-        self.path = path
-        self.reply = reply
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen()
-        self.conns = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
-
-    def _talk(self, conn):
-        buf = b""
-        while True:
-            try:
-                data = conn.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            while len(buf) >= 4 and len(buf) >= 4 + wire.frame_length(buf[:4]):
-                n = wire.frame_length(buf[:4])
-                request = wire.decode_request(buf[4:4 + n])
-                buf = buf[4 + n:]
-                if self.reply is not None:
-                    conn.sendall(wire.frame(wire.encode_reply(self.reply(request))))
-
-    def close(self):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
-
-
 def test_timeout_fails_open(tmp_path, caplog):
     server = SilentSocket(str(tmp_path / "slow.sock"))
     try:
@@ -289,11 +244,12 @@ def test_error_reply_fails_open_with_a_warning(daemon, caplog):
 
 def test_refused_handshake_and_unattributed_replies_fail_open(tmp_path):
     def refuse(request):
-        return wire.Reply(request.id, wire.ErrorReply(wire.ErrorCode.unsupported_version, "daemon speaks 2"))
+        return wire.Reply(request.id, wire.ErrorReply(wire.ErrorCode.unsupported_version,
+                                                      "client speaks protocol 2, daemon speaks 3"))
 
     def anonymous(request):
         if isinstance(request.op, wire.Hello):
-            return wire.Reply(request.id, wire.HelloReply(1, "fake"))
+            return wire.Reply(request.id, wire.HelloReply(wire.PROTOCOL_VERSION, "fake"))
         return wire.Reply(0, wire.ErrorReply(wire.ErrorCode.internal, ""))
 
     for name, behaviour in (("refuse", refuse), ("anonymous", anonymous)):

@@ -14,8 +14,11 @@ NAMES = sorted(p.stem for p in VECTORS.glob("*.bin"))
 
 
 def test_all_vectors_are_present():
-    # 19 vectors at protocol version 1; a missing directory must fail, not skip.
-    assert len(NAMES) >= 19, f"expected the protocol vectors in {VECTORS}"
+    # 26 vectors at protocol version 2; a missing directory must fail, not skip.
+    assert len(NAMES) >= 26, f"expected the protocol vectors in {VECTORS}"
+    for name in ("request_memory_add", "request_memory_search", "request_memory_list", "request_memory_forget",
+                 "reply_memory_added", "reply_memory_facts", "reply_memory_forgotten"):
+        assert name in NAMES
 
 
 def f32(x):
@@ -45,7 +48,9 @@ VARIANTS = {
     wire.RetrieveRequest: "Retrieve", wire.Stats: "Stats", wire.Metrics: "Metrics",
     wire.HelloReply: "Hello", wire.Pong: "Pong", wire.CompressReply: "Compressed",
     wire.RetrieveReply: "Retrieved", wire.StatsReply: "Stats", wire.ErrorReply: "Error",
-    wire.MetricsReply: "Metrics",
+    wire.MetricsReply: "Metrics", wire.MemoryAddRequest: "MemoryAdd", wire.MemorySearchRequest: "MemorySearch",
+    wire.MemoryListRequest: "MemoryList", wire.MemoryForgetRequest: "MemoryForget",
+    wire.MemoryAddReply: "MemoryAdded", wire.MemoryFactsReply: "MemoryFacts", wire.MemoryForgetReply: "MemoryForgotten",
 }
 
 
@@ -56,10 +61,13 @@ def variant(value):
     return {name: to_serde(value)}
 
 
+F32_FIELDS = ("target_ratio", "score")
+
+
 def normalise(json_value):
-    """The vector JSON with ``target_ratio`` rounded to single precision, as on the wire."""
+    """The vector JSON with its ``f32`` fields rounded to single precision, as on the wire."""
     if isinstance(json_value, dict):
-        return {k: (f32(v) if k == "target_ratio" and v is not None else normalise(v)) for k, v in json_value.items()}
+        return {k: (f32(v) if k in F32_FIELDS and v is not None else normalise(v)) for k, v in json_value.items()}
     if isinstance(json_value, list):
         return [normalise(v) for v in json_value]
     return json_value
@@ -94,7 +102,9 @@ def test_varints_from_the_readme(n, encoded):
 @pytest.mark.parametrize("body,why", [
     (b"\x01", "truncated"),
     (b"\x01\x01\x00", "left over"),
-    (b"\x01\x07", "unknown ReplyBody"),
+    (b"\x01\x0a", "unknown ReplyBody"),
+    (b"\x01\x09", "truncated"),
+    (b"\x01\x08\x01\x00", "truncated"),
     (b"\x01\x05\x07\x00", "unknown ErrorCode"),
     (b"\x01\x03\x00\x00\x02", "invalid bool"),
     (b"\x01\x00\xfd\x01\x00\x00\x00\x00\x00\x00\x00\x00", "not valid for a u32"),
@@ -106,6 +116,6 @@ def test_malformed_replies_are_refused(body, why):
         wire.decode_reply(body)
 
 
-def test_default_options_are_seven_zero_bytes():
+def test_default_options_are_eight_zero_bytes():
     body = wire.encode_request(wire.Request(1, wire.CompressRequest(b"[]")))
-    assert body == b"\x01\x02\x02[]" + bytes(7)
+    assert body == b"\x01\x02\x02[]" + bytes(8)
