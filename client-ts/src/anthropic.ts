@@ -1,14 +1,14 @@
 /**
  * The Anthropic SDK wrapper: `messages.create` sends its request body (native content blocks,
  * `tool_result` blocks included) through the daemon, then to Anthropic. Non-streaming calls
- * answer `headroom_retrieve` tool uses and ask the model again. Needs nothing from
- * `@anthropic-ai/sdk` at run time: it wraps the instance it is given.
+ * answer the tool uses of Headroom's own tools (`headroom_retrieve`, the memory tools) and ask
+ * the model again. Needs nothing from `@anthropic-ai/sdk` at run time: it wraps the instance it
+ * is given.
  *
  * @module
  */
 
-import { RETRIEVE_TOOL_NAME } from "./client.js";
-import { allRetrieve, forStreaming, overlay, settings, type HeadroomOptions } from "./sdk.js";
+import { answerOwnTools, forStreaming, overlay, settings, type HeadroomOptions } from "./sdk.js";
 
 type Create = (body: any, requestOptions?: unknown) => Promise<any>;
 
@@ -23,29 +23,30 @@ export function wrapAnthropic<T extends object>(client: T, options: HeadroomOpti
 }
 
 async function message(create: Create, body: any, requestOptions: unknown, options: HeadroomOptions): Promise<any> {
-  const { hr, rounds, compressOptions } = settings(options);
+  const { hr, own, rounds, compressOptions } = settings(options);
   const compressed = await hr.compress(body, { ...compressOptions, model: body?.model, format: "anthropic" });
   let request = compressed.messages;
   if (body?.stream) return create(forStreaming(request, body), requestOptions);
-  let reply = await create(request, requestOptions);
-  for (let round = 0; round < rounds; round++) {
-    const calls: any[] = (reply?.content ?? []).filter((block: any) => block.type === "tool_use");
-    if (!allRetrieve(calls, (call) => call.name)) break;
-    const answers = await Promise.all(calls.map((call) => hr.retrieveToolResult(call.input)));
+  const shape = {
+    calls: (reply: any): any[] => (reply?.content ?? []).filter((block: any) => block.type === "tool_use"),
+    name: (call: any) => call.name,
+    args: (call: any) => call.input,
+  };
+  const reply = await answerOwnTools(own, rounds, await create(request, requestOptions), shape, (last, calls, answers) => {
     request = {
       ...request,
       messages: [
         ...request.messages,
-        { role: "assistant", content: reply.content },
+        { role: "assistant", content: last.content },
         {
           role: "user",
           content: calls.map((call, i) => ({ type: "tool_result", tool_use_id: call.id, content: answers[i] })),
         },
       ],
     };
-    reply = await create(request, requestOptions);
-  }
-  const named = (block: any) => block.type === "tool_use" && block.name === RETRIEVE_TOOL_NAME;
+    return create(request, requestOptions);
+  });
+  const named = (block: any) => block.type === "tool_use" && own.has(block.name);
   if (!reply?.content?.some(named)) return reply;
   const content = reply.content.filter((block: any) => !named(block));
   const toolUseLeft = content.some((block: any) => block.type === "tool_use");

@@ -1,6 +1,7 @@
 /**
  * The connection to headroomd and the calls an application makes: {@link compress},
- * {@link retrieve}, {@link stats}, and {@link retrieveToolResult} for a tool loop.
+ * {@link retrieve}, {@link stats}, `client.memory`, and {@link retrieveToolResult} and
+ * {@link memoryToolResult} for a tool loop.
  *
  * One connection per {@link HeadroomClient}, opened on first use with the `Hello` handshake,
  * reused by every call, reopened after it breaks. Calls are pipelined: each gets its own id and
@@ -8,7 +9,8 @@
  *
  * `compress` fails open: an absent daemon, a timeout (2 s by default) or an error reply gives
  * back the caller's messages unchanged and logs one warning (then none until the daemon answers
- * again). A Headroom problem never fails an LLM call.
+ * again). A Headroom problem never fails an LLM call. `retrieve`, `stats` and the memory calls
+ * reject with a {@link HeadroomError} instead: they are the application's own questions.
  *
  * @module
  */
@@ -28,8 +30,26 @@ import {
   type ReplyBody,
 } from "./wire.js";
 import { restore, RETRIEVE_TOOL_NAME, shield, type Saved } from "./retrieval.js";
+import {
+  fact,
+  foundText,
+  MEMORY_SAVE_TOOL_NAME,
+  MEMORY_SEARCH_TOOL_NAME,
+  savedText,
+  saveScope,
+  wireScope,
+  wireTime,
+  type AddOptions,
+  type ForgetOptions,
+  type ListOptions,
+  type MemoryAdded,
+  type MemoryFact,
+  type MemoryOptions,
+  type MemoryScope,
+  type SearchOptions,
+} from "./memory.js";
 
-export { RETRIEVE_TOOL_NAME };
+export { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME };
 
 const CLIENT_NAME = "headroom-ts/0.1.0";
 
@@ -101,6 +121,8 @@ export interface CompressOptions {
   targetRatio?: number;
   /** Also compress long content pasted into (earlier) user messages. */
   compressUserMessages?: boolean;
+  /** Add remembered facts of a scope to the latest user message, and optionally the memory tools. */
+  memory?: MemoryOptions;
 }
 
 export interface CompressorStats {
@@ -129,6 +151,13 @@ export interface CompressResult<T> {
   retrieveTool: Record<string, unknown> | null;
   /** The format the daemon read the messages as; `null` when failing open. */
   format: Exclude<Format, "auto"> | null;
+  /** How many remembered facts the daemon added to the latest user message. */
+  memories: number;
+  /**
+   * The `memory_save` and `memory_search` tools in the request's provider format, when
+   * `memory.tools` was asked for. A whole request body already lists them in `tools`.
+   */
+  memoryTools: Array<Record<string, unknown>> | null;
   /** Why the messages came back unchanged, when the call failed open; else `null`. */
   error: HeadroomError | null;
 }
@@ -168,6 +197,9 @@ export interface Metrics {
   allTimeLatencyP50Us: number;
   allTimeLatencyP99Us: number;
 }
+
+/** The arguments of a tool call: a JSON string (OpenAI) or an object. */
+export type ToolArguments = string | Record<string, unknown> | null | undefined;
 
 /** The arguments of a `headroom_retrieve` call: a JSON string (OpenAI) or an object. */
 export type RetrieveArguments = string | { hash?: unknown; query?: unknown } | null | undefined;
@@ -243,6 +275,8 @@ class Connection {
 /** A client of one daemon. Cheap to keep for the life of the process; {@link close} ends it. */
 export class HeadroomClient {
   readonly timeoutMs: number;
+  /** Remembered facts: add, search, list, forget (docs/memory.md). */
+  readonly memory: Memory = new Memory(this);
   private readonly socketPath: string | undefined;
   private readonly maxFrame: number;
   private readonly onWarning: (message: string) => void;
@@ -308,6 +342,13 @@ export class HeadroomClient {
             frozen: options.frozen ?? 0,
             target_ratio: options.targetRatio ?? null,
             compress_user_messages: options.compressUserMessages ?? false,
+            memory: options.memory
+              ? {
+                  scope: wireScope(options.memory.scope),
+                  budget_tokens: options.memory.budgetTokens ?? 0,
+                  tools: options.memory.tools ?? false,
+                }
+              : null,
           },
         },
       });
@@ -325,6 +366,8 @@ export class HeadroomClient {
         compressors: [],
         retrieveTool: null,
         format: null,
+        memories: 0,
+        memoryTools: null,
         error,
       };
     }
@@ -381,12 +424,7 @@ export class HeadroomClient {
    * original, to re-run the tool that produced it).
    */
   async retrieveToolResult(args: RetrieveArguments): Promise<string> {
-    let parsed: { hash?: unknown; query?: unknown } | null | undefined;
-    try {
-      parsed = typeof args === "string" ? JSON.parse(args || "{}") : args;
-    } catch {
-      parsed = null;
-    }
+    const parsed = parseArguments(args);
     const hash = parsed?.hash;
     const query = typeof parsed?.query === "string" && parsed.query.trim() ? parsed.query : undefined;
     if (typeof hash !== "string" || !hash) {
@@ -408,6 +446,36 @@ export class HeadroomClient {
           this.warnOnce(`headroom: cannot retrieve hash=${hash}: ${error.message}`);
           return `Headroom could not retrieve hash=${hash} (${error.message}). Work from what the marker says, or re-run the tool that produced the content.`;
       }
+    }
+  }
+
+  /**
+   * Answers a model's `memory_save` or `memory_search` call made in `scope` (the scope of the
+   * request that offered the tools): the text to put in the tool result, as docs/memory.md
+   * writes it. A fact is saved at the scope's agent when it has one, else at its user — never
+   * in the session, since what the model chooses to remember is meant to outlive the
+   * conversation. A search sees everything `scope` sees. Never rejects; a failure is told to
+   * the model (and warned about once).
+   */
+  async memoryToolResult(name: string, args: ToolArguments, scope: MemoryScope): Promise<string> {
+    const parsed = parseArguments(args);
+    try {
+      if (name === MEMORY_SAVE_TOOL_NAME) {
+        const text = parsed?.text;
+        if (typeof text !== "string" || !text.trim()) return `${MEMORY_SAVE_TOOL_NAME} needs a "text": the fact to remember.`;
+        const key = typeof parsed?.key === "string" && parsed.key.trim() ? parsed.key : undefined;
+        const source = scope.session ? `conversation ${scope.session}` : undefined;
+        return savedText(await this.memory.add(saveScope(scope), text, { key, source }));
+      }
+      if (name === MEMORY_SEARCH_TOOL_NAME) {
+        const query = typeof parsed?.query === "string" ? parsed.query : "";
+        return foundText(await this.memory.search(scope, query));
+      }
+      return `Headroom has no tool named ${name}.`;
+    } catch (e) {
+      const error = e as HeadroomError;
+      this.warnOnce(`headroom: ${name} failed: ${error.message}`);
+      return `Headroom could not answer ${name} (${error.message}); go on without it.`;
     }
   }
 
@@ -468,10 +536,90 @@ export class HeadroomClient {
   }
 }
 
+/** The memory calls of one {@link HeadroomClient}; each rejects with a {@link HeadroomError}. */
+export class Memory {
+  constructor(private readonly client: HeadroomClient) {}
+
+  /**
+   * Remembers `text` in `scope`. A fact with the key of a current fact of the same scope
+   * supersedes it; a near-identical one is a duplicate and stores nothing.
+   */
+  async add(scope: MemoryScope, text: string, options: AddOptions = {}): Promise<MemoryAdded> {
+    const reply = expect(
+      await this.client.call({
+        MemoryAdd: {
+          scope: wireScope(scope),
+          text,
+          source: options.source ?? null,
+          key: options.key ?? null,
+          valid_from_ms: options.validFrom === undefined ? null : wireTime(options.validFrom),
+        },
+      }),
+      "MemoryAdded",
+    );
+    return { fact: fact(reply.fact), duplicate: reply.duplicate, superseded: reply.superseded };
+  }
+
+  /** The facts `scope` sees (now, or at `asOf`) most relevant to `query`; an empty query: the newest. */
+  async search(scope: MemoryScope, query: string, options: SearchOptions = {}): Promise<MemoryFact[]> {
+    const reply = expect(
+      await this.client.call({
+        MemorySearch: {
+          scope: wireScope(scope),
+          query,
+          as_of_ms: options.asOf === undefined ? null : wireTime(options.asOf),
+          limit: options.limit ?? 0,
+          budget_tokens: options.budgetTokens ?? 0,
+        },
+      }),
+      "MemoryFacts",
+    );
+    return reply.facts.map(fact);
+  }
+
+  /** The facts `scope` sees (or, with `includeNarrower`, everything under it), newest first. */
+  async list(scope: MemoryScope, options: ListOptions = {}): Promise<MemoryFact[]> {
+    const reply = expect(
+      await this.client.call({
+        MemoryList: {
+          scope: wireScope(scope),
+          as_of_ms: options.asOf === undefined ? null : wireTime(options.asOf),
+          include_superseded: options.includeSuperseded ?? false,
+          include_narrower: options.includeNarrower ?? false,
+        },
+      }),
+      "MemoryFacts",
+    );
+    return reply.facts.map(fact);
+  }
+
+  /**
+   * Deletes for good one fact (`id`, which must lie in `scope` or under it), or every fact in
+   * `scope` and the scopes under it. Resolves with how many facts were removed.
+   */
+  async forget(scope: MemoryScope, options: ForgetOptions = {}): Promise<number> {
+    const reply = expect(await this.client.call({ MemoryForget: { scope: wireScope(scope), id: options.id ?? null } }), "MemoryForgotten");
+    return Number(reply.removed);
+  }
+}
+
+/** The reply variants a call can expect. */
+type ReplyKind = "Pong" | "Compressed" | "Retrieved" | "Stats" | "Metrics" | "Hello" | "MemoryAdded" | "MemoryFacts" | "MemoryForgotten";
+
 type Variant<K extends string> = K extends "Pong" ? "Pong" : Extract<ReplyBody, Record<K, unknown>> extends Record<K, infer V> ? V : never;
 
+/** A tool call's arguments as an object; `null` when they are not a JSON object. */
+function parseArguments(args: ToolArguments): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = typeof args === "string" ? JSON.parse(args || "{}") : args;
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The payload of the reply variant `kind`; an `Error` reply or another variant throws. */
-function expect<K extends "Pong" | "Compressed" | "Retrieved" | "Stats" | "Metrics" | "Hello">(body: ReplyBody, kind: K): Variant<K> {
+function expect<K extends ReplyKind>(body: ReplyBody, kind: K): Variant<K> {
   if (typeof body === "string") {
     if (body === kind) return body as Variant<K>;
   } else if ("Error" in body) {
@@ -498,6 +646,10 @@ function compressResult<T>(messages: T, input: Buffer, reply: CompressReply, sav
       ? (JSON.parse(Buffer.from(reply.retrieve_tool).toString("utf8")) as Record<string, unknown>)
       : null,
     format: CALLER_FORMAT[reply.format] as Exclude<Format, "auto">,
+    memories: reply.memories,
+    memoryTools: reply.memory_tools
+      ? (JSON.parse(Buffer.from(reply.memory_tools).toString("utf8")) as Array<Record<string, unknown>>)
+      : null,
     error: null,
   };
 }
@@ -540,4 +692,12 @@ export function metrics(options: WithClient = {}): Promise<Metrics> {
 /** {@link HeadroomClient.retrieveToolResult} on `options.client` or the default client. */
 export function retrieveToolResult(args: RetrieveArguments, options: WithClient = {}): Promise<string> {
   return (options.client ?? defaultClient()).retrieveToolResult(args);
+}
+
+/**
+ * {@link HeadroomClient.memoryToolResult} on `options.client` or the default client: answers a
+ * `memory_save` / `memory_search` call in the scope of the request that offered the tools.
+ */
+export function memoryToolResult(name: string, args: ToolArguments, options: { scope: MemoryScope } & WithClient): Promise<string> {
+  return (options.client ?? defaultClient()).memoryToolResult(name, args, options.scope);
 }

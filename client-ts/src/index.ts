@@ -3,9 +3,11 @@
  *
  * Layout (the same split as client-py):
  * - `wire`      frames and the bincode envelope, byte for byte (no knowledge of LLMs)
- * - `client`    the connection (reuse, reconnect, pipelining), compress / retrieve / stats, fail-open
+ * - `client`    the connection (reuse, reconnect, pipelining), compress / retrieve / stats / memory, fail-open
+ * - `memory`    memory scopes, facts and times, and the texts that answer the memory tools
  * - `retrieval` earlier `headroom_retrieve` answers kept out of compression
- * - `sdk`       `withHeadroom(client)` for the OpenAI and Anthropic SDKs, over `openai` and `anthropic`
+ * - `sdk`       `withHeadroom(client)` for the OpenAI and Anthropic SDKs, over `openai` and `anthropic`,
+ *               and the loop that answers Headroom's own tools for every integration
  * - `vercel`    `headroomMiddleware()` for the Vercel AI SDK (import `headroom-client/vercel`)
  * - `langchain` `HeadroomChatModel` for LangChain.js (import `headroom-client/langchain`)
  *
@@ -21,6 +23,10 @@ export {
   defaultSocketPath,
   HeadroomClient,
   HeadroomError,
+  Memory,
+  MEMORY_SAVE_TOOL_NAME,
+  MEMORY_SEARCH_TOOL_NAME,
+  memoryToolResult,
   metrics,
   retrieve,
   retrieveToolResult,
@@ -35,7 +41,19 @@ export {
   type RetrieveArguments,
   type Retrieved,
   type Stats,
+  type ToolArguments,
   type WithClient,
 } from "./client.js";
+export type {
+  AddOptions,
+  ForgetOptions,
+  ListOptions,
+  MemoryAdded,
+  MemoryFact,
+  MemoryOptions,
+  MemoryScope,
+  SearchOptions,
+  Time,
+} from "./memory.js";
 export { withHeadroom, type HeadroomOptions } from "./sdk.js";
 export * as wire from "./wire.js";

@@ -4,10 +4,12 @@
  *
  * The messages go to the daemon as an OpenAI-chat-shaped copy, one chat message per LangChain
  * message (so `frozen` and `protectRecent` count the caller's messages); compressed tool outputs
- * come back as new `ToolMessage`s, the caller's are never modified. Tools bound with `bindTools`
- * are passed through to the wrapped model. `invoke` answers the model's `headroom_retrieve`
- * calls itself and asks the model again; `stream` does not offer that tool, since its tool calls
- * reach the application (unless the application binds a tool of that name itself).
+ * come back as new `ToolMessage`s, and with `memory` the facts the daemon puts in front of a
+ * user message come back as a new `HumanMessage`; the caller's messages are never modified.
+ * Tools bound with `bindTools` are passed through to the wrapped model. `invoke` answers the
+ * model's calls to Headroom's own tools (`headroom_retrieve`, the memory tools) itself and asks
+ * the model again; `stream` does not offer those tools, since its tool calls reach the
+ * application (unless the application binds tools of those names itself).
  *
  * @module
  */
@@ -20,11 +22,11 @@ import {
   type BindToolsInput,
 } from "@langchain/core/language_models/chat_models";
 import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
-import { AIMessage, AIMessageChunk, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { AIMessage, AIMessageChunk, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
-import { defaultClient, RETRIEVE_TOOL_NAME, type HeadroomClient } from "./client.js";
-import { allRetrieve, type HeadroomOptions } from "./sdk.js";
+import { defaultClient, type HeadroomClient } from "./client.js";
+import { answerOwnTools, loopMemory, OwnTools, type HeadroomOptions } from "./sdk.js";
 
 export interface HeadroomChatModelCallOptions extends BaseChatModelCallOptions {
   /** Tools bound with `bindTools`, passed through to the wrapped model. */
@@ -32,7 +34,7 @@ export interface HeadroomChatModelCallOptions extends BaseChatModelCallOptions {
 }
 
 export interface HeadroomChatModelInput extends BaseChatModelParams, HeadroomOptions {
-  /** The chat model that answers; it needs `bindTools` for tools and for `headroom_retrieve`. */
+  /** The chat model that answers; it needs `bindTools` for tools and for Headroom's own tools. */
   model: BaseChatModel;
 }
 
@@ -46,10 +48,10 @@ export class HeadroomChatModel extends BaseChatModel<HeadroomChatModelCallOption
   }
 
   constructor(fields: HeadroomChatModelInput) {
-    const { model, client, maxRetrieveRounds, query, protectRecent, frozen, targetRatio, compressUserMessages, ...base } = fields;
+    const { model, client, maxRetrieveRounds, query, protectRecent, frozen, targetRatio, compressUserMessages, memory, ...base } = fields;
     super(base);
     this.model = model;
-    this.headroom = { client, maxRetrieveRounds, query, protectRecent, frozen, targetRatio, compressUserMessages };
+    this.headroom = { client, maxRetrieveRounds, query, protectRecent, frozen, targetRatio, compressUserMessages, memory: loopMemory(memory) };
   }
 
   _llmType(): string {
@@ -64,26 +66,24 @@ export class HeadroomChatModel extends BaseChatModel<HeadroomChatModelCallOption
   }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
-    const hr = this.client();
-    const { messages: prepared, retrieveTool } = await this.compress(messages);
+    const own = new OwnTools(this.client(), this.headroom.memory);
+    const { messages: prepared, offered } = await this.compress(messages);
     const { tools, ...callOptions } = options;
-    const offer = retrieveTool && typeof this.model.bindTools === "function" && !declares(tools);
-    const runnable = this.bound(offer ? [...(tools ?? []), retrieveTool] : tools);
-    const config = callOptions;
+    const declared = new Set((tools ?? []).map(toolName));
+    const added = typeof this.model.bindTools === "function" ? offered.filter((t) => !declared.has(toolName(t))) : [];
+    const runnable = this.bound([...(tools ?? []), ...added]);
     let conversation = prepared;
-    let reply = (await runnable.invoke(conversation, config)) as AIMessage;
-    for (let round = 0; round < (this.headroom.maxRetrieveRounds ?? 3); round++) {
-      const calls = reply.tool_calls ?? [];
-      if (!allRetrieve(calls, (c) => c.name)) break;
-      const answers = await Promise.all(calls.map((c) => hr.retrieveToolResult(c.args)));
+    const shape = { calls: (m: AIMessage) => m.tool_calls ?? [], name: (c: ToolCall) => c.name, args: (c: ToolCall) => c.args };
+    const first = (await runnable.invoke(conversation, callOptions)) as AIMessage;
+    const reply = await answerOwnTools(own, this.headroom.maxRetrieveRounds ?? 3, first, shape, async (last, calls, answers) => {
       conversation = [
         ...conversation,
-        reply,
+        last,
         ...calls.map((c, i) => new ToolMessage({ content: answers[i]!, tool_call_id: c.id ?? "", name: c.name })),
       ];
-      reply = (await runnable.invoke(conversation, config)) as AIMessage;
-    }
-    const message = withoutRetrieveCalls(reply);
+      return (await runnable.invoke(conversation, callOptions)) as AIMessage;
+    });
+    const message = withoutOwnCalls(reply, own);
     return { generations: [{ text: message.text, message }] };
   }
 
@@ -114,24 +114,35 @@ export class HeadroomChatModel extends BaseChatModel<HeadroomChatModelCallOption
     return this.model.bindTools(tools);
   }
 
-  /** The messages with compressed tool outputs, and the retrieve tool when a marker was emitted. */
-  private async compress(messages: BaseMessage[]): Promise<{ messages: BaseMessage[]; retrieveTool: Record<string, unknown> | null }> {
+  /**
+   * The messages with compressed tool outputs and remembered facts, and the tools the daemon
+   * offers the model (`headroom_retrieve` when a marker was emitted, the memory tools when asked
+   * for), in OpenAI format.
+   */
+  private async compress(messages: BaseMessage[]): Promise<{ messages: BaseMessage[]; offered: Array<Record<string, unknown>> }> {
     const { client: _c, maxRetrieveRounds: _r, ...options } = this.headroom;
     const chat = messages.map(toChat);
-    if (!chat.some((m) => m.role === "tool")) return { messages, retrieveTool: null };
+    if (!options.memory && !chat.some((m) => m.role === "tool")) return { messages, offered: [] };
     const result = await this.client().compress(chat, { ...options, model: modelName(this.model), format: "openai_chat" });
-    if (result.messages === chat) return { messages, retrieveTool: null };
+    const offered = [...(result.retrieveTool ? [result.retrieveTool] : []), ...(result.memoryTools ?? [])];
+    if (result.messages === chat) return { messages, offered };
     const out = messages.map((message, i) => {
+      const got = result.messages[i]?.content;
+      if (HumanMessage.isInstance(message)) return withFacts(message, chat[i]!.content, got);
       if (!ToolMessage.isInstance(message)) return message;
-      const content = compressedContent(message.content, chat[i]!.content, result.messages[i]?.content);
+      const content = compressedContent(message.content, chat[i]!.content, got);
       return content === message.content ? message : copyWithContent(message, content);
     });
-    return { messages: out, retrieveTool: result.retrieveTool };
+    return { messages: out, offered };
   }
 }
 
-function declares(tools: BindToolsInput[] | undefined): boolean {
-  return (tools ?? []).some((t: any) => (t?.name ?? t?.function?.name) === RETRIEVE_TOOL_NAME);
+type ToolCall = NonNullable<AIMessage["tool_calls"]>[number];
+
+/** The name of a tool given to `bindTools` (a LangChain tool or an OpenAI definition). */
+function toolName(tool: unknown): unknown {
+  const t = tool as { name?: unknown; function?: { name?: unknown } } | null;
+  return t?.name ?? t?.function?.name;
 }
 
 /** The model name the wrapped model reports, for the daemon's choice of tokenizer. */
@@ -191,15 +202,32 @@ function copyWithContent(message: ToolMessage, content: ToolMessage["content"]):
   } as ConstructorParameters<typeof ToolMessage>[0] & object);
 }
 
-/** The reply without `headroom_retrieve` calls the application could not answer. */
-function withoutRetrieveCalls(reply: AIMessage): AIMessage {
+/**
+ * The user message with what the daemon put in front of its text (the `<memory>` block), or
+ * the same message when the daemon left it alone.
+ */
+function withFacts(message: HumanMessage, sent: string, got: unknown): HumanMessage {
+  if (typeof got !== "string" || got === sent || !got.endsWith(sent)) return message;
+  const facts = got.slice(0, got.length - sent.length);
+  const content = typeof message.content === "string" ? facts + message.content : [{ type: "text", text: facts }, ...message.content];
+  return new HumanMessage({
+    content,
+    id: message.id,
+    name: message.name,
+    additional_kwargs: message.additional_kwargs,
+    response_metadata: message.response_metadata,
+  } as ConstructorParameters<typeof HumanMessage>[0] & object);
+}
+
+/** The reply without calls to Headroom's tools, which the application could not answer. */
+function withoutOwnCalls(reply: AIMessage, own: OwnTools): AIMessage {
   const calls = reply.tool_calls ?? [];
-  if (!calls.some((c) => c.name === RETRIEVE_TOOL_NAME)) return reply;
+  if (!calls.some((c) => own.has(c.name))) return reply;
   return new AIMessage({
     content: reply.content,
     id: reply.id,
     name: reply.name,
-    tool_calls: calls.filter((c) => c.name !== RETRIEVE_TOOL_NAME),
+    tool_calls: calls.filter((c) => !own.has(c.name)),
     invalid_tool_calls: reply.invalid_tool_calls,
     usage_metadata: reply.usage_metadata,
     additional_kwargs: reply.additional_kwargs,

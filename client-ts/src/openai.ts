@@ -1,14 +1,13 @@
 /**
  * The OpenAI SDK wrapper: `chat.completions.create` and `responses.create` send their request
- * body through the daemon, then to OpenAI. Non-streaming calls answer `headroom_retrieve`
- * function calls and ask the model again. Needs nothing from the `openai` package at run time:
- * it wraps the instance it is given.
+ * body through the daemon, then to OpenAI. Non-streaming calls answer the function calls to
+ * Headroom's own tools (`headroom_retrieve`, the memory tools) and ask the model again. Needs
+ * nothing from the `openai` package at run time: it wraps the instance it is given.
  *
  * @module
  */
 
-import { RETRIEVE_TOOL_NAME } from "./client.js";
-import { allRetrieve, forStreaming, overlay, settings, type HeadroomOptions } from "./sdk.js";
+import { answerOwnTools, forStreaming, overlay, settings, type HeadroomOptions, type OwnTools } from "./sdk.js";
 
 type Create = (body: any, requestOptions?: unknown) => Promise<any>;
 
@@ -30,23 +29,23 @@ export function wrapOpenAI<T extends object>(client: T, options: HeadroomOptions
 }
 
 async function chatCompletion(create: Create, body: any, requestOptions: unknown, options: HeadroomOptions): Promise<any> {
-  const { hr, rounds, compressOptions } = settings(options);
+  const { hr, own, rounds, compressOptions } = settings(options);
   const compressed = await hr.compress(body, { ...compressOptions, model: body?.model, format: "openai_chat" });
   let request = compressed.messages;
   if (body?.stream) return create(forStreaming(request, body), requestOptions);
-  let completion = await create(request, requestOptions);
-  for (let round = 0; round < rounds; round++) {
-    const message = completion?.choices?.length === 1 ? completion.choices[0].message : undefined;
-    const calls: any[] = message?.tool_calls ?? [];
-    if (!allRetrieve(calls, (call) => call.function?.name)) break;
-    const answers = await Promise.all(calls.map((call) => hr.retrieveToolResult(call.function.arguments)));
+  const shape = {
+    calls: (completion: any): any[] => (completion?.choices?.length === 1 ? (completion.choices[0].message?.tool_calls ?? []) : []),
+    name: (call: any) => call.function?.name,
+    args: (call: any) => call.function?.arguments,
+  };
+  const completion = await answerOwnTools(own, rounds, await create(request, requestOptions), shape, (reply, calls, answers) => {
     request = {
       ...request,
       messages: [
         ...request.messages,
         {
           role: "assistant",
-          content: message.content ?? null,
+          content: reply.choices[0].message.content ?? null,
           tool_calls: calls.map((call) => ({
             id: call.id,
             type: "function",
@@ -56,14 +55,14 @@ async function chatCompletion(create: Create, body: any, requestOptions: unknown
         ...calls.map((call, i) => ({ role: "tool", tool_call_id: call.id, content: answers[i] })),
       ],
     };
-    completion = await create(request, requestOptions);
-  }
-  return withoutRetrieveCalls(completion);
+    return create(request, requestOptions);
+  });
+  return withoutOwnCalls(completion, own);
 }
 
-/** The completion without `headroom_retrieve` calls the application could not answer. */
-function withoutRetrieveCalls(completion: any): any {
-  const named = (call: any) => call?.function?.name === RETRIEVE_TOOL_NAME;
+/** The completion without calls to Headroom's tools, which the application could not answer. */
+function withoutOwnCalls(completion: any, own: OwnTools): any {
+  const named = (call: any) => own.has(call?.function?.name);
   if (!completion?.choices?.some((c: any) => c.message?.tool_calls?.some(named))) return completion;
   return {
     ...completion,
@@ -76,28 +75,28 @@ function withoutRetrieveCalls(completion: any): any {
 }
 
 async function response(create: Create, body: any, requestOptions: unknown, options: HeadroomOptions): Promise<any> {
-  const { hr, rounds, compressOptions } = settings(options);
+  const { hr, own, rounds, compressOptions } = settings(options);
   const compressed = await hr.compress(body, { ...compressOptions, model: body?.model, format: "openai_responses" });
   let request = compressed.messages;
   if (body?.stream) return create(forStreaming(request, body), requestOptions);
-  let result = await create(request, requestOptions);
-  for (let round = 0; round < rounds; round++) {
-    const output: any[] = result?.output ?? [];
-    const calls = output.filter((item) => item.type === "function_call");
-    if (!allRetrieve(calls, (call) => call.name)) break;
-    const answers = await Promise.all(calls.map((call) => hr.retrieveToolResult(call.arguments)));
+  const shape = {
+    calls: (result: any): any[] => (result?.output ?? []).filter((item: any) => item.type === "function_call"),
+    name: (call: any) => call.name,
+    args: (call: any) => call.arguments,
+  };
+  const result = await answerOwnTools(own, rounds, await create(request, requestOptions), shape, (reply, calls, answers) => {
     const input = typeof request.input === "string" ? [{ role: "user", content: request.input }] : (request.input ?? []);
     request = {
       ...request,
       input: [
         ...input,
-        ...output,
+        ...reply.output,
         ...calls.map((call, i) => ({ type: "function_call_output", call_id: call.call_id, output: answers[i] })),
       ],
     };
-    result = await create(request, requestOptions);
-  }
-  const named = (item: any) => item.type === "function_call" && item.name === RETRIEVE_TOOL_NAME;
+    return create(request, requestOptions);
+  });
+  const named = (item: any) => item.type === "function_call" && own.has(item.name);
   if (!result?.output?.some(named)) return result;
   return { ...result, output: result.output.filter((item: any) => !named(item)) };
 }

@@ -5,12 +5,14 @@
  * The AI SDK prompt is not a provider format the daemon reads, so `transformParams` sends an
  * OpenAI-chat-shaped copy of it (system, user text, assistant tool calls, one `tool` message per
  * tool result) and puts each compressed tool output back into its tool-result part as text.
- * Only tool results change; every other part of the prompt is passed on as it came.
+ * Only tool results change, and, with `memory`, user messages get the remembered facts the daemon
+ * puts in front of their text; every other part of the prompt is passed on as it came.
  *
- * When a result carries a marker, `generateText` calls are offered the `headroom_retrieve` tool
- * and `wrapGenerate` answers the model's calls to it and asks the model again, so the
- * application never sees them. Streaming calls are not offered the tool (their tool calls reach
- * the application) unless the application declares a tool of that name itself.
+ * When a result carries a marker, `generateText` calls are offered the `headroom_retrieve` tool,
+ * and with `memory` the `memory_save` and `memory_search` tools; `wrapGenerate` answers
+ * the model's calls to them and asks the model again, so the application never sees them.
+ * Streaming calls are not offered these tools (their tool calls reach the application); a tool
+ * of the same name the application declares itself is its own to answer.
  *
  * `frozen` and `protectRecent` count messages of that chat-shaped copy, in which each tool
  * result is its own message.
@@ -19,8 +21,7 @@
  */
 
 import type { LanguageModelMiddleware } from "ai";
-import { RETRIEVE_TOOL_NAME } from "./client.js";
-import { allRetrieve, settings, type HeadroomOptions } from "./sdk.js";
+import { answerOwnTools, settings, type HeadroomOptions } from "./sdk.js";
 
 type CallOptions = Parameters<NonNullable<LanguageModelMiddleware["transformParams"]>>[0]["params"];
 type Prompt = CallOptions["prompt"];
@@ -29,6 +30,7 @@ type Tool = NonNullable<CallOptions["tools"]>[number];
 type GenerateResult = Awaited<ReturnType<NonNullable<LanguageModelMiddleware["wrapGenerate"]>>>;
 type Content = GenerateResult["content"][number];
 type ToolResultPart = Extract<Extract<Message, { role: "tool" }>["content"][number], { type: "tool-result" }>;
+type ToolCallContent = Extract<Content, { type: "tool-call" }>;
 type Output = ToolResultPart["output"];
 
 /** Where a chat-shaped tool message came from: prompt message, part, and (for `content` outputs) items. */
@@ -42,33 +44,33 @@ interface Place {
 
 /** The middleware; pass it to `wrapLanguageModel({ model, middleware: headroomMiddleware() })`. */
 export function headroomMiddleware(options: HeadroomOptions = {}): LanguageModelMiddleware {
-  const { hr, rounds, compressOptions } = settings(options);
+  const { hr, own, rounds, compressOptions } = settings(options);
   return {
     specificationVersion: "v3",
 
     async transformParams({ type, params, model }) {
-      const { chat, places } = toChat(params.prompt);
-      if (places.length === 0) return params;
+      const { chat, places, users } = toChat(params.prompt);
+      if (places.length === 0 && !compressOptions.memory) return params;
       const result = await hr.compress(chat, { ...compressOptions, model: model.modelId, format: "openai_chat" });
-      if (result.messages === chat) return params;
-      const prompt = fromChat(params.prompt, result.messages, places);
-      const declared = params.tools?.some((t) => t.name === RETRIEVE_TOOL_NAME) ?? false;
-      const offer = type === "generate" && result.retrieveTool && !declared;
-      return { ...params, prompt, ...(offer ? { tools: [...(params.tools ?? []), functionTool(result.retrieveTool!)] } : {}) };
+      if (result.messages === chat && !result.memoryTools) return params;
+      const prompt = withFacts(fromChat(params.prompt, result.messages, places), chat, result.messages, users);
+      const declared = new Set(params.tools?.map((t) => t.name));
+      const offered = type === "generate" ? [...(result.retrieveTool ? [result.retrieveTool] : []), ...(result.memoryTools ?? [])] : [];
+      const added = offered.map(functionTool).filter((t) => !declared.has(t.name));
+      return { ...params, prompt, ...(added.length ? { tools: [...(params.tools ?? []), ...added] } : {}) };
     },
 
     async wrapGenerate({ doGenerate, params, model }) {
-      let result = await doGenerate();
       let prompt = params.prompt;
-      for (let round = 0; round < rounds; round++) {
-        const calls = result.content.filter(
-          (c): c is Extract<Content, { type: "tool-call" }> => c.type === "tool-call" && !c.providerExecuted,
-        );
-        if (!allRetrieve(calls, (c) => c.toolName)) break;
-        const answers = await Promise.all(calls.map((c) => hr.retrieveToolResult(c.input)));
+      const shape = {
+        calls: (r: GenerateResult) => r.content.filter((c): c is ToolCallContent => c.type === "tool-call" && !c.providerExecuted),
+        name: (c: ToolCallContent) => c.toolName,
+        args: (c: ToolCallContent) => c.input,
+      };
+      const result = await answerOwnTools(own, rounds, await doGenerate(), shape, (last, calls, answers) => {
         prompt = [
           ...prompt,
-          { role: "assistant", content: result.content.flatMap(assistantPart) },
+          { role: "assistant", content: last.content.flatMap(assistantPart) },
           {
             role: "tool",
             content: calls.map((c, i) => ({
@@ -79,9 +81,9 @@ export function headroomMiddleware(options: HeadroomOptions = {}): LanguageModel
             })),
           },
         ];
-        result = await model.doGenerate({ ...params, prompt });
-      }
-      const named = (c: Content) => c.type === "tool-call" && c.toolName === RETRIEVE_TOOL_NAME;
+        return model.doGenerate({ ...params, prompt });
+      });
+      const named = (c: Content) => c.type === "tool-call" && own.has(c.toolName);
       if (!result.content.some(named)) return result;
       const content = result.content.filter((c) => !named(c));
       const callsLeft = content.some((c) => c.type === "tool-call");
@@ -104,16 +106,21 @@ function outputText(output: Output): string | null {
   }
 }
 
-/** The prompt as an OpenAI chat messages array, and where each tool result went. */
-function toChat(prompt: Prompt): { chat: any[]; places: Place[] } {
+/**
+ * The prompt as an OpenAI chat messages array, where each tool result went, and where each user
+ * message went (prompt index to chat index).
+ */
+function toChat(prompt: Prompt): { chat: any[]; places: Place[]; users: Map<number, number> } {
   const chat: any[] = [];
   const places: Place[] = [];
+  const users = new Map<number, number>();
   prompt.forEach((message, m) => {
     switch (message.role) {
       case "system":
         chat.push({ role: "system", content: message.content });
         break;
       case "user":
+        users.set(m, chat.length);
         chat.push({ role: "user", content: message.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n") });
         break;
       case "assistant": {
@@ -151,7 +158,27 @@ function toChat(prompt: Prompt): { chat: any[]; places: Place[] } {
         break;
     }
   });
-  return { chat, places };
+  return { chat, places, users };
+}
+
+/**
+ * `prompt` with the remembered facts the daemon put in front of a user message's text: in front
+ * of its first part when that is text, else as a text part of their own before the others.
+ */
+function withFacts(prompt: Prompt, sent: any[], got: any[], users: Map<number, number>): Prompt {
+  let out = prompt;
+  for (const [m, c] of users) {
+    const before: string = sent[c].content;
+    const after: unknown = got[c]?.content;
+    if (typeof after !== "string" || after === before || !after.endsWith(before)) continue;
+    const message = prompt[m] as Extract<Message, { role: "user" }>;
+    const facts = after.slice(0, after.length - before.length);
+    const [first, ...rest] = message.content;
+    const content = first?.type === "text" ? [{ ...first, text: facts + first.text }, ...rest] : [{ type: "text" as const, text: facts }, ...message.content];
+    if (out === prompt) out = [...prompt];
+    out[m] = { ...message, content };
+  }
+  return out;
 }
 
 /** A copy of `prompt` whose tool results hold the compressed text wherever it changed. */

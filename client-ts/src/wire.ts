@@ -12,7 +12,7 @@
  */
 
 /** The protocol version this client speaks (`PROTOCOL_VERSION` in `protocol/src/lib.rs`). */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The daemon's default limit on a body; larger requests are not even sent. */
 export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
@@ -41,6 +41,21 @@ export interface CompressOptions {
   frozen: number;
   target_ratio: number | null;
   compress_user_messages: boolean;
+  memory: MemoryOptions | null;
+}
+
+/** Where a fact belongs: a user, optionally one of its agents, optionally one session. */
+export interface MemoryScope {
+  user: string;
+  agent: string | null;
+  session: string | null;
+}
+
+/** Memory on the request path of `Compress`. */
+export interface MemoryOptions {
+  scope: MemoryScope;
+  budget_tokens: number;
+  tools: boolean;
 }
 
 export interface CompressRequest {
@@ -53,13 +68,45 @@ export interface RetrieveRequest {
   query: string | null;
 }
 
+export interface MemoryAddRequest {
+  scope: MemoryScope;
+  text: string;
+  source: string | null;
+  key: string | null;
+  valid_from_ms: bigint | null;
+}
+
+export interface MemorySearchRequest {
+  scope: MemoryScope;
+  query: string;
+  as_of_ms: bigint | null;
+  limit: number;
+  budget_tokens: number;
+}
+
+export interface MemoryListRequest {
+  scope: MemoryScope;
+  as_of_ms: bigint | null;
+  include_superseded: boolean;
+  include_narrower: boolean;
+}
+
+export interface MemoryForgetRequest {
+  scope: MemoryScope;
+  id: string | null;
+}
+
 export type Op =
   | { Hello: Hello }
   | "Ping"
   | { Compress: CompressRequest }
   | { Retrieve: RetrieveRequest }
   | "Stats"
-  | "Metrics";
+  | "Metrics"
+  | { MemoryAdd: MemoryAddRequest }
+  | { MemorySearch: MemorySearchRequest }
+  | { MemoryList: MemoryListRequest }
+  | { MemoryForget: MemoryForgetRequest };
 
 export interface Request {
   id: bigint;
@@ -86,6 +133,8 @@ export interface CompressReply {
   compressors: CompressorStats[];
   retrieve_tool: Uint8Array | null;
   format: ProviderFormat;
+  memories: number;
+  memory_tools: Uint8Array | null;
 }
 
 export interface RetrieveReply {
@@ -120,6 +169,34 @@ export interface MetricsReply {
   all_time_latency_p99_us: bigint;
 }
 
+export interface MemoryFact {
+  id: string;
+  scope: MemoryScope;
+  text: string;
+  source: string | null;
+  key: string | null;
+  created_ms: bigint;
+  valid_from_ms: bigint;
+  valid_to_ms: bigint | null;
+  superseded_by: string | null;
+  /** An `f32`: values that are not exactly representable come back rounded. */
+  score: number;
+}
+
+export interface MemoryAddReply {
+  fact: MemoryFact;
+  duplicate: boolean;
+  superseded: string[];
+}
+
+export interface MemoryFactsReply {
+  facts: MemoryFact[];
+}
+
+export interface MemoryForgetReply {
+  removed: bigint;
+}
+
 export interface ErrorReply {
   code: ErrorCode;
   message: string;
@@ -132,7 +209,10 @@ export type ReplyBody =
   | { Retrieved: RetrieveReply }
   | { Stats: StatsReply }
   | { Error: ErrorReply }
-  | { Metrics: MetricsReply };
+  | { Metrics: MetricsReply }
+  | { MemoryAdded: MemoryAddReply }
+  | { MemoryFacts: MemoryFactsReply }
+  | { MemoryForgotten: MemoryForgetReply };
 
 export interface Reply {
   id: bigint;
@@ -140,8 +220,30 @@ export interface Reply {
 }
 
 // Variant orders are the wire format (protocol/README.md, "Messages").
-const OPS = ["Hello", "Ping", "Compress", "Retrieve", "Stats", "Metrics"] as const;
-const REPLY_BODIES = ["Hello", "Pong", "Compressed", "Retrieved", "Stats", "Error", "Metrics"] as const;
+const OPS = [
+  "Hello",
+  "Ping",
+  "Compress",
+  "Retrieve",
+  "Stats",
+  "Metrics",
+  "MemoryAdd",
+  "MemorySearch",
+  "MemoryList",
+  "MemoryForget",
+] as const;
+const REPLY_BODIES = [
+  "Hello",
+  "Pong",
+  "Compressed",
+  "Retrieved",
+  "Stats",
+  "Error",
+  "Metrics",
+  "MemoryAdded",
+  "MemoryFacts",
+  "MemoryForgotten",
+] as const;
 // MetricsReply's u64 fields after `compressors`, in wire order.
 const METRICS_COUNTERS = [
   "ccr_hits",
@@ -374,6 +476,44 @@ function readCompressors(r: Reader): CompressorStats[] {
   }));
 }
 
+function writeScope(w: Writer, scope: MemoryScope): void {
+  w.string(scope.user);
+  w.option(scope.agent, (a) => w.string(a));
+  w.option(scope.session, (s) => w.string(s));
+}
+
+function readScope(r: Reader): MemoryScope {
+  return { user: r.string(), agent: r.option(() => r.string()), session: r.option(() => r.string()) };
+}
+
+function writeFact(w: Writer, f: MemoryFact): void {
+  w.string(f.id);
+  writeScope(w, f.scope);
+  w.string(f.text);
+  w.option(f.source, (s) => w.string(s));
+  w.option(f.key, (k) => w.string(k));
+  w.varint64(f.created_ms);
+  w.varint64(f.valid_from_ms);
+  w.option(f.valid_to_ms, (t) => w.varint64(t));
+  w.option(f.superseded_by, (s) => w.string(s));
+  w.f32(f.score);
+}
+
+function readFact(r: Reader): MemoryFact {
+  return {
+    id: r.string(),
+    scope: readScope(r),
+    text: r.string(),
+    source: r.option(() => r.string()),
+    key: r.option(() => r.string()),
+    created_ms: r.varint64(),
+    valid_from_ms: r.varint64(),
+    valid_to_ms: r.option(() => r.varint64()),
+    superseded_by: r.option(() => r.string()),
+    score: r.f32(),
+  };
+}
+
 /** Encodes a request as one complete frame, length prefix included. */
 export function encodeRequest(request: Request): Uint8Array {
   const op = request.op;
@@ -399,10 +539,42 @@ export function encodeRequest(request: Request): Uint8Array {
     w.varint(o.frozen);
     w.option(o.target_ratio, (r) => w.f32(r));
     w.bool(o.compress_user_messages);
+    w.option(o.memory, (m) => {
+      writeScope(w, m.scope);
+      w.varint(m.budget_tokens);
+      w.bool(m.tools);
+    });
   } else if ("Retrieve" in op) {
     w.varint(3);
     w.string(op.Retrieve.key);
     w.option(op.Retrieve.query, (q) => w.string(q));
+  } else if ("MemoryAdd" in op) {
+    const a = op.MemoryAdd;
+    w.varint(6);
+    writeScope(w, a.scope);
+    w.string(a.text);
+    w.option(a.source, (s) => w.string(s));
+    w.option(a.key, (k) => w.string(k));
+    w.option(a.valid_from_ms, (t) => w.varint64(t));
+  } else if ("MemorySearch" in op) {
+    const s = op.MemorySearch;
+    w.varint(7);
+    writeScope(w, s.scope);
+    w.string(s.query);
+    w.option(s.as_of_ms, (t) => w.varint64(t));
+    w.varint(s.limit);
+    w.varint(s.budget_tokens);
+  } else if ("MemoryList" in op) {
+    const l = op.MemoryList;
+    w.varint(8);
+    writeScope(w, l.scope);
+    w.option(l.as_of_ms, (t) => w.varint64(t));
+    w.bool(l.include_superseded);
+    w.bool(l.include_narrower);
+  } else if ("MemoryForget" in op) {
+    w.varint(9);
+    writeScope(w, op.MemoryForget.scope);
+    w.option(op.MemoryForget.id, (id) => w.string(id));
   } else throw new WireError(`unknown op ${JSON.stringify(op)}`);
   return w.frame();
 }
@@ -429,6 +601,8 @@ export function encodeReply(reply: Reply): Uint8Array {
     writeCompressors(w, c.compressors);
     w.option(c.retrieve_tool, (t) => w.bytes(t));
     w.varint(FORMATS.indexOf(c.format));
+    w.varint(c.memories);
+    w.option(c.memory_tools, (t) => w.bytes(t));
   } else if ("Retrieved" in body) {
     w.varint(3);
     w.string(body.Retrieved.key);
@@ -458,6 +632,20 @@ export function encodeReply(reply: Reply): Uint8Array {
     w.varint(6);
     writeCompressors(w, body.Metrics.compressors);
     for (const name of METRICS_COUNTERS) w.varint64(body.Metrics[name]);
+  } else if ("MemoryAdded" in body) {
+    const a = body.MemoryAdded;
+    w.varint(7);
+    writeFact(w, a.fact);
+    w.bool(a.duplicate);
+    w.varint(a.superseded.length);
+    for (const id of a.superseded) w.string(id);
+  } else if ("MemoryFacts" in body) {
+    w.varint(8);
+    w.varint(body.MemoryFacts.facts.length);
+    for (const f of body.MemoryFacts.facts) writeFact(w, f);
+  } else if ("MemoryForgotten" in body) {
+    w.varint(9);
+    w.varint64(body.MemoryForgotten.removed);
   } else throw new WireError(`unknown reply body ${JSON.stringify(body)}`);
   return w.frame();
 }
@@ -484,6 +672,7 @@ export function decodeRequest(body: Uint8Array): Request {
         frozen: r.varint(),
         target_ratio: r.option(() => r.f32()),
         compress_user_messages: r.bool(),
+        memory: r.option(() => ({ scope: readScope(r), budget_tokens: r.varint(), tools: r.bool() })),
       };
       op = { Compress: { messages, options } };
       break;
@@ -496,6 +685,41 @@ export function decodeRequest(body: Uint8Array): Request {
       break;
     case "Metrics":
       op = "Metrics";
+      break;
+    case "MemoryAdd":
+      op = {
+        MemoryAdd: {
+          scope: readScope(r),
+          text: r.string(),
+          source: r.option(() => r.string()),
+          key: r.option(() => r.string()),
+          valid_from_ms: r.option(() => r.varint64()),
+        },
+      };
+      break;
+    case "MemorySearch":
+      op = {
+        MemorySearch: {
+          scope: readScope(r),
+          query: r.string(),
+          as_of_ms: r.option(() => r.varint64()),
+          limit: r.varint(),
+          budget_tokens: r.varint(),
+        },
+      };
+      break;
+    case "MemoryList":
+      op = {
+        MemoryList: {
+          scope: readScope(r),
+          as_of_ms: r.option(() => r.varint64()),
+          include_superseded: r.bool(),
+          include_narrower: r.bool(),
+        },
+      };
+      break;
+    case "MemoryForget":
+      op = { MemoryForget: { scope: readScope(r), id: r.option(() => r.string()) } };
       break;
   }
   r.end();
@@ -527,7 +751,11 @@ export function decodeReply(body: Uint8Array): Reply {
       const compressors = readCompressors(r);
       const retrieve_tool = r.option(() => r.bytes());
       const format = r.variant(FORMATS, "ProviderFormat");
-      reply = { Compressed: { messages, tokens_before, tokens_after, ccr_keys, compressors, retrieve_tool, format } };
+      const memories = r.varint();
+      const memory_tools = r.option(() => r.bytes());
+      reply = {
+        Compressed: { messages, tokens_before, tokens_after, ccr_keys, compressors, retrieve_tool, format, memories, memory_tools },
+      };
       break;
     }
     case "Retrieved":
@@ -557,6 +785,21 @@ export function decodeReply(body: Uint8Array): Reply {
       reply = { Metrics: { compressors, ...counters } as MetricsReply };
       break;
     }
+    case "MemoryAdded":
+      reply = {
+        MemoryAdded: {
+          fact: readFact(r),
+          duplicate: r.bool(),
+          superseded: Array.from({ length: r.varint() }, () => r.string()),
+        },
+      };
+      break;
+    case "MemoryFacts":
+      reply = { MemoryFacts: { facts: Array.from({ length: r.varint() }, () => readFact(r)) } };
+      break;
+    case "MemoryForgotten":
+      reply = { MemoryForgotten: { removed: r.varint64() } };
+      break;
   }
   r.end();
   return { id, body: reply };

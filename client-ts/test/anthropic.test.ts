@@ -1,9 +1,10 @@
 // withHeadroom(new Anthropic()) against a fake Anthropic server on 127.0.0.1 and the real daemon:
-// native tool_result blocks compressed, the retrieve loop, streaming, and the daemon down.
+// native tool_result blocks compressed, the retrieve loop, memory and its tools, streaming, and
+// the daemon down.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
-import { withHeadroom, RETRIEVE_TOOL_NAME } from "../src/index.js";
+import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, withHeadroom, RETRIEVE_TOOL_NAME, type HeadroomOptions } from "../src/index.js";
 import { fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned } from "./helpers.js";
 
 const KEY = keyOf(LOG);
@@ -39,10 +40,10 @@ describe("withHeadroom(new Anthropic())", () => {
   before(async () => (env = await suiteDaemon()));
   after(async () => env.stop());
 
-  async function anthropic(script: Canned[], down = false) {
+  async function anthropic(script: Canned[], down = false, options: HeadroomOptions = {}) {
     const provider = await fakeProvider(script);
     const raw = new Anthropic({ apiKey: "sk-ant-test", baseURL: provider.url, maxRetries: 0 });
-    return { provider, client: withHeadroom(raw, { client: down ? env.dead : env.client }) };
+    return { provider, client: withHeadroom(raw, { client: down ? env.dead : env.client, ...options }) };
   }
 
   test("the provider receives the compressed tool_result, the system prompt and tools intact", async () => {
@@ -89,6 +90,50 @@ describe("withHeadroom(new Anthropic())", () => {
     assert.equal(provider.requests.length, 1);
     assert.deepStrictEqual(got.content, [toolUse("toolu_a", "read_log", { path: "/x" })]);
     assert.equal(got.stop_reason, "tool_use");
+    await provider.close();
+  });
+
+  test("memory: the facts reach the latest user message; a memory_save tool_use is answered and the model asked again", async () => {
+    await env.client.memory.add({ user: "ada", agent: "sre" }, "The deploy target is eu-west-1.");
+    const memory = { scope: { user: "ada", agent: "sre", session: "s1" }, tools: true };
+    const { provider, client } = await anthropic(
+      [message([toolUse("toolu_m", MEMORY_SAVE_TOOL_NAME, { text: "Ada's favourite editor is vim." })], "tool_use"), message([text("Noted.")])],
+      false,
+      { memory },
+    );
+    const body = { model: "claude-sonnet-4-5", max_tokens: 512, system: "You are an SRE agent.", messages: [{ role: "user", content: "Which deploy target do we use? I like vim, by the way." }] };
+    const got = await client.messages.create(body as any);
+    assert.deepStrictEqual(got.content, [text("Noted.")]);
+    assert.equal(got.stop_reason, "end_turn");
+    assert.equal(provider.requests.length, 2);
+    const first = provider.requests[0]!.body;
+    assert.equal(first.system, "You are an SRE agent.");
+    assert.match(first.messages[0].content, /^<memory>\n- The deploy target is eu-west-1\. \(since \d{4}-\d\d-\d\d\)\n<\/memory>\n/);
+    assert.ok(first.messages[0].content.endsWith(body.messages[0]!.content));
+    assert.deepStrictEqual(first.tools.map((t: any) => t.name), [MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
+    assert.ok(first.tools[0].input_schema, "tools in Anthropic's shape");
+    const answer = provider.requests[1]!.body.messages.at(-1);
+    assert.equal(answer.content[0].tool_use_id, "toolu_m");
+    assert.match(answer.content[0].content, /^saved as fact [0-9a-f]{16}$/);
+    const facts = await env.client.memory.list({ user: "ada", agent: "sre" });
+    assert.ok(facts.some((f) => f.text === "Ada's favourite editor is vim." && f.scope.session === undefined));
+    await provider.close();
+  });
+
+  test("memory: a memory_save beside the application's own tool use is still carried out, and hidden", async () => {
+    const memory = { scope: { user: "ada", agent: "sre", session: "s2" }, tools: true };
+    const { provider, client } = await anthropic(
+      [message([toolUse("toolu_a", "read_log", { path: "/x" }), toolUse("toolu_m", MEMORY_SAVE_TOOL_NAME, { text: "The on-call engineer is Grace." })], "tool_use")],
+      false,
+      { memory },
+    );
+    const got = await client.messages.create({ model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation(), tools: [READ_LOG] } as any);
+    assert.equal(provider.requests.length, 1);
+    assert.deepStrictEqual(got.content, [toolUse("toolu_a", "read_log", { path: "/x" })]);
+    assert.equal(got.stop_reason, "tool_use");
+    assert.deepStrictEqual(provider.requests[0]!.body.tools.map((t: any) => t.name), ["read_log", RETRIEVE_TOOL_NAME, MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
+    const facts = await env.client.memory.search({ user: "ada", agent: "sre" }, "on-call engineer");
+    assert.deepStrictEqual(facts.map((f) => f.text), ["The on-call engineer is Grace."]);
     await provider.close();
   });
 

@@ -156,7 +156,7 @@ describe("against the real daemon", () => {
     await client.compress(chatConversation());
     await client.ping();
     const s1 = await client.stats();
-    assert.equal(s1.protocolVersion, 1);
+    assert.equal(s1.protocolVersion, 2);
     assert.equal(s1.compressRequests - s0.compressRequests, 1);
     assert.equal(s1.requests - s0.requests, 3);
     assert.ok(s1.ccrEntries >= 1);

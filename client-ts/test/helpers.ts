@@ -48,7 +48,12 @@ export async function startDaemon(dir = mkdtempSync(join(tmpdir(), "headroom-ts-
       await probe.ping();
       break;
     } catch (e) {
-      if (child.exitCode !== null || i > 200) throw new Error(`headroomd did not start: ${stderr || e}`);
+      if (child.exitCode !== null || i > 200) {
+        // A child left running would keep the test process alive after the failure.
+        child.kill("SIGKILL");
+        probe.close();
+        throw new Error(`headroomd did not start: ${stderr || e}`);
+      }
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -110,6 +115,8 @@ export interface Recorded {
   method: string;
   path: string;
   body: any;
+  /** The body as it arrived. */
+  raw: string;
 }
 
 /** What the fake provider sends back: a JSON body, or SSE events (each an object, or [event, object]). */
@@ -125,7 +132,7 @@ export async function fakeProvider(script: Canned[]): Promise<{ url: string; req
     let raw = "";
     req.on("data", (d) => (raw += d));
     req.on("end", () => {
-      requests.push({ method: req.method!, path: req.url!, body: raw ? JSON.parse(raw) : null });
+      requests.push({ method: req.method!, path: req.url!, body: raw ? JSON.parse(raw) : null, raw });
       const canned = script[Math.min(requests.length - 1, script.length - 1)]!;
       if ("json" in canned) {
         res.writeHead(200, { "content-type": "application/json" });

@@ -6,7 +6,7 @@ import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage }
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
-import { RETRIEVE_TOOL_NAME } from "../src/index.js";
+import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME, type MemoryOptions } from "../src/index.js";
 import { HeadroomChatModel } from "../src/langchain.js";
 import { fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned } from "./helpers.js";
 
@@ -55,10 +55,10 @@ describe("HeadroomChatModel for LangChain.js", () => {
   before(async () => (env = await suiteDaemon()));
   after(async () => env.stop());
 
-  async function model(script: Canned[], down = false) {
+  async function model(script: Canned[], down = false, memory?: MemoryOptions) {
     const provider = await fakeProvider(script);
     const inner = new ChatOpenAI({ model: "gpt-4o", apiKey: "sk-test", configuration: { baseURL: `${provider.url}/v1` }, maxRetries: 0 });
-    return { provider, model: new HeadroomChatModel({ model: inner, client: down ? env.dead : env.client }) };
+    return { provider, model: new HeadroomChatModel({ model: inner, client: down ? env.dead : env.client, memory }) };
   }
 
   test("invoke: the tool message reaches the model compressed, the others as they were", async () => {
@@ -99,6 +99,41 @@ describe("HeadroomChatModel for LangChain.js", () => {
     assert.equal(second.length, 6);
     assert.equal(second[4].tool_calls[0].function.name, RETRIEVE_TOOL_NAME);
     assert.deepStrictEqual({ role: second[5].role, tool_call_id: second[5].tool_call_id, content: second[5].content }, { role: "tool", tool_call_id: "call_r", content: LOG });
+    await provider.close();
+  });
+
+  test("memory: the facts reach the latest HumanMessage; a memory_save call is answered and the model asked again", async () => {
+    await env.client.memory.add({ user: "ada", agent: "sre" }, "The deploy target is eu-west-1.");
+    const memory = { scope: { user: "ada", agent: "sre", session: "s1" }, tools: true };
+    const { provider, model: m } = await model([callTools([["call_m", MEMORY_SAVE_TOOL_NAME, { text: "Ada's favourite editor is vim." }]]), answer("Noted.")], false, memory);
+    const question = new HumanMessage("Which deploy target do we use? I like vim, by the way.");
+    const reply = await m.bindTools([readLog]).invoke([new SystemMessage("You are an SRE agent."), question]);
+    assert.equal(reply.text, "Noted.");
+    assert.deepStrictEqual(reply.tool_calls ?? [], []);
+    assert.equal(question.content, "Which deploy target do we use? I like vim, by the way.", "the caller's message is untouched");
+    const first = provider.requests[0]!.body;
+    assert.equal(first.messages[0].content, "You are an SRE agent.");
+    assert.match(first.messages[1].content, /^<memory>\n- The deploy target is eu-west-1\. \(since \d{4}-\d\d-\d\d\)\n<\/memory>\n\nWhich deploy target/);
+    assert.deepStrictEqual(first.tools.map((t: any) => t.function.name), ["read_log", MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
+    const second = provider.requests[1]!.body.messages;
+    assert.equal(second.length, 4);
+    assert.equal(second[2].tool_calls[0].function.name, MEMORY_SAVE_TOOL_NAME);
+    assert.equal(second[3].tool_call_id, "call_m");
+    assert.match(second[3].content, /^saved as fact [0-9a-f]{16}$/);
+    const saved = await env.client.memory.search({ user: "ada", agent: "sre" }, "favourite editor");
+    assert.deepStrictEqual(saved.map((f) => [f.text, f.scope]), [["Ada's favourite editor is vim.", { user: "ada", agent: "sre" }]]);
+    await provider.close();
+  });
+
+  test("memory with stream: the facts are added, the memory tools are not offered", async () => {
+    const memory = { scope: { user: "ada", agent: "sre", session: "s2" }, tools: true };
+    const { provider, model: m } = await model([{ sse: [chunk({ content: "eu-west-1" }), chunk({}, "stop")], done: true }], false, memory);
+    let text = "";
+    for await (const part of await m.stream([new HumanMessage("Which deploy target do we use?")])) text += part.text;
+    assert.equal(text, "eu-west-1");
+    const sent = provider.requests[0]!.body;
+    assert.match(sent.messages[0].content, /^<memory>\n- The deploy target is eu-west-1\./);
+    assert.equal(sent.tools, undefined);
     await provider.close();
   });
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, jsonSchema, streamText, tool, wrapLanguageModel, type ModelMessage } from "ai";
-import { RETRIEVE_TOOL_NAME } from "../src/index.js";
+import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME, type MemoryOptions } from "../src/index.js";
 import { headroomMiddleware } from "../src/vercel.js";
 import { fakeProvider, keyOf, LOG, MARKER, REPO, suiteDaemon, type Canned } from "./helpers.js";
 
@@ -50,10 +50,10 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
   before(async () => (env = await suiteDaemon()));
   after(async () => env.stop());
 
-  async function model(script: Canned[], down = false) {
+  async function model(script: Canned[], down = false, memory?: MemoryOptions) {
     const provider = await fakeProvider(script);
     const openai = createOpenAI({ apiKey: "sk-test", baseURL: `${provider.url}/v1` });
-    const wrapped = wrapLanguageModel({ model: openai.chat("gpt-4o"), middleware: headroomMiddleware({ client: down ? env.dead : env.client }) });
+    const wrapped = wrapLanguageModel({ model: openai.chat("gpt-4o"), middleware: headroomMiddleware({ client: down ? env.dead : env.client, memory }) });
     return { provider, model: wrapped };
   }
 
@@ -97,6 +97,49 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
     const toolMessage = provider.requests[0]!.body.messages.find((m: any) => m.role === "tool");
     assert.ok(toolMessage.content.length < JSON.stringify(ISSUES).length / 2, `${toolMessage.content.length} bytes`);
     assert.match(toolMessage.content, MARKER);
+    await provider.close();
+  });
+
+  test("memory: the facts reach the latest user message; a memory_save call is answered, unseen by the app", async () => {
+    await env.client.memory.add({ user: "ada", agent: "sre" }, "The deploy target is eu-west-1.");
+    const memory = { scope: { user: "ada", agent: "sre", session: "s1" }, tools: true };
+    const { provider, model: m } = await model(
+      [
+        completion({ tool_calls: [{ id: "call_m", type: "function", function: { name: MEMORY_SAVE_TOOL_NAME, arguments: JSON.stringify({ text: "Ada's favourite editor is vim." }) } }] }, "tool_calls"),
+        answer("Noted."),
+      ],
+      false,
+      memory,
+    );
+    const messages: ModelMessage[] = [
+      { role: "system", content: "You are an SRE agent." },
+      { role: "user", content: "Which deploy target do we use? I like vim, by the way." },
+    ];
+    const result = await generateText({ model: m, messages, tools: { read_log: readLog }, maxRetries: 0 });
+    assert.equal(result.text, "Noted.");
+    assert.deepStrictEqual(result.toolCalls, []);
+    assert.equal(result.finishReason, "stop");
+    const first = provider.requests[0]!.body;
+    assert.equal(first.messages[0].content, "You are an SRE agent.");
+    assert.match(first.messages[1].content, /^<memory>\n- The deploy target is eu-west-1\. \(since \d{4}-\d\d-\d\d\)\n<\/memory>\n\nWhich deploy target/);
+    assert.deepStrictEqual(first.tools.map((t: any) => t.function.name), ["read_log", MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
+    const last = provider.requests[1]!.body.messages.at(-1);
+    assert.equal(last.tool_call_id, "call_m");
+    assert.match(last.content, /^saved as fact [0-9a-f]{16}$/);
+    const saved = await env.client.memory.search({ user: "ada", agent: "sre" }, "favourite editor");
+    assert.deepStrictEqual(saved.map((f) => f.text), ["Ada's favourite editor is vim."]);
+    await provider.close();
+  });
+
+  test("memory with streamText: the facts are added, the memory tools are not offered", async () => {
+    const memory = { scope: { user: "ada", agent: "sre", session: "s2" }, tools: true };
+    const { provider, model: m } = await model([{ sse: [chunk({ content: "eu-west-1" }), chunk({}, "stop")], done: true }], false, memory);
+    let text = "";
+    for await (const part of streamText({ model: m, messages: [{ role: "user", content: "Which deploy target do we use?" }], maxRetries: 0 }).textStream) text += part;
+    assert.equal(text, "eu-west-1");
+    const sent = provider.requests[0]!.body;
+    assert.match(sent.messages[0].content, /^<memory>\n- The deploy target is eu-west-1\./);
+    assert.equal(sent.tools, undefined);
     await provider.close();
   });
 

@@ -62,15 +62,16 @@ function parseExact(text: string): unknown {
   return value();
 }
 
-// Every integer on the wire is a u64 except these u32 fields (and the f32 target_ratio).
-const U32 = new Set(["protocol_version", "protect_recent", "frozen", "blocks"]);
-const BYTES = new Set(["messages", "retrieve_tool"]);
+// Every integer on the wire is a u64 except these u32 fields (and the f32 fields).
+const U32 = new Set(["protocol_version", "protect_recent", "frozen", "blocks", "memories", "budget_tokens", "limit"]);
+const F32 = new Set(["target_ratio", "score"]);
+const BYTES = new Set(["messages", "retrieve_tool", "memory_tools"]);
 
 /** The vector JSON as wire values: u64 stays bigint, u32 becomes a number, bytes a Uint8Array. */
 function typed(v: unknown, key = ""): unknown {
   if (v === null || typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "bigint") return U32.has(key) ? Number(v) : v;
-  if (typeof v === "number") return key === "target_ratio" ? Math.fround(v) : v;
+  if (typeof v === "bigint") return U32.has(key) || F32.has(key) ? Number(v) : v;
+  if (typeof v === "number") return F32.has(key) ? Math.fround(v) : v;
   if (Array.isArray(v)) return BYTES.has(key) ? Uint8Array.from(v, Number) : v.map((x) => typed(x, key));
   return Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, typed(x, k)]));
 }
@@ -81,7 +82,12 @@ const names = readdirSync(VECTORS)
   .sort();
 
 describe("protocol vectors", () => {
-  test("there are vectors to check", () => assert.ok(names.length >= 19, `found ${names.length}`));
+  test("there are vectors to check, every operation and reply among them", () => {
+    assert.ok(names.length >= 26, `found ${names.length}`);
+    for (const name of ["request_memory_add", "request_memory_search", "request_memory_list", "request_memory_forget", "reply_memory_added", "reply_memory_facts", "reply_memory_forgotten"]) {
+      assert.ok(names.includes(name), name);
+    }
+  });
   for (const name of names) {
     test(name, () => {
       const frame = new Uint8Array(readFileSync(join(VECTORS, `${name}.bin`)));
@@ -113,7 +119,7 @@ describe("decoding is strict", () => {
     assert.throws(() => decodeReply(hello.subarray(0, hello.length - 1)), WireError);
   });
   test("unknown reply variant", () => {
-    assert.throws(() => decodeReply(Uint8Array.of(1, 7)), /unknown ReplyBody variant 7/);
+    assert.throws(() => decodeReply(Uint8Array.of(1, 10)), /unknown ReplyBody variant 10/);
   });
   test("unknown error code", () => {
     assert.throws(() => decodeReply(Uint8Array.of(1, 5, 7, 0)), /unknown ErrorCode variant 7/);
