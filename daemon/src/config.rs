@@ -28,6 +28,43 @@ pub struct Settings {
     pub frame_timeout: Duration,
     /// The HTTP front (proxy and guardrail API); off unless enabled.
     pub http: HttpSettings,
+    /// The models ([`crate::ml`]).
+    pub ml: MlSettings,
+}
+
+/// Where the models are and how much a request may spend on them ([`crate::ml`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MlSettings {
+    /// Holds `libonnxruntime.so`, `minilm-int8.onnx` and `minilm-tokenizer.json` (what
+    /// `ml/fetch.sh` installs).
+    pub models_dir: PathBuf,
+    /// The ONNX Runtime library, when it is not `models_dir/libonnxruntime.so`.
+    pub onnxruntime: Option<PathBuf>,
+    /// A token-classification ONNX model (LLMLingua-2 / Kompress style) and its tokenizer.json.
+    pub classifier_model: Option<PathBuf>,
+    pub classifier_tokenizer: Option<PathBuf>,
+    /// Tokens of model input one request may spend (0 turns models off). The default keeps a
+    /// request's added time near 50 ms on two cores.
+    pub budget_tokens: usize,
+}
+
+impl MlSettings {
+    /// The ONNX Runtime library to load.
+    pub fn onnxruntime(&self) -> PathBuf {
+        self.onnxruntime.clone().unwrap_or_else(|| self.models_dir.join("libonnxruntime.so"))
+    }
+}
+
+impl Default for MlSettings {
+    fn default() -> Self {
+        MlSettings {
+            models_dir: env_dir("XDG_DATA_HOME").unwrap_or_else(|| home().join(".local/share")).join("headroom/models"),
+            onnxruntime: None,
+            classifier_model: None,
+            classifier_tokenizer: None,
+            budget_tokens: 320,
+        }
+    }
 }
 
 /// Settings of the HTTP front ([`crate::http`]).
@@ -125,6 +162,11 @@ const SPECS: &[Spec] = &[
     Spec { key: "http_compress", env: "HEADROOM_HTTP_COMPRESS", kind: Kind::Bool },
     Spec { key: "shaping", env: "HEADROOM_SHAPING", kind: Kind::Bool },
     Spec { key: "upstream_timeout_secs", env: "HEADROOM_UPSTREAM_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
+    Spec { key: "models_dir", env: "HEADROOM_MODELS_DIR", kind: Kind::Path },
+    Spec { key: "onnxruntime", env: "HEADROOM_ONNXRUNTIME", kind: Kind::Path },
+    Spec { key: "classifier_model", env: "HEADROOM_CLASSIFIER_MODEL", kind: Kind::Path },
+    Spec { key: "classifier_tokenizer", env: "HEADROOM_CLASSIFIER_TOKENIZER", kind: Kind::Path },
+    Spec { key: "ml_budget_tokens", env: "HEADROOM_ML_BUDGET_TOKENS", kind: Kind::Integer { min: 0, max: 1 << 20 } },
 ];
 
 /// A value as read from any source, before it is applied.
@@ -146,7 +188,8 @@ impl Loaded {
     /// `key = value  # origin` lines, for `headroom config show`.
     pub fn describe(&self) -> String {
         let s = &self.settings;
-        let values: [(&str, String); 13] = [
+        let optional = |p: &Option<PathBuf>| p.as_ref().map_or("(none)".to_string(), |p| format!("{:?}", p.display().to_string()));
+        let values: [(&str, String); 18] = [
             ("socket", format!("{:?}", s.socket.display().to_string())),
             ("state_dir", format!("{:?}", s.state_dir.display().to_string())),
             ("max_frame", s.max_frame.to_string()),
@@ -160,6 +203,11 @@ impl Loaded {
             ("http_compress", s.http.compress.to_string()),
             ("shaping", s.http.shaping.to_string()),
             ("upstream_timeout_secs", s.http.upstream_timeout.as_secs().to_string()),
+            ("models_dir", format!("{:?}", s.ml.models_dir.display().to_string())),
+            ("onnxruntime", format!("{:?}", s.ml.onnxruntime().display().to_string())),
+            ("classifier_model", optional(&s.ml.classifier_model)),
+            ("classifier_tokenizer", optional(&s.ml.classifier_tokenizer)),
+            ("ml_budget_tokens", s.ml.budget_tokens.to_string()),
         ];
         values.iter().map(|(k, v)| format!("{k} = {v}  # {}\n", self.origins[k])).collect()
     }
@@ -204,6 +252,7 @@ impl Default for Settings {
             drain_timeout: Duration::from_secs(30),
             frame_timeout: Duration::from_secs(30),
             http: HttpSettings::default(),
+            ml: MlSettings::default(),
         }
     }
 }
@@ -317,6 +366,10 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
             let path = PathBuf::from(text);
             match spec.key {
                 "socket" => s.socket = path,
+                "models_dir" => s.ml.models_dir = path,
+                "onnxruntime" => s.ml.onnxruntime = Some(path),
+                "classifier_model" => s.ml.classifier_model = Some(path),
+                "classifier_tokenizer" => s.ml.classifier_tokenizer = Some(path),
                 _ => s.state_dir = path,
             }
         }
@@ -335,6 +388,7 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
                 "http_port" => s.http.port = n as u16,
                 "upstream_timeout_secs" => s.http.upstream_timeout = Duration::from_secs(n),
                 "frame_timeout_secs" => s.frame_timeout = Duration::from_secs(n),
+                "ml_budget_tokens" => s.ml.budget_tokens = n as usize,
                 _ => s.drain_timeout = Duration::from_secs(n),
             }
         }
@@ -404,7 +458,7 @@ mod tests {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(
             err.0,
-            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs"
+            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs, models_dir, onnxruntime, classifier_model, classifier_tokenizer, ml_budget_tokens"
         );
     }
 

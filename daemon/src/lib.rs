@@ -5,6 +5,7 @@
 //! - [`engine`]: reads provider requests, routes each content block to a compressor, keeps the
 //!   invariants (replay, never larger, markers, hot zone) and splices results back.
 //! - [`store`]: LMDB — the CCR store of originals, the replay cache of emitted bytes, memory.
+//! - [`ml`]: ONNX Runtime, MiniLM embeddings and the optional token classifier.
 //! - [`memory`]: scoped, temporal facts: search, supersession, and blocks on the request path.
 //! - [`server`]: the socket, peer checks, framing, per-connection tasks, graceful shutdown.
 //! - [`http`]: the optional HTTP front on 127.0.0.1: the OpenAI/Anthropic proxy and the
@@ -28,6 +29,7 @@ pub mod engine;
 pub mod http;
 pub mod mcp;
 pub mod memory;
+pub mod ml;
 pub mod server;
 pub mod service;
 pub mod store;

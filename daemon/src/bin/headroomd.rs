@@ -47,6 +47,21 @@ struct Args {
     /// Seconds the upstream may take to answer or between stream chunks [env HEADROOM_UPSTREAM_TIMEOUT_SECS; default 600].
     #[arg(long)]
     upstream_timeout_secs: Option<String>,
+    /// Directory of the ONNX Runtime library and the MiniLM model [env HEADROOM_MODELS_DIR; default $XDG_DATA_HOME/headroom/models].
+    #[arg(long)]
+    models_dir: Option<String>,
+    /// The ONNX Runtime library [env HEADROOM_ONNXRUNTIME; default <models-dir>/libonnxruntime.so].
+    #[arg(long)]
+    onnxruntime: Option<String>,
+    /// A token-classification ONNX model [env HEADROOM_CLASSIFIER_MODEL; default none].
+    #[arg(long)]
+    classifier_model: Option<String>,
+    /// The classifier's tokenizer.json [env HEADROOM_CLASSIFIER_TOKENIZER; default none].
+    #[arg(long)]
+    classifier_tokenizer: Option<String>,
+    /// Tokens of model input per request, 0 for no models [env HEADROOM_ML_BUDGET_TOKENS; default 320].
+    #[arg(long)]
+    ml_budget_tokens: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -65,6 +80,11 @@ fn main() -> ExitCode {
         ("http_compress", args.http_compress),
         ("shaping", args.shaping),
         ("upstream_timeout_secs", args.upstream_timeout_secs),
+        ("models_dir", args.models_dir),
+        ("onnxruntime", args.onnxruntime),
+        ("classifier_model", args.classifier_model),
+        ("classifier_tokenizer", args.classifier_tokenizer),
+        ("ml_budget_tokens", args.ml_budget_tokens),
     ]
     .into_iter()
     .filter_map(|(key, value)| value.map(|v| (key, v)))

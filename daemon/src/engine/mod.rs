@@ -6,6 +6,7 @@
 pub mod code;
 pub mod diff;
 pub mod json;
+pub mod kompress;
 pub mod logs;
 pub mod marker;
 pub mod provider;
@@ -17,7 +18,9 @@ pub mod spans;
 pub mod text;
 pub mod tokens;
 
+use crate::config::MlSettings;
 use crate::memory::{inject, tools as memory_tools, Memory};
+use crate::ml::{Models, RequestModels};
 use crate::store::ccr::Lookup;
 use crate::store::replay::{replay_key, ReplayEntry};
 use crate::store::{StoreError, Stores};
@@ -29,6 +32,7 @@ use provider::{Candidate, Zone};
 use query::Query;
 use spans::{Edit, Node, Value};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tiktoken_rs::CoreBPE;
 
@@ -48,6 +52,8 @@ pub struct Context<'a> {
     /// The block came before the latest user message: it answered an earlier question and may
     /// be compressed harder (it is still compressed only once, at first sight).
     pub older: bool,
+    /// The models, when the daemon has any, with what is left of this request's budget.
+    pub ml: Option<&'a RequestModels<'a>>,
 }
 
 /// One kind of content compression (DESIGN §4). Implementations are pure functions of their
@@ -90,6 +96,8 @@ pub struct Engine {
     tokenizer: tokens::Tokenizer,
     stores: Stores,
     memory: Memory,
+    /// Set once the models have loaded (in the background, so the socket answers at once).
+    models: OnceLock<Models>,
     ccr_idle_expiry: Duration,
 }
 
@@ -101,7 +109,22 @@ pub fn now_ms() -> u64 {
 impl Engine {
     /// An engine over `stores`; CCR originals idle longer than `ccr_idle_expiry` expire.
     pub fn new(stores: Stores, ccr_idle_expiry: Duration) -> Self {
-        Engine { tokenizer: tokens::Tokenizer::load(), stores, memory: Memory::default(), ccr_idle_expiry }
+        Engine { tokenizer: tokens::Tokenizer::load(), stores, memory: Memory::default(), models: OnceLock::new(), ccr_idle_expiry }
+    }
+
+    /// Loads the models the settings name and says, one line each, what loaded and what did not.
+    /// Requests use them from then on; without them every compressor keeps its non-ML path.
+    pub fn load_models(&self, settings: &MlSettings) {
+        let models = Models::load(settings);
+        for line in &models.report {
+            eprintln!("headroomd: ml: {line}");
+        }
+        let _ = self.models.set(models);
+    }
+
+    /// The models, once loaded.
+    pub fn models(&self) -> Option<&Models> {
+        self.models.get()
     }
 
     /// Compresses a request (a messages array or a whole request object, as JSON bytes).
@@ -118,6 +141,7 @@ impl Engine {
         let root = spans::parse(src).ok_or_else(|| EngineError::new(ErrorCode::Internal, "JSON reader disagrees with serde_json"))?;
         let conv = provider::read(&root, options).map_err(|e| bad(e.0))?;
         let bpe = self.tokenizer.for_model(options.model.as_deref());
+        let ml = self.models.get().map(|m| m.for_request(&conv.query));
 
         let work: Vec<&Candidate> =
             conv.candidates.iter().filter(|c| c.zone != Zone::HandsOff && c.text.len() >= MIN_BLOCK_BYTES).collect();
@@ -142,7 +166,7 @@ impl Engine {
                     let entry = if candidate.zone == Zone::Protected || editing || ours {
                         as_is(candidate.text, bpe)
                     } else {
-                        first_sight(candidate, &conv.query, options, bpe)
+                        first_sight(candidate, &conv.query, options, bpe, ml.as_ref())
                     };
                     first_sights.push((replay_key, entry.clone()));
                     entry
@@ -276,7 +300,13 @@ impl Engine {
 
 /// Compresses a block seen for the first time, keeping the result only if it has fewer tokens
 /// (DESIGN §3.3).
-fn first_sight(candidate: &Candidate, query: &str, options: &CompressOptions, bpe: &CoreBPE) -> ReplayEntry {
+fn first_sight(
+    candidate: &Candidate,
+    query: &str,
+    options: &CompressOptions,
+    bpe: &CoreBPE,
+    ml: Option<&RequestModels>,
+) -> ReplayEntry {
     let key = marker::key_for(candidate.text);
     let ctx = Context {
         query,
@@ -285,6 +315,7 @@ fn first_sight(candidate: &Candidate, query: &str, options: &CompressOptions, bp
         key: &key,
         target_ratio: options.target_ratio,
         older: candidate.older,
+        ml,
     };
     if let Some(compressor) = router::route(candidate.text, &ctx) {
         if let Some(out) = compressor.compress(candidate.text, &ctx) {

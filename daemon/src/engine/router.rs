@@ -6,6 +6,7 @@
 use super::code::{self, Code, Lang};
 use super::diff::{self, Diff};
 use super::json::Json;
+use super::kompress::Kompress;
 use super::logs::{self, Logs};
 use super::search::{self, Search};
 use super::text::{self, Text};
@@ -34,7 +35,8 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
         return Some(&Code);
     }
     if text::worth_trying(text) {
-        return Some(&Text);
+        let classifier = ctx.ml.is_some_and(|ml| ml.may_classify(text.len()));
+        return Some(if classifier { &Kompress } else { &Text });
     }
     None
 }

@@ -113,6 +113,13 @@ pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError
     }
     let metrics = metrics::Metrics::load(&stores);
     let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
+    // The models load in the background: the socket answers at once, and requests use the
+    // models as soon as they are there.
+    let (loading, ml) = (engine.clone(), settings.ml.clone());
+    std::thread::Builder::new()
+        .name("headroomd-models".into())
+        .spawn(move || loading.load_models(&ml))
+        .map_err(|e| StartError(format!("cannot start the model loader: {e}")))?;
     let (listener, endpoint) = match inherited {
         Some(listener) => (listener, "the socket systemd passed".to_string()),
         None => (bind(&settings.socket)?, settings.socket.display().to_string()),

@@ -52,6 +52,13 @@ impl Home {
 }
 
 impl Daemon {
+    /// A daemon the test started itself (with its own flags or output), once it answers.
+    pub fn adopt(child: Child, home: &Home) -> Daemon {
+        let daemon = Daemon { child, socket: home.socket(), state: home.state() };
+        daemon.wait_ready();
+        daemon
+    }
+
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {

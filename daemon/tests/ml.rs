@@ -1,0 +1,130 @@
+//! Models (issue 7): MiniLM embeddings match sentence-transformers' (a reference computed once
+//! with Python onnxruntime), the token classifier's windows and scores match the reference of
+//! the seeded test model, and a daemon without models starts, says so once and compresses.
+//!
+//! The models come from `ml/fetch.sh` (run by `setup.sh`) into `.cache/models`; these tests fail,
+//! naming that script, when they are missing.
+
+mod common;
+
+use common::{call, compress_op, conversation, fixture, Home};
+use headroom_daemon::config::MlSettings;
+use headroom_daemon::ml::classify::Classifier;
+use headroom_daemon::ml::embed::{cosine, Embedder};
+use headroom_daemon::ml::{runtime, Models};
+use headroom_protocol::ReplyBody;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn models_dir() -> PathBuf {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/models"));
+    assert!(dir.join("libonnxruntime.so").is_file(), "no models in {}: run ml/fetch.sh (setup.sh does)", dir.display());
+    dir
+}
+
+fn reference(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/ml/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+}
+
+#[test]
+fn embeddings_match_sentence_transformers() {
+    let dir = models_dir();
+    let env = runtime::environment(&dir.join("libonnxruntime.so")).unwrap();
+    let embedder = Embedder::load(env, &dir).unwrap();
+    let reference = reference("reference-embeddings.json");
+    let sentences: Vec<&str> = reference["sentences"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    for (sentence, ids) in sentences.iter().zip(reference["token_ids"].as_array().unwrap()) {
+        let expected: Vec<u32> = ids.as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as u32).collect();
+        assert_eq!(embedder.token_ids(sentence).unwrap(), expected, "{sentence}");
+    }
+    // One batch (padded) and one at a time agree with the reference.
+    let batched = embedder.embed(&sentences).unwrap().unwrap();
+    for (i, expected) in reference["embeddings"].as_array().unwrap().iter().enumerate() {
+        let expected = floats(expected);
+        let alone = embedder.embed(&[sentences[i]]).unwrap().unwrap().remove(0);
+        for got in [&batched[i], &alone] {
+            assert_eq!(got.len(), 384);
+            let similarity = cosine(got, &expected);
+            assert!(similarity >= 0.999, "sentence {i}: cosine {similarity}");
+        }
+    }
+    // Related sentences are closer than unrelated ones.
+    let v = embedder.embed(&["the job failed with an out of memory error", "the task crashed: OOM", "a recipe for lemon cake"]).unwrap().unwrap();
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.2);
+}
+
+#[test]
+fn the_classifier_scores_every_token_through_windows_of_512() {
+    let dir = models_dir();
+    let env = runtime::environment(&dir.join("libonnxruntime.so")).unwrap();
+    let classifier = Classifier::load(env, &dir.join("test-classifier.onnx"), &dir.join("minilm-tokenizer.json")).unwrap();
+    let reference = reference("reference-classifier.json");
+    for case in reference["texts"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let expected = floats(&case["keep_prob"]);
+        assert_eq!(classifier.count_tokens(text).unwrap(), expected.len());
+        let scored = classifier.score(text).unwrap().unwrap();
+        assert_eq!(scored.keep.len(), expected.len());
+        assert_eq!(scored.tokens.len(), expected.len());
+        let worst = scored.keep.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 2e-3, "{} tokens, largest difference {worst}", expected.len());
+        // Offsets point into the text, in order.
+        assert!(scored.tokens.windows(2).all(|w| w[0].start <= w[1].start) && scored.tokens.last().unwrap().end <= text.len());
+    }
+    let long = reference["texts"].as_array().unwrap().iter().map(|c| c["keep_prob"].as_array().unwrap().len()).max().unwrap();
+    assert!(long > 510, "the reference exercises more than one window");
+}
+
+#[test]
+fn a_daemon_without_models_starts_says_so_once_and_compresses() {
+    let home = Home::new();
+    let log = home.dir.path().join("daemon.log");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_headroomd"))
+        .arg("--socket")
+        .arg(home.socket())
+        .arg("--state-dir")
+        .arg(home.state())
+        .arg("--models-dir")
+        .arg(home.dir.path().join("no-models"))
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let daemon = common::Daemon::adopt(child, &home);
+    let mut s = daemon.greeted();
+    let hdfs = fixture("logs/HDFS_2k.log");
+    for id in 2..5 {
+        let reply = call(&mut s, id, compress_op(&conversation("which blocks failed?", "cat", &hdfs)));
+        let ReplyBody::Compressed(r) = reply.body else { panic!("{reply:?}") };
+        assert!(r.tokens_after < r.tokens_before / 4);
+    }
+    daemon.stop();
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(said.matches("ONNX Runtime not found").count(), 1, "{said}");
+    assert!(said.contains("compressing without models"), "{said}");
+}
+
+#[test]
+fn models_report_what_is_missing_and_a_zero_budget_turns_them_off() {
+    let off = Models::load(&MlSettings { budget_tokens: 0, ..MlSettings::default() });
+    assert!(off.embedder.is_none() && off.report[0].contains("ML off"));
+    let dir = models_dir();
+    let half = Models::load(&MlSettings {
+        models_dir: dir.clone(),
+        classifier_model: Some(dir.join("test-classifier.onnx")),
+        classifier_tokenizer: None,
+        ..MlSettings::default()
+    });
+    assert!(half.embedder.is_some());
+    assert!(half.classifier.is_none());
+    assert!(half.report.iter().any(|r| r.contains("set both `classifier_model` and `classifier_tokenizer`")), "{:?}", half.report);
+    let request = half.for_request("why did the build fail?");
+    assert!(request.similarities(&["the build failed: missing header", "lunch menu"]).is_some());
+    let long = "word ".repeat(200);
+    assert!(request.similarities(&[&long, &long]).is_none(), "over the budget (2 × 202 tokens), no model runs");
+    assert!(request.left() > 250, "a refused run spends nothing");
+}
