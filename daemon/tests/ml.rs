@@ -12,9 +12,11 @@ use headroom_daemon::config::MlSettings;
 use headroom_daemon::ml::classify::Classifier;
 use headroom_daemon::ml::embed::{cosine, Embedder};
 use headroom_daemon::ml::{runtime, Models};
-use headroom_protocol::ReplyBody;
+use headroom_daemon::{Engine, Stores};
+use headroom_protocol::{CompressOptions, CompressReply, ReplyBody};
 use serde_json::Value;
 use std::path::PathBuf;
+use std::time::Duration;
 
 fn models_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/models"));
@@ -127,4 +129,80 @@ fn models_report_what_is_missing_and_a_zero_budget_turns_them_off() {
     let long = "word ".repeat(200);
     assert!(request.similarities(&[&long, &long]).is_none(), "over the budget (2 × 202 tokens), no model runs");
     assert!(request.left() > 250, "a refused run spends nothing");
+}
+
+fn engine_with(settings: MlSettings) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(Stores::open(dir.path(), 64 << 20).unwrap(), Duration::from_secs(86_400));
+    engine.load_models(&settings);
+    (dir, engine)
+}
+
+fn tool_text(reply: &CompressReply) -> String {
+    let v: Value = serde_json::from_slice(&reply.messages).unwrap();
+    v["messages"][3]["content"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn embeddings_keep_the_sentence_that_answers_in_other_words() {
+    // A text block is 1,500 bytes or more, beyond the default budget: this request may spend more.
+    let (_dir, engine) = engine_with(MlSettings { models_dir: models_dir(), budget_tokens: 2048, ..MlSettings::default() });
+    let filler = [
+        "Release notes for the spring update are collected below for everyone.",
+        "The marketing team picked a new colour for the landing page after a long vote.",
+        "Lunch on Fridays moves to the third floor kitchen starting next month.",
+        "Several typos in the employee handbook were corrected by the editors.",
+        "The office plants are watered on Mondays now instead of Thursdays.",
+        "A new intern joins the design group next week and will sit near the window.",
+        "The parking garage gets fresh paint over the long weekend in April.",
+        "Quarterly town hall slides were uploaded to the shared drive yesterday.",
+    ];
+    let mut notes = filler[..4].join(" ");
+    notes.push_str(" The Postgres server ran out of memory at 3am and the kernel killed it. ");
+    notes.push_str(&filler[4..].join(" "));
+    for _ in 0..2 {
+        notes.push(' ');
+        notes.push_str(&filler.join(" "));
+    }
+    assert!(notes.len() >= 1500);
+    let messages = conversation("why did the database go down?", "read_notes", &notes);
+    let reply = engine.compress(&messages, &CompressOptions { target_ratio: Some(0.2), ..Default::default() }).unwrap();
+    assert_eq!(reply.compressors[0].name, "text");
+    let kept = tool_text(&reply);
+    assert!(kept.contains("ran out of memory"), "{kept}");
+
+    // Without models the same request keeps other sentences: no query word is in that one.
+    let plain = tempfile::tempdir().unwrap();
+    let without = Engine::new(Stores::open(plain.path(), 64 << 20).unwrap(), Duration::from_secs(86_400));
+    let reply = without.compress(&messages, &CompressOptions { target_ratio: Some(0.2), ..Default::default() }).unwrap();
+    assert!(!tool_text(&reply).contains("ran out of memory"), "{}", tool_text(&reply));
+}
+
+#[test]
+fn the_classifier_compresses_small_prose_word_by_word_and_the_original_comes_back() {
+    let dir = models_dir();
+    let (_state, engine) = engine_with(MlSettings {
+        classifier_model: Some(dir.join("test-classifier.onnx")),
+        classifier_tokenizer: Some(dir.join("minilm-tokenizer.json")),
+        models_dir: dir,
+        ..MlSettings::default()
+    });
+    let note = "The nightly backup of the accounting database finished late again because the storage \
+array was busy with a scrub that someone had scheduled at the very same time. Nobody lost any data, but \
+the report at /srv/reports/backup.log shows that the job took 4 hours and 12 minutes instead of the usual \
+forty minutes, which in turn delayed the morning reports for the finance team by almost two hours. \
+The operations group would like to move the scrub window to the weekend, when the array is mostly idle \
+and nobody is waiting for the reports, and to add an alert when a backup runs for more than an hour. \
+Please reply to this thread if the weekend window is a problem for your team or for any of your jobs.";
+    let reply = engine.compress(&conversation("how long did the backup take?", "read", note), &CompressOptions::default()).unwrap();
+    assert_eq!(reply.compressors[0].name, "kompress");
+    let out = tool_text(&reply);
+    let words: Vec<&str> = out.split_whitespace().collect();
+    for always in ["/srv/reports/backup.log", "4", "12"] {
+        assert!(words.contains(&always), "{always} is always kept: {out}");
+    }
+    assert!(words.len() < note.split_whitespace().count(), "{out}");
+    assert!(out.contains("words dropped by the token classifier; headroom_retrieve hash="), "{out}");
+    let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap();
+    assert_eq!(original.content, note);
 }

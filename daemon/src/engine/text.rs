@@ -67,7 +67,7 @@ impl Compressor for Text {
             .flat_map(|(b, block)| (0..block.pieces.len()).map(move |p| Unit { block: b, piece: p }))
             .collect();
         let ratio = ctx.target_ratio.map_or(DEFAULT_RATIO, f64::from);
-        let keep = choose(&blocks, &units, ctx.query, (text.len() as f64 * ratio) as usize);
+        let keep = choose(&blocks, &units, ctx, (text.len() as f64 * ratio) as usize);
         let omitted = keep.iter().filter(|k| !**k).count();
         if omitted == 0 {
             return None;
@@ -324,10 +324,15 @@ struct Unit {
 }
 
 /// Which units to keep within `budget` bytes: headings and the first sentence always, then the
-/// rest by BM25 over the query's terms plus a small prior for coming early in the document and
-/// in the paragraph.
-fn choose(blocks: &[Block<'_>], units: &[Unit], query: &str, budget: usize) -> Vec<bool> {
-    let scores = bm25(blocks, units, &Query::new(query));
+/// rest by relevance to the query plus a small prior for coming early in the document and in
+/// the paragraph. Relevance is BM25 over the query's terms, blended with the embedding
+/// similarity to the query when the request's models cover the whole block.
+fn choose(blocks: &[Block<'_>], units: &[Unit], ctx: &Context, budget: usize) -> Vec<bool> {
+    let docs: Vec<&str> = units.iter().map(|u| blocks[u.block].piece(u.piece)).collect();
+    let mut scores = Query::new(ctx.query).bm25(&docs);
+    if let Some(similar) = ctx.ml.and_then(|ml| ml.similarities(&docs)) {
+        blend(&mut scores, &similar);
+    }
     let n = units.len() as f64;
     let first_sentence = units.iter().position(|u| blocks[u.block].kind == Kind::Prose);
     let mut order: Vec<(f64, usize)> = units
@@ -358,10 +363,21 @@ fn choose(blocks: &[Block<'_>], units: &[Unit], query: &str, budget: usize) -> V
     keep
 }
 
-/// Each unit's BM25 score for the query's terms, the units being the documents.
-fn bm25(blocks: &[Block<'_>], units: &[Unit], query: &Query) -> Vec<f64> {
-    let docs: Vec<&str> = units.iter().map(|u| blocks[u.block].piece(u.piece)).collect();
-    query.bm25(&docs)
+/// How much the most similar unit gains, as a share of the best BM25 score (or of 1).
+const SEMANTIC_WEIGHT: f64 = 0.5;
+
+/// Adds each unit's similarity to the query, rescaled so the least similar unit gains nothing
+/// and the most similar gains [`SEMANTIC_WEIGHT`] of the best lexical score: words the query
+/// shares still lead, and units that say the same in other words come next.
+fn blend(scores: &mut [f64], similar: &[f32]) {
+    let (low, high) = similar.iter().fold((f32::MAX, f32::MIN), |(l, h), &s| (l.min(s), h.max(s)));
+    if high - low < 1e-6 {
+        return;
+    }
+    let scale = SEMANTIC_WEIGHT * scores.iter().copied().fold(1.0, f64::max);
+    for (score, &s) in scores.iter_mut().zip(similar) {
+        *score += scale * f64::from((s - low) / (high - low));
+    }
 }
 
 /// The marker's text: sentences left out of how many, and verbatim blocks if any went.
@@ -493,5 +509,15 @@ mod tests {
         assert!(!worth_trying(include_str!("../../../tests/fixtures/github/labels.json")));
         assert!(!worth_trying(include_str!("../../../tests/fixtures/diffs/octokit-fixtures-5946840.diff")));
         assert!(!worth_trying(""));
+    }
+
+    #[test]
+    fn similarity_lifts_units_that_say_it_in_other_words_without_passing_lexical_matches() {
+        let mut scores = vec![2.0, 0.0, 0.0];
+        blend(&mut scores, &[0.3, 0.8, 0.1]);
+        assert!(scores[0] > scores[1] && scores[1] > scores[2], "{scores:?}");
+        let mut flat = vec![1.0, 0.0];
+        blend(&mut flat, &[0.4, 0.4]);
+        assert_eq!(flat, vec![1.0, 0.0], "equal similarities change nothing");
     }
 }
