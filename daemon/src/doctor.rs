@@ -3,6 +3,7 @@
 use crate::client::Client;
 use crate::config;
 use crate::engine::code::Lang;
+use crate::ml::Models;
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -45,11 +46,38 @@ pub fn run() -> Vec<Check> {
     checks.push(stores(&settings.state_dir));
     checks.push(tokenizer());
     checks.push(grammars());
-    checks.push(check(
-        Verdict::Warn,
-        "ONNX model",
-        "not configured: the structural compressors run, the ML ones (embeddings, token classification) are off",
-    ));
+    checks.extend(models(&settings.ml));
+    checks
+}
+
+/// Loads the models as the daemon does and runs each once.
+fn models(settings: &config::MlSettings) -> Vec<Check> {
+    let models = Models::load(settings);
+    if settings.budget_tokens == 0 {
+        return vec![check(Verdict::Ok, "models", "off (ml_budget_tokens = 0): every compressor runs without them")];
+    }
+    let mut checks = Vec::new();
+    let probe = models.for_request("does the embedding model answer?");
+    let started = std::time::Instant::now();
+    match probe.similarities(&["the embedding model answers"]) {
+        Some(_) => checks.push(check(
+            Verdict::Ok,
+            "embeddings",
+            format!("all-MiniLM-L6-v2 from {}, query and one sentence in {} ms", settings.models_dir.display(), started.elapsed().as_millis()),
+        )),
+        None => checks.push(check(
+            Verdict::Warn,
+            "embeddings",
+            format!("{}; fix: run ml/fetch.sh, or set `models_dir` / `onnxruntime`", models.report.first().cloned().unwrap_or_default()),
+        )),
+    }
+    // The classifier's own line, or the runtime's when it never got that far.
+    let said = models.report.iter().find(|r| r.starts_with("token classifier")).or(models.report.first()).cloned().unwrap_or_default();
+    checks.push(match (&models.classifier, &settings.classifier_model) {
+        (Some(_), _) => check(Verdict::Ok, "token classifier", said),
+        (None, None) => check(Verdict::Ok, "token classifier", "not configured (optional: `classifier_model` and `classifier_tokenizer`)"),
+        (None, Some(_)) => check(Verdict::Warn, "token classifier", said),
+    });
     checks
 }
 

@@ -155,19 +155,25 @@ fn config_show_names_each_source_and_a_bad_config_stops_the_daemon() {
 fn doctor_reports_each_part_with_a_verdict() {
     let home = Home::new();
     let daemon = home.start(&[]);
-    let run = |socket: &std::path::Path| {
+    let run_with = |socket: &std::path::Path, models: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_headroom"));
         cmd.arg("doctor");
         isolated(&mut cmd, home.dir.path());
         cmd.env("HEADROOM_SOCKET", socket).env("HEADROOM_STATE_DIR", &daemon.state);
+        if let Some(dir) = models {
+            cmd.env("HEADROOM_MODELS_DIR", dir);
+        }
         let out = cmd.output().unwrap();
         (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
     };
+    let run = |socket: &std::path::Path| run_with(socket, None);
     let (ok, report) = run(&daemon.socket);
     assert!(ok, "{report}");
-    for line in ["ok    socket directory", "ok    daemon", "ok    stores", "ok    tokenizer", "ok    grammars", "warn  ONNX model"] {
+    for line in ["ok    socket directory", "ok    daemon", "ok    stores", "ok    tokenizer", "ok    grammars", "warn  embeddings", "ok    token classifier"] {
         assert!(report.contains(line), "missing {line:?} in\n{report}");
     }
+    let (_, report) = run_with(&daemon.socket, Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/models")));
+    assert!(report.contains("ok    embeddings") && report.contains("all-MiniLM-L6-v2"), "models from ml/fetch.sh:\n{report}");
     let (ok, report) = run(&home.dir.path().join("nowhere.sock"));
     assert!(!ok);
     assert!(report.contains("FAIL  daemon") && report.contains("headroom service install"), "{report}");
