@@ -206,3 +206,35 @@ Please reply to this thread if the weekend window is a problem for your team or 
     let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap();
     assert_eq!(original.content, note);
 }
+
+#[test]
+fn memory_search_finds_facts_said_in_other_words_with_embeddings() {
+    use headroom_protocol::{MemoryAddRequest, MemoryScope, MemorySearchRequest};
+    let scope = MemoryScope { user: "ada".into(), agent: None, session: None };
+    let facts = [
+        "Ada is allergic to peanuts.",
+        "The quarterly report is due on the fifth.",
+        "The staging cluster runs in eu-west-1.",
+        "Standups start at half past nine.",
+    ];
+    let search = |engine: &Engine| {
+        let request = MemorySearchRequest { scope: scope.clone(), query: "which nuts give her a reaction?".into(), as_of_ms: None, limit: 3, budget_tokens: 0 };
+        engine.memory_search(&request).unwrap().into_iter().map(|f| f.text).collect::<Vec<_>>()
+    };
+    for with_models in [true, false] {
+        let (_dir, engine) = if with_models {
+            engine_with(MlSettings { models_dir: models_dir(), ..MlSettings::default() })
+        } else {
+            engine_with(MlSettings { budget_tokens: 0, ..MlSettings::default() })
+        };
+        for text in facts {
+            engine.memory_add(&MemoryAddRequest { scope: scope.clone(), text: text.into(), source: None, key: None, valid_from_ms: None }).unwrap();
+        }
+        let found = search(&engine);
+        if with_models {
+            assert_eq!(found, vec!["Ada is allergic to peanuts."], "unrelated facts stay below the similarity floor");
+        } else {
+            assert!(found.is_empty(), "no shared word, no model: {found:?}");
+        }
+    }
+}

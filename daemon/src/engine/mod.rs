@@ -210,6 +210,7 @@ impl Engine {
                 &conv.user_turns,
                 &conv.query,
                 memory,
+                ml.as_ref(),
                 now_ms(),
             )?;
             memories = facts;
@@ -241,12 +242,13 @@ impl Engine {
 
     /// Remembers a fact (docs/memory.md).
     pub fn memory_add(&self, request: &MemoryAddRequest) -> Result<MemoryAddReply, EngineError> {
-        self.memory.add(&self.stores, request, now_ms())
+        self.memory.add(&self.stores, request, now_ms(), self.models())
     }
 
     /// The facts most relevant to a query in a scope.
     pub fn memory_search(&self, request: &MemorySearchRequest) -> Result<Vec<MemoryFact>, EngineError> {
-        self.memory.search(&self.stores, self.tokenizer.for_model(None), request, now_ms())
+        let ml = self.models().map(|m| m.for_request(&request.query));
+        self.memory.search(&self.stores, self.tokenizer.for_model(None), request, now_ms(), ml.as_ref())
     }
 
     /// The facts of a scope, newest first.

@@ -33,6 +33,7 @@ struct Slot {
 const DEAD: u32 = u32::MAX;
 
 /// A search's wishes: which scopes count, at what time, how recent facts are favoured.
+#[derive(Clone, Copy)]
 pub struct Wanted<'a> {
     /// The query's terms; empty ranks by recency alone.
     pub terms: &'a [String],

@@ -11,6 +11,7 @@ use super::{check_scope, Memory};
 use crate::engine::provider::UserTurn;
 use crate::engine::spans::{quote, Edit};
 use crate::engine::EngineError;
+use crate::ml::RequestModels;
 use crate::store::{StoreError, Stores};
 use bincode::{Decode, Encode};
 use headroom_protocol::{MemoryOptions, MemorySearchRequest};
@@ -57,6 +58,7 @@ pub fn plan(
     turns: &[UserTurn],
     query: &str,
     options: &MemoryOptions,
+    ml: Option<&RequestModels>,
     now_ms: u64,
 ) -> Result<(Vec<Edit>, u32), EngineError> {
     check_scope(&options.scope)?;
@@ -86,7 +88,7 @@ pub fn plan(
         let chosen = match found.as_deref().and_then(Recorded::decode) {
             Some(recorded) => recorded,
             None if turn.latest => {
-                let chosen = choose(memory, stores, bpe, query, options, now_ms)?;
+                let chosen = choose(memory, stores, bpe, query, options, ml, now_ms)?;
                 stores.injection_put(key, &bincode::encode_to_vec(&chosen, bincode::config::standard()).expect("encoding"))?;
                 chosen
             }
@@ -105,12 +107,14 @@ pub fn plan(
 }
 
 /// Picks the facts for a new block; an empty block when none is relevant.
+#[allow(clippy::too_many_arguments)]
 fn choose(
     memory: &Memory,
     stores: &Stores,
     bpe: &CoreBPE,
     query: &str,
     options: &MemoryOptions,
+    ml: Option<&RequestModels>,
     now_ms: u64,
 ) -> Result<Recorded, EngineError> {
     let request = MemorySearchRequest {
@@ -123,7 +127,7 @@ fn choose(
             n => n,
         },
     };
-    let facts = memory.search(stores, bpe, &request, now_ms)?;
+    let facts = memory.search(stores, bpe, &request, now_ms, ml)?;
     if facts.is_empty() {
         return Ok(Recorded { facts: vec![], block: String::new() });
     }

@@ -18,8 +18,10 @@ use headroom_protocol::{
     MemorySearchRequest,
 };
 use index::{Entry, Index, Wanted};
-use std::collections::HashSet;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use crate::ml::embed::cosine;
+use crate::ml::{Models, RequestModels};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tiktoken_rs::CoreBPE;
 
 /// Longest fact text accepted; memory holds facts, not documents.
@@ -36,10 +38,18 @@ const RECENCY_BOOST: f64 = 0.25;
 
 const DAY_MS: f64 = 86_400_000.0;
 
-/// The memory store: the facts' index over the `memory` database of [`Stores`].
+/// How much the most similar fact gains, as a share of the best BM25 score (or of 1).
+const SEMANTIC_WEIGHT: f64 = 0.5;
+
+/// Least embedding similarity for a fact that shares no word with the query to be returned.
+const MIN_SIMILARITY: f32 = 0.35;
+
+/// The memory store: the facts' index over the `memory` database of [`Stores`], and the
+/// embeddings of facts made so far (kept in memory only, rebuilt as searches need them).
 #[derive(Default)]
 pub struct Memory {
     index: RwLock<Option<Index>>,
+    vectors: Mutex<HashMap<u64, Vec<f32>>>,
 }
 
 fn bad(message: impl Into<String>) -> EngineError {
@@ -86,7 +96,13 @@ impl Memory {
 
     /// Remembers a fact: returns the existing one for a near-duplicate, and ends the validity of
     /// current facts of the same scope and key (supersession).
-    pub fn add(&self, stores: &Stores, request: &MemoryAddRequest, now_ms: u64) -> Result<MemoryAddReply, EngineError> {
+    pub fn add(
+        &self,
+        stores: &Stores,
+        request: &MemoryAddRequest,
+        now_ms: u64,
+        models: Option<&Models>,
+    ) -> Result<MemoryAddReply, EngineError> {
         check_scope(&request.scope)?;
         let text = request.text.trim();
         if text.is_empty() {
@@ -151,17 +167,23 @@ impl Memory {
         }
         let fact = record.to_wire(id, 0.0);
         index.insert(id, record);
+        drop(guard);
+        self.remember_vector(id, text, models);
         Ok(MemoryAddReply { fact, duplicate: false, superseded })
     }
 
     /// The facts `scope` sees that were valid at `at_ms`, most relevant to `query` first (newest
     /// first for an empty query), at most `limit` and `budget_tokens` of text (0: no bound).
+    ///
+    /// With models, relevance also counts the facts' embedding similarity to the query, and
+    /// recent facts that share no word with the query compete too (see [`Memory::rerank`]).
     pub fn search(
         &self,
         stores: &Stores,
         bpe: &CoreBPE,
         request: &MemorySearchRequest,
         now_ms: u64,
+        ml: Option<&RequestModels>,
     ) -> Result<Vec<MemoryFact>, EngineError> {
         check_scope(&request.scope)?;
         let at = request.as_of_ms.unwrap_or(now_ms);
@@ -187,8 +209,12 @@ impl Memory {
             0 => u64::MAX,
             n => u64::from(n),
         };
+        let mut ranked = index.search(&wanted);
+        if let Some(ml) = ml.filter(|_| !query.is_empty()) {
+            self.rerank(&mut ranked, index, &wanted, ml);
+        }
         let mut found = Vec::new();
-        for (score, entry) in index.search(&wanted) {
+        for (score, entry) in ranked {
             if found.len() == limit || budget == 0 {
                 break;
             }
@@ -199,6 +225,54 @@ impl Memory {
             }
         }
         Ok(found)
+    }
+
+    /// Blends embedding similarity into BM25 scores: the newest facts the scope sees join the
+    /// candidates, vectors missing from the cache are made while the request's budget lasts, the
+    /// most similar candidate gains [`SEMANTIC_WEIGHT`] of the best score, and candidates that
+    /// only joined for their similarity leave again below [`MIN_SIMILARITY`].
+    fn rerank<'a>(&self, ranked: &mut Vec<(f64, &'a Entry)>, index: &'a Index, wanted: &Wanted, ml: &RequestModels) {
+        let Some(query) = ml.query_vector() else { return };
+        let newest = index.search(&Wanted { terms: &[], best: wanted.best / 2, ..*wanted });
+        for (_, entry) in newest {
+            if !ranked.iter().any(|(_, e)| e.id == entry.id) {
+                ranked.push((0.0, entry));
+            }
+        }
+        let mut cache = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, entry) in ranked.iter().filter(|(_, e)| !cache.contains_key(&e.id)).collect::<Vec<_>>() {
+            match ml.vectors(&[&entry.record.text]) {
+                Some(mut v) => cache.insert(entry.id, v.remove(0)),
+                None => break,
+            };
+        }
+        let similar: Vec<Option<f32>> = ranked.iter().map(|(_, e)| cache.get(&e.id).map(|v| cosine(query, v))).collect();
+        let best = ranked.iter().map(|(s, _)| *s).fold(1.0, f64::max);
+        let (low, high) = similar.iter().flatten().fold((f32::MAX, f32::MIN), |(l, h), &s| (l.min(s), h.max(s)));
+        let spread = (high - low).max(1e-6);
+        for ((score, _), sim) in ranked.iter_mut().zip(&similar) {
+            match sim {
+                Some(s) if *score == 0.0 && *s < MIN_SIMILARITY => *score = -1.0,
+                Some(s) => *score += SEMANTIC_WEIGHT * best * f64::from((s - low) / spread),
+                None if *score == 0.0 => *score = -1.0,
+                None => {}
+            }
+        }
+        ranked.retain(|(score, _)| *score >= 0.0);
+        ranked.sort_by(|(a, x), (b, y)| {
+            b.total_cmp(a)
+                .then(facts::depth(&y.record.scope).cmp(&facts::depth(&x.record.scope)))
+                .then(y.record.valid_from_ms.cmp(&x.record.valid_from_ms))
+                .then(y.id.cmp(&x.id))
+        });
+    }
+
+    /// Embeds a new fact for later searches, when there is an embedder.
+    fn remember_vector(&self, id: u64, text: &str, models: Option<&Models>) {
+        let Some(embedder) = models.and_then(|m| m.embedder.as_ref()) else { return };
+        if let Ok(Some(mut v)) = embedder.embed(&[text]) {
+            self.vectors.lock().unwrap_or_else(|e| e.into_inner()).insert(id, v.remove(0));
+        }
     }
 
     /// The facts a scope sees (or, with `include_narrower`, every fact under it), valid now or at
@@ -260,8 +334,10 @@ impl Memory {
         let doomed: Vec<u64> = doomed.into_iter().collect();
         stores.memory_write(&puts, &doomed)?;
         inject::forget_blocks(stores, &request.scope.user, &doomed)?;
+        let mut vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
         for id in &doomed {
             index.remove(*id);
+            vectors.remove(id);
         }
         for (id, record) in revived {
             index.update(id, record);

@@ -95,29 +95,43 @@ impl RequestModels<'_> {
         self.left.load(Ordering::Acquire)
     }
 
-    /// Cosine similarity of each unit to the query; `None` without an embedder or a query, when
-    /// the units do not fit in what is left of the budget, or when the model is busy.
-    pub fn similarities(&self, units: &[&str]) -> Option<Vec<f32>> {
+    /// The query's embedding, made on first use; `None` without an embedder or a query, or when
+    /// it does not fit in the budget.
+    pub fn query_vector(&self) -> Option<&[f32]> {
         let embedder = self.models.embedder.as_ref()?;
-        if self.query.trim().is_empty() || units.is_empty() {
-            return None;
-        }
-        let ids: Vec<Vec<u32>> = units.iter().map(|u| embedder.token_ids(u)).collect::<Result<_, _>>().ok()?;
-        let query = self
-            .query_vector
+        self.query_vector
             .get_or_init(|| {
+                if self.query.trim().is_empty() {
+                    return None;
+                }
                 let ids = embedder.token_ids(self.query).ok()?;
                 if !self.spend(ids.len()) {
                     return None;
                 }
                 report(embedder.embed_ids(&[ids]))?.pop()
             })
-            .as_ref()?;
+            .as_deref()
+    }
+
+    /// Embeddings of `texts`, or `None` when they do not fit in what is left of the budget (or
+    /// there is no embedder, or it is busy).
+    pub fn vectors(&self, texts: &[&str]) -> Option<Vec<Vec<f32>>> {
+        let embedder = self.models.embedder.as_ref()?;
+        let ids: Vec<Vec<u32>> = texts.iter().map(|t| embedder.token_ids(t)).collect::<Result<_, _>>().ok()?;
         if !self.spend(ids.iter().map(Vec::len).sum()) {
             return None;
         }
-        let vectors = report(embedder.embed_ids(&ids))?;
-        Some(vectors.iter().map(|v| cosine(query, v)).collect())
+        report(embedder.embed_ids(&ids))
+    }
+
+    /// Cosine similarity of each unit to the query; `None` when the query or the units cannot be
+    /// embedded within the budget.
+    pub fn similarities(&self, units: &[&str]) -> Option<Vec<f32>> {
+        if units.is_empty() {
+            return None;
+        }
+        let query = self.query_vector()?;
+        Some(self.vectors(units)?.iter().map(|v| cosine(query, v)).collect())
     }
 
     /// Keep probabilities for the tokens of `text`; `None` without a classifier, when `text`
