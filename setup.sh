@@ -38,7 +38,8 @@ bin=target/release
 socket=$("$bin/headroom" socket-path)
 mkdir -p .cache
 if ! "$bin/headroom" ping >/dev/null 2>&1; then
-  nohup "$bin/headroomd" >.cache/headroomd.log 2>&1 &
+  # With the models ml/fetch.sh installed (embeddings on; see ml/README.md to make them the default).
+  nohup "$bin/headroomd" --models-dir .cache/models >.cache/headroomd.log 2>&1 &
   for _ in $(seq 100); do "$bin/headroom" ping >/dev/null 2>&1 && break; sleep 0.05; done
   echo "setup: headroomd started (pid $!), socket $socket, log .cache/headroomd.log"
 fi
