@@ -2,6 +2,8 @@
 # Runs every test of the project.
 set -euo pipefail
 cd "$(dirname "$0")"
+# The models the ML tests load (issue 7); does nothing when setup.sh already fetched them.
+ml/fetch.sh
 cargo test --workspace --locked
 # client-py (issue 4): wire vectors, the client against target/release/headroomd, the integrations.
 [ -x target/release/headroomd ] || cargo build --release --locked --bins
