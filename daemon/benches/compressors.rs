@@ -74,5 +74,25 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(compressors, benches);
+/// The code compressor per language, on real files repeated (with renamed functions) to 1 MiB.
+fn code_by_language(c: &mut Criterion) {
+    let mut group = c.benchmark_group("code_1mib");
+    group.sample_size(10);
+    let files = [
+        ("python", "big.py", [fixture("code/glob.py"), fixture("code/json_decoder.py")].concat(), "def "),
+        ("rust", "big.rs", fixture("code/bytes_chain.rs"), "fn "),
+        ("javascript", "big.js", fixture("code/npm_config.js"), "function "),
+        ("c", "big.c", fixture("code/tree_sitter_tree.c"), "ts_tree_"),
+    ];
+    for (name, path, source, def) in files {
+        let input = to_mib(|i| source.replace(def, &format!("{def}v{i}_")));
+        let ctx = Context { query: "how are magic characters escaped?", file_path: Some(path), key: "0123456789abcdef01234567", ..Context::default() };
+        assert!(Code.compress(&input, &ctx).is_some(), "{name} compresses");
+        group.throughput(criterion::Throughput::Bytes(input.len() as u64));
+        group.bench_function(name, |b| b.iter(|| Code.compress(&input, &ctx)));
+    }
+    group.finish();
+}
+
+criterion_group!(compressors, benches, code_by_language);
 criterion_main!(compressors);

@@ -5,11 +5,13 @@
 //! function and the original lines it covered.
 //!
 //! A file that does not parse cleanly goes through untouched: elision on a bad parse could cut
-//! the wrong span.
+//! the wrong span. Function bodies are blanked before parsing ([`skeleton`]), so the parser reads
+//! mostly declarations; offsets and lines stay the original's.
 
 use super::query::{fold, Query};
+use super::skeleton;
 use super::{marker, Compressor, Context};
-use tree_sitter::{Language, Node, Parser};
+use tree_sitter::{Language, Node, Parser, Tree};
 
 /// Compresses source files.
 pub struct Code;
@@ -154,6 +156,48 @@ struct Function<'t> {
     name: String,
     node: Node<'t>,
     body: Node<'t>,
+    /// Where the body ends in the original (past the tree's end for a blanked Python body).
+    end: usize,
+    /// The body's first and last lines, 0-based.
+    rows: (usize, usize),
+}
+
+/// Where a node's next sibling (or, failing that, its parent's) begins: a body never runs past it.
+fn next_start(node: Node, len: usize) -> usize {
+    let mut at = Some(node);
+    while let Some(n) = at {
+        if let Some(next) = n.next_sibling() {
+            return next.start_byte();
+        }
+        at = n.parent();
+    }
+    len
+}
+
+/// Parses `text`, its skeleton first when `skim`: the tree, where blanked Python bodies really
+/// end, and whether the skeleton was used. The skeleton parses in a fraction of the time; when
+/// the scanner got something wrong it does not parse cleanly, and the whole file is parsed.
+fn parse(parser: &mut Parser, lang: Lang, text: &str, skim: bool) -> Option<(Tree, Vec<usize>, bool)> {
+    let skimmed = if skim { skeleton::skeleton(lang, text) } else { None };
+    let parsed = skimmed.and_then(|s| parser.parse(&s.text, None).map(|tree| (tree, s.python_ends)));
+    match parsed.filter(|(tree, _)| !tree.root_node().has_error()) {
+        Some((tree, python_ends)) => Some((tree, python_ends, true)),
+        None => Some((parser.parse(text, None)?, Vec::new(), false)),
+    }
+}
+
+/// Line numbers of byte offsets.
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    fn new(text: &str) -> Self {
+        LineStarts(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    /// The 0-based line holding byte `at`.
+    fn row(&self, at: usize) -> usize {
+        self.0.partition_point(|&start| start <= at) - 1
+    }
 }
 
 impl Compressor for Code {
@@ -162,42 +206,59 @@ impl Compressor for Code {
     }
 
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
-        let lang = ctx.file_path.and_then(Lang::from_path).or_else(|| Lang::from_content(text))?;
-        let mut parser = Parser::new();
-        parser.set_language(&lang.grammar()).ok()?;
-        let tree = parser.parse(text, None)?;
-        let root = tree.root_node();
-        if root.has_error() && errors(root) * LINES_PER_ERROR > text.lines().count().max(LINES_PER_ERROR) {
-            return None;
-        }
-        let mut functions = Vec::new();
-        outermost_functions(root, lang, text, &mut functions);
-        let keep = bodies_to_keep(&functions, text, ctx.query, ctx.older);
-        let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-        for (f, kept) in functions.iter().zip(keep) {
-            if !kept {
-                let (from, to) = (f.body.start_position().row + 1, f.body.end_position().row + 1);
-                let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to} elided", f.name));
-                edits.push((f.body.byte_range(), replacement(lang, text, f.body, &note)));
+        compress_with(text, ctx, true)
+    }
+}
+
+/// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
+fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
+    let lang = ctx.file_path.and_then(Lang::from_path).or_else(|| Lang::from_content(text))?;
+    let mut parser = Parser::new();
+    parser.set_language(&lang.grammar()).ok()?;
+    let (tree, python_ends, _) = parse(&mut parser, lang, text, skim)?;
+    let root = tree.root_node();
+    if root.has_error() && errors(root) * LINES_PER_ERROR > text.lines().count().max(LINES_PER_ERROR) {
+        return None;
+    }
+    let mut functions = Vec::new();
+    outermost_functions(root, lang, text, &mut functions);
+    let lines = LineStarts::new(text);
+    for f in &mut functions {
+        // A blanked Python body's block ends early in the tree; the scanner knows its end.
+        let start = f.body.start_byte();
+        if let Some(&end) = python_ends.get(python_ends.partition_point(|&e| e <= start)) {
+            if end <= next_start(f.node, text.len()) {
+                f.end = f.end.max(end);
             }
         }
-        if lang == Lang::Python {
-            edits.extend(long_docstrings(root, text, ctx.key));
-        }
-        if edits.is_empty() {
-            return None;
-        }
-        edits.sort_by_key(|(range, _)| range.start);
-        let mut out = String::with_capacity(text.len() / 2);
-        let mut at = 0;
-        for (range, replacement) in edits {
-            out.push_str(&text[at..range.start]);
-            out.push_str(&replacement);
-            at = range.end;
-        }
-        out.push_str(&text[at..]);
-        Some(out)
+        f.rows = (lines.row(start), lines.row(f.end.saturating_sub(1).max(start)));
+
     }
+    let keep = bodies_to_keep(&functions, text, ctx.query, ctx.older);
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for (f, kept) in functions.iter().zip(keep) {
+        if !kept {
+            let (from, to) = (f.rows.0 + 1, f.rows.1 + 1);
+            let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to} elided", f.name));
+            edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
+        }
+    }
+    if lang == Lang::Python {
+        edits.extend(long_docstrings(root, text, ctx.key));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|(range, _)| range.start);
+    let mut out = String::with_capacity(text.len() / 2);
+    let mut at = 0;
+    for (range, replacement) in edits {
+        out.push_str(&text[at..range.start]);
+        out.push_str(&replacement);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
 }
 
 /// Module and class docstrings longer than this many lines keep only their first paragraph.
@@ -262,7 +323,7 @@ fn outermost_functions<'t>(node: Node<'t>, lang: Lang, text: &str, out: &mut Vec
     for child in node.children(&mut cursor) {
         if lang.functions().contains(&child.kind()) {
             if let Some(body) = child.child_by_field_name("body").filter(|b| is_block(lang, *b)) {
-                out.push(Function { name: function_name(child, body, text), node: child, body });
+                out.push(Function { name: function_name(child, body, text), node: child, body, end: body.end_byte(), rows: (0, 0) });
                 continue;
             }
         }
@@ -323,7 +384,7 @@ fn identifier_parts(name: &str) -> Vec<String> {
 /// stay too — the best and any close to it. Blocks the conversation read earlier (`older`)
 /// keep only name matches: the question is about the newest output.
 fn bodies_to_keep(functions: &[Function], text: &str, query: &str, older: bool) -> Vec<bool> {
-    let bodies: Vec<String> = functions.iter().map(|f| text[f.node.byte_range()].replace('_', " ")).collect();
+    let bodies: Vec<String> = functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
     let query = Query::new(query).discriminative(bodies.iter().map(String::as_str), 0.25);
     let terms: Vec<&str> = query.terms().collect();
     let named: Vec<bool> =
@@ -331,7 +392,7 @@ fn bodies_to_keep(functions: &[Function], text: &str, query: &str, older: bool) 
     let mut keep: Vec<bool> = functions
         .iter()
         .zip(&named)
-        .map(|(f, named)| *named || f.body.end_position().row - f.body.start_position().row < SHORT_BODY_LINES)
+        .map(|(f, named)| *named || f.rows.1 - f.rows.0 < SHORT_BODY_LINES)
         .collect();
     if older || named.contains(&true) {
         return keep;
@@ -507,4 +568,30 @@ mod tests {
         let broken = format!("def f(:\n{}", "    x = (((\n".repeat(50));
         assert_eq!(Code.compress(&broken, &Context { file_path: Some("x.py"), key: KEY, ..Context::default() }), None);
     }
+
+    #[test]
+    fn parsing_the_skeleton_first_changes_nothing_in_the_output() {
+        let body = long_body("x");
+        let cases = [
+            ("json/decoder.py", include_str!("../../../tests/fixtures/code/json_decoder.py").to_string(), "trailing data"),
+            ("glob.py", include_str!("../../../tests/fixtures/code/glob.py").to_string(), "magic characters"),
+            ("src/buf/chain.rs", include_str!("../../../tests/fixtures/code/bytes_chain.rs").to_string(), "chunks_vectored"),
+            ("config.js", include_str!("../../../tests/fixtures/code/npm_config.js").to_string(), "editor"),
+            ("tree.c", include_str!("../../../tests/fixtures/code/tree_sitter_tree.c").to_string(), "root node offset"),
+            ("a.ts", format!("export class A {{\n  run(): number {{\n{body}    return 1;\n  }}\n}}\n"), ""),
+            ("a.go", format!("package a\n\nfunc (w *W) Run() int {{\n{body}\treturn 1\n}}\n"), ""),
+            ("A.java", format!("class A {{\n  int run() throws E {{\n{body}    return 1;\n  }}\n}}\n"), ""),
+            ("a.cpp", format!("namespace n {{\nint W::run() const {{\n{body}  return 1;\n}}\n}}\n"), ""),
+        ];
+        for (path, text, query) in cases {
+            let ctx = Context { query, file_path: Some(path), key: KEY, ..Context::default() };
+            let lang = Lang::from_path(path).unwrap();
+            let mut parser = Parser::new();
+            parser.set_language(&lang.grammar()).unwrap();
+            let (_, _, skimmed) = parse(&mut parser, lang, &text, true).unwrap();
+            assert!(skimmed, "{path}: the skeleton parses cleanly");
+            assert_eq!(compress_with(&text, &ctx, true), compress_with(&text, &ctx, false), "{path}");
+        }
+    }
+
 }

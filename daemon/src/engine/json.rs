@@ -246,14 +246,14 @@ fn derivation(rows: &[BTreeMap<&str, &Value>], column: &str, columns: &[&str]) -
     let first = rows[0].get(column)?.as_str()?;
     for other in columns.iter().filter(|c| **c != column) {
         let Some(seed) = rows[0].get(other).and_then(|v| scalar_text(v)) else { continue };
-        if seed.len() < 1 || !first.ends_with(&seed) && !first.contains(&seed) {
+        if seed.is_empty() || !first.ends_with(&seed) && !first.contains(&seed) {
             continue;
         }
         let at = first.rfind(&seed)?;
         let (prefix, suffix) = (&first[..at], &first[at + seed.len()..]);
         let holds = rows.iter().all(|r| {
             match (r.get(column).and_then(|v| v.as_str()), r.get(other).and_then(|v| scalar_text(v))) {
-                (Some(c), Some(o)) => c.len() == prefix.len() + o.len() + suffix.len() && c.starts_with(prefix) && c.ends_with(suffix) && &c[prefix.len()..c.len() - suffix.len()] == o,
+                (Some(c), Some(o)) => c.len() == prefix.len() + o.len() + suffix.len() && c.starts_with(prefix) && c.ends_with(suffix) && c[prefix.len()..c.len() - suffix.len()] == *o,
                 _ => false,
             }
         });
@@ -287,8 +287,8 @@ fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> 
     let mut varying: Vec<&str> = Vec::new();
     for column in &columns {
         let first = rows[0].get(column);
-        if first.is_some() && rows.iter().all(|r| r.get(column) == first) {
-            header.push(format!("{column}={}", cell_text(first.unwrap(), dropped)));
+        if let Some(value) = first.filter(|_| rows.iter().all(|r| r.get(column) == first)) {
+            header.push(format!("{column}={}", cell_text(value, dropped)));
         } else {
             varying.push(column);
         }

@@ -14,6 +14,7 @@ pub mod query;
 pub mod retrieve_tool;
 pub mod router;
 pub mod search;
+pub mod skeleton;
 pub mod spans;
 pub mod text;
 pub mod tokens;
