@@ -4,9 +4,11 @@
 //! long bodies are elided with a marker, in the language's own comment syntax, naming the
 //! function and the original lines it covered.
 //!
-//! A file that does not parse cleanly goes through untouched: elision on a bad parse could cut
-//! the wrong span. Function bodies are blanked before parsing ([`skeleton`]), so the parser reads
-//! mostly declarations; offsets and lines stay the original's.
+//! Function bodies, struct fields and comments are blanked before parsing ([`skeleton`]), so the
+//! parser reads mostly declarations; offsets and lines stay the original's. When that skeleton
+//! does not parse cleanly the whole file is parsed, and a file that does not parse cleanly then
+//! goes through untouched: elision on a bad parse could cut the wrong span. (Errors inside bodies
+//! the skeleton left out no longer stop compression: those bodies are elided or kept verbatim.)
 
 use super::query::{fold, Query};
 use super::skeleton;
