@@ -75,7 +75,7 @@ pub struct EngineError {
 }
 
 impl EngineError {
-    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         EngineError { code, message: message.into() }
     }
 }
@@ -224,8 +224,10 @@ impl Engine {
         let retrieve_tool = (!ccr_keys.is_empty()).then(|| retrieve_tool::definition(conv.format));
         let mut offered: Vec<(&str, String)> = retrieve_tool.iter().map(|t| (retrieve_tool::TOOL_NAME, t.clone())).collect();
         let memory_tools = options.memory.as_ref().filter(|m| m.tools).map(|_| {
-            offered.extend(memory_tools::definitions(conv.format));
-            memory_tools::array(conv.format)
+            let definitions = memory_tools::definitions(conv.format);
+            let array = format!("[{}]", definitions.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join(","));
+            offered.extend(definitions);
+            array
         });
         edits.extend(add_tools(&root, &offered));
         Ok(CompressReply {

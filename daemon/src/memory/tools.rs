@@ -4,7 +4,7 @@
 
 use crate::engine::retrieve_tool::shaped;
 use headroom_protocol::ProviderFormat;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The save tool's name, as the model calls it.
 pub const SAVE: &str = "memory_save";
@@ -38,10 +38,4 @@ pub fn definitions(format: ProviderFormat) -> Vec<(&'static str, String)> {
         (SAVE, shaped(format, SAVE, SAVE_DESCRIPTION, save).to_string()),
         (SEARCH, shaped(format, SEARCH, SEARCH_DESCRIPTION, search).to_string()),
     ]
-}
-
-/// The definitions as one JSON array, for the `Compress` reply.
-pub fn array(format: ProviderFormat) -> String {
-    let tools: Vec<Value> = definitions(format).into_iter().map(|(_, d)| serde_json::from_str(&d).expect("our own JSON")).collect();
-    Value::Array(tools).to_string()
 }
