@@ -122,6 +122,20 @@ export interface Recorded {
 /** What the fake provider sends back: a JSON body, or SSE events (each an object, or [event, object]). */
 export type Canned = { json: unknown } | { sse: Array<unknown | [string, unknown]>; done?: boolean };
 
+/** A canned OpenAI chat completion whose assistant message is `message`. */
+export function completion(message: Record<string, unknown>, finish = "stop"): Canned {
+  return {
+    json: {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1,
+      model: "gpt-4o",
+      choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, ...message }, finish_reason: finish, logprobs: null }],
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    },
+  };
+}
+
 /**
  * A fake LLM provider on 127.0.0.1: records every request body and answers from `script`
  * in order (the last answer repeats).

@@ -14,7 +14,7 @@ import {
   type MemoryScope,
 } from "../src/index.js";
 import type * as wire from "../src/wire.js";
-import { deadSocket, fakeDaemon, fakeProvider, quietClient, suiteDaemon, type Canned } from "./helpers.js";
+import { completion, deadSocket, fakeDaemon, fakeProvider, quietClient, suiteDaemon, type Canned } from "./helpers.js";
 
 const NOV_20 = Date.UTC(2025, 10, 20);
 
@@ -341,18 +341,6 @@ describe("a fact saved in conversation A is used in conversation B (OpenAI SDK w
   const FACT = "The deploy target is eu-west-1.";
   const SYSTEM = { role: "system", content: "You are the billing team's assistant." };
 
-  function completion(message: Record<string, unknown>, finish = "stop"): Canned {
-    return {
-      json: {
-        id: "chatcmpl-1",
-        object: "chat.completion",
-        created: 1,
-        model: "gpt-4o",
-        choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, ...message }, finish_reason: finish, logprobs: null }],
-        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-      },
-    };
-  }
   const answer = (text: string) => completion({ content: text });
 
   /** One conversation: the wrapper with the memory scope of `session` (the tools on by default). */

@@ -4,23 +4,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { withHeadroom, RETRIEVE_TOOL_NAME } from "../src/index.js";
-import { chatConversation, fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned } from "./helpers.js";
+import { chatConversation, completion, fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned } from "./helpers.js";
 
 const KEY = keyOf(LOG);
 const READ_LOG = { type: "function", function: { name: "read_log", description: "Read a log file", parameters: { type: "object", properties: { path: { type: "string" } } } } };
 
-function completion(message: Record<string, unknown>, finish = "stop"): Canned {
-  return {
-    json: {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1,
-      model: "gpt-4o",
-      choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, ...message }, finish_reason: finish, logprobs: null }],
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-    },
-  };
-}
 const answer = (text: string) => completion({ content: text });
 const callTool = (calls: Array<[string, string, unknown]>) =>
   completion({ tool_calls: calls.map(([id, name, args]) => ({ id, type: "function", function: { name, arguments: JSON.stringify(args) } })) }, "tool_calls");
