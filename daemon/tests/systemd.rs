@@ -114,7 +114,9 @@ fn service_install_is_idempotent_and_explains_the_fallback_without_systemd() {
         assert!(out.contains("systemd is not running for this user") && out.contains("nohup headroomd"), "{out}");
     }
     let service = std::fs::read_to_string(units.join("headroomd.service")).unwrap();
-    assert!(service.contains(&format!("ExecStart={}", env!("CARGO_BIN_EXE_headroomd"))), "{service}");
+    // The unit names the binary by its real path (a symlinked target directory resolves).
+    let daemon = std::fs::canonicalize(env!("CARGO_BIN_EXE_headroomd")).unwrap();
+    assert!(service.contains(&format!("ExecStart={}", daemon.display())), "{service}");
     assert_eq!(std::fs::read_to_string(units.join("headroomd.socket")).unwrap(), include_str!("../../systemd/headroomd.socket"));
     let (ok, out) = run("status");
     assert!(ok && out.contains("headroomd.socket: installed at"), "{out}");
