@@ -83,44 +83,34 @@ def _chat_followup(response: Any, answers: list) -> list:
     return tools.chat_followup(turn, answers)
 
 
-def _responses_calls(response: Any, names: frozenset) -> list:
-    output = getattr(response, "output", None)
-    if not isinstance(output, list):
-        return []
-    calls, only = tools.responses_calls(output, names)
-    return calls if only else []
+def _item_calls(attr: str, find: Callable) -> Callable:
+    """``calls`` for an API whose reply lists its items under ``attr`` (``find``: the
+    ``tools`` function that reads them)."""
+    def calls(response: Any, names: frozenset) -> list:
+        items = getattr(response, attr, None)
+        if not isinstance(items, list):
+            return []
+        found, only = find(items, names)
+        return found if only else []
+    return calls
 
 
-def _responses_strip(response: Any, names: frozenset) -> list:
-    output = getattr(response, "output", None)
-    if not isinstance(output, list):
-        return []
-    removed, kept = _split(output, names, lambda i: i.name if getattr(i, "type", None) == "function_call" else None)
-    if removed:
-        response.output = kept
-    return [(i.call_id, i.name, tools.arguments_of(i.arguments)) for i in removed]
+def _item_strip(attr: str, kind: str, id_field: str, args_field: str) -> Callable:
+    """``strip`` for an API whose reply lists its items under ``attr``, tool calls being items
+    of type ``kind`` with an id, a name and arguments."""
+    def strip(response: Any, names: frozenset) -> list:
+        items = getattr(response, attr, None)
+        if not isinstance(items, list):
+            return []
+        removed, kept = _split(items, names, lambda i: i.name if getattr(i, "type", None) == kind else None)
+        if removed:
+            setattr(response, attr, kept)
+        return [(getattr(i, id_field), i.name, tools.arguments_of(getattr(i, args_field))) for i in removed]
+    return strip
 
 
 def _responses_followup(response: Any, answers: list) -> list:
     return tools.responses_followup([_dump(item) for item in response.output], answers)
-
-
-def _anthropic_calls(response: Any, names: frozenset) -> list:
-    content = getattr(response, "content", None)
-    if not isinstance(content, list):
-        return []
-    calls, only = tools.anthropic_calls(content, names)
-    return calls if only else []
-
-
-def _anthropic_strip(response: Any, names: frozenset) -> list:
-    content = getattr(response, "content", None)
-    if not isinstance(content, list):
-        return []
-    removed, kept = _split(content, names, lambda b: b.name if getattr(b, "type", None) == "tool_use" else None)
-    if removed:
-        response.content = kept
-    return [(b.id, b.name, tools.arguments_of(b.input)) for b in removed]
 
 
 def _anthropic_followup(response: Any, answers: list) -> list:
@@ -146,9 +136,11 @@ class Api(NamedTuple):
 #: OpenAI Chat Completions (and LiteLLM's ``completion``).
 CHAT = Api("messages", ProviderFormat.OpenAiChat, _chat_calls, _chat_followup, _chat_strip)
 #: OpenAI Responses.
-RESPONSES = Api("input", ProviderFormat.OpenAiResponses, _responses_calls, _responses_followup, _responses_strip)
+RESPONSES = Api("input", ProviderFormat.OpenAiResponses, _item_calls("output", tools.responses_calls),
+                _responses_followup, _item_strip("output", "function_call", "call_id", "arguments"))
 #: Anthropic Messages.
-ANTHROPIC = Api("messages", ProviderFormat.Anthropic, _anthropic_calls, _anthropic_followup, _anthropic_strip)
+ANTHROPIC = Api("messages", ProviderFormat.Anthropic, _item_calls("content", tools.anthropic_calls),
+                _anthropic_followup, _item_strip("content", "tool_use", "id", "input"))
 
 
 class Loop:
