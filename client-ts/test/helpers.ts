@@ -122,6 +122,15 @@ export interface Recorded {
 /** What the fake provider sends back: a JSON body, or SSE events (each an object, or [event, object]). */
 export type Canned = { json: unknown } | { sse: Array<unknown | [string, unknown]>; done?: boolean };
 
+/** A streamed OpenAI chat completion chunk carrying `delta`. */
+export const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+  id: "chatcmpl-2",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt-4o",
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
 /** A canned OpenAI chat completion whose assistant message is `message`. */
 export function completion(message: Record<string, unknown>, finish = "stop"): Canned {
   return {

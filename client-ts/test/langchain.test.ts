@@ -8,33 +8,13 @@ import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
 import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME, type MemoryOptions } from "../src/index.js";
 import { HeadroomChatModel } from "../src/langchain.js";
-import { fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned } from "./helpers.js";
+import { fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned, chunk, completion } from "./helpers.js";
 
 const KEY = keyOf(LOG);
 
-function completion(message: Record<string, unknown>, finish = "stop"): Canned {
-  return {
-    json: {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1,
-      model: "gpt-4o",
-      choices: [{ index: 0, message: { role: "assistant", content: null, ...message }, finish_reason: finish }],
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-    },
-  };
-}
 const answer = (text: string) => completion({ content: text });
 const callTools = (calls: Array<[string, string, unknown]>) =>
   completion({ tool_calls: calls.map(([id, name, args]) => ({ id, type: "function", function: { name, arguments: JSON.stringify(args) } })) }, "tool_calls");
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
-  id: "chatcmpl-2",
-  object: "chat.completion.chunk",
-  created: 1,
-  model: "gpt-4o",
-  choices: [{ index: 0, delta, finish_reason: finish }],
-});
-
 function conversation(): BaseMessage[] {
   return [
     new SystemMessage("You are an SRE agent."),

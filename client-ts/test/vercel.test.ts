@@ -8,32 +8,12 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, jsonSchema, streamText, tool, wrapLanguageModel, type ModelMessage } from "ai";
 import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME, type MemoryOptions } from "../src/index.js";
 import { headroomMiddleware } from "../src/vercel.js";
-import { fakeProvider, keyOf, LOG, MARKER, REPO, suiteDaemon, type Canned } from "./helpers.js";
+import { fakeProvider, keyOf, LOG, MARKER, REPO, suiteDaemon, type Canned, chunk, completion } from "./helpers.js";
 
 const KEY = keyOf(LOG);
 const ISSUES = JSON.parse(readFileSync(join(REPO, "tests", "fixtures", "github", "paginate-issues.json"), "utf8"));
 
-function completion(message: Record<string, unknown>, finish = "stop"): Canned {
-  return {
-    json: {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1,
-      model: "gpt-4o",
-      choices: [{ index: 0, message: { role: "assistant", content: null, ...message }, finish_reason: finish }],
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-    },
-  };
-}
 const answer = (text: string) => completion({ content: text });
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
-  id: "chatcmpl-2",
-  object: "chat.completion.chunk",
-  created: 1,
-  model: "gpt-4o",
-  choices: [{ index: 0, delta, finish_reason: finish }],
-});
-
 function conversation(output: unknown = { type: "text", value: LOG }): ModelMessage[] {
   return [
     { role: "system", content: "You are an SRE agent." },
