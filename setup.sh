@@ -37,9 +37,12 @@ ml/fetch.sh
 bin=target/release
 socket=$("$bin/headroom" socket-path)
 mkdir -p .cache
+rm -f .cache/headroomd.pid
 if ! "$bin/headroom" ping >/dev/null 2>&1; then
   # With the models ml/fetch.sh installed (embeddings on; see ml/README.md to make them the default).
   nohup "$bin/headroomd" --models-dir .cache/models >.cache/headroomd.log 2>&1 &
+  # The pid of the daemon setup started: .ci/run stops that one and no other.
+  echo $! >.cache/headroomd.pid
   for _ in $(seq 100); do "$bin/headroom" ping >/dev/null 2>&1 && break; sleep 0.05; done
   echo "setup: headroomd started (pid $!), socket $socket, log .cache/headroomd.log"
 fi

@@ -320,7 +320,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("headroom: {message}");
+            crate::log_line!("headroom: {message}");
             ExitCode::FAILURE
         }
     }
@@ -379,7 +379,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 daemon(socket, async |c: &mut Client| c.compress(input, options).await)?
             };
             std::io::stdout().write_all(&reply.messages).map_err(|e| e.to_string())?;
-            eprintln!("{}", summary(&reply));
+            crate::log_line!("{}", summary(&reply));
             Ok(())
         }
         Command::Retrieve { key, query, local } => {

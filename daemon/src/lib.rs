@@ -12,6 +12,7 @@
 //!   guardrail API LiteLLM and Portkey call.
 //! - [`client`]: a Rust client of the protocol, used by the CLI and the tests.
 //! - [`cli`]: the `headroom` command's subcommands.
+//! - [`log`]: log lines on stderr that can never fail a caller.
 //! - [`config`]: settings from defaults, config.toml, the environment and flags.
 //! - [`service`]: the systemd user units (`headroom service`).
 //! - [`doctor`]: health checks (`headroom doctor`).
@@ -27,6 +28,7 @@ pub mod config;
 pub mod doctor;
 pub mod engine;
 pub mod http;
+pub mod log;
 pub mod mcp;
 pub mod memory;
 pub mod ml;

@@ -458,3 +458,47 @@ fn headroomd_serves_http_only_when_asked_and_wrap_points_agents_at_it() {
     let out = headroom().arg("unwrap").output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Nothing to undo"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_nesting_is_a_400_on_every_route_and_the_daemon_keeps_serving() {
+    let upstream = Upstream::start(Reply::json(200, chat_completion("fine"))).await;
+    let front = front(&upstream, |_| {}).await;
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    // What a web page can send with a no-cors POST: text/plain, a deep value under an ignored key.
+    let guardrail = format!("{{\"x\":{},\"messages\":[]}}", deep(12_000));
+    let response = post(&format!("{}/v1/compress", front.url), guardrail, &[("content-type", "text/plain")]).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.json_value().await["error"]["message"].as_str().unwrap().contains("nests deeper"));
+    let chat = format!("{{\"model\":\"gpt-4o\",\"metadata\":{},\"messages\":[]}}", deep(12_000));
+    let response = post(&format!("{}/v1/chat/completions", front.url), chat, &OPENAI_AUTH).await;
+    assert_eq!(response.status(), 400);
+    assert!(upstream.seen().is_empty(), "nothing went upstream");
+    // Still alive, and a request of ordinary depth is served.
+    let response = post(&format!("{}/v1/chat/completions", front.url), chat_request(&log()), &OPENAI_AUTH).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_loopback_hosts_and_origins_are_served() {
+    let upstream = Upstream::start(Reply::json(200, chat_completion("fine"))).await;
+    let front = front(&upstream, |_| {}).await;
+    let body = r#"{"messages":[{"role":"user","content":"hi"}]}"#;
+    let url = format!("{}/v1/compress", front.url);
+    // DNS rebinding: the page's own name in Host.
+    let rebound = post(&url, body, &[("host", "evil.example")]).await;
+    assert_eq!(rebound.status(), 403);
+    let from_page = post(&url, body, &[("origin", "https://evil.example"), ("content-type", "text/plain")]).await;
+    assert_eq!(from_page.status(), 403);
+    let retrieve = reqwest::Client::new()
+        .get(format!("{}/v1/retrieve/{}", front.url, "0".repeat(24)))
+        .header("host", "evil.example:8787")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retrieve.status(), 403);
+    // The front's own address, a loopback origin, or no origin at all (SDKs) are served.
+    assert_eq!(post(&url, body, &[]).await.status(), 200);
+    assert_eq!(post(&url, body, &[("origin", "http://localhost:3000")]).await.status(), 200);
+    let port = front.url.rsplit(':').next().unwrap().to_string();
+    assert_eq!(post(&url, body, &[("host", &format!("localhost:{port}"))]).await.status(), 200);
+}

@@ -53,6 +53,12 @@ impl FrameCodec {
         FrameCodec { max_frame: max_frame.min(DECODE_LIMIT), skipping: 0 }
     }
 
+    /// Whether the codec is inside a frame: discarding the rest of an oversized one. A stall
+    /// here is a stall inside a frame, even though no bytes are buffered.
+    pub fn is_skipping(&self) -> bool {
+        self.skipping > 0
+    }
+
     fn skip_available(&mut self, buf: &mut BytesMut) {
         let n = self.skipping.min(buf.len());
         buf.advance(n);

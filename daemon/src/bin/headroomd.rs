@@ -65,6 +65,16 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // Started by a daemon to read its store before mapping it (see store::check).
+    if let Some(dir) = std::env::var_os(headroom_daemon::store::check::CHECK_ENV) {
+        return match headroom_daemon::store::check::walk(std::path::Path::new(&dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                headroom_daemon::log_line!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args = Args::parse();
     let flags: Vec<(&'static str, String)> = [
         ("socket", args.socket),
@@ -92,7 +102,7 @@ fn main() -> ExitCode {
     let settings = match headroom_daemon::config::load(&flags) {
         Ok(loaded) => loaded.settings,
         Err(e) => {
-            eprintln!("headroomd: refusing to start: {e}");
+            headroom_daemon::log_line!("headroomd: refusing to start: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -103,14 +113,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("headroomd: cannot start the runtime: {e}");
+            headroom_daemon::log_line!("headroomd: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(headroom_daemon::server::run(settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("headroomd: {e}");
+            headroom_daemon::log_line!("headroomd: {e}");
             ExitCode::FAILURE
         }
     }

@@ -118,7 +118,7 @@ impl Engine {
     pub fn load_models(&self, settings: &MlSettings) {
         let models = Models::load(settings);
         for line in &models.report {
-            eprintln!("headroomd: ml: {line}");
+            crate::log_line!("headroomd: ml: {line}");
         }
         let _ = self.models.set(models);
     }
@@ -138,6 +138,9 @@ impl Engine {
             return Err(bad(format!("target_ratio must be above 0 and at most 1, got {r}")));
         }
         let src = std::str::from_utf8(messages).map_err(|e| bad(format!("messages are not UTF-8: {e}")))?;
+        if spans::nesting_depth(messages) > spans::MAX_DEPTH {
+            return Err(bad(format!("messages nest deeper than {} arrays and objects", spans::MAX_DEPTH)));
+        }
         serde_json::from_str::<serde::de::IgnoredAny>(src).map_err(|e| bad(format!("messages are not valid JSON: {e}")))?;
         let root = spans::parse(src).ok_or_else(|| EngineError::new(ErrorCode::Internal, "JSON reader disagrees with serde_json"))?;
         let conv = provider::read(&root, options).map_err(|e| bad(e.0))?;

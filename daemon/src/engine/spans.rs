@@ -55,9 +55,47 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Parses valid JSON into spanned nodes. Returns `None` on anything it cannot read, which for
-/// input that `serde_json` accepted does not happen.
+/// Deepest nesting of arrays and objects a request may have. Real requests stay far below it
+/// (provider content is in strings); the reader recurses once per level, so a deeper document
+/// is refused before it is read instead of overflowing the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// How deeply arrays and objects nest in `src`, counted without recursion (brackets inside
+/// strings do not count). Stops counting past [`MAX_DEPTH`].
+pub fn nesting_depth(src: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in src {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > MAX_DEPTH {
+                    break;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Parses valid JSON into spanned nodes. Returns `None` on anything it cannot read (which for
+/// input that `serde_json` accepted does not happen) and on nesting deeper than [`MAX_DEPTH`].
 pub fn parse(src: &str) -> Option<Node<'_>> {
+    if nesting_depth(src.as_bytes()) > MAX_DEPTH {
+        return None;
+    }
     let mut reader = Reader { src, bytes: src.as_bytes(), pos: 0 };
     let node = reader.value()?;
     reader.skip_ws();

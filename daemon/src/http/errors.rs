@@ -23,6 +23,8 @@ pub enum Problem {
     InvalidRequest,
     /// The client's body is over the daemon's limit.
     TooLarge,
+    /// The request came from somewhere the front does not serve (a web page, another host name).
+    Forbidden,
     /// No such route or key.
     NotFound,
     /// The upstream could not be reached, or sent something unusable.
@@ -39,6 +41,7 @@ impl Problem {
         match self {
             Problem::InvalidRequest => StatusCode::BAD_REQUEST,
             Problem::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::Forbidden => StatusCode::FORBIDDEN,
             Problem::NotFound => StatusCode::NOT_FOUND,
             Problem::Upstream => StatusCode::BAD_GATEWAY,
             Problem::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -52,6 +55,7 @@ impl Problem {
             (_, Problem::InvalidRequest) => "invalid_request_error",
             (Provider::OpenAi, Problem::TooLarge | Problem::NotFound) => "invalid_request_error",
             (Provider::Anthropic, Problem::TooLarge) => "request_too_large",
+            (_, Problem::Forbidden) => "permission_error",
             (Provider::Anthropic, Problem::NotFound) => "not_found_error",
             (Provider::Anthropic, Problem::Timeout) => "timeout_error",
             (_, Problem::Upstream | Problem::Timeout | Problem::Internal) => "api_error",

@@ -62,6 +62,9 @@ pub async fn compress(front: &Front, request: Request<Incoming>) -> Response<Bod
         Err(response) => return response,
     };
     let Ok(src) = std::str::from_utf8(&bytes) else { return bad("the request body is not UTF-8") };
+    if spans::nesting_depth(&bytes) > spans::MAX_DEPTH {
+        return bad(&format!("the request body nests deeper than {} arrays and objects", spans::MAX_DEPTH));
+    }
     let fields: Fields = match serde_json::from_str(src) {
         Ok(fields) => fields,
         Err(e) => return bad(&format!("the request body is not a JSON object with `messages`: {e}")),

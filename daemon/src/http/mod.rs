@@ -8,6 +8,7 @@
 //!   `guardrail: headroom` and Portkey's Headroom guardrail call.
 //! - [`shaping`]: opt-in cache-friendly request shaping.
 //! - [`errors`]: errors in each provider's own shape and status.
+//! - [`origin`]: only loopback hosts and origins are served (no DNS rebinding, no web pages).
 //!
 //! `GET /health` answers `{"status": "ok", …}`; `headroom wrap` uses it to find the front.
 //!
@@ -16,6 +17,7 @@
 
 pub mod errors;
 pub mod guardrail;
+pub mod origin;
 pub mod proxy;
 pub mod shaping;
 
@@ -103,7 +105,7 @@ pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: Cancel
     {
         Ok(client) => client,
         Err(e) => {
-            eprintln!("headroomd: the HTTP front cannot start its upstream client: {e}");
+            crate::log_line!("headroomd: the HTTP front cannot start its upstream client: {e}");
             return;
         }
     };
@@ -118,7 +120,7 @@ pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: Cancel
                     connections.spawn(connection(stream, front.clone(), shutdown.clone()));
                 }
                 Err(e) => {
-                    eprintln!("headroomd: HTTP accept failed: {e}");
+                    crate::log_line!("headroomd: HTTP accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -149,6 +151,9 @@ async fn connection(stream: tokio::net::TcpStream, front: Arc<Front>, shutdown: 
 /// Dispatches by method and path.
 async fn route(front: Arc<Front>, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_string();
+    if let Some(why) = origin::refusal(request.headers()) {
+        return errors::response(Provider::OpenAi, Problem::Forbidden, &why);
+    }
     match (request.method(), path.as_str()) {
         (&Method::GET, "/health") => json_response(
             StatusCode::OK,

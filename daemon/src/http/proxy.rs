@@ -128,6 +128,10 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
         };
     };
 
+    if spans::nesting_depth(&body) > spans::MAX_DEPTH {
+        let message = format!("the request body nests deeper than {} arrays and objects", spans::MAX_DEPTH);
+        return errors::response(provider, Problem::InvalidRequest, &message);
+    }
     let peek: Peek = match serde_json::from_slice(&body) {
         Ok(peek) if body.trim_ascii_start().starts_with(b"{") => peek,
         Ok(_) => return errors::response(provider, Problem::InvalidRequest, "the request body must be a JSON object"),
@@ -161,7 +165,7 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
             // A shape the engine does not know is the provider's to judge; anything else is
             // Headroom's fault and must not fail the call (fail-open).
             Err(e) if e.code == ErrorCode::BadRequest => {}
-            Err(e) => eprintln!("headroomd: forwarding a request uncompressed: {}: {}", e.code.as_str(), e.message),
+            Err(e) => crate::log_line!("headroomd: forwarding a request uncompressed: {}: {}", e.code.as_str(), e.message),
         }
     }
     match send(front, provider, &parts, &url, outgoing, false).await {
@@ -354,7 +358,7 @@ async fn retrieve_loop(front: &Front, route: Route, parts: &Parts, url: &str, fi
         let calls = answer.as_ref().map(|a| retrieve_calls(route, a)).unwrap_or_default();
         if calls.is_empty() || note.rounds == MAX_RETRIEVE_ROUNDS {
             if !calls.is_empty() {
-                eprintln!("headroomd: the model still calls {TOOL_NAME} after {MAX_RETRIEVE_ROUNDS} rounds; passing the call to the client");
+                crate::log_line!("headroomd: the model still calls {TOOL_NAME} after {MAX_RETRIEVE_ROUNDS} rounds; passing the call to the client");
             }
             let (mut parts, _) = head.into_parts();
             for (name, value) in [("x-headroom-tokens-before", note.tokens_before), ("x-headroom-tokens-after", note.tokens_after)] {

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 pub fn serve(socket: PathBuf) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        eprintln!("headroom mcp: serving on stdio; the daemon's socket is {}", socket.display());
+        crate::log_line!("headroom mcp: serving on stdio; the daemon's socket is {}", socket.display());
         // `stdio_pipes` reads and writes pipes on the reactor (hosts start servers with pipes)
         // and falls back to the blocking handles for anything else, such as a terminal.
         let session = Headroom::new(socket)
@@ -34,7 +34,7 @@ pub fn serve(socket: PathBuf) -> Result<(), String> {
             .await
             .map_err(|e| format!("the MCP session did not start: {e}"))?;
         let reason = session.waiting().await.map_err(|e| format!("the MCP session failed: {e}"))?;
-        eprintln!("headroom mcp: session ended ({reason:?})");
+        crate::log_line!("headroom mcp: session ended ({reason:?})");
         Ok(())
     })
 }

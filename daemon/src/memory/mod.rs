@@ -84,7 +84,7 @@ impl Memory {
             let facts: Vec<(u64, Record)> =
                 rows.into_iter().filter_map(|(id, bytes)| Record::decode(&bytes).map(|r| (id, r))).collect();
             if facts.len() < total {
-                eprintln!(
+                crate::log_line!(
                     "headroomd: memory: {} stored fact(s) could not be read and are skipped (left untouched in the store)",
                     total - facts.len()
                 );

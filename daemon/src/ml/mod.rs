@@ -155,7 +155,7 @@ impl RequestModels<'_> {
 /// The value of a model run, with a failure written to the log (the caller falls back).
 fn report<T>(outcome: Result<Option<T>, String>) -> Option<T> {
     outcome.unwrap_or_else(|e| {
-        eprintln!("headroomd: ml: {e}; going on without the model for this block");
+        crate::log_line!("headroomd: ml: {e}; going on without the model for this block");
         None
     })
 }

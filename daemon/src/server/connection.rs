@@ -81,7 +81,7 @@ async fn read_requests(
             frame = tokio::time::timeout(shared.settings.frame_timeout, frames.next()) => match frame {
                 Ok(frame) => frame,
                 // Idle between frames is fine (clients keep connections); stalled inside one is not.
-                Err(_) if frames.read_buffer().is_empty() => continue,
+                Err(_) if frames.read_buffer().is_empty() && !frames.decoder().is_skipping() => continue,
                 Err(_) => {
                     let message = format!(
                         "a frame was started but not finished within {} s; closing the connection",

@@ -19,7 +19,7 @@ use interprocess::local_socket::tokio::{prelude::*, Listener};
 use interprocess::local_socket::{GenericFilePath, ListenerOptions};
 use interprocess::os::unix::local_socket::ListenerOptionsExt;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -75,7 +75,9 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// Binds the socket at `path`: the directory is created 0700, the socket is 0600. A socket file
-/// left by a dead daemon is replaced (callers check first that no live daemon answers there).
+/// left by a dead daemon is replaced (callers check first that no live daemon answers there);
+/// anything else at that path is refused, never deleted. A directory another user owns, or that
+/// others may write to, is refused: whoever controls it could put their own socket there.
 pub fn bind(path: &Path) -> Result<Listener, StartError> {
     let fail = |what: &str, e: io::Error| StartError(format!("{what} {}: {e}", path.display()));
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -84,11 +86,44 @@ pub fn bind(path: &Path) -> Result<Listener, StartError> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| fail("cannot restrict the directory of", e))?;
     }
-    if path.exists() {
-        std::fs::remove_file(path).map_err(|e| fail("cannot remove the stale socket", e))?;
+    check_socket_dir(dir)?;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            std::fs::remove_file(path).map_err(|e| fail("cannot remove the stale socket", e))?
+        }
+        Ok(_) => {
+            return Err(StartError(format!(
+                "{} exists and is not a socket; headroomd will not replace it (pass another --socket)",
+                path.display()
+            )))
+        }
+        Err(_) => {}
     }
     let name = path.to_fs_name::<GenericFilePath>().map_err(|e| fail("bad socket path", e))?;
     ListenerOptions::new().name(name).mode(0o600).create_tokio().map_err(|e| fail("cannot listen on", e))
+}
+
+/// Refuses a socket directory owned by another user (root's shared directories aside) or
+/// writable by group or others without the sticky bit: such a directory lets someone else
+/// replace the socket and read every conversation.
+fn check_socket_dir(dir: &Path) -> Result<(), StartError> {
+    let meta = std::fs::metadata(dir).map_err(|e| StartError(format!("cannot inspect {}: {e}", dir.display())))?;
+    let uid = nix::unistd::getuid().as_raw();
+    if meta.uid() != uid && meta.uid() != 0 {
+        return Err(StartError(format!(
+            "the socket directory {} belongs to uid {}, not to you (uid {uid}); remove it or set XDG_RUNTIME_DIR",
+            dir.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+        return Err(StartError(format!(
+            "the socket directory {} is writable by other users (mode {:o}); make it 0700",
+            dir.display(),
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(())
 }
 
 /// An error when a daemon already answers on `path` (checked before the stores are opened, so
@@ -103,13 +138,19 @@ fn refuse_live_daemon(path: &Path) -> Result<(), StartError> {
 /// Opens the stores, loads the engine and takes the socket systemd passed or binds one:
 /// everything that can fail at start.
 pub fn prepare(settings: Settings) -> Result<(Listener, Arc<Shared>), StartError> {
+    prepare_checked(settings, None)
+}
+
+/// [`prepare`], with the stores volatile when `damaged` says why the persistent ones must not
+/// be mapped (see [`crate::store::check`]).
+fn prepare_checked(settings: Settings, damaged: Option<String>) -> Result<(Listener, Arc<Shared>), StartError> {
     let inherited = systemd::inherited_listener().map_err(|e| StartError(format!("cannot use the socket systemd passed: {e}")))?;
     if inherited.is_none() {
         refuse_live_daemon(&settings.socket)?;
     }
-    let (stores, volatile) = Stores::open_or_volatile(&settings.state_dir, DEFAULT_MAP_SIZE).map_err(|e| StartError(e.to_string()))?;
+    let (stores, volatile) = Stores::open_or_volatile(&settings.state_dir, DEFAULT_MAP_SIZE, damaged).map_err(|e| StartError(e.to_string()))?;
     if let Some(reason) = volatile {
-        eprintln!("headroomd: {reason}");
+        crate::log_line!("headroomd: {reason}");
     }
     let metrics = metrics::Metrics::load(&stores);
     let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
@@ -164,7 +205,7 @@ pub async fn serve_with_http(
                     connections.spawn(connection::serve(stream, shared.clone(), shutdown.clone()));
                 }
                 Err(e) => {
-                    eprintln!("headroomd: accept failed: {e}");
+                    crate::log_line!("headroomd: accept failed: {e}");
                     // Out of descriptors and similar: back off instead of spinning.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -175,7 +216,7 @@ pub async fn serve_with_http(
     drop(listener);
     connections.close();
     if tokio::time::timeout(shared.settings.drain_timeout, connections.wait()).await.is_err() {
-        eprintln!("headroomd: gave up waiting for in-flight requests after {:?}", shared.settings.drain_timeout);
+        crate::log_line!("headroomd: gave up waiting for in-flight requests after {:?}", shared.settings.drain_timeout);
     }
     persist_metrics(shared).await;
 }
@@ -184,7 +225,7 @@ pub async fn serve_with_http(
 async fn persist_metrics(shared: Arc<Shared>) {
     let saved = tokio::task::spawn_blocking(move || shared.metrics.persist(shared.engine.stores())).await;
     if let Ok(Err(e)) = saved {
-        eprintln!("headroomd: cannot save metrics: {e}");
+        crate::log_line!("headroomd: cannot save metrics: {e}");
     }
 }
 
@@ -218,7 +259,7 @@ async fn sweep_periodically(shared: Arc<Shared>, shutdown: CancellationToken) {
                 let engine = shared.engine.clone();
                 let swept = tokio::task::spawn_blocking(move || engine.sweep_expired(crate::engine::now_ms())).await;
                 if let Ok(Err(e)) = swept {
-                    eprintln!("headroomd: expiring old originals failed: {}", e.message);
+                    crate::log_line!("headroomd: expiring old originals failed: {}", e.message);
                 }
             }
         }
@@ -233,11 +274,13 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     };
     let mut term = handler(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = handler(tokio::signal::unix::SignalKind::interrupt())?;
-    let (listener, shared) = prepare(settings)?;
-    eprintln!("headroomd: listening on {}", shared.endpoint);
+    // Only the daemon binary checks the whole store, in a child process of itself.
+    let damaged = crate::store::check::walk_in_child(&settings.state_dir).err();
+    let (listener, shared) = prepare_checked(settings, damaged)?;
+    crate::log_line!("headroomd: listening on {}", shared.endpoint);
     let http = crate::http::bind(&shared.settings.http).await?;
     if let Some(http) = &http {
-        eprintln!("headroomd: HTTP front on http://{}", http.local_addr());
+        crate::log_line!("headroomd: HTTP front on http://{}", http.local_addr());
     }
     let shutdown = CancellationToken::new();
     let signal_token = shutdown.clone();
@@ -246,8 +289,8 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
             _ = term.recv() => {},
             _ = interrupt.recv() => {},
         }
-        eprintln!("headroomd: shutting down, finishing in-flight requests");
         signal_token.cancel();
+        crate::log_line!("headroomd: shutting down, finishing in-flight requests");
     });
     serve_with_http(listener, http, shared, shutdown).await;
     Ok(())

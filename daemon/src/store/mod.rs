@@ -8,6 +8,7 @@
 //! threads, never from the async runtime.
 
 pub mod ccr;
+pub mod check;
 pub mod memory;
 pub mod replay;
 
@@ -17,8 +18,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-/// Map size of a new environment; doubled whenever it fills.
-pub const DEFAULT_MAP_SIZE: usize = 256 << 20;
+/// Map size of an environment: address space reserved once at open, not memory or disk (the
+/// file grows only as pages are written). Large enough that serving never has to grow it, as
+/// growing remaps the file under every thread; it still doubles if it ever fills.
+pub const DEFAULT_MAP_SIZE: usize = 32 << 30;
 
 const METRICS_KEY: &[u8] = b"metrics";
 
@@ -76,16 +79,39 @@ impl Lmdb {
     }
 
     /// An environment in a fresh temporary directory (in memory where `/dev/shm` exists),
-    /// gone when the process ends.
+    /// gone when the process ends. Directories that crashed daemons left behind are removed
+    /// first (their names carry the pid that made them).
     fn volatile(map_size: usize) -> Result<Self, StoreError> {
         let shm = Path::new("/dev/shm");
         let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        remove_stale_volatile(&base);
         let dir = tempfile::Builder::new()
-            .prefix("headroom-volatile-")
+            .prefix(&format!("{VOLATILE_PREFIX}{}-", std::process::id()))
             .tempdir_in(&base)
             .map_err(|e| StoreError { path: base.clone(), detail: format!("cannot create a temporary store: {e}") })?;
         let path = dir.path().to_path_buf();
         Lmdb::open(&path, map_size, Some(dir))
+    }
+}
+
+/// How volatile environments' directories begin; the creating daemon's pid follows.
+const VOLATILE_PREFIX: &str = "headroom-volatile-";
+
+/// Removes volatile environments in `base` that belong to this user and whose daemon is gone.
+fn remove_stale_volatile(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::getuid().as_raw();
+    for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(VOLATILE_PREFIX)).and_then(|rest| rest.split('-').next()) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<i32>() else { continue };
+        let ours = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        let gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH);
+        if ours && gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -124,10 +150,15 @@ impl Stores {
         Ok(Stores::new(Lmdb::open(dir, map_size, None)?, dir, None))
     }
 
-    /// [`Stores::open`], or volatile stores when the state directory cannot be used; the
-    /// second value says why persistence is off (to be reported once).
-    pub fn open_or_volatile(dir: &Path, map_size: usize) -> Result<(Self, Option<String>), StoreError> {
-        match Lmdb::open(dir, map_size, None) {
+    /// [`Stores::open`], or volatile stores when the state directory cannot be used (or
+    /// `damaged` says why it must not be); the second value says why persistence is off (to be
+    /// reported once). A store whose file is shorter than its own records say is never mapped.
+    pub fn open_or_volatile(dir: &Path, map_size: usize, damaged: Option<String>) -> Result<(Self, Option<String>), StoreError> {
+        let opened = match damaged.map_or_else(|| check::file_size(dir), Err) {
+            Ok(()) => Lmdb::open(dir, map_size, None),
+            Err(detail) => Err(StoreError { path: dir.to_path_buf(), detail }),
+        };
+        match opened {
             Ok(lmdb) => Ok((Stores::new(lmdb, dir, None), None)),
             Err(e) => {
                 let reason = format!("{e}; serving without persistence until restart (originals and replay entries kept in memory)");
@@ -172,13 +203,14 @@ impl Stores {
     pub fn write<T>(&self, f: impl Fn(&mut RwTxn, &Lmdb) -> heed::Result<T>) -> Result<T, StoreError> {
         loop {
             let lmdb = self.active();
-            let attempt = {
+            let (attempt, size) = {
                 let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
-                lmdb.env.write_txn().and_then(|mut txn| f(&mut txn, &lmdb).and_then(|value| txn.commit().map(|()| value)))
+                let attempt = lmdb.env.write_txn().and_then(|mut txn| f(&mut txn, &lmdb).and_then(|value| txn.commit().map(|()| value)));
+                (attempt, lmdb.env.info().map_size)
             };
             match attempt {
                 Ok(value) => return Ok(value),
-                Err(heed::Error::Mdb(MdbError::MapFull)) => self.grow(&lmdb)?,
+                Err(heed::Error::Mdb(MdbError::MapFull)) => self.grow(&lmdb, size)?,
                 Err(e) if lmdb._volatile_dir.is_none() => self.turn_volatile(&lmdb, &e)?,
                 Err(e) => return Err(self.error(e)),
             }
@@ -186,7 +218,11 @@ impl Stores {
     }
 
     fn turn_volatile(&self, failed: &Arc<Lmdb>, cause: &heed::Error) -> Result<(), StoreError> {
-        let volatile = Lmdb::volatile(failed.env.info().map_size)?;
+        let size = {
+            let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
+            failed.env.info().map_size
+        };
+        let volatile = Lmdb::volatile(size)?;
         let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
         if Arc::ptr_eq(&active, failed) {
             *self.retired.write().unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
@@ -195,21 +231,27 @@ impl Stores {
                 "store {}: writing failed ({cause}); serving without persistence until restart (what is on disk stays readable)",
                 self.path.display()
             );
-            eprintln!("headroomd: {reason}");
+            crate::log_line!("headroomd: {reason}");
             *self.volatile_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
         }
         Ok(())
     }
 
-    fn grow(&self, lmdb: &Lmdb) -> Result<(), StoreError> {
+    /// Doubles the map of `lmdb`, unless another writer already grew it past `full_at`.
+    fn grow(&self, lmdb: &Lmdb, full_at: usize) -> Result<(), StoreError> {
         let _gate = self.resize_gate.write().unwrap_or_else(|e| e.into_inner());
         let size = lmdb.env.info().map_size;
-        // SAFETY: the exclusive gate guarantees no transaction of this process is open.
+        if size > full_at {
+            return Ok(());
+        }
+        // SAFETY: the exclusive gate guarantees no transaction of this process is open, and
+        // every access to the map (info included) takes the gate.
         unsafe { lmdb.env.resize(size * 2) }.map_err(|e| self.error(e))
     }
 
     /// Current map size in bytes.
     pub fn map_size(&self) -> usize {
+        let _gate = self.resize_gate.read().unwrap_or_else(|e| e.into_inner());
         self.active().env.info().map_size
     }
 

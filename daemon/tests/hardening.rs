@@ -1,0 +1,239 @@
+//! Hardening: what a hostile request, a damaged store, concurrent growth of the store's map, a
+//! closed stderr or another local user could do to the daemon, each reproduced and held.
+
+mod common;
+
+use common::*;
+use headroom_daemon::engine::Engine;
+use headroom_daemon::store::Stores;
+use headroom_protocol::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn sigterm(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+}
+
+#[test]
+fn deep_nesting_over_the_socket_is_a_bad_request_and_the_daemon_lives() {
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let mut s = daemon.greeted();
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let reply = call(&mut s, 2, compress_op(deep.as_bytes()));
+    let (code, message) = error_of(&reply);
+    assert_eq!(code, ErrorCode::BadRequest);
+    assert!(message.contains("nest deeper"), "{message}");
+    // Deep JSON inside a tool output is text, not structure: compressed or passed, never a crash.
+    let nested_output = format!("{{\"a\":{}}}", "[".repeat(5_000) + &"]".repeat(5_000));
+    let reply = call(&mut s, 3, compress_op(&conversation("why?", "api", &nested_output)));
+    assert!(matches!(reply.body, ReplyBody::Compressed(_)), "{reply:?}");
+    assert!(matches!(call(&mut s, 4, Op::Ping).body, ReplyBody::Pong), "still serving");
+}
+
+/// Fills a state directory through a daemon, then stops it.
+fn filled_state(home: &Home) {
+    let daemon = home.start(&[]);
+    let mut s = daemon.greeted();
+    for (i, name) in ["HDFS", "Apache", "OpenSSH", "Zookeeper", "Spark", "Hadoop"].iter().enumerate() {
+        let reply = call(&mut s, 10 + i as u64, compress_op(&conversation("why?", "read_log", &fixture(&format!("logs/{name}_2k.log")))));
+        assert!(matches!(reply.body, ReplyBody::Compressed(_)));
+    }
+    assert!(daemon.stop().success());
+}
+
+/// Starts headroomd on `home`, stderr to a file; returns it once it answers, with the log path.
+fn start_logged(home: &Home) -> (Daemon, std::path::PathBuf) {
+    let log = home.dir.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_headroomd"))
+        .arg("--socket")
+        .arg(home.socket())
+        .arg("--state-dir")
+        .arg(home.state())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    (Daemon::adopt(child, home), log)
+}
+
+fn serves_compression(daemon: &Daemon) {
+    let mut s = daemon.greeted();
+    let reply = call(&mut s, 2, compress_op(&conversation("why?", "read_log", &fixture("logs/HDFS_2k.log"))));
+    let ReplyBody::Compressed(done) = reply.body else { panic!("{reply:?}") };
+    assert!(done.tokens_after < done.tokens_before);
+}
+
+#[test]
+fn a_truncated_store_starts_without_persistence_and_is_left_untouched() {
+    let home = Home::new();
+    filled_state(&home);
+    let data = home.state().join("data.mdb");
+    let len = std::fs::metadata(&data).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&data).unwrap().set_len(len * 3 / 4).unwrap();
+    let kept = std::fs::read(&data).unwrap();
+    for _ in 0..2 {
+        let (daemon, log) = start_logged(&home);
+        serves_compression(&daemon);
+        assert!(daemon.stop().success(), "no crash, a clean stop");
+        let said = std::fs::read_to_string(&log).unwrap();
+        assert!(said.contains("truncated") && said.contains("without persistence"), "{said}");
+    }
+    assert_eq!(std::fs::read(&data).unwrap(), kept, "the damaged file is never modified");
+}
+
+#[test]
+fn garbage_pages_in_the_store_cost_the_checker_not_the_daemon() {
+    let home = Home::new();
+    filled_state(&home);
+    let data = home.state().join("data.mdb");
+    let mut bytes = std::fs::read(&data).unwrap();
+    // 20 pages of garbage after the two meta pages (where the trees' pages live).
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for b in bytes[2 * 4096..22 * 4096].iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(&data, &bytes).unwrap();
+    let (daemon, log) = start_logged(&home);
+    serves_compression(&daemon);
+    assert!(daemon.stop().success());
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("damaged") && said.contains("without persistence"), "{said}");
+    assert_eq!(std::fs::read(&data).unwrap(), bytes, "the damaged file is never modified");
+}
+
+/// The load that crashed the daemon when the LMDB map grew under it: many threads compressing
+/// unique logs while the map fills, and the map size read meanwhile. Run several times from a
+/// small map so it grows many times in each run.
+#[test]
+fn the_store_grows_under_concurrent_writers_without_crashing() {
+    let log: Vec<&str> = include_str!("../../tests/fixtures/logs/HDFS_2k.log").lines().take(400).collect();
+    for run in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = std::sync::Arc::new(Engine::new(Stores::open(dir.path(), 1 << 20).unwrap(), Duration::from_secs(3600)));
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let (engine, log) = (engine.clone(), log.clone());
+                std::thread::spawn(move || {
+                    for i in 0..12 {
+                        let output = format!("run {run} thread {t} request {i}\n{}", log.join("\n"));
+                        let reply = engine.compress(&conversation("why?", "read_log", &output), &CompressOptions::default()).unwrap();
+                        assert!(reply.tokens_after < reply.tokens_before);
+                        assert!(engine.stores().map_size() >= 1 << 20);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no writer panicked");
+        }
+        assert!(engine.stores().map_size() > 1 << 20, "the map grew");
+        assert_eq!(engine.store_counts().unwrap().0, 16 * 12, "every original stored");
+    }
+}
+
+#[test]
+fn sigterm_stops_the_daemon_even_when_stderr_is_a_closed_pipe() {
+    let home = Home::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_headroomd"))
+        .arg("--socket")
+        .arg(home.socket())
+        .arg("--state-dir")
+        .arg(home.state())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take()); // the reader is gone: every log line now meets EPIPE
+    let daemon = Daemon::adopt(child, &home);
+    serves_compression(&daemon);
+    assert!(daemon.stop().success(), "the shutdown line could not be written, and the daemon still stopped");
+}
+
+#[test]
+fn a_regular_file_at_the_socket_path_is_refused_and_kept() {
+    let home = Home::new();
+    std::fs::create_dir_all(home.socket().parent().unwrap()).unwrap();
+    std::fs::set_permissions(home.socket().parent().unwrap(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(home.socket(), "notes\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_headroomd"))
+        .arg("--socket")
+        .arg(home.socket())
+        .arg("--state-dir")
+        .arg(home.state())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a socket"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(home.socket()).unwrap(), "notes\n");
+}
+
+#[test]
+fn a_socket_directory_others_own_or_can_write_is_refused() {
+    let refused = |prepare: &dyn Fn(&std::path::Path)| {
+        let home = Home::new();
+        let dir = home.socket().parent().unwrap().to_path_buf();
+        std::fs::create_dir_all(&dir).unwrap();
+        prepare(&dir);
+        let out = Command::new(env!("CARGO_BIN_EXE_headroomd"))
+            .arg("--socket")
+            .arg(home.socket())
+            .arg("--state-dir")
+            .arg(home.state())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(!home.socket().exists(), "nothing was bound there");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let world_writable = refused(&|dir| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap());
+    assert!(world_writable.contains("writable by other users"), "{world_writable}");
+    // A squatter's directory (another uid owns it).
+    let squatted = refused(&|dir| nix::unistd::chown(dir, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap());
+    assert!(squatted.contains("belongs to uid 65534"), "{squatted}");
+}
+
+#[test]
+fn a_peer_stalled_inside_an_oversized_frame_is_closed_after_the_frame_timeout() {
+    use std::io::{Read, Write};
+    let home = Home::new();
+    let daemon = home.start(&["--frame-timeout-secs", "1", "--max-frame", "1024"]);
+    let mut s = daemon.greeted();
+    // A 1 GiB length prefix and a few bytes of body, then nothing.
+    s.write_all(&[0x40, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap();
+    let (code, _) = error_of(&read_reply(&mut s));
+    assert_eq!(code, ErrorCode::TooLarge, "told at once that the frame is too large");
+    let reply = read_reply(&mut s);
+    let (code, message) = error_of(&reply);
+    assert_eq!(code, ErrorCode::BadFrame);
+    assert!(message.contains("not finished within 1 s"), "{message}");
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "closed after the error");
+}
+
+#[test]
+fn volatile_stores_left_by_crashed_daemons_are_removed_at_start() {
+    let base = if std::path::Path::new("/dev/shm").is_dir() { std::path::PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+    // A pid that is not running: one past the highest the kernel hands out.
+    let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap().trim().parse().unwrap();
+    let stale = base.join(format!("headroom-volatile-{}-test", max + 1));
+    let live = base.join(format!("headroom-volatile-{}-test", std::process::id()));
+    for dir in [&stale, &live] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("data.mdb"), b"left behind").unwrap();
+    }
+    // A foreign file in the state directory makes the daemon open a volatile store.
+    let home = Home::new();
+    std::fs::create_dir_all(home.state()).unwrap();
+    std::fs::write(home.state().join("data.mdb"), b"not lmdb ".repeat(1000)).unwrap();
+    let (daemon, _log) = start_logged(&home);
+    serves_compression(&daemon);
+    assert!(!stale.exists(), "the dead daemon's store is gone");
+    assert!(live.exists(), "a live process's store is kept");
+    assert!(daemon.stop().success());
+    std::fs::remove_dir_all(&live).unwrap();
+}
