@@ -7,8 +7,10 @@ pub mod code;
 pub mod diff;
 pub mod json;
 pub mod kompress;
+pub mod listing;
 pub mod logs;
 pub mod marker;
+pub mod numbered;
 pub mod provider;
 pub mod query;
 pub mod retrieve_tool;
@@ -167,8 +169,11 @@ impl Engine {
                     // Text holding a marker is Headroom's own output coming back: compressing it
                     // again would nest markers.
                     let ours = !marker::keys_in(candidate.text).is_empty();
-                    let entry = if candidate.zone == Zone::Protected || editing || ours {
+                    let entry = if candidate.zone == Zone::Protected || ours {
                         as_is(candidate.text, bpe)
+                    } else if editing {
+                        // A file being edited keeps every line: only a lossless rewrite applies.
+                        exact_first_sight(candidate.text, bpe)
                     } else {
                         first_sight(candidate, &conv.query, options, bpe, ml.as_ref())
                     };
@@ -325,16 +330,24 @@ fn first_sight(
         older: candidate.older,
         ml,
     };
-    if let Some(compressor) = router::route(candidate.text, &ctx) {
-        if let Some(out) = compressor.compress(candidate.text, &ctx) {
-            let after = tokens::count(bpe, &out);
-            let before = tokens::count_past(bpe, candidate.text, after);
-            if after < before {
-                return ReplayEntry { compressor: compressor.name().into(), emitted: Some(out), tokens_before: before, tokens_after: after };
-            }
-        }
-    }
-    as_is(candidate.text, bpe)
+    router::route(candidate.text, &ctx)
+        .and_then(|compressor| smaller(compressor, candidate.text, &ctx, bpe))
+        .unwrap_or_else(|| as_is(candidate.text, bpe))
+}
+
+/// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite,
+/// which drops padding and nothing else, may apply.
+fn exact_first_sight(text: &str, bpe: &CoreBPE) -> ReplayEntry {
+    let lossless = numbered::detect(text).then(|| smaller(&numbered::Numbered, text, &Context::default(), bpe));
+    lossless.flatten().unwrap_or_else(|| as_is(text, bpe))
+}
+
+/// What `compressor` makes of `text`, if it has fewer tokens (DESIGN §3.3).
+fn smaller(compressor: &dyn Compressor, text: &str, ctx: &Context, bpe: &CoreBPE) -> Option<ReplayEntry> {
+    let out = compressor.compress(text, ctx)?;
+    let after = tokens::count(bpe, &out);
+    let before = tokens::count_past(bpe, text, after);
+    (after < before).then(|| ReplayEntry { compressor: compressor.name().into(), emitted: Some(out), tokens_before: before, tokens_after: after })
 }
 
 /// The entry of a block sent unchanged; its size is estimated, as no decision depends on it.

@@ -7,13 +7,19 @@ use super::code::{self, Code, Lang};
 use super::diff::{self, Diff};
 use super::json::Json;
 use super::kompress::Kompress;
+use super::listing::{self, Listing};
 use super::logs::{self, Logs};
+use super::numbered::{self, Numbered};
 use super::search::{self, Search};
 use super::text::{self, Text};
 use super::{Compressor, Context};
 
 /// The compressor for `text`, if any fits.
 pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
+    // A numbered view is a file whatever its path says; its lines must keep their numbers.
+    if numbered::detect(text) {
+        return Some(&Numbered);
+    }
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
@@ -27,6 +33,9 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     }
     if search::detect(text) {
         return Some(&Search);
+    }
+    if listing::detect(text) {
+        return Some(&Listing);
     }
     if logs::detect(text) {
         return Some(&Logs);

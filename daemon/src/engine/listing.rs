@@ -1,0 +1,321 @@
+//! The listing compressor: directory listings as agents produce them — `ls -R` (a `path:` line
+//! per directory, then its entries in columns) and path lists (`find`, an editor's "files up to
+//! 2 levels deep", one path per line).
+//!
+//! A listing spends most of its tokens on what repeats: every directory's full path, column
+//! padding, and runs of data files of one pattern. The output is the same tree written once:
+//! the root's path, then each directory on its own line, indented by depth and named by what its
+//! parent's line does not already say, followed by its entries. An entry that has its own line
+//! is not repeated in its parent's. Every name of source code (and every name the query
+//! mentions) stays; in a directory with many files of one other extension, only the first,
+//! second and last are shown with the count of the rest, and one marker says how many names
+//! were left out. Lines that are not part of the listing (the command echoed, a shell prompt, a
+//! truncation notice) stay where they were.
+
+use super::code::Lang;
+use super::marker::{self, thousands};
+use super::query::Query;
+use super::{Compressor, Context};
+use std::borrow::Cow;
+
+/// Compresses directory listings.
+pub struct Listing;
+
+/// Directories (ls -R blocks, or parents in a path list) a listing has at least.
+const MIN_DIRECTORIES: usize = 3;
+/// Paths a path list has at least.
+const MIN_PATHS: usize = 10;
+/// Names of one non-code extension in one directory shown whole; above it the run is shortened.
+const RUN_SHOWN_WHOLE: usize = 8;
+
+/// One directory and its entries, in the order the listing gave them.
+struct Directory<'a> {
+    path: &'a str,
+    entries: Vec<&'a str>,
+}
+
+/// A piece of the listing, in order.
+enum Piece<'a> {
+    /// A line that is not part of the listing, kept as it is.
+    Line(&'a str),
+    /// A directory (index into `Parsed::directories`).
+    Directory(usize),
+}
+
+struct Parsed<'a> {
+    pieces: Vec<Piece<'a>>,
+    directories: Vec<Directory<'a>>,
+}
+
+/// Whether `text` is a directory listing this compressor can rewrite.
+pub fn detect(text: &str) -> bool {
+    parse(text).is_some()
+}
+
+impl Compressor for Listing {
+    fn name(&self) -> &'static str {
+        "listing"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let parsed = parse(text)?;
+        Some(render(&parsed, &Query::new(ctx.query), ctx.key))
+    }
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// `ls -R` output, else a path list, else `None`.
+fn parse(text: &str) -> Option<Parsed<'_>> {
+    parse_recursive(text).or_else(|| parse_paths(text))
+}
+
+/// A line `ls -R` writes before a directory's entries: a path ending in `:`.
+fn header(line: &str) -> Option<&str> {
+    let path = line.strip_suffix(':')?;
+    let pathlike = path.starts_with('/') || path.starts_with('.') || path.contains('/');
+    (pathlike && !path.contains('\t') && !path.contains("  ") && !path.ends_with('/')).then_some(path)
+}
+
+/// Entries of one `ls` line: names separated by tabs or runs of two or more spaces.
+fn entries(line: &str) -> impl Iterator<Item = &str> {
+    line.split('\t').flat_map(|cell| cell.split("  ")).map(str::trim).filter(|name| !name.is_empty())
+}
+
+fn parse_recursive(text: &str) -> Option<Parsed<'_>> {
+    let mut parsed = Parsed { pieces: Vec::new(), directories: Vec::new() };
+    let (mut open, mut previous_blank, mut listed_lines, mut other_lines) = (false, true, 0usize, 0usize);
+    for line in lines(text) {
+        if line.trim().is_empty() {
+            open = false;
+            previous_blank = true;
+            parsed.pieces.push(Piece::Line(line));
+            continue;
+        }
+        match header(line) {
+            Some(path) if previous_blank || parsed.directories.is_empty() => {
+                parsed.directories.push(Directory { path, entries: Vec::new() });
+                parsed.pieces.push(Piece::Directory(parsed.directories.len() - 1));
+                open = true;
+                listed_lines += 1;
+            }
+            // A bracketed notice (truncation, exit code) is the tool's, not an entry.
+            _ if open && !line.starts_with('[') => {
+                parsed.directories.last_mut().expect("open").entries.extend(entries(line));
+                listed_lines += 1;
+            }
+            _ => {
+                parsed.pieces.push(Piece::Line(line));
+                other_lines += 1;
+            }
+        }
+        previous_blank = false;
+    }
+    let enough = parsed.directories.len() >= MIN_DIRECTORIES && listed_lines >= 4 * other_lines;
+    enough.then_some(parsed)
+}
+
+/// A line of a path list: no spaces inside, at least one `/`, not a URL.
+fn path_line(line: &str) -> bool {
+    let line = line.trim_end();
+    !line.is_empty() && line.contains('/') && !line.contains(char::is_whitespace) && !line.contains("://")
+}
+
+fn parse_paths(text: &str) -> Option<Parsed<'_>> {
+    let mut parsed = Parsed { pieces: Vec::new(), directories: Vec::new() };
+    let (mut paths, mut other_lines) = (0usize, 0usize);
+    for line in lines(text) {
+        if !path_line(line) {
+            parsed.pieces.push(Piece::Line(line));
+            other_lines += usize::from(!line.trim().is_empty());
+            continue;
+        }
+        paths += 1;
+        let path = line.trim_end().trim_end_matches('/');
+        let (parent, name) = path.rsplit_once('/').filter(|(p, _)| !p.is_empty()).unwrap_or(("/", path));
+        let name = if parent == "/" && path.starts_with('/') { &path[1..] } else { name };
+        match parsed.directories.iter().position(|d| d.path == parent) {
+            Some(i) => parsed.directories[i].entries.push(name),
+            None => {
+                parsed.directories.push(Directory { path: parent, entries: vec![name] });
+                parsed.pieces.push(Piece::Directory(parsed.directories.len() - 1));
+            }
+        }
+    }
+    let enough = paths >= MIN_PATHS && parsed.directories.len() >= MIN_DIRECTORIES && paths >= 4 * other_lines;
+    enough.then_some(parsed)
+}
+
+/// The longest directory path every listed directory lies in (whole path segments).
+fn common_root<'a>(directories: &[Directory<'a>]) -> &'a str {
+    let first = directories[0].path;
+    let mut root = first;
+    for d in &directories[1..] {
+        while !(d.path == root || d.path.starts_with(root) && d.path[root.len()..].starts_with('/')) {
+            match root.rfind('/') {
+                Some(0) | None => return if first.starts_with('/') { "/" } else { "" },
+                Some(at) => root = &root[..at],
+            }
+        }
+    }
+    root
+}
+
+fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
+    let root = common_root(&parsed.directories);
+    let segments: Vec<Vec<&str>> = parsed
+        .directories
+        .iter()
+        .map(|d| d.path.strip_prefix(root).unwrap_or(d.path).split('/').filter(|s| !s.is_empty()).collect())
+        .collect();
+    let has_line = |parent: &[&str], name: &str| {
+        segments.iter().any(|s| s.len() == parent.len() + 1 && s[..parent.len()] == *parent && s[parent.len()] == name)
+    };
+
+    let mut out = String::with_capacity(parsed.directories.iter().map(|d| d.path.len() + d.entries.len() * 12).sum());
+    let mut stack: &[&str] = &[];
+    let (mut omitted, mut shortened_dirs, mut root_written) = (0usize, 0usize, false);
+    for piece in &parsed.pieces {
+        let index = match piece {
+            // Blank lines only separated `ls -R` blocks; the tree needs none.
+            Piece::Line(line) if line.trim().is_empty() => continue,
+            Piece::Line(line) => {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            Piece::Directory(i) => *i,
+        };
+        let path = &segments[index];
+        if !root_written {
+            out.push_str(if root.is_empty() { "." } else { root });
+            out.push(':');
+            root_written = true;
+            if !path.is_empty() {
+                out.push('\n');
+            }
+        }
+        if !path.is_empty() {
+            // Named by what the lines above do not already say, indented under its ancestor.
+            let shared = stack.iter().zip(path.iter()).take_while(|(a, b)| a == b).count().min(path.len() - 1);
+            out.push_str(&"  ".repeat(shared + 1));
+            out.push_str(&path[shared..].join("/"));
+            out.push_str("/:");
+        }
+        stack = path;
+        let own: Vec<&str> = parsed.directories[index].entries.iter().copied().filter(|name| !has_line(path, name)).collect();
+        let (shown, left_out) = shorten(&own, query);
+        if left_out > 0 {
+            omitted += left_out;
+            shortened_dirs += 1;
+        }
+        let separator = if own.iter().any(|n| n.contains(' ')) { "  " } else { " " };
+        if !shown.is_empty() {
+            out.push(' ');
+            out.push_str(&shown.join(separator));
+        }
+        out.push('\n');
+    }
+    if omitted > 0 {
+        let dirs = if shortened_dirs == 1 { "1 directory".to_string() } else { format!("{} directories", thousands(shortened_dirs)) };
+        let what = format!("{} names of non-code files omitted in {dirs} (long runs of one extension: first two and last shown)", thousands(omitted));
+        out.push_str(&marker::marker(key, &what));
+        out.push('\n');
+    }
+    out
+}
+
+/// The entries to show, in order, and how many were left out. A run of more than
+/// [`RUN_SHOWN_WHOLE`] names sharing an extension that is not source code keeps its first two
+/// names, its last and any the query mentions; `(+N more *.ext)` stands where the others were.
+fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
+    let extension = |name: &'a str| name.rsplit_once('.').filter(|(stem, _)| !stem.is_empty()).map(|(_, ext)| ext);
+    // (extension, names in the run, seen so far, hidden since the last shown)
+    let mut runs: Vec<(&str, usize, usize, usize)> = Vec::new();
+    for name in names {
+        match extension(name) {
+            Some(ext) if Lang::from_path(name).is_none() => match runs.iter_mut().find(|r| r.0 == ext) {
+                Some(run) => run.1 += 1,
+                None => runs.push((ext, 1, 0, 0)),
+            },
+            _ => {}
+        }
+    }
+    runs.retain(|run| run.1 > RUN_SHOWN_WHOLE);
+    let mut shown = Vec::with_capacity(names.len());
+    let mut omitted = 0;
+    for name in names {
+        let Some(run) = extension(name).and_then(|ext| runs.iter_mut().find(|r| r.0 == ext)) else {
+            shown.push(Cow::Borrowed(*name));
+            continue;
+        };
+        let (ext, total, seen, hidden) = run;
+        *seen += 1;
+        if *seen <= 2 || *seen == *total || query.hits(name) > 0 {
+            if *hidden > 0 {
+                shown.push(Cow::Owned(format!("(+{hidden} more *.{ext})")));
+                omitted += *hidden;
+                *hidden = 0;
+            }
+            shown.push(Cow::Borrowed(*name));
+        } else {
+            *hidden += 1;
+        }
+    }
+    (shown, omitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compress(text: &str, query: &str) -> String {
+        let ctx = Context { query, key: "0123456789abcdef01234567", ..Context::default() };
+        Listing.compress(text, &ctx).expect("a listing")
+    }
+
+    const LS_R: &str = "ls -R /w/proj\r\n/w/proj:\r\nREADME.md\t    setup.py\t pkg\r\n\r\n/w/proj/pkg:\r\n__init__.py  core.py  data  tests\r\n\r\n/w/proj/pkg/data:\r\na01.fits  a02.fits  a03.fits  a04.fits  a05.fits\r\na06.fits  a07.fits  a08.fits  a09.fits  a10.fits\r\nnotes.txt\r\n\r\n/w/proj/pkg/tests:\r\n__init__.py  test_core.py\r\n[Command finished with exit code 0]";
+
+    #[test]
+    fn ls_r_becomes_one_tree_with_every_code_name_and_the_data_run_shortened() {
+        assert!(detect(LS_R));
+        let out = compress(LS_R, "fix core");
+        assert_eq!(
+            out,
+            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+7 more *.fits) a10.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 7 names of non-code files omitted in 1 directory (long runs of one extension: first two and last shown); headroom_retrieve hash=0123456789abcdef01234567]\n"
+        );
+    }
+
+    #[test]
+    fn query_names_in_a_long_run_stay() {
+        let out = compress(LS_R, "what is in a07.fits");
+        assert!(out.contains("a07.fits"), "{out}");
+    }
+
+    #[test]
+    fn a_path_list_is_grouped_by_directory() {
+        let mut text = String::from("Here's the files and directories up to 2 levels deep in /w/proj, excluding hidden items:\n");
+        for p in ["/w/proj", "/w/proj/src", "/w/proj/src/a.rs", "/w/proj/src/b.rs", "/w/proj/docs", "/w/proj/docs/intro.md"] {
+            text.push_str(p);
+            text.push('\n');
+        }
+        for i in 0..6 {
+            text.push_str(&format!("/w/proj/tests/t{i}.rs\n"));
+        }
+        assert!(detect(&text));
+        let out = compress(&text, "");
+        for name in ["a.rs", "b.rs", "intro.md", "t0.rs", "t5.rs", "src/:", "docs/:", "tests/:"] {
+            assert!(out.contains(name), "{name} in\n{out}");
+        }
+        assert!(!out.contains("/w/proj/src"), "paths are written once:\n{out}");
+    }
+
+    #[test]
+    fn prose_and_logs_are_not_listings() {
+        assert!(!detect("Note: see the file below.\nIt was fine.\nDone:\n"));
+        assert!(!detect(include_str!("../../../tests/fixtures/logs/HDFS_2k.log")));
+        assert!(!detect(include_str!("mod.rs")));
+    }
+}
