@@ -4,6 +4,7 @@
 //! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
 
 pub mod code;
+pub mod compaction;
 pub mod diff;
 pub mod json;
 pub mod kompress;
@@ -102,6 +103,8 @@ pub struct Engine {
     /// Set once the models have loaded (in the background, so the socket answers at once).
     models: OnceLock<Models>,
     ccr_idle_expiry: Duration,
+    /// What the provider charges for cached and fresh input: when compaction pays.
+    prices: compaction::CachePrices,
 }
 
 /// Milliseconds since the Unix epoch, for store timestamps (never for output).
@@ -112,7 +115,19 @@ pub fn now_ms() -> u64 {
 impl Engine {
     /// An engine over `stores`; CCR originals idle longer than `ccr_idle_expiry` expire.
     pub fn new(stores: Stores, ccr_idle_expiry: Duration) -> Self {
-        Engine { tokenizer: tokens::Tokenizer::load(), stores, memory: Memory::default(), models: OnceLock::new(), ccr_idle_expiry }
+        Engine {
+            tokenizer: tokens::Tokenizer::load(),
+            stores,
+            memory: Memory::default(),
+            models: OnceLock::new(),
+            ccr_idle_expiry,
+            prices: compaction::CachePrices::default(),
+        }
+    }
+
+    /// The engine with the provider's cache prices (compaction decides by them).
+    pub fn with_cache_prices(self, prices: compaction::CachePrices) -> Self {
+        Engine { prices, ..self }
     }
 
     /// Loads the models the settings name and says, one line each, what loaded and what did not.
@@ -154,6 +169,45 @@ impl Engine {
         let replay_keys: Vec<[u8; 32]> = work.iter().map(|c| replay_key(c.text)).collect();
         let seen = self.stores.replay_get_all(&replay_keys)?;
 
+        // Earlier outputs later calls superseded: compacted as recorded, or in a new batch when
+        // that pays (see compaction).
+        let superseded: Vec<Option<&provider::CallSite>> = work
+            .iter()
+            .map(|c| if c.zone == Zone::Open { compaction::superseded_by(&conv, c) } else { None })
+            .collect();
+        let compaction_keys: Vec<[u8; 32]> = work
+            .iter()
+            .zip(&superseded)
+            .filter(|(_, by)| by.is_some())
+            .map(|(c, _)| compaction::record_key(src, conv.prefix_start, c.span.end))
+            .collect();
+        let mut compactions = self.stores.replay_get_all(&compaction_keys)?.into_iter().zip(compaction_keys);
+        // Per work item: the recorded (or newly decided) compaction, its key, and whether it is new.
+        let mut compaction: Vec<Option<(Option<ReplayEntry>, [u8; 32], bool)>> =
+            superseded.iter().map(|by| by.and_then(|_| compactions.next()).map(|(e, k)| (e, k, false))).collect();
+        let pending: Vec<usize> = (0..work.len()).filter(|&i| matches!(compaction[i], Some((None, _, _)))).collect();
+        let drafts: Vec<(usize, String)> =
+            pending.iter().map(|&i| (i, compaction::compacted(work[i], superseded[i].expect("superseded")))).collect();
+        // Sizes as they stand in the request (JSON-escaped), like the spans they are compared with.
+        let current = |i: usize| seen[i].as_ref().and_then(|e| e.emitted.as_ref()).map_or(work[i].span.len(), |e| spans::quote(e).len());
+        let batch = drafts.first().is_some_and(|&(first, _)| {
+            let now: usize = drafts.iter().map(|(i, _)| current(*i)).sum();
+            let after: usize = drafts.iter().map(|(_, d)| spans::quote(d).len()).sum();
+            compaction::pays(&conv, self.prices, work[first].span.start, now, after)
+        });
+        if batch {
+            for (i, draft) in drafts {
+                let before = tokens::count_past(bpe, work[i].text, ESTIMATE_FROM_TOKENS);
+                let after = tokens::count(bpe, &draft);
+                let entry = (after < before)
+                    .then(|| ReplayEntry { compressor: "compaction".into(), emitted: Some(draft), tokens_before: before, tokens_after: after });
+                if let Some((recorded, _, new)) = &mut compaction[i] {
+                    *new = entry.is_some();
+                    *recorded = entry;
+                }
+            }
+        }
+
         let mut edits = Vec::new();
         let mut first_sights = Vec::new();
         let mut originals = Vec::new();
@@ -161,10 +215,16 @@ impl Engine {
         let (mut tokens_before, mut tokens_after) = (0, 0);
         // Markers already in the request (earlier output sent back) count as much as new ones.
         let mut ccr_keys: Vec<String> = marker::keys_in(src);
-        for ((candidate, replay_key), prior) in work.iter().zip(replay_keys).zip(seen) {
-            let entry = match prior {
-                Some(entry) => entry,
-                None => {
+        for (((candidate, replay_key), prior), compacted) in work.iter().zip(replay_keys).zip(seen).zip(compaction) {
+            let entry = match (compacted, prior) {
+                (Some((Some(entry), key, new)), _) => {
+                    if new {
+                        first_sights.push((key, entry.clone()));
+                    }
+                    entry
+                }
+                (_, Some(entry)) => entry,
+                (_, None) => {
                     let editing = candidate.file_path.as_ref().is_some_and(|p| conv.edited_paths.contains(p));
                     // Text holding a marker is Headroom's own output coming back: compressing it
                     // again would nest markers.

@@ -37,6 +37,10 @@ pub struct Candidate<'n> {
     pub tool_name: Option<String>,
     /// The file the tool read, when its arguments name one.
     pub file_path: Option<String>,
+    /// The shell command that produced it, when the call's arguments hold one.
+    pub command: Option<String>,
+    /// Where the call that produced it begins in the request.
+    pub call_at: Option<usize>,
     pub zone: Zone,
     /// It comes before the latest user message (an earlier question's material).
     pub older: bool,
@@ -51,6 +55,11 @@ pub struct Conversation<'n> {
     pub candidates: Vec<Candidate<'n>>,
     /// Paths named by edit/write tool calls: the user is changing these files.
     pub edited_paths: Vec<String>,
+    /// Every tool call, in request order: what later calls supersede.
+    pub calls: Vec<CallSite>,
+    /// Assistant messages (model calls so far) and where the latest one begins.
+    pub assistant_turns: usize,
+    pub latest_assistant_at: Option<usize>,
     /// Where the first message begins in the request.
     pub prefix_start: usize,
     /// The user messages that carry text, in order: where memory blocks go.
@@ -69,6 +78,15 @@ pub struct UserTurn<'n> {
     pub hands_off: bool,
     /// The latest user message.
     pub latest: bool,
+}
+
+/// A tool call's place and target, for telling which earlier outputs it supersedes.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    pub at: usize,
+    pub path: Option<String>,
+    pub command: Option<String>,
+    pub edits: bool,
 }
 
 /// Why a request cannot be read.
@@ -116,6 +134,10 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         }
     }
     let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
+    let mut sites: Vec<CallSite> =
+        calls.values().map(|c| CallSite { at: c.at, path: c.path.clone(), command: c.command.clone(), edits: c.edits }).collect();
+    sites.sort_by_key(|c| c.at);
+    let assistants: Vec<&Node> = messages.iter().filter(|m| m.str_at("role") == Some("assistant") || m.str_at("type") == Some("function_call")).collect();
     let user_turns = messages
         .iter()
         .enumerate()
@@ -134,7 +156,17 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         })
         .collect();
     let prefix_start = messages.first().map_or(0, |m| m.span.start);
-    Ok(Conversation { format, query, candidates, edited_paths, prefix_start, user_turns })
+    Ok(Conversation {
+        format,
+        query,
+        candidates,
+        edited_paths,
+        calls: sites,
+        assistant_turns: assistants.len(),
+        latest_assistant_at: assistants.last().map(|m| m.span.start),
+        prefix_start,
+        user_turns,
+    })
 }
 
 fn detect(root: &Node, messages: &[Node], has_input: bool) -> ProviderFormat {
@@ -160,21 +192,29 @@ fn detect(root: &Node, messages: &[Node], has_input: bool) -> ProviderFormat {
 struct ToolCall {
     name: Option<String>,
     path: Option<String>,
+    command: Option<String>,
+    at: usize,
     edits: bool,
 }
 
 /// Argument names under which tools commonly take a file path.
 const PATH_ARGUMENTS: [&str; 5] = ["path", "file_path", "filePath", "filename", "file"];
 
-fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>) -> ToolCall {
-    let path = arguments.as_ref().and_then(|args| {
-        PATH_ARGUMENTS.iter().find_map(|k| args.get(k).and_then(|v| v.as_str()).map(str::to_string))
-    });
-    let edits = name.is_some_and(|n| {
+fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize) -> ToolCall {
+    let text_arg = |keys: &[&str]| {
+        arguments.as_ref().and_then(|args| keys.iter().find_map(|k| args.get(k).and_then(|v| v.as_str()).map(str::to_string)))
+    };
+    let path = text_arg(&PATH_ARGUMENTS);
+    let command = text_arg(&["command", "cmd"]);
+    // An editor tool takes its action as a one-word `command` (`view`, `str_replace`); a shell
+    // tool takes a command line, and its name says what it does.
+    let action = command.as_deref().filter(|c| !c.is_empty() && !c.contains(char::is_whitespace)).or(name);
+    let edits = action.is_some_and(|n| {
         let n = n.to_ascii_lowercase();
         ["edit", "write", "patch", "replace", "create", "insert"].iter().any(|w| n.contains(w))
     });
-    ToolCall { name: name.map(str::to_string), path, edits }
+    let command = command.filter(|c| c.contains(char::is_whitespace) || path.is_none());
+    ToolCall { name: name.map(str::to_string), path, command, at, edits }
 }
 
 /// Maps call ids to the calls in all three shapes.
@@ -187,13 +227,13 @@ fn tool_calls(messages: &[Node]) -> HashMap<String, ToolCall> {
             let function = call.get("function");
             if let Some(id) = call.str_at("id") {
                 let name = function.and_then(|f| f.str_at("name"));
-                calls.insert(id.to_string(), tool_call(name, parse_args(function.and_then(|f| f.get("arguments")))));
+                calls.insert(id.to_string(), tool_call(name, parse_args(function.and_then(|f| f.get("arguments"))), call.span.start));
             }
         }
         // OpenAI Responses: `function_call` items.
         if m.str_at("type") == Some("function_call") {
             if let Some(id) = m.str_at("call_id") {
-                calls.insert(id.to_string(), tool_call(m.str_at("name"), parse_args(m.get("arguments"))));
+                calls.insert(id.to_string(), tool_call(m.str_at("name"), parse_args(m.get("arguments")), m.span.start));
             }
         }
         // Anthropic: `tool_use` blocks.
@@ -201,7 +241,7 @@ fn tool_calls(messages: &[Node]) -> HashMap<String, ToolCall> {
             if block.str_at("type") == Some("tool_use") {
                 if let Some(id) = block.str_at("id") {
                     let input = block.get("input").map(|n| to_json(n));
-                    calls.insert(id.to_string(), tool_call(block.str_at("name"), input));
+                    calls.insert(id.to_string(), tool_call(block.str_at("name"), input, block.span.start));
                 }
             }
         }
@@ -268,6 +308,8 @@ fn collect<'n>(
             text,
             tool_name: call.and_then(|c| c.name.clone()),
             file_path: call.and_then(|c| c.path.clone()),
+            command: call.and_then(|c| c.command.clone()),
+            call_at: call.map(|c| c.at),
             zone,
             older: false,
         });
