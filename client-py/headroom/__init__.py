@@ -5,6 +5,8 @@ Layout:
 - ``wire``: frames and the bincode envelope, by hand (protocol/README.md).
 - ``client``: sync and asyncio connections, reconnects, timeouts, fail-open ``compress``, the
   memory operations.
+- ``breaker``: after a timeout, calls skip the daemon for a growing interval.
+- ``trust``: the socket's directory and the daemon's uid must be this user's.
 - ``memories``: memory scopes and times as callers give them, the ``memory`` namespace, the
   texts that answer the memory tools.
 - ``tools``: Headroom's own tools (``headroom_retrieve``, ``memory_save``, ``memory_search``)
@@ -21,6 +23,7 @@ The functions here use one process-wide ``Client`` (see ``configure``)::
 
 from typing import Any, Optional
 
+from .breaker import Breaker
 from .client import (
     DEFAULT_TIMEOUT,
     Client,
@@ -37,9 +40,9 @@ from .wire import (ErrorCode, MemoryAddReply, MemoryFact, MemoryScope, MetricsRe
                    StatsReply)
 
 __all__ = [
-    "Client", "CompressResult", "DEFAULT_TIMEOUT", "ErrorCode", "HeadroomError", "MEMORY_SAVE", "MEMORY_SEARCH",
-    "Memory", "MemoryAddReply", "MemoryFact", "MemoryScope", "MetricsReply", "ProviderFormat", "RetrieveReply",
-    "StatsReply", "TOOL_NAME", "__version__", "aanswer_retrieve", "aanswer_tool", "acompress", "ametrics",
+    "Breaker", "Client", "CompressResult", "DEFAULT_TIMEOUT", "ErrorCode", "HeadroomError", "MEMORY_SAVE",
+    "MEMORY_SEARCH", "Memory", "MemoryAddReply", "MemoryFact", "MemoryScope", "MetricsReply", "ProviderFormat",
+    "RetrieveReply", "StatsReply", "TOOL_NAME", "__version__", "aanswer_retrieve", "aanswer_tool", "acompress", "ametrics",
     "answer_retrieve", "answer_tool", "aretrieve", "astats", "compress", "configure", "default_client",
     "default_socket_path", "memory", "metrics", "retrieve", "stats",
 ]

@@ -1,11 +1,12 @@
 """Talking to ``headroomd``: a connection per thread (sync) or per event loop (asyncio), the
 handshake, reconnects, timeouts, and the fail-open rule of DESIGN §6.
 
-``Client.compress`` never raises because of Headroom: when the daemon is absent, slow or answers
-with an error, it logs one warning through the ``headroom`` logger and returns the caller's
-messages unchanged. ``retrieve``, ``stats`` and the memory operations raise ``HeadroomError``
-instead, because their callers have nothing to fall back on; ``answer_tool`` turns such failures
-into text for the model.
+``Client.compress`` never raises because of Headroom: when the daemon is absent, slow, not this
+user's (``trust``) or answers with an error, it logs one warning through the ``headroom`` logger
+and returns the caller's messages unchanged. After a timeout, calls skip the daemon for a while
+(``breaker``), so a hung daemon costs one timeout, not one per call. ``retrieve``, ``stats`` and
+the memory operations raise ``HeadroomError`` instead, because their callers have nothing to
+fall back on; ``answer_tool`` turns such failures into text for the model.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from . import memories, tools, wire
+from . import memories, tools, trust, wire
+from .breaker import Breaker
 from .memories import ScopeLike, TimeLike
 from .wire import CompressOptions, ErrorCode, MemoryOptions, ProviderFormat
 
@@ -144,8 +146,10 @@ class _Conn:
         self.next_id = 1
         self.pid = os.getpid()
         try:
+            trust.check_directory(path)
             self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
             self.sock.connect(path)
+            trust.check_peer(self.sock, path)
             body = self.call(wire.Hello(wire.PROTOCOL_VERSION, name), deadline)
         except BaseException:
             self.sock.close()
@@ -210,7 +214,9 @@ class _AsyncConn(asyncio.Protocol):
     async def _open(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            await loop.create_unix_connection(lambda: self, self.path)
+            trust.check_directory(self.path)
+            transport, _ = await loop.create_unix_connection(lambda: self, self.path)
+            trust.check_peer(transport.get_extra_info("socket"), self.path)
             body = await self.call(wire.Hello(wire.PROTOCOL_VERSION, self.name), loop.time() + self.timeout)
         except BaseException as e:
             self.close(e if isinstance(e, Exception) else None)
@@ -295,14 +301,16 @@ class Client:
     ``HEADROOM_SOCKET`` set later still applies). ``timeout``: seconds one call may take,
     connecting and the handshake included. Sync calls use one connection per thread, async calls
     one per event loop; a broken connection is replaced on the next call, and a call that finds
-    its reused connection dead is retried once on a fresh one.
+    its reused connection dead is retried once on a fresh one. ``breaker``: after a timeout,
+    calls skip the daemon for a growing interval (default ``Breaker()``: 1 s doubling to 60 s).
     """
 
     def __init__(self, socket: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT,
-                 name: str = f"headroom-py/{__version__}"):
+                 name: str = f"headroom-py/{__version__}", breaker: Optional[Breaker] = None):
         self.socket = socket
         self.timeout = timeout
         self.name = name
+        self.breaker = breaker or Breaker()
         self._local = threading.local()
         self._loops: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncConn]" = weakref.WeakKeyDictionary()
         self._failing = False
@@ -316,9 +324,23 @@ class Client:
     def call(self, op: wire.Op) -> wire.ReplyBody:
         """Sends one operation and returns the reply body (an ``ErrorReply`` included).
 
-        Raises ``TimeoutError``, ``OSError`` (no daemon, broken connection) or ``wire.WireError``
-        (a reply this protocol does not define); the connection is dropped on any of them.
+        Raises ``TimeoutError``, ``OSError`` (no daemon, broken connection, a socket that is not
+        this user's) or ``wire.WireError`` (a reply this protocol does not define); the
+        connection is dropped on any of them. Raises ``HeadroomError`` at once while the breaker
+        skips the daemon.
         """
+        ticket = self._admit()
+        try:
+            body = self._send(op)
+        except TimeoutError as e:
+            raise self._timed_out(ticket) from e
+        except Exception:
+            self.breaker.reset()
+            raise
+        self.breaker.reset()
+        return body
+
+    def _send(self, op: wire.Op) -> wire.ReplyBody:
         deadline = time.monotonic() + self.timeout
         conn = getattr(self._local, "conn", None)
         if conn is not None and conn.pid != os.getpid():
@@ -465,6 +487,18 @@ class Client:
 
     async def acall(self, op: wire.Op) -> wire.ReplyBody:
         """``call`` on this event loop's connection."""
+        ticket = self._admit()
+        try:
+            body = await self._asend(op)
+        except (TimeoutError, asyncio.TimeoutError) as e:
+            raise self._timed_out(ticket) from e
+        except Exception:
+            self.breaker.reset()
+            raise
+        self.breaker.reset()
+        return body
+
+    async def _asend(self, op: wire.Op) -> wire.ReplyBody:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         for attempt in range(2):
@@ -572,6 +606,20 @@ class Client:
 
     # --- shared -------------------------------------------------------------------------------
 
+    def _admit(self) -> int:
+        """The breaker's ticket for a call, or ``HeadroomError`` while it skips the daemon."""
+        ticket = self.breaker.allow()
+        if ticket is None:
+            raise HeadroomError(f"skipping headroomd at {self.socket_path} for {self.breaker.remaining():.1f} s more: "
+                                "it did not answer in time")
+        return ticket
+
+    def _timed_out(self, ticket: int) -> TimeoutError:
+        """The error to raise for a call that timed out, saying how long calls now skip the daemon."""
+        interval = self.breaker.timed_out(ticket)
+        why = f"headroomd did not answer within {self.timeout:g} s"
+        return TimeoutError(why if interval is None else f"{why}; calls skip it for the next {interval:g} s")
+
     @staticmethod
     def _expect(body: wire.ReplyBody, kind):
         if isinstance(body, wire.ErrorReply):
@@ -600,11 +648,19 @@ class Client:
             return self._failed_open(messages, f"unexpected reply {type(body).__name__}", outage=True)
         self._failing = False
         try:
-            out = messages if body.messages == raw else tools.restore(json.loads(body.messages), saved)
+            out = messages if body.messages == raw else json.loads(body.messages)
             tool = _tool(body.retrieve_tool) if body.retrieve_tool is not None else None
             memory_tools = _tool(body.memory_tools) if body.memory_tools is not None else None
         except ValueError as e:
             return self._failed_open(messages, f"headroomd returned invalid JSON: {e}", outage=False)
+        if out is not messages:
+            try:
+                out = tools.restore(out, saved) if _same_shape(messages, out) else None
+            except (LookupError, TypeError):  # the place of a shielded answer is gone
+                out = None
+            if out is None:
+                return self._failed_open(messages, "headroomd returned messages of another shape than those sent",
+                                         outage=False)
         return CompressResult(out, body.tokens_before, body.tokens_after, list(body.ccr_keys), tool,
                               list(body.compressors), body.format, memories=body.memories,
                               memory_tools=memory_tools)
@@ -618,6 +674,24 @@ class Client:
             logger.warning("headroom: compression skipped, sending the messages uncompressed: %s", why)
         self._failing = self._failing or outage
         return CompressResult(messages, error=why)
+
+
+def _same_shape(sent: Any, got: Any) -> bool:
+    """Whether ``got``, the daemon's parsed messages, has the shape of ``sent``, as the protocol
+    promises: a list, or an object holding the list under the same key, with as many messages,
+    each an object, those sent as objects with the same ``role`` and ``type``."""
+    if isinstance(sent, list):
+        items, out = sent, got
+    elif isinstance(sent, dict) and isinstance(got, dict):
+        key = "messages" if isinstance(sent.get("messages"), list) else "input"
+        items, out = sent.get(key), got.get(key)
+    else:
+        return False
+    if not isinstance(items, list) or not isinstance(out, list) or len(items) != len(out):
+        return False
+    return all(isinstance(o, dict) and (not isinstance(i, dict) or
+                                        (i.get("role"), i.get("type")) == (o.get("role"), o.get("type")))
+               for i, o in zip(items, out))
 
 
 #: The replies a memory tool call may get.

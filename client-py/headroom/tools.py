@@ -58,20 +58,28 @@ def _with_list(messages: Any, items: list) -> Any:
     return {**messages, key: items}
 
 
+def _id(obj: Any, key: str) -> Optional[str]:
+    """The call id under ``key``, or ``None`` when it is missing or not a string (a malformed
+    id matches nothing instead of breaking the call)."""
+    value = _get(obj, key)
+    return value if isinstance(value, str) else None
+
+
 def retrieve_call_ids(items: Iterable[Any]) -> set:
-    """Ids of every ``headroom_retrieve`` call in OpenAI chat, Responses or Anthropic shape."""
+    """Ids of every ``headroom_retrieve`` call in OpenAI chat, Responses or Anthropic shape
+    (string ids only)."""
     ids = set()
     for m in items:
         for call in _get(m, "tool_calls") or ():
             if _get(_get(call, "function"), "name") == TOOL_NAME:
-                ids.add(_get(call, "id"))
+                ids.add(_id(call, "id"))
         if _get(m, "type") == "function_call" and _get(m, "name") == TOOL_NAME:
-            ids.add(_get(m, "call_id"))
+            ids.add(_id(m, "call_id"))
         content = _get(m, "content")
         if isinstance(content, list):
             for block in content:
                 if _get(block, "type") == "tool_use" and _get(block, "name") == TOOL_NAME:
-                    ids.add(_get(block, "id"))
+                    ids.add(_id(block, "id"))
     ids.discard(None)
     return ids
 
@@ -91,16 +99,16 @@ def shield(messages: Any):
     for i, m in enumerate(items):
         if not isinstance(m, dict):
             continue
-        if m.get("role") in ("tool", "function") and m.get("tool_call_id") in ids and "content" in m:
+        if m.get("role") in ("tool", "function") and _id(m, "tool_call_id") in ids and "content" in m:
             out[i] = {**m, "content": _PLACEHOLDER}
             saved.append((i, None, "content", m["content"]))
-        elif m.get("type") == "function_call_output" and m.get("call_id") in ids and "output" in m:
+        elif m.get("type") == "function_call_output" and _id(m, "call_id") in ids and "output" in m:
             out[i] = {**m, "output": _PLACEHOLDER}
             saved.append((i, None, "output", m["output"]))
         elif m.get("role") == "user" and isinstance(m.get("content"), list):
             blocks = list(m["content"])
             for j, b in enumerate(blocks):
-                if isinstance(b, dict) and b.get("type") == "tool_result" and b.get("tool_use_id") in ids:
+                if isinstance(b, dict) and b.get("type") == "tool_result" and _id(b, "tool_use_id") in ids:
                     blocks[j] = {**b, "content": _PLACEHOLDER}
                     saved.append((i, j, "content", b.get("content")))
             if blocks != m["content"]:

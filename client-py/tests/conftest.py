@@ -70,13 +70,14 @@ class Daemon:
 
 
 class SilentSocket:
-    """A Unix socket that accepts connections, records every request and answers with
-    ``reply(request)`` (or never)."""
+    """A Unix socket that accepts connections, records every byte and every request it receives
+    and answers with ``reply(request)`` (or never)."""
 
     def __init__(self, path, reply=None):
         self.path = path
         self.reply = reply
         self.requests = []
+        self.received = bytearray()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen()
@@ -101,6 +102,7 @@ class SilentSocket:
                 return
             if not data:
                 return
+            self.received += data
             buf += data
             while len(buf) >= 4 and len(buf) >= 4 + wire.frame_length(buf[:4]):
                 n = wire.frame_length(buf[:4])

@@ -216,16 +216,15 @@ def test_async_daemon_killed_mid_session(daemon, caplog):
 def test_timeout_fails_open(tmp_path, caplog):
     server = SilentSocket(str(tmp_path / "slow.sock"))
     try:
-        client = headroom.Client(socket=server.path, timeout=0.3)
         messages = tool_conversation()
         t = time.monotonic()
-        result = client.compress(messages)
+        result = headroom.Client(socket=server.path, timeout=0.3).compress(messages)
         assert time.monotonic() - t < 1.5
-        assert result.messages is messages and "time" in result.error
+        assert result.messages is messages and "did not answer within 0.3 s" in result.error
         t = time.monotonic()
-        result = asyncio.run(client.acompress(messages))
+        result = asyncio.run(headroom.Client(socket=server.path, timeout=0.3).acompress(messages))
         assert time.monotonic() - t < 1.5
-        assert result.messages is messages and result.error
+        assert result.messages is messages and "did not answer within 0.3 s" in result.error
     finally:
         server.close()
 
@@ -275,3 +274,100 @@ def test_import_needs_no_framework():
             "r = headroom.Client(socket='/nonexistent/s.sock').compress([{'role': 'user', 'content': 'x'}])\n"
             "assert r.messages == [{'role': 'user', 'content': 'x'}] and r.error\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- malformed ids and replies ----------------------------------------------------------------
+
+
+def with_list_ids(messages: list) -> list:
+    """``messages`` followed by a ``headroom_retrieve`` call and its answer whose ids are lists,
+    in OpenAI chat shape, and a string-id call whose answer's id is a list."""
+    call = {"type": "function", "function": {"name": "headroom_retrieve", "arguments": json.dumps({"hash": KEY})}}
+    return messages + [
+        {"role": "assistant", "content": None, "tool_calls": [{**call, "id": ["r1"]}]},
+        {"role": "tool", "tool_call_id": ["r1"], "content": "first answer"},
+        {"role": "assistant", "content": None, "tool_calls": [{**call, "id": "r2"}]},
+        {"role": "tool", "tool_call_id": ["r2"], "content": "second answer"},
+    ]
+
+
+def test_non_string_call_ids_are_skipped_instead_of_raising(daemon, tmp_path):
+    messages = with_list_ids(tool_conversation())
+    before = copy.deepcopy(messages)
+    result = headroom.compress(messages)
+    assert result.error is None and result.ccr_keys == [KEY]
+    assert messages == before
+    dead = headroom.Client(socket=str(tmp_path / "none.sock")).compress(messages)
+    assert dead.messages is messages and dead.error
+
+    responses = [
+        {"role": "user", "content": "Why?"},
+        {"type": "function_call", "call_id": ["f1"], "name": "headroom_retrieve", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": ["f1"], "output": "answer"},
+    ]
+    anthropic = [
+        {"role": "user", "content": "Why?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": {"x": 1}, "name": "headroom_retrieve", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": {"x": 1}, "content": "answer"}]},
+    ]
+    for items in (responses, anthropic):
+        assert headroom.compress(items).error is None
+
+
+def fake_compressor(answer):
+    """A fake daemon's behaviour: greets, and answers every Compress with ``answer(request)``'s
+    messages (bytes)."""
+    def reply(request):
+        if isinstance(request.op, wire.Hello):
+            return wire.Reply(request.id, wire.HelloReply(wire.PROTOCOL_VERSION, "fake"))
+        return wire.Reply(request.id, wire.CompressReply(answer(request.op.messages), 100, 10, [], [], None,
+                                                         wire.ProviderFormat.OpenAiChat))
+    return reply
+
+
+def test_a_reply_of_another_shape_fails_open_with_a_logged_error(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="headroom")
+    conversation = tool_conversation("tiny log")
+
+    def reshaped(sent: bytes) -> bytes:
+        value = json.loads(sent)
+        if isinstance(value, dict):  # a whole request body answered with a bare array
+            return b"[]"
+        if len(value) == 4:  # a message lost
+            return json.dumps(value[:-1]).encode()
+        if len(value) == 5:  # a message's role changed
+            return json.dumps([{**value[0], "role": "assistant"}] + value[1:]).encode()
+        # Anthropic with a shielded retrieve answer whose tool_result block is gone.
+        return json.dumps([value[0], value[1], {"role": "user", "content": "flattened"}]).encode()
+
+    retrieved = [
+        {"role": "user", "content": "Why?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "headroom_retrieve", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "the original"}]},
+    ]
+    server = SilentSocket(str(tmp_path / "reshaping.sock"), fake_compressor(reshaped))
+    try:
+        client = headroom.Client(socket=server.path, timeout=2)
+        role_changed = [{"role": "user", "content": "q"}] + conversation
+        for messages in ({"model": "gpt-4o", "messages": conversation}, conversation, role_changed, retrieved):
+            for result in (client.compress(messages), asyncio.run(client.acompress(messages))):
+                assert result.messages is messages
+                assert result.error == "headroomd returned messages of another shape than those sent"
+                assert result.tokens_before == 0 and result.ccr_keys == []
+    finally:
+        server.close()
+    assert len(warnings_in(caplog)) == 8 and "another shape" in warnings_in(caplog)[0].getMessage()
+
+
+def test_a_reply_of_the_same_shape_is_accepted(tmp_path):
+    def shortened(sent: bytes) -> bytes:
+        value = json.loads(sent)
+        value[-1] = {**value[-1], "content": "[headroom: short]"}
+        return json.dumps(value).encode()
+
+    server = SilentSocket(str(tmp_path / "same.sock"), fake_compressor(shortened))
+    try:
+        result = headroom.Client(socket=server.path).compress(tool_conversation("tiny log"))
+        assert result.error is None and result.messages[-1]["content"] == "[headroom: short]"
+    finally:
+        server.close()

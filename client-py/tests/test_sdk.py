@@ -65,6 +65,18 @@ def test_responses_stream(openai_client, provider):
     assert_compressed(provider.bodies()[0])
 
 
+def test_a_history_with_list_valued_call_ids_goes_through_the_loop(openai_client, provider):
+    # An earlier headroom_retrieve call whose ids are lists once made compress raise TypeError.
+    history = tool_conversation() + [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": ["r0"], "type": "function", "function": {"name": "headroom_retrieve", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": ["r0"], "content": "nothing"},
+    ]
+    reply = openai_client.chat.completions.create(model="gpt-4o", messages=history, tools=[READ_LOG_CHAT])
+    assert reply.choices[0].message.content == "final answer"
+    assert_retrieve_loop(provider, ["read_log", "headroom_retrieve"])
+
+
 def test_anthropic_native_blocks_answer_retrieve(anthropic_client, provider):
     messages = anthropic_conversation()
     before = copy.deepcopy(messages)

@@ -7,10 +7,12 @@
  * reused by every call, reopened after it breaks. Calls are pipelined: each gets its own id and
  * its reply is matched by id, so concurrent calls never wait for each other.
  *
- * `compress` fails open: an absent daemon, a timeout (2 s by default) or an error reply gives
- * back the caller's messages unchanged and logs one warning (then none until the daemon answers
- * again). A Headroom problem never fails an LLM call. `retrieve`, `stats` and the memory calls
- * reject with a {@link HeadroomError} instead: they are the application's own questions.
+ * `compress` fails open: an absent daemon, a timeout (2 s by default), a socket that is not this
+ * user's (see `ownership.ts`) or an error reply gives back the caller's messages unchanged and
+ * logs one warning (then none until the daemon answers again). After a timeout, calls skip the
+ * daemon for a while (see `breaker.ts`), so a hung daemon costs one timeout, not one per call.
+ * A Headroom problem never fails an LLM call. `retrieve`, `stats` and the memory calls reject
+ * with a {@link HeadroomError} instead: they are the application's own questions.
  *
  * @module
  */
@@ -30,6 +32,8 @@ import {
   type ReplyBody,
 } from "./wire.js";
 import { restore, RETRIEVE_TOOL_NAME, shield, type Saved } from "./retrieval.js";
+import { Breaker } from "./breaker.js";
+import { untrustedReason } from "./ownership.js";
 import {
   fact,
   foundText,
@@ -71,7 +75,8 @@ const CALLER_FORMAT: Record<ProviderFormat, Format> = {
 
 /**
  * Why a call to the daemon failed: one of the daemon's stable error codes, or `unavailable`
- * (no daemon, or the connection broke), `timeout`, `protocol` (the daemon's bytes made no sense).
+ * (no daemon, the connection broke, a socket that is not this user's, or the daemon skipped
+ * after a timeout), `timeout`, `protocol` (the daemon's bytes made no sense).
  */
 export class HeadroomError extends Error {
   override name = "HeadroomError";
@@ -103,6 +108,8 @@ export interface ClientOptions {
   maxFrame?: number;
   /** Where fail-open warnings go; default `console.warn`. */
   onWarning?: (message: string) => void;
+  /** Skips the daemon after a timeout; default `new Breaker()` (1 s, doubling up to 60 s). */
+  breaker?: Breaker;
 }
 
 /** Per-request choices; all optional. See `CompressOptions` in protocol/README.md. */
@@ -280,6 +287,7 @@ export class HeadroomClient {
   private readonly socketPath: string | undefined;
   private readonly maxFrame: number;
   private readonly onWarning: (message: string) => void;
+  private readonly breaker: Breaker;
   private conn: Connection | null = null;
   private connecting: Promise<Connection> | null = null;
   private nextId = 1;
@@ -290,11 +298,13 @@ export class HeadroomClient {
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
     this.onWarning = options.onWarning ?? ((m) => console.warn(m));
+    this.breaker = options.breaker ?? new Breaker();
   }
 
   /**
    * Sends one operation and resolves with its reply body (error replies included). Rejects with
-   * `unavailable`, `timeout`, `too_large` or `protocol`.
+   * `unavailable` (at once while the breaker skips the daemon), `timeout`, `too_large` or
+   * `protocol`.
    */
   async call(op: Op): Promise<ReplyBody> {
     const id = BigInt(this.nextId++);
@@ -302,6 +312,27 @@ export class HeadroomClient {
     if (frame.length - 4 > this.maxFrame) {
       throw new HeadroomError("too_large", `the request is ${frame.length - 4} bytes, above the ${this.maxFrame}-byte limit`);
     }
+    const ticket = this.breaker.allow();
+    if (ticket === null) {
+      const left = (this.breaker.remainingMs() / 1000).toFixed(1);
+      throw new HeadroomError("unavailable", `skipping headroomd for ${left} s more: it did not answer in time`);
+    }
+    try {
+      const body = await this.send(id, frame);
+      this.breaker.reset();
+      return body;
+    } catch (e) {
+      if (!(e instanceof HeadroomError && e.code === "timeout")) {
+        this.breaker.reset();
+        throw e;
+      }
+      const intervalMs = this.breaker.timedOut(ticket);
+      throw intervalMs === null ? e : new HeadroomError("timeout", `${e.message}; calls skip it for the next ${intervalMs / 1000} s`);
+    }
+  }
+
+  /** Sends one frame on the kept connection, or on a new one when it has died. */
+  private async send(id: bigint, frame: Uint8Array): Promise<ReplyBody> {
     const started = performance.now();
     const conn = this.conn && !this.conn.closed ? this.conn : null;
     if (conn) {
@@ -498,16 +529,28 @@ export class HeadroomClient {
     return this.connecting;
   }
 
-  /** Connects and says `Hello`, each within the call timeout. */
+  /** Checks that the socket is this user's, then connects and says `Hello`, each within the call timeout. */
   private async open(): Promise<Connection> {
     const path = this.socketPath ?? defaultSocketPath();
+    const untrusted = await untrustedReason(path).catch((e: Error) => {
+      throw new HeadroomError("unavailable", `cannot reach headroomd at ${path}: ${e.message}`);
+    });
+    if (untrusted) throw new HeadroomError("unavailable", `refusing the socket ${path}: ${untrusted}`);
     const socket = createConnection({ path });
-    const giveUp = setTimeout(() => socket.destroy(), this.timeoutMs);
+    let late = false;
+    const giveUp = setTimeout(() => {
+      late = true;
+      socket.destroy();
+    }, this.timeoutMs);
     try {
       await new Promise<void>((resolve, reject) => {
         const failed = (e?: Error) => {
           socket.off("connect", connected);
-          reject(new HeadroomError("unavailable", `cannot reach headroomd at ${path}${e ? `: ${e.message}` : ""}`));
+          reject(
+            late
+              ? new HeadroomError("timeout", `could not connect to headroomd at ${path} within ${this.timeoutMs} ms`)
+              : new HeadroomError("unavailable", `cannot reach headroomd at ${path}${e ? `: ${e.message}` : ""}`),
+          );
         };
         const connected = () => {
           socket.off("error", failed).off("close", failed);
@@ -634,10 +677,44 @@ function compressorStats(c: CompressReply["compressors"][number]): CompressorSta
   return { name: c.name, blocks: c.blocks, tokensBefore: Number(c.tokens_before), tokensAfter: Number(c.tokens_after) };
 }
 
+/**
+ * Whether `got`, the daemon's parsed messages, has the shape of `sent`, as the protocol
+ * promises: an array, or an object holding the array under the same key, with as many messages,
+ * each an object with the same `role` and `type`.
+ */
+function sameShape(sent: unknown, got: unknown): boolean {
+  let items: unknown = sent;
+  let out: unknown = got;
+  if (!Array.isArray(sent)) {
+    if (!sent || typeof sent !== "object" || !got || typeof got !== "object" || Array.isArray(got)) return false;
+    const key = Array.isArray((sent as Record<string, unknown>).messages) ? "messages" : "input";
+    items = (sent as Record<string, unknown>)[key];
+    out = (got as Record<string, unknown>)[key];
+  }
+  if (!Array.isArray(items) || !Array.isArray(out) || items.length !== out.length) return false;
+  return items.every((item, i) => {
+    const o = out[i] as Record<string, unknown> | null;
+    if (!o || typeof o !== "object" || Array.isArray(o)) return false;
+    const m = item as Record<string, unknown> | null;
+    return !m || typeof m !== "object" || (m.role === o.role && m.type === o.type);
+  });
+}
+
+/** The daemon's messages with the shielded retrieve answers put back; `protocol` when they are not the shape sent. */
+function received<T>(messages: T, out: Buffer, saved: Saved): T {
+  const parsed: unknown = JSON.parse(out.toString("utf8"));
+  try {
+    if (sameShape(messages, parsed)) return restore(parsed as T, saved);
+  } catch {
+    // The place of a shielded answer is gone: another shape.
+  }
+  throw new HeadroomError("protocol", "headroomd returned messages of another shape than those sent");
+}
+
 function compressResult<T>(messages: T, input: Buffer, reply: CompressReply, saved: Saved): CompressResult<T> {
   const out = Buffer.from(reply.messages.buffer, reply.messages.byteOffset, reply.messages.byteLength);
   return {
-    messages: input.equals(out) ? messages : restore(JSON.parse(out.toString("utf8")) as T, saved),
+    messages: input.equals(out) ? messages : received(messages, out, saved),
     tokensBefore: Number(reply.tokens_before),
     tokensAfter: Number(reply.tokens_after),
     ccrKeys: reply.ccr_keys,

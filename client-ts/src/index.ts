@@ -4,6 +4,8 @@
  * Layout (the same split as client-py):
  * - `wire`      frames and the bincode envelope, byte for byte (no knowledge of LLMs)
  * - `client`    the connection (reuse, reconnect, pipelining), compress / retrieve / stats / memory, fail-open
+ * - `breaker`   after a timeout, calls skip the daemon for a growing interval
+ * - `ownership` the socket and its directory must be this user's
  * - `memory`    memory scopes, facts and times, and the texts that answer the memory tools
  * - `retrieval` earlier `headroom_retrieve` answers kept out of compression
  * - `sdk`       `withHeadroom(client)` for the OpenAI and Anthropic SDKs, over `openai` and `anthropic`,
@@ -44,6 +46,7 @@ export {
   type ToolArguments,
   type WithClient,
 } from "./client.js";
+export { Breaker, type BreakerOptions } from "./breaker.js";
 export type {
   AddOptions,
   ForgetOptions,

@@ -334,6 +334,48 @@ describe("fail-open", () => {
     await fake.close();
   });
 
+  test("a reply of another shape than the messages sent fails open", async () => {
+    // Answers each Compress with `reshape` of what it was sent.
+    const reshaping = (reshape: (sent: any) => unknown) =>
+      fakeDaemon((request) => {
+        if (typeof request.op === "object" && "Hello" in request.op) return { id: request.id, body: { Hello: { protocol_version: 2, server: "fake" } } };
+        const sent = JSON.parse(Buffer.from((request.op as { Compress: { messages: Uint8Array } }).Compress.messages).toString("utf8"));
+        const messages = Buffer.from(JSON.stringify(reshape(sent)), "utf8");
+        return { id: request.id, body: { Compressed: { messages, tokens_before: 100n, tokens_after: 10n, ccr_keys: [], compressors: [], retrieve_tool: null, format: "OpenAiChat", memories: 0, memory_tools: null } } };
+      });
+    const retrieved = [
+      { role: "user", content: "Why?" },
+      { role: "assistant", content: [{ type: "tool_use", id: "t1", name: RETRIEVE_TOOL_NAME, input: {} }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "the original" }] },
+    ];
+    const cases: Array<[unknown, (sent: any) => unknown]> = [
+      [{ model: "gpt-4o", messages: chatConversation() }, () => []],
+      [chatConversation(), (sent) => sent.slice(0, 3)],
+      [chatConversation(), (sent) => [{ ...sent[0], role: "assistant" }, ...sent.slice(1)]],
+      [chatConversation(), (sent) => ({ messages: sent })],
+      [retrieved, (sent) => [sent[0], sent[1], { role: "user", content: "flattened" }]],
+    ];
+    for (const [messages, reshape] of cases) {
+      const fake = await reshaping(reshape);
+      const { client, warnings } = quietClient(fake.socket);
+      const result = await client.compress(messages);
+      assert.equal(result.messages, messages);
+      assert.equal(result.error?.code, "protocol");
+      assert.equal(result.error?.message, "headroomd returned messages of another shape than those sent");
+      assert.equal(result.tokensBefore, 0);
+      assert.match(warnings[0]!, /another shape/);
+      client.close();
+      await fake.close();
+    }
+    const same = await reshaping((sent) => [...sent.slice(0, 3), { ...sent[3], content: "[headroom: short]" }]);
+    const { client } = quietClient(same.socket);
+    const result = await client.compress(chatConversation());
+    assert.equal(result.error, null);
+    assert.equal(result.messages[3].content, "[headroom: short]");
+    client.close();
+    await same.close();
+  });
+
   test("a request above the frame limit is not sent", async () => {
     const fake = await fakeDaemon((request) => ({ id: request.id, body: { Hello: { protocol_version: 1, server: "fake" } } }));
     const client = new HeadroomClient({ socketPath: fake.socket, maxFrame: 1000, onWarning: () => {} });

@@ -8,6 +8,7 @@ import { createServer as createNetServer, type Server, type Socket } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Breaker } from "../src/breaker.js";
 import { HeadroomClient } from "../src/client.js";
 import { decodeRequest, encodeReply, FrameReader, type Reply, type Request } from "../src/wire.js";
 
@@ -76,19 +77,23 @@ export function removeDir(path: string): void {
 
 /**
  * A stand-in daemon on a Unix socket that answers each decoded request with whatever `answer`
- * returns (a reply, raw bytes, or nothing to stay silent).
+ * returns (a reply, raw bytes, or nothing to stay silent). `received` counts the connections
+ * and bytes that reached it.
  */
 export async function fakeDaemon(
   answer: (request: Request, socket: Socket) => Reply | Uint8Array | null,
-): Promise<{ socket: string; requests: Request[]; close(): Promise<void> }> {
+): Promise<{ socket: string; requests: Request[]; received: { connections: number; bytes: number }; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "headroom-fake-"));
   const path = join(dir, "fake.sock");
   const requests: Request[] = [];
+  const received = { connections: 0, bytes: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createNetServer((socket) => {
     sockets.add(socket);
+    received.connections++;
     const reader = new FrameReader();
     socket.on("data", (chunk) => {
+      received.bytes += chunk.length;
       for (const body of reader.push(chunk)) {
         const request = decodeRequest(body);
         requests.push(request);
@@ -102,6 +107,7 @@ export async function fakeDaemon(
   return {
     socket: path,
     requests,
+    received,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
@@ -184,9 +190,9 @@ export async function fakeProvider(script: Canned[]): Promise<{ url: string; req
 }
 
 /** A client that records its warnings instead of printing them. */
-export function quietClient(socketPath: string, timeoutMs = 2000): { client: HeadroomClient; warnings: string[] } {
+export function quietClient(socketPath: string, timeoutMs = 2000, breaker?: Breaker): { client: HeadroomClient; warnings: string[] } {
   const warnings: string[] = [];
-  return { client: new HeadroomClient({ socketPath, timeoutMs, onWarning: (m) => warnings.push(m) }), warnings };
+  return { client: new HeadroomClient({ socketPath, timeoutMs, breaker, onWarning: (m) => warnings.push(m) }), warnings };
 }
 
 let deadSockets = 0;

@@ -17,6 +17,7 @@ use super::marker::{self, thousands};
 use super::query::Query;
 use super::{Compressor, Context};
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 /// Compresses directory listings.
 pub struct Listing;
@@ -165,15 +166,7 @@ fn common_root<'a>(directories: &[Directory<'a>]) -> &'a str {
 
 fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     let root = common_root(&parsed.directories);
-    let segments: Vec<Vec<&str>> = parsed
-        .directories
-        .iter()
-        .map(|d| d.path.strip_prefix(root).unwrap_or(d.path).split('/').filter(|s| !s.is_empty()).collect())
-        .collect();
-    let has_line = |parent: &[&str], name: &str| {
-        segments.iter().any(|s| s.len() == parent.len() + 1 && s[..parent.len()] == *parent && s[parent.len()] == name)
-    };
-
+    let tree = Tree::new(parsed, root);
     let mut out = String::with_capacity(parsed.directories.iter().map(|d| d.path.len() + d.entries.len() * 12).sum());
     let mut stack: &[&str] = &[];
     let (mut omitted, mut shortened_dirs, mut root_written) = (0usize, 0usize, false);
@@ -186,9 +179,10 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
                 out.push('\n');
                 continue;
             }
+            Piece::Directory(i) if tree.hidden[*i] => continue,
             Piece::Directory(i) => *i,
         };
-        let path = &segments[index];
+        let path = &tree.segments[index];
         if !root_written {
             out.push_str(if root.is_empty() { "." } else { root });
             out.push(':');
@@ -202,11 +196,15 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
             let shared = stack.iter().zip(path.iter()).take_while(|(a, b)| a == b).count().min(path.len() - 1);
             out.push_str(&"  ".repeat(shared + 1));
             out.push_str(&path[shared..].join("/"));
-            out.push_str("/:");
+            for alike in &tree.alike[index] {
+                out.push_str("/ ");
+                out.push_str(tree.segments[*alike].last().expect("a named directory"));
+            }
+            out.push_str(if tree.alike[index].is_empty() { "/:" } else { "/ (each):" });
         }
         stack = path;
-        let own: Vec<&str> = parsed.directories[index].entries.iter().copied().filter(|name| !has_line(path, name)).collect();
-        let (shown, left_out) = shorten(&own, query);
+        let own = &tree.own[index];
+        let (shown, left_out) = shorten(own, query);
         if left_out > 0 {
             omitted += left_out;
             shortened_dirs += 1;
@@ -225,6 +223,80 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Sibling directories with the same contents down to the last file (locale folders, one per
+/// language) are written once, on one line naming them all, when there are at least this many.
+const MIN_ALIKE: usize = 3;
+
+/// The listing's directories as a tree: each one's path below the root, its own entries (the
+/// names that have no line of their own), and which siblings are written with it.
+struct Tree<'a> {
+    segments: Vec<Vec<&'a str>>,
+    own: Vec<Vec<&'a str>>,
+    /// For a directory written for several: the others, named on its line.
+    alike: Vec<Vec<usize>>,
+    /// Directories written as part of a sibling's line (they and everything below them).
+    hidden: Vec<bool>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(parsed: &Parsed<'a>, root: &str) -> Self {
+        let segments: Vec<Vec<&str>> = parsed
+            .directories
+            .iter()
+            .map(|d| d.path.strip_prefix(root).unwrap_or(d.path).split('/').filter(|s| !s.is_empty()).collect())
+            .collect();
+        let index: HashMap<&[&str], usize> = segments.iter().enumerate().map(|(i, s)| (s.as_slice(), i)).collect();
+        let n = segments.len();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, path) in segments.iter().enumerate() {
+            if let Some(&parent) = path.split_last().and_then(|(_, up)| index.get(up)) {
+                if parent != i {
+                    children[parent].push(i);
+                }
+            }
+        }
+        let own: Vec<Vec<&str>> = (0..n)
+            .map(|i| {
+                let named: HashSet<&str> = children[i].iter().filter_map(|&c| segments[c].last().copied()).collect();
+                parsed.directories[i].entries.iter().copied().filter(|e| !named.contains(e)).collect()
+            })
+            .collect();
+        // What a directory holds, all the way down, as one comparable string (children before
+        // parents in the listing's reverse order).
+        let mut shape = vec![String::new(); n];
+        for i in (0..n).rev() {
+            let mut s = own[i].join("\u{1}");
+            for &c in &children[i] {
+                s.push('\u{2}');
+                s.push_str(segments[c].last().unwrap_or(&""));
+                s.push('\u{3}');
+                s.push_str(&shape[c]);
+                s.push('\u{4}');
+            }
+            shape[i] = s;
+        }
+        let mut alike = vec![Vec::new(); n];
+        let mut hidden = vec![false; n];
+        for siblings in &children {
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            for &c in siblings {
+                match groups.iter_mut().find(|g| shape[g[0]] == shape[c]) {
+                    Some(group) => group.push(c),
+                    None => groups.push(vec![c]),
+                }
+            }
+            for group in groups.into_iter().filter(|g| g.len() >= MIN_ALIKE) {
+                for &member in &group[1..] {
+                    let below = |j: usize| segments[j].len() >= segments[member].len() && segments[j][..segments[member].len()] == segments[member][..];
+                    (0..n).filter(|&j| below(j)).for_each(|j| hidden[j] = true);
+                }
+                alike[group[0]] = group[1..].to_vec();
+            }
+        }
+        Tree { segments, own, alike, hidden }
+    }
 }
 
 /// The entries to show, in order, and how many were left out. A run of more than
@@ -285,6 +357,23 @@ mod tests {
         assert_eq!(
             out,
             "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+7 more *.fits) a10.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 7 names of non-code files omitted in 1 directory (long runs of one extension: first two and last shown); headroom_retrieve hash=0123456789abcdef01234567]\n"
+        );
+    }
+
+    #[test]
+    fn sibling_directories_with_the_same_contents_are_written_once() {
+        let mut text = String::from("/p/locale:\n");
+        let langs = ["af", "ar", "ast", "be", "de"];
+        text.push_str(&langs.join("  "));
+        text.push_str("  __init__.py\n\n");
+        for lang in langs {
+            let own = if lang == "ar" || lang == "de" { "__init__.py  formats.py" } else { "" };
+            text.push_str(&format!("/p/locale/{lang}:\nLC_MESSAGES  {own}\n\n/p/locale/{lang}/LC_MESSAGES:\ndjango.mo  django.po\n\n"));
+        }
+        let out = compress(&text, "");
+        assert_eq!(
+            out,
+            "/p/locale: __init__.py\n  af/ ast/ be/ (each):\n    LC_MESSAGES/: django.mo django.po\n  ar/: __init__.py formats.py\n    LC_MESSAGES/: django.mo django.po\n  de/: __init__.py formats.py\n    LC_MESSAGES/: django.mo django.po\n"
         );
     }
 
