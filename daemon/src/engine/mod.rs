@@ -3,6 +3,7 @@
 //!
 //! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
 
+pub mod arguments;
 pub mod code;
 pub mod compaction;
 pub mod diff;
@@ -255,17 +256,41 @@ impl Engine {
                     ccr_keys.push(key);
                 }
             }
-            let stats = per_compressor.entry(entry.compressor.clone()).or_insert_with(|| CompressorStats {
-                name: entry.compressor.clone(),
-                blocks: 0,
-                tokens_before: 0,
-                tokens_after: 0,
-            });
-            stats.blocks += 1;
-            stats.tokens_before += entry.tokens_before;
-            stats.tokens_after += entry.tokens_after;
+            tally(&mut per_compressor, &entry.compressor, entry.tokens_before, entry.tokens_after);
             edits.push(Edit { span: candidate.span.clone(), text: spans::quote(&emitted) });
         }
+        // Tool-call arguments the conversation already shows (see arguments).
+        let sites = arguments::sites(&conv, src);
+        let site_keys: Vec<[u8; 32]> = sites.iter().map(|s| arguments::record_key(src, conv.prefix_start, s)).collect();
+        let recorded = self.stores.replay_get_all(&site_keys)?;
+        let mut argument_originals = Vec::new();
+        for ((site, key), prior) in sites.iter().zip(site_keys).zip(recorded) {
+            let entry = prior.unwrap_or_else(|| {
+                let entry = match arguments::elide(site, &arguments::shown_lines(&conv, site)) {
+                    Some(elision) => {
+                        let after = tokens::count(bpe, &elision.text);
+                        let before = tokens::count_past(bpe, &src[site.span.clone()], after);
+                        ReplayEntry { compressor: "arguments".into(), emitted: Some(elision.text), tokens_before: before, tokens_after: after }
+                    }
+                    None => ReplayEntry { compressor: String::new(), emitted: None, tokens_before: 0, tokens_after: 0 },
+                };
+                first_sights.push((key, entry.clone()));
+                entry
+            });
+            let Some(emitted) = entry.emitted else { continue };
+            let keys = marker::keys_in(&emitted);
+            argument_originals.extend(arguments::values_behind(site, &keys));
+            for key in keys {
+                if !ccr_keys.contains(&key) {
+                    ccr_keys.push(key);
+                }
+            }
+            tokens_before += entry.tokens_before;
+            tokens_after += entry.tokens_after;
+            tally(&mut per_compressor, &entry.compressor, entry.tokens_before, entry.tokens_after);
+            edits.push(Edit { span: site.span.clone(), text: emitted });
+        }
+        originals.extend(argument_originals.iter().map(|(key, value)| (key.clone(), value.as_str())));
         self.stores.record_first_sight(&first_sights, &originals, now_ms())?;
 
         let mut memories = 0;
@@ -369,6 +394,16 @@ impl Engine {
     pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, EngineError> {
         Ok(self.stores.ccr_sweep(now_ms, self.ccr_idle_expiry.as_millis() as u64)?)
     }
+}
+
+/// Adds one block's tokens to its compressor's totals.
+fn tally(per_compressor: &mut BTreeMap<String, CompressorStats>, compressor: &str, before: u64, after: u64) {
+    let stats = per_compressor
+        .entry(compressor.to_string())
+        .or_insert_with(|| CompressorStats { name: compressor.to_string(), blocks: 0, tokens_before: 0, tokens_after: 0 });
+    stats.blocks += 1;
+    stats.tokens_before += before;
+    stats.tokens_after += after;
 }
 
 /// Compresses a block seen for the first time, keeping the result only if it has fewer tokens

@@ -50,6 +50,8 @@ pub struct Candidate<'n> {
 #[derive(Debug)]
 pub struct Conversation<'n> {
     pub format: ProviderFormat,
+    /// The messages (or Responses items), in order.
+    pub messages: &'n [Node<'n>],
     /// The latest user message's text (or the caller's override).
     pub query: String,
     pub candidates: Vec<Candidate<'n>>,
@@ -158,6 +160,7 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
     let prefix_start = messages.first().map_or(0, |m| m.span.start);
     Ok(Conversation {
         format,
+        messages,
         query,
         candidates,
         edited_paths,
