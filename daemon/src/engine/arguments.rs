@@ -75,14 +75,25 @@ pub struct Elision {
     pub originals: Vec<String>,
 }
 
-/// The lines a request shows before a call and in the call's result, as [`visible_line`] has them.
-pub fn shown_lines<'a>(conv: &'a Conversation, site: &Site) -> HashSet<&'a str> {
-    conv.candidates
-        .iter()
-        .filter(|c| c.span.end <= site.call_at || c.call_at == Some(site.call_at))
-        .flat_map(|c| c.text.lines().map(visible_line))
-        .filter(|l| !l.is_empty())
+/// The lines a request shows before a call and in the call's result, as [`visible_line`] has
+/// them: tool outputs, and the string arguments of earlier calls (a file the agent created is
+/// shown by its own `file_text`).
+pub fn shown_lines(conv: &Conversation, site: &Site, sites: &[Site]) -> HashSet<String> {
+    let outputs = conv.candidates.iter().filter(|c| c.span.end <= site.call_at || c.call_at == Some(site.call_at)).map(|c| c.text.to_string());
+    let arguments = sites.iter().filter(|s| s.span.end <= site.call_at).flat_map(Site::values);
+    outputs
+        .chain(arguments)
+        .flat_map(|text| text.lines().map(visible_line).filter(|l| !l.is_empty()).map(str::to_string).collect::<Vec<_>>())
         .collect()
+}
+
+impl Site<'_> {
+    /// The top-level string values of the arguments, decoded.
+    fn values(&self) -> Vec<String> {
+        let Some(root) = spans::parse(&self.arguments) else { return Vec::new() };
+        let Value::Object(members) = &root.value else { return Vec::new() };
+        members.iter().filter_map(|(_, v)| v.as_str()).map(str::to_string).collect()
+    }
 }
 
 /// A line as a reader compares it: without a view's line number and without the indentation
@@ -95,7 +106,7 @@ fn visible_line(line: &str) -> &str {
 
 /// Replaces the long string arguments of `site` whose every line is in `shown`, or returns
 /// `None` when there is none.
-pub fn elide(site: &Site, shown: &HashSet<&str>) -> Option<Elision> {
+pub fn elide(site: &Site, shown: &HashSet<String>) -> Option<Elision> {
     let root = spans::parse(&site.arguments)?;
     let Value::Object(members) = &root.value else { return None };
     let mut edits = Vec::new();
@@ -103,7 +114,7 @@ pub fn elide(site: &Site, shown: &HashSet<&str>) -> Option<Elision> {
     for (name, value) in members {
         let Some(text) = value.as_str().filter(|t| t.len() >= MIN_VALUE_BYTES) else { continue };
         let lines: Vec<&str> = text.lines().map(visible_line).filter(|l| !l.is_empty()).collect();
-        if lines.is_empty() || !lines.iter().all(|l| shown.contains(l)) {
+        if lines.is_empty() || !lines.iter().all(|l| shown.contains(*l)) {
             continue;
         }
         let note = format!("the {} lines of `{name}` are shown in this conversation's tool output", thousands(text.lines().count()));
@@ -121,14 +132,7 @@ pub fn elide(site: &Site, shown: &HashSet<&str>) -> Option<Elision> {
 /// The string values of `site` whose keys are among `keys`: the originals a replayed decision
 /// put markers in for, so the CCR store keeps them.
 pub fn values_behind(site: &Site, keys: &[String]) -> Vec<(String, String)> {
-    let Some(root) = spans::parse(&site.arguments) else { return Vec::new() };
-    let Value::Object(members) = &root.value else { return Vec::new() };
-    members
-        .iter()
-        .filter_map(|(_, v)| v.as_str())
-        .map(|text| (marker::key_for(text), text.to_string()))
-        .filter(|(key, _)| keys.contains(key))
-        .collect()
+    site.values().into_iter().map(|text| (marker::key_for(&text), text)).filter(|(key, _)| keys.contains(key)).collect()
 }
 
 #[cfg(test)]
@@ -156,12 +160,12 @@ mod tests {
         let conv = provider::read(&root, &CompressOptions::default()).unwrap();
         let sites = sites(&conv, &src);
         assert_eq!(sites.len(), 2);
-        let elided = elide(&sites[0], &shown_lines(&conv, &sites[0])).expect("new_str is in the result");
+        let elided = elide(&sites[0], &shown_lines(&conv, &sites[0], &sites)).expect("new_str is in the result");
         let decoded: String = serde_json::from_str(&elided.text).unwrap();
         let arguments: serde_json::Value = serde_json::from_str(&decoded).expect("still valid JSON");
         assert_eq!(arguments["old_str"], "x");
         assert!(arguments["new_str"].as_str().unwrap().contains(&marker::key_for(&new_str)));
         assert_eq!(elided.originals, vec![new_str]);
-        assert!(elide(&sites[1], &shown_lines(&conv, &sites[1])).is_none(), "a file_text nothing shows stays");
+        assert!(elide(&sites[1], &shown_lines(&conv, &sites[1], &sites)).is_none(), "a file_text nothing shows stays");
     }
 }

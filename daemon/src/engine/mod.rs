@@ -266,7 +266,7 @@ impl Engine {
         let mut argument_originals = Vec::new();
         for ((site, key), prior) in sites.iter().zip(site_keys).zip(recorded) {
             let entry = prior.unwrap_or_else(|| {
-                let entry = match arguments::elide(site, &arguments::shown_lines(&conv, site)) {
+                let entry = match arguments::elide(site, &arguments::shown_lines(&conv, site, &sites)) {
                     Some(elision) => {
                         let after = tokens::count(bpe, &elision.text);
                         let before = tokens::count_past(bpe, &src[site.span.clone()], after);
