@@ -15,6 +15,7 @@ pub mod marker;
 pub mod numbered;
 pub mod provider;
 pub mod query;
+pub mod repeats;
 pub mod retrieve_tool;
 pub mod router;
 pub mod search;
@@ -172,9 +173,30 @@ impl Engine {
 
         // Earlier outputs later calls superseded: compacted as recorded, or in a new batch when
         // that pays (see compaction).
+        // Re-runs sent as what differs from the earlier run (see repeats): decided at first
+        // sight, and the earlier run then stays whole.
+        let mut repeats: Vec<Option<ReplayEntry>> = vec![None; work.len()];
+        let mut anchors = vec![false; work.len()];
+        for i in 0..work.len() {
+            let Some(j) = repeats::earlier_run(&work, i) else { continue };
+            let decided = match &seen[i] {
+                Some(entry) => entry.compressor == "repeat",
+                None if work[i].zone == Zone::Open => {
+                    repeats[i] = repeats::diff(work[i].text, work[j].text).and_then(|out| {
+                        let after = tokens::count(bpe, &out);
+                        let before = tokens::count_past(bpe, work[i].text, after);
+                        (after < before).then(|| ReplayEntry { compressor: "repeat".into(), emitted: Some(out), tokens_before: before, tokens_after: after })
+                    });
+                    repeats[i].is_some()
+                }
+                None => false,
+            };
+            anchors[j] |= decided;
+        }
         let superseded: Vec<Option<&provider::CallSite>> = work
             .iter()
-            .map(|c| if c.zone == Zone::Open { compaction::superseded_by(&conv, c) } else { None })
+            .zip(&anchors)
+            .map(|(c, &anchor)| if c.zone == Zone::Open && !anchor { compaction::superseded_by(&conv, c) } else { None })
             .collect();
         let compaction_keys: Vec<[u8; 32]> = work
             .iter()
@@ -216,7 +238,7 @@ impl Engine {
         let (mut tokens_before, mut tokens_after) = (0, 0);
         // Markers already in the request (earlier output sent back) count as much as new ones.
         let mut ccr_keys: Vec<String> = marker::keys_in(src);
-        for (((candidate, replay_key), prior), compacted) in work.iter().zip(replay_keys).zip(seen).zip(compaction) {
+        for ((((candidate, replay_key), prior), compacted), repeat) in work.iter().zip(replay_keys).zip(seen).zip(compaction).zip(repeats) {
             let entry = match (compacted, prior) {
                 (Some((Some(entry), key, new)), _) => {
                     if new {
@@ -230,7 +252,9 @@ impl Engine {
                     // Text holding a marker is Headroom's own output coming back: compressing it
                     // again would nest markers.
                     let ours = !marker::keys_in(candidate.text).is_empty();
-                    let entry = if candidate.zone == Zone::Protected || ours {
+                    let entry = if let Some(repeat) = repeat {
+                        repeat
+                    } else if candidate.zone == Zone::Protected || ours {
                         as_is(candidate.text, bpe)
                     } else if editing {
                         // A file being edited keeps every line: only a lossless rewrite applies.
