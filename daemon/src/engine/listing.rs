@@ -303,31 +303,31 @@ impl<'a> Tree<'a> {
 /// [`RUN_SHOWN_WHOLE`] names sharing an extension that is not source code keeps its first two
 /// names, its last and any the query mentions; `(+N more *.ext)` stands where the others were.
 fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
-    let extension = |name: &'a str| name.rsplit_once('.').filter(|(stem, _)| !stem.is_empty()).map(|(_, ext)| ext);
-    // (extension, names in the run, seen so far, hidden since the last shown)
-    let mut runs: Vec<(&str, usize, usize, usize)> = Vec::new();
+    // (pattern, names in the run, seen so far, hidden since the last shown)
+    let mut runs: Vec<(String, usize, usize, usize)> = Vec::new();
     for name in names {
-        match extension(name) {
-            Some(ext) if Lang::from_path(name).is_none() => match runs.iter_mut().find(|r| r.0 == ext) {
+        if let Some(pattern) = run_pattern(name) {
+            match runs.iter_mut().find(|r| r.0 == pattern) {
                 Some(run) => run.1 += 1,
-                None => runs.push((ext, 1, 0, 0)),
-            },
-            _ => {}
+                None => runs.push((pattern, 1, 0, 0)),
+            }
         }
     }
     runs.retain(|run| run.1 > RUN_SHOWN_WHOLE);
     let mut shown = Vec::with_capacity(names.len());
     let mut omitted = 0;
     for name in names {
-        let Some(run) = extension(name).and_then(|ext| runs.iter_mut().find(|r| r.0 == ext)) else {
+        let Some(run) = run_pattern(name).and_then(|p| runs.iter_mut().find(|r| r.0 == p)) else {
             shown.push(Cow::Borrowed(*name));
             continue;
         };
-        let (ext, total, seen, hidden) = run;
+        let (pattern, total, seen, hidden) = run;
         *seen += 1;
-        if *seen <= 2 || *seen == *total || query.hits(name) > 0 {
+        // The query names a file by its stem: an extension it mentions (`.py`) names none.
+        let stem = name.rsplit_once('.').map_or(*name, |(stem, _)| stem);
+        if *seen <= 2 || *seen == *total || query.hits(stem) > 0 {
             if *hidden > 0 {
-                shown.push(Cow::Owned(format!("(+{hidden} more *.{ext})")));
+                shown.push(Cow::Owned(format!("(+{hidden} more {pattern})")));
                 omitted += *hidden;
                 *hidden = 0;
             }
@@ -337,6 +337,13 @@ fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
         }
     }
     (shown, omitted)
+}
+
+/// The run a name belongs to: `*.ext` for a file that is not source code (every name of
+/// source code is kept: an agent opens those).
+fn run_pattern(name: &str) -> Option<String> {
+    let (_, ext) = name.rsplit_once('.').filter(|(stem, _)| !stem.is_empty())?;
+    Lang::from_path(name).is_none().then(|| format!("*.{ext}"))
 }
 
 #[cfg(test)]
