@@ -45,8 +45,9 @@ class Daemon:
         self.proc = subprocess.Popen(
             [str(HEADROOMD), "--socket", self.socket, "--state-dir", self.state],
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        client = headroom.Client(socket=self.socket, timeout=0.5)
         for _ in range(200):
+            # A fresh client each time: a slow first answer must not open one client's breaker.
+            client = headroom.Client(socket=self.socket, timeout=0.5)
             try:
                 client.ping()
                 client.close()

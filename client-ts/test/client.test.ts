@@ -22,6 +22,7 @@ import {
 } from "./helpers.js";
 import { dirname } from "node:path";
 import { encodeReply } from "../src/wire.js";
+import { Breaker } from "../src/breaker.js";
 
 describe("against the real daemon", () => {
   let daemon: Daemon;
@@ -264,9 +265,11 @@ describe("fail-open", () => {
       setTimeout(() => socket.write(encodeReply(reply)), delay);
       return null;
     });
-    const { client } = quietClient(fake.socket, 100);
+    let now = 0;
+    const { client } = quietClient(fake.socket, 100, new Breaker({ now: () => now }));
     await assert.rejects(client.ping(), (e: HeadroomError) => e.code === "timeout");
     delay = 0;
+    now += 1000; // the breaker's interval is over: the next call tries the daemon again
     await client.ping();
     await new Promise((r) => setTimeout(r, 300));
     await client.ping();

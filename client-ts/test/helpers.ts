@@ -43,8 +43,9 @@ export async function startDaemon(dir = mkdtempSync(join(tmpdir(), "headroom-ts-
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const probe = new HeadroomClient({ socketPath: socket, timeoutMs: 200 });
   for (let i = 0; ; i++) {
+    // A fresh client each time: a slow first answer must not open one client's breaker.
+    const probe = new HeadroomClient({ socketPath: socket, timeoutMs: 200 });
     try {
       await probe.ping();
       break;
@@ -52,13 +53,13 @@ export async function startDaemon(dir = mkdtempSync(join(tmpdir(), "headroom-ts-
       if (child.exitCode !== null || i > 200) {
         // A child left running would keep the test process alive after the failure.
         child.kill("SIGKILL");
-        probe.close();
         throw new Error(`headroomd did not start: ${stderr || e}`);
       }
       await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      probe.close();
     }
   }
-  probe.close();
   return {
     socket,
     stateDir,

@@ -67,14 +67,6 @@ pub fn record_key(src: &str, prefix_start: usize, site: &Site) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// What a decision removed: the original values (for the CCR store) and the replacement.
-pub struct Elision {
-    /// The text that replaces `site.span`.
-    pub text: String,
-    /// Each elided value, whole.
-    pub originals: Vec<String>,
-}
-
 /// The lines a request shows before a call and in the call's result, as [`visible_line`] has
 /// them: tool outputs, and the string arguments of earlier calls (a file the agent created is
 /// shown by its own `file_text`).
@@ -104,13 +96,12 @@ fn visible_line(line: &str) -> &str {
     numbered.map_or(line, |(_, code)| code).trim()
 }
 
-/// Replaces the long string arguments of `site` whose every line is in `shown`, or returns
-/// `None` when there is none.
-pub fn elide(site: &Site, shown: &HashSet<String>) -> Option<Elision> {
+/// The text to put at `site.span`: the arguments with each long string value whose every line
+/// is in `shown` replaced by a marker; `None` when there is no such value.
+pub fn elide(site: &Site, shown: &HashSet<String>) -> Option<String> {
     let root = spans::parse(&site.arguments)?;
     let Value::Object(members) = &root.value else { return None };
     let mut edits = Vec::new();
-    let mut originals = Vec::new();
     for (name, value) in members {
         let Some(text) = value.as_str().filter(|t| t.len() >= MIN_VALUE_BYTES) else { continue };
         let lines: Vec<&str> = text.lines().map(visible_line).filter(|l| !l.is_empty()).collect();
@@ -119,14 +110,12 @@ pub fn elide(site: &Site, shown: &HashSet<String>) -> Option<Elision> {
         }
         let note = format!("the {} lines of `{name}` are shown in this conversation's tool output", thousands(text.lines().count()));
         edits.push(Edit { span: value.span.clone(), text: spans::quote(&marker::marker(&marker::key_for(text), &note)) });
-        originals.push(text.to_string());
     }
     if edits.is_empty() {
         return None;
     }
     let arguments = spans::splice(&site.arguments, edits);
-    let text = if site.encoded { spans::quote(&arguments) } else { arguments };
-    Some(Elision { text, originals })
+    Some(if site.encoded { spans::quote(&arguments) } else { arguments })
 }
 
 /// The string values of `site` whose keys are among `keys`: the originals a replayed decision
@@ -161,11 +150,12 @@ mod tests {
         let sites = sites(&conv, &src);
         assert_eq!(sites.len(), 2);
         let elided = elide(&sites[0], &shown_lines(&conv, &sites[0], &sites)).expect("new_str is in the result");
-        let decoded: String = serde_json::from_str(&elided.text).unwrap();
+        let decoded: String = serde_json::from_str(&elided).unwrap();
         let arguments: serde_json::Value = serde_json::from_str(&decoded).expect("still valid JSON");
         assert_eq!(arguments["old_str"], "x");
         assert!(arguments["new_str"].as_str().unwrap().contains(&marker::key_for(&new_str)));
-        assert_eq!(elided.originals, vec![new_str]);
+        let key = marker::key_for(&new_str);
+        assert_eq!(values_behind(&sites[0], &[key.clone()]), vec![(key, new_str)]);
         assert!(elide(&sites[1], &shown_lines(&conv, &sites[1], &sites)).is_none(), "a file_text nothing shows stays");
     }
 }

@@ -21,6 +21,7 @@ pub mod router;
 pub mod search;
 pub mod skeleton;
 pub mod spans;
+pub mod terminal;
 pub mod text;
 pub mod tokens;
 
@@ -182,11 +183,7 @@ impl Engine {
             let decided = match &seen[i] {
                 Some(entry) => entry.compressor == "repeat",
                 None if work[i].zone == Zone::Open => {
-                    repeats[i] = repeats::diff(work[i].text, work[j].text).and_then(|out| {
-                        let after = tokens::count(bpe, &out);
-                        let before = tokens::count_past(bpe, work[i].text, after);
-                        (after < before).then(|| ReplayEntry { compressor: "repeat".into(), emitted: Some(out), tokens_before: before, tokens_after: after })
-                    });
+                    repeats[i] = repeats::diff(work[i].text, work[j].text).and_then(|out| if_smaller("repeat", out, work[i].text, bpe));
                     repeats[i].is_some()
                 }
                 None => false,
@@ -220,10 +217,7 @@ impl Engine {
         });
         if batch {
             for (i, draft) in drafts {
-                let before = tokens::count_past(bpe, work[i].text, ESTIMATE_FROM_TOKENS);
-                let after = tokens::count(bpe, &draft);
-                let entry = (after < before)
-                    .then(|| ReplayEntry { compressor: "compaction".into(), emitted: Some(draft), tokens_before: before, tokens_after: after });
+                let entry = if_smaller("compaction", draft, work[i].text, bpe);
                 if let Some((recorded, _, new)) = &mut compaction[i] {
                     *new = entry.is_some();
                     *recorded = entry;
@@ -290,14 +284,13 @@ impl Engine {
         let mut argument_originals = Vec::new();
         for ((site, key), prior) in sites.iter().zip(site_keys).zip(recorded) {
             let entry = prior.unwrap_or_else(|| {
-                let entry = match arguments::elide(site, &arguments::shown_lines(&conv, site, &sites)) {
-                    Some(elision) => {
-                        let after = tokens::count(bpe, &elision.text);
-                        let before = tokens::count_past(bpe, &src[site.span.clone()], after);
-                        ReplayEntry { compressor: "arguments".into(), emitted: Some(elision.text), tokens_before: before, tokens_after: after }
-                    }
-                    None => ReplayEntry { compressor: String::new(), emitted: None, tokens_before: 0, tokens_after: 0 },
-                };
+                let elided = arguments::elide(site, &arguments::shown_lines(&conv, site, &sites));
+                let entry = elided.and_then(|text| if_smaller("arguments", text, &src[site.span.clone()], bpe)).unwrap_or(ReplayEntry {
+                    compressor: String::new(),
+                    emitted: None,
+                    tokens_before: 0,
+                    tokens_after: 0,
+                });
                 first_sights.push((key, entry.clone()));
                 entry
             });
@@ -449,9 +442,16 @@ fn first_sight(
         older: candidate.older,
         ml,
     };
-    router::route(candidate.text, &ctx)
-        .and_then(|compressor| smaller(compressor, candidate.text, &ctx, bpe))
-        .unwrap_or_else(|| as_is(candidate.text, bpe))
+    // Escapes and redraws go first; what is left is routed as the program's own output.
+    let cleaned = terminal::clean(candidate.text, &key);
+    let text = cleaned.as_deref().unwrap_or(candidate.text);
+    let compressed = router::route(text, &ctx).and_then(|compressor| compressor.compress(text, &ctx).map(|out| (compressor.name(), out)));
+    let (name, out) = match (compressed, cleaned) {
+        (Some(done), _) => done,
+        (None, Some(cleaned)) => ("terminal", cleaned),
+        (None, None) => return as_is(candidate.text, bpe),
+    };
+    if_smaller(name, out, candidate.text, bpe).unwrap_or_else(|| as_is(candidate.text, bpe))
 }
 
 /// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite,
@@ -463,10 +463,14 @@ fn exact_first_sight(text: &str, bpe: &CoreBPE) -> ReplayEntry {
 
 /// What `compressor` makes of `text`, if it has fewer tokens (DESIGN §3.3).
 fn smaller(compressor: &dyn Compressor, text: &str, ctx: &Context, bpe: &CoreBPE) -> Option<ReplayEntry> {
-    let out = compressor.compress(text, ctx)?;
+    if_smaller(compressor.name(), compressor.compress(text, ctx)?, text, bpe)
+}
+
+/// The entry emitting `out` for `original`, if `out` has fewer tokens.
+fn if_smaller(compressor: &str, out: String, original: &str, bpe: &CoreBPE) -> Option<ReplayEntry> {
     let after = tokens::count(bpe, &out);
-    let before = tokens::count_past(bpe, text, after);
-    (after < before).then(|| ReplayEntry { compressor: compressor.name().into(), emitted: Some(out), tokens_before: before, tokens_after: after })
+    let before = tokens::count_past(bpe, original, after);
+    (after < before).then(|| ReplayEntry { compressor: compressor.into(), emitted: Some(out), tokens_before: before, tokens_after: after })
 }
 
 /// The entry of a block sent unchanged; its size is estimated, as no decision depends on it.
