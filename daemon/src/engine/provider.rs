@@ -117,7 +117,16 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
     let query_at = latest_user_text(messages);
     let query = match &options.query {
         Some(q) => q.clone(),
-        None => query_at.map(|i| user_text(&messages[i])).unwrap_or_default(),
+        None => {
+            let mut query = query_at.map(|i| user_text(&messages[i])).unwrap_or_default();
+            // In an agent loop the user's words are the task from many calls ago; the agent's
+            // latest reasoning and call arguments say what the newest outputs are for.
+            if let Some(latest) = messages.iter().rposition(|m| m.str_at("role") == Some("assistant")).filter(|&a| query_at.is_none_or(|q| a > q)) {
+                query.push('\n');
+                query.push_str(&agent_intent(&messages[latest]));
+            }
+            query
+        }
     };
     let n = messages.len();
     let mut candidates = Vec::new();
@@ -283,6 +292,20 @@ fn latest_user_text(messages: &[Node]) -> Option<usize> {
     })
 }
 
+/// What an assistant message says and asks for: its text and its tool calls' arguments.
+fn agent_intent(message: &Node) -> String {
+    let mut parts: Vec<String> = message.get("content").map(text_parts).unwrap_or_default().iter().filter_map(|p| p.as_str()).map(str::to_string).collect();
+    for call in message.get("tool_calls").and_then(Node::as_array).unwrap_or(&[]) {
+        parts.extend(call.get("function").and_then(|f| f.str_at("arguments")).map(str::to_string));
+    }
+    for block in message.get("content").and_then(Node::as_array).unwrap_or(&[]) {
+        if block.str_at("type") == Some("tool_use") {
+            parts.extend(block.get("input").map(|input| to_json(input).to_string()));
+        }
+    }
+    parts.join("\n")
+}
+
 fn user_text(message: &Node) -> String {
     let parts = message.get("content").map(text_parts).unwrap_or_default();
     parts.iter().filter_map(|p| p.as_str()).collect::<Vec<_>>().join("\n")
@@ -444,6 +467,19 @@ mod tests {
         let src = r#"[{"role":"assistant","tool_calls":[{"id":"e","type":"function","function":{"name":"edit_file","arguments":"{\"file_path\":\"src/x.rs\"}"}}]}]"#;
         let root = parse(src).unwrap();
         assert_eq!(read(&root, &CompressOptions::default()).unwrap().edited_paths, vec!["src/x.rs".to_string()]);
+    }
+
+    #[test]
+    fn in_an_agent_loop_the_latest_reasoning_and_arguments_join_the_query() {
+        let src = r#"[
+          {"role":"user","content":"fix the separability bug"},
+          {"role":"assistant","content":"Let me look at the modeling package.","tool_calls":[{"id":"c1","type":"function","function":{"name":"bash","arguments":"{\"command\": \"ls -R astropy/modeling\"}"}}]},
+          {"role":"tool","tool_call_id":"c1","content":"listing"}
+        ]"#;
+        let root = parse(src).unwrap();
+        let query = read(&root, &CompressOptions::default()).unwrap().query;
+        assert!(query.starts_with("fix the separability bug\n"), "{query}");
+        assert!(query.contains("modeling package") && query.contains("ls -R astropy/modeling"), "{query}");
     }
 
     #[test]
