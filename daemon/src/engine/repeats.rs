@@ -1,6 +1,7 @@
 //! Repeats across turns: agents run the same command again (a reproduce script after each
 //! edit) and get nearly the same output. The newer output is sent as what differs: its first
-//! line, a marker saying the rest is as in the earlier output of the same command, and the
+//! line, a marker saying the rest is as in the earlier output of the same command (or read of
+//! the same file), and the
 //! lines that earlier output does not have. Decided at first sight and replayed like any other
 //! result; the earlier output is then never compacted, so every line stays readable.
 
@@ -13,10 +14,15 @@ const MIN_LINES: usize = 8;
 /// Share of an output's lines the earlier output must already have.
 const MIN_SHARED: f64 = 0.6;
 
-/// The latest earlier output in `work` of the same command as `work[i]`.
+/// The latest earlier output in `work` of the same command as `work[i]`, or of a read of the
+/// same file.
 pub fn earlier_run(work: &[&Candidate], i: usize) -> Option<usize> {
-    let command = work[i].command.as_ref()?;
-    (0..i).rev().find(|&j| work[j].command.as_ref() == Some(command) && work[j].span.end <= work[i].span.start)
+    let same = |j: usize| match (&work[i].command, &work[i].file_path) {
+        (Some(command), _) => work[j].command.as_ref() == Some(command),
+        (None, Some(path)) => work[j].file_path.as_ref() == Some(path),
+        (None, None) => false,
+    };
+    (0..i).rev().find(|&j| same(j) && work[j].span.end <= work[i].span.start)
 }
 
 /// `text` as what differs from `earlier`, or `None` when too little is shared.
@@ -32,7 +38,7 @@ pub fn diff(text: &str, earlier: &str) -> Option<String> {
     out.push_str(lines[0]);
     out.push('\n');
     let note = format!(
-        "{} of {} lines are as in the earlier output of this command and are not repeated; the other lines follow",
+        "{} of {} lines are as in the earlier output of this command or file and are not repeated; the other lines follow",
         thousands(shared),
         thousands(lines.len())
     );
