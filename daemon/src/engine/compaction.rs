@@ -35,7 +35,7 @@ pub const MIN_BATCH_TOKENS: usize = 1_000;
 /// The calls still to come are estimated as the calls made so far divided by this: a cautious
 /// guess, since an agent can stop at any call (a fix found, a budget spent) and a rewrite that
 /// does not pay is a loss on the user's bill.
-const CALLS_AHEAD_DIVISOR: f64 = 3.0;
+const CALLS_AHEAD_DIVISOR: f64 = 2.0;
 
 /// Bytes per token, for the estimates this decision runs on.
 const BYTES_PER_TOKEN: usize = 4;
@@ -60,18 +60,23 @@ pub fn record_key(src: &str, prefix_start: usize, end: usize) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// Lines kept on each side of the place a later edit changed, in a compacted view.
+const EDIT_CONTEXT_LINES: usize = 20;
+
 /// The text that stands for a superseded output: its first line (a tool's header naming the
-/// file) when short; for a numbered view, the lines that define something (the file's outline,
-/// with their numbers); and a marker saying what superseded it.
+/// file) when short; for a numbered view, the lines that define something (the file's outline)
+/// and the lines around the place the superseding edit changed, with their numbers; and a
+/// marker saying what superseded it.
 pub fn compacted(candidate: &Candidate, by: &CallSite) -> String {
     let text = candidate.text;
     let lines: Vec<&str> = text.lines().collect();
     let first = lines.first().filter(|l| l.len() <= 200 && lines.len() > 1);
     let outline = numbered::detect(text);
+    let near_edit = if outline { edited_region(&lines, by) } else { None };
     let mut out = String::new();
     let mut kept = 0;
     for (i, line) in lines.iter().enumerate() {
-        let keep = i == 0 && first.is_some() || outline && defines(line);
+        let keep = i == 0 && first.is_some() || outline && (defines(line) || near_edit.as_ref().is_some_and(|r| r.contains(&i)));
         if keep {
             out.push_str(line);
             out.push('\n');
@@ -86,6 +91,16 @@ pub fn compacted(candidate: &Candidate, by: &CallSite) -> String {
     let omitted = format!("{} of {} lines superseded: {what}", thousands(lines.len() - kept), thousands(lines.len()));
     out.push_str(&marker::marker(&marker::key_for(text), &omitted));
     out
+}
+
+/// The lines of a numbered view around the text `by` replaced, widened by
+/// [`EDIT_CONTEXT_LINES`]: what the agent was working on when it edited.
+fn edited_region(lines: &[&str], by: &CallSite) -> Option<std::ops::Range<usize>> {
+    let replaced: Vec<&str> = by.replaces.as_deref()?.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let code = |line: &str| line.split_once('\t').map_or(line, |(_, code)| code).trim().to_string();
+    let start = lines.iter().position(|l| replaced.first().is_some_and(|r| code(l) == *r))?;
+    let end = start + replaced.len();
+    Some(start.saturating_sub(EDIT_CONTEXT_LINES)..(end + EDIT_CONTEXT_LINES).min(lines.len()))
 }
 
 /// Keywords that begin a definition in the languages agents read most.

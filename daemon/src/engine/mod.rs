@@ -52,6 +52,8 @@ pub struct Context<'a> {
     pub tool_name: Option<&'a str>,
     /// The file the block came from, when known.
     pub file_path: Option<&'a str>,
+    /// The shell command that printed the block, when known: its output is lines, never prose.
+    pub command: Option<&'a str>,
     /// The CCR key of the block; markers must carry it.
     pub key: &'a str,
     /// The caller's wanted size as a share of the original.
@@ -437,6 +439,7 @@ fn first_sight(
         query,
         tool_name: candidate.tool_name.as_deref(),
         file_path: candidate.file_path.as_deref(),
+        command: candidate.command.as_deref(),
         key: &key,
         target_ratio: options.target_ratio,
         older: candidate.older,

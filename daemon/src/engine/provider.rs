@@ -89,6 +89,8 @@ pub struct CallSite {
     pub path: Option<String>,
     pub command: Option<String>,
     pub edits: bool,
+    /// The text an edit replaces, when its arguments give it (`old_str`, `old_string`).
+    pub replaces: Option<String>,
 }
 
 /// Why a request cannot be read.
@@ -146,7 +148,10 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
     }
     let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
     let mut sites: Vec<CallSite> =
-        calls.values().map(|c| CallSite { at: c.at, path: c.path.clone(), command: c.command.clone(), edits: c.edits }).collect();
+        calls
+        .values()
+        .map(|c| CallSite { at: c.at, path: c.path.clone(), command: c.command.clone(), edits: c.edits, replaces: c.replaces.clone() })
+        .collect();
     sites.sort_by_key(|c| c.at);
     let assistants: Vec<&Node> = messages.iter().filter(|m| m.str_at("role") == Some("assistant") || m.str_at("type") == Some("function_call")).collect();
     let user_turns = messages
@@ -207,6 +212,7 @@ struct ToolCall {
     command: Option<String>,
     at: usize,
     edits: bool,
+    replaces: Option<String>,
 }
 
 /// Argument names under which tools commonly take a file path.
@@ -226,7 +232,8 @@ fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize
         ["edit", "write", "patch", "replace", "create", "insert"].iter().any(|w| n.contains(w))
     });
     let command = command.filter(|c| c.contains(char::is_whitespace) || path.is_none());
-    ToolCall { name: name.map(str::to_string), path, command, at, edits }
+    let replaces = text_arg(&["old_str", "old_string"]);
+    ToolCall { name: name.map(str::to_string), path, command, at, edits, replaces }
 }
 
 /// Maps call ids to the calls in all three shapes.

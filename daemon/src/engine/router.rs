@@ -43,7 +43,9 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     if code::detect(text) {
         return Some(&Code);
     }
-    if text::worth_trying(text) {
+    // A command's output is lines (results, listings, progress): sentence selection would
+    // reflow it, so it is never taken for prose.
+    if ctx.command.is_none() && text::worth_trying(text) {
         let classifier = ctx.ml.is_some_and(|ml| ml.may_classify(text.len()));
         return Some(if classifier { &Kompress } else { &Text });
     }
@@ -93,5 +95,8 @@ mod tests {
         let by_path = Context { file_path: Some("src/app.tsx"), ..Context::default() };
         assert_eq!(route("const x = 1;", &by_path).map(|c| c.name()), Some("code"));
         assert_eq!(routed("[not json"), None);
+        let prose = include_str!("../../../tests/fixtures/logs/LICENSE-loghub");
+        let from_shell = Context { command: Some("cat LICENSE"), ..Context::default() };
+        assert_eq!(route(prose, &from_shell).map(|c| c.name()), None, "a command's output is not prose");
     }
 }
