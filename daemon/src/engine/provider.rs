@@ -299,15 +299,18 @@ fn latest_user_text(messages: &[Node]) -> Option<usize> {
     })
 }
 
-/// What an assistant message says and asks for: its text and its tool calls' arguments.
+/// What an assistant message says and asks for: its text and its tool calls' arguments, except
+/// file paths (a path names the file the output came from; every line of it is "about" it).
 fn agent_intent(message: &Node) -> String {
     let mut parts: Vec<String> = message.get("content").map(text_parts).unwrap_or_default().iter().filter_map(|p| p.as_str()).map(str::to_string).collect();
-    for call in message.get("tool_calls").and_then(Node::as_array).unwrap_or(&[]) {
-        parts.extend(call.get("function").and_then(|f| f.str_at("arguments")).map(str::to_string));
-    }
-    for block in message.get("content").and_then(Node::as_array).unwrap_or(&[]) {
-        if block.str_at("type") == Some("tool_use") {
-            parts.extend(block.get("input").map(|input| to_json(input).to_string()));
+    let encoded = message.get("tool_calls").and_then(Node::as_array).unwrap_or(&[]).iter().filter_map(|call| {
+        call.get("function").and_then(|f| f.str_at("arguments")).and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+    });
+    let objects = message.get("content").and_then(Node::as_array).unwrap_or(&[]).iter().filter(|b| b.str_at("type") == Some("tool_use")).filter_map(|b| b.get("input").map(to_json));
+    for arguments in encoded.chain(objects) {
+        let Some(members) = arguments.as_object() else { continue };
+        for (_, value) in members.iter().filter(|(key, _)| !PATH_ARGUMENTS.contains(&key.as_str())) {
+            parts.push(value.as_str().map_or_else(|| value.to_string(), str::to_string));
         }
     }
     parts.join("\n")
@@ -483,10 +486,14 @@ mod tests {
           {"role":"assistant","content":"Let me look at the modeling package.","tool_calls":[{"id":"c1","type":"function","function":{"name":"bash","arguments":"{\"command\": \"ls -R astropy/modeling\"}"}}]},
           {"role":"tool","tool_call_id":"c1","content":"listing"}
         ]"#;
+        let read_query = |root: &Node| read(root, &CompressOptions::default()).unwrap().query;
         let root = parse(src).unwrap();
-        let query = read(&root, &CompressOptions::default()).unwrap().query;
+        let query = read_query(&root);
         assert!(query.starts_with("fix the separability bug\n"), "{query}");
         assert!(query.contains("modeling package") && query.contains("ls -R astropy/modeling"), "{query}");
+        let read = src.replace(r#"{\"command\": \"ls -R astropy/modeling\"}"#, r#"{\"path\": \"json/decoder.py\"}"#);
+        let root = parse(&read).unwrap();
+        assert!(!read_query(&root).contains("decoder"), "a path is not what the agent looks for");
     }
 
     #[test]
