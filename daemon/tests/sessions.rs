@@ -1,0 +1,143 @@
+//! A real agent session (OpenHands CodeAct on a SWE-bench task, tests/fixtures/sessions)
+//! replayed call by call through the engine, the way the agent resent its whole history: what
+//! each kind of observation becomes, that earlier messages stay byte-stable between calls (and
+//! across a restart), and that every marker retrieves its original.
+
+mod common;
+
+use headroom_daemon::engine::Engine;
+use headroom_daemon::store::Stores;
+use headroom_protocol::CompressOptions;
+use serde_json::Value;
+use std::time::Duration;
+
+fn session() -> Vec<Value> {
+    let text = common::fixture("sessions/openhands-astropy-12907.json");
+    let whole: Value = serde_json::from_str(&text).unwrap();
+    whole["messages"].as_array().unwrap().clone()
+}
+
+fn engine(dir: &std::path::Path) -> Engine {
+    Engine::new(Stores::open(dir, 1 << 30).unwrap(), Duration::from_secs(7 * 86_400))
+}
+
+/// Each model call's request, compressed: `(request, reply messages, retrieve keys)`.
+fn replay(engine: &Engine, messages: &[Value]) -> Vec<(Vec<Value>, Vec<Value>, Vec<String>)> {
+    let mut calls = Vec::new();
+    for (i, message) in messages.iter().enumerate() {
+        if message["role"] != "assistant" || i == 0 {
+            continue;
+        }
+        let request = messages[..i].to_vec();
+        let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+        let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+        calls.push((request, sent, reply.ccr_keys));
+    }
+    calls
+}
+
+fn content(message: &Value) -> &str {
+    message["content"].as_str().unwrap_or("")
+}
+
+#[test]
+fn a_real_session_shrinks_stays_byte_stable_and_every_marker_redeems() {
+    let dir = tempfile::tempdir().unwrap();
+    let messages = session();
+    let engine = engine(dir.path());
+    let calls = replay(&engine, &messages);
+    assert_eq!(calls.len(), 10);
+
+    // Earlier messages are re-sent byte for byte, except where a compaction batch rewrote them.
+    let rewrites = calls.windows(2).filter(|w| w[1].1[..w[0].1.len()] != w[0].1[..]).count();
+    assert!(rewrites <= 1, "{rewrites} calls rewrote earlier messages");
+
+    let (request, sent, keys) = calls.last().unwrap();
+    let size = |ms: &[Value]| ms.iter().map(|m| serde_json::to_string(m).unwrap().len()).sum::<usize>();
+    assert!(size(sent) * 10 < size(request) * 8, "{} -> {} bytes", size(request), size(sent));
+    // Every key retrieves, byte for byte, a tool output or a tool-call argument of the request.
+    let mut blocks: Vec<String> = request.iter().map(|m| content(m).to_string()).collect();
+    for call in request.iter().filter_map(|m| m["tool_calls"].as_array()).flatten() {
+        let arguments: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+        blocks.extend(arguments.as_object().unwrap().values().filter_map(|v| v.as_str().map(str::to_string)));
+    }
+    assert!(!keys.is_empty());
+    for key in keys {
+        let original = engine.retrieve(key, None, headroom_daemon::engine::now_ms()).unwrap().content;
+        assert!(blocks.contains(&original), "hash={key} retrieves something the request did not hold");
+    }
+
+    // Tool-call arguments stay valid JSON whatever was elided from them.
+    for message in sent.iter().filter(|m| m["role"] == "assistant") {
+        for call in message["tool_calls"].as_array().into_iter().flatten() {
+            let arguments = call["function"]["arguments"].as_str().unwrap();
+            assert!(serde_json::from_str::<Value>(arguments).is_ok(), "{arguments}");
+        }
+    }
+
+    // A restarted daemon sends the same bytes.
+    drop(engine);
+    let again = replay(&self::engine(dir.path()), &messages);
+    assert_eq!(again.last().unwrap().1, calls.last().unwrap().1);
+}
+
+#[test]
+fn the_listing_keeps_every_directory_and_every_source_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let messages = session();
+    let calls = replay(&engine(dir.path()), &messages[..5]);
+    // The second call is the first to carry the listing.
+    let (original, listing) = (content(&messages[3]), content(&calls[1].1[3]));
+    assert!(listing.len() * 10 < original.len() * 6, "{} -> {} bytes", original.len(), listing.len());
+    for line in original.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(dir) = line.strip_suffix(':').and_then(|p| p.rsplit('/').next()) {
+            assert!(listing.contains(&format!("{dir}/")) || listing.contains(&format!("{dir}:")), "directory {dir}");
+        }
+        for name in line.split(['\t', ' ']).filter(|n| n.ends_with(".py")) {
+            assert!(listing.contains(name), "source file {name}");
+        }
+    }
+}
+
+#[test]
+fn a_numbered_view_keeps_the_original_line_numbers_of_what_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let messages = session();
+    let calls = replay(&engine(dir.path()), &messages[..11]);
+    let numbered = |text: &str| -> Vec<(u32, String)> {
+        text.lines()
+            .filter_map(|l| l.trim_start().split_once('\t'))
+            .filter_map(|(n, code)| Some((n.parse().ok()?, code.to_string())))
+            .collect()
+    };
+    let original = numbered(content(&messages[9]));
+    // First sight: every line, with its own number, only the padding gone.
+    let first = content(&calls[4].1[9]);
+    assert_eq!(numbered(first), original);
+    assert!(first.len() < content(&messages[9]).len());
+    // After the agent edited the file the view was compacted (or kept): what stays of it is
+    // the original lines under their original numbers.
+    let later = content(&calls.last().unwrap().1[9]);
+    for (n, code) in numbered(later) {
+        assert_eq!(original.iter().find(|(m, _)| *m == n).map(|(_, c)| c), Some(&code), "line {n}");
+    }
+}
+
+#[test]
+fn terminal_colours_are_dropped_and_the_output_lines_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::fixture("sessions/openhands-ansi-output.txt");
+    let request = serde_json::json!([
+        {"role": "user", "content": "fix the failing test"},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"cd /workspace && python reproduce.py\"}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": output}
+    ]);
+    let reply = engine(dir.path()).compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+    let text = content(&sent[2]);
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(reply.tokens_after < reply.tokens_before);
+    let plain = |s: &str| s.replace("\u{1b}[0m", "").replace("\u{1b}[32;1m", "").replace("\u{1b}[36;1m", "").replace("\u{1b}[1m", "");
+    let last = output.trim_end().lines().last().unwrap();
+    assert!(text.contains(plain(last).trim_end_matches('\r')), "the last line stays: {last}");
+}
