@@ -15,7 +15,6 @@ use headroom_protocol::{
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Headroom: compress what your LLM reads.
 #[derive(Parser)]
@@ -286,12 +285,10 @@ struct Local {
 
 impl Local {
     fn engine(&self) -> Result<Engine, String> {
-        let dir = match &self.state_dir {
-            Some(dir) => dir.clone(),
-            None => config::load(&[]).map_err(|e| e.to_string())?.settings.state_dir,
-        };
+        let settings = config::load(&[]).map_err(|e| e.to_string())?.settings;
+        let dir = self.state_dir.clone().unwrap_or(settings.state_dir);
         let stores = Stores::open(&dir, DEFAULT_MAP_SIZE).map_err(|e| e.to_string())?;
-        Ok(Engine::new(stores, Duration::from_secs(7 * 24 * 60 * 60)))
+        Ok(Engine::new(stores, settings.ccr_idle_expiry).with_cache_prices(settings.cache_prices))
     }
 }
 

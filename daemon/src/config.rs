@@ -30,6 +30,25 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The models ([`crate::ml`]).
     pub ml: MlSettings,
+    /// What the provider charges for cached and fresh input: when compaction pays
+    /// (docs/compaction.md).
+    pub cache_prices: CachePrices,
+}
+
+/// Input prices relative to the provider's base input price.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CachePrices {
+    /// A token read from the prompt cache.
+    pub read: f64,
+    /// A token written to the cache (or sent uncached).
+    pub write: f64,
+}
+
+impl Default for CachePrices {
+    /// Anthropic's prices: cache reads 0.1, five-minute cache writes 1.25. (OpenAI: 0.5 and 1.)
+    fn default() -> Self {
+        CachePrices { read: 0.1, write: 1.25 }
+    }
 }
 
 /// Where the models are and how much a request may spend on them ([`crate::ml`]).
@@ -137,6 +156,8 @@ impl std::error::Error for ConfigError {}
 enum Kind {
     Path,
     Integer { min: u64, max: u64 },
+    /// A price multiplier: a number from 0 to 10.
+    Price,
     Bool,
     Url,
 }
@@ -167,12 +188,15 @@ const SPECS: &[Spec] = &[
     Spec { key: "classifier_model", env: "HEADROOM_CLASSIFIER_MODEL", kind: Kind::Path },
     Spec { key: "classifier_tokenizer", env: "HEADROOM_CLASSIFIER_TOKENIZER", kind: Kind::Path },
     Spec { key: "ml_budget_tokens", env: "HEADROOM_ML_BUDGET_TOKENS", kind: Kind::Integer { min: 0, max: 1 << 20 } },
+    Spec { key: "cache_read_price", env: "HEADROOM_CACHE_READ_PRICE", kind: Kind::Price },
+    Spec { key: "cache_write_price", env: "HEADROOM_CACHE_WRITE_PRICE", kind: Kind::Price },
 ];
 
 /// A value as read from any source, before it is applied.
 enum Raw {
     Text(String),
     Integer(i64),
+    Float(f64),
     Bool(bool),
 }
 
@@ -189,7 +213,7 @@ impl Loaded {
     pub fn describe(&self) -> String {
         let s = &self.settings;
         let optional = |p: &Option<PathBuf>| p.as_ref().map_or("(none)".to_string(), |p| format!("{:?}", p.display().to_string()));
-        let values: [(&str, String); 18] = [
+        let values: [(&str, String); 20] = [
             ("socket", format!("{:?}", s.socket.display().to_string())),
             ("state_dir", format!("{:?}", s.state_dir.display().to_string())),
             ("max_frame", s.max_frame.to_string()),
@@ -208,6 +232,8 @@ impl Loaded {
             ("classifier_model", optional(&s.ml.classifier_model)),
             ("classifier_tokenizer", optional(&s.ml.classifier_tokenizer)),
             ("ml_budget_tokens", s.ml.budget_tokens.to_string()),
+            ("cache_read_price", s.cache_prices.read.to_string()),
+            ("cache_write_price", s.cache_prices.write.to_string()),
         ];
         values.iter().map(|(k, v)| format!("{k} = {v}  # {}\n", self.origins[k])).collect()
     }
@@ -253,6 +279,7 @@ impl Default for Settings {
             frame_timeout: Duration::from_secs(30),
             http: HttpSettings::default(),
             ml: MlSettings::default(),
+            cache_prices: CachePrices::default(),
         }
     }
 }
@@ -327,9 +354,13 @@ fn read_file(path: &Path, text: &str) -> Result<Vec<(String, Raw, usize)>, Confi
         let raw = match (value.get_ref(), spec.kind) {
             (toml::de::DeValue::String(s), _) => Raw::Text(s.to_string()),
             (toml::de::DeValue::Boolean(b), Kind::Bool) => Raw::Bool(*b),
-            (toml::de::DeValue::Integer(i), Kind::Integer { .. }) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            (toml::de::DeValue::Integer(i), Kind::Integer { .. } | Kind::Price) => match i64::from_str_radix(i.as_str(), i.radix()) {
                 Ok(n) => Raw::Integer(n),
                 Err(_) => Raw::Text(i.as_str().to_string()),
+            },
+            (toml::de::DeValue::Float(f), Kind::Price) => match f.as_str().parse::<f64>() {
+                Ok(x) => Raw::Float(x),
+                Err(_) => Raw::Text(f.as_str().to_string()),
             },
             (other, _) => {
                 return Err(ConfigError(format!(
@@ -349,6 +380,7 @@ fn expectation(kind: Kind) -> String {
     match kind {
         Kind::Path => "a path (a string)".to_string(),
         Kind::Integer { min, max } => format!("an integer from {min} to {max}"),
+        Kind::Price => "a number from 0 to 10".to_string(),
         Kind::Bool => "true or false".to_string(),
         Kind::Url => "an http:// or https:// URL".to_string(),
     }
@@ -378,6 +410,7 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
                 Raw::Integer(n) => u64::try_from(n).map_err(|_| bad(&n.to_string()))?,
                 Raw::Text(text) => text.trim().parse::<u64>().map_err(|_| bad(&text))?,
                 Raw::Bool(b) => return Err(bad(&b.to_string())),
+                Raw::Float(x) => return Err(bad(&x.to_string())),
             };
             if n < min || n > max {
                 return Err(bad(&n.to_string()));
@@ -401,11 +434,27 @@ fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str
                     _ => return Err(bad(&text)),
                 },
                 Raw::Integer(n) => return Err(bad(&n.to_string())),
+                Raw::Float(x) => return Err(bad(&x.to_string())),
             };
             match spec.key {
                 "http" => s.http.enabled = on,
                 "http_compress" => s.http.compress = on,
                 _ => s.http.shaping = on,
+            }
+        }
+        Kind::Price => {
+            let x = match raw {
+                Raw::Float(x) => x,
+                Raw::Integer(n) => n as f64,
+                Raw::Text(text) => text.trim().parse::<f64>().map_err(|_| bad(&text))?,
+                Raw::Bool(b) => return Err(bad(&b.to_string())),
+            };
+            if !(x.is_finite() && (0.0..=10.0).contains(&x)) {
+                return Err(bad(&x.to_string()));
+            }
+            match spec.key {
+                "cache_read_price" => s.cache_prices.read = x,
+                _ => s.cache_prices.write = x,
             }
         }
         Kind::Url => {
@@ -458,8 +507,22 @@ mod tests {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(
             err.0,
-            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs, models_dir, onnxruntime, classifier_model, classifier_tokenizer, ml_budget_tokens"
+            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs, models_dir, onnxruntime, classifier_model, classifier_tokenizer, ml_budget_tokens, cache_read_price, cache_write_price"
         );
+    }
+
+    #[test]
+    fn cache_prices_take_numbers_from_the_file_the_environment_and_flags() {
+        let file = "cache_read_price = 0.5\ncache_write_price = 1\n";
+        let loaded = resolve(&path(), Some(file), &[], &[]).unwrap();
+        assert_eq!(loaded.settings.cache_prices, CachePrices { read: 0.5, write: 1.0 });
+        let env = vec![("HEADROOM_CACHE_WRITE_PRICE", "2.5".to_string())];
+        assert_eq!(resolve(&path(), Some(file), &env, &[]).unwrap().settings.cache_prices.write, 2.5);
+        assert_eq!(resolve(&path(), None, &[], &[]).unwrap().settings.cache_prices, CachePrices { read: 0.1, write: 1.25 });
+        let err = resolve(&path(), None, &[], &[("cache_read_price", "-1".into())]).unwrap_err();
+        assert_eq!(err.0, "--cache-read-price: `cache_read_price` must be a number from 0 to 10, got \"-1\"");
+        let err = resolve(&path(), Some("cache_write_price = \"cheap\"\n"), &[], &[]).unwrap_err();
+        assert!(err.0.ends_with("must be a number from 0 to 10, got \"cheap\""), "{}", err.0);
     }
 
     #[test]

@@ -11,11 +11,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn sigterm(child: &std::process::Child) {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-}
-
 #[test]
 fn deep_nesting_over_the_socket_is_a_bad_request_and_the_daemon_lives() {
     let home = Home::new();

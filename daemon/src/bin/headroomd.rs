@@ -62,6 +62,12 @@ struct Args {
     /// Tokens of model input per request, 0 for no models [env HEADROOM_ML_BUDGET_TOKENS; default 320].
     #[arg(long)]
     ml_budget_tokens: Option<String>,
+    /// Price of a cached input token, relative to base input [env HEADROOM_CACHE_READ_PRICE; default 0.1].
+    #[arg(long)]
+    cache_read_price: Option<String>,
+    /// Price of an input token written to the cache or sent uncached [env HEADROOM_CACHE_WRITE_PRICE; default 1.25].
+    #[arg(long)]
+    cache_write_price: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +101,8 @@ fn main() -> ExitCode {
         ("classifier_model", args.classifier_model),
         ("classifier_tokenizer", args.classifier_tokenizer),
         ("ml_budget_tokens", args.ml_budget_tokens),
+        ("cache_read_price", args.cache_read_price),
+        ("cache_write_price", args.cache_write_price),
     ]
     .into_iter()
     .filter_map(|(key, value)| value.map(|v| (key, v)))

@@ -9,25 +9,10 @@
 //! first sight: between batches nothing changes.
 
 use super::marker::{self, thousands};
+pub use crate::config::CachePrices;
 use super::numbered;
 use super::provider::{CallSite, Candidate, Conversation};
 use sha2::{Digest, Sha256};
-
-/// What the provider charges for input tokens, relative to its base input price.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CachePrices {
-    /// A token read from the prompt cache.
-    pub read: f64,
-    /// A token written to the cache (or sent uncached).
-    pub write: f64,
-}
-
-impl Default for CachePrices {
-    /// Anthropic's prices: cache reads 0.1, five-minute cache writes 1.25.
-    fn default() -> Self {
-        CachePrices { read: 0.1, write: 1.25 }
-    }
-}
 
 /// Tokens a batch must save at the least: batches stay rare and each is worth a cache write.
 pub const MIN_BATCH_TOKENS: usize = 1_000;

@@ -153,7 +153,7 @@ fn prepare_checked(settings: Settings, damaged: Option<String>) -> Result<(Liste
         crate::log_line!("headroomd: {reason}");
     }
     let metrics = metrics::Metrics::load(&stores);
-    let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry));
+    let engine = Arc::new(Engine::new(stores, settings.ccr_idle_expiry).with_cache_prices(settings.cache_prices));
     // The models load in the background: the socket answers at once, and requests use the
     // models as soon as they are there.
     let (loading, ml) = (engine.clone(), settings.ml.clone());
