@@ -7,7 +7,7 @@ mod common;
 use common::{conversation, fixture};
 use headroom_daemon::engine::marker;
 use headroom_daemon::engine::spans::{parse, Node};
-use headroom_daemon::{Engine, Stores};
+use headroom_daemon::{Compressor, Engine, Stores};
 use headroom_protocol::{CompressOptions, ErrorCode};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -211,4 +211,28 @@ fn output_sent_back_is_not_compressed_again_and_its_markers_still_bring_the_tool
     assert_eq!(again.messages, first.messages, "compressed output is left as it is");
     assert_eq!(again.ccr_keys, first.ccr_keys, "its markers are reported");
     assert!(again.retrieve_tool.is_some());
+}
+
+#[test]
+fn a_request_whose_savings_do_not_pay_for_the_retrieve_tool_goes_out_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    // A small listing: shortening its run of data files saves fewer tokens than the
+    // headroom_retrieve definition its marker would need.
+    let mut listing = String::from("/p:\nsrc  data\n\n/p/src:\nmain.py\n\n/p/data:\n");
+    listing.push_str(&(0..12).map(|i| format!("s{i:02}.fits")).collect::<Vec<_>>().join("  "));
+    listing.push_str("\n\n/p/docs:\nindex.md\n");
+    let ctx = headroom_daemon::Context { key: "0123456789abcdef01234567", ..Default::default() };
+    let shorter = headroom_daemon::engine::listing::Listing.compress(&listing, &ctx).expect("the listing compresses");
+    assert!(tokens(&shorter) < tokens(&listing) && shorter.contains("hash="));
+    let request = conversation("what is in the data folder?", "ls", &listing);
+    let reply = engine.compress(&request, &CompressOptions::default()).unwrap();
+    assert_eq!(reply.messages, request, "untouched");
+    assert!(reply.retrieve_tool.is_none() && reply.ccr_keys.is_empty());
+    assert_eq!(reply.tokens_after, reply.tokens_before);
+    // A large output pays for the tool, and the tool's tokens are counted.
+    let big = conversation("what failed?", "read_log", &fixture("logs/HDFS_2k.log"));
+    let reply = engine.compress(&big, &CompressOptions::default()).unwrap();
+    let definition = String::from_utf8(reply.retrieve_tool.clone().unwrap()).unwrap();
+    assert!(reply.tokens_after as usize > tokens(&last_tool_content(&reply.messages)) + tokens(&definition) - 10);
 }

@@ -334,6 +334,24 @@ impl Engine {
         }
 
         let retrieve_tool = (!ccr_keys.is_empty()).then(|| retrieve_tool::definition(conv.format));
+        if let Some(definition) = &retrieve_tool {
+            // The tool the markers need is part of what the model reads: a request whose
+            // savings do not pay for it goes out untouched (unless it came with markers).
+            tokens_after += tokens::count(bpe, definition);
+            if tokens_after >= tokens_before && memories == 0 && options.memory.is_none() && marker::keys_in(src).is_empty() {
+                return Ok(CompressReply {
+                    messages: messages.to_vec(),
+                    tokens_before,
+                    tokens_after: tokens_before,
+                    ccr_keys: Vec::new(),
+                    compressors: Vec::new(),
+                    retrieve_tool: None,
+                    format: conv.format,
+                    memories: 0,
+                    memory_tools: None,
+                });
+            }
+        }
         let mut offered: Vec<(&str, String)> = retrieve_tool.iter().map(|t| (retrieve_tool::TOOL_NAME, t.clone())).collect();
         let memory_tools = options.memory.as_ref().filter(|m| m.tools).map(|_| {
             let definitions = memory_tools::definitions(conv.format);
