@@ -232,3 +232,40 @@ fn volatile_stores_left_by_crashed_daemons_are_removed_at_start() {
     assert!(daemon.stop().success());
     std::fs::remove_dir_all(&live).unwrap();
 }
+
+#[test]
+fn a_store_remounted_read_only_keeps_serving_what_it_holds() {
+    let home = Home::new();
+    let log = fixture("logs/HDFS_2k.log");
+    let (before, key) = {
+        let daemon = home.start(&[]);
+        let mut s = daemon.greeted();
+        let ReplyBody::Compressed(done) = call(&mut s, 2, compress_op(&conversation("why?", "read_log", &log))).body else { panic!() };
+        assert!(daemon.stop().success());
+        (done.messages, done.ccr_keys[0].clone())
+    };
+    // The state directory bind-mounted read-only, in a mount namespace of the daemon's own.
+    let state = home.state().display().to_string();
+    let remount = "mount --bind \"$0\" \"$0\" && mount -o remount,ro,bind \"$0\" \"$0\" && exec \"$@\"";
+    let stderr = home.dir.path().join("daemon.log");
+    let child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", remount, &state, env!("CARGO_BIN_EXE_headroomd")])
+        .arg("--socket")
+        .arg(home.socket())
+        .arg("--state-dir")
+        .arg(home.state())
+        .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
+        .spawn()
+        .unwrap();
+    let daemon = Daemon::adopt(child, &home);
+    let mut s = daemon.greeted();
+    let ReplyBody::Retrieved(found) = call(&mut s, 2, Op::Retrieve(RetrieveRequest { key: key.clone(), query: None })).body else {
+        panic!("an original stored before the remount is found")
+    };
+    assert_eq!(found.content, log);
+    let ReplyBody::Compressed(again) = call(&mut s, 3, compress_op(&conversation("why?", "read_log", &log))).body else { panic!() };
+    assert_eq!(again.messages, before, "replay entries on the read-only store still re-emit");
+    assert!(daemon.stop().success());
+    let said = std::fs::read_to_string(&stderr).unwrap();
+    assert!(said.contains("read-only") && !said.contains("move the directory aside"), "{said}");
+}

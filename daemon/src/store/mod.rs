@@ -13,7 +13,7 @@ pub mod memory;
 pub mod replay;
 
 use heed::types::Bytes;
-use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, MdbError, RoTxn, RwTxn, WithoutTls};
+use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, MdbError, RoTxn, RwTxn, WithoutTls};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -76,6 +76,27 @@ impl Lmdb {
             .map_err(|e| fail(e.to_string()))?
             .unwrap_commit();
         Ok(Lmdb { env, ccr, replay, meta, memory, injections, _volatile_dir: volatile_dir })
+    }
+
+    /// The environment in `dir`, read-only (a read-only mount): its databases must all exist.
+    fn open_read_only(dir: &Path, map_size: usize) -> Result<Self, StoreError> {
+        let fail = |detail: String| StoreError { path: dir.to_path_buf(), detail };
+        // SAFETY: as in `open`; nothing writes to it in this process.
+        let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().flags(EnvFlags::READ_ONLY).map_size(map_size).max_dbs(8).open(dir) }
+            .map_err(|e| fail(e.to_string()))?;
+        let txn = env.read_txn().map_err(|e| fail(e.to_string()))?;
+        let opened = env
+            .open_databases_and_commit(txn, |opener, txn| {
+                let open = |name| opener.open_database::<Bytes, Bytes>(txn, Some(name));
+                let all = (open("ccr")?, open("replay")?, open("meta")?, open("memory")?, open("memory_injections")?);
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit(all))
+            })
+            .map_err(|e| fail(e.to_string()))?
+            .unwrap_commit();
+        let (Some(ccr), Some(replay), Some(meta), Some(memory), Some(injections)) = opened else {
+            return Err(fail("a database is missing".into()));
+        };
+        Ok(Lmdb { env, ccr, replay, meta, memory, injections, _volatile_dir: None })
     }
 
     /// An environment in a fresh temporary directory (in memory where `/dev/shm` exists),
@@ -154,17 +175,28 @@ impl Stores {
     /// `damaged` says why it must not be); the second value says why persistence is off (to be
     /// reported once). A store whose file is shorter than its own records say is never mapped.
     pub fn open_or_volatile(dir: &Path, map_size: usize, damaged: Option<String>) -> Result<(Self, Option<String>), StoreError> {
-        let opened = match damaged.map_or_else(|| check::file_size(dir), Err) {
-            Ok(()) => Lmdb::open(dir, map_size, None),
-            Err(detail) => Err(StoreError { path: dir.to_path_buf(), detail }),
+        let error = match damaged.map_or_else(|| check::file_size(dir), Err) {
+            Err(detail) => StoreError { path: dir.to_path_buf(), detail },
+            Ok(()) => match Lmdb::open(dir, map_size, None) {
+                Ok(lmdb) => return Ok((Stores::new(lmdb, dir, None), None)),
+                Err(error) => {
+                    // A store that cannot be written (a read-only mount) is still read: what it
+                    // holds keeps being retrieved and re-emitted; only what is new lives in memory.
+                    if let Ok(readable) = Lmdb::open_read_only(dir, map_size) {
+                        let reason = format!(
+                            "store {}: cannot be written (a read-only file system or directory); serving what it holds read-only, new originals and replay entries in memory until restart",
+                            dir.display()
+                        );
+                        let stores = Stores::new(Lmdb::volatile(map_size)?, dir, Some(reason.clone()));
+                        *stores.retired.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(readable));
+                        return Ok((stores, Some(reason)));
+                    }
+                    error
+                }
+            },
         };
-        match opened {
-            Ok(lmdb) => Ok((Stores::new(lmdb, dir, None), None)),
-            Err(e) => {
-                let reason = format!("{e}; serving without persistence until restart (originals and replay entries kept in memory)");
-                Ok((Stores::new(Lmdb::volatile(map_size)?, dir, Some(reason.clone())), Some(reason)))
-            }
-        }
+        let reason = format!("{error}; serving without persistence until restart (originals and replay entries kept in memory)");
+        Ok((Stores::new(Lmdb::volatile(map_size)?, dir, Some(reason.clone())), Some(reason)))
     }
 
     /// Why the stores are volatile, if they are.
