@@ -229,8 +229,8 @@ async fn persist_metrics(shared: Arc<Shared>) {
     }
 }
 
-/// Keeps the service manager's status line current with request counts, and the all-time
-/// metrics saved.
+/// Keeps the service manager's status line current with request counts, the all-time metrics
+/// saved, and freed memory returned.
 async fn report_status(shared: Arc<Shared>, shutdown: CancellationToken) {
     let mut ticks = tokio::time::interval(STATUS_EVERY);
     loop {
@@ -238,6 +238,7 @@ async fn report_status(shared: Arc<Shared>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = ticks.tick() => {
                 persist_metrics(shared.clone()).await;
+                return_freed_memory();
                 let c = &shared.counters;
                 systemd::notify(&format!(
                     "STATUS={} requests ({} compress) on {} connections",
@@ -247,6 +248,16 @@ async fn report_status(shared: Arc<Shared>, shutdown: CancellationToken) {
                 ));
             }
         }
+    }
+}
+
+/// Hands memory freed since the last tick back to the system, so the resident size falls back
+/// after a burst of large requests instead of staying at its peak.
+fn return_freed_memory() {
+    // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        nix::libc::malloc_trim(0);
     }
 }
 
