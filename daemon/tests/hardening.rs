@@ -269,3 +269,32 @@ fn a_store_remounted_read_only_keeps_serving_what_it_holds() {
     let said = std::fs::read_to_string(&stderr).unwrap();
     assert!(said.contains("read-only") && !said.contains("move the directory aside"), "{said}");
 }
+
+#[test]
+fn idle_http_connections_cannot_starve_the_socket_of_descriptors() {
+    use std::io::BufRead;
+    let home = Home::new();
+    // 64 descriptors in all: without a cap, 60 idle HTTP connections would leave none.
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=64", env!("CARGO_BIN_EXE_headroomd"), "--http", "--http-port", "0", "--frame-timeout-secs", "3600"])
+        .arg("--socket")
+        .arg(home.socket())
+        .arg("--state-dir")
+        .arg(home.state())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("HTTP front on http://").nth(1).map(str::to_string))
+        .expect("the HTTP front's address");
+    std::thread::spawn(move || lines.for_each(drop));
+    let daemon = Daemon::adopt(child, &home);
+    let idle: Vec<std::net::TcpStream> = (0..60).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    serves_compression(&daemon);
+    drop(idle);
+    assert!(daemon.stop().success());
+}

@@ -45,6 +45,7 @@ async fn front(upstream: &Upstream, tweak: impl FnOnce(&mut HttpSettings)) -> Fr
         socket: dir.path().join("run/headroomd.sock"),
         state_dir: dir.path().join("state"),
         drain_timeout: Duration::from_secs(5),
+        frame_timeout: Duration::from_secs(2),
         http,
         ..Settings::default()
     };
@@ -501,4 +502,47 @@ async fn only_loopback_hosts_and_origins_are_served() {
     assert_eq!(post(&url, body, &[("origin", "http://localhost:3000")]).await.status(), 200);
     let port = front.url.rsplit(':').next().unwrap().to_string();
     assert_eq!(post(&url, body, &[("host", &format!("localhost:{port}"))]).await.status(), 200);
+}
+
+/// Reads from `stream` until the server closes it; the text it sent before closing. Panics if
+/// the connection is still open after `bound` (a hang, not a slow machine: the server's own
+/// timeout is a small fraction of it).
+async fn until_closed(stream: &mut tokio::net::TcpStream, bound: Duration) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(bound, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    read.await.expect("the front closed the connection");
+    String::from_utf8_lossy(&got).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_headers_slow_bodies_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let upstream = Upstream::start(Reply::json(200, chat_completion("fine"))).await;
+    let front = front(&upstream, |_| {}).await;
+    let addr = front.url.trim_start_matches("http://").to_string();
+    // Headers that never finish.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"POST /v1/compress HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow:").await.unwrap();
+    until_closed(&mut slow, Duration::from_secs(60)).await;
+    // A body announced as 100 GB that never comes.
+    let mut liar = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    liar.write_all(b"POST /v1/compress HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000000\r\n\r\n{").await.unwrap();
+    let answer = until_closed(&mut liar, Duration::from_secs(60)).await;
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("did not arrive within 2 s"), "{answer}");
+    // A keep-alive connection left idle after a request.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let answer = until_closed(&mut idle, Duration::from_secs(60)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // And the front still serves.
+    assert_eq!(post(&format!("{}/v1/compress", front.url), r#"{"messages":[]}"#, &[]).await.status(), 200);
 }

@@ -57,7 +57,7 @@ fn bad(message: &str) -> Response<Body> {
 /// `POST /v1/compress`.
 pub async fn compress(front: &Front, request: Request<Incoming>) -> Response<Body> {
     let bypass = bypassed(request.headers());
-    let bytes = match read_body(request.into_body(), front.shared.settings.max_frame, Provider::OpenAi).await {
+    let bytes = match read_body(front, request.into_body(), Provider::OpenAi).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };

@@ -111,13 +111,24 @@ pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: Cancel
     };
     let front = Arc::new(Front { shared, client });
     let connections = TaskTracker::new();
+    // Past the cap, new connections wait in the listen backlog instead of taking descriptors
+    // the socket front and the stores need.
+    let slots = Arc::new(tokio::sync::Semaphore::new(connection_cap()));
     loop {
+        let slot = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
         tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection(stream, front.clone(), shutdown.clone()));
+                    let (front, shutdown) = (front.clone(), shutdown.clone());
+                    connections.spawn(async move {
+                        connection(stream, front, shutdown).await;
+                        drop(slot);
+                    });
                 }
                 Err(e) => {
                     crate::log_line!("headroomd: HTTP accept failed: {e}");
@@ -131,13 +142,28 @@ pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: Cancel
     connections.wait().await;
 }
 
-/// One keep-alive connection; on shutdown it finishes the request in flight and closes.
+/// HTTP connections served at once: a quarter of the descriptors this process may open (each
+/// proxied request also holds one upstream), at least 8 and at most 1,024.
+fn connection_cap() -> usize {
+    let mut limit = nix::libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct it is given.
+    let known = unsafe { nix::libc::getrlimit(nix::libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    let descriptors = if known { limit.rlim_cur.min(1 << 20) as usize } else { 1024 };
+    (descriptors / 4).clamp(8, 1024)
+}
+
+/// One keep-alive connection; on shutdown it finishes the request in flight and closes. Headers
+/// must arrive within the frame timeout, and so must the next request on an idle connection.
 async fn connection(stream: tokio::net::TcpStream, front: Arc<Front>, shutdown: CancellationToken) {
+    let wait = front.shared.settings.frame_timeout;
     let service = service_fn(move |request| {
         let front = front.clone();
         async move { Ok::<_, Infallible>(route(front, request).await) }
     });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let conn = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(wait)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -169,9 +195,15 @@ async fn route(front: Arc<Front>, request: Request<Incoming>) -> Response<Body> 
     }
 }
 
-/// The whole request body, or the error response for a body over `limit` bytes or cut short.
-pub async fn read_body(body: Incoming, limit: usize, provider: Provider) -> Result<Bytes, Response<Body>> {
-    match Limited::new(body, limit).collect().await {
+/// The whole request body, or the error response for a body over the frame limit, cut short,
+/// or not finished within the frame timeout (a client announcing 100 GB and sending nothing).
+pub async fn read_body(front: &Front, body: Incoming, provider: Provider) -> Result<Bytes, Response<Body>> {
+    let (limit, wait) = (front.shared.settings.max_frame, front.shared.settings.frame_timeout);
+    let Ok(collected) = tokio::time::timeout(wait, Limited::new(body, limit).collect()).await else {
+        let message = format!("the request body did not arrive within {} s (frame_timeout_secs)", wait.as_secs());
+        return Err(errors::response(provider, Problem::InvalidRequest, &message));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(errors::response(
             provider,

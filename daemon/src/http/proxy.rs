@@ -116,7 +116,7 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
     let (parts, body) = request.into_parts();
     let provider = route.map_or_else(|| guess_provider(&parts), Route::provider);
     let http = &front.shared.settings.http;
-    let body = match read_body(body, front.shared.settings.max_frame, provider).await {
+    let body = match read_body(front, body, provider).await {
         Ok(body) => body,
         Err(response) => return response,
     };
