@@ -298,3 +298,32 @@ fn idle_http_connections_cannot_starve_the_socket_of_descriptors() {
     drop(idle);
     assert!(daemon.stop().success());
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap()
+}
+
+#[test]
+fn a_peer_that_pipelines_without_reading_is_held_back_not_buffered() {
+    use std::io::Write;
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    serves_compression(&daemon);
+    let before = rss_kib(daemon.child.id());
+    let mut flood = daemon.greeted();
+    flood.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    let ping = frame(&encode_request(&Request { id: 7, op: Op::Ping }));
+    let batch: Vec<u8> = ping.iter().copied().cycle().take(ping.len() * 1000).collect();
+    // 300,000 pings, never reading a reply: the writes block once the daemon stops reading.
+    let mut sent = 0;
+    while sent < 300 && flood.write_all(&batch).is_ok() {
+        sent += 1;
+    }
+    assert!(sent < 300, "the daemon kept reading a peer that never read its replies");
+    let grown = rss_kib(daemon.child.id()).saturating_sub(before);
+    assert!(grown < 64 * 1024, "the daemon grew by {grown} KiB for a peer it should hold back");
+    serves_compression(&daemon);
+    drop(flood);
+    assert!(daemon.stop().success());
+}

@@ -1,6 +1,8 @@
 //! One client connection: checks the peer's uid, reads frames, answers `Hello` in order,
 //! runs every other request in its own task (so requests pipeline and replies may return out of
-//! order, matched by id), and writes replies as they are ready.
+//! order, matched by id), and writes replies as they are ready. At most 64 requests of a
+//! connection are in flight: past that it is not read, so a peer that never reads its replies
+//! is held back by its own socket.
 //!
 //! Bad input never ends the daemon and rarely the connection: an undecodable body, an unknown
 //! operation or an oversized frame each get an error reply and the next frame is read. Only a
@@ -19,6 +21,10 @@ use tokio_util::task::TaskTracker;
 
 /// Replies waiting to be written; bounds memory when a client stops reading.
 const REPLY_QUEUE: usize = 256;
+/// Requests of one connection in flight at once. Past it the connection is not read until one
+/// finishes: a peer that pipelines without reading replies is held back by its own socket
+/// instead of filling the daemon's memory.
+const IN_FLIGHT: usize = 64;
 
 /// Serves one connection until the peer closes it or shutdown begins.
 pub async fn serve(stream: Stream, shared: Arc<Shared>, shutdown: CancellationToken) {
@@ -73,8 +79,14 @@ async fn read_requests(
     let max = shared.settings.max_frame;
     let mut frames = FramedRead::new(recv, FrameCodec::new(max));
     let in_flight = TaskTracker::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let mut greeted = false;
     loop {
+        let slot = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
         let frame = tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
@@ -120,6 +132,7 @@ async fn read_requests(
                             in_flight.spawn(async move {
                                 let body = ops::handle(op, &shared).await;
                                 let _ = tx.send(Reply { id: request.id, body }).await;
+                                drop(slot);
                             });
                             continue;
                         }
