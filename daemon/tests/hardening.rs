@@ -39,14 +39,17 @@ fn filled_state(home: &Home) {
     assert!(daemon.stop().success());
 }
 
+/// `headroomd` on `home`'s socket and state directory.
+fn headroomd(home: &Home) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_headroomd"));
+    command.arg("--socket").arg(home.socket()).arg("--state-dir").arg(home.state());
+    command
+}
+
 /// Starts headroomd on `home`, stderr to a file; returns it once it answers, with the log path.
 fn start_logged(home: &Home) -> (Daemon, std::path::PathBuf) {
     let log = home.dir.path().join("daemon.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_headroomd"))
-        .arg("--socket")
-        .arg(home.socket())
-        .arg("--state-dir")
-        .arg(home.state())
+    let child = headroomd(&home)
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
         .spawn()
         .unwrap();
@@ -134,11 +137,7 @@ fn the_store_grows_under_concurrent_writers_without_crashing() {
 #[test]
 fn sigterm_stops_the_daemon_even_when_stderr_is_a_closed_pipe() {
     let home = Home::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_headroomd"))
-        .arg("--socket")
-        .arg(home.socket())
-        .arg("--state-dir")
-        .arg(home.state())
+    let mut child = headroomd(&home)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -154,11 +153,7 @@ fn a_regular_file_at_the_socket_path_is_refused_and_kept() {
     std::fs::create_dir_all(home.socket().parent().unwrap()).unwrap();
     std::fs::set_permissions(home.socket().parent().unwrap(), std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::write(home.socket(), "notes\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_headroomd"))
-        .arg("--socket")
-        .arg(home.socket())
-        .arg("--state-dir")
-        .arg(home.state())
+    let out = headroomd(&home)
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -173,13 +168,7 @@ fn a_socket_directory_others_own_or_can_write_is_refused() {
         let dir = home.socket().parent().unwrap().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         prepare(&dir);
-        let out = Command::new(env!("CARGO_BIN_EXE_headroomd"))
-            .arg("--socket")
-            .arg(home.socket())
-            .arg("--state-dir")
-            .arg(home.state())
-            .output()
-            .unwrap();
+        let out = headroomd(&home).output().unwrap();
         assert!(!out.status.success());
         assert!(!home.socket().exists(), "nothing was bound there");
         String::from_utf8_lossy(&out.stderr).to_string()

@@ -185,15 +185,19 @@ fn the_classifier_compresses_small_prose_word_by_word_and_the_original_comes_bac
         classifier_model: Some(dir.join("test-classifier.onnx")),
         classifier_tokenizer: Some(dir.join("minilm-tokenizer.json")),
         models_dir: dir,
+        // Enough for three paragraphs: what the classifier saves must pay for the
+        // headroom_retrieve definition its marker brings, or the request goes out untouched.
+        budget_tokens: 2048,
         ..MlSettings::default()
     });
-    let note = "The nightly backup of the accounting database finished late again because the storage \
+    let paragraph = "The nightly backup of the accounting database finished late again because the storage \
 array was busy with a scrub that someone had scheduled at the very same time. Nobody lost any data, but \
 the report at /srv/reports/backup.log shows that the job took 4 hours and 12 minutes instead of the usual \
 forty minutes, which in turn delayed the morning reports for the finance team by almost two hours. \
 The operations group would like to move the scrub window to the weekend, when the array is mostly idle \
 and nobody is waiting for the reports, and to add an alert when a backup runs for more than an hour. \
 Please reply to this thread if the weekend window is a problem for your team or for any of your jobs.";
+    let note = &[paragraph, paragraph, paragraph].join("\n\n");
     let reply = engine.compress(&conversation("how long did the backup take?", "read", note), &CompressOptions::default()).unwrap();
     assert_eq!(reply.compressors[0].name, "kompress");
     let out = tool_text(&reply);
@@ -204,7 +208,7 @@ Please reply to this thread if the weekend window is a problem for your team or 
     assert!(words.len() < note.split_whitespace().count(), "{out}");
     assert!(out.contains("words dropped by the token classifier; headroom_retrieve hash="), "{out}");
     let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap();
-    assert_eq!(original.content, note);
+    assert_eq!(&original.content, note);
 }
 
 #[test]

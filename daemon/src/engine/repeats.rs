@@ -1,9 +1,9 @@
 //! Repeats across turns: agents run the same command again (a reproduce script after each
-//! edit) and get nearly the same output. The newer output is sent as what differs: its first
-//! line, a marker saying the rest is as in the earlier output of the same command (or read of
-//! the same file), and the
-//! lines that earlier output does not have. Decided at first sight and replayed like any other
-//! result; the earlier output is then never compacted, so every line stays readable.
+//! edit) or read the same file again, and get nearly the same output. The newer output is sent
+//! as what differs: its first line, a marker saying the rest is as in the earlier output of the
+//! same command or file, and the lines that earlier output does not have. Decided at first
+//! sight and replayed like any other result; the earlier output is then never compacted, so
+//! every line stays readable.
 
 use super::marker::{self, thousands};
 use super::provider::Candidate;
