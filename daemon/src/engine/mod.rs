@@ -174,58 +174,8 @@ impl Engine {
         let replay_keys: Vec<[u8; 32]> = work.iter().map(|c| replay_key(c.text)).collect();
         let seen = self.stores.replay_get_all(&replay_keys)?;
 
-        // Earlier outputs later calls superseded: compacted as recorded, or in a new batch when
-        // that pays (see compaction).
-        // Re-runs sent as what differs from the earlier run (see repeats): decided at first
-        // sight, and the earlier run then stays whole.
-        let mut repeats: Vec<Option<ReplayEntry>> = vec![None; work.len()];
-        let mut anchors = vec![false; work.len()];
-        for i in 0..work.len() {
-            let Some(j) = repeats::earlier_run(&work, i) else { continue };
-            let decided = match &seen[i] {
-                Some(entry) => entry.compressor == "repeat",
-                None if work[i].zone == Zone::Open => {
-                    repeats[i] = repeats::diff(work[i].text, work[j].text).and_then(|out| if_smaller("repeat", out, work[i].text, bpe));
-                    repeats[i].is_some()
-                }
-                None => false,
-            };
-            anchors[j] |= decided;
-        }
-        let superseded: Vec<Option<&provider::CallSite>> = work
-            .iter()
-            .zip(&anchors)
-            .map(|(c, &anchor)| if c.zone == Zone::Open && !anchor { compaction::superseded_by(&conv, c) } else { None })
-            .collect();
-        let compaction_keys: Vec<[u8; 32]> = work
-            .iter()
-            .zip(&superseded)
-            .filter(|(_, by)| by.is_some())
-            .map(|(c, _)| compaction::record_key(src, conv.prefix_start, c.span.end))
-            .collect();
-        let mut compactions = self.stores.replay_get_all(&compaction_keys)?.into_iter().zip(compaction_keys);
-        // Per work item: the recorded (or newly decided) compaction, its key, and whether it is new.
-        let mut compaction: Vec<Option<(Option<ReplayEntry>, [u8; 32], bool)>> =
-            superseded.iter().map(|by| by.and_then(|_| compactions.next()).map(|(e, k)| (e, k, false))).collect();
-        let pending: Vec<usize> = (0..work.len()).filter(|&i| matches!(compaction[i], Some((None, _, _)))).collect();
-        let drafts: Vec<(usize, String)> =
-            pending.iter().map(|&i| (i, compaction::compacted(work[i], superseded[i].expect("superseded")))).collect();
-        // Sizes as they stand in the request (JSON-escaped), like the spans they are compared with.
-        let current = |i: usize| seen[i].as_ref().and_then(|e| e.emitted.as_ref()).map_or(work[i].span.len(), |e| spans::quote(e).len());
-        let batch = drafts.first().is_some_and(|&(first, _)| {
-            let now: usize = drafts.iter().map(|(i, _)| current(*i)).sum();
-            let after: usize = drafts.iter().map(|(_, d)| spans::quote(d).len()).sum();
-            compaction::pays(&conv, self.prices, work[first].span.start, now, after)
-        });
-        if batch {
-            for (i, draft) in drafts {
-                let entry = if_smaller("compaction", draft, work[i].text, bpe);
-                if let Some((recorded, _, new)) = &mut compaction[i] {
-                    *new = entry.is_some();
-                    *recorded = entry;
-                }
-            }
-        }
+        let (repeats, anchors) = plan_repeats(&work, &seen, bpe);
+        let compactions = self.plan_compaction(src, &conv, &work, &seen, &anchors, bpe)?;
 
         let mut edits = Vec::new();
         let mut first_sights = Vec::new();
@@ -233,10 +183,11 @@ impl Engine {
         let mut per_compressor: BTreeMap<String, CompressorStats> = BTreeMap::new();
         let (mut tokens_before, mut tokens_after) = (0, 0);
         // Markers already in the request (earlier output sent back) count as much as new ones.
-        let mut ccr_keys: Vec<String> = marker::keys_in(src);
-        for ((((candidate, replay_key), prior), compacted), repeat) in work.iter().zip(replay_keys).zip(seen).zip(compaction).zip(repeats) {
+        let carried = marker::keys_in(src);
+        let mut ccr_keys = carried.clone();
+        for ((((candidate, replay_key), prior), compacted), repeat) in work.iter().zip(replay_keys).zip(seen).zip(compactions).zip(repeats) {
             let entry = match (compacted, prior) {
-                (Some((Some(entry), key, new)), _) => {
+                (Some(Compaction { entry: Some(entry), key, new }), _) => {
                     if new {
                         first_sights.push((key, entry.clone()));
                     }
@@ -271,11 +222,7 @@ impl Engine {
                 // marker kept being re-emitted.
                 originals.push((marker::key_for(candidate.text), candidate.text));
             }
-            for key in keys {
-                if !ccr_keys.contains(&key) {
-                    ccr_keys.push(key);
-                }
-            }
+            add_keys(&mut ccr_keys, keys);
             tally(&mut per_compressor, &entry.compressor, entry.tokens_before, entry.tokens_after);
             edits.push(Edit { span: candidate.span.clone(), text: spans::quote(&emitted) });
         }
@@ -299,11 +246,7 @@ impl Engine {
             let Some(emitted) = entry.emitted else { continue };
             let keys = marker::keys_in(&emitted);
             argument_originals.extend(arguments::values_behind(site, &keys));
-            for key in keys {
-                if !ccr_keys.contains(&key) {
-                    ccr_keys.push(key);
-                }
-            }
+            add_keys(&mut ccr_keys, keys);
             tokens_before += entry.tokens_before;
             tokens_after += entry.tokens_after;
             tally(&mut per_compressor, &entry.compressor, entry.tokens_before, entry.tokens_after);
@@ -338,7 +281,7 @@ impl Engine {
             // The tool the markers need is part of what the model reads: a request whose
             // savings do not pay for it goes out untouched (unless it came with markers).
             tokens_after += tokens::count(bpe, definition);
-            if tokens_after >= tokens_before && memories == 0 && options.memory.is_none() && marker::keys_in(src).is_empty() {
+            if tokens_after >= tokens_before && memories == 0 && options.memory.is_none() && carried.is_empty() {
                 return Ok(CompressReply {
                     messages: messages.to_vec(),
                     tokens_before,
@@ -371,6 +314,56 @@ impl Engine {
             memories,
             memory_tools: memory_tools.map(String::into_bytes),
         })
+    }
+
+    /// Per work item, its compaction: as recorded earlier, or decided now for superseded outputs
+    /// when the batch of them pays (see [`compaction`]). Outputs a repeat points at (`anchors`)
+    /// are never compacted.
+    fn plan_compaction(
+        &self,
+        src: &str,
+        conv: &provider::Conversation,
+        work: &[&Candidate],
+        seen: &[Option<ReplayEntry>],
+        anchors: &[bool],
+        bpe: &CoreBPE,
+    ) -> Result<Vec<Option<Compaction>>, EngineError> {
+        let superseded: Vec<Option<&provider::CallSite>> = work
+            .iter()
+            .zip(anchors)
+            .map(|(c, &anchor)| if c.zone == Zone::Open && !anchor { compaction::superseded_by(conv, c) } else { None })
+            .collect();
+        let keys: Vec<[u8; 32]> = work
+            .iter()
+            .zip(&superseded)
+            .filter(|(_, by)| by.is_some())
+            .map(|(c, _)| compaction::record_key(src, conv.prefix_start, c.span.end))
+            .collect();
+        let mut recorded = self.stores.replay_get_all(&keys)?.into_iter().zip(keys);
+        let mut plan: Vec<Option<Compaction>> = superseded
+            .iter()
+            .map(|by| by.and_then(|_| recorded.next()).map(|(entry, key)| Compaction { entry, key, new: false }))
+            .collect();
+        let drafts: Vec<(usize, String)> = (0..work.len())
+            .filter(|&i| plan[i].as_ref().is_some_and(|c| c.entry.is_none()))
+            .map(|i| (i, compaction::compacted(work[i], superseded[i].expect("superseded"))))
+            .collect();
+        // Sizes as they stand in the request (JSON-escaped), like the spans they are compared with.
+        let current = |i: usize| seen[i].as_ref().and_then(|e| e.emitted.as_ref()).map_or(work[i].span.len(), |e| spans::quote(e).len());
+        let pays = drafts.first().is_some_and(|&(first, _)| {
+            let now: usize = drafts.iter().map(|(i, _)| current(*i)).sum();
+            let after: usize = drafts.iter().map(|(_, d)| spans::quote(d).len()).sum();
+            compaction::pays(conv, self.prices, work[first].span.start, now, after)
+        });
+        if pays {
+            for (i, draft) in drafts {
+                if let Some(planned) = &mut plan[i] {
+                    planned.entry = if_smaller("compaction", draft, work[i].text, bpe);
+                    planned.new = planned.entry.is_some();
+                }
+            }
+        }
+        Ok(plan)
     }
 
     /// Remembers a fact (docs/memory.md).
@@ -430,6 +423,43 @@ impl Engine {
     /// Expires CCR originals idle past the expiry; returns how many.
     pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, EngineError> {
         Ok(self.stores.ccr_sweep(now_ms, self.ccr_idle_expiry.as_millis() as u64)?)
+    }
+}
+
+/// A superseded output's compaction: its entry (none while no batch has paid), the key it is
+/// recorded under, and whether this request decided it.
+struct Compaction {
+    entry: Option<ReplayEntry>,
+    key: [u8; 32],
+    new: bool,
+}
+
+/// Re-runs sent as what differs from the earlier run (see [`repeats`]): for each work item its
+/// entry when decided now, and which items a repeat (new or replayed) points at.
+fn plan_repeats(work: &[&Candidate], seen: &[Option<ReplayEntry>], bpe: &CoreBPE) -> (Vec<Option<ReplayEntry>>, Vec<bool>) {
+    let mut repeats: Vec<Option<ReplayEntry>> = vec![None; work.len()];
+    let mut anchors = vec![false; work.len()];
+    for i in 0..work.len() {
+        let Some(j) = repeats::earlier_run(work, i) else { continue };
+        let is_repeat = match &seen[i] {
+            Some(entry) => entry.compressor == "repeat",
+            None if work[i].zone == Zone::Open => {
+                repeats[i] = repeats::diff(work[i].text, work[j].text).and_then(|out| if_smaller("repeat", out, work[i].text, bpe));
+                repeats[i].is_some()
+            }
+            None => false,
+        };
+        anchors[j] |= is_repeat;
+    }
+    (repeats, anchors)
+}
+
+/// Appends the keys not yet in `ccr_keys`, in order.
+fn add_keys(ccr_keys: &mut Vec<String>, keys: Vec<String>) {
+    for key in keys {
+        if !ccr_keys.contains(&key) {
+            ccr_keys.push(key);
+        }
     }
 }
 
