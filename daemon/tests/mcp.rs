@@ -294,6 +294,24 @@ fn malformed_messages_get_json_rpc_errors_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn a_message_too_large_or_too_deep_gets_an_error_for_its_id_and_the_server_keeps_serving() {
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let mut mcp = Mcp::initialized(&daemon.socket, home.dir.path());
+    let huge = format!(r#"{{"jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {{"name": "headroom_compress", "arguments": {{"text": "{}"}}}}}}"#, "x".repeat(17 << 20));
+    mcp.send_line(&huge);
+    let answer = mcp.receive();
+    assert_eq!((answer["id"].clone(), answer["error"]["code"].clone()), (json!(41), json!(-32600)), "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("the most this server reads is 16777216"), "{answer}");
+    let deep = format!(r#"{{"jsonrpc": "2.0", "id": "deep-1", "method": "ping", "params": {{"x": {}{}}}}}"#, "[".repeat(5_000), "]".repeat(5_000));
+    mcp.send_line(&deep);
+    let answer = mcp.receive();
+    assert_eq!((answer["id"].clone(), answer["error"]["code"].clone()), (json!("deep-1"), json!(-32600)), "{answer}");
+    assert!(mcp.still_running());
+    assert_eq!(mcp.request("ping", json!({}))["result"], json!({}));
+}
+
+#[test]
 fn without_a_daemon_each_tool_says_how_to_start_one_and_the_next_call_finds_it() {
     let home = Home::new();
     let mut mcp = Mcp::initialized(&home.socket(), home.dir.path());

@@ -8,12 +8,14 @@
 //!   the daemon's own and a key made anywhere else is retrievable here, and the other way round.
 //!   It never starts a daemon: when none answers, a tool call returns an error result saying how
 //!   to start one, and the server keeps serving.
+//! - [`gate`]: between stdio and the session: a line too long or too deeply nested for the SDK
+//!   gets a JSON-RPC error instead of silence.
 //! - [`install`]: `headroom mcp install|uninstall` — adds or removes the `headroom` entry in a
 //!   host's MCP configuration file, leaving everything else in the file as it was.
 //!
-//! Memory tools are not served: DESIGN §1's memory store does not exist in the daemon yet. They
-//! belong here once the protocol has memory operations.
+//! The memory tools (`memory_save`, `memory_search`) keep facts per project (docs/memory.md).
 
+pub mod gate;
 pub mod install;
 pub mod server;
 

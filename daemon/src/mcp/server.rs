@@ -8,6 +8,7 @@
 //! Everything a tool can fail at — no daemon, an unknown key, arguments that do not fit its
 //! schema — is a tool result with `isError` and a sentence the model can act on.
 
+use super::gate;
 use crate::client::{Client, ClientError};
 use crate::engine::marker::thousands;
 use crate::memory::facts::date_of;
@@ -27,13 +28,19 @@ pub fn serve(socket: PathBuf) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         crate::log_line!("headroom mcp: serving on stdio; the daemon's socket is {}", socket.display());
-        // `stdio_pipes` reads and writes pipes on the reactor (hosts start servers with pipes)
-        // and falls back to the blocking handles for anything else, such as a terminal.
+        // The session speaks through an in-memory pipe; the gate between it and stdio answers
+        // the lines the SDK would drop without a word (see gate).
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let (from_session, to_session) = tokio::io::split(ours);
+        let (refusals, refused) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(gate::pump(tokio::io::stdin(), to_session, refusals));
+        let output = tokio::spawn(gate::drain(from_session, refused, tokio::io::stdout()));
         let session = Headroom::new(socket)
-            .serve(rmcp::transport::stdio_pipes())
+            .serve(tokio::io::split(theirs))
             .await
             .map_err(|e| format!("the MCP session did not start: {e}"))?;
         let reason = session.waiting().await.map_err(|e| format!("the MCP session failed: {e}"))?;
+        let _ = output.await;
         crate::log_line!("headroom mcp: session ended ({reason:?})");
         Ok(())
     })
