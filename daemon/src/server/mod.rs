@@ -59,6 +59,10 @@ pub struct Shared {
     pub uid: u32,
     /// Where the daemon listens, for logs and status lines.
     pub endpoint: String,
+    /// Large compressions running at once: one per core. The rest wait their turn, so a burst of
+    /// large outputs costs the memory of a few, not of all of them at once; small requests never
+    /// wait behind them.
+    pub large_compress_slots: tokio::sync::Semaphore,
     pub started: Instant,
 }
 
@@ -172,6 +176,7 @@ fn prepare_checked(settings: Settings, damaged: Option<String>) -> Result<(Liste
         settings,
         uid: nix::unistd::getuid().as_raw(),
         endpoint,
+        large_compress_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         started: Instant::now(),
     });
     Ok((listener, shared))

@@ -24,6 +24,9 @@ pub fn hello(hello: &Hello) -> ReplyBody {
     ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: format!("headroomd/{}", env!("CARGO_PKG_VERSION")) })
 }
 
+/// Requests above this many bytes take one of the daemon's large-compression slots.
+const LARGE_REQUEST: usize = 1 << 20;
+
 /// Runs `work` on a blocking thread; a panic becomes an `internal` error, never a crash.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, EngineError> + Send + 'static) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
@@ -43,11 +46,15 @@ pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
         Op::Compress(request) => {
             Counters::add(&shared.counters.compress_requests, 1);
             let engine = shared.engine.clone();
+            let large = request.messages.len() > LARGE_REQUEST;
             let timed = move || {
                 let started = Instant::now();
                 engine.compress(&request.messages, &request.options).map(|reply| (reply, started.elapsed()))
             };
-            match blocking(timed).await {
+            let slot = if large { Some(shared.large_compress_slots.acquire().await) } else { None };
+            let done = blocking(timed).await;
+            drop(slot);
+            match done {
                 Ok((reply, latency)) => {
                     Counters::add(&shared.counters.tokens_before, reply.tokens_before);
                     Counters::add(&shared.counters.tokens_after, reply.tokens_after);
