@@ -9,9 +9,9 @@
 //! same bytes are sent on every later request.
 
 use super::marker::{self, thousands};
+use super::numbered;
 use super::provider::Conversation;
 use super::spans::{self, Edit, Node, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -58,15 +58,6 @@ pub fn sites<'n>(conv: &Conversation<'n>, src: &'n str) -> Vec<Site<'n>> {
     out
 }
 
-/// The key a decision about `site` is recorded under: the request from its first message to
-/// the end of the arguments, which an agent resends unchanged.
-pub fn record_key(src: &str, prefix_start: usize, site: &Site) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(b"headroom arguments\0");
-    hasher.update(&src.as_bytes()[prefix_start..site.span.end]);
-    hasher.finalize().into()
-}
-
 /// The lines a request shows before a call and in the call's result, as [`visible_line`] has
 /// them: tool outputs, and the string arguments of earlier calls (a file the agent created is
 /// shown by its own `file_text`).
@@ -91,9 +82,7 @@ impl Site<'_> {
 /// A line as a reader compares it: without a view's line number and without the indentation
 /// and trailing spaces around it.
 fn visible_line(line: &str) -> &str {
-    let line = line.trim_end_matches('\r');
-    let numbered = line.trim_start().split_once('\t').filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    numbered.map_or(line, |(_, code)| code).trim()
+    numbered::code_of(line.trim_end_matches('\r')).trim()
 }
 
 /// The text to put at `site.span`: the arguments with each long string value whose every line

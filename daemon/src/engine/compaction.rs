@@ -11,8 +11,7 @@
 use super::marker::{self, thousands};
 pub use crate::config::CachePrices;
 use super::numbered;
-use super::provider::{CallSite, Candidate, Conversation};
-use sha2::{Digest, Sha256};
+use super::provider::{Candidate, Conversation, ToolCall};
 
 /// Tokens a batch must save at the least: batches stay rare and each is worth a cache write.
 pub const MIN_BATCH_TOKENS: usize = 1_000;
@@ -27,22 +26,13 @@ const BYTES_PER_TOKEN: usize = 4;
 
 /// The later call that superseded `candidate`, if any: one after it on the same file path, or
 /// running the same command.
-pub fn superseded_by<'c>(conv: &'c Conversation, candidate: &Candidate) -> Option<&'c CallSite> {
+pub fn superseded_by<'c>(conv: &'c Conversation, candidate: &Candidate) -> Option<&'c ToolCall> {
     candidate.call_at?;
     conv.calls.iter().find(|call| {
         call.at > candidate.span.end
             && (candidate.file_path.is_some() && call.path == candidate.file_path
                 || candidate.file_path.is_none() && candidate.command.is_some() && call.command == candidate.command)
     })
-}
-
-/// The key a compaction of the output ending at `end` is recorded under: the request's bytes
-/// from its first message to there, which an agent resends unchanged on every call.
-pub fn record_key(src: &str, prefix_start: usize, end: usize) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(b"headroom compaction\0");
-    hasher.update(&src.as_bytes()[prefix_start..end]);
-    hasher.finalize().into()
 }
 
 /// Lines kept on each side of the place a later edit changed, in a compacted view.
@@ -52,7 +42,7 @@ const EDIT_CONTEXT_LINES: usize = 20;
 /// file) when short; for a numbered view, the lines that define something (the file's outline)
 /// and the lines around the place the superseding edit changed, with their numbers; and a
 /// marker saying what superseded it.
-pub fn compacted(candidate: &Candidate, by: &CallSite) -> String {
+pub fn compacted(candidate: &Candidate, by: &ToolCall) -> String {
     let text = candidate.text;
     let lines: Vec<&str> = text.lines().collect();
     let first = lines.first().filter(|l| l.len() <= 200 && lines.len() > 1);
@@ -80,10 +70,9 @@ pub fn compacted(candidate: &Candidate, by: &CallSite) -> String {
 
 /// The lines of a numbered view around the text `by` replaced, widened by
 /// [`EDIT_CONTEXT_LINES`]: what the agent was working on when it edited.
-fn edited_region(lines: &[&str], by: &CallSite) -> Option<std::ops::Range<usize>> {
+fn edited_region(lines: &[&str], by: &ToolCall) -> Option<std::ops::Range<usize>> {
     let replaced: Vec<&str> = by.replaces.as_deref()?.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let code = |line: &str| line.split_once('\t').map_or(line, |(_, code)| code).trim().to_string();
-    let start = lines.iter().position(|l| replaced.first().is_some_and(|r| code(l) == *r))?;
+    let start = lines.iter().position(|l| replaced.first().is_some_and(|r| numbered::code_of(l).trim() == *r))?;
     let end = start + replaced.len();
     Some(start.saturating_sub(EDIT_CONTEXT_LINES)..(end + EDIT_CONTEXT_LINES).min(lines.len()))
 }
@@ -93,7 +82,7 @@ const DEFINING: [&str; 12] = ["def", "class", "fn", "func", "function", "struct"
 
 /// Whether a numbered line's code begins a definition (`   12\t    def f(x):`).
 fn defines(line: &str) -> bool {
-    let code = line.split_once('\t').map_or(line, |(_, code)| code).trim_start();
+    let code = numbered::code_of(line).trim_start();
     let code = code.strip_prefix("pub ").unwrap_or(code);
     code.split(|c: char| !c.is_alphanumeric() && c != '_').next().is_some_and(|word| DEFINING.contains(&word))
 }

@@ -126,6 +126,8 @@ fn path_line(line: &str) -> bool {
 
 fn parse_paths(text: &str) -> Option<Parsed<'_>> {
     let mut parsed = Parsed { pieces: Vec::new(), directories: Vec::new() };
+    // Directory path → its index in `parsed.directories`.
+    let mut index: HashMap<&str, usize> = HashMap::new();
     let (mut paths, mut other_lines) = (0usize, 0usize);
     for line in lines(text) {
         if !path_line(line) {
@@ -137,9 +139,10 @@ fn parse_paths(text: &str) -> Option<Parsed<'_>> {
         let path = line.trim_end().trim_end_matches('/');
         let (parent, name) = path.rsplit_once('/').filter(|(p, _)| !p.is_empty()).unwrap_or(("/", path));
         let name = if parent == "/" && path.starts_with('/') { &path[1..] } else { name };
-        match parsed.directories.iter().position(|d| d.path == parent) {
-            Some(i) => parsed.directories[i].entries.push(name),
+        match index.get(parent) {
+            Some(&i) => parsed.directories[i].entries.push(name),
             None => {
+                index.insert(parent, parsed.directories.len());
                 parsed.directories.push(Directory { path: parent, entries: vec![name] });
                 parsed.pieces.push(Piece::Directory(parsed.directories.len() - 1));
             }

@@ -29,7 +29,7 @@ use crate::config::MlSettings;
 use crate::memory::{inject, tools as memory_tools, Memory};
 use crate::ml::{Models, RequestModels};
 use crate::store::ccr::Lookup;
-use crate::store::replay::{replay_key, ReplayEntry};
+use crate::store::replay::{position_key, replay_key, ReplayEntry};
 use crate::store::{StoreError, Stores};
 use headroom_protocol::{
     CompressOptions, CompressReply, CompressorStats, ErrorCode, MemoryAddReply, MemoryAddRequest, MemoryFact,
@@ -228,7 +228,8 @@ impl Engine {
         }
         // Tool-call arguments the conversation already shows (see arguments).
         let sites = arguments::sites(&conv, src);
-        let site_keys: Vec<[u8; 32]> = sites.iter().map(|s| arguments::record_key(src, conv.prefix_start, s)).collect();
+        let site_keys: Vec<[u8; 32]> =
+            sites.iter().map(|s| position_key("headroom arguments", &src[conv.prefix_start..s.span.end])).collect();
         let recorded = self.stores.replay_get_all(&site_keys)?;
         let mut argument_originals = Vec::new();
         for ((site, key), prior) in sites.iter().zip(site_keys).zip(recorded) {
@@ -328,7 +329,7 @@ impl Engine {
         anchors: &[bool],
         bpe: &CoreBPE,
     ) -> Result<Vec<Option<Compaction>>, EngineError> {
-        let superseded: Vec<Option<&provider::CallSite>> = work
+        let superseded: Vec<Option<&provider::ToolCall>> = work
             .iter()
             .zip(anchors)
             .map(|(c, &anchor)| if c.zone == Zone::Open && !anchor { compaction::superseded_by(conv, c) } else { None })
@@ -337,7 +338,7 @@ impl Engine {
             .iter()
             .zip(&superseded)
             .filter(|(_, by)| by.is_some())
-            .map(|(c, _)| compaction::record_key(src, conv.prefix_start, c.span.end))
+            .map(|(c, _)| position_key("headroom compaction", &src[conv.prefix_start..c.span.end]))
             .collect();
         let mut recorded = self.stores.replay_get_all(&keys)?.into_iter().zip(keys);
         let mut plan: Vec<Option<Compaction>> = superseded
@@ -508,16 +509,12 @@ fn first_sight(
 /// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite,
 /// which drops padding and nothing else, may apply.
 fn exact_first_sight(text: &str, bpe: &CoreBPE) -> ReplayEntry {
-    let lossless = numbered::detect(text).then(|| smaller(&numbered::Numbered, text, &Context::default(), bpe));
-    lossless.flatten().unwrap_or_else(|| as_is(text, bpe))
+    let view = numbered::Numbered;
+    let lossless = numbered::detect(text).then(|| view.compress(text, &Context::default())).flatten();
+    lossless.and_then(|out| if_smaller(view.name(), out, text, bpe)).unwrap_or_else(|| as_is(text, bpe))
 }
 
-/// What `compressor` makes of `text`, if it has fewer tokens (DESIGN §3.3).
-fn smaller(compressor: &dyn Compressor, text: &str, ctx: &Context, bpe: &CoreBPE) -> Option<ReplayEntry> {
-    if_smaller(compressor.name(), compressor.compress(text, ctx)?, text, bpe)
-}
-
-/// The entry emitting `out` for `original`, if `out` has fewer tokens.
+/// The entry emitting `out` for `original`, if `out` has fewer tokens (DESIGN §3.3).
 fn if_smaller(compressor: &str, out: String, original: &str, bpe: &CoreBPE) -> Option<ReplayEntry> {
     let after = tokens::count(bpe, &out);
     let before = tokens::count_past(bpe, original, after);

@@ -21,6 +21,13 @@ fn numbered(line: &str) -> Option<(&str, &str)> {
     (digits_at > 0 && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some((number, text))
 }
 
+/// A view line's code: the text after its line number and tab (padded or not), or the whole
+/// line when it has no number.
+pub fn code_of(line: &str) -> &str {
+    let numbered = line.trim_start().split_once('\t').filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    numbered.map_or(line, |(_, code)| code)
+}
+
 /// Whether `text` is a numbered view: at least [`MIN_LINES`] padded numbered lines, counting
 /// up by one, and most of its lines numbered.
 pub fn detect(text: &str) -> bool {

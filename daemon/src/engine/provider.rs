@@ -58,7 +58,7 @@ pub struct Conversation<'n> {
     /// Paths named by edit/write tool calls: the user is changing these files.
     pub edited_paths: Vec<String>,
     /// Every tool call, in request order: what later calls supersede.
-    pub calls: Vec<CallSite>,
+    pub calls: Vec<ToolCall>,
     /// Assistant messages (model calls so far) and where the latest one begins.
     pub assistant_turns: usize,
     pub latest_assistant_at: Option<usize>,
@@ -80,17 +80,6 @@ pub struct UserTurn<'n> {
     pub hands_off: bool,
     /// The latest user message.
     pub latest: bool,
-}
-
-/// A tool call's place and target, for telling which earlier outputs it supersedes.
-#[derive(Debug, Clone)]
-pub struct CallSite {
-    pub at: usize,
-    pub path: Option<String>,
-    pub command: Option<String>,
-    pub edits: bool,
-    /// The text an edit replaces, when its arguments give it (`old_str`, `old_string`).
-    pub replaces: Option<String>,
 }
 
 /// Why a request cannot be read.
@@ -116,6 +105,8 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         chosen => chosen,
     };
     let calls = tool_calls(messages);
+    let mut in_order: Vec<ToolCall> = calls.values().cloned().collect();
+    in_order.sort_by_key(|c| c.at);
     let query_at = latest_user_text(messages);
     let query = match &options.query {
         Some(q) => q.clone(),
@@ -125,7 +116,7 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
             // latest reasoning and call arguments say what the newest outputs are for.
             if let Some(latest) = messages.iter().rposition(|m| m.str_at("role") == Some("assistant")).filter(|&a| query_at.is_none_or(|q| a > q)) {
                 query.push('\n');
-                query.push_str(&agent_intent(&messages[latest]));
+                query.push_str(&agent_intent(&messages[latest], &in_order));
             }
             query
         }
@@ -147,12 +138,6 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         }
     }
     let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
-    let mut sites: Vec<CallSite> =
-        calls
-        .values()
-        .map(|c| CallSite { at: c.at, path: c.path.clone(), command: c.command.clone(), edits: c.edits, replaces: c.replaces.clone() })
-        .collect();
-    sites.sort_by_key(|c| c.at);
     let assistants: Vec<&Node> = messages.iter().filter(|m| m.str_at("role") == Some("assistant") || m.str_at("type") == Some("function_call")).collect();
     let user_turns = messages
         .iter()
@@ -178,7 +163,7 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
         query,
         candidates,
         edited_paths,
-        calls: sites,
+        calls: in_order,
         assistant_turns: assistants.len(),
         latest_assistant_at: assistants.last().map(|m| m.span.start),
         prefix_start,
@@ -205,14 +190,23 @@ fn detect(root: &Node, messages: &[Node], has_input: bool) -> ProviderFormat {
     ProviderFormat::OpenAiChat
 }
 
-/// A tool call seen in the request, by call id.
-struct ToolCall {
-    name: Option<String>,
-    path: Option<String>,
-    command: Option<String>,
-    at: usize,
-    edits: bool,
-    replaces: Option<String>,
+/// A tool call seen in the request: what it targets and where it stands, for naming the outputs
+/// it produced and telling which earlier outputs it supersedes.
+#[derive(Debug, Clone)]
+pub struct ToolCall {
+    pub name: Option<String>,
+    /// The file it reads or writes, when its arguments name one.
+    pub path: Option<String>,
+    /// The shell command it runs, when its arguments hold one.
+    pub command: Option<String>,
+    /// Where the call begins in the request.
+    pub at: usize,
+    /// Whether it changes the file at `path`.
+    pub edits: bool,
+    /// The text an edit replaces, when its arguments give it (`old_str`, `old_string`).
+    pub replaces: Option<String>,
+    /// Its argument values other than paths: what the agent is looking for with it.
+    pub intent: String,
 }
 
 /// Argument names under which tools commonly take a file path.
@@ -233,7 +227,15 @@ fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize
     });
     let command = command.filter(|c| c.contains(char::is_whitespace) || path.is_none());
     let replaces = text_arg(&["old_str", "old_string"]);
-    ToolCall { name: name.map(str::to_string), path, command, at, edits, replaces }
+    let intent = arguments
+        .as_ref()
+        .and_then(serde_json::Value::as_object)
+        .map(|members| {
+            let values = members.iter().filter(|(key, _)| !PATH_ARGUMENTS.contains(&key.as_str()));
+            values.map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join("\n")
+        })
+        .unwrap_or_default();
+    ToolCall { name: name.map(str::to_string), path, command, at, edits, replaces, intent }
 }
 
 /// Maps call ids to the calls in all three shapes.
@@ -299,20 +301,12 @@ fn latest_user_text(messages: &[Node]) -> Option<usize> {
     })
 }
 
-/// What an assistant message says and asks for: its text and its tool calls' arguments, except
-/// file paths (a path names the file the output came from; every line of it is "about" it).
-fn agent_intent(message: &Node) -> String {
-    let mut parts: Vec<String> = message.get("content").map(text_parts).unwrap_or_default().iter().filter_map(|p| p.as_str()).map(str::to_string).collect();
-    let encoded = message.get("tool_calls").and_then(Node::as_array).unwrap_or(&[]).iter().filter_map(|call| {
-        call.get("function").and_then(|f| f.str_at("arguments")).and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-    });
-    let objects = message.get("content").and_then(Node::as_array).unwrap_or(&[]).iter().filter(|b| b.str_at("type") == Some("tool_use")).filter_map(|b| b.get("input").map(to_json));
-    for arguments in encoded.chain(objects) {
-        let Some(members) = arguments.as_object() else { continue };
-        for (_, value) in members.iter().filter(|(key, _)| !PATH_ARGUMENTS.contains(&key.as_str())) {
-            parts.push(value.as_str().map_or_else(|| value.to_string(), str::to_string));
-        }
-    }
+/// What an assistant message says and asks for: its text and the intent of the tool calls in
+/// it (their arguments, except file paths: a path names the file an output came from, and
+/// every line of it is "about" it).
+fn agent_intent(message: &Node, calls: &[ToolCall]) -> String {
+    let mut parts: Vec<&str> = message.get("content").map(text_parts).unwrap_or_default().iter().filter_map(|p| p.as_str()).collect();
+    parts.extend(calls.iter().filter(|c| message.span.contains(&c.at) && !c.intent.is_empty()).map(|c| c.intent.as_str()));
     parts.join("\n")
 }
 

@@ -24,6 +24,17 @@ pub fn replay_key(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
+/// The cache key of a decision that depends on where a block sits, not only on its text: the
+/// conversation up to the block (from its first message, which an agent resends unchanged on
+/// every call), under a `purpose` that keeps different decisions apart.
+pub fn position_key(purpose: &str, conversation: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(purpose.as_bytes());
+    hasher.update([0]);
+    hasher.update(conversation.as_bytes());
+    hasher.finalize().into()
+}
+
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
