@@ -220,7 +220,7 @@ fn a_request_whose_savings_do_not_pay_for_the_retrieve_tool_goes_out_untouched()
     // A small listing: shortening its run of data files saves fewer tokens than the
     // headroom_retrieve definition its marker would need.
     let mut listing = String::from("/p:\nsrc  data\n\n/p/src:\nmain.py\n\n/p/data:\n");
-    listing.push_str(&(0..12).map(|i| format!("s{i:02}.fits")).collect::<Vec<_>>().join("  "));
+    listing.push_str(&(0..16).map(|i| format!("s{i:02}.fits")).collect::<Vec<_>>().join("  "));
     listing.push_str("\n\n/p/docs:\nindex.md\n");
     let ctx = headroom_daemon::Context { key: "0123456789abcdef01234567", ..Default::default() };
     let shorter = headroom_daemon::engine::listing::Listing.compress(&listing, &ctx).expect("the listing compresses");

@@ -221,7 +221,7 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     }
     if omitted > 0 {
         let dirs = if shortened_dirs == 1 { "1 directory".to_string() } else { format!("{} directories", thousands(shortened_dirs)) };
-        let what = format!("{} names of non-code files omitted in {dirs} (long runs of one extension: first two and last shown)", thousands(omitted));
+        let what = format!("{} names of non-code files omitted in {dirs} (runs of one extension: first two and last shown; compiled files counted)", thousands(omitted));
         out.push_str(&marker::marker(key, &what));
         out.push('\n');
     }
@@ -306,7 +306,7 @@ impl<'a> Tree<'a> {
 /// [`RUN_SHOWN_WHOLE`] names sharing an extension that is not source code keeps its first two
 /// names, its last and any the query mentions; `(+N more *.ext)` stands where the others were.
 fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
-    // (pattern, names in the run, seen so far, hidden since the last shown)
+    // (pattern, names in the run, seen so far, hidden since the last shown, how many to show)
     let mut runs: Vec<(String, usize, usize, usize)> = Vec::new();
     for name in names {
         if let Some(pattern) = run_pattern(name) {
@@ -316,9 +316,16 @@ fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
             }
         }
     }
-    runs.retain(|run| run.1 > RUN_SHOWN_WHOLE);
+    runs.retain(|run| run.1 > RUN_SHOWN_WHOLE || is_compiled(&run.0));
     let mut shown = Vec::with_capacity(names.len());
     let mut omitted = 0;
+    let mut flush = |shown: &mut Vec<Cow<'a, str>>, pattern: &str, hidden: &mut usize, any_shown: bool| {
+        if *hidden > 0 {
+            shown.push(Cow::Owned(if any_shown { format!("(+{hidden} more {pattern})") } else { format!("({hidden} {pattern})") }));
+            omitted += *hidden;
+            *hidden = 0;
+        }
+    };
     for name in names {
         let Some(run) = run_pattern(name).and_then(|p| runs.iter_mut().find(|r| r.0 == p)) else {
             shown.push(Cow::Borrowed(*name));
@@ -328,15 +335,17 @@ fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
         *seen += 1;
         // The query names a file by its stem: an extension it mentions (`.py`) names none.
         let stem = name.rsplit_once('.').map_or(*name, |(stem, _)| stem);
-        if *seen <= 2 || *seen == *total || query.hits(stem) > 0 {
-            if *hidden > 0 {
-                shown.push(Cow::Owned(format!("(+{hidden} more {pattern})")));
-                omitted += *hidden;
-                *hidden = 0;
-            }
+        let ends = !is_compiled(pattern) && (*seen <= 2 || *seen == *total);
+        if ends || query.hits(stem) > 0 {
+            let any_shown = *seen > *hidden + 1;
+            flush(&mut shown, pattern, hidden, any_shown);
             shown.push(Cow::Borrowed(*name));
         } else {
             *hidden += 1;
+            if *seen == *total {
+                let any_shown = *seen > *hidden;
+                flush(&mut shown, pattern, hidden, any_shown);
+            }
         }
     }
     (shown, omitted)
@@ -347,6 +356,15 @@ fn shorten<'a>(names: &[&'a str], query: &Query) -> (Vec<Cow<'a, str>>, usize) {
 fn run_pattern(name: &str) -> Option<String> {
     let (_, ext) = name.rsplit_once('.').filter(|(stem, _)| !stem.is_empty())?;
     Lang::from_path(name).is_none().then(|| format!("*.{ext}"))
+}
+
+/// Extensions of files a build writes (bytecode, objects, libraries): an agent reads and edits
+/// the sources, so these are only counted, however few.
+const COMPILED: [&str; 9] = ["pyc", "pyo", "so", "o", "a", "obj", "class", "dll", "dylib"];
+
+/// Whether a run pattern (`*.ext`) is of compiled files.
+fn is_compiled(pattern: &str) -> bool {
+    pattern.strip_prefix("*.").is_some_and(|ext| COMPILED.contains(&ext))
 }
 
 #[cfg(test)]
@@ -366,7 +384,7 @@ mod tests {
         let out = compress(LS_R, "fix core");
         assert_eq!(
             out,
-            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+7 more *.fits) a10.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 7 names of non-code files omitted in 1 directory (long runs of one extension: first two and last shown); headroom_retrieve hash=0123456789abcdef01234567]\n"
+            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+7 more *.fits) a10.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 7 names of non-code files omitted in 1 directory (runs of one extension: first two and last shown; compiled files counted); headroom_retrieve hash=0123456789abcdef01234567]\n"
         );
     }
 
@@ -384,6 +402,16 @@ mod tests {
         assert_eq!(
             out,
             "/p/locale: __init__.py\n  af/ ast/ be/ (each):\n    LC_MESSAGES/: django.mo django.po\n  ar/: __init__.py formats.py\n    LC_MESSAGES/: django.mo django.po\n  de/: __init__.py formats.py\n    LC_MESSAGES/: django.mo django.po\n"
+        );
+    }
+
+    #[test]
+    fn compiled_files_are_only_counted() {
+        let text = "/w/p:\nsetup.py  core.py  _speedups.c  _speedups.cpython-39-x86_64-linux-gnu.so  __pycache__\n\n/w/p/__pycache__:\ncore.cpython-39.pyc  setup.cpython-39.pyc\n\n/w/p/docs:\nindex.rst\n";
+        let out = compress(text, "");
+        assert_eq!(
+            out,
+            "/w/p: setup.py core.py _speedups.c (1 *.so)\n  __pycache__/: (2 *.pyc)\n  docs/: index.rst\n[headroom: 3 names of non-code files omitted in 2 directories (runs of one extension: first two and last shown; compiled files counted); headroom_retrieve hash=0123456789abcdef01234567]\n"
         );
     }
 

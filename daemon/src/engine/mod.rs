@@ -7,6 +7,7 @@ pub mod arguments;
 pub mod code;
 pub mod compaction;
 pub mod diff;
+pub mod doc_blocks;
 pub mod json;
 pub mod kompress;
 pub mod listing;
@@ -506,12 +507,11 @@ fn first_sight(
     if_smaller(name, out, candidate.text, bpe).unwrap_or_else(|| as_is(candidate.text, bpe))
 }
 
-/// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite,
-/// which drops padding and nothing else, may apply.
+/// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite
+/// that drops padding and nothing else may apply.
 fn exact_first_sight(text: &str, bpe: &CoreBPE) -> ReplayEntry {
-    let view = numbered::Numbered;
-    let lossless = numbered::detect(text).then(|| view.compress(text, &Context::default())).flatten();
-    lossless.and_then(|out| if_smaller(view.name(), out, text, bpe)).unwrap_or_else(|| as_is(text, bpe))
+    let lossless = numbered::detect(text).then(|| numbered::unpadded(text)).flatten();
+    lossless.and_then(|out| if_smaller(numbered::Numbered.name(), out, text, bpe)).unwrap_or_else(|| as_is(text, bpe))
 }
 
 /// The entry emitting `out` for `original`, if `out` has fewer tokens (DESIGN §3.3).

@@ -1,10 +1,17 @@
-//! The numbered-view compressor: file views as editors and `cat -n` print them, each line
-//! behind its number right-aligned in a padded column (`    12\t`). The padding costs about a
-//! sixth of such a view's tokens and says nothing; the numbers do (an agent edits by them).
-//! Every line is kept, with its own number and its text untouched; only the padding before the
-//! number goes. Nothing is omitted, so there is no marker, and the view stays exact enough for
-//! a file being edited.
+//! The numbered-view compressor: file views as editors, `cat -n` and agents' file readers print
+//! them, each line behind its number (`    12\t`, `    12→`, `12:`). Every kept line keeps its
+//! own number and its text untouched, so an agent can still target it by number.
+//!
+//! Two things go. The padding before the numbers, which costs about a sixth of a view's tokens
+//! and says nothing. And, in a long view (an agent reading a whole file for its shape), the
+//! bodies of documentation and comment blocks of three lines or more and the blank lines: each
+//! block keeps its summary line, the numbers skip where lines went, and one marker says how many
+//! went and retrieves the view whole. A block of two lines is kept: the saving is small and the
+//! words in it are often the ones an agent quotes back. A file the agent is editing keeps every
+//! line ([`unpadded`] alone).
 
+use super::doc_blocks;
+use super::marker::{self, thousands};
 use super::{Compressor, Context};
 
 /// Compresses numbered file views.
@@ -13,28 +20,49 @@ pub struct Numbered;
 /// Numbered lines a view has at least.
 const MIN_LINES: usize = 5;
 
-/// The number and the text of a line `   12\ttext`, when it is one (padding required: an
-/// unpadded line has nothing to gain).
-fn numbered(line: &str) -> Option<(&str, &str)> {
-    let digits_at = line.find(|c: char| c != ' ')?;
-    let (number, text) = line[digits_at..].split_once('\t')?;
-    (digits_at > 0 && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some((number, text))
+/// Views this long or longer are read for their shape and lose their documentation bodies and
+/// blank lines; shorter ones are the lines an agent asked for, kept whole.
+const MIN_LINES_TO_SHORTEN: usize = 100;
+
+/// Documentation and comment blocks shorter than this are kept whole.
+const MIN_BLOCK_LINES: usize = 3;
+
+/// What may stand between a line number and its text: a tab (`cat -n`, editors), an arrow
+/// (Claude Code's reader) or a colon (SWE-agent's viewer; not before a digit, so a clock
+/// `12:30` is not a number).
+const SEPARATORS: [char; 3] = ['\t', '→', ':'];
+
+/// A numbered line split up: its padding, number and text.
+struct Line<'a> {
+    padding: usize,
+    number: &'a str,
+    text: &'a str,
 }
 
-/// A view line's code: the text after its line number and tab (padded or not), or the whole
-/// line when it has no number.
+/// `line` split up, when it is a numbered line.
+fn numbered(line: &str) -> Option<Line<'_>> {
+    let padding = line.find(|c: char| c != ' ')?;
+    let rest = &line[padding..];
+    let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+    let separator = rest[digits..].chars().next().filter(|c| SEPARATORS.contains(c))?;
+    let text = &rest[digits + separator.len_utf8()..];
+    let clock = separator == ':' && text.starts_with(|c: char| c.is_ascii_digit());
+    (digits > 0 && !clock).then(|| Line { padding, number: &rest[..digits], text })
+}
+
+/// A view line's code: the text after its line number and separator, or the whole line when it
+/// has no number.
 pub fn code_of(line: &str) -> &str {
-    let numbered = line.trim_start().split_once('\t').filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    numbered.map_or(line, |(_, code)| code)
+    numbered(line).map_or(line, |l| l.text)
 }
 
-/// Whether `text` is a numbered view: at least [`MIN_LINES`] padded numbered lines, counting
-/// up by one, and most of its lines numbered.
+/// Whether `text` is a numbered view: at least [`MIN_LINES`] numbered lines counting up by one,
+/// and most of its lines numbered.
 pub fn detect(text: &str) -> bool {
     let (mut runs, mut previous, mut lines) = (0usize, None::<u64>, 0usize);
     for line in text.lines().take(2000) {
         lines += 1;
-        if let Some(n) = numbered(line).and_then(|(n, _)| n.parse::<u64>().ok()) {
+        if let Some(n) = numbered(line).and_then(|l| l.number.parse::<u64>().ok()) {
             if previous.is_none_or(|p| p + 1 == n) {
                 runs += 1;
             }
@@ -44,27 +72,51 @@ pub fn detect(text: &str) -> bool {
     runs >= MIN_LINES && runs * 10 >= lines * 7
 }
 
+/// `line` without the padding before its number.
+fn unpad(line: &str) -> &str {
+    numbered(line).map_or(line, |l| &line[l.padding..])
+}
+
+/// `text` with the padding before each line number dropped and nothing else changed; `None`
+/// when there is no padding.
+pub fn unpadded(text: &str) -> Option<String> {
+    let out = text.split('\n').map(unpad).collect::<Vec<_>>().join("\n");
+    (out.len() < text.len()).then_some(out)
+}
+
 impl Compressor for Numbered {
     fn name(&self) -> &'static str {
         "numbered"
     }
 
-    fn compress(&self, text: &str, _ctx: &Context) -> Option<String> {
-        let mut out = String::with_capacity(text.len());
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            match numbered(line) {
-                Some((number, rest)) => {
-                    out.push_str(number);
-                    out.push('\t');
-                    out.push_str(rest);
-                }
-                None => out.push_str(line),
-            }
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let lines: Vec<&str> = text.split('\n').collect();
+        if lines.len() < MIN_LINES_TO_SHORTEN {
+            return unpadded(text);
         }
-        (out.len() < text.len()).then_some(out)
+        let parsed: Vec<Option<Line>> = lines.iter().map(|l| numbered(l)).collect();
+        let codes: Vec<&str> = lines.iter().zip(&parsed).map(|(l, p)| p.as_ref().map_or(*l, |p| p.text)).collect();
+        let mut dropped: Vec<bool> = parsed.iter().map(|p| p.as_ref().is_some_and(|p| p.text.trim().is_empty())).collect();
+        let blank = dropped.iter().filter(|d| **d).count();
+        let mut shortened = 0;
+        for block in doc_blocks::find(&codes).into_iter().filter(|b| b.lines.len() >= MIN_BLOCK_LINES) {
+            shortened += 1;
+            block.lines.filter(|&i| i != block.summary && parsed[i].is_some()).for_each(|i| dropped[i] = true);
+        }
+        let omitted = dropped.iter().filter(|d| **d).count();
+        if omitted == 0 {
+            return unpadded(text);
+        }
+        let mut out: Vec<&str> = lines.iter().zip(&dropped).filter(|(_, d)| !**d).map(|(l, _)| unpad(l)).collect();
+        let what = format!(
+            "{} blank lines and {} lines of {} documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went)",
+            thousands(blank),
+            thousands(omitted - blank),
+            thousands(shortened)
+        );
+        let marker = marker::marker(ctx.key, &what);
+        out.push(&marker);
+        Some(out.join("\n"))
     }
 }
 
@@ -85,9 +137,47 @@ mod tests {
     }
 
     #[test]
-    fn unnumbered_text_and_unpadded_numbers_are_not_views() {
+    fn unnumbered_text_logs_and_clocks_are_not_views() {
         assert!(!detect("a\nb\nc\nd\ne\nf\n"));
-        assert!(!detect("1\ta\n2\tb\n3\tc\n4\td\n5\te\n"));
+        assert!(!detect("10:00 a\n11:00 b\n12:00 c\n13:00 d\n14:00 e\n"));
         assert!(!detect(include_str!("../../../tests/fixtures/logs/HDFS_2k.log")));
+    }
+
+    #[test]
+    fn arrow_colon_and_unpadded_views_are_views() {
+        assert!(detect("     1→import os\n     2→\n     3→x = 1\n     4→y = 2\n     5→z = 3\n"));
+        assert!(detect("[File: /w/a.py (5 lines total)]\n1:import os\n2:\n3:x = 1\n4:y = 2\n5:z = 3\n"));
+        assert!(detect("1\ta\n2\tb\n3\tc\n4\td\n5\te\n"));
+        assert_eq!(unpadded("     9→x\n    10→y"), Some("9→x\n10→y".to_string()));
+    }
+
+    /// A long numbered view: a module docstring, a two-line comment, a function with a
+    /// docstring, blank lines, and filler code to make it long.
+    fn long_view() -> String {
+        let mut code = vec!["\"\"\"", "Tables of things.", "", "Long description.", "\"\"\"", "# Two lines", "# of comment.", "import os", "", "def add(a, b):", "    \"\"\"Add two numbers.", "", "    Args: a, b", "    \"\"\"", "    return a + b"];
+        let filler: Vec<String> = (0..100).map(|i| format!("x{i} = {i}")).collect();
+        code.extend(filler.iter().map(String::as_str));
+        let lines: Vec<String> = code.iter().enumerate().map(|(i, c)| format!("{:>6}\t{c}", i + 1)).collect();
+        format!("Here's the result of running `cat -n` on /w/a.py:\n{}", lines.join("\n"))
+    }
+
+    #[test]
+    fn a_long_view_drops_documentation_bodies_and_blank_lines_and_keeps_the_numbers() {
+        let view = long_view();
+        let ctx = Context { key: "0123456789abcdef01234567", ..Context::default() };
+        let out = Numbered.compress(&view, &ctx).unwrap();
+        let head: Vec<&str> = out.lines().take(8).collect();
+        assert_eq!(head, ["Here's the result of running `cat -n` on /w/a.py:", "2\tTables of things.", "6\t# Two lines", "7\t# of comment.", "8\timport os", "10\tdef add(a, b):", "11\t    \"\"\"Add two numbers.", "15\t    return a + b"]);
+        assert!(out.contains("115\tx99 = 99"));
+        assert!(out.ends_with("[headroom: 3 blank lines and 5 lines of 2 documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went); headroom_retrieve hash=0123456789abcdef01234567]"), "{out}");
+    }
+
+    #[test]
+    fn a_short_view_keeps_every_line() {
+        let view = long_view();
+        let short: Vec<&str> = view.lines().take(40).collect();
+        let out = Numbered.compress(&short.join("\n"), &Context::default()).unwrap();
+        assert_eq!(out.lines().count(), 40);
+        assert!(!out.contains("headroom"));
     }
 }
