@@ -150,3 +150,22 @@ fn terminal_colours_are_dropped_and_the_output_lines_stay() {
     let last = output.trim_end().lines().last().unwrap();
     assert!(text.contains(plain(last).trim_end_matches('\r')), "the last line stays: {last}");
 }
+
+#[test]
+fn an_install_keeps_its_errors_and_outcome_and_its_progress_bars_collapse() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::fixture("sessions/openhands-pip-output.txt");
+    let request = serde_json::json!([
+        {"role": "user", "content": "make the postgres backend importable"},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"pip install psycopg2-binary\"}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": output}
+    ]);
+    let reply = engine(dir.path()).compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+    let text = content(&sent[2]);
+    assert!(reply.tokens_after * 3 < reply.tokens_before, "{} -> {} tokens", reply.tokens_before, reply.tokens_after);
+    assert!(!text.contains('\u{1b}') && !text.contains("eta 0:00:01"), "progress redraws go");
+    for kept in ["Error: pg_config executable not found.", "Successfully installed psycopg2-binary-2.9.5", "[Command finished with exit code 0]"] {
+        assert!(text.contains(kept), "{kept}");
+    }
+}
