@@ -177,11 +177,12 @@ fn a_thirty_turn_session_never_changes_what_it_already_sent_even_across_a_restar
     let outputs = tool_outputs();
     let mut history: Vec<Value> = vec![json!({"role": "system", "content": "You are an agent."})];
     let mut sent_before: Vec<String> = Vec::new();
-    let mut engine = Some(engine(dir.path()));
+    let mut engine = engine(dir.path());
     for turn in 0..30 {
         if turn == 15 {
-            engine = None; // the daemon restarts mid-session
-            engine = Some(self::engine(dir.path()));
+            // The daemon restarts mid-session: the old one closes its stores before the new opens.
+            drop(engine);
+            engine = self::engine(dir.path());
         }
         let (name, output) = &outputs[turn % outputs.len()];
         // Each turn's output differs a little, as real tool output does.
@@ -191,7 +192,7 @@ fn a_thirty_turn_session_never_changes_what_it_already_sent_even_across_a_restar
             "function": {"name": "read", "arguments": format!("{{\"path\": \"{name}\"}}")}}]}));
         history.push(json!({"role": "tool", "tool_call_id": format!("c{turn}"), "content": output}));
         let request = serde_json::to_vec(&json!({"model": "gpt-4o", "messages": history})).unwrap();
-        let reply = engine.as_ref().unwrap().compress(&request, &CompressOptions::default()).unwrap();
+        let reply = engine.compress(&request, &CompressOptions::default()).unwrap();
         let sent = message_bytes(&reply.messages);
         assert_eq!(&sent[..sent_before.len()], &sent_before[..], "turn {turn} changed what was sent before");
         assert!(reply.tokens_after < reply.tokens_before, "turn {turn} saved nothing");

@@ -169,3 +169,34 @@ fn an_install_keeps_its_errors_and_outcome_and_its_progress_bars_collapse() {
         assert!(text.contains(kept), "{kept}");
     }
 }
+
+#[test]
+fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::fixture("sessions/openhands-admin-page.txt");
+    let request = serde_json::json!([
+        {"role": "user", "content": "inlines must not be editable with view permission only"},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"cd /workspace && python3 reproduce.py\"}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": output}
+    ]);
+    let engine = engine(dir.path());
+    let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+    let text = content(&sent[2]);
+    // The page is most of the markup; the traceback after it stays as it was.
+    assert!(reply.tokens_after * 10 < reply.tokens_before * 7, "{} -> {} tokens", reply.tokens_before, reply.tokens_after);
+    assert!(!text.contains("<script") && !text.contains("<div"), "markup goes");
+    for kept in [
+        "[Home](/admin/) › [Test_Project](/admin/test_project/)",
+        "[Log out](/admin/logout/)",
+        "[hidden Report_photos-0-id=1]",
+        "[checkbox Report_photos-0-DELETE]",
+        "  File \"/workspace/django__django__3.0/django/forms/formsets.py\", line 94, in management_form",
+        "django.core.exceptions.ValidationError: ['ManagementForm data is missing or has been tampered with']",
+    ] {
+        assert!(text.contains(kept), "{kept}\n{text}");
+    }
+    // The page comes back whole from its marker.
+    let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap().content;
+    assert_eq!(original, output);
+}

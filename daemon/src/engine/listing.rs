@@ -27,7 +27,7 @@ const MIN_DIRECTORIES: usize = 3;
 /// Paths a path list has at least.
 const MIN_PATHS: usize = 10;
 /// Names of one non-code extension in one directory shown whole; above it the run is shortened.
-const RUN_SHOWN_WHOLE: usize = 8;
+const RUN_SHOWN_WHOLE: usize = 12;
 
 /// One directory and its entries, in the order the listing gave them.
 struct Directory<'a> {
@@ -376,7 +376,7 @@ mod tests {
         Listing.compress(text, &ctx).expect("a listing")
     }
 
-    const LS_R: &str = "ls -R /w/proj\r\n/w/proj:\r\nREADME.md\t    setup.py\t pkg\r\n\r\n/w/proj/pkg:\r\n__init__.py  core.py  data  tests\r\n\r\n/w/proj/pkg/data:\r\na01.fits  a02.fits  a03.fits  a04.fits  a05.fits\r\na06.fits  a07.fits  a08.fits  a09.fits  a10.fits\r\nnotes.txt\r\n\r\n/w/proj/pkg/tests:\r\n__init__.py  test_core.py\r\n[Command finished with exit code 0]";
+    const LS_R: &str = "ls -R /w/proj\r\n/w/proj:\r\nREADME.md\t    setup.py\t pkg\r\n\r\n/w/proj/pkg:\r\n__init__.py  core.py  data  tests\r\n\r\n/w/proj/pkg/data:\r\na01.fits  a02.fits  a03.fits  a04.fits  a05.fits\r\na06.fits  a07.fits  a08.fits  a09.fits  a10.fits\r\na11.fits  a12.fits  a13.fits  a14.fits\r\nnotes.txt\r\n\r\n/w/proj/pkg/tests:\r\n__init__.py  test_core.py\r\n[Command finished with exit code 0]";
 
     #[test]
     fn ls_r_becomes_one_tree_with_every_code_name_and_the_data_run_shortened() {
@@ -384,7 +384,7 @@ mod tests {
         let out = compress(LS_R, "fix core");
         assert_eq!(
             out,
-            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+7 more *.fits) a10.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 7 names of non-code files omitted in 1 directory (runs of one extension: first two and last shown; compiled files counted); headroom_retrieve hash=0123456789abcdef01234567]\n"
+            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+11 more *.fits) a14.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 11 names of non-code files omitted in 1 directory (runs of one extension: first two and last shown; compiled files counted); headroom_retrieve hash=0123456789abcdef01234567]\n"
         );
     }
 

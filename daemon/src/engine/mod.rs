@@ -8,6 +8,7 @@ pub mod code;
 pub mod compaction;
 pub mod diff;
 pub mod doc_blocks;
+pub mod html;
 pub mod json;
 pub mod kompress;
 pub mod listing;

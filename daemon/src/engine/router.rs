@@ -5,6 +5,7 @@
 
 use super::code::{self, Code, Lang};
 use super::diff::{self, Diff};
+use super::html::{self, Html};
 use super::json::Json;
 use super::kompress::Kompress;
 use super::listing::{self, Listing};
@@ -36,6 +37,9 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     }
     if listing::detect(text) {
         return Some(&Listing);
+    }
+    if html::detect(text) {
+        return Some(&Html);
     }
     if logs::detect(text) {
         return Some(&Logs);

@@ -1,0 +1,283 @@
+//! The HTML compressor: a page fetched by an agent (a browse tool, `curl`, a test client's
+//! response) is mostly markup, scripts and styles; what the agent reads is its text, its links
+//! and its form fields. The page is rewritten as that: one line per block element, links as
+//! `[text](href)`, form fields as `[input type name=value]`, entities decoded, scripts, styles
+//! and comments dropped. Text before and after the markup (a command echoed, a status line)
+//! stays as it was. One marker retrieves the page byte for byte.
+
+use super::marker::{self, thousands};
+use super::{Compressor, Context};
+
+/// Compresses HTML pages.
+pub struct Html;
+
+/// Closing tags a block of markup has at least to be taken for HTML.
+const MIN_CLOSING_TAGS: usize = 8;
+
+/// Elements that are common in pages and rare elsewhere; their closing tags tell HTML apart.
+const COMMON: [&str; 24] = [
+    "a", "body", "button", "div", "form", "h1", "h2", "h3", "head", "html", "label", "li", "nav", "option", "p", "script",
+    "section", "select", "span", "style", "table", "td", "title", "ul",
+];
+
+/// Elements after which the text goes on on a new line.
+const BLOCKS: [&str; 34] = [
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "option", "p", "pre", "section", "table",
+    "title", "tr", "ul", "body",
+];
+
+/// Elements dropped with everything inside them.
+const DROPPED: [&str; 4] = ["script", "style", "noscript", "svg"];
+
+/// Whether `text` holds a page of HTML: a doctype or `<html`, or enough closing tags of
+/// common elements.
+pub fn detect(text: &str) -> bool {
+    let head = text.get(..text.len().min(4096)).unwrap_or(text).to_ascii_lowercase();
+    if head.contains("<!doctype html") || head.contains("<html") {
+        return true;
+    }
+    let closing = text.match_indices("</").filter(|(at, _)| COMMON.contains(&tag_name(&text[at + 2..]).as_str())).count();
+    closing >= MIN_CLOSING_TAGS
+}
+
+/// The lowercase name of the tag that `rest` (the text after `<` or `</`) begins with.
+fn tag_name(rest: &str) -> String {
+    rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+}
+
+impl Compressor for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let start = markup_start(text)?;
+        let end = markup_end(text)?;
+        if end <= start {
+            return None;
+        }
+        let page = render(&text[start..end]);
+        let mut out = String::with_capacity(text.len() / 3);
+        out.push_str(&text[..start]);
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&page);
+        out.push('\n');
+        let what = format!("HTML markup, scripts and styles omitted ({} of {} bytes of page)", thousands(end - start - page.len().min(end - start)), thousands(end - start));
+        out.push_str(&marker::marker(ctx.key, &what));
+        let after = &text[end..];
+        if !after.trim().is_empty() {
+            out.push('\n');
+            out.push_str(after.trim_start_matches(['\r', '\n']));
+        }
+        Some(out)
+    }
+}
+
+/// Whether `name` is an element of HTML (of those pages use most): `<module>` in a traceback
+/// next to a page is not.
+fn is_element(name: &str) -> bool {
+    COMMON.contains(&name) || BLOCKS.contains(&name) || ["meta", "link", "img", "input", "textarea", "em", "strong", "b", "i", "code", "th", "thead", "tbody", "caption", "fieldset", "legend"].contains(&name)
+}
+
+/// Where the markup begins: the first doctype, comment or tag of an HTML element.
+fn markup_start(text: &str) -> Option<usize> {
+    text.match_indices('<').map(|(at, _)| at).find(|&at| {
+        let rest = &text[at + 1..];
+        rest.starts_with('!') || is_element(&tag_name(rest))
+    })
+}
+
+/// Where the markup ends: after `</html>`, else after the last closing tag of an HTML element.
+fn markup_end(text: &str) -> Option<usize> {
+    let closing = text.match_indices("</").filter(|(at, _)| is_element(&tag_name(&text[at + 2..])));
+    let (at, _) = closing.last()?;
+    Some(at + text[at..].find('>')? + 1)
+}
+
+/// The text of a page: block elements on their own lines, links and form fields kept.
+fn render(page: &str) -> String {
+    let mut out = String::with_capacity(page.len() / 3);
+    let mut link: Option<(String, usize)> = None; // href, where the link's text begins in `out`
+    let mut rest = page;
+    while let Some(at) = rest.find('<') {
+        push_text(&mut out, &rest[..at]);
+        rest = &rest[at..];
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+            continue;
+        }
+        let Some(close) = rest.find('>') else {
+            push_text(&mut out, rest);
+            rest = "";
+            break;
+        };
+        let tag = &rest[1..close];
+        rest = &rest[close + 1..];
+        let closing = tag.starts_with('/');
+        let name = tag_name(tag.trim_start_matches('/'));
+        if !closing && DROPPED.contains(&name.as_str()) {
+            let end = format!("</{name}");
+            let lower = rest.to_ascii_lowercase();
+            rest = lower.find(&end).and_then(|e| rest[e..].find('>').map(|c| &rest[e + c + 1..])).unwrap_or("");
+            continue;
+        }
+        match (name.as_str(), closing) {
+            ("a", false) => link = attribute(tag, "href").filter(|h| !h.starts_with('#') && !h.starts_with("javascript:")).map(|h| (h, out.len())),
+            ("a", true) => {
+                if let Some((href, from)) = link.take() {
+                    let text = out[from..].trim().to_string();
+                    out.truncate(from);
+                    push_word(&mut out, &if text.is_empty() { href } else { format!("[{text}]({href})") });
+                }
+            }
+            ("input" | "select" | "textarea", false) => {
+                let kind = if name == "input" { attribute(tag, "type").unwrap_or_else(|| "text".into()) } else { name.clone() };
+                let field = match (attribute(tag, "name"), attribute(tag, "value")) {
+                    (Some(n), Some(v)) if !v.is_empty() => format!("[{kind} {n}={v}]"),
+                    (Some(n), _) => format!("[{kind} {n}]"),
+                    _ => format!("[{kind}]"),
+                };
+                push_word(&mut out, &field);
+            }
+            _ => {}
+        }
+        if BLOCKS.contains(&name.as_str()) && !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    push_text(&mut out, rest);
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+/// Appends the text between tags, entities decoded and runs of whitespace made one space.
+fn push_text(out: &mut String, text: &str) {
+    let decoded = decode(text);
+    for word in decoded.split_whitespace() {
+        push_word(out, word);
+    }
+    if decoded.ends_with(char::is_whitespace) && !out.ends_with(['\n', ' ']) && !out.is_empty() {
+        out.push(' ');
+    }
+}
+
+/// Appends one word, with a space before it unless a line or a space ends `out` already.
+fn push_word(out: &mut String, word: &str) {
+    if !out.is_empty() && !out.ends_with(['\n', ' ']) {
+        out.push(' ');
+    }
+    out.push_str(word);
+}
+
+/// The value of attribute `name` in a tag's text (`a href="x"`), decoded.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(name) {
+        let at = from + found;
+        from = at + name.len();
+        let before_ok = at > 0 && lower.as_bytes()[at - 1].is_ascii_whitespace();
+        let after = lower[from..].trim_start();
+        if !before_ok || !after.starts_with('=') {
+            continue;
+        }
+        let value_at = tag.len() - after.len() + 1;
+        let value = tag[value_at..].trim_start();
+        let value = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
+            _ => value.split(|c: char| c.is_whitespace() || c == '>').next().unwrap_or(""),
+        };
+        return Some(decode(value));
+    }
+    None
+}
+
+/// `text` with the entities pages use most decoded.
+fn decode(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let entity = rest.find(';').filter(|&end| end <= 10).map(|end| &rest[1..end]);
+        let decoded = entity.and_then(|e| match e {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            "rsaquo" => Some('›'),
+            "lsaquo" => Some('‹'),
+            "raquo" => Some('»'),
+            "laquo" => Some('«'),
+            "mdash" => Some('—'),
+            "ndash" => Some('–'),
+            "hellip" => Some('…'),
+            "middot" => Some('·'),
+            "copy" => Some('©'),
+            _ => e.strip_prefix("#x").or_else(|| e.strip_prefix("#X")).map_or_else(
+                || e.strip_prefix('#').and_then(|n| n.parse().ok()).and_then(char::from_u32),
+                |hex| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32),
+            ),
+        });
+        match (decoded, entity) {
+            (Some(c), Some(e)) => {
+                out.push(c);
+                rest = &rest[e.len() + 2..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "Response status: 200\n<!DOCTYPE html>\n<html><head><title>Change photo | Admin</title>\n<style>body { color: red }</style><script>var x = '<p>';</script></head>\n<body><!-- nav -->\n<div id=\"content\"><h1>Change photo</h1>\n<p>Fields &amp; values:</p>\n<form method=\"post\"><input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"abc\">\n<label>Title:</label> <input type=\"text\" name=\"title\" value=\"Photo 1\">\n<select name=\"report\"><option value=\"1\">Report 1</option></select>\n<a href=\"/admin/photo/1/delete/\">Delete</a> <a href=\"#top\">top</a></form></div></body></html>\n[Command finished with exit code 0]";
+
+    #[test]
+    fn a_page_becomes_its_text_links_and_fields() {
+        assert!(detect(PAGE));
+        let ctx = Context { key: "0123456789abcdef01234567", ..Context::default() };
+        let out = Html.compress(PAGE, &ctx).unwrap();
+        let text: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            text,
+            [
+                "Response status: 200",
+                "Change photo | Admin",
+                "Change photo",
+                "Fields & values:",
+                "[hidden csrfmiddlewaretoken=abc] Title: [text title=Photo 1] [select report]",
+                "Report 1",
+                "[Delete](/admin/photo/1/delete/) top",
+                "[headroom: HTML markup, scripts and styles omitted (363 of 536 bytes of page); headroom_retrieve hash=0123456789abcdef01234567]",
+                "[Command finished with exit code 0]",
+            ]
+        );
+        assert!(!out.contains("color: red") && !out.contains("var x"));
+    }
+
+    #[test]
+    fn prose_code_and_xml_fragments_are_not_pages() {
+        assert!(!detect("a < b and c > d\nfn main() { if a < b {} }"));
+        assert!(!detect("<config><item>1</item><item>2</item></config>"));
+    }
+
+    #[test]
+    fn entities_decode_and_unknown_ones_stay() {
+        assert_eq!(decode("a &lt;b&gt; &#39;c&#x27; &bogus; & d"), "a <b> 'c' &bogus; & d");
+    }
+}
