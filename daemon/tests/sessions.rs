@@ -200,3 +200,26 @@ fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
     let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap().content;
     assert_eq!(original, output);
 }
+
+#[test]
+fn a_traceback_keeps_the_projects_frames_and_counts_the_installed_librarys() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::fixture("sessions/quoted-traceback.txt");
+    let request = serde_json::json!([
+        {"role": "user", "content": "why does exclude fail?"},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"python -m pytest tests/filtered_relation\"}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": output}
+    ]);
+    let reply = engine(dir.path()).compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+    let text = content(&sent[2]);
+    let frames = |t: &str| t.lines().filter(|l| l.trim_start().starts_with("File \"")).map(str::to_string).collect::<Vec<_>>();
+    let (before, after) = (frames(&output), frames(text));
+    assert!(after.len() < before.len() / 2, "{} of {} frames", after.len(), before.len());
+    // Frames outside site-packages (the test itself, the standard library's runner) all stay.
+    for frame in before.iter().filter(|f| !f.contains("/site-packages/") && !f.contains("/lib/python")) {
+        assert!(after.contains(frame), "{frame}");
+    }
+    assert!(text.contains("more library frames)"));
+    assert!(text.contains("django.core.exceptions.FieldError: Cannot resolve keyword 'book_alice' into field."));
+}

@@ -24,6 +24,7 @@ pub mod search;
 pub mod skeleton;
 pub mod spans;
 pub mod terminal;
+pub mod test_runs;
 pub mod text;
 pub mod tokens;
 

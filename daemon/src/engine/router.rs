@@ -12,6 +12,7 @@ use super::listing::{self, Listing};
 use super::logs::{self, Logs};
 use super::numbered::{self, Numbered};
 use super::search::{self, Search};
+use super::test_runs::{self, TestRuns};
 use super::text::{self, Text};
 use super::{Compressor, Context};
 
@@ -40,6 +41,9 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     }
     if html::detect(text) {
         return Some(&Html);
+    }
+    if test_runs::detect(text) {
+        return Some(&TestRuns);
     }
     if logs::detect(text) {
         return Some(&Logs);

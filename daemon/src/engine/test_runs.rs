@@ -1,0 +1,223 @@
+//! Test runs and tracebacks: what an agent reads after running a test suite or a failing script.
+//! Of a test run it needs the failures, their tracebacks and the summary; a line per passing
+//! test (pytest's and unittest's verbose mode, cargo test, go test, jest and mocha) says only
+//! "passed", so each run of them becomes a count. Of a traceback it needs the frames in its own
+//! code; a run of frames inside installed libraries and the standard library (site-packages,
+//! node_modules, `lib/python3.x`) keeps its first and last frame and counts the rest. Every
+//! other line stays as it was, and one marker retrieves the output whole.
+
+use super::marker::{self, thousands};
+use super::{Compressor, Context};
+
+/// Compresses test-runner output and tracebacks.
+pub struct TestRuns;
+
+/// Consecutive passing-test lines that become a count; fewer stay as they are.
+const MIN_PASS_RUN: usize = 3;
+/// Consecutive library frames that are shortened; fewer stay as they are.
+const MIN_LIBRARY_RUN: usize = 4;
+
+/// Whether a line reports one passing test, in the formats of the common runners; `=== RUN`
+/// lines (go test) go with the passes they announce.
+fn passes(line: &str) -> bool {
+    let t = line.trim();
+    t.contains("::") && (t.ends_with(" PASSED") || t.contains(" PASSED ") && t.ends_with("%]"))
+        || t.ends_with(" ... ok") && (t.starts_with("test ") || t.starts_with("test_") || t.contains(" ("))
+        || t.starts_with("--- PASS: ")
+        || t.starts_with("=== RUN ")
+        || t.starts_with("=== PAUSE ")
+        || t.starts_with("=== CONT ")
+        || t.starts_with(['✓', '✔']) && t.chars().nth(1) == Some(' ')
+}
+
+/// Whether a line reports a pass of its own (not go's announcement of a test).
+fn counts_as_pass(line: &str) -> bool {
+    let t = line.trim_start();
+    passes(line) && !t.starts_with("=== ")
+}
+
+/// The file a traceback frame line names, for Python (`  File "x.py", line 3, in f`) and
+/// JavaScript (`    at f (/x/node_modules/y.js:3:5)`) frames.
+fn frame_file(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    if let Some(rest) = t.strip_prefix("File \"") {
+        return rest.split_once("\", line ").map(|(file, _)| file);
+    }
+    let rest = t.strip_prefix("at ")?;
+    let inside = rest.rsplit_once('(').map_or(rest, |(_, f)| f.trim_end_matches(')'));
+    inside.contains(':').then_some(inside)
+}
+
+/// Whether a frame's file is installed code rather than the project's own.
+fn in_library(file: &str) -> bool {
+    ["/site-packages/", "/dist-packages/", "/node_modules/", "<frozen ", "node:internal"].iter().any(|p| file.contains(p))
+        || file.contains("/lib/python") && !file.contains("/site-packages/")
+}
+
+/// A Python frame is its `File` line and the source line under it; a JavaScript frame is one line.
+fn frame_len(lines: &[&str], at: usize) -> usize {
+    let python = lines[at].trim_start().starts_with("File \"");
+    let source = lines.get(at + 1).filter(|next| frame_file(next).is_none() && next.starts_with([' ', '\t']) && !next.trim().is_empty());
+    if python && source.is_some() { 2 } else { 1 }
+}
+
+/// Whether `text` has a run of passing-test lines or a traceback with a run of library frames
+/// worth shortening.
+pub fn detect(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut run = 0;
+    let pass_run = lines.iter().any(|l| {
+        run = if passes(l) { run + usize::from(counts_as_pass(l)) } else { 0 };
+        run >= MIN_PASS_RUN
+    });
+    pass_run || library_runs(&lines).next().is_some()
+}
+
+/// The runs of at least [`MIN_LIBRARY_RUN`] library frames, each as the lines its frames begin.
+fn library_runs<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = Vec<usize>> + 'a {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < lines.len() {
+            let mut frames = Vec::new();
+            let mut end = at;
+            while end < lines.len() && frame_file(lines[end]).is_some_and(in_library) {
+                frames.push(end);
+                end += frame_len(lines, end);
+            }
+            if frames.len() >= MIN_LIBRARY_RUN {
+                at = end;
+                return Some(frames);
+            }
+            at = end.max(at + 1);
+        }
+        None
+    })
+}
+
+impl Compressor for TestRuns {
+    fn name(&self) -> &'static str {
+        "test_runs"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut replaced: Vec<Option<String>> = vec![None; lines.len()]; // what stands for a dropped line's run
+        let mut dropped = vec![false; lines.len()];
+        let (mut passed, mut frames_omitted) = (0, 0);
+        let mut i = 0;
+        while i < lines.len() {
+            let mut end = (i..lines.len()).find(|&j| !passes(lines[j])).unwrap_or(lines.len());
+            // An announcement that ends the run is of the test that did not pass: it stays.
+            while end > i && lines[end - 1].trim_start().starts_with("=== ") {
+                end -= 1;
+            }
+            let count = lines[i..end].iter().filter(|l| counts_as_pass(l)).count();
+            if count >= MIN_PASS_RUN {
+                let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
+                dropped[i..end].iter_mut().for_each(|d| *d = true);
+                replaced[i] = Some(format!("{indent}({} tests passed)", thousands(count)));
+                passed += count;
+            }
+            i = end.max(i + 1);
+        }
+        for frames in library_runs(&lines) {
+            let (first, last) = (frames[0], *frames.last().expect("a run has frames"));
+            let middle = frames.len() - 2;
+            let from = first + frame_len(&lines, first);
+            dropped[from..last].iter_mut().for_each(|d| *d = true);
+            let indent = &lines[first][..lines[first].len() - lines[first].trim_start().len()];
+            replaced[from] = Some(format!("{indent}({} more library frames)", thousands(middle)));
+            frames_omitted += middle;
+        }
+        if passed == 0 && frames_omitted == 0 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(stand_in) = &replaced[i] {
+                out.push(stand_in.clone());
+            }
+            if !dropped[i] {
+                out.push(line.to_string());
+            }
+        }
+        let what = match (passed, frames_omitted) {
+            (0, f) => format!("{} library frames of tracebacks omitted", thousands(f)),
+            (p, 0) => format!("the lines of {} passing tests counted", thousands(p)),
+            (p, f) => format!("the lines of {} passing tests counted and {} library frames omitted", thousands(p), thousands(f)),
+        };
+        out.push(marker::marker(ctx.key, &what));
+        Some(out.join("\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compress(text: &str) -> String {
+        let ctx = Context { key: "0123456789abcdef01234567", ..Context::default() };
+        TestRuns.compress(text, &ctx).expect("compressed")
+    }
+
+    #[test]
+    fn pytest_passes_are_counted_and_the_failure_and_summary_stay() {
+        let mut text = String::from("============================= test session starts ==============================\n");
+        for name in ["a", "b", "c", "d"] {
+            text.push_str(&format!("tests/test_x.py::test_{name} PASSED                                   [ 20%]\n"));
+        }
+        text.push_str("tests/test_x.py::test_e FAILED                                   [100%]\n=========================== short test summary info ============================\nFAILED tests/test_x.py::test_e - AssertionError: 1 != 2\n========================= 1 failed, 4 passed in 0.12s ==========================");
+        assert!(detect(&text));
+        let out = compress(&text);
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                "============================= test session starts ==============================",
+                "(4 tests passed)",
+                "tests/test_x.py::test_e FAILED                                   [100%]",
+                "=========================== short test summary info ============================",
+                "FAILED tests/test_x.py::test_e - AssertionError: 1 != 2",
+                "========================= 1 failed, 4 passed in 0.12s ==========================",
+                "[headroom: the lines of 4 passing tests counted; headroom_retrieve hash=0123456789abcdef01234567]",
+            ]
+        );
+    }
+
+    #[test]
+    fn go_cargo_and_unittest_passes_are_counted() {
+        let go = "=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- PASS: TestB (0.00s)\n=== RUN   TestC\n--- PASS: TestC (0.00s)\n=== RUN   TestD\n--- FAIL: TestD (0.00s)\n    d_test.go:9: want 2\nFAIL";
+        assert!(compress(go).starts_with("(3 tests passed)\n=== RUN   TestD\n--- FAIL: TestD (0.00s)\n    d_test.go:9: want 2\nFAIL\n"));
+        let cargo = "running 3 tests\ntest a::one ... ok\ntest a::two ... ok\ntest a::three ... ok\n\ntest result: ok. 3 passed";
+        assert!(compress(cargo).starts_with("running 3 tests\n(3 tests passed)\n\ntest result: ok. 3 passed\n"));
+        let unittest = "test_a (m.T) ... ok\ntest_b (m.T) ... ok\ntest_c (m.T) ... ok\ntest_d (m.T) ... FAIL\n";
+        assert!(compress(unittest).starts_with("(3 tests passed)\ntest_d (m.T) ... FAIL\n"));
+    }
+
+    #[test]
+    fn library_frames_keep_the_first_and_last_and_project_frames_all_stay() {
+        let text = "Traceback (most recent call last):\n  File \"/app/run.py\", line 3, in <module>\n    main()\n  File \"/usr/lib/python3.11/site-packages/requests/api.py\", line 59, in request\n    return session.request(method=method, url=url, **kwargs)\n  File \"/usr/lib/python3.11/site-packages/requests/sessions.py\", line 589, in request\n    resp = self.send(prep, **send_kwargs)\n  File \"/usr/lib/python3.11/site-packages/requests/sessions.py\", line 703, in send\n    r = adapter.send(request, **kwargs)\n  File \"/usr/lib/python3.11/site-packages/requests/adapters.py\", line 486, in send\n    resp = conn.urlopen(method=request.method, url=url)\n  File \"/usr/lib/python3.11/site-packages/requests/adapters.py\", line 519, in send\n    raise ConnectionError(e, request=request)\nrequests.exceptions.ConnectionError: refused";
+        assert!(detect(text));
+        let out = compress(text);
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                "Traceback (most recent call last):",
+                "  File \"/app/run.py\", line 3, in <module>",
+                "    main()",
+                "  File \"/usr/lib/python3.11/site-packages/requests/api.py\", line 59, in request",
+                "    return session.request(method=method, url=url, **kwargs)",
+                "  (3 more library frames)",
+                "  File \"/usr/lib/python3.11/site-packages/requests/adapters.py\", line 519, in send",
+                "    raise ConnectionError(e, request=request)",
+                "requests.exceptions.ConnectionError: refused",
+                "[headroom: 3 library frames of tracebacks omitted; headroom_retrieve hash=0123456789abcdef01234567]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_short_traceback_and_plain_output_are_left_alone() {
+        assert!(!detect("Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in <module>\n    x()\nNameError: x"));
+        assert!(!detect("total 4\n-rw-r--r-- 1 u u 0 a\nok\n"));
+    }
+}
