@@ -74,9 +74,8 @@ impl Compressor for Json {
     }
 
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
-        let value: Value = serde_json::from_str(text).ok()?;
         let mut dropped = Dropped::default();
-        let cleaned = clean(&value, &mut dropped);
+        let cleaned = clean(serde_json::from_str::<Value>(text).ok()?, &mut dropped);
         let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
         let budget = ((text.len() as f64 * share) as usize).max(MIN_BUDGET);
         let minified = minify(text);
@@ -122,12 +121,13 @@ fn is_url_template(s: &str) -> bool {
 }
 
 /// Drops null/empty values, URL templates, and URLs that extend the `url` of their object or of
-/// an enclosing object (`comments_url` = `url` + `/comments`).
-fn clean(value: &Value, dropped: &mut Dropped) -> Value {
+/// an enclosing object (`comments_url` = `url` + `/comments`). Takes the tree and rebuilds it in
+/// place of itself, so a large output is never held twice.
+fn clean(value: Value, dropped: &mut Dropped) -> Value {
     clean_under(value, &[], dropped)
 }
 
-fn clean_under(value: &Value, bases: &[String], dropped: &mut Dropped) -> Value {
+fn clean_under(value: Value, bases: &[String], dropped: &mut Dropped) -> Value {
     match value {
         Value::Object(members) => {
             let own = members.get("url").and_then(Value::as_str).map(|u| format!("{u}/"));
@@ -139,22 +139,23 @@ fn clean_under(value: &Value, bases: &[String], dropped: &mut Dropped) -> Value 
             inner.extend(own.clone());
             let mut out = Map::new();
             for (key, v) in members {
-                match v {
+                match &v {
                     Value::Null => dropped.empty += 1,
                     Value::String(s) if s.is_empty() => dropped.empty += 1,
                     Value::Array(a) if a.is_empty() => dropped.empty += 1,
                     Value::Object(o) if o.is_empty() => dropped.empty += 1,
                     Value::String(s) if is_url_template(s) => dropped.templates += 1,
-                    Value::String(s) if derivable(key, s) => dropped.derived_urls += 1,
+                    Value::String(s) if derivable(&key, s) => dropped.derived_urls += 1,
                     _ => {
-                        out.insert(key.clone(), clean_under(v, &inner, dropped));
+                        let cleaned = clean_under(v, &inner, dropped);
+                        out.insert(key, cleaned);
                     }
                 }
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| clean_under(v, bases, dropped)).collect()),
-        other => other.clone(),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| clean_under(v, bases, dropped)).collect()),
+        other => other,
     }
 }
 
@@ -206,7 +207,9 @@ fn compact(value: &Value) -> String {
     serde_json::to_string(value).expect("a JSON value always serialises")
 }
 
-fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+/// The leaves of `value` under dotted keys (`user.login`), borrowed: a table of a large array
+/// must not hold a second copy of it.
+fn flatten<'v>(prefix: &str, value: &'v Value, out: &mut Vec<(String, &'v Value)>) {
     match value {
         Value::Object(members) if !members.is_empty() => {
             for (k, v) in members {
@@ -214,7 +217,7 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
                 flatten(&key, v, out);
             }
         }
-        other => out.push((prefix.to_string(), other.clone())),
+        other => out.push((prefix.to_string(), other)),
     }
 }
 
@@ -265,7 +268,7 @@ fn derivation(rows: &[BTreeMap<&str, &Value>], column: &str, columns: &[&str]) -
 }
 
 fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> String {
-    let flat: Vec<Vec<(String, Value)>> = items
+    let flat: Vec<Vec<(String, &Value)>> = items
         .iter()
         .map(|item| {
             let mut cells = Vec::new();
@@ -281,7 +284,7 @@ fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> 
             }
         }
     }
-    let rows: Vec<BTreeMap<&str, &Value>> = flat.iter().map(|r| r.iter().map(|(k, v)| (k.as_str(), v)).collect()).collect();
+    let rows: Vec<BTreeMap<&str, &Value>> = flat.iter().map(|r| r.iter().map(|(k, v)| (k.as_str(), *v)).collect()).collect();
 
     let mut header = Vec::new();
     let mut varying: Vec<&str> = Vec::new();
@@ -321,8 +324,7 @@ fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> 
     let mut scratch = Dropped::default();
     let texts: Vec<String> = rows.iter().map(|r| row_text(r, &mut scratch)).collect();
 
-    let searchable: Vec<String> = items.iter().map(compact).collect();
-    let query = Query::new(query).discriminative(searchable.iter().map(String::as_str), 0.2);
+    let query = Query::new(query).discriminative(items.iter().map(compact), 0.2);
     let scores: Vec<usize> = rows.iter().map(|r| query_score(&query, r)).collect();
     let mut whole: Vec<usize> = (0..rows.len()).filter(|i| scores[*i] > 0).collect();
     whole.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));

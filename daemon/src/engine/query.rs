@@ -81,7 +81,7 @@ impl Query {
 
     /// The same query without terms that occur in more than `max_share` of `units` (lines,
     /// rows, hits): a word found nearly everywhere tells nothing apart.
-    pub fn discriminative<'a>(&self, units: impl Iterator<Item = &'a str>, max_share: f64) -> Query {
+    pub fn discriminative<S: AsRef<str>>(&self, units: impl Iterator<Item = S>, max_share: f64) -> Query {
         if self.terms.is_empty() {
             return self.clone();
         }
@@ -92,7 +92,7 @@ impl Query {
         for unit in units {
             total += 1;
             present.iter_mut().for_each(|p| *p = false);
-            for word in words(unit) {
+            for word in words(unit.as_ref()) {
                 for (i, t) in terms.iter().enumerate() {
                     if !present[i] && same_word(word, t) {
                         present[i] = true;
