@@ -55,6 +55,7 @@ class ErrorCode(enum.IntEnum):
     not_found = 4
     expired = 5
     internal = 6
+    busy = 7
 
 
 # --- Requests ---------------------------------------------------------------------------------

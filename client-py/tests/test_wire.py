@@ -105,7 +105,7 @@ def test_varints_from_the_readme(n, encoded):
     (b"\x01\x0a", "unknown ReplyBody"),
     (b"\x01\x09", "truncated"),
     (b"\x01\x08\x01\x00", "truncated"),
-    (b"\x01\x05\x07\x00", "unknown ErrorCode"),
+    (b"\x01\x05\x08\x00", "unknown ErrorCode"),
     (b"\x01\x03\x00\x00\x02", "invalid bool"),
     (b"\x01\x00\xfd\x01\x00\x00\x00\x00\x00\x00\x00\x00", "not valid for a u32"),
     (b"\x01\x03\x00\x02\xc3\x28\x00", "invalid UTF-8"),

@@ -26,7 +26,8 @@ export type ErrorCode =
   | "bad_request"
   | "not_found"
   | "expired"
-  | "internal";
+  | "internal"
+  | "busy";
 
 export interface Hello {
   protocol_version: number;
@@ -266,6 +267,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
   "expired",
   "internal",
+  "busy",
 ];
 
 /** A body or frame that does not follow the protocol. */

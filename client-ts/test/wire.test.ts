@@ -122,7 +122,7 @@ describe("decoding is strict", () => {
     assert.throws(() => decodeReply(Uint8Array.of(1, 10)), /unknown ReplyBody variant 10/);
   });
   test("unknown error code", () => {
-    assert.throws(() => decodeReply(Uint8Array.of(1, 5, 7, 0)), /unknown ErrorCode variant 7/);
+    assert.throws(() => decodeReply(Uint8Array.of(1, 5, 8, 0)), /unknown ErrorCode variant 8/);
   });
   test("a u64 varint in a u32 field", () => {
     // Hello reply whose protocol_version uses the 0xfd form.

@@ -316,3 +316,54 @@ fn a_peer_that_pipelines_without_reading_is_held_back_not_buffered() {
     drop(flood);
     assert!(daemon.stop().success());
 }
+
+/// A JSON array of about `bytes` bytes of API objects, numbered from `first`: slow to compress
+/// (a table is built) and quick to read, so a burst of them queues.
+fn large_json(bytes: usize, first: usize) -> String {
+    let items: Vec<serde_json::Value> = serde_json::from_str(&fixture("github/paginate-issues.json")).unwrap();
+    let mut out = Vec::new();
+    let mut size = 0;
+    while size < bytes {
+        let mut item = items[out.len() % items.len()].clone();
+        item["number"] = serde_json::json!(first + out.len());
+        size += item.to_string().len();
+        out.push(item);
+    }
+    serde_json::to_string(&out).unwrap()
+}
+
+#[test]
+fn a_burst_of_large_requests_past_the_line_is_answered_busy_and_the_rest_are_compressed() {
+    use std::io::Write;
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // More than the slots and their line can take (a slot per core, four waiting per slot),
+    // pipelined on four connections so they arrive faster than they compress.
+    let per_connection = (6 * cores + 12) / 4;
+    let burst: Vec<std::thread::JoinHandle<Vec<Reply>>> = (0..4)
+        .map(|c| {
+            let mut s = daemon.greeted();
+            std::thread::spawn(move || {
+                for i in 0..per_connection {
+                    let output = large_json(1_500_000, (c * per_connection + i) * 1_000);
+                    let request = encode_request(&Request { id: i as u64 + 1, op: compress_op(&conversation("which are open?", "gh", &output)) });
+                    s.write_all(&frame(&request)).unwrap();
+                }
+                (0..per_connection).map(|_| read_reply(&mut s)).collect()
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = burst.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let busy = replies.iter().filter(|r| matches!(&r.body, ReplyBody::Error(e) if e.code == ErrorCode::Busy)).count();
+    let compressed = replies.iter().filter(|r| matches!(&r.body, ReplyBody::Compressed(c) if c.tokens_after < c.tokens_before)).count();
+    assert_eq!(busy + compressed, replies.len(), "every reply is a compression or busy: {:?}", replies.iter().map(|r| &r.body).find(|b| !matches!(b, ReplyBody::Compressed(_))));
+    assert!(busy > 0, "{} large requests at once and none was turned away", replies.len());
+    assert!(compressed >= cores, "only {compressed} compressed");
+    // The line drains: the daemon serves again, large and small.
+    let mut s = daemon.greeted();
+    let reply = call(&mut s, 1, compress_op(&conversation("which are open?", "gh", &large_json(1_500_000, 0))));
+    assert!(matches!(reply.body, ReplyBody::Compressed(_)), "{:?}", reply.body);
+    serves_compression(&daemon);
+    assert!(daemon.stop().success());
+}

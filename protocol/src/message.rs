@@ -349,6 +349,9 @@ pub enum ErrorCode {
     Expired,
     /// The daemon failed; the request may be retried.
     Internal,
+    /// Too much large work is already waiting; the request was not run. Send the messages
+    /// uncompressed (or retry later).
+    Busy,
 }
 
 impl ErrorCode {
@@ -362,6 +365,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Expired => "expired",
             ErrorCode::Internal => "internal",
+            ErrorCode::Busy => "busy",
         }
     }
 }

@@ -216,6 +216,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
             body: ReplyBody::error(ErrorCode::Expired, "expired: re-run the tool"),
         })),
         ("reply_error_internal", Reply(headroom_protocol::Reply { id: 0, body: ReplyBody::error(ErrorCode::Internal, "") })),
+        ("reply_error_busy", Reply(headroom_protocol::Reply { id: 9, body: ReplyBody::error(ErrorCode::Busy, "busy: 16 large requests are waiting") })),
     ]
 }
 

@@ -33,6 +33,8 @@ pub enum Problem {
     Timeout,
     /// A fault inside the daemon.
     Internal,
+    /// Too much large work is waiting; the request was not run (try again later).
+    Busy,
 }
 
 impl Problem {
@@ -46,6 +48,7 @@ impl Problem {
             Problem::Upstream => StatusCode::BAD_GATEWAY,
             Problem::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Problem::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -58,6 +61,8 @@ impl Problem {
             (_, Problem::Forbidden) => "permission_error",
             (Provider::Anthropic, Problem::NotFound) => "not_found_error",
             (Provider::Anthropic, Problem::Timeout) => "timeout_error",
+            (Provider::Anthropic, Problem::Busy) => "overloaded_error",
+            (Provider::OpenAi, Problem::Busy) => "api_error",
             (_, Problem::Upstream | Problem::Timeout | Problem::Internal) => "api_error",
         }
     }
@@ -68,6 +73,7 @@ impl Problem {
             Problem::Upstream => Some("upstream_unreachable"),
             Problem::Timeout => Some("upstream_timeout"),
             Problem::TooLarge => Some("request_too_large"),
+            Problem::Busy => Some("headroom_busy"),
             _ => None,
         }
     }

@@ -95,6 +95,7 @@ pub async fn compress(front: &Front, request: Request<Incoming>) -> Response<Bod
             json_response(StatusCode::OK, answer(&text, Some(&reply)))
         }
         ReplyBody::Error(e) if e.code == ErrorCode::BadRequest => bad(&e.message),
+        ReplyBody::Error(e) if e.code == ErrorCode::Busy => errors::response(Provider::OpenAi, Problem::Busy, &e.message),
         ReplyBody::Error(e) => errors::response(Provider::OpenAi, Problem::Internal, &e.message),
         other => errors::response(Provider::OpenAi, Problem::Internal, &format!("unexpected engine reply {other:?}")),
     }

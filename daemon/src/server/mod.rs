@@ -8,6 +8,7 @@
 //! - [`metrics`]: per-compressor totals, CCR hits, latency percentiles, all-time totals.
 
 pub mod connection;
+pub mod large_work;
 pub mod metrics;
 pub mod ops;
 pub mod systemd;
@@ -59,10 +60,8 @@ pub struct Shared {
     pub uid: u32,
     /// Where the daemon listens, for logs and status lines.
     pub endpoint: String,
-    /// Large compressions running at once: one per core. The rest wait their turn, so a burst of
-    /// large outputs costs the memory of a few, not of all of them at once; small requests never
-    /// wait behind them.
-    pub large_compress_slots: tokio::sync::Semaphore,
+    /// Large compressions: one per core at once, a bounded line behind them (see [`large_work`]).
+    pub large_work: large_work::LargeWork,
     pub started: Instant,
 }
 
@@ -176,7 +175,7 @@ fn prepare_checked(settings: Settings, damaged: Option<String>) -> Result<(Liste
         settings,
         uid: nix::unistd::getuid().as_raw(),
         endpoint,
-        large_compress_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        large_work: large_work::LargeWork::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         started: Instant::now(),
     });
     Ok((listener, shared))

@@ -1,6 +1,7 @@
 //! One handler per operation. CPU-heavy and store work runs on blocking threads so the async
 //! threads keep reading and writing frames.
 
+use super::large_work::{Busy, LARGE_REQUEST};
 use super::{Counters, Shared};
 use crate::engine::{now_ms, EngineError};
 use headroom_protocol::{
@@ -24,9 +25,6 @@ pub fn hello(hello: &Hello) -> ReplyBody {
     ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: format!("headroomd/{}", env!("CARGO_PKG_VERSION")) })
 }
 
-/// Requests above this many bytes take one of the daemon's large-compression slots.
-const LARGE_REQUEST: usize = 1 << 20;
-
 /// Runs `work` on a blocking thread; a panic becomes an `internal` error, never a crash.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, EngineError> + Send + 'static) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
@@ -47,11 +45,21 @@ pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
             Counters::add(&shared.counters.compress_requests, 1);
             let engine = shared.engine.clone();
             let large = request.messages.len() > LARGE_REQUEST;
+            let slot = if large {
+                match shared.large_work.admit().await {
+                    Ok(permit) => Some(permit),
+                    Err(Busy(waiting)) => {
+                        let message = format!("busy: {waiting} large requests are waiting; send these messages uncompressed");
+                        return ReplyBody::error(ErrorCode::Busy, message);
+                    }
+                }
+            } else {
+                None
+            };
             let timed = move || {
                 let started = Instant::now();
                 engine.compress(&request.messages, &request.options).map(|reply| (reply, started.elapsed()))
             };
-            let slot = if large { Some(shared.large_compress_slots.acquire().await) } else { None };
             let done = blocking(timed).await;
             drop(slot);
             match done {
