@@ -1,5 +1,5 @@
 """Talking to ``headroomd``: a connection per thread (sync) or per event loop (asyncio), the
-handshake, reconnects, timeouts, and the fail-open rule of DESIGN §6.
+handshake, reconnects, timeouts, and the fail-open rule of docs/architecture.md §6.
 
 ``Client.compress`` never raises because of Headroom: when the daemon is absent, slow, not this
 user's (``trust``) or answers with an error, it logs one warning through the ``headroom`` logger

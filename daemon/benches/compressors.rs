@@ -1,4 +1,4 @@
-//! Each compressor on 1 MiB of real-looking input, first sight (DESIGN §5: structural
+//! Each compressor on 1 MiB of real-looking input, first sight (docs/architecture.md §5: structural
 //! compressors ≤ 20 ms per MiB; the code compressor, parse included, ≥ 10 MB/s).
 
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -1,5 +1,5 @@
 //! Round trips through the real socket: an empty `Ping`, and `Compress` of a 1 MiB JSON tool
-//! output seen for the first time (DESIGN §5: p50 ≤ 50 µs for the empty request).
+//! output seen for the first time (docs/architecture.md §5: p50 ≤ 50 µs for the empty request).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use headroom_daemon::config::Settings;

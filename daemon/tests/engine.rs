@@ -1,4 +1,4 @@
-//! The engine's invariants (DESIGN §3) on real fixtures: never larger, deterministic, every
+//! The engine's invariants (docs/architecture.md §3) on real fixtures: never larger, deterministic, every
 //! marker retrievable, untouched bytes identical, hot zone left alone, and a multi-turn session
 //! whose earlier messages never change — across a restart too.
 

@@ -1,4 +1,4 @@
-//! The one marker grammar every compressor uses (DESIGN §3.4) and the keys inside it.
+//! The one marker grammar every compressor uses (docs/architecture.md §3.4) and the keys inside it.
 //!
 //! A marker reads `[headroom: <what was omitted>; headroom_retrieve hash=<key>]`. The key is the
 //! first 24 hex digits of the SHA-256 of the original block, so the same original always gets the

@@ -1,5 +1,5 @@
 //! The compression engine: reads a provider request, compresses its content blocks with the
-//! compressor the router picks, keeps the invariants of DESIGN §3, and splices the results back.
+//! compressor the router picks, keeps the invariants of docs/architecture.md §3, and splices the results back.
 //!
 //! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
 
@@ -68,7 +68,7 @@ pub struct Context<'a> {
     pub ml: Option<&'a RequestModels<'a>>,
 }
 
-/// One kind of content compression (DESIGN §4). Implementations are pure functions of their
+/// One kind of content compression (docs/architecture.md §4). Implementations are pure functions of their
 /// input and context: same input, same output.
 pub trait Compressor: Send + Sync {
     /// Short name used in statistics (`json`, `logs`, ...).
@@ -478,7 +478,7 @@ fn tally(per_compressor: &mut BTreeMap<String, CompressorStats>, compressor: &st
 }
 
 /// Compresses a block seen for the first time, keeping the result only if it has fewer tokens
-/// (DESIGN §3.3).
+/// (docs/architecture.md §3.3).
 fn first_sight(
     candidate: &Candidate,
     query: &str,
@@ -516,7 +516,7 @@ fn exact_first_sight(text: &str, bpe: &CoreBPE) -> ReplayEntry {
     lossless.and_then(|out| if_smaller(numbered::Numbered.name(), out, text, bpe)).unwrap_or_else(|| as_is(text, bpe))
 }
 
-/// The entry emitting `out` for `original`, if `out` has fewer tokens (DESIGN §3.3).
+/// The entry emitting `out` for `original`, if `out` has fewer tokens (docs/architecture.md §3.3).
 fn if_smaller(compressor: &str, out: String, original: &str, bpe: &CoreBPE) -> Option<ReplayEntry> {
     let after = tokens::count(bpe, &out);
     let before = tokens::count_past(bpe, original, after);

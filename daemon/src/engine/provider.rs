@@ -1,6 +1,6 @@
 //! Reads provider requests: which shape they are, where the messages are, what the query is,
 //! and which string values are content blocks Headroom may compress — each with its place in
-//! the hot zone of DESIGN §3.6.
+//! the hot zone of docs/architecture.md §3.6.
 //!
 //! Shapes: OpenAI Chat Completions (`role: tool` messages), OpenAI Responses
 //! (`function_call_output` items) and Anthropic Messages (`tool_result` blocks). Input is a bare

@@ -1,4 +1,4 @@
-//! The query (DESIGN §3.7): the words of the latest user message that can tell relevant lines,
+//! The query (docs/architecture.md §3.7): the words of the latest user message that can tell relevant lines,
 //! rows and hits from the rest. Shared by every compressor so they agree on what "matches" means.
 //!
 //! Matching is by whole words (letters, digits and `_`), case-insensitive, with common endings

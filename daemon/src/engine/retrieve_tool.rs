@@ -1,4 +1,4 @@
-//! The `headroom_retrieve` tool definition, in each provider's shape (DESIGN §3.5).
+//! The `headroom_retrieve` tool definition, in each provider's shape (docs/architecture.md §3.5).
 
 use headroom_protocol::ProviderFormat;
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! A JSON reader that remembers where every value sits in the input, and a splicer that
 //! replaces some of those places. This is how compressed blocks go back into a request while
-//! every other byte leaves exactly as it came (DESIGN §3.6): nothing is ever re-serialised.
+//! every other byte leaves exactly as it came (docs/architecture.md §3.6): nothing is ever re-serialised.
 //!
 //! The input must already be valid JSON (checked with `serde_json` first); this reader only
 //! needs to be right on valid input.

@@ -36,7 +36,7 @@ const CHUNK: usize = 8 * 1024;
 /// Tokens in `text` when they matter only up to `limit`: counted exactly chunk by chunk until
 /// the count passes `limit` (or the text ends), then extrapolated from the bytes counted.
 /// The result is exact when at most `limit`, and always more than `limit` otherwise — which is
-/// all the never-larger rule (DESIGN §3.3) needs, at a fraction of a full count's cost.
+/// all the never-larger rule (docs/architecture.md §3.3) needs, at a fraction of a full count's cost.
 pub fn count_past(bpe: &CoreBPE, text: &str, limit: u64) -> u64 {
     let mut tokens = 0u64;
     let mut at = 0usize;

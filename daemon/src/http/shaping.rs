@@ -11,7 +11,7 @@
 //!
 //! Both are byte-stable across turns: the same tools and system prompt give the same bytes
 //! whatever order they came in. Everything else is spliced through untouched. This rewrites
-//! the tool definitions, which Headroom otherwise never touches (DESIGN §3.6); that is why it is
+//! the tool definitions, which Headroom otherwise never touches (docs/architecture.md §3.6); that is why it is
 //! off by default.
 
 use super::proxy::Route;

@@ -1,4 +1,4 @@
-//! Models in the daemon (DESIGN §4 "ml", issue 7): ONNX Runtime loaded from a library file,
+//! Models in the daemon (docs/architecture.md §4 "ml", issue 7): ONNX Runtime loaded from a library file,
 //! MiniLM sentence embeddings for semantic relevance, and an optional token classifier
 //! (LLMLingua-2 style) that the user points the settings at.
 //!

@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// Runs that may wait for a busy model; a request beyond them goes without ML instead of
-/// queueing behind it (the latency guard of DESIGN §4).
+/// queueing behind it (the latency guard of docs/architecture.md §4).
 const QUEUE: usize = 2;
 
 /// Threads per inference: the machines Headroom targets have two cores.

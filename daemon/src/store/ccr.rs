@@ -1,5 +1,5 @@
 //! The CCR store: originals of compressed blocks by marker key, so a model (or a person) can
-//! get back exactly what was left out (DESIGN §3.5).
+//! get back exactly what was left out (docs/architecture.md §3.5).
 //!
 //! A record is `created_ms` (u64 LE), `last_read_ms` (u64 LE), a state byte (0 live,
 //! 1 expired) and the original's UTF-8 bytes. An entry idle for longer than the expiry becomes

@@ -1,4 +1,4 @@
-//! The replay cache (DESIGN §3.1): for each content block ever seen, the exact text emitted the
+//! The replay cache (docs/architecture.md §3.1): for each content block ever seen, the exact text emitted the
 //! first time — compressed or "sent as is" — so every later request re-emits the same bytes and
 //! provider prompt caches keep hitting, across restarts and upgrades.
 //!
