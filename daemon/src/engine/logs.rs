@@ -34,7 +34,9 @@ const TEMPLATE_CHARS: usize = 110;
 /// Query words found in more than this share of entries tell nothing apart.
 const QUERY_MAX_SHARE: f64 = 0.05;
 
-/// Whether `text` reads as a log: enough lines, most of them starting like log records.
+/// Whether `text` reads as a log: enough lines, most of them starting like log records — or,
+/// whatever its timestamps (epoch seconds, sequence numbers, none), many lines sharing a few
+/// templates (see [`repetitive`]).
 pub fn detect(text: &str) -> bool {
     let mut lines = 0usize;
     let mut records = 0usize;
@@ -44,7 +46,34 @@ pub fn detect(text: &str) -> bool {
             records += 1;
         }
     }
-    lines >= 8 && records * 10 >= lines * 6
+    lines >= 8 && records * 10 >= lines * 6 || repetitive(text)
+}
+
+/// Lines a block needs before repetition alone makes it a log.
+const MIN_REPETITIVE_LINES: usize = 40;
+/// Lines per template, on average, from which a block is repetitive.
+const LINES_PER_TEMPLATE: usize = 4;
+
+/// Whether most of a long block's lines share a few templates (their words, with every token
+/// holding a digit masked): what makes a log a log, clock or no clock.
+fn repetitive(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(400).collect();
+    if lines.len() < MIN_REPETITIVE_LINES {
+        return false;
+    }
+    let mut shapes: Vec<u64> = lines.iter().map(|line| shape_of(line)).collect();
+    shapes.sort_unstable();
+    shapes.dedup();
+    shapes.len() * LINES_PER_TEMPLATE <= lines.len()
+}
+
+/// A hash of a line's template: its tokens, each holding a digit masked.
+fn shape_of(line: &str) -> u64 {
+    let mut shape = DefaultHasher::new();
+    for token in line.split_whitespace() {
+        if has_digit(token) { "<*>" } else { token }.hash(&mut shape);
+    }
+    shape.finish()
 }
 
 /// Whether a line opens a log record: a timestamp near its start, or a level word.
@@ -124,7 +153,39 @@ struct Field {
     first: String,
     same: bool,
     range: Option<(i64, i64)>,
+    /// The distinct values with their counts, in order of first sight, while there are at most
+    /// [`VALUES_LISTED`] of them; `None` past that (a timestamp, a counter).
+    values: Option<Vec<(String, usize)>>,
 }
+
+impl Field {
+    fn new(value: &str) -> Self {
+        Field { first: value.to_string(), same: true, range: value.parse().ok().map(|i| (i, i)), values: Some(vec![(value.to_string(), 1)]) }
+    }
+
+    fn add(&mut self, value: &str) {
+        self.same &= self.first == value;
+        self.range = match (self.range, value.parse::<i64>()) {
+            (Some((lo, hi)), Ok(v)) => Some((lo.min(v), hi.max(v))),
+            _ => None,
+        };
+        if let Some(values) = &mut self.values {
+            if let Some(at) = values.iter().position(|(v, _)| v == value) {
+                values[at].1 += 1;
+            } else if values.len() < VALUES_LISTED {
+                values.push((value.to_string(), 1));
+            } else {
+                self.values = None;
+            }
+        }
+    }
+}
+
+/// A varying field with at most this many distinct values is listed value by value with counts
+/// (the hosts of failed logins are the evidence, not their number); more make it a range or `<*>`.
+const VALUES_LISTED: usize = 32;
+/// Templates named in the marker at most, warnings and errors first.
+const TEMPLATES_SHOWN_MAX: usize = 16;
 
 fn is_continuation(line: &str) -> bool {
     let t = line.trim_start();
@@ -156,11 +217,7 @@ fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
                 continue;
             }
         }
-        let mut shape = DefaultHasher::new();
-        for token in line.split_whitespace() {
-            if has_digit(token) { "<*>" } else { token }.hash(&mut shape);
-        }
-        let id = *by_shape.entry(shape.finish()).or_insert_with(|| {
+        let id = *by_shape.entry(shape_of(line)).or_insert_with(|| {
             let text = line.split_whitespace().map(|t| if has_digit(t) { "<*>".to_string() } else { t.to_string() }).collect();
             templates.push(Template { text, count: 0, fields: Vec::new() });
             templates.len() - 1
@@ -168,14 +225,10 @@ fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
         let template = &mut templates[id];
         let values = line.split_whitespace().filter(|t| has_digit(t));
         if template.count == 0 {
-            template.fields = values.map(|v| Field { first: v.to_string(), same: true, range: v.parse().ok().map(|i| (i, i)) }).collect();
+            template.fields = values.map(Field::new).collect();
         } else {
             for (field, value) in template.fields.iter_mut().zip(values) {
-                field.same &= field.first == value;
-                field.range = match (field.range, value.parse::<i64>()) {
-                    (Some((lo, hi)), Ok(v)) => Some((lo.min(v), hi.max(v))),
-                    _ => None,
-                };
+                field.add(value);
             }
         }
         template.count += 1;
@@ -198,6 +251,10 @@ fn describe(template: &Template) -> String {
             }
             match field.next() {
                 Some(f) if f.same => f.first.clone(),
+                Some(Field { values: Some(values), .. }) => {
+                    let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
+                    format!("{{{}}}", listed.join(", "))
+                }
                 Some(Field { range: Some((lo, hi)), .. }) => format!("{{{lo}–{hi}}}"),
                 _ => "<*>".to_string(),
             }
@@ -206,7 +263,8 @@ fn describe(template: &Template) -> String {
     let skip = template.text.iter().take_while(|t| *t == "<*>").count().min(parts.len().saturating_sub(1));
     parts.drain(..skip);
     let text = parts.join(" ");
-    if text.chars().count() > TEMPLATE_CHARS {
+    let lists_values = template.fields.iter().any(|f| !f.same && f.values.is_some());
+    if !lists_values && text.chars().count() > TEMPLATE_CHARS {
         format!("{}…", text.chars().take(TEMPLATE_CHARS).collect::<String>())
     } else {
         text
@@ -282,7 +340,8 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     let total_lines = text.lines().count();
     let mut out = String::with_capacity(text.len() / 8);
     let mut omitted_lines = 0usize;
-    let mut omitted_by_template: BTreeMap<usize, usize> = BTreeMap::new();
+    // Per template: entries omitted, and the highest severity among them.
+    let mut omitted_by_template: BTreeMap<usize, (usize, Severity)> = BTreeMap::new();
     let mut run: Option<(usize, usize)> = None;
     let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
         if let Some((from, to)) = run.take() {
@@ -302,18 +361,28 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
             let last = e.first_line + e.lines.len() - 1;
             run = Some(run.map_or((e.first_line, last), |(from, _)| (from, last)));
             omitted_lines += e.lines.len();
-            *omitted_by_template.entry(e.template).or_default() += 1;
+            let omitted = omitted_by_template.entry(e.template).or_default();
+            omitted.0 += 1;
+            omitted.1 = omitted.1.max(e.severity);
         }
     }
     flush(&mut run, &mut out);
     if omitted_lines == 0 {
         return text.to_string();
     }
-    let mut ranked: Vec<(usize, usize)> = omitted_by_template.into_iter().collect();
+    // The most omitted templates, and every warning or error template that lost entries (its
+    // varying values are evidence), up to a limit.
+    let mut ranked: Vec<(usize, usize, Severity)> = omitted_by_template.into_iter().map(|(t, (n, s))| (t, n, s)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let shown: Vec<String> =
-        ranked.iter().take(TEMPLATES_SHOWN).map(|(t, n)| format!("{n}× \"{}\"", describe(&templates[*t]))).collect();
-    let more = ranked.len().saturating_sub(TEMPLATES_SHOWN);
+    let shown: Vec<&(usize, usize, Severity)> = ranked
+        .iter()
+        .enumerate()
+        .filter(|(rank, (_, _, severity))| *rank < TEMPLATES_SHOWN || *severity >= 2)
+        .map(|(_, t)| t)
+        .take(TEMPLATES_SHOWN_MAX)
+        .collect();
+    let more = ranked.len() - shown.len();
+    let shown: Vec<String> = shown.iter().map(|(t, n, _)| format!("{n}× \"{}\"", describe(&templates[*t]))).collect();
     let more = if more > 0 { format!(", and {more} more templates") } else { String::new() };
     let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {}{more}", ranked.len(), shown.join(", "));
     out.push_str(&marker::marker(key, &what));
@@ -383,5 +452,36 @@ mod tests {
     fn same_input_same_output() {
         let a = Logs.compress(HDFS, &ctx("blocks", "k"));
         assert_eq!(a, Logs.compress(HDFS, &ctx("blocks", "k")));
+    }
+
+    const OPENSSH: &str = include_str!("../../../tests/fixtures/logs/OpenSSH_2k.log");
+
+    #[test]
+    fn every_host_of_the_failed_logins_stays_visible() {
+        let out = Logs.compress(OPENSSH, &ctx("which hosts failed to authenticate?", "k")).unwrap();
+        let hosts: std::collections::BTreeSet<&str> = OPENSSH
+            .lines()
+            .filter(|l| l.contains("authentication failure;"))
+            .filter_map(|l| l.split("rhost=").nth(1))
+            .map(|rest| rest.split_whitespace().next().unwrap_or(""))
+            .collect();
+        assert!(hosts.len() > 5, "{hosts:?}");
+        for host in &hosts {
+            assert!(out.contains(host), "host {host} lost:\n{out}");
+        }
+        assert!(out.len() * 4 < OPENSSH.len(), "{} -> {}", OPENSSH.len(), out.len());
+    }
+
+    #[test]
+    fn a_log_without_a_clock_is_recognised_by_its_repeating_lines() {
+        // The same records with their timestamps cut off (as `journalctl -o cat` prints them).
+        let clockless: String = OPENSSH.lines().map(|l| l.splitn(4, ' ').nth(3).unwrap_or(l)).collect::<Vec<_>>().join("\n");
+        assert!(clockless.lines().take(50).all(|l| !starts_record(l) || l.contains("error")), "no clock is left");
+        assert!(detect(&clockless));
+        let out = Logs.compress(&clockless, &ctx("", "k")).unwrap();
+        assert!(out.len() * 4 < clockless.len(), "{} -> {}", clockless.len(), out.len());
+        // Prose and code with few repeats are not logs.
+        assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")));
+        assert!(!detect(include_str!("mod.rs")));
     }
 }
