@@ -40,6 +40,21 @@ fn content(message: &Value) -> &str {
     message["content"].as_str().unwrap_or("")
 }
 
+/// A shell command's output seen for the first time, after the task `ask`: the reply, and the
+/// text sent in the output's place.
+fn first_sight(engine: &Engine, ask: &str, command: &str, output: &str) -> (headroom_protocol::CompressReply, String) {
+    let arguments = serde_json::json!({"command": command}).to_string();
+    let request = serde_json::json!([
+        {"role": "user", "content": ask},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": arguments}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": output}
+    ]);
+    let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+    let text = content(&sent[2]).to_string();
+    (reply, text)
+}
+
 #[test]
 fn a_real_session_shrinks_stays_byte_stable_and_every_marker_redeems() {
     let dir = tempfile::tempdir().unwrap();
@@ -136,14 +151,7 @@ fn a_numbered_view_keeps_the_original_line_numbers_of_what_stays() {
 fn terminal_colours_are_dropped_and_the_output_lines_stay() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/openhands-ansi-output.txt");
-    let request = serde_json::json!([
-        {"role": "user", "content": "fix the failing test"},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"cd /workspace && python reproduce.py\"}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": output}
-    ]);
-    let reply = engine(dir.path()).compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
-    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
-    let text = content(&sent[2]);
+    let (reply, text) = first_sight(&engine(dir.path()), "fix the failing test", "cd /workspace && python reproduce.py", &output);
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(reply.tokens_after < reply.tokens_before);
     let plain = |s: &str| s.replace("\u{1b}[0m", "").replace("\u{1b}[32;1m", "").replace("\u{1b}[36;1m", "").replace("\u{1b}[1m", "");
@@ -155,14 +163,7 @@ fn terminal_colours_are_dropped_and_the_output_lines_stay() {
 fn an_install_keeps_its_errors_and_outcome_and_its_progress_bars_collapse() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/openhands-pip-output.txt");
-    let request = serde_json::json!([
-        {"role": "user", "content": "make the postgres backend importable"},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"pip install psycopg2-binary\"}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": output}
-    ]);
-    let reply = engine(dir.path()).compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
-    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
-    let text = content(&sent[2]);
+    let (reply, text) = first_sight(&engine(dir.path()), "make the postgres backend importable", "pip install psycopg2-binary", &output);
     assert!(reply.tokens_after * 3 < reply.tokens_before, "{} -> {} tokens", reply.tokens_before, reply.tokens_after);
     assert!(!text.contains('\u{1b}') && !text.contains("eta 0:00:01"), "progress redraws go");
     for kept in ["Error: pg_config executable not found.", "Successfully installed psycopg2-binary-2.9.5", "[Command finished with exit code 0]"] {
@@ -174,15 +175,8 @@ fn an_install_keeps_its_errors_and_outcome_and_its_progress_bars_collapse() {
 fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/openhands-admin-page.txt");
-    let request = serde_json::json!([
-        {"role": "user", "content": "inlines must not be editable with view permission only"},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"cd /workspace && python3 reproduce.py\"}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": output}
-    ]);
     let engine = engine(dir.path());
-    let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
-    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
-    let text = content(&sent[2]);
+    let (reply, text) = first_sight(&engine, "inlines must not be editable with view permission only", "cd /workspace && python3 reproduce.py", &output);
     // The page is most of the markup; the traceback after it stays as it was.
     assert!(reply.tokens_after * 10 < reply.tokens_before * 7, "{} -> {} tokens", reply.tokens_before, reply.tokens_after);
     assert!(!text.contains("<script") && !text.contains("<div"), "markup goes");
@@ -205,16 +199,9 @@ fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
 fn a_traceback_keeps_the_projects_frames_and_counts_the_installed_librarys() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/quoted-traceback.txt");
-    let request = serde_json::json!([
-        {"role": "user", "content": "why does exclude fail?"},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"python -m pytest tests/filtered_relation\"}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": output}
-    ]);
-    let reply = engine(dir.path()).compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
-    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
-    let text = content(&sent[2]);
+    let (reply, text) = first_sight(&engine(dir.path()), "why does exclude fail?", "python -m pytest tests/filtered_relation", &output);
     let frames = |t: &str| t.lines().filter(|l| l.trim_start().starts_with("File \"")).map(str::to_string).collect::<Vec<_>>();
-    let (before, after) = (frames(&output), frames(text));
+    let (before, after) = (frames(&output), frames(&text));
     assert!(after.len() < before.len() / 2, "{} of {} frames", after.len(), before.len());
     // Frames outside site-packages (the test itself, the standard library's runner) all stay.
     for frame in before.iter().filter(|f| !f.contains("/site-packages/") && !f.contains("/lib/python")) {
