@@ -199,7 +199,7 @@ fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
 fn a_traceback_keeps_the_projects_frames_and_counts_the_installed_librarys() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/quoted-traceback.txt");
-    let (reply, text) = first_sight(&engine(dir.path()), "why does exclude fail?", "python -m pytest tests/filtered_relation", &output);
+    let (_, text) = first_sight(&engine(dir.path()), "why does exclude fail?", "python -m pytest tests/filtered_relation", &output);
     let frames = |t: &str| t.lines().filter(|l| l.trim_start().starts_with("File \"")).map(str::to_string).collect::<Vec<_>>();
     let (before, after) = (frames(&output), frames(&text));
     assert!(after.len() < before.len() / 2, "{} of {} frames", after.len(), before.len());
