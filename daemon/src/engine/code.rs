@@ -189,6 +189,44 @@ fn parse(parser: &mut Parser, lang: Lang, text: &str, skim: bool) -> Option<(Tre
     }
 }
 
+/// `text` with the head of every top-level Rust macro invocation that opens a brace block on
+/// its own line and holds functions (`cfg_rt! {` … `fn` … `}`) rewritten as a module head of the
+/// same length (`mod mmmm{`), or `None` when there is none. To the grammar a macro's body is a
+/// token tree, so the functions inside `cfg_*! { … }` blocks would never be seen as functions; as
+/// a module's body they are items, at the same offsets as in `text`. Macros without functions
+/// (`thread_local! { static … }`) are left alone: their bodies need not be items.
+fn macros_as_modules(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    for (i, line) in lines.iter().enumerate() {
+        let head = macro_head_len(line).filter(|_| {
+            let body = lines[i + 1..].iter().take_while(|l| l.trim_end() != "}");
+            body.map(|l| l.trim_start()).any(|l| l.starts_with("fn ") || l.starts_with("pub fn ") || l.starts_with("pub(") && l.contains(") fn "))
+        });
+        match head {
+            Some(len) => {
+                out.push_str("mod ");
+                out.push_str(&"m".repeat(len - 5));
+                out.push('{');
+                out.push_str(&line[len..]);
+                changed = true;
+            }
+            None => out.push_str(line),
+        }
+    }
+    changed.then_some(out)
+}
+
+/// The length of `name! {` when `line` is nothing else (at column 0, a name of 3 or more
+/// characters, so that `mod ` and a name fit in the same bytes).
+fn macro_head_len(line: &str) -> Option<usize> {
+    let name_len = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let rest = line[name_len..].strip_prefix('!')?.trim_start();
+    let len = line.len() - rest.len() + 1;
+    (rest.starts_with('{') && rest[1..].trim().is_empty() && name_len >= 3 && line.starts_with(|c: char| c.is_ascii_alphabetic())).then_some(len)
+}
+
 /// Line numbers of byte offsets.
 struct LineStarts(Vec<usize>);
 
@@ -218,7 +256,18 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     let lang = ctx.file_path.and_then(Lang::from_path).or_else(|| Lang::from_content(text))?;
     let mut parser = Parser::new();
     parser.set_language(&lang.grammar()).ok()?;
-    let (tree, python_ends, _) = parse(&mut parser, lang, text, skim)?;
+    // Rust items inside top-level macro invocations parse as items once the head reads as a
+    // module; where that parses worse than the file as it is, the file as it is wins.
+    let as_modules = (lang == Lang::Rust).then(|| macros_as_modules(text)).flatten();
+    let shaped = as_modules.as_deref().and_then(|shaped| parse(&mut parser, lang, shaped, skim));
+    let (tree, python_ends, _) = match shaped {
+        Some(parsed) if !parsed.0.root_node().has_error() => parsed,
+        Some(parsed) => {
+            let plain = parse(&mut parser, lang, text, skim)?;
+            if errors(parsed.0.root_node()) <= errors(plain.0.root_node()) { parsed } else { plain }
+        }
+        None => parse(&mut parser, lang, text, skim)?,
+    };
     let root = tree.root_node();
     if root.has_error() && errors(root) * LINES_PER_ERROR > text.lines().count().max(LINES_PER_ERROR) {
         return None;
@@ -521,11 +570,12 @@ mod tests {
         names
     }
 
-    /// The source of the function that starts within `range`.
+    /// The source of the function that starts within `range` (inside a Rust macro block too).
     fn function_at(lang: Lang, text: &str, range: std::ops::Range<usize>) -> &str {
         let mut parser = Parser::new();
         parser.set_language(&lang.grammar()).unwrap();
-        let tree = parser.parse(text, None).unwrap();
+        let shaped = if lang == Lang::Rust { macros_as_modules(text) } else { None };
+        let tree = parser.parse(shaped.as_deref().unwrap_or(text), None).unwrap();
         let mut stack = vec![tree.root_node()];
         while let Some(node) = stack.pop() {
             if lang.functions().contains(&node.kind()) && range.contains(&node.start_byte()) {
@@ -575,6 +625,12 @@ mod tests {
         let out = compress("src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?");
         assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [headroom: rest of the doc comment, lines 7–28 elided;"), "{out}");
         assert!(!out.contains("let full: Bytes = buf.copy_to_bytes(11);"), "{out}");
+        // Functions inside `cfg_rt! { … }` are functions: their bodies go like any other.
+        let context = include_str!("../../../tests/fixtures/code/tokio_context.rs");
+        check(Lang::Rust, "src/runtime/context.rs", context, "how is the scheduler set for a closure?", "    pub(super) fn set_scheduler<R>", 0.92);
+        let out = compress("src/runtime/context.rs", context, "how is the scheduler set for a closure?");
+        assert!(out.contains("pub(crate) fn defer(waker: &Waker) { /* [headroom: body of defer, lines "), "{out}");
+        assert!(out.contains("cfg_rt! {\n"), "the macro stays as written: {out}");
         check(Lang::JavaScript, "lib/commands/config.js", include_str!("../../../tests/fixtures/code/npm_config.js"), "how does config edit open the editor?", "  async edit () {", 0.7);
         check(Lang::C, "src/tree.c", include_str!("../../../tests/fixtures/code/tree_sitter_tree.c"), "how is the root node with an offset computed?", "TSNode ts_tree_root_node_with_offset(", 0.9);
     }
