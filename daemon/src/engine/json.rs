@@ -548,6 +548,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_kept_value_stays_on_the_row_of_the_object_it_came_from() {
+        let text = issues();
+        let items: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let out = Json.compress(&text, &ctx("")).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with('[') && l.contains(" rows")).expect("a table");
+        let columns: Vec<&str> = lines[at + 1].split(" | ").collect();
+        let number = columns.iter().position(|c| *c == "number").expect("issues are numbered");
+        let rows: Vec<Vec<&str>> = lines[at + 2..].iter().take_while(|l| !l.starts_with("[headroom:") && !l.starts_with("row ")).map(|l| l.split(" | ").collect()).collect();
+        assert!(rows.len() >= 2 && columns.len() >= 2, "{out}");
+        for row in rows {
+            assert_eq!(row.len(), columns.len(), "a row with a cell too many or too few: {row:?}");
+            let item = items.iter().find(|i| i["number"].to_string() == row[number]).unwrap_or_else(|| panic!("no issue {}", row[number]));
+            for (column, cell) in columns.iter().zip(&row) {
+                let value = &item[*column];
+                let rendered = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                // A cell may hold the value after a prefix the header states once, or its start.
+                let cell = cell.split("…[+").next().unwrap();
+                assert!(rendered.ends_with(cell) || rendered.starts_with(cell), "issue {}: {column} = {cell:?}, its own is {rendered:?}", row[number]);
+            }
+        }
+    }
+
     fn collect_strings(v: &Value, key: &str) -> Vec<String> {
         let mut found = Vec::new();
         match v {
