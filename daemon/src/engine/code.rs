@@ -388,7 +388,6 @@ fn long_doc_comments(text: &str, lines: &LineStarts, elided: &[std::ops::Range<u
         let summary = source[block.summary];
         let indent = &summary[..summary.len() - summary.trim_start().len()];
         let note = marker::marker(ctx.key, &format!("rest of the doc comment, lines {}–{} elided", block.lines.start + 1, block.lines.end));
-        let from = lines.0[block.lines.start];
         let replaced = if source[block.lines.start].trim_start().starts_with("/**") {
             let head = if block.summary == block.lines.start { summary.to_string() } else { format!("{indent}/**\n{summary}") };
             format!("{head}\n{indent} * {note}\n{indent} */")
@@ -396,7 +395,7 @@ fn long_doc_comments(text: &str, lines: &LineStarts, elided: &[std::ops::Range<u
             let opener = if summary.trim_start().starts_with("//!") { "//!" } else { "///" };
             format!("{summary}\n{indent}{opener} {note}")
         };
-        edits.push((from..end, replaced));
+        edits.push((start..end, replaced));
     }
     edits
 }

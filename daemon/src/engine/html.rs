@@ -33,7 +33,11 @@ const DROPPED: [&str; 4] = ["script", "style", "noscript", "svg"];
 /// Whether `text` holds a page of HTML: a doctype or `<html`, or enough closing tags of
 /// common elements.
 pub fn detect(text: &str) -> bool {
-    let head = text.get(..text.len().min(4096)).unwrap_or(text).to_ascii_lowercase();
+    let mut cut = text.len().min(4096);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = text[..cut].to_ascii_lowercase();
     if head.contains("<!doctype html") || head.contains("<html") {
         return true;
     }
@@ -119,9 +123,9 @@ fn render(page: &str) -> String {
         let closing = tag.starts_with('/');
         let name = tag_name(tag.trim_start_matches('/'));
         if !closing && DROPPED.contains(&name.as_str()) {
-            let end = format!("</{name}");
-            let lower = rest.to_ascii_lowercase();
-            rest = lower.find(&end).and_then(|e| rest[e..].find('>').map(|c| &rest[e + c + 1..])).unwrap_or("");
+            // Skipped to its closing tag, found without copying the rest of the page per element.
+            let closing_at = rest.match_indices("</").map(|(at, _)| at).find(|&at| tag_name(&rest[at + 2..]) == name);
+            rest = closing_at.and_then(|e| rest[e..].find('>').map(|c| &rest[e + c + 1..])).unwrap_or("");
             continue;
         }
         match (name.as_str(), closing) {

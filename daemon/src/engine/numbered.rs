@@ -107,7 +107,9 @@ impl Compressor for Numbered {
         if omitted == 0 {
             return unpadded(text);
         }
-        let mut out: Vec<&str> = lines.iter().zip(&dropped).filter(|(_, d)| !**d).map(|(l, _)| unpad(l)).collect();
+        // Kept lines lose their padding, from the parse already made of each.
+        let kept = lines.iter().zip(&parsed).zip(&dropped).filter(|(_, dropped)| !**dropped);
+        let mut out: Vec<&str> = kept.map(|((line, parsed), _)| parsed.as_ref().map_or(*line, |p| &line[p.padding..])).collect();
         let what = format!(
             "{} blank lines and {} lines of {} documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went)",
             thousands(blank),
