@@ -8,7 +8,7 @@
  * @module
  */
 
-import { answerOwnTools, forStreaming, overlay, settings, type HeadroomOptions } from "./sdk.js";
+import { answerOwnTools, forStreaming, overlay, settings, type HeadroomOptions } from "./loop.js";
 
 type Create = (body: any, requestOptions?: unknown) => Promise<any>;
 

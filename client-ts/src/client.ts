@@ -1,14 +1,14 @@
 /**
  * The connection to headroomd and the calls an application makes: {@link compress},
- * {@link retrieve}, {@link stats}, `client.memory`, and {@link retrieveToolResult} and
- * {@link memoryToolResult} for a tool loop.
+ * {@link retrieve}, {@link stats}, {@link metrics}, `client.memory`, and {@link answerRetrieve}
+ * and {@link answerTool} for a tool loop.
  *
  * One connection per {@link HeadroomClient}, opened on first use with the `Hello` handshake,
  * reused by every call, reopened after it breaks. Calls are pipelined: each gets its own id and
  * its reply is matched by id, so concurrent calls never wait for each other.
  *
  * `compress` fails open: an absent daemon, a timeout (2 s by default), a socket that is not this
- * user's (see `ownership.ts`) or an error reply gives back the caller's messages unchanged and
+ * user's (see `trust.ts`) or an error reply gives back the caller's messages unchanged and
  * logs one warning (then none until the daemon answers again). After a timeout, calls skip the
  * daemon for a while (see `breaker.ts`), so a hung daemon costs one timeout, not one per call.
  * A Headroom problem never fails an LLM call. `retrieve`, `stats` and the memory calls reject
@@ -31,29 +31,22 @@ import {
   type ProviderFormat,
   type ReplyBody,
 } from "./wire.js";
-import { restore, RETRIEVE_TOOL_NAME, shield, type Saved } from "./retrieval.js";
-import { Breaker } from "./breaker.js";
-import { untrustedReason } from "./ownership.js";
 import {
-  fact,
-  foundText,
+  argumentsOf,
   MEMORY_SAVE_TOOL_NAME,
   MEMORY_SEARCH_TOOL_NAME,
-  savedText,
-  saveScope,
-  wireScope,
-  wireTime,
-  type AddOptions,
-  type ForgetOptions,
-  type ListOptions,
-  type MemoryAdded,
-  type MemoryFact,
-  type MemoryOptions,
-  type MemoryScope,
-  type SearchOptions,
-} from "./memory.js";
-
-export { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME };
+  RETRIEVE_NEEDS_HASH,
+  restore,
+  RETRIEVE_TOOL_NAME,
+  retrieveFailedText,
+  shield,
+  type RetrieveArguments,
+  type Saved,
+  type ToolArguments,
+} from "./tools.js";
+import { Breaker } from "./breaker.js";
+import { untrustedReason } from "./trust.js";
+import { foundText, Memory, SAVE_NEEDS_TEXT, savedText, saveScope, wireScope, type MemoryOptions } from "./memory.js";
 
 const CLIENT_NAME = "headroom-ts/0.1.0";
 
@@ -205,11 +198,14 @@ export interface Metrics {
   allTimeLatencyP99Us: number;
 }
 
-/** The arguments of a tool call: a JSON string (OpenAI) or an object. */
-export type ToolArguments = string | Record<string, unknown> | null | undefined;
-
-/** The arguments of a `headroom_retrieve` call: a JSON string (OpenAI) or an object. */
-export type RetrieveArguments = string | { hash?: unknown; query?: unknown } | null | undefined;
+/** How {@link HeadroomClient.answerTool} answers the memory tools. */
+export interface AnswerOptions {
+  /**
+   * The memory options of the request that offered the tools: `memory_save` and
+   * `memory_search` are answered in its scope.
+   */
+  memory?: MemoryOptions;
+}
 
 interface Pending {
   resolve: (body: ReplyBody) => void;
@@ -283,7 +279,7 @@ class Connection {
 export class HeadroomClient {
   readonly timeoutMs: number;
   /** Remembered facts: add, search, list, forget (docs/memory.md). */
-  readonly memory: Memory = new Memory(this);
+  readonly memory: Memory = new Memory(async (op, kind) => expect(await this.call(op), kind));
   private readonly socketPath: string | undefined;
   private readonly maxFrame: number;
   private readonly onWarning: (message: string) => void;
@@ -355,7 +351,7 @@ export class HeadroomClient {
   /**
    * Compresses `messages`: a bare messages array or a whole request body (`{model, messages,
    * tools, ...}` or a Responses `{input, ...}`), sent as UTF-8 JSON. Earlier answers to
-   * `headroom_retrieve` are never sent for compression (see `retrieval.ts`). Never rejects: on
+   * `headroom_retrieve` are never sent for compression (see `tools.ts`). Never rejects: on
    * any failure it warns once and returns the caller's messages with `error` set.
    */
   async compress<T>(messages: T, options: CompressOptions = {}): Promise<CompressResult<T>> {
@@ -454,55 +450,48 @@ export class HeadroomClient {
    * rejects; when the original cannot be had, the text tells the model so (and, for an expired
    * original, to re-run the tool that produced it).
    */
-  async retrieveToolResult(args: RetrieveArguments): Promise<string> {
-    const parsed = parseArguments(args);
+  async answerRetrieve(args: RetrieveArguments): Promise<string> {
+    const parsed = argumentsOf(args);
     const hash = parsed?.hash;
     const query = typeof parsed?.query === "string" && parsed.query.trim() ? parsed.query : undefined;
-    if (typeof hash !== "string" || !hash) {
-      return `${RETRIEVE_TOOL_NAME} needs a "hash": the 24-character key after hash= in a [headroom: ...] marker.`;
-    }
+    if (typeof hash !== "string" || !hash) return RETRIEVE_NEEDS_HASH;
     try {
       const got = await this.retrieve(hash, query === undefined ? {} : { query });
       return got.content;
     } catch (e) {
       const error = e as HeadroomError;
-      switch (error.code) {
-        case "expired":
-          return `Headroom: ${error.message}`;
-        case "not_found":
-          return `Headroom: ${error.message}. The original is not available; work from what the marker says, or re-run the tool that produced it.`;
-        case "bad_request":
-          return `Headroom: ${error.message}. Pass the 24-character key that follows hash= in the marker.`;
-        default:
-          this.warnOnce(`headroom: cannot retrieve hash=${hash}: ${error.message}`);
-          return `Headroom could not retrieve hash=${hash} (${error.message}). Work from what the marker says, or re-run the tool that produced the content.`;
+      if (!["expired", "not_found", "bad_request"].includes(error.code)) {
+        this.warnOnce(`headroom: cannot retrieve hash=${hash}: ${error.message}`);
       }
+      return retrieveFailedText(hash, error);
     }
   }
 
   /**
-   * Answers a model's `memory_save` or `memory_search` call made in `scope` (the scope of the
-   * request that offered the tools): the text to put in the tool result, as docs/memory.md
-   * writes it. A fact is saved at the scope's agent when it has one, else at its user — never
-   * in the session, since what the model chooses to remember is meant to outlive the
-   * conversation. A search sees everything `scope` sees. Never rejects; a failure is told to
-   * the model (and warned about once).
+   * Answers a model's call to one of Headroom's tools: `headroom_retrieve` (as
+   * {@link answerRetrieve}), or `memory_save` / `memory_search` in the scope of
+   * `options.memory`, the memory options of the request that offered them. The text to put in
+   * the tool result, as docs/memory.md writes it. A fact is saved at the scope's agent when it
+   * has one, else at its user — never in the session, since what the model chooses to remember
+   * is meant to outlive the conversation. A search sees everything the scope sees. Never
+   * rejects; a failure is told to the model (and warned about once).
    */
-  async memoryToolResult(name: string, args: ToolArguments, scope: MemoryScope): Promise<string> {
-    const parsed = parseArguments(args);
+  async answerTool(name: string, args: ToolArguments, options: AnswerOptions = {}): Promise<string> {
+    if (name === RETRIEVE_TOOL_NAME) return this.answerRetrieve(args);
+    if (name !== MEMORY_SAVE_TOOL_NAME && name !== MEMORY_SEARCH_TOOL_NAME) return `Headroom has no tool named ${name}.`;
+    const scope = options.memory?.scope;
+    if (!scope) return `Headroom cannot answer ${name}: no memory scope was given.`;
+    const parsed = argumentsOf(args);
     try {
       if (name === MEMORY_SAVE_TOOL_NAME) {
         const text = parsed?.text;
-        if (typeof text !== "string" || !text.trim()) return `${MEMORY_SAVE_TOOL_NAME} needs a "text": the fact to remember.`;
+        if (typeof text !== "string" || !text.trim()) return SAVE_NEEDS_TEXT;
         const key = typeof parsed?.key === "string" && parsed.key.trim() ? parsed.key : undefined;
         const source = scope.session ? `conversation ${scope.session}` : undefined;
-        return savedText(await this.memory.add(saveScope(scope), text, { key, source }));
+        return savedText(await this.memory.add(text, saveScope(scope), { key, source }));
       }
-      if (name === MEMORY_SEARCH_TOOL_NAME) {
-        const query = typeof parsed?.query === "string" ? parsed.query : "";
-        return foundText(await this.memory.search(scope, query));
-      }
-      return `Headroom has no tool named ${name}.`;
+      const query = typeof parsed?.query === "string" ? parsed.query : "";
+      return foundText(await this.memory.search(query, scope));
     } catch (e) {
       const error = e as HeadroomError;
       this.warnOnce(`headroom: ${name} failed: ${error.message}`);
@@ -579,96 +568,20 @@ export class HeadroomClient {
   }
 }
 
-/** The memory calls of one {@link HeadroomClient}; each rejects with a {@link HeadroomError}. */
-export class Memory {
-  constructor(private readonly client: HeadroomClient) {}
-
-  /**
-   * Remembers `text` in `scope`. A fact with the key of a current fact of the same scope
-   * supersedes it; a near-identical one is a duplicate and stores nothing.
-   */
-  async add(scope: MemoryScope, text: string, options: AddOptions = {}): Promise<MemoryAdded> {
-    const reply = expect(
-      await this.client.call({
-        MemoryAdd: {
-          scope: wireScope(scope),
-          text,
-          source: options.source ?? null,
-          key: options.key ?? null,
-          valid_from_ms: options.validFrom === undefined ? null : wireTime(options.validFrom),
-        },
-      }),
-      "MemoryAdded",
-    );
-    return { fact: fact(reply.fact), duplicate: reply.duplicate, superseded: reply.superseded };
-  }
-
-  /** The facts `scope` sees (now, or at `asOf`) most relevant to `query`; an empty query: the newest. */
-  async search(scope: MemoryScope, query: string, options: SearchOptions = {}): Promise<MemoryFact[]> {
-    const reply = expect(
-      await this.client.call({
-        MemorySearch: {
-          scope: wireScope(scope),
-          query,
-          as_of_ms: options.asOf === undefined ? null : wireTime(options.asOf),
-          limit: options.limit ?? 0,
-          budget_tokens: options.budgetTokens ?? 0,
-        },
-      }),
-      "MemoryFacts",
-    );
-    return reply.facts.map(fact);
-  }
-
-  /** The facts `scope` sees (or, with `includeNarrower`, everything under it), newest first. */
-  async list(scope: MemoryScope, options: ListOptions = {}): Promise<MemoryFact[]> {
-    const reply = expect(
-      await this.client.call({
-        MemoryList: {
-          scope: wireScope(scope),
-          as_of_ms: options.asOf === undefined ? null : wireTime(options.asOf),
-          include_superseded: options.includeSuperseded ?? false,
-          include_narrower: options.includeNarrower ?? false,
-        },
-      }),
-      "MemoryFacts",
-    );
-    return reply.facts.map(fact);
-  }
-
-  /**
-   * Deletes for good one fact (`id`, which must lie in `scope` or under it), or every fact in
-   * `scope` and the scopes under it. Resolves with how many facts were removed.
-   */
-  async forget(scope: MemoryScope, options: ForgetOptions = {}): Promise<number> {
-    const reply = expect(await this.client.call({ MemoryForget: { scope: wireScope(scope), id: options.id ?? null } }), "MemoryForgotten");
-    return Number(reply.removed);
-  }
-}
+/** The payload of every reply variant, by name (`Pong` has none: it is its own payload). */
+type Payloads = { Pong: "Pong" } & { [V in Exclude<ReplyBody, string> as keyof V & string]: V[keyof V] };
 
 /** The reply variants a call can expect. */
-type ReplyKind = "Pong" | "Compressed" | "Retrieved" | "Stats" | "Metrics" | "Hello" | "MemoryAdded" | "MemoryFacts" | "MemoryForgotten";
-
-type Variant<K extends string> = K extends "Pong" ? "Pong" : Extract<ReplyBody, Record<K, unknown>> extends Record<K, infer V> ? V : never;
-
-/** A tool call's arguments as an object; `null` when they are not a JSON object. */
-function parseArguments(args: ToolArguments): Record<string, unknown> | null {
-  try {
-    const parsed: unknown = typeof args === "string" ? JSON.parse(args || "{}") : args;
-    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
+type ReplyKind = Exclude<keyof Payloads, "Error">;
 
 /** The payload of the reply variant `kind`; an `Error` reply or another variant throws. */
-function expect<K extends ReplyKind>(body: ReplyBody, kind: K): Variant<K> {
+function expect<K extends ReplyKind>(body: ReplyBody, kind: K): Payloads[K] {
   if (typeof body === "string") {
-    if (body === kind) return body as Variant<K>;
+    if (body === kind) return body as Payloads[K];
   } else if ("Error" in body) {
     throw new HeadroomError(body.Error.code, body.Error.message);
   } else if (kind in body) {
-    return (body as Record<K, Variant<K>>)[kind];
+    return (body as Record<K, Payloads[K]>)[kind];
   }
   throw new HeadroomError("protocol", `headroomd answered ${JSON.stringify(Object.keys(body))} where ${kind} was expected`);
 }
@@ -766,15 +679,17 @@ export function metrics(options: WithClient = {}): Promise<Metrics> {
   return (options.client ?? defaultClient()).metrics();
 }
 
-/** {@link HeadroomClient.retrieveToolResult} on `options.client` or the default client. */
-export function retrieveToolResult(args: RetrieveArguments, options: WithClient = {}): Promise<string> {
-  return (options.client ?? defaultClient()).retrieveToolResult(args);
+/** {@link HeadroomClient.answerRetrieve} on `options.client` or the default client. Never rejects. */
+export function answerRetrieve(args: RetrieveArguments, options: WithClient = {}): Promise<string> {
+  return (options.client ?? defaultClient()).answerRetrieve(args);
 }
 
 /**
- * {@link HeadroomClient.memoryToolResult} on `options.client` or the default client: answers a
- * `memory_save` / `memory_search` call in the scope of the request that offered the tools.
+ * {@link HeadroomClient.answerTool} on `options.client` or the default client: answers a call to
+ * `headroom_retrieve`, or to `memory_save` / `memory_search` in the scope of `options.memory`.
+ * Never rejects.
  */
-export function memoryToolResult(name: string, args: ToolArguments, options: { scope: MemoryScope } & WithClient): Promise<string> {
-  return (options.client ?? defaultClient()).memoryToolResult(name, args, options.scope);
+export function answerTool(name: string, args: ToolArguments, options: AnswerOptions & WithClient = {}): Promise<string> {
+  const { client, ...rest } = options;
+  return (client ?? defaultClient()).answerTool(name, args, rest);
 }

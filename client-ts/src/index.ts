@@ -1,15 +1,19 @@
 /**
  * headroom-client: the TypeScript client of headroomd, the Headroom context-compression daemon.
  *
- * Layout (the same split as client-py):
+ * Layout (the same modules as client-py):
  * - `wire`      frames and the bincode envelope, byte for byte (no knowledge of LLMs)
- * - `client`    the connection (reuse, reconnect, pipelining), compress / retrieve / stats / memory, fail-open
+ * - `client`    the connection (reuse, reconnect, pipelining), compress / retrieve / stats / metrics,
+ *               fail-open, the memory operations, and the answers to Headroom's tools
  * - `breaker`   after a timeout, calls skip the daemon for a growing interval
- * - `ownership` the socket and its directory must be this user's
- * - `memory`    memory scopes, facts and times, and the texts that answer the memory tools
- * - `retrieval` earlier `headroom_retrieve` answers kept out of compression
- * - `sdk`       `withHeadroom(client)` for the OpenAI and Anthropic SDKs, over `openai` and `anthropic`,
- *               and the loop that answers Headroom's own tools for every integration
+ * - `trust`     the socket and its directory must be this user's
+ * - `memory`    memory scopes, times and facts, `Memory` (`client.memory`), the memory tools' texts
+ * - `tools`     Headroom's tool names, the retrieve answer texts, earlier `headroom_retrieve`
+ *               answers kept out of compression
+ * - `loop`      what the integrations share: their options, and the loop that answers Headroom's
+ *               own tools inside one provider call
+ * - `openai`, `anthropic`  the SDK wrappers, one per SDK
+ * - `sdk`       `withHeadroom(client)`, which picks one of them
  * - `vercel`    `headroomMiddleware()` for the Vercel AI SDK (import `headroom-client/vercel`)
  * - `langchain` `HeadroomChatModel` for LangChain.js (import `headroom-client/langchain`)
  *
@@ -20,43 +24,47 @@
  */
 
 export {
+  answerRetrieve,
+  answerTool,
   compress,
   defaultClient,
   defaultSocketPath,
   HeadroomClient,
   HeadroomError,
-  Memory,
-  MEMORY_SAVE_TOOL_NAME,
-  MEMORY_SEARCH_TOOL_NAME,
-  memoryToolResult,
   metrics,
   retrieve,
-  retrieveToolResult,
-  RETRIEVE_TOOL_NAME,
   stats,
+  type AnswerOptions,
   type ClientOptions,
   type CompressOptions,
   type CompressorStats,
   type CompressResult,
   type Format,
   type Metrics,
-  type RetrieveArguments,
   type Retrieved,
   type Stats,
-  type ToolArguments,
   type WithClient,
 } from "./client.js";
 export { Breaker, type BreakerOptions } from "./breaker.js";
-export type {
-  AddOptions,
-  ForgetOptions,
-  ListOptions,
-  MemoryAdded,
-  MemoryFact,
-  MemoryOptions,
-  MemoryScope,
-  SearchOptions,
-  Time,
+export {
+  Memory,
+  type AddOptions,
+  type ForgetOptions,
+  type ListOptions,
+  type MemoryAdded,
+  type MemoryFact,
+  type MemoryOptions,
+  type MemoryScope,
+  type SearchOptions,
+  type Time,
 } from "./memory.js";
-export { withHeadroom, type HeadroomOptions } from "./sdk.js";
+export {
+  MEMORY_SAVE_TOOL_NAME,
+  MEMORY_SEARCH_TOOL_NAME,
+  RETRIEVE_TOOL_NAME,
+  type RetrieveArguments,
+  type ToolArguments,
+} from "./tools.js";
+export type { HeadroomOptions } from "./loop.js";
+export { withHeadroom } from "./sdk.js";
 export * as wire from "./wire.js";

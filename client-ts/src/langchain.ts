@@ -26,7 +26,8 @@ import { AIMessage, AIMessageChunk, HumanMessage, ToolMessage, type BaseMessage 
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
 import { defaultClient, type HeadroomClient } from "./client.js";
-import { answerOwnTools, loopMemory, OwnTools, type HeadroomOptions } from "./sdk.js";
+import { answerOwnTools, loopMemory, OwnTools, type HeadroomOptions } from "./loop.js";
+import { toolName } from "./tools.js";
 
 export interface HeadroomChatModelCallOptions extends BaseChatModelCallOptions {
   /** Tools bound with `bindTools`, passed through to the wrapped model. */
@@ -138,12 +139,6 @@ export class HeadroomChatModel extends BaseChatModel<HeadroomChatModelCallOption
 }
 
 type ToolCall = NonNullable<AIMessage["tool_calls"]>[number];
-
-/** The name of a tool given to `bindTools` (a LangChain tool or an OpenAI definition). */
-function toolName(tool: unknown): unknown {
-  const t = tool as { name?: unknown; function?: { name?: unknown } } | null;
-  return t?.name ?? t?.function?.name;
-}
 
 /** The model name the wrapped model reports, for the daemon's choice of tokenizer. */
 function modelName(model: BaseChatModel): string | undefined {

@@ -1,18 +1,14 @@
 /**
- * Memory as the caller sees it: scopes, facts and times in TypeScript shapes, their conversion
- * to and from the wire, and the texts that answer the model's `memory_save` and `memory_search`
- * calls (docs/memory.md). The calls themselves are {@link HeadroomClient.memory}.
+ * Memory as the caller sees it (docs/memory.md): scopes, facts and times in TypeScript shapes,
+ * {@link Memory} (`client.memory`: add, search, list, forget), which turns them into the
+ * daemon's operations and its replies back, and the texts that answer the model's
+ * `memory_save` and `memory_search` calls. Sending the operations is the client's part.
  *
  * @module
  */
 
+import { MEMORY_SAVE_TOOL_NAME } from "./tools.js";
 import type * as wire from "./wire.js";
-
-/** The tool the daemon offers the model for remembering a fact (`{text, key?}`). */
-export const MEMORY_SAVE_TOOL_NAME = "memory_save";
-
-/** The tool the daemon offers the model for searching what is remembered (`{query}`). */
-export const MEMORY_SEARCH_TOOL_NAME = "memory_search";
 
 /**
  * Where a fact belongs: a user, optionally one of its agents (or projects), optionally one
@@ -103,9 +99,90 @@ export interface MemoryOptions {
   /**
    * Also offer the model `memory_save` and `memory_search`. Default: off for `compress`, on for
    * the integrations, which answer them where they own the model-call loop; elsewhere answer
-   * them with `memoryToolResult`.
+   * them with `answerTool`.
    */
   tools?: boolean;
+}
+
+/** The memory replies by variant name. */
+export interface MemoryReplies {
+  MemoryAdded: wire.MemoryAddReply;
+  MemoryFacts: wire.MemoryFactsReply;
+  MemoryForgotten: wire.MemoryForgetReply;
+}
+
+/**
+ * How {@link Memory} reaches the daemon: sends `op` and resolves with the payload of the reply
+ * variant `kind`; rejects with a `HeadroomError` for an error reply, another variant or a
+ * connection failure. The client gives one to its `memory`.
+ */
+export type Ask = <K extends keyof MemoryReplies>(op: wire.Op, kind: K) => Promise<MemoryReplies[K]>;
+
+/** The memory calls of one `HeadroomClient` (`client.memory`); each rejects with a `HeadroomError`. */
+export class Memory {
+  constructor(private readonly ask: Ask) {}
+
+  /**
+   * Remembers `text` in `scope`. A fact with the key of a current fact of the same scope
+   * supersedes it; a near-identical one is a duplicate and stores nothing.
+   */
+  async add(text: string, scope: MemoryScope, options: AddOptions = {}): Promise<MemoryAdded> {
+    const reply = await this.ask(
+      {
+        MemoryAdd: {
+          scope: wireScope(scope),
+          text,
+          source: options.source ?? null,
+          key: options.key ?? null,
+          valid_from_ms: options.validFrom === undefined ? null : wireTime(options.validFrom),
+        },
+      },
+      "MemoryAdded",
+    );
+    return { fact: fact(reply.fact), duplicate: reply.duplicate, superseded: reply.superseded };
+  }
+
+  /** The facts `scope` sees (now, or at `asOf`) most relevant to `query`; an empty query: the newest. */
+  async search(query: string, scope: MemoryScope, options: SearchOptions = {}): Promise<MemoryFact[]> {
+    const reply = await this.ask(
+      {
+        MemorySearch: {
+          scope: wireScope(scope),
+          query,
+          as_of_ms: options.asOf === undefined ? null : wireTime(options.asOf),
+          limit: options.limit ?? 0,
+          budget_tokens: options.budgetTokens ?? 0,
+        },
+      },
+      "MemoryFacts",
+    );
+    return reply.facts.map(fact);
+  }
+
+  /** The facts `scope` sees (or, with `includeNarrower`, everything under it), newest first. */
+  async list(scope: MemoryScope, options: ListOptions = {}): Promise<MemoryFact[]> {
+    const reply = await this.ask(
+      {
+        MemoryList: {
+          scope: wireScope(scope),
+          as_of_ms: options.asOf === undefined ? null : wireTime(options.asOf),
+          include_superseded: options.includeSuperseded ?? false,
+          include_narrower: options.includeNarrower ?? false,
+        },
+      },
+      "MemoryFacts",
+    );
+    return reply.facts.map(fact);
+  }
+
+  /**
+   * Deletes for good one fact (`id`, which must lie in `scope` or under it), or every fact in
+   * `scope` and the scopes under it. Resolves with how many facts were removed.
+   */
+  async forget(scope: MemoryScope, options: ForgetOptions = {}): Promise<number> {
+    const reply = await this.ask({ MemoryForget: { scope: wireScope(scope), id: options.id ?? null } }, "MemoryForgotten");
+    return Number(reply.removed);
+  }
 }
 
 /** The scope on the wire. */
@@ -114,14 +191,14 @@ export function wireScope(scope: MemoryScope): wire.MemoryScope {
 }
 
 /** A time on the wire; throws a `TypeError` for anything that is not a moment after 1970. */
-export function wireTime(time: Time): bigint {
+function wireTime(time: Time): bigint {
   const ms = Math.floor(time instanceof Date ? time.getTime() : time);
   if (!Number.isSafeInteger(ms) || ms < 0) throw new TypeError(`${String(time)} is not a time (a Date or ms since the epoch)`);
   return BigInt(ms);
 }
 
 /** A fact off the wire. */
-export function fact(f: wire.MemoryFact): MemoryFact {
+function fact(f: wire.MemoryFact): MemoryFact {
   return {
     id: f.id,
     scope: {
@@ -147,6 +224,9 @@ export function fact(f: wire.MemoryFact): MemoryFact {
 export function saveScope(scope: MemoryScope): MemoryScope {
   return scope.agent == null ? { user: scope.user } : { user: scope.user, agent: scope.agent };
 }
+
+/** The answer to a `memory_save` call without a usable `text`. */
+export const SAVE_NEEDS_TEXT = `${MEMORY_SAVE_TOOL_NAME} needs a "text": the fact to remember.`;
 
 /** The tool result of a `memory_save` call. */
 export function savedText(added: MemoryAdded): string {

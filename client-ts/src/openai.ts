@@ -7,7 +7,7 @@
  * @module
  */
 
-import { answerOwnTools, forStreaming, overlay, settings, type HeadroomOptions, type OwnTools } from "./sdk.js";
+import { answerOwnTools, forStreaming, overlay, settings, type HeadroomOptions, type OwnTools } from "./loop.js";
 
 type Create = (body: any, requestOptions?: unknown) => Promise<any>;
 

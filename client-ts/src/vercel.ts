@@ -21,7 +21,7 @@
  */
 
 import type { LanguageModelMiddleware } from "ai";
-import { answerOwnTools, settings, type HeadroomOptions } from "./sdk.js";
+import { answerOwnTools, settings, type HeadroomOptions } from "./loop.js";
 
 type CallOptions = Parameters<NonNullable<LanguageModelMiddleware["transformParams"]>>[0]["params"];
 type Prompt = CallOptions["prompt"];

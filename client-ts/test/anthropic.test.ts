@@ -94,7 +94,7 @@ describe("withHeadroom(new Anthropic())", () => {
   });
 
   test("memory: the facts reach the latest user message; a memory_save tool_use is answered and the model asked again", async () => {
-    await env.client.memory.add({ user: "ada", agent: "sre" }, "The deploy target is eu-west-1.");
+    await env.client.memory.add("The deploy target is eu-west-1.", { user: "ada", agent: "sre" });
     const memory = { scope: { user: "ada", agent: "sre", session: "s1" }, tools: true };
     const { provider, client } = await anthropic(
       [message([toolUse("toolu_m", MEMORY_SAVE_TOOL_NAME, { text: "Ada's favourite editor is vim." })], "tool_use"), message([text("Noted.")])],
@@ -132,7 +132,7 @@ describe("withHeadroom(new Anthropic())", () => {
     assert.deepStrictEqual(got.content, [toolUse("toolu_a", "read_log", { path: "/x" })]);
     assert.equal(got.stop_reason, "tool_use");
     assert.deepStrictEqual(provider.requests[0]!.body.tools.map((t: any) => t.name), ["read_log", RETRIEVE_TOOL_NAME, MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
-    const facts = await env.client.memory.search({ user: "ada", agent: "sre" }, "on-call engineer");
+    const facts = await env.client.memory.search("on-call engineer", { user: "ada", agent: "sre" });
     assert.deepStrictEqual(facts.map((f) => f.text), ["The on-call engineer is Grace."]);
     await provider.close();
   });

@@ -60,7 +60,7 @@ test("a hung daemon costs one timeout; calls skip it until a probe gets an answe
       assert.match(r.error!.message, /^skipping headroomd for 1\.0 s more/);
     }
     assert.equal(warnings.length, 1, "the skip is told once");
-    assert.match(await client.retrieveToolResult({ hash: "0123456789abcdef01234567" }), /skipping headroomd/);
+    assert.match(await client.answerRetrieve({ hash: "0123456789abcdef01234567" }), /skipping headroomd/);
 
     now += 1000;
     const probe = await client.compress(messages);

@@ -2,13 +2,8 @@
 // against fake daemons for the fail-open paths.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  compress,
-  defaultSocketPath,
-  HeadroomClient,
-  HeadroomError,
-  RETRIEVE_TOOL_NAME,
-} from "../src/client.js";
+import { answerRetrieve, compress, defaultSocketPath, HeadroomClient, HeadroomError } from "../src/client.js";
+import { RETRIEVE_TOOL_NAME } from "../src/tools.js";
 import {
   chatConversation,
   deadSocket,
@@ -102,14 +97,16 @@ describe("against the real daemon", () => {
     await assert.rejects(client.retrieve("not-a-key"), (e: HeadroomError) => e.code === "bad_request");
   });
 
-  test("retrieveToolResult answers a model's call in every shape, never throwing", async () => {
+  test("answerRetrieve answers a model's call in every shape, never throwing", async () => {
     const { ccrKeys } = await client.compress(chatConversation());
     const key = ccrKeys[0]!;
-    assert.equal(await client.retrieveToolResult(JSON.stringify({ hash: key })), LOG);
-    assert.match(await client.retrieveToolResult({ hash: key, query: "WARN" }), /^L\d+: .*WARN/);
-    assert.match(await client.retrieveToolResult({ hash: "0123456789abcdef01234567" }), /not available/);
-    assert.match(await client.retrieveToolResult("{not json"), /needs a "hash"/);
-    assert.match(await client.retrieveToolResult({ hash: "xyz" }), /24-character key/);
+    assert.equal(await client.answerRetrieve(JSON.stringify({ hash: key })), LOG);
+    assert.match(await client.answerRetrieve({ hash: key, query: "WARN" }), /^L\d+: .*WARN/);
+    assert.match(await client.answerRetrieve({ hash: "0123456789abcdef01234567" }), /not available/);
+    assert.match(await client.answerRetrieve("{not json"), /needs a "hash"/);
+    assert.match(await client.answerRetrieve({ hash: "xyz" }), /24-character key/);
+    assert.equal(await answerRetrieve({ hash: key }, { client }), LOG);
+    assert.equal(await client.answerTool(RETRIEVE_TOOL_NAME, { hash: key, query: "WARN" }), await client.answerRetrieve({ hash: key, query: "WARN" }));
   });
 
   test("an earlier answer to headroom_retrieve is not compressed again, in any shape", async () => {
@@ -241,7 +238,7 @@ describe("fail-open", () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /cannot reach headroomd/);
     await assert.rejects(client.stats(), (e: HeadroomError) => e.code === "unavailable");
-    assert.match(await client.retrieveToolResult({ hash: "0123456789abcdef01234567" }), /could not retrieve/);
+    assert.match(await client.answerRetrieve({ hash: "0123456789abcdef01234567" }), /could not retrieve/);
   });
 
   test("a daemon that never answers times out", async () => {

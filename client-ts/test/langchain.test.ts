@@ -83,7 +83,7 @@ describe("HeadroomChatModel for LangChain.js", () => {
   });
 
   test("memory: the facts reach the latest HumanMessage; a memory_save call is answered and the model asked again", async () => {
-    await env.client.memory.add({ user: "ada", agent: "sre" }, "The deploy target is eu-west-1.");
+    await env.client.memory.add("The deploy target is eu-west-1.", { user: "ada", agent: "sre" });
     const memory = { scope: { user: "ada", agent: "sre", session: "s1" }, tools: true };
     const { provider, model: m } = await model([callTools([["call_m", MEMORY_SAVE_TOOL_NAME, { text: "Ada's favourite editor is vim." }]]), answer("Noted.")], false, memory);
     const question = new HumanMessage("Which deploy target do we use? I like vim, by the way.");
@@ -100,7 +100,7 @@ describe("HeadroomChatModel for LangChain.js", () => {
     assert.equal(second[2].tool_calls[0].function.name, MEMORY_SAVE_TOOL_NAME);
     assert.equal(second[3].tool_call_id, "call_m");
     assert.match(second[3].content, /^saved as fact [0-9a-f]{16}$/);
-    const saved = await env.client.memory.search({ user: "ada", agent: "sre" }, "favourite editor");
+    const saved = await env.client.memory.search("favourite editor", { user: "ada", agent: "sre" });
     assert.deepStrictEqual(saved.map((f) => [f.text, f.scope]), [["Ada's favourite editor is vim.", { user: "ada", agent: "sre" }]]);
     await provider.close();
   });

@@ -6,10 +6,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import {
+  answerTool,
   HeadroomError,
   MEMORY_SAVE_TOOL_NAME,
   MEMORY_SEARCH_TOOL_NAME,
-  memoryToolResult,
+  RETRIEVE_TOOL_NAME,
   withHeadroom,
   type MemoryScope,
 } from "../src/index.js";
@@ -59,7 +60,7 @@ describe("memory against a fake daemon", () => {
     const { client } = quietClient(daemon.socket);
     const scope: MemoryScope = { user: "ada", agent: "bot" };
 
-    const added = await client.memory.add(scope, "The deploy target is eu-west-1.", { key: "deploy target", source: "chat 7", validFrom: new Date(NOV_20) });
+    const added = await client.memory.add("The deploy target is eu-west-1.", scope, { key: "deploy target", source: "chat 7", validFrom: new Date(NOV_20) });
     assert.deepStrictEqual(added, {
       fact: {
         id: "0000000000000100",
@@ -76,7 +77,7 @@ describe("memory against a fake daemon", () => {
       duplicate: false,
       superseded: ["00000000000000ff"],
     });
-    const found = await client.memory.search({ user: "ada", session: "s1" }, "where do we deploy?", { asOf: NOV_20 + 1, limit: 5, budgetTokens: 200 });
+    const found = await client.memory.search("where do we deploy?", { user: "ada", session: "s1" }, { asOf: NOV_20 + 1, limit: 5, budgetTokens: 200 });
     assert.deepStrictEqual(found.map((f) => [f.scope, f.score]), [[{ user: "ada", session: "s1" }, 1.5]]);
     assert.deepStrictEqual(await client.memory.list({ user: "ada" }, { includeSuperseded: true, includeNarrower: true }), []);
     assert.equal(await client.memory.forget({ user: "ada" }, { id: "00000000000000ff" }), 3);
@@ -110,8 +111,8 @@ describe("memory against a fake daemon", () => {
   test("defaults: no options on the wire", async () => {
     const daemon = await fake((op) => (typeof op === "object" && "MemoryAdd" in op ? { MemoryAdded: { fact: wireFact(), duplicate: false, superseded: [] } } : { MemoryFacts: { facts: [] } }));
     const { client } = quietClient(daemon.socket);
-    await client.memory.add({ user: "ada" }, "x");
-    await client.memory.search({ user: "ada" }, "");
+    await client.memory.add("x", { user: "ada" });
+    await client.memory.search("", { user: "ada" });
     await client.memory.list({ user: "ada" });
     assert.deepStrictEqual(ops(daemon.requests), [
       { MemoryAdd: { scope: { user: "ada", agent: null, session: null }, text: "x", source: null, key: null, valid_from_ms: null } },
@@ -125,9 +126,9 @@ describe("memory against a fake daemon", () => {
   test("failures reject with a HeadroomError (or a TypeError for a time that is none)", async () => {
     const daemon = await fake(() => ({ Error: { code: "bad_request", message: "a memory scope needs a user" } }));
     const { client } = quietClient(daemon.socket);
-    await assert.rejects(client.memory.add({ user: "" }, "x"), (e: HeadroomError) => e instanceof HeadroomError && e.code === "bad_request" && /needs a user/.test(e.message));
+    await assert.rejects(client.memory.add("x", { user: "" }), (e: HeadroomError) => e instanceof HeadroomError && e.code === "bad_request" && /needs a user/.test(e.message));
     await assert.rejects(client.memory.forget({ user: "" }), (e: HeadroomError) => e.code === "bad_request");
-    await assert.rejects(client.memory.search({ user: "ada" }, "q", { asOf: new Date(Number.NaN) }), TypeError);
+    await assert.rejects(client.memory.search("q", { user: "ada" }, { asOf: new Date(Number.NaN) }), TypeError);
     await assert.rejects(client.memory.list({ user: "ada" }, { asOf: -1 }), TypeError);
     client.close();
     await daemon.close();
@@ -135,7 +136,7 @@ describe("memory against a fake daemon", () => {
     await assert.rejects(dead.memory.list({ user: "ada" }), (e: HeadroomError) => e.code === "unavailable");
   });
 
-  test("memoryToolResult: the texts of docs/memory.md; saves go to the agent, else the user", async () => {
+  test("answerTool: the memory tools' texts of docs/memory.md; saves go to the agent, else the user", async () => {
     const replies: wire.ReplyBody[] = [
       { MemoryAdded: { fact: wireFact(), duplicate: false, superseded: [] } },
       { MemoryAdded: { fact: wireFact({ id: "00000000000000ff" }), duplicate: true, superseded: [] } },
@@ -147,18 +148,18 @@ describe("memory against a fake daemon", () => {
     const daemon = await fake(() => replies.shift()!);
     const { client } = quietClient(daemon.socket);
     const session: MemoryScope = { user: "ada", agent: "bot", session: "s1" };
-    assert.equal(await client.memoryToolResult(MEMORY_SAVE_TOOL_NAME, '{"text":"The deploy target is eu-west-1."}', session), "saved as fact 0000000000000100");
-    assert.equal(await client.memoryToolResult(MEMORY_SAVE_TOOL_NAME, { text: "the deploy target is eu-west-1" }, session), "already remembered as fact 00000000000000ff");
+    assert.equal(await client.answerTool(MEMORY_SAVE_TOOL_NAME, '{"text":"The deploy target is eu-west-1."}', { memory: { scope: session } }), "saved as fact 0000000000000100");
+    assert.equal(await client.answerTool(MEMORY_SAVE_TOOL_NAME, { text: "the deploy target is eu-west-1" }, { memory: { scope: session } }), "already remembered as fact 00000000000000ff");
     assert.equal(
-      await memoryToolResult(MEMORY_SAVE_TOOL_NAME, { text: "The deploy target is eu-central-1.", key: "deploy target" }, { scope: session, client }),
+      await answerTool(MEMORY_SAVE_TOOL_NAME, { text: "The deploy target is eu-central-1.", key: "deploy target" }, { memory: { scope: session }, client }),
       "saved as fact 0000000000000100; it replaces 2 earlier fact(s)",
     );
-    assert.equal(await client.memoryToolResult(MEMORY_SAVE_TOOL_NAME, { text: "Ada's favourite editor is vim." }, { user: "ada", session: "s2" }), "saved as fact 0000000000000100");
+    assert.equal(await client.answerTool(MEMORY_SAVE_TOOL_NAME, { text: "Ada's favourite editor is vim." }, { memory: { scope: { user: "ada", session: "s2" } } }), "saved as fact 0000000000000100");
     assert.equal(
-      await client.memoryToolResult(MEMORY_SEARCH_TOOL_NAME, '{"query":"deploy"}', session),
+      await client.answerTool(MEMORY_SEARCH_TOOL_NAME, '{"query":"deploy"}', { memory: { scope: session } }),
       "- The deploy target is eu-west-1. (since 2025-11-20)\n- Ada prefers vim. (since 2026-01-05)",
     );
-    assert.equal(await client.memoryToolResult(MEMORY_SEARCH_TOOL_NAME, "{}", session), "no remembered fact matches");
+    assert.equal(await client.answerTool(MEMORY_SEARCH_TOOL_NAME, "{}", { memory: { scope: session } }), "no remembered fact matches");
 
     const sent = ops(daemon.requests) as any[];
     assert.deepStrictEqual(sent[0].MemoryAdd, {
@@ -176,14 +177,16 @@ describe("memory against a fake daemon", () => {
     await daemon.close();
   });
 
-  test("memoryToolResult never rejects", async () => {
+  test("answerTool never rejects", async () => {
     const { client, warnings } = quietClient(deadSocket());
     const scope = { user: "ada" };
-    assert.equal(await client.memoryToolResult(MEMORY_SAVE_TOOL_NAME, "{not json", scope), 'memory_save needs a "text": the fact to remember.');
-    assert.equal(await client.memoryToolResult(MEMORY_SAVE_TOOL_NAME, { text: "  " }, scope), 'memory_save needs a "text": the fact to remember.');
-    assert.equal(await client.memoryToolResult("read_log", {}, scope), "Headroom has no tool named read_log.");
-    assert.match(await client.memoryToolResult(MEMORY_SAVE_TOOL_NAME, { text: "x y z" }, scope), /^Headroom could not answer memory_save \(cannot reach headroomd/);
-    assert.match(await client.memoryToolResult(MEMORY_SEARCH_TOOL_NAME, { query: "x" }, scope), /^Headroom could not answer memory_search/);
+    assert.equal(await client.answerTool(MEMORY_SAVE_TOOL_NAME, "{not json", { memory: { scope } }), 'memory_save needs a "text": the fact to remember.');
+    assert.equal(await client.answerTool(MEMORY_SAVE_TOOL_NAME, { text: "  " }, { memory: { scope } }), 'memory_save needs a "text": the fact to remember.');
+    assert.equal(await client.answerTool("read_log", {}, { memory: { scope } }), "Headroom has no tool named read_log.");
+    assert.equal(await client.answerTool(MEMORY_SEARCH_TOOL_NAME, { query: "x" }), "Headroom cannot answer memory_search: no memory scope was given.");
+    assert.match(await client.answerTool(RETRIEVE_TOOL_NAME, "{not json"), /needs a "hash"/);
+    assert.match(await client.answerTool(MEMORY_SAVE_TOOL_NAME, { text: "x y z" }, { memory: { scope } }), /^Headroom could not answer memory_save \(cannot reach headroomd/);
+    assert.match(await client.answerTool(MEMORY_SEARCH_TOOL_NAME, { query: "x" }, { memory: { scope } }), /^Headroom could not answer memory_search/);
     assert.equal(warnings.length, 1);
   });
 
@@ -242,7 +245,7 @@ describe("memory against the real daemon", () => {
   test("round trip: add, search, list, forget", async () => {
     const m = env.client.memory;
     const scope = { user: "rt", agent: "bot" };
-    const added = await m.add(scope, "The deploy target is eu-west-1.", { source: "test" });
+    const added = await m.add("The deploy target is eu-west-1.", scope, { source: "test" });
     assert.equal(added.duplicate, false);
     assert.deepStrictEqual(added.superseded, []);
     assert.match(added.fact.id, /^[0-9a-f]{16}$/);
@@ -251,17 +254,17 @@ describe("memory against the real daemon", () => {
     assert.equal(added.fact.key, "deploy target");
     assert.equal(added.fact.validToMs, null);
     assert.ok(Math.abs(added.fact.createdMs - Date.now()) < 60_000);
-    const again = await m.add(scope, "the deploy target is EU-WEST-1");
+    const again = await m.add("the deploy target is EU-WEST-1", scope);
     assert.equal(again.duplicate, true);
     assert.equal(again.fact.id, added.fact.id);
 
-    const found = await m.search({ ...scope, session: "s1" }, "which deploy target?");
+    const found = await m.search("which deploy target?", { ...scope, session: "s1" });
     assert.deepStrictEqual(found.map((f) => f.id), [added.fact.id]);
     assert.ok(found[0]!.score > 0);
     assert.deepStrictEqual((await m.list(scope)).map((f) => f.id), [added.fact.id]);
     assert.equal(await m.forget(scope, { id: added.fact.id }), 1);
     assert.deepStrictEqual(await m.list(scope), []);
-    await assert.rejects(m.add({ user: "" }, "x"), (e: HeadroomError) => e.code === "bad_request");
+    await assert.rejects(m.add("x", { user: "" }), (e: HeadroomError) => e.code === "bad_request");
   });
 
   test("scope isolation: a session sees its own, its agent's and its user's facts, nothing else", async () => {
@@ -277,8 +280,8 @@ describe("memory against the real daemon", () => {
       ["other user", { user: "iso-bob" }],
       ["other user's agent", { user: "iso-bob", agent: "bot" }],
     ];
-    for (const [who, scope] of where) await m.add(scope, text(who));
-    const seen = async (scope: MemoryScope) => (await m.search(scope, "build server zephyr", { limit: 50 })).map((f) => f.text).sort();
+    for (const [who, scope] of where) await m.add(text(who), scope);
+    const seen = async (scope: MemoryScope) => (await m.search("build server zephyr", scope, { limit: 50 })).map((f) => f.text).sort();
     assert.deepStrictEqual(await seen({ user: "iso-ada", agent: "bot", session: "s1" }), [text("agent"), text("session"), text("user")]);
     assert.deepStrictEqual(await seen({ user: "iso-ada", agent: "bot" }), [text("agent"), text("user")]);
     assert.deepStrictEqual(await seen({ user: "iso-ada" }), [text("user")]);
@@ -296,11 +299,11 @@ describe("memory against the real daemon", () => {
     const scope = { user: "sup", agent: "bot" };
     const jan = new Date(Date.UTC(2026, 0, 1));
     const mar = Date.UTC(2026, 2, 1);
-    const old = await m.add(scope, "The deploy target is us-east-1.", { validFrom: jan });
-    const now = await m.add(scope, "The deploy target is eu-west-1.", { validFrom: mar });
+    const old = await m.add("The deploy target is us-east-1.", scope, { validFrom: jan });
+    const now = await m.add("The deploy target is eu-west-1.", scope, { validFrom: mar });
     assert.deepStrictEqual(now.superseded, [old.fact.id]);
-    assert.deepStrictEqual((await m.search(scope, "deploy target")).map((f) => f.text), ["The deploy target is eu-west-1."]);
-    assert.deepStrictEqual((await m.search(scope, "deploy target", { asOf: Date.UTC(2026, 1, 1) })).map((f) => f.text), ["The deploy target is us-east-1."]);
+    assert.deepStrictEqual((await m.search("deploy target", scope)).map((f) => f.text), ["The deploy target is eu-west-1."]);
+    assert.deepStrictEqual((await m.search("deploy target", scope, { asOf: Date.UTC(2026, 1, 1) })).map((f) => f.text), ["The deploy target is us-east-1."]);
     assert.deepStrictEqual((await m.list(scope, { asOf: new Date(Date.UTC(2026, 1, 1)) })).map((f) => f.id), [old.fact.id]);
     const history = await m.list(scope, { includeSuperseded: true });
     const closed = history.find((f) => f.id === old.fact.id)!;
@@ -308,14 +311,14 @@ describe("memory against the real daemon", () => {
     assert.equal(closed.validFromMs, jan.getTime());
     assert.equal(closed.validToMs, mar);
     assert.equal(closed.supersededBy, now.fact.id);
-    const keyed = await m.add(scope, "We ship to ap-south-1 now.", { key: "deploy target", validFrom: Date.UTC(2026, 3, 1) });
+    const keyed = await m.add("We ship to ap-south-1 now.", scope, { key: "deploy target", validFrom: Date.UTC(2026, 3, 1) });
     assert.deepStrictEqual(keyed.superseded, [now.fact.id]);
-    assert.equal(await env.client.memoryToolResult(MEMORY_SEARCH_TOOL_NAME, { query: "ship" }, scope), "- We ship to ap-south-1 now. (since 2026-04-01)");
+    assert.equal(await env.client.answerTool(MEMORY_SEARCH_TOOL_NAME, { query: "ship" }, { memory: { scope } }), "- We ship to ap-south-1 now. (since 2026-04-01)");
   });
 
   test("compress with memory: the facts go in front of the latest user message; tools when asked", async () => {
     const scope = { user: "cmp", agent: "bot", session: "s1" };
-    await env.client.memory.add({ user: "cmp", agent: "bot" }, "The deploy target is eu-west-1.");
+    await env.client.memory.add("The deploy target is eu-west-1.", { user: "cmp", agent: "bot" });
     const body: any = { model: "gpt-4o", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Which deploy target should the queue use?" }], tools: [{ type: "function", function: { name: "read_log", parameters: { type: "object" } } }] };
     const result = await env.client.compress(body, { memory: { scope, tools: true } });
     assert.equal(result.error, null);

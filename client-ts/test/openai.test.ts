@@ -117,7 +117,7 @@ describe("withHeadroom(new OpenAI())", () => {
     await provider.close();
   });
 
-  test("chat streaming: an app that declares headroom_retrieve itself keeps it, to answer with retrieveToolResult", async () => {
+  test("chat streaming: an app that declares headroom_retrieve itself keeps it, to answer with answerTool", async () => {
     const { provider, client } = await openai([{ sse: [chunk({ content: "ok" }), chunk({}, "stop")], done: true }]);
     const own = { type: "function", function: { name: RETRIEVE_TOOL_NAME, parameters: { type: "object", properties: { hash: { type: "string" } } } } };
     const stream = await client.chat.completions.create({ model: "gpt-4o", messages: chatConversation(), tools: [READ_LOG, own], stream: true } as any);

@@ -18,10 +18,10 @@ test("every entry point is built, with declarations", () => {
 
 test("headroom-client loads no framework and exports the API", async () => {
   const main = await import("headroom-client");
-  for (const name of ["compress", "retrieve", "stats", "metrics", "retrieveToolResult", "memoryToolResult", "withHeadroom", "HeadroomClient", "HeadroomError", "Breaker", "Memory", "defaultSocketPath", "RETRIEVE_TOOL_NAME", "MEMORY_SAVE_TOOL_NAME", "MEMORY_SEARCH_TOOL_NAME", "wire"]) {
+  for (const name of ["compress", "retrieve", "stats", "metrics", "answerRetrieve", "answerTool", "withHeadroom", "HeadroomClient", "HeadroomError", "Breaker", "Memory", "defaultSocketPath", "RETRIEVE_TOOL_NAME", "MEMORY_SAVE_TOOL_NAME", "MEMORY_SEARCH_TOOL_NAME", "wire"]) {
     assert.ok(name in main, name);
   }
-  const built = ["index", "client", "breaker", "ownership", "wire", "memory", "sdk", "openai", "anthropic", "retrieval"].map((f) => readFileSync(join(ROOT, "dist", `${f}.js`), "utf8")).join("\n");
+  const built = ["index", "client", "breaker", "trust", "wire", "memory", "tools", "loop", "sdk", "openai", "anthropic"].map((f) => readFileSync(join(ROOT, "dist", `${f}.js`), "utf8")).join("\n");
   const imports = [...built.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]!).filter((s) => !s.startsWith("."));
   assert.deepStrictEqual([...new Set(imports)].sort(), ["node:fs/promises", "node:net", "node:path"]);
 });

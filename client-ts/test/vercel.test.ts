@@ -81,7 +81,7 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
   });
 
   test("memory: the facts reach the latest user message; a memory_save call is answered, unseen by the app", async () => {
-    await env.client.memory.add({ user: "ada", agent: "sre" }, "The deploy target is eu-west-1.");
+    await env.client.memory.add("The deploy target is eu-west-1.", { user: "ada", agent: "sre" });
     const memory = { scope: { user: "ada", agent: "sre", session: "s1" }, tools: true };
     const { provider, model: m } = await model(
       [
@@ -106,7 +106,7 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
     const last = provider.requests[1]!.body.messages.at(-1);
     assert.equal(last.tool_call_id, "call_m");
     assert.match(last.content, /^saved as fact [0-9a-f]{16}$/);
-    const saved = await env.client.memory.search({ user: "ada", agent: "sre" }, "favourite editor");
+    const saved = await env.client.memory.search("favourite editor", { user: "ada", agent: "sre" });
     assert.deepStrictEqual(saved.map((f) => f.text), ["Ada's favourite editor is vim."]);
     await provider.close();
   });

@@ -1,6 +1,8 @@
 /**
- * Earlier answers to `headroom_retrieve`, shielded from compression (as client-py's
- * `retrieval.py` does).
+ * Headroom's own tools as the client meets them: their names, reading a call's arguments, the
+ * texts that answer `headroom_retrieve` when the original cannot be had, and earlier retrieve
+ * answers shielded from compression (as client-py's `tools.py` does). The answers themselves come
+ * from `HeadroomClient.answerTool`; the memory tools' texts are in `memory.ts`.
  *
  * The answer to a retrieve call is the exact original of a compressed block. Sent to the daemon
  * again on a later turn, it would be compressed again — the replay store knows those bytes and
@@ -14,6 +16,54 @@
 
 /** The tool the daemon offers the model for reading back what a marker left out. */
 export const RETRIEVE_TOOL_NAME = "headroom_retrieve";
+
+/** The tool the daemon offers the model for remembering a fact (`{text, key?}`). */
+export const MEMORY_SAVE_TOOL_NAME = "memory_save";
+
+/** The tool the daemon offers the model for searching what is remembered (`{query}`). */
+export const MEMORY_SEARCH_TOOL_NAME = "memory_search";
+
+/** The arguments of a tool call: a JSON string (OpenAI) or an object. */
+export type ToolArguments = string | Record<string, unknown> | null | undefined;
+
+/** The arguments of a `headroom_retrieve` call: a JSON string (OpenAI) or an object. */
+export type RetrieveArguments = string | { hash?: unknown; query?: unknown } | null | undefined;
+
+/** A tool call's arguments as an object; `null` when they are not a JSON object. */
+export function argumentsOf(args: ToolArguments): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = typeof args === "string" ? JSON.parse(args || "{}") : args;
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The answer to a `headroom_retrieve` call without a usable `hash`. */
+export const RETRIEVE_NEEDS_HASH = `${RETRIEVE_TOOL_NAME} needs a "hash": the 24-character key after hash= in a [headroom: ...] marker.`;
+
+/**
+ * The answer to a `headroom_retrieve` call the daemon could not serve: what went wrong and what
+ * the model can do instead (re-run the tool, for an expired original).
+ */
+export function retrieveFailedText(hash: string, error: { code: string; message: string }): string {
+  switch (error.code) {
+    case "expired":
+      return `Headroom: ${error.message}`;
+    case "not_found":
+      return `Headroom: ${error.message}. The original is not available; work from what the marker says, or re-run the tool that produced it.`;
+    case "bad_request":
+      return `Headroom: ${error.message}. Pass the 24-character key that follows hash= in the marker.`;
+    default:
+      return `Headroom could not retrieve hash=${hash} (${error.message}). Work from what the marker says, or re-run the tool that produced the content.`;
+  }
+}
+
+/** The name of a tool definition in any of the three provider shapes. */
+export function toolName(tool: unknown): unknown {
+  const t = tool as { name?: unknown; function?: { name?: unknown } } | null;
+  return t?.name ?? t?.function?.name;
+}
 
 /** What the daemon sees in place of an earlier retrieve answer: shorter than anything it compresses. */
 const PLACEHOLDER = "[headroom: retrieved content]";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { chmodSync, chownSync } from "node:fs";
 import { dirname } from "node:path";
 import { test } from "node:test";
-import { untrustedReason } from "../src/ownership.js";
+import { untrustedReason } from "../src/trust.js";
 import { chatConversation, fakeDaemon, quietClient } from "./helpers.js";
 
 const OTHER = 65534;
