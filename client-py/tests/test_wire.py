@@ -1,15 +1,21 @@
 """The wire against ``protocol/vectors/``: each frame decodes to its JSON value and re-encodes to
-the same bytes (protocol/README.md, "Test vectors")."""
+the same bytes (protocol/README.md, "Test vectors"); and the generated ``wire_types.py`` and
+``wireTypes.ts`` are what ``protocol/generate.py`` makes of ``protocol/schema.json``."""
 
 import json
 import pathlib
+import shutil
 import struct
+import subprocess
+import sys
 
 import pytest
 
 from headroom import wire
 
-VECTORS = pathlib.Path(__file__).resolve().parents[2] / "protocol" / "vectors"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "protocol" / "vectors"
+GENERATE = ROOT / "protocol" / "generate.py"
 NAMES = sorted(p.stem for p in VECTORS.glob("*.bin"))
 
 
@@ -119,3 +125,41 @@ def test_malformed_replies_are_refused(body, why):
 def test_default_options_are_eight_zero_bytes():
     body = wire.encode_request(wire.Request(1, wire.CompressRequest(b"[]")))
     assert body == b"\x01\x02\x02[]" + bytes(8)
+
+
+def test_memory_fact_times_are_utc_datetimes():
+    fact = wire.MemoryFact("0" * 16, wire.MemoryScope("ada"), "t", None, None, 1_700_000_000_000, 1_700_000_000_500,
+                           None, None, 0.0)
+    assert fact.created.isoformat() == "2023-11-14T22:13:20+00:00"
+    assert fact.valid_from.timestamp() == 1_700_000_000.5 and fact.valid_to is None
+
+
+# --- The generated code -----------------------------------------------------------------------
+
+
+def generate(root, *args):
+    return subprocess.run([sys.executable, str(root / "protocol" / "generate.py"), *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_generated_wire_code_is_current():
+    # wire_types.py and client-ts/src/wireTypes.ts must be what protocol/generate.py makes of
+    # protocol/schema.json; after changing the Rust types, regenerate both (protocol/README.md).
+    result = generate(ROOT, "--check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_check_names_a_stale_file(tmp_path):
+    shutil.copytree(ROOT / "protocol", tmp_path / "protocol", ignore=shutil.ignore_patterns("vectors", "src", "tests"))
+    (tmp_path / "client-py" / "headroom").mkdir(parents=True)
+    (tmp_path / "client-ts" / "src").mkdir(parents=True)
+    assert generate(tmp_path, "--check").returncode == 1  # nothing generated yet
+    assert generate(tmp_path).returncode == 0
+    assert generate(tmp_path, "--check").returncode == 0
+    for out in ("client-py/headroom/wire_types.py", "client-ts/src/wireTypes.ts"):
+        assert (tmp_path / out).read_text() == (ROOT / out).read_text()  # the same output every run
+    ts = tmp_path / "client-ts" / "src" / "wireTypes.ts"
+    ts.write_text(ts.read_text().replace("protect_recent", "protect_latest"))
+    result = generate(tmp_path, "--check")
+    assert result.returncode == 1 and "client-ts/src/wireTypes.ts is stale" in result.stderr
+    assert "wire_types.py" not in result.stderr

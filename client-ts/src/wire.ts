@@ -3,7 +3,10 @@
  * 4-byte big-endian length and a body) and the bincode 2 `standard()` encoding of `Request` and
  * `Reply` bodies (varints, little-endian floats, enums as a variant index then the payload).
  *
- * Values are shaped like the serde JSON of the Rust types, the form the test vectors use:
+ * The message types and their codecs are generated from the Rust types (`wireTypes.ts`, written
+ * by `protocol/generate.py`) and re-exported here; this module holds what they are built on: the
+ * writer and the strict reader of the primitives, framing, and the `encode*`/`decode*` entry
+ * points. Values are shaped like the serde JSON of the Rust types, the form the test vectors use:
  * structs are objects keyed by field name, enum variants without payload are strings (`"Ping"`),
  * variants with a payload are one-key objects (`{ Compress: {...} }`), `u64` is `bigint`, `u32`
  * is `number`, byte vectors are `Uint8Array`. This layer knows nothing about LLMs.
@@ -11,279 +14,67 @@
  * @module
  */
 
-/** The protocol version this client speaks (`PROTOCOL_VERSION` in `protocol/src/lib.rs`). */
-export const PROTOCOL_VERSION = 2;
+import { readReply, readRequest, writeReply, writeRequest, type Reply, type Request } from "./wireTypes.js";
 
-/** The daemon's default limit on a body; larger requests are not even sent. */
-export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
-
-export type ProviderFormat = "Auto" | "OpenAiChat" | "OpenAiResponses" | "Anthropic";
-
-export type ErrorCode =
-  | "bad_frame"
-  | "too_large"
-  | "unsupported_version"
-  | "bad_request"
-  | "not_found"
-  | "expired"
-  | "internal"
-  | "busy";
-
-export interface Hello {
-  protocol_version: number;
-  client: string;
-}
-
-export interface CompressOptions {
-  model: string | null;
-  format: ProviderFormat;
-  query: string | null;
-  protect_recent: number;
-  frozen: number;
-  target_ratio: number | null;
-  compress_user_messages: boolean;
-  memory: MemoryOptions | null;
-}
-
-/** Where a fact belongs: a user, optionally one of its agents, optionally one session. */
-export interface MemoryScope {
-  user: string;
-  agent: string | null;
-  session: string | null;
-}
-
-/** Memory on the request path of `Compress`. */
-export interface MemoryOptions {
-  scope: MemoryScope;
-  budget_tokens: number;
-  tools: boolean;
-}
-
-export interface CompressRequest {
-  messages: Uint8Array;
-  options: CompressOptions;
-}
-
-export interface RetrieveRequest {
-  key: string;
-  query: string | null;
-}
-
-export interface MemoryAddRequest {
-  scope: MemoryScope;
-  text: string;
-  source: string | null;
-  key: string | null;
-  valid_from_ms: bigint | null;
-}
-
-export interface MemorySearchRequest {
-  scope: MemoryScope;
-  query: string;
-  as_of_ms: bigint | null;
-  limit: number;
-  budget_tokens: number;
-}
-
-export interface MemoryListRequest {
-  scope: MemoryScope;
-  as_of_ms: bigint | null;
-  include_superseded: boolean;
-  include_narrower: boolean;
-}
-
-export interface MemoryForgetRequest {
-  scope: MemoryScope;
-  id: string | null;
-}
-
-export type Op =
-  | { Hello: Hello }
-  | "Ping"
-  | { Compress: CompressRequest }
-  | { Retrieve: RetrieveRequest }
-  | "Stats"
-  | "Metrics"
-  | { MemoryAdd: MemoryAddRequest }
-  | { MemorySearch: MemorySearchRequest }
-  | { MemoryList: MemoryListRequest }
-  | { MemoryForget: MemoryForgetRequest };
-
-export interface Request {
-  id: bigint;
-  op: Op;
-}
-
-export interface HelloReply {
-  protocol_version: number;
-  server: string;
-}
-
-export interface CompressorStats {
-  name: string;
-  blocks: number;
-  tokens_before: bigint;
-  tokens_after: bigint;
-}
-
-export interface CompressReply {
-  messages: Uint8Array;
-  tokens_before: bigint;
-  tokens_after: bigint;
-  ccr_keys: string[];
-  compressors: CompressorStats[];
-  retrieve_tool: Uint8Array | null;
-  format: ProviderFormat;
-  memories: number;
-  memory_tools: Uint8Array | null;
-}
-
-export interface RetrieveReply {
-  key: string;
-  content: string;
-  whole: boolean;
-}
-
-export interface StatsReply {
-  protocol_version: number;
-  uptime_ms: bigint;
-  connections: bigint;
-  requests: bigint;
-  compress_requests: bigint;
-  tokens_before: bigint;
-  tokens_after: bigint;
-  ccr_entries: bigint;
-  replay_entries: bigint;
-}
-
-export interface MetricsReply {
-  compressors: CompressorStats[];
-  ccr_hits: bigint;
-  ccr_misses: bigint;
-  ccr_expired: bigint;
-  latency_p50_us: bigint;
-  latency_p99_us: bigint;
-  all_time_compress_requests: bigint;
-  all_time_tokens_before: bigint;
-  all_time_tokens_after: bigint;
-  all_time_latency_p50_us: bigint;
-  all_time_latency_p99_us: bigint;
-}
-
-export interface MemoryFact {
-  id: string;
-  scope: MemoryScope;
-  text: string;
-  source: string | null;
-  key: string | null;
-  created_ms: bigint;
-  valid_from_ms: bigint;
-  valid_to_ms: bigint | null;
-  superseded_by: string | null;
-  /** An `f32`: values that are not exactly representable come back rounded. */
-  score: number;
-}
-
-export interface MemoryAddReply {
-  fact: MemoryFact;
-  duplicate: boolean;
-  superseded: string[];
-}
-
-export interface MemoryFactsReply {
-  facts: MemoryFact[];
-}
-
-export interface MemoryForgetReply {
-  removed: bigint;
-}
-
-export interface ErrorReply {
-  code: ErrorCode;
-  message: string;
-}
-
-export type ReplyBody =
-  | { Hello: HelloReply }
-  | "Pong"
-  | { Compressed: CompressReply }
-  | { Retrieved: RetrieveReply }
-  | { Stats: StatsReply }
-  | { Error: ErrorReply }
-  | { Metrics: MetricsReply }
-  | { MemoryAdded: MemoryAddReply }
-  | { MemoryFacts: MemoryFactsReply }
-  | { MemoryForgotten: MemoryForgetReply };
-
-export interface Reply {
-  id: bigint;
-  body: ReplyBody;
-}
-
-// Variant orders are the wire format (protocol/README.md, "Messages").
-const OPS = [
-  "Hello",
-  "Ping",
-  "Compress",
-  "Retrieve",
-  "Stats",
-  "Metrics",
-  "MemoryAdd",
-  "MemorySearch",
-  "MemoryList",
-  "MemoryForget",
-] as const;
-const REPLY_BODIES = [
-  "Hello",
-  "Pong",
-  "Compressed",
-  "Retrieved",
-  "Stats",
-  "Error",
-  "Metrics",
-  "MemoryAdded",
-  "MemoryFacts",
-  "MemoryForgotten",
-] as const;
-// MetricsReply's u64 fields after `compressors`, in wire order.
-const METRICS_COUNTERS = [
-  "ccr_hits",
-  "ccr_misses",
-  "ccr_expired",
-  "latency_p50_us",
-  "latency_p99_us",
-  "all_time_compress_requests",
-  "all_time_tokens_before",
-  "all_time_tokens_after",
-  "all_time_latency_p50_us",
-  "all_time_latency_p99_us",
-] as const;
-const FORMATS: readonly ProviderFormat[] = ["Auto", "OpenAiChat", "OpenAiResponses", "Anthropic"];
-const ERROR_CODES: readonly ErrorCode[] = [
-  "bad_frame",
-  "too_large",
-  "unsupported_version",
-  "bad_request",
-  "not_found",
-  "expired",
-  "internal",
-  "busy",
-];
+export type * from "./wireTypes.js";
+export { DEFAULT_MAX_FRAME, PROTOCOL_VERSION } from "./wireTypes.js";
 
 /** A body or frame that does not follow the protocol. */
 export class WireError extends Error {
   override name = "WireError";
 }
 
+/** Encodes a request as one complete frame, length prefix included. */
+export function encodeRequest(request: Request): Uint8Array {
+  const op = request.op;
+  const w = new Writer(64 + (typeof op === "object" && "Compress" in op ? op.Compress.messages.length : 0));
+  writeRequest(w, request);
+  return w.frame();
+}
+
+/** Encodes a reply as one complete frame (the daemon's side; used by tests and fakes). */
+export function encodeReply(reply: Reply): Uint8Array {
+  const body = reply.body;
+  const w = new Writer(64 + (typeof body === "object" && "Compressed" in body ? body.Compressed.messages.length : 0));
+  writeReply(w, reply);
+  return w.frame();
+}
+
+/** Decodes one request body (without its length prefix), consuming every byte. */
+export function decodeRequest(body: Uint8Array): Request {
+  const r = new Reader(body);
+  const request = readRequest(r);
+  r.end();
+  return request;
+}
+
+/**
+ * Decodes one reply body (without its length prefix), consuming every byte.
+ *
+ * Throws {@link WireError} on anything this version does not know (an unknown variant, bytes left
+ * over): the daemon then speaks something else, and the connection should be dropped.
+ */
+export function decodeReply(body: Uint8Array): Reply {
+  const r = new Reader(body);
+  const reply = readReply(r);
+  r.end();
+  return reply;
+}
+
 const MAX_U64 = (1n << 64n) - 1n;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Appends encoded values to a growing buffer. */
-class Writer {
+/**
+ * Appends encoded values to a growing buffer, after 4 bytes left for the frame's length prefix.
+ * The generated `write*` functions call it.
+ *
+ * @internal
+ */
+export class Writer {
   private buf: Uint8Array;
   private view: DataView;
-  len = 0;
+  private len = 4; // the length prefix, written last
 
   constructor(capacity: number) {
     this.buf = new Uint8Array(capacity);
@@ -298,13 +89,14 @@ class Writer {
     this.view = new DataView(bigger.buffer);
   }
 
+  /** One raw byte. */
   u8(b: number): void {
     this.reserve(1);
     this.buf[this.len++] = b;
   }
 
   /** A `u32` in its shortest varint form. */
-  varint(n: number): void {
+  u32(n: number): void {
     if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new WireError(`${n} is not a u32`);
     if (n < 251) return this.u8(n);
     this.reserve(5);
@@ -320,9 +112,9 @@ class Writer {
   }
 
   /** A `u64` in its shortest varint form. */
-  varint64(n: bigint): void {
+  u64(n: bigint): void {
     if (n < 0n || n > MAX_U64) throw new WireError(`${n} is not a u64`);
-    if (n <= 0xffff_ffffn) return this.varint(Number(n));
+    if (n <= 0xffff_ffffn) return this.u32(Number(n));
     this.reserve(9);
     this.buf[this.len] = 0xfd;
     this.view.setBigUint64(this.len + 1, n, true);
@@ -330,7 +122,7 @@ class Writer {
   }
 
   bytes(b: Uint8Array): void {
-    this.varint(b.length);
+    this.u32(b.length);
     this.reserve(b.length);
     this.buf.set(b, this.len);
     this.len += b.length;
@@ -356,16 +148,37 @@ class Writer {
     write(value);
   }
 
+  vec<T>(items: readonly T[], write: (v: T) => void): void {
+    this.u32(items.length);
+    for (const item of items) write(item);
+  }
+
+  /** A variant without payload, by its index in `names`. */
+  variant<T>(names: readonly T[], value: T, what: string): void {
+    const i = names.indexOf(value);
+    if (i < 0) throw new WireError(`unknown ${what} ${JSON.stringify(value)}`);
+    this.u32(i);
+  }
+
+  /** Refuses a value that is none of a union's variants. */
+  unknown(what: string, value: never): never {
+    const shown = typeof value === "object" && value !== null ? `{${Object.keys(value).join(", ")}}` : String(value);
+    throw new WireError(`unknown ${what} ${shown}`);
+  }
+
   /** The bytes written, prefixed with their length as a frame. */
   frame(): Uint8Array {
-    const n = this.len - 4;
-    this.view.setUint32(0, n, false);
+    this.view.setUint32(0, this.len - 4, false);
     return this.buf.subarray(0, this.len);
   }
 }
 
-/** Reads values from one body, strictly by type. */
-class Reader {
+/**
+ * Reads values from one body, strictly by type. The generated `read*` functions call it.
+ *
+ * @internal
+ */
+export class Reader {
   private pos = 0;
   private readonly view: DataView;
 
@@ -377,13 +190,14 @@ class Reader {
     if (this.pos + n > this.buf.length) throw new WireError("truncated body");
   }
 
+  /** One raw byte. */
   u8(): number {
     this.need(1);
     return this.buf[this.pos++]!;
   }
 
   /** A `u32` varint: the `0xfd` form is too wide for it. */
-  varint(): number {
+  u32(): number {
     const tag = this.u8();
     if (tag < 251) return tag;
     if (tag === 0xfb) {
@@ -401,7 +215,7 @@ class Reader {
     throw new WireError(`varint tag 0x${tag.toString(16)} is invalid for a u32`);
   }
 
-  varint64(): bigint {
+  u64(): bigint {
     if (this.buf[this.pos] === 0xfd) {
       this.pos++;
       this.need(8);
@@ -409,17 +223,17 @@ class Reader {
       this.pos += 8;
       return v;
     }
-    return BigInt(this.varint());
+    return BigInt(this.u32());
   }
 
   bytes(): Uint8Array {
-    const n = this.varint64();
+    const n = this.u64();
     if (n > BigInt(this.buf.length - this.pos)) throw new WireError("truncated body");
     return this.buf.subarray(this.pos, (this.pos += Number(n)));
   }
 
   string(): string {
-    const n = Number(this.varint64());
+    const n = Number(this.u64());
     this.need(n);
     try {
       return strictUtf8.decode(this.buf.subarray(this.pos, (this.pos += n)));
@@ -447,8 +261,13 @@ class Reader {
     return tag === 1 ? read() : null;
   }
 
+  vec<T>(read: () => T): T[] {
+    return Array.from({ length: this.u32() }, read);
+  }
+
+  /** A variant's name, by the index read. */
   variant<T>(names: readonly T[], what: string): T {
-    const i = this.varint();
+    const i = this.u32();
     const name = names[i];
     if (name === undefined) throw new WireError(`unknown ${what} variant ${i}`);
     return name;
@@ -457,354 +276,6 @@ class Reader {
   end(): void {
     if (this.pos !== this.buf.length) throw new WireError(`${this.buf.length - this.pos} bytes left over after the value`);
   }
-}
-
-function writeCompressors(w: Writer, compressors: CompressorStats[]): void {
-  w.varint(compressors.length);
-  for (const c of compressors) {
-    w.string(c.name);
-    w.varint(c.blocks);
-    w.varint64(c.tokens_before);
-    w.varint64(c.tokens_after);
-  }
-}
-
-function readCompressors(r: Reader): CompressorStats[] {
-  return Array.from({ length: r.varint() }, () => ({
-    name: r.string(),
-    blocks: r.varint(),
-    tokens_before: r.varint64(),
-    tokens_after: r.varint64(),
-  }));
-}
-
-function writeScope(w: Writer, scope: MemoryScope): void {
-  w.string(scope.user);
-  w.option(scope.agent, (a) => w.string(a));
-  w.option(scope.session, (s) => w.string(s));
-}
-
-function readScope(r: Reader): MemoryScope {
-  return { user: r.string(), agent: r.option(() => r.string()), session: r.option(() => r.string()) };
-}
-
-function writeFact(w: Writer, f: MemoryFact): void {
-  w.string(f.id);
-  writeScope(w, f.scope);
-  w.string(f.text);
-  w.option(f.source, (s) => w.string(s));
-  w.option(f.key, (k) => w.string(k));
-  w.varint64(f.created_ms);
-  w.varint64(f.valid_from_ms);
-  w.option(f.valid_to_ms, (t) => w.varint64(t));
-  w.option(f.superseded_by, (s) => w.string(s));
-  w.f32(f.score);
-}
-
-function readFact(r: Reader): MemoryFact {
-  return {
-    id: r.string(),
-    scope: readScope(r),
-    text: r.string(),
-    source: r.option(() => r.string()),
-    key: r.option(() => r.string()),
-    created_ms: r.varint64(),
-    valid_from_ms: r.varint64(),
-    valid_to_ms: r.option(() => r.varint64()),
-    superseded_by: r.option(() => r.string()),
-    score: r.f32(),
-  };
-}
-
-/** Encodes a request as one complete frame, length prefix included. */
-export function encodeRequest(request: Request): Uint8Array {
-  const op = request.op;
-  const messages = typeof op === "object" && "Compress" in op ? op.Compress.messages.length : 0;
-  const w = new Writer(64 + messages);
-  w.len = 4; // the length prefix, written last
-  w.varint64(request.id);
-  if (op === "Ping") w.varint(1);
-  else if (op === "Stats") w.varint(4);
-  else if (op === "Metrics") w.varint(5);
-  else if ("Hello" in op) {
-    w.varint(0);
-    w.varint(op.Hello.protocol_version);
-    w.string(op.Hello.client);
-  } else if ("Compress" in op) {
-    w.varint(2);
-    w.bytes(op.Compress.messages);
-    const o = op.Compress.options;
-    w.option(o.model, (m) => w.string(m));
-    w.varint(FORMATS.indexOf(o.format));
-    w.option(o.query, (q) => w.string(q));
-    w.varint(o.protect_recent);
-    w.varint(o.frozen);
-    w.option(o.target_ratio, (r) => w.f32(r));
-    w.bool(o.compress_user_messages);
-    w.option(o.memory, (m) => {
-      writeScope(w, m.scope);
-      w.varint(m.budget_tokens);
-      w.bool(m.tools);
-    });
-  } else if ("Retrieve" in op) {
-    w.varint(3);
-    w.string(op.Retrieve.key);
-    w.option(op.Retrieve.query, (q) => w.string(q));
-  } else if ("MemoryAdd" in op) {
-    const a = op.MemoryAdd;
-    w.varint(6);
-    writeScope(w, a.scope);
-    w.string(a.text);
-    w.option(a.source, (s) => w.string(s));
-    w.option(a.key, (k) => w.string(k));
-    w.option(a.valid_from_ms, (t) => w.varint64(t));
-  } else if ("MemorySearch" in op) {
-    const s = op.MemorySearch;
-    w.varint(7);
-    writeScope(w, s.scope);
-    w.string(s.query);
-    w.option(s.as_of_ms, (t) => w.varint64(t));
-    w.varint(s.limit);
-    w.varint(s.budget_tokens);
-  } else if ("MemoryList" in op) {
-    const l = op.MemoryList;
-    w.varint(8);
-    writeScope(w, l.scope);
-    w.option(l.as_of_ms, (t) => w.varint64(t));
-    w.bool(l.include_superseded);
-    w.bool(l.include_narrower);
-  } else if ("MemoryForget" in op) {
-    w.varint(9);
-    writeScope(w, op.MemoryForget.scope);
-    w.option(op.MemoryForget.id, (id) => w.string(id));
-  } else throw new WireError(`unknown op ${JSON.stringify(op)}`);
-  return w.frame();
-}
-
-/** Encodes a reply as one complete frame (the daemon's side; used by tests and fakes). */
-export function encodeReply(reply: Reply): Uint8Array {
-  const body = reply.body;
-  const w = new Writer(64 + (typeof body === "object" && "Compressed" in body ? body.Compressed.messages.length : 0));
-  w.len = 4;
-  w.varint64(reply.id);
-  if (body === "Pong") w.varint(1);
-  else if ("Hello" in body) {
-    w.varint(0);
-    w.varint(body.Hello.protocol_version);
-    w.string(body.Hello.server);
-  } else if ("Compressed" in body) {
-    const c = body.Compressed;
-    w.varint(2);
-    w.bytes(c.messages);
-    w.varint64(c.tokens_before);
-    w.varint64(c.tokens_after);
-    w.varint(c.ccr_keys.length);
-    for (const k of c.ccr_keys) w.string(k);
-    writeCompressors(w, c.compressors);
-    w.option(c.retrieve_tool, (t) => w.bytes(t));
-    w.varint(FORMATS.indexOf(c.format));
-    w.varint(c.memories);
-    w.option(c.memory_tools, (t) => w.bytes(t));
-  } else if ("Retrieved" in body) {
-    w.varint(3);
-    w.string(body.Retrieved.key);
-    w.string(body.Retrieved.content);
-    w.bool(body.Retrieved.whole);
-  } else if ("Stats" in body) {
-    const s = body.Stats;
-    w.varint(4);
-    w.varint(s.protocol_version);
-    for (const n of [
-      s.uptime_ms,
-      s.connections,
-      s.requests,
-      s.compress_requests,
-      s.tokens_before,
-      s.tokens_after,
-      s.ccr_entries,
-      s.replay_entries,
-    ]) {
-      w.varint64(n);
-    }
-  } else if ("Error" in body) {
-    w.varint(5);
-    w.varint(ERROR_CODES.indexOf(body.Error.code));
-    w.string(body.Error.message);
-  } else if ("Metrics" in body) {
-    w.varint(6);
-    writeCompressors(w, body.Metrics.compressors);
-    for (const name of METRICS_COUNTERS) w.varint64(body.Metrics[name]);
-  } else if ("MemoryAdded" in body) {
-    const a = body.MemoryAdded;
-    w.varint(7);
-    writeFact(w, a.fact);
-    w.bool(a.duplicate);
-    w.varint(a.superseded.length);
-    for (const id of a.superseded) w.string(id);
-  } else if ("MemoryFacts" in body) {
-    w.varint(8);
-    w.varint(body.MemoryFacts.facts.length);
-    for (const f of body.MemoryFacts.facts) writeFact(w, f);
-  } else if ("MemoryForgotten" in body) {
-    w.varint(9);
-    w.varint64(body.MemoryForgotten.removed);
-  } else throw new WireError(`unknown reply body ${JSON.stringify(body)}`);
-  return w.frame();
-}
-
-/** Decodes one request body (without its length prefix), consuming every byte. */
-export function decodeRequest(body: Uint8Array): Request {
-  const r = new Reader(body);
-  const id = r.varint64();
-  let op: Op;
-  switch (r.variant(OPS, "Op")) {
-    case "Hello":
-      op = { Hello: { protocol_version: r.varint(), client: r.string() } };
-      break;
-    case "Ping":
-      op = "Ping";
-      break;
-    case "Compress": {
-      const messages = r.bytes();
-      const options: CompressOptions = {
-        model: r.option(() => r.string()),
-        format: r.variant(FORMATS, "ProviderFormat"),
-        query: r.option(() => r.string()),
-        protect_recent: r.varint(),
-        frozen: r.varint(),
-        target_ratio: r.option(() => r.f32()),
-        compress_user_messages: r.bool(),
-        memory: r.option(() => ({ scope: readScope(r), budget_tokens: r.varint(), tools: r.bool() })),
-      };
-      op = { Compress: { messages, options } };
-      break;
-    }
-    case "Retrieve":
-      op = { Retrieve: { key: r.string(), query: r.option(() => r.string()) } };
-      break;
-    case "Stats":
-      op = "Stats";
-      break;
-    case "Metrics":
-      op = "Metrics";
-      break;
-    case "MemoryAdd":
-      op = {
-        MemoryAdd: {
-          scope: readScope(r),
-          text: r.string(),
-          source: r.option(() => r.string()),
-          key: r.option(() => r.string()),
-          valid_from_ms: r.option(() => r.varint64()),
-        },
-      };
-      break;
-    case "MemorySearch":
-      op = {
-        MemorySearch: {
-          scope: readScope(r),
-          query: r.string(),
-          as_of_ms: r.option(() => r.varint64()),
-          limit: r.varint(),
-          budget_tokens: r.varint(),
-        },
-      };
-      break;
-    case "MemoryList":
-      op = {
-        MemoryList: {
-          scope: readScope(r),
-          as_of_ms: r.option(() => r.varint64()),
-          include_superseded: r.bool(),
-          include_narrower: r.bool(),
-        },
-      };
-      break;
-    case "MemoryForget":
-      op = { MemoryForget: { scope: readScope(r), id: r.option(() => r.string()) } };
-      break;
-  }
-  r.end();
-  return { id, op };
-}
-
-/**
- * Decodes one reply body (without its length prefix), consuming every byte.
- *
- * Throws {@link WireError} on anything this version does not know (an unknown variant, bytes left
- * over): the daemon then speaks something else, and the connection should be dropped.
- */
-export function decodeReply(body: Uint8Array): Reply {
-  const r = new Reader(body);
-  const id = r.varint64();
-  let reply: ReplyBody;
-  switch (r.variant(REPLY_BODIES, "ReplyBody")) {
-    case "Hello":
-      reply = { Hello: { protocol_version: r.varint(), server: r.string() } };
-      break;
-    case "Pong":
-      reply = "Pong";
-      break;
-    case "Compressed": {
-      const messages = r.bytes();
-      const tokens_before = r.varint64();
-      const tokens_after = r.varint64();
-      const ccr_keys = Array.from({ length: r.varint() }, () => r.string());
-      const compressors = readCompressors(r);
-      const retrieve_tool = r.option(() => r.bytes());
-      const format = r.variant(FORMATS, "ProviderFormat");
-      const memories = r.varint();
-      const memory_tools = r.option(() => r.bytes());
-      reply = {
-        Compressed: { messages, tokens_before, tokens_after, ccr_keys, compressors, retrieve_tool, format, memories, memory_tools },
-      };
-      break;
-    }
-    case "Retrieved":
-      reply = { Retrieved: { key: r.string(), content: r.string(), whole: r.bool() } };
-      break;
-    case "Stats":
-      reply = {
-        Stats: {
-          protocol_version: r.varint(),
-          uptime_ms: r.varint64(),
-          connections: r.varint64(),
-          requests: r.varint64(),
-          compress_requests: r.varint64(),
-          tokens_before: r.varint64(),
-          tokens_after: r.varint64(),
-          ccr_entries: r.varint64(),
-          replay_entries: r.varint64(),
-        },
-      };
-      break;
-    case "Error":
-      reply = { Error: { code: r.variant(ERROR_CODES, "ErrorCode"), message: r.string() } };
-      break;
-    case "Metrics": {
-      const compressors = readCompressors(r);
-      const counters = Object.fromEntries(METRICS_COUNTERS.map((name) => [name, r.varint64()]));
-      reply = { Metrics: { compressors, ...counters } as MetricsReply };
-      break;
-    }
-    case "MemoryAdded":
-      reply = {
-        MemoryAdded: {
-          fact: readFact(r),
-          duplicate: r.bool(),
-          superseded: Array.from({ length: r.varint() }, () => r.string()),
-        },
-      };
-      break;
-    case "MemoryFacts":
-      reply = { MemoryFacts: { facts: Array.from({ length: r.varint() }, () => readFact(r)) } };
-      break;
-    case "MemoryForgotten":
-      reply = { MemoryForgotten: { removed: r.varint64() } };
-      break;
-  }
-  r.end();
-  return { id, body: reply };
 }
 
 /**

@@ -1,6 +1,8 @@
 // The wire against protocol/vectors: every frame decodes to its JSON value and re-encodes to the
-// same bytes; plus the strictness rules of protocol/README.md and frame splitting.
+// same bytes; plus the strictness rules of protocol/README.md, frame splitting, and a check that
+// the generated src/wireTypes.ts is current.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -144,6 +146,15 @@ describe("decoding is strict", () => {
   test("encoding refuses values out of range", () => {
     assert.throws(() => encodeRequest({ id: -1n, op: "Ping" }), WireError);
     assert.throws(() => encodeRequest({ id: 1n << 64n, op: "Ping" }), WireError);
+  });
+});
+
+describe("generated code", () => {
+  test("src/wireTypes.ts (and its Python twin) is what protocol/generate.py makes of the schema", () => {
+    // After changing the Rust types, regenerate it (protocol/README.md, "Changing the wire").
+    const check = spawnSync("python3", [join(REPO, "protocol", "generate.py"), "--check"], { encoding: "utf8" });
+    assert.equal(check.error, undefined, "python3 runs the generator");
+    assert.equal(check.status, 0, check.stderr);
   });
 });
 
