@@ -1,7 +1,15 @@
-"""Talking to ``headroomd``: a connection per thread (sync) or per event loop (asyncio), the
-handshake, reconnects, timeouts, and the fail-open rule of docs/architecture.md §6.
+"""Talking to ``headroomd``: the operations, a connection per thread (sync) or per event loop
+(asyncio), the handshake, reconnects, timeouts, and the fail-open rule of docs/architecture.md §6.
 
-``Client.compress`` never raises because of Headroom: when the daemon is absent, slow, not this
+Each operation is written once, in ``_Operations``, on redis-py's model: a method builds the
+request and returns ``self._execute(op, parse, recover)``. ``HeadroomClient._execute`` sends it
+on this thread's connection and returns the parsed reply; ``AsyncHeadroomClient._execute`` is a
+coroutine that sends it on this event loop's connection and parses the reply. A client's asyncio
+side is ``client.aio``: the same methods, awaited, sharing the client's socket, timeout, breaker
+and warnings. Only the transports are written twice, because their I/O differs: ``_Conn``, a
+blocking socket per thread, and ``_AsyncConn``, an asyncio protocol per event loop.
+
+``compress`` never raises because of Headroom: when the daemon is absent, slow, not this
 user's (``trust``) or answers with an error, it logs one warning through the ``headroom`` logger
 and returns the caller's messages unchanged. After a timeout, calls skip the daemon for a while
 (``breaker``), so a hung daemon costs one timeout, not one per call. ``retrieve``, ``stats`` and
@@ -12,6 +20,7 @@ fall back on; ``answer_tool`` turns such failures into text for the model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -21,11 +30,11 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from . import memories, tools, trust, wire
+from . import tools, trust, wire
 from .breaker import Breaker
-from .memories import ScopeLike, TimeLike
+from .memory import Memory, ScopeLike, scope_of, tool_failure, tool_request, tool_text
 from .wire import CompressOptions, ErrorCode, MemoryOptions, ProviderFormat
 
 __version__ = "0.1.0"
@@ -70,7 +79,7 @@ class CompressResult:
     why the call failed open, ``None`` when the daemon answered. ``memories`` counts the
     remembered facts added to the latest user message; ``memory_tools`` holds the ``memory_save``
     and ``memory_search`` definitions when they were asked for (offered like ``retrieve_tool``;
-    answer their calls with ``Client.answer_tool``).
+    answer their calls with ``HeadroomClient.answer_tool``).
     """
 
     messages: Any
@@ -114,7 +123,7 @@ def compress_options(model: Optional[str] = None, **options) -> CompressOptions:
     if memory is None and (memory_tools or budget):
         raise TypeError("headroom.compress: memory_tools and memory_budget_tokens need memory=")
     if memory is not None:
-        options["memory"] = MemoryOptions(memories.scope_of(memory), budget or 0, bool(memory_tools))
+        options["memory"] = MemoryOptions(scope_of(memory), budget or 0, bool(memory_tools))
     try:
         return CompressOptions(model=model, format=ProviderFormat(fmt), **options)
     except TypeError as e:
@@ -293,16 +302,132 @@ class _AsyncConn(asyncio.Protocol):
 
 _RETRYABLE = (ConnectionError, BrokenPipeError, EOFError)
 
+#: What a call raises when the daemon cannot be used: unreachable, too slow, not this user's, a
+#: reply this protocol does not define, or the breaker skipping it.
+_FAILURES = (OSError, asyncio.TimeoutError, wire.WireError, HeadroomError)
 
-class Client:
-    """A client of ``headroomd``.
+
+def _expect(body: wire.ReplyBody, kind):
+    """``body`` when it is a ``kind``; else ``HeadroomError`` (with the daemon's code for an error reply)."""
+    if isinstance(body, wire.ErrorReply):
+        raise HeadroomError(f"headroomd: {body.code.name}: {body.message}", body.code)
+    if not isinstance(body, kind):
+        raise HeadroomError(f"unexpected reply from headroomd: {type(body).__name__}")
+    return body
+
+
+class _Operations:
+    """Every operation of a client, written once for the blocking and the asyncio side.
+
+    A subclass gives ``_execute(op, parse, recover=None)``: send ``op`` and return
+    ``parse(reply body)``; when the daemon cannot be used or ``parse`` raises ``HeadroomError``,
+    return ``recover(error)``, or without ``recover`` raise the error as a ``HeadroomError``. It
+    also gives ``_ready(value)``, a result that needs no request, returned as its other results
+    are, and ``_home()``, the ``HeadroomClient`` whose settings and state the calls use.
+    """
+
+    @functools.cached_property
+    def memory(self) -> Memory:
+        """Remembered facts through this client: ``add``, ``search``, ``list``, ``forget``."""
+        return Memory(lambda: self)
+
+    def ping(self) -> None:
+        """One empty round trip. Raises ``HeadroomError``."""
+        return self._ask(wire.Ping(), wire.Pong, lambda _: None)
+
+    def compress(self, messages: Any, model: Optional[str] = None, **options) -> CompressResult:
+        """Compresses ``messages`` (a messages list, or a whole request body dict). Fails open:
+        never raises because of the daemon. See ``CompressResult``. On the asyncio side,
+        concurrent calls on one loop share a pipelined connection."""
+        home = self._home()
+        request = home._compress_request(messages, model, options)
+        if isinstance(request, CompressResult):
+            return self._ready(request)
+        return self._execute(request[0], lambda body: home._result(messages, request, body),
+                             lambda e: home._failed_open(messages, str(e) or type(e).__name__, outage=True))
+
+    def retrieve(self, key: str, query: Optional[str] = None) -> wire.RetrieveReply:
+        """The original behind a marker's key, or its lines matching ``query``.
+
+        Raises ``HeadroomError`` with ``code`` ``not_found``, ``expired`` (terminal: tell the
+        model to re-run the tool) or ``bad_request``, or without a code when the daemon is
+        unreachable."""
+        return self._ask(wire.RetrieveRequest(key, query or None), wire.RetrieveReply)
+
+    def stats(self) -> wire.StatsReply:
+        """The daemon's counters. Raises ``HeadroomError``."""
+        return self._ask(wire.Stats(), wire.StatsReply)
+
+    def metrics(self) -> wire.MetricsReply:
+        """Per-compressor totals, retrieval hits and latency percentiles. Raises ``HeadroomError``
+        (``bad_request`` from a daemon older than the ``Metrics`` operation)."""
+        return self._ask(wire.Metrics(), wire.MetricsReply)
+
+    def answer_retrieve(self, arguments: Any) -> str:
+        """The text that answers one ``headroom_retrieve`` call (``arguments``: the call's JSON
+        string or dict, ``{"hash": ..., "query": ...}``). Never raises: a failure becomes a
+        sentence telling the model the content is not available."""
+        args = tools.arguments_of(arguments)
+        key = str(args.get("hash", ""))
+
+        def failed(error: Exception) -> str:
+            error = self._unreachable(error)
+            logger.warning("headroom: retrieve hash=%s failed: %s", key, error)
+            return tools.answer_text(key, error=error)
+
+        return self._execute(wire.RetrieveRequest(key, args.get("query") or None),
+                             lambda body: tools.answer_text(key, _expect(body, wire.RetrieveReply)), failed)
+
+    def answer_tool(self, name: str, arguments: Any, memory: ScopeLike = None) -> str:
+        """The text that answers one call of Headroom's tools: ``headroom_retrieve``, or
+        ``memory_save`` / ``memory_search`` made in the ``memory`` scope (docs/memory.md gives the
+        texts; a save goes to the scope's agent, else its user). ``arguments`` is the call's JSON
+        string or dict. Never raises because of the daemon; ``ValueError`` for another tool's
+        name, ``ValueError``/``TypeError`` for a memory tool without a valid scope."""
+        if name == tools.RETRIEVE_TOOL_NAME:
+            return self.answer_retrieve(arguments)
+        request = tool_request(name, arguments, memory)
+        if isinstance(request, str):
+            return self._ready(request)
+
+        def failed(error: Exception) -> str:
+            error = self._unreachable(error)
+            logger.warning("headroom: %s failed: %s", name, error)
+            return tool_failure(name, error)
+
+        return self._execute(request, lambda body: tool_text(_expect(body, _MEMORY_REPLIES)), failed)
+
+    def _ask(self, op: wire.Op, kind, pick: Optional[Callable] = None) -> Any:
+        """The reply to ``op``, which must be a ``kind`` (``pick(reply)`` when given), else
+        ``HeadroomError``. ``Memory`` reaches the daemon through it."""
+        return self._execute(op, lambda body: _expect(body, kind) if pick is None else pick(_expect(body, kind)))
+
+    def _failed(self, error: Exception, recover: Optional[Callable]) -> Any:
+        """What ``_execute`` gives for a call that failed with ``error``."""
+        if recover is not None:
+            return recover(error)
+        raise self._unreachable(error)
+
+    def _unreachable(self, error: Exception) -> HeadroomError:
+        """``error`` as a ``HeadroomError``; a failure to talk to the daemon names its socket."""
+        if isinstance(error, HeadroomError):
+            return error
+        why = error or type(error).__name__
+        wrapped = HeadroomError(f"cannot talk to headroomd at {self._home().socket_path}: {why}")
+        wrapped.__cause__ = error
+        return wrapped
+
+
+class HeadroomClient(_Operations):
+    """A client of ``headroomd``; ``client.aio`` is the same client for asyncio.
 
     ``socket``: the socket path (default: ``default_socket_path()``, read at each connect, so
     ``HEADROOM_SOCKET`` set later still applies). ``timeout``: seconds one call may take,
-    connecting and the handshake included. Sync calls use one connection per thread, async calls
-    one per event loop; a broken connection is replaced on the next call, and a call that finds
-    its reused connection dead is retried once on a fresh one. ``breaker``: after a timeout,
-    calls skip the daemon for a growing interval (default ``Breaker()``: 1 s doubling to 60 s).
+    connecting and the handshake included. Blocking calls use one connection per thread, async
+    calls one per event loop; a broken connection is replaced on the next call, and a call that
+    finds its reused connection dead is retried once on a fresh one. ``breaker``: after a
+    timeout, calls skip the daemon for a growing interval (default ``Breaker()``: 1 s doubling to
+    60 s).
     """
 
     def __init__(self, socket: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT,
@@ -317,9 +442,13 @@ class Client:
 
     @property
     def socket_path(self) -> str:
+        """The socket this client connects to."""
         return self.socket or default_socket_path()
 
-    # --- sync ---------------------------------------------------------------------------------
+    @functools.cached_property
+    def aio(self) -> "AsyncHeadroomClient":
+        """This client for asyncio: the same operations, awaited."""
+        return AsyncHeadroomClient(lambda: self)
 
     def call(self, op: wire.Op) -> wire.ReplyBody:
         """Sends one operation and returns the reply body (an ``ErrorReply`` included).
@@ -329,16 +458,8 @@ class Client:
         connection is dropped on any of them. Raises ``HeadroomError`` at once while the breaker
         skips the daemon.
         """
-        ticket = self._admit()
-        try:
-            body = self._send(op)
-        except TimeoutError as e:
-            raise self._timed_out(ticket) from e
-        except Exception:
-            self.breaker.reset()
-            raise
-        self.breaker.reset()
-        return body
+        with self._breaker_ticket():
+            return self._send(op)
 
     def _send(self, op: wire.Op) -> wire.ReplyBody:
         deadline = time.monotonic() + self.timeout
@@ -360,116 +481,6 @@ class Client:
                 reused = False
         raise AssertionError("unreachable")
 
-    def ping(self) -> None:
-        """One empty round trip. Raises ``HeadroomError``."""
-        self._expect(self._checked(wire.Ping()), wire.Pong)
-
-    def compress(self, messages: Any, model: Optional[str] = None, **options) -> CompressResult:
-        """Compresses ``messages`` (a messages list, or a whole request body dict). Fails open:
-        never raises because of the daemon. See ``CompressResult``."""
-        request = self._request(messages, model, options)
-        if isinstance(request, CompressResult):
-            return request
-        try:
-            body = self.call(request[0])
-        except (OSError, wire.WireError, HeadroomError) as e:
-            return self._failed_open(messages, str(e) or type(e).__name__, outage=True)
-        return self._result(messages, request, body)
-
-    def retrieve(self, key: str, query: Optional[str] = None) -> wire.RetrieveReply:
-        """The original behind a marker's key, or its lines matching ``query``.
-
-        Raises ``HeadroomError`` with ``code`` ``not_found``, ``expired`` (terminal: tell the
-        model to re-run the tool) or ``bad_request``, or without a code when the daemon is
-        unreachable."""
-        return self._expect(self._checked(wire.RetrieveRequest(key, query or None)), wire.RetrieveReply)
-
-    def stats(self) -> wire.StatsReply:
-        """The daemon's counters. Raises ``HeadroomError``."""
-        return self._expect(self._checked(wire.Stats()), wire.StatsReply)
-
-    def metrics(self) -> wire.MetricsReply:
-        """Per-compressor totals, retrieval hits and latency percentiles. Raises ``HeadroomError``
-        (``bad_request`` from a daemon older than the ``Metrics`` operation)."""
-        return self._expect(self._checked(wire.Metrics()), wire.MetricsReply)
-
-    def answer(self, arguments: Any) -> str:
-        """The text that answers one ``headroom_retrieve`` call (``arguments``: the call's JSON
-        string or dict, ``{"hash": ..., "query": ...}``). Never raises: a failure becomes a
-        sentence telling the model the content is not available."""
-        args = tools.arguments_of(arguments)
-        key = str(args.get("hash", ""))
-        try:
-            return tools.answer_text(key, self.retrieve(key, args.get("query") or None))
-        except HeadroomError as e:
-            logger.warning("headroom: retrieve hash=%s failed: %s", key, e)
-            return tools.answer_text(key, error=e)
-
-    def answer_tool(self, name: str, arguments: Any, memory: ScopeLike = None) -> str:
-        """The text that answers one call of Headroom's tools: ``headroom_retrieve``, or
-        ``memory_save`` / ``memory_search`` made in the ``memory`` scope (docs/memory.md gives the
-        texts; a save goes to the scope's agent, else its user). ``arguments`` is the call's JSON
-        string or dict. Never raises because of the daemon; ``ValueError`` for another tool's
-        name, ``ValueError``/``TypeError`` for a memory tool without a valid scope."""
-        if name == tools.TOOL_NAME:
-            return self.answer(arguments)
-        request = memories.tool_request(name, arguments, memory)
-        if isinstance(request, str):
-            return request
-        try:
-            return memories.tool_text(self._expect(self._checked(request), _MEMORY_REPLIES))
-        except HeadroomError as e:
-            logger.warning("headroom: %s failed: %s", name, e)
-            return memories.tool_failure(name, e)
-
-    # --- memory -------------------------------------------------------------------------------
-
-    @functools.cached_property
-    def memory(self) -> memories.Memory:
-        """This client's memory namespace: ``add``, ``search``, ``list``, ``forget`` and their
-        async twins."""
-        return memories.Memory(lambda: self)
-
-    def memory_add(self, text: str, scope: ScopeLike = None, *, user: Optional[str] = None,
-                   agent: Optional[str] = None, session: Optional[str] = None, key: Optional[str] = None,
-                   source: Optional[str] = None, valid_from: TimeLike = None) -> wire.MemoryAddReply:
-        """Remembers ``text`` in the scope (a ``MemoryScope``, a dict, or ``user``/``agent``/
-        ``session``, which override a given scope's fields). ``key`` says what the fact is about:
-        a new fact with the key of a current one in the same scope supersedes it (derived from
-        the text when absent); ``source`` says where it came from; ``valid_from`` (datetime or
-        ms) is when it became true, now by default. Returns the stored fact, or with
-        ``duplicate`` the current fact it repeats, and the ids it ``superseded``. Raises
-        ``HeadroomError``."""
-        request = memories.add_request(text, scope, user, agent, session, key, source, valid_from)
-        return self._expect(self._checked(request), wire.MemoryAddReply)
-
-    def memory_search(self, query: str, scope: ScopeLike = None, *, user: Optional[str] = None,
-                      agent: Optional[str] = None, session: Optional[str] = None, as_of: TimeLike = None,
-                      limit: int = 10, budget_tokens: int = 0) -> "list[wire.MemoryFact]":
-        """The facts the scope sees (its own, its agent's, its user's) that best match
-        ``query``, most relevant first: at most ``limit`` facts and ``budget_tokens`` tokens of
-        text (0: no bound). ``as_of`` (datetime or ms) searches what was true then. An empty
-        query gives the newest facts. Raises ``HeadroomError``."""
-        request = memories.search_request(query, scope, user, agent, session, as_of, limit, budget_tokens)
-        return self._expect(self._checked(request), wire.MemoryFactsReply).facts
-
-    def memory_list(self, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
-                    session: Optional[str] = None, as_of: TimeLike = None, include_superseded: bool = False,
-                    include_narrower: bool = False) -> "list[wire.MemoryFact]":
-        """The facts the scope sees, newest first: those true now or at ``as_of``, or with
-        ``include_superseded`` every version. ``include_narrower`` lists every fact in the scope
-        and the scopes under it instead. Raises ``HeadroomError``."""
-        request = memories.list_request(scope, user, agent, session, as_of, include_superseded, include_narrower)
-        return self._expect(self._checked(request), wire.MemoryFactsReply).facts
-
-    def memory_forget(self, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
-                      session: Optional[str] = None, id: Optional[str] = None) -> int:
-        """Deletes fact ``id`` (which must lie in the scope or under it), or without ``id`` every
-        fact in the scope and the scopes under it, for good. Returns how many were deleted.
-        Raises ``HeadroomError``."""
-        request = memories.forget_request(scope, user, agent, session, id)
-        return self._expect(self._checked(request), wire.MemoryForgetReply).removed
-
     def close(self) -> None:
         """Closes this thread's connection (others close when their thread's client is dropped)."""
         conn = getattr(self._local, "conn", None)
@@ -477,158 +488,41 @@ class Client:
             conn.close()
             self._local.conn = None
 
-    def _checked(self, op: wire.Op) -> wire.ReplyBody:
+    def _execute(self, op: wire.Op, parse: Callable, recover: Optional[Callable] = None) -> Any:
         try:
-            return self.call(op)
-        except (OSError, wire.WireError) as e:
-            raise HeadroomError(f"cannot talk to headroomd at {self.socket_path}: {e or type(e).__name__}") from e
+            return parse(self.call(op))
+        except _FAILURES as e:
+            return self._failed(e, recover)
 
-    # --- asyncio ------------------------------------------------------------------------------
+    def _ready(self, value: Any) -> Any:
+        return value
 
-    async def acall(self, op: wire.Op) -> wire.ReplyBody:
-        """``call`` on this event loop's connection."""
-        ticket = self._admit()
-        try:
-            body = await self._asend(op)
-        except (TimeoutError, asyncio.TimeoutError) as e:
-            raise self._timed_out(ticket) from e
-        except Exception:
-            self.breaker.reset()
-            raise
-        self.breaker.reset()
-        return body
+    def _home(self) -> "HeadroomClient":
+        return self
 
-    async def _asend(self, op: wire.Op) -> wire.ReplyBody:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        for attempt in range(2):
-            conn = self._loops.get(loop)
-            reused = attempt == 0 and conn is not None and conn.ready.done()
-            if conn is None:
-                conn = _AsyncConn(self.socket_path, self.name, self.timeout, lambda c: self._forget(loop, c))
-                self._loops[loop] = conn
-            if not conn.ready.done():
-                await asyncio.wait_for(asyncio.shield(conn.ready), max(deadline - loop.time(), 0))
-            elif conn.ready.exception() is not None:
-                raise conn.ready.exception()
-            try:
-                return await conn.call(op, deadline)
-            except _RETRYABLE as e:
-                conn.close(e)
-                if not reused:
-                    raise
-        raise AssertionError("unreachable")
+    # --- what both sides share ----------------------------------------------------------------
 
-    def _forget(self, loop, conn: _AsyncConn) -> None:
-        if self._loops.get(loop) is conn:
-            del self._loops[loop]
-
-    async def aping(self) -> None:
-        self._expect(await self._achecked(wire.Ping()), wire.Pong)
-
-    async def acompress(self, messages: Any, model: Optional[str] = None, **options) -> CompressResult:
-        """``compress`` for asyncio; concurrent calls on one loop share a pipelined connection."""
-        request = self._request(messages, model, options)
-        if isinstance(request, CompressResult):
-            return request
-        try:
-            body = await self.acall(request[0])
-        except (OSError, asyncio.TimeoutError, wire.WireError, HeadroomError) as e:
-            return self._failed_open(messages, str(e) or type(e).__name__, outage=True)
-        return self._result(messages, request, body)
-
-    async def aretrieve(self, key: str, query: Optional[str] = None) -> wire.RetrieveReply:
-        return self._expect(await self._achecked(wire.RetrieveRequest(key, query or None)), wire.RetrieveReply)
-
-    async def ametrics(self) -> wire.MetricsReply:
-        return self._expect(await self._achecked(wire.Metrics()), wire.MetricsReply)
-
-    async def aanswer(self, arguments: Any) -> str:
-        """``answer`` for asyncio."""
-        args = tools.arguments_of(arguments)
-        key = str(args.get("hash", ""))
-        try:
-            return tools.answer_text(key, await self.aretrieve(key, args.get("query") or None))
-        except HeadroomError as e:
-            logger.warning("headroom: retrieve hash=%s failed: %s", key, e)
-            return tools.answer_text(key, error=e)
-
-    async def aanswer_tool(self, name: str, arguments: Any, memory: ScopeLike = None) -> str:
-        """``answer_tool`` for asyncio."""
-        if name == tools.TOOL_NAME:
-            return await self.aanswer(arguments)
-        request = memories.tool_request(name, arguments, memory)
-        if isinstance(request, str):
-            return request
-        try:
-            return memories.tool_text(self._expect(await self._achecked(request), _MEMORY_REPLIES))
-        except HeadroomError as e:
-            logger.warning("headroom: %s failed: %s", name, e)
-            return memories.tool_failure(name, e)
-
-    async def amemory_add(self, text: str, scope: ScopeLike = None, *, user: Optional[str] = None,
-                          agent: Optional[str] = None, session: Optional[str] = None, key: Optional[str] = None,
-                          source: Optional[str] = None, valid_from: TimeLike = None) -> wire.MemoryAddReply:
-        """``memory_add`` for asyncio."""
-        request = memories.add_request(text, scope, user, agent, session, key, source, valid_from)
-        return self._expect(await self._achecked(request), wire.MemoryAddReply)
-
-    async def amemory_search(self, query: str, scope: ScopeLike = None, *, user: Optional[str] = None,
-                             agent: Optional[str] = None, session: Optional[str] = None, as_of: TimeLike = None,
-                             limit: int = 10, budget_tokens: int = 0) -> "list[wire.MemoryFact]":
-        """``memory_search`` for asyncio."""
-        request = memories.search_request(query, scope, user, agent, session, as_of, limit, budget_tokens)
-        return self._expect(await self._achecked(request), wire.MemoryFactsReply).facts
-
-    async def amemory_list(self, scope: ScopeLike = None, *, user: Optional[str] = None,
-                           agent: Optional[str] = None, session: Optional[str] = None, as_of: TimeLike = None,
-                           include_superseded: bool = False,
-                           include_narrower: bool = False) -> "list[wire.MemoryFact]":
-        """``memory_list`` for asyncio."""
-        request = memories.list_request(scope, user, agent, session, as_of, include_superseded, include_narrower)
-        return self._expect(await self._achecked(request), wire.MemoryFactsReply).facts
-
-    async def amemory_forget(self, scope: ScopeLike = None, *, user: Optional[str] = None,
-                             agent: Optional[str] = None, session: Optional[str] = None,
-                             id: Optional[str] = None) -> int:
-        """``memory_forget`` for asyncio."""
-        request = memories.forget_request(scope, user, agent, session, id)
-        return self._expect(await self._achecked(request), wire.MemoryForgetReply).removed
-
-    async def astats(self) -> wire.StatsReply:
-        return self._expect(await self._achecked(wire.Stats()), wire.StatsReply)
-
-    async def _achecked(self, op: wire.Op) -> wire.ReplyBody:
-        try:
-            return await self.acall(op)
-        except (OSError, asyncio.TimeoutError, wire.WireError) as e:
-            raise HeadroomError(f"cannot talk to headroomd at {self.socket_path}: {e or type(e).__name__}") from e
-
-    # --- shared -------------------------------------------------------------------------------
-
-    def _admit(self) -> int:
-        """The breaker's ticket for a call, or ``HeadroomError`` while it skips the daemon."""
+    @contextlib.contextmanager
+    def _breaker_ticket(self):
+        """Around one call: ``HeadroomError`` at once while the breaker skips the daemon; a
+        timeout opens it (raised as a ``TimeoutError`` saying for how long), any other outcome
+        closes it."""
         ticket = self.breaker.allow()
         if ticket is None:
             raise HeadroomError(f"skipping headroomd at {self.socket_path} for {self.breaker.remaining():.1f} s more: "
                                 "it did not answer in time")
-        return ticket
+        try:
+            yield
+        except (TimeoutError, asyncio.TimeoutError) as e:
+            interval = self.breaker.timed_out(ticket)
+            why = f"headroomd did not answer within {self.timeout:g} s"
+            raise TimeoutError(why if interval is None else f"{why}; calls skip it for the next {interval:g} s") from e
+        except Exception:
+            self.breaker.reset()
+            raise
+        self.breaker.reset()
 
-    def _timed_out(self, ticket: int) -> TimeoutError:
-        """The error to raise for a call that timed out, saying how long calls now skip the daemon."""
-        interval = self.breaker.timed_out(ticket)
-        why = f"headroomd did not answer within {self.timeout:g} s"
-        return TimeoutError(why if interval is None else f"{why}; calls skip it for the next {interval:g} s")
-
-    @staticmethod
-    def _expect(body: wire.ReplyBody, kind):
-        if isinstance(body, wire.ErrorReply):
-            raise HeadroomError(f"headroomd: {body.code.name}: {body.message}", body.code)
-        if not isinstance(body, kind):
-            raise HeadroomError(f"unexpected reply from headroomd: {type(body).__name__}")
-        return body
-
-    def _request(self, messages: Any, model: Optional[str], options: dict):
+    def _compress_request(self, messages: Any, model: Optional[str], options: dict):
         """``(CompressRequest, shield's saved answers)``, or the failed-open result."""
         opts = compress_options(model, **options)
         sent, saved = tools.shield(messages)
@@ -676,6 +570,64 @@ class Client:
         return CompressResult(messages, error=why)
 
 
+class AsyncHeadroomClient(_Operations):
+    """A client's operations for asyncio: ``client.aio``, and ``headroom.aio`` for the
+    process-wide client. The same methods as ``HeadroomClient`` (``compress``, ``retrieve``,
+    ``stats``, ``metrics``, ``answer_retrieve``, ``answer_tool``, ``memory``), returning
+    coroutines. Requests from many tasks of one event loop are pipelined over one connection.
+    ``client`` gives the ``HeadroomClient`` whose socket, timeout, breaker and warnings the calls
+    share, at each call."""
+
+    def __init__(self, client: Callable[[], HeadroomClient]):
+        self._client = client
+
+    async def call(self, op: wire.Op) -> wire.ReplyBody:
+        """``HeadroomClient.call`` on this event loop's connection."""
+        client = self._client()
+        with client._breaker_ticket():
+            return await self._send(client, op)
+
+    @staticmethod
+    async def _send(client: HeadroomClient, op: wire.Op) -> wire.ReplyBody:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + client.timeout
+        loops = client._loops
+
+        def forget(closed: _AsyncConn) -> None:
+            if loops.get(loop) is closed:
+                del loops[loop]
+
+        for attempt in range(2):
+            conn = loops.get(loop)
+            reused = attempt == 0 and conn is not None and conn.ready.done()
+            if conn is None:
+                conn = _AsyncConn(client.socket_path, client.name, client.timeout, forget)
+                loops[loop] = conn
+            if not conn.ready.done():
+                await asyncio.wait_for(asyncio.shield(conn.ready), max(deadline - loop.time(), 0))
+            elif conn.ready.exception() is not None:
+                raise conn.ready.exception()
+            try:
+                return await conn.call(op, deadline)
+            except _RETRYABLE as e:
+                conn.close(e)
+                if not reused:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _execute(self, op: wire.Op, parse: Callable, recover: Optional[Callable] = None) -> Any:
+        try:
+            return parse(await self.call(op))
+        except _FAILURES as e:
+            return self._failed(e, recover)
+
+    async def _ready(self, value: Any) -> Any:
+        return value
+
+    def _home(self) -> HeadroomClient:
+        return self._client()
+
+
 def _same_shape(sent: Any, got: Any) -> bool:
     """Whether ``got``, the daemon's parsed messages, has the shape of ``sent``, as the protocol
     promises: a list, or an object holding the list under the same key, with as many messages,
@@ -705,27 +657,27 @@ def _tool(raw: bytes) -> Any:
     return json.loads(raw)
 
 
-_default: Optional[Client] = None
+
+_default: Optional[HeadroomClient] = None
 _default_lock = threading.Lock()
 
 
-def default_client() -> Client:
+def default_client() -> HeadroomClient:
     """The process-wide client behind ``headroom.compress`` and friends."""
     global _default
     if _default is None:
         with _default_lock:
             if _default is None:
-                _default = Client()
+                _default = HeadroomClient()
     return _default
 
 
-def configure(socket: Optional[str] = None, timeout: Optional[float] = None) -> Client:
+def configure(socket: Optional[str] = None, timeout: Optional[float] = None) -> HeadroomClient:
     """Replaces the process-wide client (e.g. another socket or timeout) and returns it."""
     global _default
     with _default_lock:
         old = _default
-        _default = Client(socket=socket, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+        _default = HeadroomClient(socket=socket, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
     if old is not None:
         old.close()
     return _default
-

@@ -12,7 +12,7 @@ Headroom's tools when offered) to the wrapped model's own ``bind_tools``;
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Iterator, Optional, Sequence
+from typing import Any, AsyncIterator, Generator, Iterator, NamedTuple, Optional, Sequence
 
 from langchain_core.callbacks import AsyncCallbackManager, AsyncCallbackManagerForLLMRun, CallbackManager
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -29,8 +29,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import RunnableLambda
 from pydantic import ConfigDict, PrivateAttr
 
-from . import memories, tools
-from .client import Client, default_client
+from . import tools
+from .client import default_client
+from .loop import drive
+from .memory import loop_options
 from .wire import ProviderFormat
 
 _TOOLS = "headroom_tools"
@@ -59,7 +61,7 @@ def _ours(calls: Sequence[dict], names: frozenset) -> list:
 def _saves(calls: list) -> list:
     """The ``memory_save`` calls among ``calls``: carried out even when the reply is returned
     without them, so that the fact is kept."""
-    return [c for c in calls if c.get("name") == tools.MEMORY_SAVE]
+    return [c for c in calls if c.get("name") == tools.MEMORY_SAVE_TOOL_NAME]
 
 
 def _without_ours(message: AIMessage, names: frozenset) -> AIMessage:
@@ -84,7 +86,7 @@ class HeadroomChatModel(BaseChatModel):
     ``options``: ``headroom.compress`` options; ``memory``: a ``MemoryScope`` or dict whose
     remembered facts join the latest user message and whose ``memory_save`` / ``memory_search``
     calls are answered here (``options={"memory_tools": False}`` offers no tools); ``client``: a
-    ``headroom.Client`` (default: the process-wide one); ``max_retrieve_rounds``: how many times
+    ``HeadroomClient`` (default: the process-wide one); ``max_retrieve_rounds``: how many times
     one call may answer Headroom's tools before returning. Fails open: without the daemon, calls
     go through uncompressed.
     """
@@ -101,7 +103,7 @@ class HeadroomChatModel(BaseChatModel):
     def model_post_init(self, context: Any) -> None:
         """Checks the memory scope now, so that a mistake fails here and not inside a call."""
         super().model_post_init(context)
-        self._compress_options = memories.loop_options(
+        self._compress_options = loop_options(
             self.options if self.memory is None else {**self.options, "memory": self.memory})
 
     @property
@@ -112,8 +114,10 @@ class HeadroomChatModel(BaseChatModel):
     def _identifying_params(self) -> dict:
         return {"wrapped": self.model._identifying_params}
 
-    def _client(self) -> Client:
-        return self.client or default_client()
+    def _client(self, asynchronous: bool = False) -> Any:
+        """The ``HeadroomClient`` to use, or its asyncio side."""
+        client = self.client or default_client()
+        return client.aio if asynchronous else client
 
     def _model_name(self) -> Optional[str]:
         for attr in ("model_name", "model", "model_id"):
@@ -123,6 +127,9 @@ class HeadroomChatModel(BaseChatModel):
         return None
 
     # --- pieces shared by the four entry points -----------------------------------------------
+    #
+    # Each is a generator that yields every client or model call it makes and is sent the result
+    # back (``headroom.loop.drive``): the calls are blocking or coroutines, the logic is the same.
 
     @staticmethod
     def _apply(messages: list, sent: list, result) -> tuple:
@@ -136,16 +143,10 @@ class HeadroomChatModel(BaseChatModel):
             out.append(m.model_copy(update={"content": after["content"]}) if changed else m)
         return out, result
 
-    def _compress(self, messages: list) -> tuple:
+    def _compressed(self, messages: list, asynchronous: bool) -> Generator:
         dicts = [_as_dict(m) for m in messages]
-        result = self._client().compress(dicts, model=self._model_name(), format=ProviderFormat.OpenAiChat,
-                                         **self._compress_options)
-        return self._apply(messages, dicts, result)
-
-    async def _acompress(self, messages: list) -> tuple:
-        dicts = [_as_dict(m) for m in messages]
-        result = await self._client().acompress(dicts, model=self._model_name(),
-                                                format=ProviderFormat.OpenAiChat, **self._compress_options)
+        result = yield self._client(asynchronous).compress(dicts, model=self._model_name(),
+                                                           format=ProviderFormat.OpenAiChat, **self._compress_options)
         return self._apply(messages, dicts, result)
 
     def _runnable(self, kwargs: dict, result) -> tuple:
@@ -160,19 +161,19 @@ class HeadroomChatModel(BaseChatModel):
                     return self.model.bind_tools(offered, **tool_kwargs), names
                 except NotImplementedError:
                     pass
-        names = frozenset((tools.TOOL_NAME,))
+        names = frozenset((tools.RETRIEVE_TOOL_NAME,))
         if app_tools is not None:
             return self.model.bind_tools(app_tools, **tool_kwargs), names
         return self.model, names
 
-    def _answer(self, call: dict) -> ToolMessage:
-        """The tool message that answers one call of Headroom's tools."""
-        text = self._client().answer_tool(call["name"], call.get("args"), self._compress_options.get("memory"))
-        return ToolMessage(content=text, tool_call_id=call["id"])
-
-    async def _aanswer(self, call: dict) -> ToolMessage:
-        text = await self._client().aanswer_tool(call["name"], call.get("args"), self._compress_options.get("memory"))
-        return ToolMessage(content=text, tool_call_id=call["id"])
+    def _answered(self, calls: list, asynchronous: bool) -> Generator:
+        """The tool messages that answer calls of Headroom's tools."""
+        answers = []
+        for call in calls:
+            text = yield self._client(asynchronous).answer_tool(call["name"], call.get("args"),
+                                                                self._compress_options.get("memory"))
+            answers.append(ToolMessage(content=text, tool_call_id=call["id"]))
+        return answers
 
     @staticmethod
     def _config(run_manager) -> Optional[dict]:
@@ -189,46 +190,35 @@ class HeadroomChatModel(BaseChatModel):
     def _last_round(self, round_: int) -> bool:
         return round_ >= self.max_retrieve_rounds
 
-    # --- entry points -------------------------------------------------------------------------
-
-    def _generate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
+    def _generation(self, messages: list, stop: Optional[list], run_manager, kwargs: dict,
+                    asynchronous: bool) -> Generator:
         history = list(messages)
         for round_ in range(self.max_retrieve_rounds + 1):
-            sent, result = self._compress(history)
+            sent, result = yield from self._compressed(history, asynchronous)
             runnable, names = self._runnable(dict(kwargs), result)
-            ai = runnable.invoke(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
+            invoke = runnable.ainvoke if asynchronous else runnable.invoke
+            ai = yield invoke(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
             ours = _ours(ai.tool_calls, names)
             if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
                 break
-            history += [ai] + [self._answer(c) for c in ours]
-        for call in _saves(ours):
-            self._answer(call)
+            history += [ai] + (yield from self._answered(ours, asynchronous))
+        yield from self._answered(_saves(ours), asynchronous)
         return ChatResult(generations=[ChatGeneration(message=_without_ours(ai, names) if ours else ai)])
 
-    async def _agenerate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
+    def _streaming(self, messages: list, stop: Optional[list], run_manager, kwargs: dict,
+                   asynchronous: bool) -> Generator:
+        # Text streams through as it comes (yielded as ``ChatGenerationChunk``s); chunks that
+        # build tool calls are held until the reply is complete, so that a reply calling only
+        # Headroom's tools can be answered unseen. ``_Next(stream)`` asks for the stream's next
+        # chunk (``None`` at its end).
         history = list(messages)
         for round_ in range(self.max_retrieve_rounds + 1):
-            sent, result = await self._acompress(history)
+            sent, result = yield from self._compressed(history, asynchronous)
             runnable, names = self._runnable(dict(kwargs), result)
-            ai = await runnable.ainvoke(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
-            ours = _ours(ai.tool_calls, names)
-            if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
-                break
-            history += [ai] + [await self._aanswer(c) for c in ours]
-        for call in _saves(ours):
-            await self._aanswer(call)
-        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai, names) if ours else ai)])
-
-    def _stream(self, messages: list, stop: Optional[list] = None, run_manager=None,
-                **kwargs) -> Iterator[ChatGenerationChunk]:
-        # Text streams through as it comes; chunks that build tool calls are held until the reply
-        # is complete, so that a reply calling only Headroom's tools can be answered unseen.
-        history = list(messages)
-        for round_ in range(self.max_retrieve_rounds + 1):
-            sent, result = self._compress(history)
-            runnable, names = self._runnable(dict(kwargs), result)
+            stream = (runnable.astream if asynchronous else runnable.stream)(
+                sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
             held, total = [], None
-            for chunk in runnable.stream(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs)):
+            while (chunk := (yield _Next(stream))) is not None:
                 total = chunk if total is None else total + chunk
                 if chunk.tool_call_chunks:
                     held.append(chunk)
@@ -236,34 +226,47 @@ class HeadroomChatModel(BaseChatModel):
                 yield ChatGenerationChunk(message=chunk)
             message, ours, answer = self._settle(total, round_, names)
             if not answer:
-                for call in _saves(ours):
-                    self._answer(call)
-                yield from (ChatGenerationChunk(message=c) for c in _released(held, message, names, ours))
-                return
-            history += [message] + [self._answer(c) for c in ours]
-
-    async def _astream(self, messages: list, stop: Optional[list] = None, run_manager=None,
-                       **kwargs) -> AsyncIterator[ChatGenerationChunk]:
-        history = list(messages)
-        for round_ in range(self.max_retrieve_rounds + 1):
-            sent, result = await self._acompress(history)
-            runnable, names = self._runnable(dict(kwargs), result)
-            held, total = [], None
-            async for chunk in runnable.astream(sent, config=self._config(run_manager), stop=stop,
-                                                **_call_kwargs(kwargs)):
-                total = chunk if total is None else total + chunk
-                if chunk.tool_call_chunks:
-                    held.append(chunk)
-                    continue
-                yield ChatGenerationChunk(message=chunk)
-            message, ours, answer = self._settle(total, round_, names)
-            if not answer:
-                for call in _saves(ours):
-                    await self._aanswer(call)
+                yield from self._answered(_saves(ours), asynchronous)
                 for c in _released(held, message, names, ours):
                     yield ChatGenerationChunk(message=c)
                 return
-            history += [message] + [await self._aanswer(c) for c in ours]
+            history += [message] + (yield from self._answered(ours, asynchronous))
+
+    # --- entry points: LangChain calls each of the four; they only run the generators above ----
+
+    def _generate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
+        return drive(self._generation(messages, stop, run_manager, kwargs, asynchronous=False))
+
+    async def _agenerate(self, messages: list, stop: Optional[list] = None, run_manager=None, **kwargs) -> ChatResult:
+        return await drive(self._generation(messages, stop, run_manager, kwargs, asynchronous=True), asynchronous=True)
+
+    def _stream(self, messages: list, stop: Optional[list] = None, run_manager=None,
+                **kwargs) -> Iterator[ChatGenerationChunk]:
+        steps, value = self._streaming(messages, stop, run_manager, kwargs, asynchronous=False), None
+        while True:
+            try:
+                step = steps.send(value)
+            except StopIteration:
+                return
+            if isinstance(step, ChatGenerationChunk):
+                yield step
+                value = None
+            else:
+                value = next(step.stream, None) if isinstance(step, _Next) else step
+
+    async def _astream(self, messages: list, stop: Optional[list] = None, run_manager=None,
+                       **kwargs) -> AsyncIterator[ChatGenerationChunk]:
+        steps, value = self._streaming(messages, stop, run_manager, kwargs, asynchronous=True), None
+        while True:
+            try:
+                step = steps.send(value)
+            except StopIteration:
+                return
+            if isinstance(step, ChatGenerationChunk):
+                yield step
+                value = None
+            else:
+                value = await (anext(step.stream, None) if isinstance(step, _Next) else step)
 
     def _settle(self, total: Optional[AIMessageChunk], round_: int, names: frozenset) -> tuple:
         """``(the completed reply, its calls of Headroom's tools, whether to answer them and
@@ -288,13 +291,20 @@ class HeadroomChatModel(BaseChatModel):
         """The wrapped model's structured output, fed compressed messages."""
         structured = self.model.with_structured_output(schema, include_raw=include_raw, **kwargs)
 
+        # RunnableLambda takes the blocking and the asyncio function apart.
         def compress(model_input: Any) -> list:
-            return self._compress(self._convert_input(model_input).to_messages())[0]
+            return drive(self._compressed(self._convert_input(model_input).to_messages(), False))[0]
 
         async def acompress(model_input: Any) -> list:
-            return (await self._acompress(self._convert_input(model_input).to_messages()))[0]
+            return (await drive(self._compressed(self._convert_input(model_input).to_messages(), True), True))[0]
 
         return RunnableLambda(compress, afunc=acompress, name="headroom_compress") | structured
+
+
+class _Next(NamedTuple):
+    """A request, from ``_streaming``, for the next chunk of the model's stream."""
+
+    stream: Any
 
 
 def _released(held: list, message: Optional[AIMessage], names: frozenset, ours: list) -> list:

@@ -27,8 +27,11 @@ from typing import Any, Optional
 import litellm as _litellm
 from litellm.integrations.custom_logger import CustomLogger
 
-from . import memories, sdk, tools
-from .client import Client, default_client
+from . import tools
+from .client import HeadroomClient, default_client
+from .loop import Loop
+from .memory import loop_options
+from .openai import CHAT
 from .wire import ProviderFormat
 
 # Inside ``completion``/``acompletion`` the wrapper has compressed already: hooks stand back.
@@ -52,20 +55,20 @@ MEMORY_METADATA = "headroom_memory"
 
 
 class HeadroomCallback(CustomLogger):
-    """Compresses the messages of every LiteLLM call it sees. ``client``: a ``headroom.Client``
+    """Compresses the messages of every LiteLLM call it sees. ``client``: a ``HeadroomClient``
     (default: the process-wide one); ``options``: ``headroom.compress`` options such as
     ``protect_recent``, and ``memory`` (a ``MemoryScope`` or dict) for every call; one call's
     ``metadata={"headroom_memory": scope}`` overrides it. With a scope the memory tools are
     offered unless ``memory_tools=False``. Fails open like ``headroom.compress``."""
 
-    def __init__(self, client: Optional[Client] = None, **options):
+    def __init__(self, client: Optional[HeadroomClient] = None, **options):
         super().__init__()
         self.client = client
-        self.options = memories.loop_options(options)
+        self.options = loop_options(options)
         self._done: collections.OrderedDict = collections.OrderedDict()
         self._followups: collections.deque = collections.deque(maxlen=64)
 
-    def _client(self) -> Client:
+    def _client(self) -> HeadroomClient:
         return self.client or default_client()
 
     def _memory(self, kwargs: dict) -> Any:
@@ -87,8 +90,8 @@ class HeadroomCallback(CustomLogger):
             if followup == messages:
                 del self._followups[i]
                 return None
-        options = memories.loop_options({**self.options, "memory": self._memory(kwargs)})
-        result = await self._client().acompress(
+        options = loop_options({**self.options, "memory": self._memory(kwargs)})
+        result = await self._client().aio.compress(
             messages, model=model if isinstance(model, str) else None, format=fmt, **options)
         if result.error is not None:
             return None
@@ -156,7 +159,7 @@ class HeadroomCallback(CustomLogger):
 
         calls = tools.get("headroom_calls") or []
         memory = tools.get("headroom_memory")
-        answers = [(cid, await self._client().aanswer_tool(name, args, memory)) for cid, name, args in calls]
+        answers = [(cid, await self._client().aio.answer_tool(name, args, memory)) for cid, name, args in calls]
         followup = list(messages) + _reply_followup(response, answers)
         # The follow-up is this call's compressed messages plus one turn: not compressed again.
         self._followups.append(followup)
@@ -180,7 +183,7 @@ def _offered_names(tools_: Any, memory: Any) -> frozenset:
     """Headroom's tools the call offered whose calls Headroom can answer: the memory tools only
     when the call has a memory scope."""
     names = tools.offered_names(tools_)
-    return names if memory is not None else names - {tools.MEMORY_SAVE, tools.MEMORY_SEARCH}
+    return names if memory is not None else names - {tools.MEMORY_SAVE_TOOL_NAME, tools.MEMORY_SEARCH_TOOL_NAME}
 
 
 def _reply_calls(response: Any, names: frozenset) -> list:
@@ -201,7 +204,7 @@ def _reply_followup(response: Any, answers: list) -> list:
     if isinstance(response, dict) and isinstance(response.get("content"), list):
         return tools.anthropic_followup(response["content"], answers)
     if getattr(response, "choices", None):
-        return sdk.CHAT.followup(response, answers)
+        return CHAT.followup(response, answers)
     items = [item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else item for item in response.output]
     return tools.responses_followup(items, answers)
 
@@ -210,28 +213,29 @@ def _reply_followup(response: Any, answers: list) -> list:
 headroom_callback = HeadroomCallback()
 
 
-def completion(model: str, messages: list, *, headroom_client: Optional[Client] = None,
+def completion(model: str, messages: list, *, headroom_client: Optional[HeadroomClient] = None,
                headroom_options: Optional[dict] = None, max_retrieve_rounds: int = 3, **kwargs) -> Any:
     """``litellm.completion`` with compressed messages. Without streaming, a reply that only
     calls Headroom's tools is answered through the daemon and the model called again (at most
     ``max_retrieve_rounds`` times); with ``stream=True`` the stream is returned as is.
     ``headroom_options`` are ``headroom.compress`` options, ``memory`` included (its memory tools
     are then offered and answered unless ``memory_tools=False``)."""
-    loop = sdk.Loop(headroom_client, max_retrieve_rounds, headroom_options or {})
+    loop = Loop(headroom_client, max_retrieve_rounds, headroom_options or {})
     token = _WRAPPED.set(True)
     try:
-        return loop.sync(_litellm.completion, sdk.CHAT)(model=model, messages=messages, **kwargs)
+        return loop.wrap(_litellm.completion, CHAT)(model=model, messages=messages, **kwargs)
     finally:
         _WRAPPED.reset(token)
 
 
-async def acompletion(model: str, messages: list, *, headroom_client: Optional[Client] = None,
+async def acompletion(model: str, messages: list, *, headroom_client: Optional[HeadroomClient] = None,
                       headroom_options: Optional[dict] = None, max_retrieve_rounds: int = 3, **kwargs) -> Any:
-    """``completion`` for asyncio, over ``litellm.acompletion``."""
-    loop = sdk.Loop(headroom_client, max_retrieve_rounds, headroom_options or {})
+    """``completion`` for asyncio, over ``litellm.acompletion``. (A twin because LiteLLM has
+    both entry points, and the hooks must stand back while the awaited call runs.)"""
+    loop = Loop(headroom_client, max_retrieve_rounds, headroom_options or {})
     token = _WRAPPED.set(True)
     try:
-        return await loop.asynchronous(_litellm.acompletion, sdk.CHAT)(model=model, messages=messages, **kwargs)
+        return await loop.wrap(_litellm.acompletion, CHAT, asynchronous=True)(model=model, messages=messages, **kwargs)
     finally:
         _WRAPPED.reset(token)
 

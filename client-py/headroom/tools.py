@@ -2,8 +2,9 @@
 ``headroom_retrieve`` (offered whenever a compressed block carries a marker) and ``memory_save``
 / ``memory_search`` (offered when a call names a memory scope with memory tools). Here: which of
 them to offer next to the application's tools, finding the model's calls to them, and the
-follow-up turns that carry the answers back. The answers themselves come from
-``Client.answer_tool``.
+follow-up turns that carry the answers back, and the text that answers ``headroom_retrieve``
+(the memory tools' texts are in ``memory``). The answers themselves come from
+``HeadroomClient.answer_tool``.
 
 It also shields earlier retrieve answers from compression: the answer to a retrieve call is the
 exact original of a compressed block, so compressing it again would re-emit the same marker (the
@@ -20,13 +21,13 @@ from typing import Any, Iterable, Optional
 from .wire import ErrorCode, RetrieveReply
 
 #: The tool that fetches the original behind a compression marker.
-TOOL_NAME = "headroom_retrieve"
+RETRIEVE_TOOL_NAME = "headroom_retrieve"
 #: The memory tool that remembers a fact (``{text, key?}``).
-MEMORY_SAVE = "memory_save"
+MEMORY_SAVE_TOOL_NAME = "memory_save"
 #: The memory tool that searches remembered facts (``{query}``).
-MEMORY_SEARCH = "memory_search"
+MEMORY_SEARCH_TOOL_NAME = "memory_search"
 #: Every tool Headroom answers itself.
-NAMES = frozenset((TOOL_NAME, MEMORY_SAVE, MEMORY_SEARCH))
+NAMES = frozenset((RETRIEVE_TOOL_NAME, MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME))
 
 #: What the daemon sees in place of an earlier retrieve answer: shorter than anything it
 #: compresses.
@@ -71,14 +72,14 @@ def retrieve_call_ids(items: Iterable[Any]) -> set:
     ids = set()
     for m in items:
         for call in _get(m, "tool_calls") or ():
-            if _get(_get(call, "function"), "name") == TOOL_NAME:
+            if _get(_get(call, "function"), "name") == RETRIEVE_TOOL_NAME:
                 ids.add(_id(call, "id"))
-        if _get(m, "type") == "function_call" and _get(m, "name") == TOOL_NAME:
+        if _get(m, "type") == "function_call" and _get(m, "name") == RETRIEVE_TOOL_NAME:
             ids.add(_id(m, "call_id"))
         content = _get(m, "content")
         if isinstance(content, list):
             for block in content:
-                if _get(block, "type") == "tool_use" and _get(block, "name") == TOOL_NAME:
+                if _get(block, "type") == "tool_use" and _get(block, "name") == RETRIEVE_TOOL_NAME:
                     ids.add(_id(block, "id"))
     ids.discard(None)
     return ids
@@ -166,8 +167,8 @@ def offer(tools: Any, result: Any) -> tuple[Any, frozenset]:
     the same name is neither added again nor answered by Headroom (``headroom_retrieve`` excepted:
     it is always Headroom's)."""
     present = {tool_name(t) for t in tools or ()}
-    extra, names = [], {TOOL_NAME}
-    if result.retrieve_tool is not None and TOOL_NAME not in present:
+    extra, names = [], {RETRIEVE_TOOL_NAME}
+    if result.retrieve_tool is not None and RETRIEVE_TOOL_NAME not in present:
         extra.append(result.retrieve_tool)
     for tool in result.memory_tools or ():
         name = tool_name(tool)
@@ -180,7 +181,6 @@ def offer(tools: Any, result: Any) -> tuple[Any, frozenset]:
 def offered_names(tools: Any) -> frozenset:
     """Names of Headroom's tools among ``tools`` (any provider's shape)."""
     return frozenset(tool_name(t) for t in tools or ()) & NAMES
-
 
 
 # --- OpenAI chat ------------------------------------------------------------------------------

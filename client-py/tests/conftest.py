@@ -47,7 +47,7 @@ class Daemon:
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         for _ in range(200):
             # A fresh client each time: a slow first answer must not open one client's breaker.
-            client = headroom.Client(socket=self.socket, timeout=0.5)
+            client = headroom.HeadroomClient(socket=self.socket, timeout=0.5)
             try:
                 client.ping()
                 client.close()

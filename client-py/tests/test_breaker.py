@@ -92,16 +92,16 @@ def own_daemon():
 def test_a_hung_daemon_costs_one_timeout_then_calls_skip_it_until_a_probe_gets_an_answer(own_daemon, monkeypatch,
                                                                                        caplog):
     clock = Clock()
-    client = headroom.Client(socket=own_daemon.socket, timeout=1.0, breaker=headroom.Breaker(clock=clock))
+    client = headroom.HeadroomClient(socket=own_daemon.socket, timeout=1.0, breaker=headroom.Breaker(clock=clock))
     messages = tool_conversation()
     # Compressed once with the default timeout, re-emitted from the replay store afterwards.
-    assert headroom.Client(socket=own_daemon.socket).compress(messages).ccr_keys == [KEY]
+    assert headroom.HeadroomClient(socket=own_daemon.socket).compress(messages).ccr_keys == [KEY]
     opened = count_connections(monkeypatch)
     caplog.set_level(logging.DEBUG, logger="headroom")
 
     os.kill(own_daemon.proc.pid, signal.SIGSTOP)
     results = [client.compress(messages) for _ in range(5)]
-    results.append(asyncio.run(client.acompress(messages)))
+    results.append(asyncio.run(client.aio.compress(messages)))
     assert all(r.messages is messages for r in results), "every call fails open"
     assert results[0].error == "headroomd did not answer within 1 s; calls skip it for the next 1 s"
     assert all(r.error.startswith("skipping headroomd") for r in results[1:]), [r.error for r in results]
@@ -110,7 +110,7 @@ def test_a_hung_daemon_costs_one_timeout_then_calls_skip_it_until_a_probe_gets_a
     assert len(warnings) == 1 and "calls skip it" in warnings[0].getMessage()
     with pytest.raises(headroom.HeadroomError, match="skipping"):
         client.retrieve(KEY)
-    assert "not available" in client.answer({"hash": KEY})
+    assert "not available" in client.answer_retrieve({"hash": KEY})
 
     clock.now += 1.0
     probe = client.compress(messages)
@@ -124,14 +124,14 @@ def test_a_hung_daemon_costs_one_timeout_then_calls_skip_it_until_a_probe_gets_a
     assert len(opened) == 2
     clock.now += 1.0
     assert client.compress(messages).ccr_keys == [KEY], "compression resumes after the interval"
-    assert asyncio.run(client.acompress(messages)).ccr_keys == [KEY], "and the breaker is closed again"
+    assert asyncio.run(client.aio.compress(messages)).ccr_keys == [KEY], "and the breaker is closed again"
     assert client.retrieve(KEY).content == TOOL_LOG
     assert len(opened) == 4
 
 
 def test_a_daemon_that_is_down_is_not_skipped(tmp_path):
     # A refused connection costs nothing: the next call after the daemon starts must compress.
-    client = headroom.Client(socket=str(tmp_path / "none.sock"))
+    client = headroom.HeadroomClient(socket=str(tmp_path / "none.sock"))
     for _ in range(3):
         assert "skipping" not in client.compress(tool_conversation()).error
     assert client.breaker.remaining() == 0

@@ -92,7 +92,7 @@ def test_metrics(daemon):
     m = headroom.metrics()
     assert "logs" in [c.name for c in m.compressors]
     assert m.ccr_hits >= 1 and m.all_time_compress_requests >= 1
-    assert asyncio.run(headroom.ametrics()).ccr_hits >= 1
+    assert asyncio.run(headroom.aio.metrics()).ccr_hits >= 1
 
 
 def test_retrieve_answers_in_the_history_are_not_compressed_again(daemon):
@@ -110,22 +110,22 @@ def test_retrieve_answers_in_the_history_are_not_compressed_again(daemon):
     assert followup == before
 
 
-def test_async_twins(daemon):
+def test_the_asyncio_side(daemon):
     async def main():
-        result = await headroom.acompress(tool_conversation())
+        result = await headroom.aio.compress(tool_conversation())
         assert result.ccr_keys == [KEY]
-        assert (await headroom.aretrieve(KEY)).content == TOOL_LOG
-        assert (await headroom.astats()).compress_requests >= 1
-        assert await headroom.aanswer_retrieve({"hash": KEY, "query": "unknown container"})
+        assert (await headroom.aio.retrieve(KEY)).content == TOOL_LOG
+        assert (await headroom.aio.stats()).compress_requests >= 1
+        assert await headroom.aio.answer_retrieve({"hash": KEY, "query": "unknown container"})
     asyncio.run(main())
 
 
 def test_one_pipelined_connection_per_event_loop(daemon):
-    client = headroom.Client()
+    client = headroom.HeadroomClient()
 
     async def main():
         convs = [tool_conversation(TOOL_LOG + f"\nextra line {i}") for i in range(12)]
-        results = await asyncio.gather(*(client.acompress(c) for c in convs))
+        results = await asyncio.gather(*(client.aio.compress(c) for c in convs))
         assert all(r.error is None and r.tokens_after < r.tokens_before for r in results)
         assert len({r.ccr_keys[0] for r in results}) == 12
 
@@ -135,7 +135,7 @@ def test_one_pipelined_connection_per_event_loop(daemon):
 
 
 def test_one_connection_per_thread(daemon):
-    client = headroom.Client()
+    client = headroom.HeadroomClient()
     connections = headroom.stats().connections
     errors = []
 
@@ -175,7 +175,7 @@ def warnings_in(caplog):
 
 
 def test_daemon_killed_mid_session_fails_open_with_one_warning_then_recovers(daemon, caplog):
-    client = headroom.Client()
+    client = headroom.HeadroomClient()
     messages = tool_conversation()
     assert client.compress(messages).ccr_keys == [KEY]
     daemon.stop()
@@ -188,7 +188,7 @@ def test_daemon_killed_mid_session_fails_open_with_one_warning_then_recovers(dae
         assert len(warnings_in(caplog)) == 1, "one warning for the outage"
         with pytest.raises(headroom.HeadroomError):
             client.retrieve(KEY)
-        assert "not available" in client.answer({"hash": KEY})
+        assert "not available" in client.answer_retrieve({"hash": KEY})
     finally:
         daemon.start()
     assert client.compress(messages).ccr_keys == [KEY], "reconnects once the daemon is back"
@@ -196,20 +196,20 @@ def test_daemon_killed_mid_session_fails_open_with_one_warning_then_recovers(dae
 
 
 def test_async_daemon_killed_mid_session(daemon, caplog):
-    client = headroom.Client()
+    client = headroom.HeadroomClient()
     messages = anthropic_conversation()
 
     async def main():
-        assert (await client.acompress(messages)).ccr_keys == [KEY]
+        assert (await client.aio.compress(messages)).ccr_keys == [KEY]
         daemon.stop()
         try:
             caplog.set_level(logging.WARNING, logger="headroom")
-            failed = await client.acompress(messages)
+            failed = await client.aio.compress(messages)
             assert failed.messages is messages and failed.error
             assert len(warnings_in(caplog)) == 1
         finally:
             daemon.start()
-        assert (await client.acompress(messages)).ccr_keys == [KEY]
+        assert (await client.aio.compress(messages)).ccr_keys == [KEY]
     asyncio.run(main())
 
 
@@ -218,11 +218,11 @@ def test_timeout_fails_open(tmp_path, caplog):
     try:
         messages = tool_conversation()
         t = time.monotonic()
-        result = headroom.Client(socket=server.path, timeout=0.3).compress(messages)
+        result = headroom.HeadroomClient(socket=server.path, timeout=0.3).compress(messages)
         assert time.monotonic() - t < 1.5
         assert result.messages is messages and "did not answer within 0.3 s" in result.error
         t = time.monotonic()
-        result = asyncio.run(headroom.Client(socket=server.path, timeout=0.3).acompress(messages))
+        result = asyncio.run(headroom.HeadroomClient(socket=server.path, timeout=0.3).aio.compress(messages))
         assert time.monotonic() - t < 1.5
         assert result.messages is messages and "did not answer within 0.3 s" in result.error
     finally:
@@ -230,7 +230,7 @@ def test_timeout_fails_open(tmp_path, caplog):
 
 
 def test_default_timeout_is_two_seconds():
-    assert headroom.Client().timeout == 2.0 == headroom.DEFAULT_TIMEOUT
+    assert headroom.HeadroomClient().timeout == 2.0 == headroom.DEFAULT_TIMEOUT
 
 
 def test_error_reply_fails_open_with_a_warning(daemon, caplog):
@@ -254,10 +254,10 @@ def test_refused_handshake_and_unattributed_replies_fail_open(tmp_path):
     for name, behaviour in (("refuse", refuse), ("anonymous", anonymous)):
         server = SilentSocket(str(tmp_path / f"{name}.sock"), behaviour)
         try:
-            client = headroom.Client(socket=server.path, timeout=1)
+            client = headroom.HeadroomClient(socket=server.path, timeout=1)
             messages = tool_conversation()
             assert client.compress(messages).messages is messages
-            assert asyncio.run(client.acompress(messages)).messages is messages
+            assert asyncio.run(client.aio.compress(messages)).messages is messages
         finally:
             server.close()
 
@@ -271,7 +271,7 @@ def test_import_needs_no_framework():
     code = ("import sys\n"
             "for m in ('litellm', 'langchain_core', 'openai', 'anthropic', 'pydantic'): sys.modules[m] = None\n"
             "import headroom, headroom.sdk\n"
-            "r = headroom.Client(socket='/nonexistent/s.sock').compress([{'role': 'user', 'content': 'x'}])\n"
+            "r = headroom.HeadroomClient(socket='/nonexistent/s.sock').compress([{'role': 'user', 'content': 'x'}])\n"
             "assert r.messages == [{'role': 'user', 'content': 'x'}] and r.error\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -297,7 +297,7 @@ def test_non_string_call_ids_are_skipped_instead_of_raising(daemon, tmp_path):
     result = headroom.compress(messages)
     assert result.error is None and result.ccr_keys == [KEY]
     assert messages == before
-    dead = headroom.Client(socket=str(tmp_path / "none.sock")).compress(messages)
+    dead = headroom.HeadroomClient(socket=str(tmp_path / "none.sock")).compress(messages)
     assert dead.messages is messages and dead.error
 
     responses = [
@@ -347,10 +347,10 @@ def test_a_reply_of_another_shape_fails_open_with_a_logged_error(tmp_path, caplo
     ]
     server = SilentSocket(str(tmp_path / "reshaping.sock"), fake_compressor(reshaped))
     try:
-        client = headroom.Client(socket=server.path, timeout=2)
+        client = headroom.HeadroomClient(socket=server.path, timeout=2)
         role_changed = [{"role": "user", "content": "q"}] + conversation
         for messages in ({"model": "gpt-4o", "messages": conversation}, conversation, role_changed, retrieved):
-            for result in (client.compress(messages), asyncio.run(client.acompress(messages))):
+            for result in (client.compress(messages), asyncio.run(client.aio.compress(messages))):
                 assert result.messages is messages
                 assert result.error == "headroomd returned messages of another shape than those sent"
                 assert result.tokens_before == 0 and result.ccr_keys == []
@@ -367,7 +367,7 @@ def test_a_reply_of_the_same_shape_is_accepted(tmp_path):
 
     server = SilentSocket(str(tmp_path / "same.sock"), fake_compressor(shortened))
     try:
-        result = headroom.Client(socket=server.path).compress(tool_conversation("tiny log"))
+        result = headroom.HeadroomClient(socket=server.path).compress(tool_conversation("tiny log"))
         assert result.error is None and result.messages[-1]["content"] == "[headroom: short]"
     finally:
         server.close()

@@ -94,12 +94,15 @@ def test_with_structured_output_is_the_wrapped_models(model, provider):
 
     provider.retrieve = False
     provider.script.append(Scripted(tool="Cause", args={"cause": "unknown container"}))
-    result = model.with_structured_output(Cause, method="function_calling").invoke(conversation())
-    assert result == Cause(cause="unknown container")
-    body = provider.bodies()[0]
-    assert tool_names(body) == ["Cause"]
-    text = tool_texts(body)[0]
-    assert len(text) < len(TOOL_LOG) / 4
+    structured = model.with_structured_output(Cause, method="function_calling")
+    assert structured.invoke(conversation()) == Cause(cause="unknown container")
+    provider.script.append(Scripted(tool="Cause", args={"cause": "unknown container"}))
+    assert asyncio.run(structured.ainvoke(conversation())) == Cause(cause="unknown container")
+    assert len(provider.bodies()) == 2
+    for body in provider.bodies():
+        assert tool_names(body) == ["Cause"]
+        text = tool_texts(body)[0]
+        assert len(text) < len(TOOL_LOG) / 4
 
 
 def test_daemon_stopped_calls_go_through_uncompressed(model, provider, stopped_daemon):

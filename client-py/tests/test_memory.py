@@ -134,10 +134,10 @@ def test_a_new_fact_supersedes_the_old_one_which_still_answers_as_of(daemon, use
 
 def test_async_operations(daemon, user):
     async def main():
-        added = await headroom.memory.aadd(DEPLOY_EU, user=user)
-        found = await headroom.memory.asearch("deploy", user=user)
-        listed = await headroom.memory.alist(user=user)
-        removed = await headroom.memory.aforget(user=user, id=added.fact.id)
+        added = await headroom.aio.memory.add(DEPLOY_EU, user=user)
+        found = await headroom.aio.memory.search("deploy", user=user)
+        listed = await headroom.aio.memory.list(user=user)
+        removed = await headroom.aio.memory.forget(user=user, id=added.fact.id)
         return added, found, listed, removed
     added, found, listed, removed = asyncio.run(main())
     assert texts(found) == texts(listed) == [DEPLOY_EU] and removed == 1

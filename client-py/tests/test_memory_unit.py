@@ -9,8 +9,11 @@ import json
 import pytest
 
 import headroom
-from headroom import memories, sdk, tools, wire
+from headroom import tools, wire
+from headroom.anthropic import ANTHROPIC
 from headroom.client import compress_options
+from headroom.memory import loop_options, ms_of, scope_of, tool_failure, tool_request, tool_text
+from headroom.openai import CHAT, RESPONSES
 from headroom.wire import MemoryScope
 from conftest import SilentSocket
 
@@ -26,11 +29,11 @@ def fact(fid="00000000000000aa", text="The deploy target is eu-west-1.", scope=A
 
 
 def test_a_scope_from_a_scope_a_dict_or_keywords():
-    assert memories.scope_of(ADA_BOT) == ADA_BOT
-    assert memories.scope_of({"user": "ada", "agent": "bot"}) == ADA_BOT
-    assert memories.scope_of(user="ada", agent="bot") == ADA_BOT
-    assert memories.scope_of(ADA_BOT, session="s1") == MemoryScope("ada", "bot", "s1")
-    assert memories.scope_of({"user": "ada", "agent": "", "session": None}) == MemoryScope("ada")
+    assert scope_of(ADA_BOT) == ADA_BOT
+    assert scope_of({"user": "ada", "agent": "bot"}) == ADA_BOT
+    assert scope_of(user="ada", agent="bot") == ADA_BOT
+    assert scope_of(ADA_BOT, session="s1") == MemoryScope("ada", "bot", "s1")
+    assert scope_of({"user": "ada", "agent": "", "session": None}) == MemoryScope("ada")
 
 
 @pytest.mark.parametrize("scope,kwargs,error", [
@@ -43,16 +46,16 @@ def test_a_scope_from_a_scope_a_dict_or_keywords():
 ])
 def test_a_scope_needs_a_user_and_strings(scope, kwargs, error):
     with pytest.raises(error):
-        memories.scope_of(scope, **kwargs)
+        scope_of(scope, **kwargs)
 
 
 def test_times_are_datetimes_or_milliseconds():
-    assert memories.ms_of(None) is None
-    assert memories.ms_of(1_700_000_000_000) == 1_700_000_000_000
-    assert memories.ms_of(datetime.datetime(2023, 11, 14, 22, 13, 20, 500_000, tzinfo=UTC)) == 1_700_000_000_500
+    assert ms_of(None) is None
+    assert ms_of(1_700_000_000_000) == 1_700_000_000_000
+    assert ms_of(datetime.datetime(2023, 11, 14, 22, 13, 20, 500_000, tzinfo=UTC)) == 1_700_000_000_500
     for bad in (True, -1, 1.5, "2023-11-14"):
         with pytest.raises(TypeError):
-            memories.ms_of(bad)
+            ms_of(bad)
 
 
 def test_fact_times_as_datetimes():
@@ -105,49 +108,48 @@ def test_requests_round_trip():
 
 
 def test_memory_save_goes_to_the_agent_or_the_user_never_the_session():
-    save = memories.tool_request("memory_save", '{"text": "Ada prefers vim.", "key": "editor"}',
-                                 MemoryScope("ada", "bot", "s1"))
+    save = tool_request("memory_save", '{"text": "Ada prefers vim.", "key": "editor"}', MemoryScope("ada", "bot", "s1"))
     assert save == wire.MemoryAddRequest(ADA_BOT, "Ada prefers vim.", "conversation s1", "editor")
-    save = memories.tool_request("memory_save", {"text": "x"}, {"user": "ada", "session": "s1"})
+    save = tool_request("memory_save", {"text": "x"}, {"user": "ada", "session": "s1"})
     assert save.scope == MemoryScope("ada") and save.source == "conversation s1" and save.key is None
-    assert memories.tool_request("memory_save", {"text": "x"}, ADA_BOT).source is None
+    assert tool_request("memory_save", {"text": "x"}, ADA_BOT).source is None
 
 
 def test_memory_search_searches_the_whole_scope():
-    search = memories.tool_request("memory_search", '{"query": "editor"}', MemoryScope("ada", "bot", "s1"))
+    search = tool_request("memory_search", '{"query": "editor"}', MemoryScope("ada", "bot", "s1"))
     assert search == wire.MemorySearchRequest(MemoryScope("ada", "bot", "s1"), "editor")
 
 
 def test_only_memory_tools_and_a_scope():
     with pytest.raises(ValueError):
-        memories.tool_request("read_log", "{}", ADA_BOT)
+        tool_request("read_log", "{}", ADA_BOT)
     with pytest.raises(ValueError):
-        memories.tool_request("memory_save", "{}", None)
+        tool_request("memory_save", "{}", None)
 
 
 def test_a_save_without_text_is_answered_without_the_daemon():
     for arguments in ("{}", '{"text": "  "}', {"text": 3}, "not json"):
-        assert memories.tool_request("memory_save", arguments, ADA_BOT) == \
+        assert tool_request("memory_save", arguments, ADA_BOT) == \
             'memory_save needs a "text": the fact to remember.'
-    assert memories.tool_request("memory_search", {"query": 3}, ADA_BOT).query == ""
+    assert tool_request("memory_search", {"query": 3}, ADA_BOT).query == ""
 
 
 def test_tool_texts_are_the_documented_ones():
     saved = wire.MemoryAddReply(fact(), False, [])
-    assert memories.tool_text(saved) == "saved as fact 00000000000000aa"
+    assert tool_text(saved) == "saved as fact 00000000000000aa"
     again = wire.MemoryAddReply(fact(), True, [])
-    assert memories.tool_text(again) == "already remembered as fact 00000000000000aa"
+    assert tool_text(again) == "already remembered as fact 00000000000000aa"
     replaced = wire.MemoryAddReply(fact(), False, ["01", "02"])
-    assert memories.tool_text(replaced) == "saved as fact 00000000000000aa; it replaces 2 earlier fact(s)"
+    assert tool_text(replaced) == "saved as fact 00000000000000aa; it replaces 2 earlier fact(s)"
     found = wire.MemoryFactsReply([fact(), fact(text="Ada prefers vim.", valid_from_ms=1_600_000_000_000)])
-    assert memories.tool_text(found) == ("- The deploy target is eu-west-1. (since 2025-11-24)\n"
+    assert tool_text(found) == ("- The deploy target is eu-west-1. (since 2025-11-24)\n"
                                          "- Ada prefers vim. (since 2020-09-13)")
-    assert memories.tool_text(wire.MemoryFactsReply([])) == "no remembered fact matches"
+    assert tool_text(wire.MemoryFactsReply([])) == "no remembered fact matches"
 
 
 def test_tool_failure_text():
     gone = headroom.HeadroomError("cannot talk to headroomd")
-    assert memories.tool_failure("memory_search", gone) == \
+    assert tool_failure("memory_search", gone) == \
         "Headroom could not answer memory_search (cannot talk to headroomd); go on without it."
 
 
@@ -194,11 +196,11 @@ def test_calls_in_three_shapes():
 
 
 def test_integrations_offer_memory_tools_unless_told_not_to():
-    assert memories.loop_options({"protect_recent": 1}) == {"protect_recent": 1}
-    assert memories.loop_options({"memory": {"user": "ada"}}) == {"memory": MemoryScope("ada"), "memory_tools": True}
-    assert memories.loop_options({"memory": ADA_BOT, "memory_tools": False})["memory_tools"] is False
+    assert loop_options({"protect_recent": 1}) == {"protect_recent": 1}
+    assert loop_options({"memory": {"user": "ada"}}) == {"memory": MemoryScope("ada"), "memory_tools": True}
+    assert loop_options({"memory": ADA_BOT, "memory_tools": False})["memory_tools"] is False
     with pytest.raises(ValueError):
-        memories.loop_options({"memory": {"agent": "bot"}})
+        loop_options({"memory": {"agent": "bot"}})
 
 
 # --- the client API against a scripted socket -------------------------------------------------
@@ -223,7 +225,7 @@ def scripted(tmp_path):
     def start(*bodies):
         server = SilentSocket(str(tmp_path / f"s{len(servers)}.sock"), Scripted(*bodies))
         servers.append(server)
-        return server, headroom.Client(socket=server.path, timeout=1)
+        return server, headroom.HeadroomClient(socket=server.path, timeout=1)
 
     yield start
     for server in servers:
@@ -241,7 +243,7 @@ def test_memory_operations_send_what_they_are_given(scripted):
     when = datetime.datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
     assert client.memory.add("The deploy target is eu-west-1.", ADA_BOT, key="deploy target", source="c-7",
                              valid_from=when) == added
-    assert client.memory_search("deploy", user="ada", session="s1", as_of=1_700_000_000_000, limit=5) == [fact()]
+    assert client.memory.search("deploy", user="ada", session="s1", as_of=1_700_000_000_000, limit=5) == [fact()]
     assert client.memory.list({"user": "ada"}, include_narrower=True) == []
     assert client.memory.forget(user="ada", id="00000000000000ff") == 3
     assert ops(server) == [
@@ -257,9 +259,9 @@ def test_async_memory_operations(scripted):
                               wire.MemoryFactsReply([fact()]), wire.MemoryForgetReply(1))
 
     async def main():
-        return (await client.memory.aadd("t", user="ada"), await client.amemory_search("q", ADA_BOT),
-                await client.memory.alist(ADA_BOT, include_superseded=True),
-                await client.memory.aforget(ADA_BOT))
+        return (await client.aio.memory.add("t", user="ada"), await client.aio.memory.search("q", ADA_BOT),
+                await client.aio.memory.list(ADA_BOT, include_superseded=True),
+                await client.aio.memory.forget(ADA_BOT))
     added, found, listed, removed = asyncio.run(main())
     assert added.duplicate and found == listed == [fact()] and removed == 1
     assert [type(op) for op in ops(server)] == [wire.MemoryAddRequest, wire.MemorySearchRequest,
@@ -272,7 +274,7 @@ def test_memory_operations_raise_with_the_daemons_code(scripted):
         client.memory.add("", user="ada")
     assert e.value.code == headroom.ErrorCode.bad_request
     with pytest.raises(headroom.HeadroomError) as e:
-        headroom.Client(socket=server.path + ".absent").memory.search("q", user="ada")
+        headroom.HeadroomClient(socket=server.path + ".absent").memory.search("q", user="ada")
     assert e.value.code is None
 
 
@@ -282,7 +284,7 @@ def test_answer_tool_saves_and_searches_and_never_raises(scripted):
     scope = MemoryScope("ada", "bot", "s1")
     assert client.answer_tool("memory_save", '{"text": "The deploy target is eu-west-1."}', scope) == \
         "saved as fact 00000000000000aa"
-    assert asyncio.run(client.aanswer_tool("memory_search", {"query": "deploy"}, scope)) == \
+    assert asyncio.run(client.aio.answer_tool("memory_search", {"query": "deploy"}, scope)) == \
         "- The deploy target is eu-west-1. (since 2025-11-24)"
     assert client.answer_tool("memory_save", {"text": "x"}, scope) == \
         "Headroom could not answer memory_save (headroomd: internal: disk full); go on without it."
@@ -303,10 +305,20 @@ def test_compress_reports_memories_and_parsed_memory_tools(scripted):
 
 
 def test_the_module_namespace_uses_the_process_wide_client(scripted, monkeypatch):
-    server, client = scripted(wire.MemoryForgetReply(0))
+    server, client = scripted(wire.MemoryForgetReply(0), wire.MemoryForgetReply(2))
     monkeypatch.setattr("headroom.client._default", client)
     assert headroom.memory.forget(user="nobody") == 0
-    assert isinstance(headroom.Client().memory, headroom.Memory)
+    assert asyncio.run(headroom.aio.memory.forget(user="nobody")) == 2
+    assert isinstance(headroom.HeadroomClient().memory, headroom.Memory)
+    from headroom.memory import Memory  # the module, although ``headroom.memory`` is the namespace
+    assert Memory is headroom.Memory
+
+
+def test_each_operation_is_written_once_for_both_sides():
+    for name in ("compress", "retrieve", "stats", "metrics", "answer_retrieve", "answer_tool", "memory"):
+        assert getattr(headroom.HeadroomClient, name) is getattr(headroom.AsyncHeadroomClient, name)
+    client = headroom.HeadroomClient()
+    assert client.aio is client.aio and client.aio._home() is client
 
 
 # --- a reply that calls Headroom's tools beside the application's ----------------------------
@@ -326,14 +338,14 @@ def chat_call(cid, name, arguments="{}"):
 def test_mixed_chat_reply_loses_headrooms_calls():
     message = Obj(content=None, tool_calls=[chat_call("c1", "memory_save", '{"text": "t"}'), chat_call("c2", "read_log")])
     response = Obj(choices=[Obj(message=message)])
-    assert sdk.CHAT.strip(response, tools.NAMES) == [("c1", "memory_save", {"text": "t"})]
+    assert CHAT.strip(response, tools.NAMES) == [("c1", "memory_save", {"text": "t"})]
     assert [c.id for c in message.tool_calls] == ["c2"]
-    assert sdk.CHAT.strip(response, tools.NAMES) == [], "nothing of Headroom's is left"
+    assert CHAT.strip(response, tools.NAMES) == [], "nothing of Headroom's is left"
 
 
 def test_a_reply_with_only_headrooms_calls_is_not_stripped():
     message = Obj(content=None, tool_calls=[chat_call("c1", "memory_save")])
-    assert sdk.CHAT.strip(Obj(choices=[Obj(message=message)]), tools.NAMES) == []
+    assert CHAT.strip(Obj(choices=[Obj(message=message)]), tools.NAMES) == []
     assert len(message.tool_calls) == 1
 
 
@@ -342,10 +354,10 @@ def test_mixed_responses_and_anthropic_replies_lose_headrooms_calls():
     output = [text, Obj(type="function_call", call_id="c1", name="memory_search", arguments='{"query": "q"}'),
               Obj(type="function_call", call_id="c2", name="read_log", arguments="{}")]
     response = Obj(output=output)
-    assert sdk.RESPONSES.strip(response, tools.NAMES) == [("c1", "memory_search", {"query": "q"})]
+    assert RESPONSES.strip(response, tools.NAMES) == [("c1", "memory_search", {"query": "q"})]
     assert [getattr(i, "call_id", None) for i in response.output] == [None, "c2"]
     content = [Obj(type="text", text="saving"), Obj(type="tool_use", id="t1", name="memory_save", input={"text": "t"}),
                Obj(type="tool_use", id="t2", name="read_log", input={})]
     response = Obj(content=content)
-    assert sdk.ANTHROPIC.strip(response, tools.NAMES) == [("t1", "memory_save", {"text": "t"})]
+    assert ANTHROPIC.strip(response, tools.NAMES) == [("t1", "memory_save", {"text": "t"})]
     assert [b.type for b in response.content] == ["text", "tool_use"]

@@ -41,11 +41,11 @@ print(got, flush=True)
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="plays another user with chown and setuid")
 
 
-def refused(client: headroom.Client, caplog, reason: str) -> None:
+def refused(client: headroom.HeadroomClient, caplog, reason: str) -> None:
     """Both a sync and an async compress fail open with ``reason``, and it is logged."""
     caplog.set_level(logging.WARNING, logger="headroom")
     messages = tool_conversation()
-    for result in (client.compress(messages), asyncio.run(client.acompress(messages))):
+    for result in (client.compress(messages), asyncio.run(client.aio.compress(messages))):
         assert result.messages is messages and result.error
         assert reason in result.error, result.error
     assert any(reason in r.getMessage() for r in caplog.records if r.name == "headroom")
@@ -57,7 +57,7 @@ def test_a_directory_of_another_user_is_refused_before_connecting(tmp_path, capl
     server = SilentSocket(str(directory / "headroomd.sock"))
     try:
         os.chown(directory, OTHER, OTHER)
-        refused(headroom.Client(socket=server.path), caplog, f"its directory belongs to uid {OTHER}")
+        refused(headroom.HeadroomClient(socket=server.path), caplog, f"its directory belongs to uid {OTHER}")
         with pytest.raises(trust.UntrustedSocket):
             trust.check_directory(server.path)
         assert server.conns == [] and bytes(server.received) == b""
@@ -71,7 +71,7 @@ def test_a_directory_others_may_write_to_is_refused(tmp_path, caplog):
     server = SilentSocket(str(directory / "headroomd.sock"))
     try:
         os.chmod(directory, 0o777)
-        refused(headroom.Client(socket=server.path), caplog, "writable by other users (mode 777)")
+        refused(headroom.HeadroomClient(socket=server.path), caplog, "writable by other users (mode 777)")
         assert server.conns == [] and bytes(server.received) == b""
     finally:
         server.close()
@@ -96,7 +96,8 @@ def test_a_daemon_of_another_user_is_refused_before_a_byte_is_sent(tmp_path, cap
             probe.connect(path)
             with pytest.raises(trust.UntrustedSocket, match=f"runs as uid {OTHER}"):
                 trust.check_peer(probe, path)
-        refused(headroom.Client(socket=path, timeout=1), caplog, f"runs as uid {OTHER}, not as this user (uid 0)")
+        refused(headroom.HeadroomClient(socket=path, timeout=1), caplog,
+                f"runs as uid {OTHER}, not as this user (uid 0)")
         out, _ = listener.communicate(timeout=30)
         assert out.strip() == "0", "not a byte reached the other user's listener"
     finally:

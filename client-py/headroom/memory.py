@@ -1,9 +1,9 @@
 """Memory: facts that outlive a conversation, kept by the daemon (``docs/memory.md``).
 
-``Memory`` is the namespace behind ``headroom.memory`` and ``Client.memory``. The functions turn
+``Memory`` is the namespace behind ``headroom.memory`` and ``HeadroomClient.memory``: it turns
 what callers write (a ``MemoryScope``, a dict or keyword arguments; datetimes or milliseconds)
-into wire requests, and the daemon's replies into the text the model reads when it calls
-``memory_save`` or ``memory_search``.
+into wire requests. The functions below turn the model's ``memory_save`` and ``memory_search``
+calls into requests, and the daemon's replies into the text the model reads.
 
 The client rule for ``memory_save`` (docs/memory.md, "On the request path"): a fact the model
 saves goes to the request scope's agent level when it names an agent, else to its user level,
@@ -22,6 +22,7 @@ from .wire import (
     MemoryAddRequest,
     MemoryFact,
     MemoryFactsReply,
+    MemoryForgetReply,
     MemoryForgetRequest,
     MemoryListRequest,
     MemoryScope,
@@ -29,7 +30,7 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    from .client import Client, HeadroomError
+    from .client import HeadroomError, _Operations
 
 #: A scope as callers may give it: a ``MemoryScope``, a dict with ``user`` and optionally
 #: ``agent`` and ``session``, or ``None`` when keyword arguments name it.
@@ -81,33 +82,6 @@ def ms_of(moment: TimeLike) -> Optional[int]:
     raise TypeError(f"a time is a datetime or milliseconds since the epoch, not {moment!r}")
 
 
-def add_request(text: str, scope: ScopeLike, user: Optional[str], agent: Optional[str], session: Optional[str],
-                key: Optional[str], source: Optional[str], valid_from: TimeLike) -> MemoryAddRequest:
-    """The wire request behind ``Client.memory_add``."""
-    return MemoryAddRequest(scope_of(scope, user=user, agent=agent, session=session), text, source, key,
-                            ms_of(valid_from))
-
-
-def search_request(query: str, scope: ScopeLike, user: Optional[str], agent: Optional[str], session: Optional[str],
-                   as_of: TimeLike, limit: int, budget_tokens: int) -> MemorySearchRequest:
-    """The wire request behind ``Client.memory_search``."""
-    return MemorySearchRequest(scope_of(scope, user=user, agent=agent, session=session), query, ms_of(as_of), limit,
-                               budget_tokens)
-
-
-def list_request(scope: ScopeLike, user: Optional[str], agent: Optional[str], session: Optional[str],
-                 as_of: TimeLike, include_superseded: bool, include_narrower: bool) -> MemoryListRequest:
-    """The wire request behind ``Client.memory_list``."""
-    return MemoryListRequest(scope_of(scope, user=user, agent=agent, session=session), ms_of(as_of),
-                             include_superseded, include_narrower)
-
-
-def forget_request(scope: ScopeLike, user: Optional[str], agent: Optional[str], session: Optional[str],
-                   fact_id: Optional[str]) -> MemoryForgetRequest:
-    """The wire request behind ``Client.memory_forget``."""
-    return MemoryForgetRequest(scope_of(scope, user=user, agent=agent, session=session), fact_id)
-
-
 # --- the memory tools -------------------------------------------------------------------------
 
 
@@ -124,16 +98,16 @@ def tool_request(name: str, arguments: Any, memory: ScopeLike) -> Union[MemoryAd
     """The request that answers a ``memory_save`` or ``memory_search`` call made in the
     ``memory`` scope, or the answer itself when the call is unusable (a save without text).
     Raises ``ValueError`` for any other tool."""
-    if name not in (tools.MEMORY_SAVE, tools.MEMORY_SEARCH):
+    if name not in (tools.MEMORY_SAVE_TOOL_NAME, tools.MEMORY_SEARCH_TOOL_NAME):
         raise ValueError(f"{name!r} is not one of Headroom's tools")
     scope = scope_of(memory)
     args = tools.arguments_of(arguments)
-    if name == tools.MEMORY_SEARCH:
+    if name == tools.MEMORY_SEARCH_TOOL_NAME:
         query = args.get("query")
         return MemorySearchRequest(scope, query if isinstance(query, str) else "")
     text, key = args.get("text"), args.get("key")
     if not isinstance(text, str) or not text.strip():
-        return f'{tools.MEMORY_SAVE} needs a "text": the fact to remember.'
+        return f'{tools.MEMORY_SAVE_TOOL_NAME} needs a "text": the fact to remember.'
     return MemoryAddRequest(MemoryScope(scope.user, scope.agent), text,
                             f"conversation {scope.session}" if scope.session else None,
                             key if isinstance(key, str) and key.strip() else None)
@@ -161,47 +135,55 @@ def tool_failure(name: str, error: "HeadroomError") -> str:
 
 
 class Memory:
-    """``headroom.memory`` (the process-wide client) and ``Client.memory``: remembered facts.
+    """Remembered facts: ``headroom.memory`` (the process-wide client), ``client.memory``, and on
+    asyncio ``headroom.aio.memory`` / ``client.aio.memory``, whose methods return coroutines.
 
     Every method takes the scope as a ``MemoryScope``, a dict, or the keyword arguments ``user``,
     ``agent`` and ``session`` (which override a given scope's fields), and raises
-    ``HeadroomError`` when the daemon is unreachable or refuses. See ``Client.memory_add``,
-    ``memory_search``, ``memory_list`` and ``memory_forget`` for the options.
+    ``HeadroomError`` when the daemon is unreachable or refuses (``code`` is the daemon's
+    ``ErrorCode``, e.g. ``not_found`` for an unknown fact id). ``client`` gives the client to ask,
+    at each call (so ``headroom.memory`` follows ``headroom.configure``).
     """
 
-    def __init__(self, client: Callable[[], "Client"]):
+    def __init__(self, client: Callable[[], "_Operations"]):
         self._client = client
 
-    def add(self, text: str, scope: ScopeLike = None, **options: Any) -> MemoryAddReply:
-        """Remembers ``text``; the reply holds the stored fact (or the one it duplicates) and the
-        ids of the facts it superseded."""
-        return self._client().memory_add(text, scope, **options)
+    def add(self, text: str, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
+            session: Optional[str] = None, key: Optional[str] = None, source: Optional[str] = None,
+            valid_from: TimeLike = None) -> MemoryAddReply:
+        """Remembers ``text`` in the scope. ``key`` says what the fact is about: a new fact with
+        the key of a current one in the same scope supersedes it (derived from the text when
+        absent); ``source`` says where it came from; ``valid_from`` (datetime or ms) is when it
+        became true, now by default. Returns the stored fact, or with ``duplicate`` the current
+        fact it repeats, and the ids it ``superseded``."""
+        request = MemoryAddRequest(scope_of(scope, user=user, agent=agent, session=session), text, source, key,
+                                   ms_of(valid_from))
+        return self._client()._ask(request, MemoryAddReply)
 
-    def search(self, query: str, scope: ScopeLike = None, **options: Any) -> "list[MemoryFact]":
-        """The facts the scope sees that best match ``query``, most relevant first."""
-        return self._client().memory_search(query, scope, **options)
+    def search(self, query: str, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
+               session: Optional[str] = None, as_of: TimeLike = None, limit: int = 10,
+               budget_tokens: int = 0) -> "list[MemoryFact]":
+        """The facts the scope sees (its own, its agent's, its user's) that best match ``query``,
+        most relevant first: at most ``limit`` facts and ``budget_tokens`` tokens of text (0: no
+        bound). ``as_of`` (datetime or ms) searches what was true then. An empty query gives the
+        newest facts."""
+        request = MemorySearchRequest(scope_of(scope, user=user, agent=agent, session=session), query, ms_of(as_of),
+                                      limit, budget_tokens)
+        return self._client()._ask(request, MemoryFactsReply, lambda reply: reply.facts)
 
-    def list(self, scope: ScopeLike = None, **options: Any) -> "list[MemoryFact]":
-        """The facts the scope sees (or holds, with ``include_narrower``), newest first."""
-        return self._client().memory_list(scope, **options)
+    def list(self, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
+             session: Optional[str] = None, as_of: TimeLike = None, include_superseded: bool = False,
+             include_narrower: bool = False) -> "list[MemoryFact]":
+        """The facts the scope sees, newest first: those true now or at ``as_of``, or with
+        ``include_superseded`` every version. ``include_narrower`` lists every fact in the scope
+        and the scopes under it instead."""
+        request = MemoryListRequest(scope_of(scope, user=user, agent=agent, session=session), ms_of(as_of),
+                                    include_superseded, include_narrower)
+        return self._client()._ask(request, MemoryFactsReply, lambda reply: reply.facts)
 
-    def forget(self, scope: ScopeLike = None, **options: Any) -> int:
-        """Deletes fact ``id``, or every fact in the scope and the scopes under it; returns how
-        many were deleted."""
-        return self._client().memory_forget(scope, **options)
-
-    async def aadd(self, text: str, scope: ScopeLike = None, **options: Any) -> MemoryAddReply:
-        """``add`` for asyncio."""
-        return await self._client().amemory_add(text, scope, **options)
-
-    async def asearch(self, query: str, scope: ScopeLike = None, **options: Any) -> "list[MemoryFact]":
-        """``search`` for asyncio."""
-        return await self._client().amemory_search(query, scope, **options)
-
-    async def alist(self, scope: ScopeLike = None, **options: Any) -> "list[MemoryFact]":
-        """``list`` for asyncio."""
-        return await self._client().amemory_list(scope, **options)
-
-    async def aforget(self, scope: ScopeLike = None, **options: Any) -> int:
-        """``forget`` for asyncio."""
-        return await self._client().amemory_forget(scope, **options)
+    def forget(self, scope: ScopeLike = None, *, user: Optional[str] = None, agent: Optional[str] = None,
+               session: Optional[str] = None, id: Optional[str] = None) -> int:
+        """Deletes fact ``id`` (which must lie in the scope or under it), or without ``id`` every
+        fact in the scope and the scopes under it, for good. Returns how many were deleted."""
+        request = MemoryForgetRequest(scope_of(scope, user=user, agent=agent, session=session), id)
+        return self._client()._ask(request, MemoryForgetReply, lambda reply: reply.removed)
