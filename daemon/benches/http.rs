@@ -9,7 +9,7 @@ mod upstream;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use headroom_daemon::config::{HttpSettings, Settings};
-use headroom_daemon::{http, server};
+use headroom_daemon::daemon;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use upstream::{Reply, Upstream};
@@ -69,11 +69,10 @@ fn benches(c: &mut Criterion) {
         ..Settings::default()
     };
     let (proxy, shutdown) = runtime.block_on(async {
-        let (listener, shared) = server::prepare(settings).unwrap();
-        let front = http::bind(&shared.settings.http).await.unwrap().unwrap();
-        let addr = front.local_addr();
+        let started = daemon::start(settings).await.unwrap();
+        let addr = started.http_addr().expect("the front is on");
         let shutdown = tokio_util::sync::CancellationToken::new();
-        tokio::spawn(server::serve_with_http(listener, Some(front), shared, shutdown.clone()));
+        tokio::spawn(started.serve(shutdown.clone()));
         (format!("http://{addr}/v1/chat/completions"), shutdown)
     });
     let direct = format!("{}/v1/chat/completions", upstream.url());

@@ -1,4 +1,4 @@
-//! Model costs on this machine (issue 7): MiniLM embedding throughput (sentences per second,
+//! Model costs on this machine: MiniLM embedding throughput (sentences per second,
 //! one at a time and in batches) and the token classifier's time per 512-token window. Needs the
 //! models `ml/fetch.sh` installs in `.cache/models`.
 

@@ -1,9 +1,9 @@
-//! Peak heap of the compressors on large outputs (issue 16, item 5: a compressor's memory within a
+//! Peak heap of the compressors on large outputs (a compressor's memory within a
 //! small multiple of its input). A counting allocator records the most bytes live at once while
 //! one compressor runs on one input; the report is that peak as a multiple of the input's size.
 //! It is a measurement, not a pass/fail check: `cargo bench --bench peak_memory`.
 
-use headroom_daemon::engine::{json::Json, logs::Logs};
+use headroom_daemon::compressors::{json::Json, logs::Logs};
 use headroom_daemon::{Compressor, Context};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use headroom_daemon::config::Settings;
-use headroom_daemon::server;
+use headroom_daemon::daemon;
 use headroom_protocol::*;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -43,9 +43,9 @@ fn benches(c: &mut Criterion) {
     let settings = Settings { socket: dir.path().join("s/headroomd.sock"), state_dir: dir.path().join("state"), ..Settings::default() };
     let socket = settings.socket.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let (listener, shared) = runtime.block_on(async { server::prepare(settings) }).unwrap();
+    let started = runtime.block_on(daemon::start(settings)).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
-    runtime.spawn(server::serve(listener, shared, shutdown.clone()));
+    runtime.spawn(started.serve(shutdown.clone()));
 
     let mut s = UnixStream::connect(&socket).unwrap();
     let hello = Op::Hello(Hello { protocol_version: PROTOCOL_VERSION, client: "bench".into() });

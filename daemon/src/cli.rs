@@ -3,7 +3,8 @@
 
 use crate::client::{Client, ClientError};
 use crate::config;
-use crate::engine::{now_ms, Engine};
+use crate::clock::now_ms;
+use crate::engine::Engine;
 use crate::{doctor, service};
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -313,14 +314,17 @@ impl From<Format> for ProviderFormat {
 
 /// Parses the command line, runs the command, and returns the process exit code.
 pub fn main() -> ExitCode {
+    crate::log::init("headroom");
     let cli = Cli::parse();
-    match run(cli) {
+    let code = match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            crate::log_line!("headroom: {message}");
+            log::error!("{message}");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::log::flush();
+    code
 }
 
 fn daemon<T>(socket: PathBuf, call: impl AsyncFnOnce(&mut Client) -> Result<T, ClientError>) -> Result<T, String> {
@@ -376,7 +380,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 daemon(socket, async |c: &mut Client| c.compress(input, options).await)?
             };
             std::io::stdout().write_all(&reply.messages).map_err(|e| e.to_string())?;
-            crate::log_line!("{}", summary(&reply));
+            log::info!("{}", summary(&reply));
             Ok(())
         }
         Command::Retrieve { key, query, local } => {

@@ -162,35 +162,162 @@ enum Kind {
     Url,
 }
 
-/// One setting: its file key, environment variable and value kind.
-struct Spec {
-    key: &'static str,
-    env: &'static str,
-    kind: Kind,
+/// A value that passed its setting's validation.
+enum Value {
+    Path(PathBuf),
+    Integer(u64),
+    Price(f64),
+    Bool(bool),
+    Url(String),
 }
 
-const SPECS: &[Spec] = &[
-    Spec { key: "socket", env: "HEADROOM_SOCKET", kind: Kind::Path },
-    Spec { key: "state_dir", env: "HEADROOM_STATE_DIR", kind: Kind::Path },
-    Spec { key: "max_frame", env: "HEADROOM_MAX_FRAME", kind: Kind::Integer { min: 1024, max: 1 << 30 } },
-    Spec { key: "ccr_expiry_days", env: "HEADROOM_CCR_EXPIRY_DAYS", kind: Kind::Integer { min: 1, max: 3650 } },
-    Spec { key: "drain_timeout_secs", env: "HEADROOM_DRAIN_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
-    Spec { key: "frame_timeout_secs", env: "HEADROOM_FRAME_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
-    Spec { key: "http", env: "HEADROOM_HTTP", kind: Kind::Bool },
-    Spec { key: "http_port", env: "HEADROOM_HTTP_PORT", kind: Kind::Integer { min: 0, max: 65535 } },
-    Spec { key: "openai_upstream", env: "HEADROOM_OPENAI_UPSTREAM", kind: Kind::Url },
-    Spec { key: "anthropic_upstream", env: "HEADROOM_ANTHROPIC_UPSTREAM", kind: Kind::Url },
-    Spec { key: "http_compress", env: "HEADROOM_HTTP_COMPRESS", kind: Kind::Bool },
-    Spec { key: "shaping", env: "HEADROOM_SHAPING", kind: Kind::Bool },
-    Spec { key: "upstream_timeout_secs", env: "HEADROOM_UPSTREAM_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 } },
-    Spec { key: "models_dir", env: "HEADROOM_MODELS_DIR", kind: Kind::Path },
-    Spec { key: "onnxruntime", env: "HEADROOM_ONNXRUNTIME", kind: Kind::Path },
-    Spec { key: "classifier_model", env: "HEADROOM_CLASSIFIER_MODEL", kind: Kind::Path },
-    Spec { key: "classifier_tokenizer", env: "HEADROOM_CLASSIFIER_TOKENIZER", kind: Kind::Path },
-    Spec { key: "ml_budget_tokens", env: "HEADROOM_ML_BUDGET_TOKENS", kind: Kind::Integer { min: 0, max: 1 << 20 } },
-    Spec { key: "cache_read_price", env: "HEADROOM_CACHE_READ_PRICE", kind: Kind::Price },
-    Spec { key: "cache_write_price", env: "HEADROOM_CACHE_WRITE_PRICE", kind: Kind::Price },
+impl Value {
+    fn path(self) -> PathBuf {
+        match self {
+            Value::Path(p) => p,
+            _ => unreachable!("a path setting holds a path"),
+        }
+    }
+    fn integer(self) -> u64 {
+        match self {
+            Value::Integer(n) => n,
+            _ => unreachable!("an integer setting holds an integer"),
+        }
+    }
+    fn price(self) -> f64 {
+        match self {
+            Value::Price(x) => x,
+            _ => unreachable!("a price setting holds a number"),
+        }
+    }
+    fn bool(self) -> bool {
+        match self {
+            Value::Bool(b) => b,
+            _ => unreachable!("a switch holds true or false"),
+        }
+    }
+    fn url(self) -> String {
+        match self {
+            Value::Url(u) => u,
+            _ => unreachable!("an upstream holds a URL"),
+        }
+    }
+}
+
+/// One setting, declared once: its config.toml key (the flag is `--` and the key with dashes),
+/// environment variable, kind and bounds, what it does, its default as documented, where its
+/// value goes in [`Settings`] and how `headroom config show` prints it. `headroomd`'s flags, `config
+/// show` and the README's settings table all come from these rows.
+pub struct Spec {
+    pub key: &'static str,
+    pub env: &'static str,
+    kind: Kind,
+    pub doc: &'static str,
+    /// The default in words; for settings that do not depend on the environment a test checks
+    /// it against [`Settings::default`].
+    pub default: &'static str,
+    set: fn(&mut Settings, Value),
+    show: fn(&Settings) -> String,
+}
+
+impl Spec {
+    /// The command-line flag, e.g. `--http-port`.
+    pub fn flag(&self) -> String {
+        format!("--{}", self.key.replace('_', "-"))
+    }
+
+    /// A switch: `--http` alone means `--http true`.
+    pub fn is_switch(&self) -> bool {
+        matches!(self.kind, Kind::Bool)
+    }
+}
+
+fn quoted(path: &Path) -> String {
+    format!("{:?}", path.display().to_string())
+}
+
+fn optional(path: &Option<PathBuf>) -> String {
+    path.as_deref().map_or("(none)".to_string(), quoted)
+}
+
+const fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 86_400)
+}
+
+/// Every setting, in the order `config show` and the README list them.
+pub const SPECS: &[Spec] = &[
+    Spec { key: "socket", env: "HEADROOM_SOCKET", kind: Kind::Path,
+        doc: "The Unix socket path (ignored when systemd passes a listening socket).",
+        default: "$XDG_RUNTIME_DIR/headroom/headroomd.sock",
+        set: |s, v| s.socket = v.path(), show: |s| quoted(&s.socket) },
+    Spec { key: "state_dir", env: "HEADROOM_STATE_DIR", kind: Kind::Path,
+        doc: "Directory of the stores (originals, replay cache, memory, metrics).",
+        default: "$XDG_STATE_HOME/headroom",
+        set: |s, v| s.state_dir = v.path(), show: |s| quoted(&s.state_dir) },
+    Spec { key: "max_frame", env: "HEADROOM_MAX_FRAME", kind: Kind::Integer { min: 1024, max: 1 << 30 },
+        doc: "Largest request frame in bytes.", default: "67108864",
+        set: |s, v| s.max_frame = v.integer() as usize, show: |s| s.max_frame.to_string() },
+    Spec { key: "ccr_expiry_days", env: "HEADROOM_CCR_EXPIRY_DAYS", kind: Kind::Integer { min: 1, max: 3650 },
+        doc: "Days an unused original stays retrievable.", default: "7",
+        set: |s, v| s.ccr_idle_expiry = days(v.integer()), show: |s| (s.ccr_idle_expiry.as_secs() / 86_400).to_string() },
+    Spec { key: "drain_timeout_secs", env: "HEADROOM_DRAIN_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 },
+        doc: "Seconds shutdown waits for in-flight requests.", default: "30",
+        set: |s, v| s.drain_timeout = Duration::from_secs(v.integer()), show: |s| s.drain_timeout.as_secs().to_string() },
+    Spec { key: "frame_timeout_secs", env: "HEADROOM_FRAME_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 },
+        doc: "Seconds a peer may take to finish a frame it started.", default: "30",
+        set: |s, v| s.frame_timeout = Duration::from_secs(v.integer()), show: |s| s.frame_timeout.as_secs().to_string() },
+    Spec { key: "http", env: "HEADROOM_HTTP", kind: Kind::Bool,
+        doc: "Serve the HTTP front (proxy, guardrail API) on 127.0.0.1.", default: "false",
+        set: |s, v| s.http.enabled = v.bool(), show: |s| s.http.enabled.to_string() },
+    Spec { key: "http_port", env: "HEADROOM_HTTP_PORT", kind: Kind::Integer { min: 0, max: 65535 },
+        doc: "Port of the HTTP front.", default: "8787",
+        set: |s, v| s.http.port = v.integer() as u16, show: |s| s.http.port.to_string() },
+    Spec { key: "openai_upstream", env: "HEADROOM_OPENAI_UPSTREAM", kind: Kind::Url,
+        doc: "Where the front sends OpenAI routes, with /v1.", default: "https://api.openai.com/v1",
+        set: |s, v| s.http.openai_upstream = v.url(), show: |s| format!("{:?}", s.http.openai_upstream) },
+    Spec { key: "anthropic_upstream", env: "HEADROOM_ANTHROPIC_UPSTREAM", kind: Kind::Url,
+        doc: "Where the front sends Anthropic routes.", default: "https://api.anthropic.com",
+        set: |s, v| s.http.anthropic_upstream = v.url(), show: |s| format!("{:?}", s.http.anthropic_upstream) },
+    Spec { key: "http_compress", env: "HEADROOM_HTTP_COMPRESS", kind: Kind::Bool,
+        doc: "Compress proxied requests (off: forward them byte for byte).", default: "true",
+        set: |s, v| s.http.compress = v.bool(), show: |s| s.http.compress.to_string() },
+    Spec { key: "shaping", env: "HEADROOM_SHAPING", kind: Kind::Bool,
+        doc: "Cache-friendly shaping of proxied requests.", default: "false",
+        set: |s, v| s.http.shaping = v.bool(), show: |s| s.http.shaping.to_string() },
+    Spec { key: "upstream_timeout_secs", env: "HEADROOM_UPSTREAM_TIMEOUT_SECS", kind: Kind::Integer { min: 1, max: 3600 },
+        doc: "Seconds the upstream may take to answer, and to send each next chunk of a stream.", default: "600",
+        set: |s, v| s.http.upstream_timeout = Duration::from_secs(v.integer()), show: |s| s.http.upstream_timeout.as_secs().to_string() },
+    Spec { key: "models_dir", env: "HEADROOM_MODELS_DIR", kind: Kind::Path,
+        doc: "Where ml/fetch.sh put ONNX Runtime, MiniLM and its tokenizer.", default: "$XDG_DATA_HOME/headroom/models",
+        set: |s, v| s.ml.models_dir = v.path(), show: |s| quoted(&s.ml.models_dir) },
+    Spec { key: "onnxruntime", env: "HEADROOM_ONNXRUNTIME", kind: Kind::Path,
+        doc: "The ONNX Runtime library, when not in models_dir.", default: "models_dir/libonnxruntime.so",
+        set: |s, v| s.ml.onnxruntime = Some(v.path()), show: |s| quoted(&s.ml.onnxruntime()) },
+    Spec { key: "classifier_model", env: "HEADROOM_CLASSIFIER_MODEL", kind: Kind::Path,
+        doc: "A token-classification ONNX model (LLMLingua-2 style) for prose.", default: "(none)",
+        set: |s, v| s.ml.classifier_model = Some(v.path()), show: |s| optional(&s.ml.classifier_model) },
+    Spec { key: "classifier_tokenizer", env: "HEADROOM_CLASSIFIER_TOKENIZER", kind: Kind::Path,
+        doc: "The classifier's tokenizer.json.", default: "(none)",
+        set: |s, v| s.ml.classifier_tokenizer = Some(v.path()), show: |s| optional(&s.ml.classifier_tokenizer) },
+    Spec { key: "ml_budget_tokens", env: "HEADROOM_ML_BUDGET_TOKENS", kind: Kind::Integer { min: 0, max: 1 << 20 },
+        doc: "Tokens of model input one request may spend; 0 turns the models off.", default: "320",
+        set: |s, v| s.ml.budget_tokens = v.integer() as usize, show: |s| s.ml.budget_tokens.to_string() },
+    Spec { key: "cache_read_price", env: "HEADROOM_CACHE_READ_PRICE", kind: Kind::Price,
+        doc: "Price of a cached input token, relative to base input (OpenAI: 0.5).", default: "0.1",
+        set: |s, v| s.cache_prices.read = v.price(), show: |s| s.cache_prices.read.to_string() },
+    Spec { key: "cache_write_price", env: "HEADROOM_CACHE_WRITE_PRICE", kind: Kind::Price,
+        doc: "Price of an input token written to the cache or sent uncached (OpenAI: 1).", default: "1.25",
+        set: |s, v| s.cache_prices.write = v.price(), show: |s| s.cache_prices.write.to_string() },
 ];
+
+/// The README's settings table: one line per row of [`SPECS`].
+pub fn markdown_table() -> String {
+    let mut table = String::from("| setting | environment | flag | default | what it does |\n|---|---|---|---|---|\n");
+    for spec in SPECS {
+        table.push_str(&format!("| `{}` | `{}` | `{}` | `{}` | {} |\n", spec.key, spec.env, spec.flag(), spec.default, spec.doc));
+    }
+    table
+}
 
 /// A value as read from any source, before it is applied.
 enum Raw {
@@ -211,31 +338,7 @@ pub struct Loaded {
 impl Loaded {
     /// `key = value  # origin` lines, for `headroom config show`.
     pub fn describe(&self) -> String {
-        let s = &self.settings;
-        let optional = |p: &Option<PathBuf>| p.as_ref().map_or("(none)".to_string(), |p| format!("{:?}", p.display().to_string()));
-        let values: [(&str, String); 20] = [
-            ("socket", format!("{:?}", s.socket.display().to_string())),
-            ("state_dir", format!("{:?}", s.state_dir.display().to_string())),
-            ("max_frame", s.max_frame.to_string()),
-            ("ccr_expiry_days", (s.ccr_idle_expiry.as_secs() / 86_400).to_string()),
-            ("drain_timeout_secs", s.drain_timeout.as_secs().to_string()),
-            ("frame_timeout_secs", s.frame_timeout.as_secs().to_string()),
-            ("http", s.http.enabled.to_string()),
-            ("http_port", s.http.port.to_string()),
-            ("openai_upstream", format!("{:?}", s.http.openai_upstream)),
-            ("anthropic_upstream", format!("{:?}", s.http.anthropic_upstream)),
-            ("http_compress", s.http.compress.to_string()),
-            ("shaping", s.http.shaping.to_string()),
-            ("upstream_timeout_secs", s.http.upstream_timeout.as_secs().to_string()),
-            ("models_dir", format!("{:?}", s.ml.models_dir.display().to_string())),
-            ("onnxruntime", format!("{:?}", s.ml.onnxruntime().display().to_string())),
-            ("classifier_model", optional(&s.ml.classifier_model)),
-            ("classifier_tokenizer", optional(&s.ml.classifier_tokenizer)),
-            ("ml_budget_tokens", s.ml.budget_tokens.to_string()),
-            ("cache_read_price", s.cache_prices.read.to_string()),
-            ("cache_write_price", s.cache_prices.write.to_string()),
-        ];
-        values.iter().map(|(k, v)| format!("{k} = {v}  # {}\n", self.origins[k])).collect()
+        SPECS.iter().map(|spec| format!("{} = {}  # {}\n", spec.key, (spec.show)(&self.settings), self.origins[spec.key])).collect()
     }
 }
 
@@ -386,92 +489,68 @@ fn expectation(kind: Kind) -> String {
     }
 }
 
+/// Checks `raw` against the setting's kind and bounds and stores it.
 fn apply(loaded: &mut Loaded, spec: &Spec, raw: Raw, origin: Origin, place: &str) -> Result<(), ConfigError> {
-    let bad = |got: &str| ConfigError(format!("{place}: `{}` must be {}, got {got:?}", spec.key, expectation(spec.kind)));
-    let s = &mut loaded.settings;
+    let value = validate(spec, raw).map_err(|got| ConfigError(format!("{place}: `{}` must be {}, got {got:?}", spec.key, expectation(spec.kind))))?;
+    (spec.set)(&mut loaded.settings, value);
+    loaded.origins.insert(spec.key, origin);
+    Ok(())
+}
+
+/// The value `raw` holds for `spec`, or what was given instead, for the error.
+fn validate(spec: &Spec, raw: Raw) -> Result<Value, String> {
     match spec.kind {
         Kind::Path => {
-            let Raw::Text(text) = raw else { return Err(bad("an integer")) };
+            let Raw::Text(text) = raw else { return Err("an integer".into()) };
             if text.trim().is_empty() {
-                return Err(bad(&text));
+                return Err(text);
             }
-            let path = PathBuf::from(text);
-            match spec.key {
-                "socket" => s.socket = path,
-                "models_dir" => s.ml.models_dir = path,
-                "onnxruntime" => s.ml.onnxruntime = Some(path),
-                "classifier_model" => s.ml.classifier_model = Some(path),
-                "classifier_tokenizer" => s.ml.classifier_tokenizer = Some(path),
-                _ => s.state_dir = path,
-            }
+            Ok(Value::Path(PathBuf::from(text)))
         }
         Kind::Integer { min, max } => {
             let n = match raw {
-                Raw::Integer(n) => u64::try_from(n).map_err(|_| bad(&n.to_string()))?,
-                Raw::Text(text) => text.trim().parse::<u64>().map_err(|_| bad(&text))?,
-                Raw::Bool(b) => return Err(bad(&b.to_string())),
-                Raw::Float(x) => return Err(bad(&x.to_string())),
+                Raw::Integer(n) => u64::try_from(n).map_err(|_| n.to_string())?,
+                Raw::Text(text) => text.trim().parse::<u64>().map_err(|_| text)?,
+                Raw::Bool(b) => return Err(b.to_string()),
+                Raw::Float(x) => return Err(x.to_string()),
             };
             if n < min || n > max {
-                return Err(bad(&n.to_string()));
+                return Err(n.to_string());
             }
-            match spec.key {
-                "max_frame" => s.max_frame = n as usize,
-                "ccr_expiry_days" => s.ccr_idle_expiry = Duration::from_secs(n * 86_400),
-                "http_port" => s.http.port = n as u16,
-                "upstream_timeout_secs" => s.http.upstream_timeout = Duration::from_secs(n),
-                "frame_timeout_secs" => s.frame_timeout = Duration::from_secs(n),
-                "ml_budget_tokens" => s.ml.budget_tokens = n as usize,
-                _ => s.drain_timeout = Duration::from_secs(n),
-            }
+            Ok(Value::Integer(n))
         }
-        Kind::Bool => {
-            let on = match raw {
-                Raw::Bool(b) => b,
-                Raw::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" | "on" => true,
-                    "false" | "0" | "no" | "off" => false,
-                    _ => return Err(bad(&text)),
-                },
-                Raw::Integer(n) => return Err(bad(&n.to_string())),
-                Raw::Float(x) => return Err(bad(&x.to_string())),
-            };
-            match spec.key {
-                "http" => s.http.enabled = on,
-                "http_compress" => s.http.compress = on,
-                _ => s.http.shaping = on,
-            }
-        }
+        Kind::Bool => match raw {
+            Raw::Bool(b) => Ok(Value::Bool(b)),
+            Raw::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Value::Bool(true)),
+                "false" | "0" | "no" | "off" => Ok(Value::Bool(false)),
+                _ => Err(text),
+            },
+            Raw::Integer(n) => Err(n.to_string()),
+            Raw::Float(x) => Err(x.to_string()),
+        },
         Kind::Price => {
             let x = match raw {
                 Raw::Float(x) => x,
                 Raw::Integer(n) => n as f64,
-                Raw::Text(text) => text.trim().parse::<f64>().map_err(|_| bad(&text))?,
-                Raw::Bool(b) => return Err(bad(&b.to_string())),
+                Raw::Text(text) => text.trim().parse::<f64>().map_err(|_| text)?,
+                Raw::Bool(b) => return Err(b.to_string()),
             };
             if !(x.is_finite() && (0.0..=10.0).contains(&x)) {
-                return Err(bad(&x.to_string()));
+                return Err(x.to_string());
             }
-            match spec.key {
-                "cache_read_price" => s.cache_prices.read = x,
-                _ => s.cache_prices.write = x,
-            }
+            Ok(Value::Price(x))
         }
         Kind::Url => {
-            let Raw::Text(text) = raw else { return Err(bad("not a string")) };
+            let Raw::Text(text) = raw else { return Err("not a string".into()) };
             let url = text.trim().trim_end_matches('/').to_string();
-            let parsed = reqwest::Url::parse(&url).map_err(|_| bad(&text))?;
+            let parsed = reqwest::Url::parse(&url).map_err(|_| text.clone())?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() || parsed.query().is_some() {
-                return Err(bad(&text));
+                return Err(text);
             }
-            match spec.key {
-                "openai_upstream" => s.http.openai_upstream = url,
-                _ => s.http.anthropic_upstream = url,
-            }
+            Ok(Value::Url(url))
         }
     }
-    loaded.origins.insert(spec.key, origin);
-    Ok(())
 }
 
 #[cfg(test)]
@@ -500,6 +579,38 @@ mod tests {
         let shown = loaded.describe();
         assert!(shown.contains("max_frame = 2048  # /home/u/.config/headroom/config.toml:2"), "{shown}");
         assert!(shown.contains("state_dir = \"/flag/hr\"  # command-line flag"), "{shown}");
+    }
+
+    #[test]
+    fn every_documented_default_is_the_default() {
+        let defaults = Settings::default();
+        for spec in SPECS.iter().filter(|s| !matches!(s.kind, Kind::Path)) {
+            assert_eq!((spec.show)(&defaults).trim_matches('"'), spec.default, "{}", spec.key);
+        }
+        assert!(SPECS.iter().all(|s| s.env == format!("HEADROOM_{}", s.key.to_ascii_uppercase())), "env names follow the keys");
+    }
+
+    #[test]
+    fn every_setting_reaches_its_own_field_and_no_other() {
+        let shown = |settings: &Settings| SPECS.iter().map(|spec| (spec.show)(settings)).collect::<Vec<_>>();
+        let defaults = shown(&Settings::default());
+        for (i, spec) in SPECS.iter().enumerate() {
+            let value = match spec.kind {
+                Kind::Path => format!("/x/{}", spec.key),
+                Kind::Integer { min, .. } => (min + 2).to_string(),
+                Kind::Price => "2.5".into(),
+                Kind::Bool => (spec.default == "false").to_string(),
+                Kind::Url => format!("http://{}.test", spec.key.replace('_', "-")),
+            };
+            let loaded = resolve(&path(), None, &[], &[(spec.key, value.clone())]).unwrap();
+            let now = shown(&loaded.settings);
+            let changed: Vec<&str> = SPECS.iter().zip(now.iter().zip(&defaults)).filter(|(_, (a, b))| a != b).map(|(s, _)| s.key).collect();
+            // The runtime library's default path follows the models directory.
+            let expected = if spec.key == "models_dir" { vec!["models_dir", "onnxruntime"] } else { vec![spec.key] };
+            assert_eq!(changed, expected, "setting {} changed {changed:?}", spec.key);
+            assert_eq!(now[i].trim_matches('"'), value);
+            assert_eq!(loaded.origins[spec.key], Origin::Flag);
+        }
     }
 
     #[test]

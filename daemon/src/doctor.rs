@@ -2,7 +2,7 @@
 
 use crate::client::Client;
 use crate::config;
-use crate::engine::code::Lang;
+use crate::compressors::lang::Lang;
 use crate::ml::Models;
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

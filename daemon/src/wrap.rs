@@ -77,11 +77,11 @@ pub fn wrap(agent: &str, args: &[String]) -> String {
     command.args(args);
     for (name, value) in variables(agent, http.port) {
         match std::env::var(name) {
-            Ok(previous) if !previous.is_empty() && previous != value => crate::log_line!(
-                "headroom: {name}={value} (was {previous}; headroomd forwards to its {} instead)",
+            Ok(previous) if !previous.is_empty() && previous != value => log::info!(
+                "{name}={value} (was {previous}; headroomd forwards to its {} instead)",
                 if name.starts_with("ANTHROPIC") { "anthropic_upstream" } else { "openai_upstream" }
             ),
-            _ => crate::log_line!("headroom: {name}={value}"),
+            _ => log::info!("{name}={value}"),
         }
         command.env(name, value);
     }

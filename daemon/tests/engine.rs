@@ -5,8 +5,8 @@
 mod common;
 
 use common::{conversation, fixture};
-use headroom_daemon::engine::marker;
-use headroom_daemon::engine::spans::{parse, Node};
+use headroom_daemon::request::marker;
+use headroom_daemon::request::spans::{parse, Node};
 use headroom_daemon::{Compressor, Engine, Stores};
 use headroom_protocol::{CompressOptions, ErrorCode};
 use serde_json::{json, Value};
@@ -57,7 +57,7 @@ fn never_larger_deterministic_and_every_marker_gives_back_the_original() {
         assert!(tokens(&compressed) <= tokens(&output), "{name}: larger than the original");
         assert!(reply.tokens_after <= reply.tokens_before, "{name}");
         for key in marker::keys_in(&compressed) {
-            let got = first.retrieve(&key, None, headroom_daemon::engine::now_ms()).unwrap();
+            let got = first.retrieve(&key, None, headroom_daemon::clock::now_ms()).unwrap();
             assert_eq!(got.content, output, "{name}: key {key} does not give back the original");
         }
         assert_eq!(reply.ccr_keys, marker::keys_in(&compressed), "{name}");
@@ -146,7 +146,7 @@ fn bad_requests_are_errors_not_panics() {
         assert_eq!(err.code, ErrorCode::BadRequest, "{ratio}");
         assert!(err.message.contains("target_ratio"), "{}", err.message);
     }
-    let now = headroom_daemon::engine::now_ms();
+    let now = headroom_daemon::clock::now_ms();
     assert_eq!(engine.retrieve("0123456789abcdef01234567", None, now).unwrap_err().code, ErrorCode::NotFound);
     assert_eq!(engine.retrieve("nope", None, now).unwrap_err().code, ErrorCode::BadRequest);
 }
@@ -157,7 +157,7 @@ fn an_expired_original_answers_expired_with_a_terminal_message() {
     let engine = Engine::new(Stores::open(dir.path(), 64 << 20).unwrap(), Duration::from_secs(60));
     let reply = engine.compress(&conversation("q", "t", &fixture("logs/HDFS_2k.log")), &CompressOptions::default()).unwrap();
     let key = &reply.ccr_keys[0];
-    let later = headroom_daemon::engine::now_ms() + 3_600_000;
+    let later = headroom_daemon::clock::now_ms() + 3_600_000;
     let err = engine.retrieve(key, None, later).unwrap_err();
     assert_eq!(err.code, ErrorCode::Expired);
     assert!(err.message.contains("re-run the tool"), "{}", err.message);
@@ -224,7 +224,7 @@ fn a_request_whose_savings_do_not_pay_for_the_retrieve_tool_goes_out_untouched()
     listing.push_str(&(0..16).map(|i| format!("s{i:02}.fits")).collect::<Vec<_>>().join("  "));
     listing.push_str("\n\n/p/docs:\nindex.md\n");
     let ctx = headroom_daemon::Context { key: "0123456789abcdef01234567", ..Default::default() };
-    let shorter = headroom_daemon::engine::listing::Listing.compress(&listing, &ctx).expect("the listing compresses");
+    let shorter = headroom_daemon::compressors::listing::Listing.compress(&listing, &ctx).expect("the listing compresses");
     assert!(tokens(&shorter) < tokens(&listing) && shorter.contains("hash="));
     let request = conversation("what is in the data folder?", "ls", &listing);
     let reply = engine.compress(&request, &CompressOptions::default()).unwrap();

@@ -8,9 +8,9 @@ mod upstream;
 
 use futures_util::StreamExt;
 use headroom_daemon::config::{HttpSettings, Settings};
-use headroom_daemon::engine::{marker, retrieve_tool};
+use headroom_daemon::request::{marker, retrieve_tool};
 use headroom_daemon::http::shaping::TERSE;
-use headroom_daemon::{http, server};
+use headroom_daemon::daemon;
 use headroom_protocol::ProviderFormat;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -49,11 +49,10 @@ async fn front(upstream: &Upstream, tweak: impl FnOnce(&mut HttpSettings)) -> Fr
         http,
         ..Settings::default()
     };
-    let (listener, shared) = server::prepare(settings).unwrap();
-    let bound = http::bind(&shared.settings.http).await.unwrap().expect("the front is on");
-    let url = format!("http://{}", bound.local_addr());
+    let started = daemon::start(settings).await.unwrap();
+    let url = format!("http://{}", started.http_addr().expect("the front is on"));
     let shutdown = CancellationToken::new();
-    tokio::spawn(server::serve_with_http(listener, Some(bound), shared, shutdown.clone()));
+    tokio::spawn(started.serve(shutdown.clone()));
     Front { url, shutdown, _dir: dir }
 }
 

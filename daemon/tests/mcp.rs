@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use headroom_daemon::client::Client;
-use headroom_daemon::engine::marker::{key_for, keys_in};
+use headroom_daemon::request::marker::{key_for, keys_in};
 use headroom_protocol::{CompressOptions, PROTOCOL_VERSION};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -257,7 +257,7 @@ fn a_host_lists_the_tools_compresses_a_log_retrieves_it_and_reads_the_stats() {
     assert!(stats.contains("2 compress requests"), "{stats}");
     assert!(stats.contains("logs: 2 blocks"), "{stats}");
     assert!(stats.contains("retrieves: 5 found, 1 not found"), "{stats}");
-    assert!(mcp.stderr.lock().unwrap().contains("headroom mcp: serving on stdio"), "the log line goes to stderr");
+    assert!(mcp.stderr.lock().unwrap().contains("headroom: mcp: serving on stdio"), "the log line goes to stderr");
     drop(daemon);
 }
 

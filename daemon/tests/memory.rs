@@ -1,10 +1,12 @@
-//! Memory (issue 9, docs/memory.md): supersession and as-of queries, scope isolation, restart
+//! Memory (docs/memory.md): supersession and as-of queries, scope isolation, restart
 //! persistence, dedup, budgets, forgetting, a corrupt record, and facts on the request path
 //! (a fact saved in conversation A shows up in conversation B; earlier turns never change).
 
 mod common;
 
 use common::{call, error_of, Home};
+use headroom_daemon::app::App;
+use headroom_daemon::config::Settings;
 use headroom_daemon::{Engine, Stores};
 use headroom_protocol::*;
 use serde_json::{json, Value};
@@ -13,29 +15,30 @@ use std::time::Duration;
 
 const DAY: u64 = 86_400_000;
 
-fn engine(dir: &Path) -> Engine {
-    Engine::new(Stores::open(dir, 64 << 20).unwrap(), Duration::from_secs(7 * 86_400))
+/// The application core over a store in `dir`: memory operations and compression with memory.
+fn engine(dir: &Path) -> App {
+    App::new(Engine::new(Stores::open(dir, 64 << 20).unwrap(), Duration::from_secs(7 * 86_400)), Settings::default())
 }
 
 fn scope(user: &str, agent: Option<&str>, session: Option<&str>) -> MemoryScope {
     MemoryScope { user: user.into(), agent: agent.map(Into::into), session: session.map(Into::into) }
 }
 
-fn add(e: &Engine, scope: &MemoryScope, text: &str) -> MemoryAddReply {
+fn add(e: &App, scope: &MemoryScope, text: &str) -> MemoryAddReply {
     e.memory_add(&MemoryAddRequest { scope: scope.clone(), text: text.into(), source: None, key: None, valid_from_ms: None }).unwrap()
 }
 
-fn add_at(e: &Engine, scope: &MemoryScope, text: &str, valid_from_ms: u64) -> MemoryAddReply {
+fn add_at(e: &App, scope: &MemoryScope, text: &str, valid_from_ms: u64) -> MemoryAddReply {
     let request = MemoryAddRequest { scope: scope.clone(), text: text.into(), source: None, key: None, valid_from_ms: Some(valid_from_ms) };
     e.memory_add(&request).unwrap()
 }
 
-fn search(e: &Engine, scope: &MemoryScope, query: &str, as_of_ms: Option<u64>) -> Vec<String> {
+fn search(e: &App, scope: &MemoryScope, query: &str, as_of_ms: Option<u64>) -> Vec<String> {
     let request = MemorySearchRequest { scope: scope.clone(), query: query.into(), as_of_ms, limit: 0, budget_tokens: 0 };
     e.memory_search(&request).unwrap().into_iter().map(|f| f.text).collect()
 }
 
-fn list(e: &Engine, scope: &MemoryScope, superseded: bool, narrower: bool) -> Vec<MemoryFact> {
+fn list(e: &App, scope: &MemoryScope, superseded: bool, narrower: bool) -> Vec<MemoryFact> {
     let request = MemoryListRequest { scope: scope.clone(), as_of_ms: None, include_superseded: superseded, include_narrower: narrower };
     e.memory_list(&request).unwrap()
 }

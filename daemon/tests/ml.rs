@@ -1,4 +1,4 @@
-//! Models (issue 7): MiniLM embeddings match sentence-transformers' (a reference computed once
+//! Models: MiniLM embeddings match sentence-transformers' (a reference computed once
 //! with Python onnxruntime), the token classifier's windows and scores match the reference of
 //! the seeded test model, and a daemon without models starts, says so once and compresses.
 //!
@@ -8,10 +8,11 @@
 mod common;
 
 use common::{call, compress_op, conversation, fixture, Home};
-use headroom_daemon::config::MlSettings;
+use headroom_daemon::config::{MlSettings, Settings};
 use headroom_daemon::ml::classify::Classifier;
 use headroom_daemon::ml::embed::{cosine, Embedder};
 use headroom_daemon::ml::{runtime, Models};
+use headroom_daemon::app::App;
 use headroom_daemon::{Engine, Stores};
 use headroom_protocol::{CompressOptions, CompressReply, ReplyBody};
 use serde_json::Value;
@@ -131,11 +132,12 @@ fn models_report_what_is_missing_and_a_zero_budget_turns_them_off() {
     assert!(request.left() > 250, "a refused run spends nothing");
 }
 
-fn engine_with(settings: MlSettings) -> (tempfile::TempDir, Engine) {
+/// The application core with the models of `settings` loaded (memory search uses them too).
+fn engine_with(settings: MlSettings) -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Stores::open(dir.path(), 64 << 20).unwrap(), Duration::from_secs(86_400));
-    engine.load_models(&settings);
-    (dir, engine)
+    let app = App::new(Engine::new(Stores::open(dir.path(), 64 << 20).unwrap(), Duration::from_secs(86_400)), Settings::default());
+    app.engine.load_models(&settings);
+    (dir, app)
 }
 
 fn tool_text(reply: &CompressReply) -> String {
@@ -207,7 +209,7 @@ Please reply to this thread if the weekend window is a problem for your team or 
     }
     assert!(words.len() < note.split_whitespace().count(), "{out}");
     assert!(out.contains("words dropped by the token classifier; headroom_retrieve hash="), "{out}");
-    let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap();
+    let original = engine.engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::clock::now_ms()).unwrap();
     assert_eq!(&original.content, note);
 }
 
@@ -221,7 +223,7 @@ fn memory_search_finds_facts_said_in_other_words_with_embeddings() {
         "The staging cluster runs in eu-west-1.",
         "Standups start at half past nine.",
     ];
-    let search = |engine: &Engine| {
+    let search = |engine: &App| {
         let request = MemorySearchRequest { scope: scope.clone(), query: "which nuts give her a reaction?".into(), as_of_ms: None, limit: 3, budget_tokens: 0 };
         engine.memory_search(&request).unwrap().into_iter().map(|f| f.text).collect::<Vec<_>>()
     };

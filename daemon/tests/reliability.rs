@@ -1,4 +1,4 @@
-//! Reliability (issue 8): store faults turn the daemon volatile instead of stopping it, a crash
+//! Reliability (docs/reliability.md): store faults turn the daemon volatile instead of stopping it, a crash
 //! under load loses no original whose reply was received, and hostile peers cannot exhaust it.
 
 mod common;

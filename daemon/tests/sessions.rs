@@ -78,7 +78,7 @@ fn a_real_session_shrinks_stays_byte_stable_and_every_marker_redeems() {
     }
     assert!(!keys.is_empty());
     for key in keys {
-        let original = engine.retrieve(key, None, headroom_daemon::engine::now_ms()).unwrap().content;
+        let original = engine.retrieve(key, None, headroom_daemon::clock::now_ms()).unwrap().content;
         assert!(blocks.contains(&original), "hash={key} retrieves something the request did not hold");
     }
 
@@ -191,7 +191,7 @@ fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
         assert!(text.contains(kept), "{kept}\n{text}");
     }
     // The page comes back whole from its marker.
-    let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::engine::now_ms()).unwrap().content;
+    let original = engine.retrieve(&reply.ccr_keys[0], None, headroom_daemon::clock::now_ms()).unwrap().content;
     assert_eq!(original, output);
 }
 

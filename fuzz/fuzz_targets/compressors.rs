@@ -2,10 +2,11 @@
 //! carries the block's key.
 #![no_main]
 
-use headroom_daemon::engine::{
-    code::Code, diff::Diff, html::Html, json::Json, listing::Listing, logs::Logs, numbered::Numbered, router, search::Search,
+use headroom_daemon::compressors::{
+    code::Code, diff::Diff, html::Html, json::Json, listing::Listing, logs::Logs, numbered::Numbered, search::Search,
     test_runs::TestRuns, text::Text,
 };
+use headroom_daemon::engine::router;
 use headroom_daemon::{Compressor, Context};
 use libfuzzer_sys::fuzz_target;
 

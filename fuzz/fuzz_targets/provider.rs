@@ -3,7 +3,7 @@
 //! panics.
 #![no_main]
 
-use headroom_daemon::engine::{provider, spans};
+use headroom_daemon::request::{provider, spans};
 use headroom_protocol::CompressOptions;
 use libfuzzer_sys::fuzz_target;
 

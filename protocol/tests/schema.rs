@@ -57,7 +57,7 @@ fn wire_type(ty: &Type) -> String {
     let name = last.ident.to_string();
     let argument = || match &last.arguments {
         PathArguments::AngleBracketed(args) => match args.args.first() {
-            Some(GenericArgument::Type(inner)) => inner.clone(),
+            Some(GenericArgument::Type(inner)) => inner,
             _ => panic!("{name} without a type argument"),
         },
         _ => panic!("{name} without a type argument"),
@@ -65,8 +65,8 @@ fn wire_type(ty: &Type) -> String {
     match name.as_str() {
         "u8" | "u32" | "u64" | "f32" | "bool" => name,
         "String" => "string".into(),
-        "Option" => format!("option<{}>", wire_type(&argument())),
-        "Vec" => match wire_type(&argument()).as_str() {
+        "Option" => format!("option<{}>", wire_type(argument())),
+        "Vec" => match wire_type(argument()).as_str() {
             "u8" => "bytes".into(),
             inner => format!("vec<{inner}>"),
         },
@@ -157,10 +157,24 @@ fn schema() -> Value {
     })
 }
 
+/// `value` with every object's keys in sorted order, whichever map serde_json was built with
+/// (the workspace's other crates turn on `preserve_order`, which keeps insertion order).
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 #[test]
 fn schema_json_is_current() {
     let path = crate_dir().join("schema.json");
-    let fresh = serde_json::to_string_pretty(&schema()).expect("json") + "\n";
+    let fresh = serde_json::to_string_pretty(&sorted(schema())).expect("json") + "\n";
     if std::env::var_os("HEADROOM_WRITE_SCHEMA").is_some() {
         std::fs::write(&path, &fresh).expect("write schema.json");
     }

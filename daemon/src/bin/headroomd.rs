@@ -1,73 +1,26 @@
 //! `headroomd`: the per-user daemon.
 
-use clap::Parser;
+use clap::{Arg, Command};
+use headroom_daemon::config::SPECS;
+use std::io::Write;
 use std::process::ExitCode;
 
-/// The Headroom daemon: serves compression over a Unix socket. Every flag overrides the
-/// environment variable and the config.toml key of the same name (`headroom config show`).
-#[derive(Parser)]
-#[command(name = "headroomd", version)]
-struct Args {
-    /// Socket path [env HEADROOM_SOCKET; default $XDG_RUNTIME_DIR/headroom/headroomd.sock].
-    #[arg(long)]
-    socket: Option<String>,
-    /// State directory for the stores [env HEADROOM_STATE_DIR; default $XDG_STATE_HOME/headroom].
-    #[arg(long)]
-    state_dir: Option<String>,
-    /// Largest request frame in bytes [env HEADROOM_MAX_FRAME; default 64 MiB].
-    #[arg(long)]
-    max_frame: Option<String>,
-    /// Days an unused original stays retrievable [env HEADROOM_CCR_EXPIRY_DAYS; default 7].
-    #[arg(long)]
-    ccr_expiry_days: Option<String>,
-    /// Seconds shutdown waits for in-flight requests [env HEADROOM_DRAIN_TIMEOUT_SECS; default 30].
-    #[arg(long)]
-    drain_timeout_secs: Option<String>,
-    /// Seconds a peer may take to finish a frame it started [env HEADROOM_FRAME_TIMEOUT_SECS; default 30].
-    #[arg(long)]
-    frame_timeout_secs: Option<String>,
-    /// Serve the HTTP front (proxy, guardrail API) on 127.0.0.1 [env HEADROOM_HTTP; default false].
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    http: Option<String>,
-    /// Port of the HTTP front [env HEADROOM_HTTP_PORT; default 8787].
-    #[arg(long)]
-    http_port: Option<String>,
-    /// OpenAI upstream, with /v1 [env HEADROOM_OPENAI_UPSTREAM; default https://api.openai.com/v1].
-    #[arg(long)]
-    openai_upstream: Option<String>,
-    /// Anthropic upstream [env HEADROOM_ANTHROPIC_UPSTREAM; default https://api.anthropic.com].
-    #[arg(long)]
-    anthropic_upstream: Option<String>,
-    /// Compress proxied requests [env HEADROOM_HTTP_COMPRESS; default true].
-    #[arg(long, value_name = "BOOL")]
-    http_compress: Option<String>,
-    /// Cache-friendly request shaping [env HEADROOM_SHAPING; default false].
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    shaping: Option<String>,
-    /// Seconds the upstream may take to answer or between stream chunks [env HEADROOM_UPSTREAM_TIMEOUT_SECS; default 600].
-    #[arg(long)]
-    upstream_timeout_secs: Option<String>,
-    /// Directory of the ONNX Runtime library and the MiniLM model [env HEADROOM_MODELS_DIR; default $XDG_DATA_HOME/headroom/models].
-    #[arg(long)]
-    models_dir: Option<String>,
-    /// The ONNX Runtime library [env HEADROOM_ONNXRUNTIME; default <models-dir>/libonnxruntime.so].
-    #[arg(long)]
-    onnxruntime: Option<String>,
-    /// A token-classification ONNX model [env HEADROOM_CLASSIFIER_MODEL; default none].
-    #[arg(long)]
-    classifier_model: Option<String>,
-    /// The classifier's tokenizer.json [env HEADROOM_CLASSIFIER_TOKENIZER; default none].
-    #[arg(long)]
-    classifier_tokenizer: Option<String>,
-    /// Tokens of model input per request, 0 for no models [env HEADROOM_ML_BUDGET_TOKENS; default 320].
-    #[arg(long)]
-    ml_budget_tokens: Option<String>,
-    /// Price of a cached input token, relative to base input [env HEADROOM_CACHE_READ_PRICE; default 0.1].
-    #[arg(long)]
-    cache_read_price: Option<String>,
-    /// Price of an input token written to the cache or sent uncached [env HEADROOM_CACHE_WRITE_PRICE; default 1.25].
-    #[arg(long)]
-    cache_write_price: Option<String>,
+/// The command line: one flag per setting of `config::SPECS` (a flag overrides the environment
+/// variable and the config.toml key of the same name; `headroom config show` shows the result).
+fn command() -> Command {
+    let about = "The Headroom daemon: serves compression over a Unix socket. Every flag overrides the \
+                 environment variable and the config.toml key of the same name (`headroom config show`).";
+    let mut command = Command::new("headroomd").version(env!("CARGO_PKG_VERSION")).about(about);
+    for spec in SPECS {
+        let mut arg = Arg::new(spec.key)
+            .long(spec.flag().trim_start_matches('-').to_string())
+            .help(format!("{} [env {}; default {}]", spec.doc, spec.env, spec.default));
+        if spec.is_switch() {
+            arg = arg.num_args(0..=1).default_missing_value("true").value_name("BOOL");
+        }
+        command = command.arg(arg);
+    }
+    command
 }
 
 fn main() -> ExitCode {
@@ -76,41 +29,21 @@ fn main() -> ExitCode {
         return match headroom_daemon::store::check::walk(std::path::Path::new(&dir)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                headroom_daemon::log_line!("{e}");
+                // The parent reads this line as the reason its store cannot be used.
+                let _ = writeln!(std::io::stderr(), "{e}");
                 ExitCode::FAILURE
             }
         };
     }
-    let args = Args::parse();
-    let flags: Vec<(&'static str, String)> = [
-        ("socket", args.socket),
-        ("state_dir", args.state_dir),
-        ("max_frame", args.max_frame),
-        ("ccr_expiry_days", args.ccr_expiry_days),
-        ("drain_timeout_secs", args.drain_timeout_secs),
-        ("frame_timeout_secs", args.frame_timeout_secs),
-        ("http", args.http),
-        ("http_port", args.http_port),
-        ("openai_upstream", args.openai_upstream),
-        ("anthropic_upstream", args.anthropic_upstream),
-        ("http_compress", args.http_compress),
-        ("shaping", args.shaping),
-        ("upstream_timeout_secs", args.upstream_timeout_secs),
-        ("models_dir", args.models_dir),
-        ("onnxruntime", args.onnxruntime),
-        ("classifier_model", args.classifier_model),
-        ("classifier_tokenizer", args.classifier_tokenizer),
-        ("ml_budget_tokens", args.ml_budget_tokens),
-        ("cache_read_price", args.cache_read_price),
-        ("cache_write_price", args.cache_write_price),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| value.map(|v| (key, v)))
-    .collect();
+    headroom_daemon::log::init("headroomd");
+    let args = command().get_matches();
+    let flags: Vec<(&'static str, String)> =
+        SPECS.iter().filter_map(|spec| args.get_one::<String>(spec.key).map(|v| (spec.key, v.clone()))).collect();
     let settings = match headroom_daemon::config::load(&flags) {
         Ok(loaded) => loaded.settings,
         Err(e) => {
-            headroom_daemon::log_line!("headroomd: refusing to start: {e}");
+            log::error!("refusing to start: {e}");
+            headroom_daemon::log::flush();
             return ExitCode::FAILURE;
         }
     };
@@ -128,15 +61,18 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            headroom_daemon::log_line!("headroomd: cannot start the runtime: {e}");
+            log::error!("cannot start the runtime: {e}");
+            headroom_daemon::log::flush();
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(headroom_daemon::server::run(settings)) {
+    let code = match runtime.block_on(headroom_daemon::daemon::run(settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            headroom_daemon::log_line!("headroomd: {e}");
+            log::error!("{e}");
             ExitCode::FAILURE
         }
-    }
+    };
+    headroom_daemon::log::flush();
+    code
 }

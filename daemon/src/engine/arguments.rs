@@ -8,10 +8,10 @@
 //! Decided the first time a call is seen and recorded under the conversation up to it, so the
 //! same bytes are sent on every later request.
 
-use super::marker::{self, thousands};
-use super::numbered;
-use super::provider::Conversation;
-use super::spans::{self, Edit, Node, Value};
+use crate::request::marker::{self, thousands};
+use crate::compressors::numbered;
+use crate::request::provider::Conversation;
+use crate::request::spans::{self, Edit, Node, Value};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -116,7 +116,7 @@ pub fn values_behind(site: &Site, keys: &[String]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::provider;
+    use crate::request::provider;
     use headroom_protocol::CompressOptions;
 
     #[test]

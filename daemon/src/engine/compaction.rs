@@ -8,10 +8,10 @@
 //! a later, current copy may share), in the replay cache, and re-emitted byte for byte like any
 //! first sight: between batches nothing changes.
 
-use super::marker::{self, thousands};
+use crate::request::marker::{self, thousands};
 pub use crate::config::CachePrices;
-use super::numbered;
-use super::provider::{Candidate, Conversation, ToolCall};
+use crate::compressors::numbered;
+use crate::request::provider::{Candidate, Conversation, ToolCall};
 
 /// Tokens a batch must save at the least: batches stay rare and each is worth a cache write.
 pub const MIN_BATCH_TOKENS: usize = 1_000;
@@ -108,7 +108,7 @@ pub fn pays(conv: &Conversation, prices: CachePrices, first_at: usize, current_b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spans::parse;
+    use crate::request::spans::parse;
     use headroom_protocol::CompressOptions;
 
     fn conversation(calls: &[(&str, &str, &str)]) -> String {
@@ -127,7 +127,7 @@ mod tests {
         let view = format!("Here's the result of running `cat -n` on /w/a.py:\n{}", "     1\tx = 1\n".repeat(50));
         let src = conversation(&[("view", "/w/a.py", &view), ("view", "/w/b.py", "b"), ("str_replace", "/w/a.py", "edited")]);
         let root = parse(&src).unwrap();
-        let conv = crate::engine::provider::read(&root, &CompressOptions::default()).unwrap();
+        let conv = crate::request::provider::read(&root, &CompressOptions::default()).unwrap();
         let by: Vec<Option<bool>> = conv.candidates.iter().map(|c| superseded_by(&conv, c).map(|s| s.edits)).collect();
         assert_eq!(by, vec![Some(true), None, None]);
         let text = compacted(&conv.candidates[0], superseded_by(&conv, &conv.candidates[0]).unwrap());
@@ -140,7 +140,7 @@ mod tests {
         let view = "Here's the result of running `cat -n` on /w/a.py:\n     1\timport os\n     2\tclass Table:\n     3\t    def add_column(self, col):\n     4\t        self.cols.append(col)\n     5\t        return None\n     6\tx = 1\n";
         let src = conversation(&[("view", "/w/a.py", view), ("str_replace", "/w/a.py", "edited")]);
         let root = parse(&src).unwrap();
-        let conv = crate::engine::provider::read(&root, &CompressOptions::default()).unwrap();
+        let conv = crate::request::provider::read(&root, &CompressOptions::default()).unwrap();
         let by = superseded_by(&conv, &conv.candidates[0]).unwrap();
         let text = compacted(&conv.candidates[0], by);
         assert!(text.contains("     2\tclass Table:\n     3\t    def add_column(self, col):\n[headroom: 4 of 7"), "{text}");
@@ -151,7 +151,7 @@ mod tests {
         let big = "     1\tx = 1\n".repeat(2_000);
         let src = conversation(&[("view", "/w/a.py", &big), ("str_replace", "/w/a.py", "edited")]);
         let root = parse(&src).unwrap();
-        let conv = crate::engine::provider::read(&root, &CompressOptions::default()).unwrap();
+        let conv = crate::request::provider::read(&root, &CompressOptions::default()).unwrap();
         let view = &conv.candidates[0];
         let prices = CachePrices::default();
         assert!(pays(&conv, prices, view.span.start, view.span.len(), 100));
@@ -165,7 +165,7 @@ mod tests {
         let tail = "later output line\n".repeat(20_000);
         let src = conversation(&[("view", "/w/a.py", &view), ("view", "/w/c.py", &tail), ("str_replace", "/w/a.py", "edited")]);
         let root = parse(&src).unwrap();
-        let conv = crate::engine::provider::read(&root, &CompressOptions::default()).unwrap();
+        let conv = crate::request::provider::read(&root, &CompressOptions::default()).unwrap();
         let first = &conv.candidates[0];
         assert!(!pays(&conv, CachePrices::default(), first.span.start, first.span.len(), 100));
         // Where a cached token costs as much as a fresh one, rewriting is free and always pays.

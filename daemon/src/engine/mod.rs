@@ -4,98 +4,29 @@
 //! Usable without the server (benchmarks, fuzzing, `headroom compress --local`).
 
 pub mod arguments;
-pub mod code;
 pub mod compaction;
-pub mod diff;
-pub mod doc_blocks;
-pub mod html;
-pub mod json;
-pub mod kompress;
-pub mod listing;
-pub mod logs;
-pub mod marker;
-pub mod numbered;
-pub mod provider;
-pub mod query;
 pub mod repeats;
-pub mod retrieve_tool;
 pub mod router;
-pub mod search;
-pub mod skeleton;
-pub mod spans;
-pub mod terminal;
-pub mod test_runs;
-pub mod text;
-pub mod tokens;
 
 use crate::config::MlSettings;
 use crate::memory::{inject, tools as memory_tools, Memory};
 use crate::ml::{Models, RequestModels};
 use crate::store::ccr::Lookup;
 use crate::store::replay::{position_key, replay_key, ReplayEntry};
-use crate::store::{StoreError, Stores};
-use headroom_protocol::{
-    CompressOptions, CompressReply, CompressorStats, ErrorCode, MemoryAddReply, MemoryAddRequest, MemoryFact,
-    MemoryForgetRequest, MemoryListRequest, MemorySearchRequest, RetrieveReply,
-};
-use provider::{Candidate, Zone};
-use query::Query;
-use spans::{Edit, Node, Value};
+use crate::store::Stores;
+use headroom_protocol::{CompressOptions, CompressReply, CompressorStats, ErrorCode, RetrieveReply};
+use crate::clock::now_ms;
+use crate::compressors::Context;
+use crate::error::EngineError;
+use crate::request::provider::{self, Candidate, Zone};
+use crate::request::query::Query;
+use crate::request::spans::{self, Edit, Node, Value};
+use crate::compressors::{numbered, terminal, Compressor};
+use crate::request::{marker, retrieve_tool, tokens};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tiktoken_rs::CoreBPE;
-
-/// What a compressor knows about the block in front of it.
-#[derive(Debug, Default)]
-pub struct Context<'a> {
-    /// The latest user message (or the caller's override): what to keep first.
-    pub query: &'a str,
-    /// The tool that produced the block, when known.
-    pub tool_name: Option<&'a str>,
-    /// The file the block came from, when known.
-    pub file_path: Option<&'a str>,
-    /// The shell command that printed the block, when known: its output is lines, never prose.
-    pub command: Option<&'a str>,
-    /// The CCR key of the block; markers must carry it.
-    pub key: &'a str,
-    /// The caller's wanted size as a share of the original.
-    pub target_ratio: Option<f32>,
-    /// The block came before the latest user message: it answered an earlier question and may
-    /// be compressed harder (it is still compressed only once, at first sight).
-    pub older: bool,
-    /// The models, when the daemon has any, with what is left of this request's budget.
-    pub ml: Option<&'a RequestModels<'a>>,
-}
-
-/// One kind of content compression (docs/architecture.md §4). Implementations are pure functions of their
-/// input and context: same input, same output.
-pub trait Compressor: Send + Sync {
-    /// Short name used in statistics (`json`, `logs`, ...).
-    fn name(&self) -> &'static str;
-    /// The compressed text, or `None` when there is nothing to gain. Any omission must be
-    /// described with a [`marker::marker`] carrying `ctx.key`.
-    fn compress(&self, text: &str, ctx: &Context) -> Option<String>;
-}
-
-/// A request the engine could not serve, with the wire error code to answer with.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EngineError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl EngineError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        EngineError { code, message: message.into() }
-    }
-}
-
-impl From<StoreError> for EngineError {
-    fn from(e: StoreError) -> Self {
-        EngineError::new(ErrorCode::Internal, e.to_string())
-    }
-}
 
 /// Blocks shorter than this are neither compressed nor recorded: there is nothing to gain.
 const MIN_BLOCK_BYTES: usize = 256;
@@ -103,21 +34,15 @@ const MIN_BLOCK_BYTES: usize = 256;
 /// Tokens counted exactly before the size of an unchanged block is extrapolated.
 const ESTIMATE_FROM_TOKENS: u64 = 4_000;
 
-/// The engine and what it holds for its whole life: tokenizers, stores and memory.
+/// The engine and what it holds for its whole life: tokenizers, stores and models.
 pub struct Engine {
     tokenizer: tokens::Tokenizer,
     stores: Stores,
-    memory: Memory,
     /// Set once the models have loaded (in the background, so the socket answers at once).
     models: OnceLock<Models>,
     ccr_idle_expiry: Duration,
     /// What the provider charges for cached and fresh input: when compaction pays.
     prices: compaction::CachePrices,
-}
-
-/// Milliseconds since the Unix epoch, for store timestamps (never for output).
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Engine {
@@ -126,7 +51,6 @@ impl Engine {
         Engine {
             tokenizer: tokens::Tokenizer::load(),
             stores,
-            memory: Memory::default(),
             models: OnceLock::new(),
             ccr_idle_expiry,
             prices: compaction::CachePrices::default(),
@@ -143,7 +67,7 @@ impl Engine {
     pub fn load_models(&self, settings: &MlSettings) {
         let models = Models::load(settings);
         for line in &models.report {
-            crate::log_line!("headroomd: ml: {line}");
+            log::info!("ml: {line}");
         }
         let _ = self.models.set(models);
     }
@@ -153,12 +77,24 @@ impl Engine {
         self.models.get()
     }
 
-    /// Compresses a request (a messages array or a whole request object, as JSON bytes).
+    /// Compresses a request without memory (benchmarks, fuzzing, `headroom compress --local`);
+    /// a request that asks for remembered facts is refused.
+    pub fn compress(&self, messages: &[u8], options: &CompressOptions) -> Result<CompressReply, EngineError> {
+        self.compress_with(messages, options, None)
+    }
+
+    /// Compresses a request (a messages array or a whole request object, as JSON bytes), adding
+    /// facts from `memory` to the latest user message when the options ask for them.
     ///
     /// Errors: `bad_request` for bytes that are not UTF-8 JSON in a known shape, `internal` for
     /// store failures.
-    pub fn compress(&self, messages: &[u8], options: &CompressOptions) -> Result<CompressReply, EngineError> {
+    pub fn compress_with(&self, messages: &[u8], options: &CompressOptions, memory: Option<&Memory>) -> Result<CompressReply, EngineError> {
         let bad = |m: String| EngineError::new(ErrorCode::BadRequest, m);
+        let recall = match (&options.memory, memory) {
+            (Some(wanted), Some(memory)) => Some((wanted, memory)),
+            (Some(_), None) => return Err(bad("memory is not available to this caller".into())),
+            (None, _) => None,
+        };
         if let Some(r) = options.target_ratio.filter(|r| !(r.is_finite() && *r > 0.0 && *r <= 1.0)) {
             return Err(bad(format!("target_ratio must be above 0 and at most 1, got {r}")));
         }
@@ -226,7 +162,7 @@ impl Engine {
                 originals.push((marker::key_for(candidate.text), candidate.text));
             }
             add_keys(&mut ccr_keys, keys);
-            tally(&mut per_compressor, &entry.compressor, entry.tokens_before, entry.tokens_after);
+            tally(&mut per_compressor, &entry.compressor, 1, entry.tokens_before, entry.tokens_after);
             edits.push(Edit { span: candidate.span.clone(), text: spans::quote(&emitted) });
         }
         // Tool-call arguments the conversation already shows (see arguments).
@@ -253,23 +189,23 @@ impl Engine {
             add_keys(&mut ccr_keys, keys);
             tokens_before += entry.tokens_before;
             tokens_after += entry.tokens_after;
-            tally(&mut per_compressor, &entry.compressor, entry.tokens_before, entry.tokens_after);
+            tally(&mut per_compressor, &entry.compressor, 1, entry.tokens_before, entry.tokens_after);
             edits.push(Edit { span: site.span.clone(), text: emitted });
         }
         originals.extend(argument_originals.iter().map(|(key, value)| (key.clone(), value.as_str())));
         self.stores.record_first_sight(&first_sights, &originals, now_ms())?;
 
         let mut memories = 0;
-        if let Some(memory) = &options.memory {
+        if let Some((wanted, memory)) = recall {
             let (blocks, facts) = inject::plan(
-                &self.memory,
+                memory,
                 &self.stores,
                 self.tokenizer.for_model(None),
                 src,
                 conv.prefix_start,
                 &conv.user_turns,
                 &conv.query,
-                memory,
+                wanted,
                 ml.as_ref(),
                 now_ms(),
             )?;
@@ -370,25 +306,9 @@ impl Engine {
         Ok(plan)
     }
 
-    /// Remembers a fact (docs/memory.md).
-    pub fn memory_add(&self, request: &MemoryAddRequest) -> Result<MemoryAddReply, EngineError> {
-        self.memory.add(&self.stores, request, now_ms(), self.models())
-    }
-
-    /// The facts most relevant to a query in a scope.
-    pub fn memory_search(&self, request: &MemorySearchRequest) -> Result<Vec<MemoryFact>, EngineError> {
-        let ml = self.models().map(|m| m.for_request(&request.query));
-        self.memory.search(&self.stores, self.tokenizer.for_model(None), request, now_ms(), ml.as_ref())
-    }
-
-    /// The facts of a scope, newest first.
-    pub fn memory_list(&self, request: &MemoryListRequest) -> Result<Vec<MemoryFact>, EngineError> {
-        self.memory.list(&self.stores, request, now_ms())
-    }
-
-    /// Deletes facts; returns how many.
-    pub fn memory_forget(&self, request: &MemoryForgetRequest) -> Result<u64, EngineError> {
-        self.memory.forget(&self.stores, request)
+    /// The tokenizer of `model` (o200k for current models, cl100k for older ones).
+    pub fn tokenizer(&self, model: Option<&str>) -> &'static CoreBPE {
+        self.tokenizer.for_model(model)
     }
 
     /// The original behind `key`, whole, or only its lines matching `query` (see
@@ -467,12 +387,13 @@ fn add_keys(ccr_keys: &mut Vec<String>, keys: Vec<String>) {
     }
 }
 
-/// Adds one block's tokens to its compressor's totals.
-fn tally(per_compressor: &mut BTreeMap<String, CompressorStats>, compressor: &str, before: u64, after: u64) {
+/// Adds `blocks` blocks and their tokens to a compressor's totals: per request here, per daemon
+/// in the metrics.
+pub fn tally(per_compressor: &mut BTreeMap<String, CompressorStats>, compressor: &str, blocks: u32, before: u64, after: u64) {
     let stats = per_compressor
         .entry(compressor.to_string())
         .or_insert_with(|| CompressorStats { name: compressor.to_string(), blocks: 0, tokens_before: 0, tokens_after: 0 });
-    stats.blocks += 1;
+    stats.blocks += blocks;
     stats.tokens_before += before;
     stats.tokens_after += after;
 }

@@ -5,8 +5,8 @@
 //! sight and replayed like any other result; the earlier output is then never compacted, so
 //! every line stays readable.
 
-use super::marker::{self, thousands};
-use super::provider::Candidate;
+use crate::request::marker::{self, thousands};
+use crate::request::provider::Candidate;
 use std::collections::HashSet;
 
 /// Lines (not blank) an output needs for a repeat to be worth pointing at.

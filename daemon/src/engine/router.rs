@@ -3,18 +3,19 @@
 //! prose is the fallback; anything else goes through untouched: a misrouted block would be
 //! mangled, an unrouted one only costs tokens.
 
-use super::code::{self, Code, Lang};
-use super::diff::{self, Diff};
-use super::html::{self, Html};
-use super::json::Json;
-use super::kompress::Kompress;
-use super::listing::{self, Listing};
-use super::logs::{self, Logs};
-use super::numbered::{self, Numbered};
-use super::search::{self, Search};
-use super::test_runs::{self, TestRuns};
-use super::text::{self, Text};
-use super::{Compressor, Context};
+use crate::compressors::code::{self, Code};
+use crate::compressors::lang::Lang;
+use crate::compressors::diff::{self, Diff};
+use crate::compressors::html::{self, Html};
+use crate::compressors::json::Json;
+use crate::compressors::kompress::Kompress;
+use crate::compressors::listing::{self, Listing};
+use crate::compressors::logs::{self, Logs};
+use crate::compressors::numbered::{self, Numbered};
+use crate::compressors::search::{self, Search};
+use crate::compressors::test_runs::{self, TestRuns};
+use crate::compressors::text::{self, Text};
+use crate::compressors::{Compressor, Context};
 
 /// The compressor for `text`, if any fits.
 pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {

@@ -16,8 +16,8 @@
 
 use super::errors::{self, Problem, Provider};
 use super::{json_response, read_body, Body, Front};
-use crate::engine::spans;
-use crate::server::ops;
+use crate::request::spans;
+use crate::app::ops;
 use headroom_protocol::{CompressOptions, CompressReply, CompressRequest, ErrorCode, Op, ReplyBody, RetrieveRequest};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
@@ -89,7 +89,7 @@ pub async fn compress(front: &Front, request: Request<Incoming>) -> Response<Bod
         ..CompressOptions::default()
     };
     let op = Op::Compress(CompressRequest { messages: messages_json.as_bytes().to_vec(), options });
-    match ops::handle(op, &front.shared).await {
+    match ops::handle(op, &front.app).await {
         ReplyBody::Compressed(reply) => {
             let text = String::from_utf8_lossy(&reply.messages).into_owned();
             json_response(StatusCode::OK, answer(&text, Some(&reply)))
@@ -139,7 +139,7 @@ pub async fn retrieve(front: &Front, request: Request<Incoming>) -> Response<Bod
             .filter(|v| !v.trim().is_empty())
     });
     let op = Op::Retrieve(RetrieveRequest { key: key.clone(), query });
-    match ops::handle(op, &front.shared).await {
+    match ops::handle(op, &front.app).await {
         ReplyBody::Retrieved(reply) => json_response(
             StatusCode::OK,
             json!({"hash": reply.key, "original_content": reply.content, "whole": reply.whole}).to_string(),

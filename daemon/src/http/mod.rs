@@ -22,7 +22,7 @@ pub mod proxy;
 pub mod shaping;
 
 use crate::config::HttpSettings;
-use crate::server::{Shared, StartError};
+use crate::app::{App, StartError};
 use bytes::Bytes;
 use errors::{Problem, Provider};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -86,7 +86,7 @@ pub async fn bind(settings: &HttpSettings) -> Result<Option<HttpListener>, Start
 
 /// What every HTTP request shares.
 pub struct Front {
-    pub shared: Arc<Shared>,
+    pub app: Arc<App>,
     /// One upstream client, so connections to the providers are pooled and kept alive.
     pub client: reqwest::Client,
 }
@@ -97,7 +97,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Serves HTTP until `shutdown` is cancelled, then stops accepting, lets every in-flight
 /// request (streams included) finish, and returns. The caller bounds that wait with the
 /// daemon's drain timeout.
-pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: CancellationToken) {
+pub async fn serve(listener: HttpListener, app: Arc<App>, shutdown: CancellationToken) {
     let client = match reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -105,11 +105,11 @@ pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: Cancel
     {
         Ok(client) => client,
         Err(e) => {
-            crate::log_line!("headroomd: the HTTP front cannot start its upstream client: {e}");
+            log::error!("the HTTP front cannot start its upstream client: {e}");
             return;
         }
     };
-    let front = Arc::new(Front { shared, client });
+    let front = Arc::new(Front { app, client });
     let connections = TaskTracker::new();
     // Past the cap, new connections wait in the listen backlog instead of taking descriptors
     // the socket front and the stores need.
@@ -131,7 +131,7 @@ pub async fn serve(listener: HttpListener, shared: Arc<Shared>, shutdown: Cancel
                     });
                 }
                 Err(e) => {
-                    crate::log_line!("headroomd: HTTP accept failed: {e}");
+                    log::error!("HTTP accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -155,7 +155,7 @@ fn connection_cap() -> usize {
 /// One keep-alive connection; on shutdown it finishes the request in flight and closes. Headers
 /// must arrive within the frame timeout, and so must the next request on an idle connection.
 async fn connection(stream: tokio::net::TcpStream, front: Arc<Front>, shutdown: CancellationToken) {
-    let wait = front.shared.settings.frame_timeout;
+    let wait = front.app.settings.frame_timeout;
     let service = service_fn(move |request| {
         let front = front.clone();
         async move { Ok::<_, Infallible>(route(front, request).await) }
@@ -198,7 +198,7 @@ async fn route(front: Arc<Front>, request: Request<Incoming>) -> Response<Body> 
 /// The whole request body, or the error response for a body over the frame limit, cut short,
 /// or not finished within the frame timeout (a client announcing 100 GB and sending nothing).
 pub async fn read_body(front: &Front, body: Incoming, provider: Provider) -> Result<Bytes, Response<Body>> {
-    let (limit, wait) = (front.shared.settings.max_frame, front.shared.settings.frame_timeout);
+    let (limit, wait) = (front.app.settings.max_frame, front.app.settings.frame_timeout);
     let Ok(collected) = tokio::time::timeout(wait, Limited::new(body, limit).collect()).await else {
         let message = format!("the request body did not arrive within {} s (frame_timeout_secs)", wait.as_secs());
         return Err(errors::response(provider, Problem::InvalidRequest, &message));

@@ -30,9 +30,9 @@ use super::errors::{self, Problem, Provider};
 use super::guardrail::{self, BYPASS_HEADER};
 use super::{full, read_body, shaping, Body, Front};
 use crate::config::HttpSettings;
-use crate::engine::retrieve_tool::TOOL_NAME;
-use crate::engine::spans::{self, Edit};
-use crate::server::ops;
+use crate::request::retrieve_tool::TOOL_NAME;
+use crate::request::spans::{self, Edit};
+use crate::app::ops;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use headroom_protocol::{CompressOptions, CompressReply, CompressRequest, ErrorCode, Op, ProviderFormat, ReplyBody, RetrieveRequest};
@@ -115,7 +115,7 @@ struct Note {
 pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incoming>) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let provider = route.map_or_else(|| guess_provider(&parts), Route::provider);
-    let http = &front.shared.settings.http;
+    let http = &front.app.settings.http;
     let body = match read_body(front, body, provider).await {
         Ok(body) => body,
         Err(response) => return response,
@@ -147,7 +147,7 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
     let mut outgoing = body;
     let mut note = None;
     if !bypass && http.shaping {
-        if let Some(shaped) = std::str::from_utf8(&outgoing).ok().and_then(|s| shaping::shape(s, route)) {
+        if let Some(shaped) = std::str::from_utf8(&outgoing).ok().and_then(|s| shaping::shape(s, route.format())) {
             outgoing = Bytes::from(shaped);
         }
     }
@@ -165,7 +165,7 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
             // A shape the engine does not know is the provider's to judge; anything else is
             // Headroom's fault and must not fail the call (fail-open).
             Err(e) if e.code == ErrorCode::BadRequest => {}
-            Err(e) => crate::log_line!("headroomd: forwarding a request uncompressed: {}: {}", e.code.as_str(), e.message),
+            Err(e) => log::warn!("forwarding a request uncompressed: {}: {}", e.code.as_str(), e.message),
         }
     }
     match send(front, provider, &parts, &url, outgoing, false).await {
@@ -200,7 +200,7 @@ async fn compress(
     model: Option<String>,
 ) -> Result<CompressReply, headroom_protocol::ErrorReply> {
     let options = CompressOptions { model, format: route.format(), ..CompressOptions::default() };
-    match ops::handle(Op::Compress(CompressRequest { messages: body.to_vec(), options }), &front.shared).await {
+    match ops::handle(Op::Compress(CompressRequest { messages: body.to_vec(), options }), &front.app).await {
         ReplyBody::Compressed(reply) => Ok(reply),
         ReplyBody::Error(e) => Err(e),
         other => Err(headroom_protocol::ErrorReply { code: ErrorCode::Internal, message: format!("unexpected engine reply {other:?}") }),
@@ -231,7 +231,7 @@ async fn send(
     body: Bytes,
     identity: bool,
 ) -> Result<reqwest::Response, Response<Body>> {
-    let timeout = front.shared.settings.http.upstream_timeout;
+    let timeout = front.app.settings.http.upstream_timeout;
     let request = front.client.request(parts.method.clone(), url).headers(upstream_headers(&parts.headers, identity)).body(body);
     match tokio::time::timeout(timeout, request.send()).await {
         Ok(Ok(response)) => Ok(response),
@@ -338,7 +338,7 @@ fn problem_for(status: StatusCode) -> Problem {
 /// without one (or the rounds run out); the client gets that last answer.
 async fn retrieve_loop(front: &Front, route: Route, parts: &Parts, url: &str, first: Bytes, mut note: Note) -> Response<Body> {
     let provider = route.provider();
-    let timeout = front.shared.settings.http.upstream_timeout;
+    let timeout = front.app.settings.http.upstream_timeout;
     let mut outgoing = first;
     loop {
         let upstream = match send(front, provider, parts, url, outgoing.clone(), true).await {
@@ -358,7 +358,7 @@ async fn retrieve_loop(front: &Front, route: Route, parts: &Parts, url: &str, fi
         let calls = answer.as_ref().map(|a| retrieve_calls(route, a)).unwrap_or_default();
         if calls.is_empty() || note.rounds == MAX_RETRIEVE_ROUNDS {
             if !calls.is_empty() {
-                crate::log_line!("headroomd: the model still calls {TOOL_NAME} after {MAX_RETRIEVE_ROUNDS} rounds; passing the call to the client");
+                log::warn!("the model still calls {TOOL_NAME} after {MAX_RETRIEVE_ROUNDS} rounds; passing the call to the client");
             }
             let (mut parts, _) = head.into_parts();
             for (name, value) in [("x-headroom-tokens-before", note.tokens_before), ("x-headroom-tokens-after", note.tokens_after)] {
@@ -437,7 +437,7 @@ fn retrieve_calls(route: Route, answer: &Json) -> Vec<Call> {
 /// The original (or the engine's terminal message for an unknown or expired key).
 async fn answer_call(front: &Front, call: &Call) -> String {
     let op = Op::Retrieve(RetrieveRequest { key: call.hash.clone(), query: call.query.clone() });
-    match ops::handle(op, &front.shared).await {
+    match ops::handle(op, &front.app).await {
         ReplyBody::Retrieved(reply) => reply.content,
         ReplyBody::Error(e) => format!("[headroom: {}]", e.message),
         other => format!("[headroom: unexpected reply {other:?}]"),

@@ -14,15 +14,15 @@
 //! the tool definitions, which Headroom otherwise never touches (docs/architecture.md §3.6); that is why it is
 //! off by default.
 
-use super::proxy::Route;
-use crate::engine::spans::{self, Edit, Node, Value};
+use headroom_protocol::ProviderFormat;
+use crate::request::spans::{self, Edit, Node, Value};
 use serde_json::Value as Json;
 
 /// The instruction appended to the system prompt, the same bytes on every request.
 pub const TERSE: &str = "Be concise: answer in as few words as the task allows, with no preamble, no restating of the question and no closing summary.";
 
 /// The shaped request, or `None` when nothing would change (or the body is not an object).
-pub fn shape(body: &str, route: Route) -> Option<String> {
+pub fn shape(body: &str, format: ProviderFormat) -> Option<String> {
     let root = spans::parse(body)?;
     let Value::Object(members) = &root.value else { return None };
     let mut edits = Vec::new();
@@ -33,10 +33,12 @@ pub fn shape(body: &str, route: Route) -> Option<String> {
         }
     }
     let comma = if members.is_empty() { "" } else { "," };
-    edits.extend(match route {
-        Route::OpenAiChat => chat_instruction(&root),
-        Route::OpenAiResponses => member_instruction(&root, "instructions", comma),
-        Route::Anthropic => member_instruction(&root, "system", comma),
+    edits.extend(match format {
+        ProviderFormat::OpenAiChat => chat_instruction(&root),
+        ProviderFormat::OpenAiResponses => member_instruction(&root, "instructions", comma),
+        ProviderFormat::Anthropic => member_instruction(&root, "system", comma),
+        // The proxy always knows the route's format.
+        ProviderFormat::Auto => None,
     });
     (!edits.is_empty()).then(|| spans::splice(body, edits))
 }
@@ -156,27 +158,27 @@ mod tests {
     fn tools_in_any_order_give_the_same_bytes() {
         let a = r#"{"model":"m","tools":[{"type":"function","function":{"name":"zeta","parameters":{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}},"required":["b","a"]}}},{"function":{"parameters":{},"name":"alpha"},"type":"function"}],"messages":[{"role":"user","content":"hi"}]}"#;
         let b = r#"{"model":"m","tools":[{"type":"function","function":{"name":"alpha","parameters":{}}},{"function":{"parameters":{"required":["b","a"],"properties":{"a":{"type":"integer"},"b":{"type":"string"}},"type":"object"},"name":"zeta"},"type":"function"}],"messages":[{"role":"user","content":"hi"}]}"#;
-        let (sa, sb) = (shape(a, Route::OpenAiChat).unwrap(), shape(b, Route::OpenAiChat).unwrap());
+        let (sa, sb) = (shape(a, ProviderFormat::OpenAiChat).unwrap(), shape(b, ProviderFormat::OpenAiChat).unwrap());
         assert_eq!(sa, sb);
         assert!(sa.contains(r#"[{"function":{"name":"alpha","parameters":{}},"type":"function"},{"function":{"name":"zeta","parameters":{"properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["b","a"],"type":"object"}},"type":"function"}]"#), "{sa}");
-        assert_eq!(shape(&sa, Route::OpenAiChat), None, "shaping is idempotent");
+        assert_eq!(shape(&sa, ProviderFormat::OpenAiChat), None, "shaping is idempotent");
     }
 
     #[test]
     fn the_instruction_ends_each_providers_system_prompt() {
-        let chat = shape(r#"{"messages":[{"role":"system","content":"You help."},{"role":"user","content":"hi"}]}"#, Route::OpenAiChat).unwrap();
+        let chat = shape(r#"{"messages":[{"role":"system","content":"You help."},{"role":"user","content":"hi"}]}"#, ProviderFormat::OpenAiChat).unwrap();
         let v: Json = serde_json::from_str(&chat).unwrap();
         assert_eq!(v["messages"][0]["content"], format!("You help.\n\n{TERSE}"));
-        let chat = shape(r#"{"messages":[{"role":"user","content":"hi"}]}"#, Route::OpenAiChat).unwrap();
+        let chat = shape(r#"{"messages":[{"role":"user","content":"hi"}]}"#, ProviderFormat::OpenAiChat).unwrap();
         assert_eq!(chat, format!(r#"{{"messages":[{{"role":"system","content":"{TERSE}"}},{{"role":"user","content":"hi"}}]}}"#));
 
-        let anthropic = shape(r#"{"model":"c","system":[{"type":"text","text":"S","cache_control":{"type":"ephemeral"}}],"messages":[]}"#, Route::Anthropic).unwrap();
+        let anthropic = shape(r#"{"model":"c","system":[{"type":"text","text":"S","cache_control":{"type":"ephemeral"}}],"messages":[]}"#, ProviderFormat::Anthropic).unwrap();
         assert_eq!(anthropic, format!(r#"{{"model":"c","system":[{{"type":"text","text":"S","cache_control":{{"type":"ephemeral"}}}},{{"type":"text","text":"{TERSE}"}}],"messages":[]}}"#));
-        let anthropic = shape(r#"{"model":"c","messages":[]}"#, Route::Anthropic).unwrap();
+        let anthropic = shape(r#"{"model":"c","messages":[]}"#, ProviderFormat::Anthropic).unwrap();
         assert_eq!(anthropic, format!(r#"{{"system":"{TERSE}","model":"c","messages":[]}}"#));
 
-        let responses = shape(r#"{"model":"g","instructions":null,"input":"hi"}"#, Route::OpenAiResponses).unwrap();
+        let responses = shape(r#"{"model":"g","instructions":null,"input":"hi"}"#, ProviderFormat::OpenAiResponses).unwrap();
         assert_eq!(responses, format!(r#"{{"model":"g","instructions":"{TERSE}","input":"hi"}}"#));
-        assert_eq!(shape(&responses, Route::OpenAiResponses), None, "never appended twice");
+        assert_eq!(shape(&responses, ProviderFormat::OpenAiResponses), None, "never appended twice");
     }
 }

@@ -3,7 +3,7 @@
 //! host then waits for an answer that never comes. The gate answers such a line itself with a
 //! JSON-RPC error for the id it carried, and passes every other line through unchanged.
 
-use crate::engine::spans;
+use crate::request::spans;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;

@@ -10,7 +10,7 @@
 
 use super::gate;
 use crate::client::{Client, ClientError};
-use crate::engine::marker::thousands;
+use crate::request::marker::thousands;
 use crate::memory::facts::date_of;
 use headroom_protocol::{
     CompressOptions, CompressReply, MemoryAddRequest, MemoryScope, MemorySearchRequest, Op, ProviderFormat, RetrieveReply,
@@ -27,7 +27,7 @@ use std::path::PathBuf;
 pub fn serve(socket: PathBuf) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        crate::log_line!("headroom mcp: serving on stdio; the daemon's socket is {}", socket.display());
+        log::info!("mcp: serving on stdio; the daemon's socket is {}", socket.display());
         // The session speaks through an in-memory pipe; the gate between it and stdio answers
         // the lines the SDK would drop without a word (see gate).
         let (ours, theirs) = tokio::io::duplex(1 << 16);
@@ -41,7 +41,7 @@ pub fn serve(socket: PathBuf) -> Result<(), String> {
             .map_err(|e| format!("the MCP session did not start: {e}"))?;
         let reason = session.waiting().await.map_err(|e| format!("the MCP session failed: {e}"))?;
         let _ = output.await;
-        crate::log_line!("headroom mcp: session ended ({reason:?})");
+        log::info!("mcp: session ended ({reason:?})");
         Ok(())
     })
 }

@@ -1,7 +1,7 @@
 //! What a fact is and the rules about facts: who sees it, when it is valid, what it is about
 //! (its key, for supersession) and when two facts say the same thing (dedup).
 
-use crate::engine::query::Query;
+use crate::request::query::Query;
 use bincode::{Decode, Encode};
 use headroom_protocol::{MemoryFact, MemoryScope};
 

@@ -8,9 +8,9 @@
 
 use super::facts::date_of;
 use super::{check_scope, Memory};
-use crate::engine::provider::UserTurn;
-use crate::engine::spans::{quote, Edit};
-use crate::engine::EngineError;
+use crate::request::provider::UserTurn;
+use crate::request::spans::{quote, Edit};
+use crate::error::EngineError;
 use crate::ml::RequestModels;
 use crate::store::{StoreError, Stores};
 use bincode::{Decode, Encode};

@@ -9,8 +9,8 @@ pub mod index;
 pub mod inject;
 pub mod tools;
 
-use crate::engine::tokens;
-use crate::engine::EngineError;
+use crate::request::tokens;
+use crate::error::EngineError;
 use crate::store::Stores;
 use facts::{parse_id, same_fact, scope_problem, sees, terms, within, Record};
 use headroom_protocol::{
@@ -84,8 +84,8 @@ impl Memory {
             let facts: Vec<(u64, Record)> =
                 rows.into_iter().filter_map(|(id, bytes)| Record::decode(&bytes).map(|r| (id, r))).collect();
             if facts.len() < total {
-                crate::log_line!(
-                    "headroomd: memory: {} stored fact(s) could not be read and are skipped (left untouched in the store)",
+                log::warn!(
+                    "memory: {} stored fact(s) could not be read and are skipped (left untouched in the store)",
                     total - facts.len()
                 );
             }

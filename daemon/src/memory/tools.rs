@@ -2,7 +2,7 @@
 //! memory tools. The daemon only defines them; clients that own the model-call loop answer the
 //! calls with `MemoryAdd` and `MemorySearch` (docs/memory.md gives the answers' wording).
 
-use crate::engine::retrieve_tool::shaped;
+use crate::request::retrieve_tool::shaped;
 use headroom_protocol::ProviderFormat;
 use serde_json::json;
 

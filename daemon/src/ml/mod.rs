@@ -1,4 +1,4 @@
-//! Models in the daemon (docs/architecture.md §4 "ml", issue 7): ONNX Runtime loaded from a library file,
+//! Models in the daemon (docs/architecture.md §1): ONNX Runtime loaded from a library file,
 //! MiniLM sentence embeddings for semantic relevance, and an optional token classifier
 //! (LLMLingua-2 style) that the user points the settings at.
 //!
@@ -155,7 +155,7 @@ impl RequestModels<'_> {
 /// The value of a model run, with a failure written to the log (the caller falls back).
 fn report<T>(outcome: Result<Option<T>, String>) -> Option<T> {
     outcome.unwrap_or_else(|e| {
-        crate::log_line!("headroomd: ml: {e}; going on without the model for this block");
+        log::warn!("ml: {e}; going on without the model for this block");
         None
     })
 }

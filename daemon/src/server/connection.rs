@@ -9,7 +9,8 @@
 //! frame cut short by end-of-stream, an I/O error, or shutdown end the read loop; in-flight
 //! requests still get their replies.
 
-use super::{ops, Counters, Shared};
+use crate::app::metrics::Metrics;
+use crate::app::{ops, App};
 use futures_util::{SinkExt, StreamExt};
 use headroom_protocol::{decode_request, encode_reply, ErrorCode, Frame, FrameCodec, Op, Reply, ReplyBody};
 use interprocess::local_socket::tokio::{prelude::*, Stream};
@@ -27,24 +28,24 @@ const REPLY_QUEUE: usize = 256;
 const IN_FLIGHT: usize = 64;
 
 /// Serves one connection until the peer closes it or shutdown begins.
-pub async fn serve(stream: Stream, shared: Arc<Shared>, shutdown: CancellationToken) {
-    Counters::add(&shared.counters.connections, 1);
+pub async fn serve(stream: Stream, app: Arc<App>, shutdown: CancellationToken) {
+    Metrics::count(&app.metrics.connections);
     let peer_uid = stream.peer_creds().ok().and_then(|c| c.euid());
     // `&Stream` reads and writes, so one Arc serves as both halves.
     let stream = Arc::new(stream);
     let (tx, rx) = mpsc::channel::<Reply>(REPLY_QUEUE);
-    let writer = tokio::spawn(write_replies(ArcStream(stream.clone()), rx, shared.settings.max_frame));
+    let writer = tokio::spawn(write_replies(ArcStream(stream.clone()), rx, app.settings.max_frame));
 
-    if peer_uid != Some(shared.uid) {
+    if peer_uid != Some(app.uid) {
         let who = peer_uid.map_or("an unknown uid".to_string(), |u| format!("uid {u}"));
-        let message = format!("refused: the peer runs as {who}, this daemon serves only uid {}", shared.uid);
+        let message = format!("refused: the peer runs as {who}, this daemon serves only uid {}", app.uid);
         let _ = tx.send(error(0, ErrorCode::BadRequest, message)).await;
         drop(tx);
         let _ = writer.await;
         discard_briefly(ArcStream(stream)).await;
         return;
     }
-    read_requests(ArcStream(stream), &tx, &shared, &shutdown).await;
+    read_requests(ArcStream(stream), &tx, &app, &shutdown).await;
     drop(tx);
     let _ = writer.await;
 }
@@ -73,10 +74,10 @@ fn error(id: u64, code: ErrorCode, message: impl Into<String>) -> Reply {
 async fn read_requests(
     recv: impl tokio::io::AsyncRead + Unpin,
     tx: &mpsc::Sender<Reply>,
-    shared: &Arc<Shared>,
+    app: &Arc<App>,
     shutdown: &CancellationToken,
 ) {
-    let max = shared.settings.max_frame;
+    let max = app.settings.max_frame;
     let mut frames = FramedRead::new(recv, FrameCodec::new(max));
     let in_flight = TaskTracker::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
@@ -90,14 +91,14 @@ async fn read_requests(
         let frame = tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            frame = tokio::time::timeout(shared.settings.frame_timeout, frames.next()) => match frame {
+            frame = tokio::time::timeout(app.settings.frame_timeout, frames.next()) => match frame {
                 Ok(frame) => frame,
                 // Idle between frames is fine (clients keep connections); stalled inside one is not.
                 Err(_) if frames.read_buffer().is_empty() && !frames.decoder().is_skipping() => continue,
                 Err(_) => {
                     let message = format!(
                         "a frame was started but not finished within {} s; closing the connection",
-                        shared.settings.frame_timeout.as_secs()
+                        app.settings.frame_timeout.as_secs()
                     );
                     let _ = tx.send(error(0, ErrorCode::BadFrame, message)).await;
                     break;
@@ -119,7 +120,7 @@ async fn read_requests(
             Some(Ok(Frame::Body(body))) => match decode_request(&body) {
                 Err(e) => error(e.id, e.code, e.message),
                 Ok(request) => {
-                    Counters::add(&shared.counters.requests, 1);
+                    Metrics::count(&app.metrics.requests);
                     match request.op {
                         Op::Hello(hello) => {
                             let body = ops::hello(&hello);
@@ -128,9 +129,9 @@ async fn read_requests(
                         }
                         _ if !greeted => error(request.id, ErrorCode::BadRequest, "the first request on a connection must be Hello"),
                         op => {
-                            let (tx, shared) = (tx.clone(), shared.clone());
+                            let (tx, app) = (tx.clone(), app.clone());
                             in_flight.spawn(async move {
-                                let body = ops::handle(op, &shared).await;
+                                let body = ops::handle(op, &app).await;
                                 let _ = tx.send(Reply { id: request.id, body }).await;
                                 drop(slot);
                             });

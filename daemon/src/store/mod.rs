@@ -263,7 +263,7 @@ impl Stores {
                 "store {}: writing failed ({cause}); serving without persistence until restart (what is on disk stays readable)",
                 self.path.display()
             );
-            crate::log_line!("headroomd: {reason}");
+            log::warn!("{reason}");
             *self.volatile_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
         }
         Ok(())

@@ -6,7 +6,7 @@
 //! node_modules, `lib/python3.x`) keeps its first and last frame and counts the rest. Every
 //! other line stays as it was, and one marker retrieves the output whole.
 
-use super::marker::{self, thousands};
+use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.

@@ -9,8 +9,8 @@
 //! their query-relevant hunks first and say how many changed lines they left out. One marker at
 //! the end sums up what went.
 
-use super::marker::{self, thousands};
-use super::query::Query;
+use crate::request::marker::{self, thousands};
+use crate::request::query::Query;
 use super::{Compressor, Context};
 use std::cmp::Reverse;
 
@@ -646,7 +646,6 @@ mod tests {
     fn fixture_keeps_every_file_and_change_and_shrinks_by_more_than_60_percent() {
         assert!(detect(FIXTURE));
         let out = Diff.compress(FIXTURE, &ctx("what changed in the archive normalizer?")).unwrap();
-        eprintln!("diff fixture: {} -> {} bytes", FIXTURE.len(), out.len());
         assert!(out.len() * 10 <= FIXTURE.len() * 4, "{} of {} bytes", out.len(), FIXTURE.len());
         for line in FIXTURE.lines().filter(|l| l.starts_with("diff --git ")) {
             assert!(out.contains(line), "{line} is missing");

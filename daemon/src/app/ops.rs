@@ -2,11 +2,13 @@
 //! threads keep reading and writing frames.
 
 use super::large_work::{Busy, LARGE_REQUEST};
-use super::{Counters, Shared};
-use crate::engine::{now_ms, EngineError};
+use super::App;
+use crate::clock::now_ms;
+use crate::error::EngineError;
 use headroom_protocol::{
     ErrorCode, Hello, HelloReply, MemoryFactsReply, MemoryForgetReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION,
 };
+use super::metrics::Metrics;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,16 +39,15 @@ fn failed(e: EngineError) -> ReplyBody {
 }
 
 /// Handles every operation after the handshake.
-pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
+pub async fn handle(op: Op, app: &Arc<App>) -> ReplyBody {
     match op {
         Op::Hello(h) => hello(&h),
         Op::Ping => ReplyBody::Pong,
         Op::Compress(request) => {
-            Counters::add(&shared.counters.compress_requests, 1);
-            let engine = shared.engine.clone();
+            let worker = app.clone();
             let large = request.messages.len() > LARGE_REQUEST;
             let slot = if large {
-                match shared.large_work.admit().await {
+                match app.large_work.admit().await {
                     Ok(permit) => Some(permit),
                     Err(Busy(waiting)) => {
                         let message = format!("busy: {waiting} large requests are waiting; send these messages uncompressed");
@@ -58,65 +59,64 @@ pub async fn handle(op: Op, shared: &Arc<Shared>) -> ReplyBody {
             };
             let timed = move || {
                 let started = Instant::now();
-                engine.compress(&request.messages, &request.options).map(|reply| (reply, started.elapsed()))
+                worker.compress(&request.messages, &request.options).map(|reply| (reply, started.elapsed()))
             };
             let done = blocking(timed).await;
             drop(slot);
             match done {
                 Ok((reply, latency)) => {
-                    Counters::add(&shared.counters.tokens_before, reply.tokens_before);
-                    Counters::add(&shared.counters.tokens_after, reply.tokens_after);
-                    shared.metrics.record_compress(&reply, latency);
+                    app.metrics.record_compress(&reply, latency);
                     ReplyBody::Compressed(reply)
                 }
                 Err(e) => failed(e),
             }
         }
         Op::Retrieve(request) => {
-            let engine = shared.engine.clone();
-            let found = blocking(move || engine.retrieve(&request.key, request.query.as_deref(), now_ms())).await;
-            let m = &shared.metrics;
+            let worker = app.clone();
+            let found = blocking(move || worker.engine.retrieve(&request.key, request.query.as_deref(), now_ms())).await;
+            let m = &app.metrics;
             let counter = match &found {
                 Ok(_) => &m.ccr_hits,
                 Err(e) if e.code == ErrorCode::Expired => &m.ccr_expired,
                 Err(_) => &m.ccr_misses,
             };
-            Counters::add(counter, 1);
+            Metrics::count(counter);
             found.map_or_else(failed, ReplyBody::Retrieved)
         }
-        Op::Metrics => ReplyBody::Metrics(shared.metrics.reply()),
+        Op::Metrics => ReplyBody::Metrics(app.metrics.reply()),
         Op::MemoryAdd(request) => {
-            let engine = shared.engine.clone();
-            blocking(move || engine.memory_add(&request)).await.map_or_else(failed, ReplyBody::MemoryAdded)
+            let worker = app.clone();
+            blocking(move || worker.memory_add(&request)).await.map_or_else(failed, ReplyBody::MemoryAdded)
         }
         Op::MemorySearch(request) => {
-            let engine = shared.engine.clone();
-            let found = blocking(move || engine.memory_search(&request)).await;
+            let worker = app.clone();
+            let found = blocking(move || worker.memory_search(&request)).await;
             found.map_or_else(failed, |facts| ReplyBody::MemoryFacts(MemoryFactsReply { facts }))
         }
         Op::MemoryList(request) => {
-            let engine = shared.engine.clone();
-            let found = blocking(move || engine.memory_list(&request)).await;
+            let worker = app.clone();
+            let found = blocking(move || worker.memory_list(&request)).await;
             found.map_or_else(failed, |facts| ReplyBody::MemoryFacts(MemoryFactsReply { facts }))
         }
         Op::MemoryForget(request) => {
-            let engine = shared.engine.clone();
-            let removed = blocking(move || engine.memory_forget(&request)).await;
+            let worker = app.clone();
+            let removed = blocking(move || worker.memory_forget(&request)).await;
             removed.map_or_else(failed, |removed| ReplyBody::MemoryForgotten(MemoryForgetReply { removed }))
         }
         Op::Stats => {
-            let engine = shared.engine.clone();
-            match blocking(move || engine.store_counts()).await {
+            let worker = app.clone();
+            match blocking(move || worker.engine.store_counts()).await {
                 Ok((ccr_entries, replay_entries)) => {
-                    let c = &shared.counters;
+                    let m = &app.metrics;
+                    let (compress_requests, tokens_before, tokens_after) = m.compressed_since_start();
                     ReplyBody::Stats(StatsReply {
                         protocol_version: PROTOCOL_VERSION,
-                        uptime_ms: shared.started.elapsed().as_millis() as u64,
-                        connections: c.connections.load(Ordering::Relaxed),
-                        requests: c.requests.load(Ordering::Relaxed),
-                        compress_requests: c.compress_requests.load(Ordering::Relaxed),
-                        tokens_before: c.tokens_before.load(Ordering::Relaxed),
-                        tokens_after: c.tokens_after.load(Ordering::Relaxed),
+                        uptime_ms: app.started.elapsed().as_millis() as u64,
+                        connections: m.connections.load(Ordering::Relaxed),
+                        requests: m.requests.load(Ordering::Relaxed),
+                        compress_requests,
+                        tokens_before,
+                        tokens_after,
                         ccr_entries,
                         replay_entries,
                     })

@@ -8,8 +8,8 @@
 //! kept under a byte budget, in their original order. Every run of left-out sentences becomes
 //! `[…]`, and one marker at the end says how many sentences were left out of how many.
 
-use super::marker::{self, thousands};
-use super::query::Query;
+use crate::request::marker::{self, thousands};
+use crate::request::query::Query;
 use super::{Compressor, Context};
 use std::ops::Range;
 
@@ -451,7 +451,6 @@ mod tests {
         let text = terms_of_use();
         assert!(worth_trying(&text));
         let out = Text.compress(&text, &ctx("Under what conditions may the data sets be redistributed?")).unwrap();
-        eprintln!("text: {} -> {} bytes\n{out}", text.len(), out.len());
         assert!(out.contains(
             "The datasets are freely available for research or academic work, subject to the following condition: \
              For any usage or distribution of the loghub datasets, please refer to the loghub repository URL"
@@ -504,7 +503,7 @@ mod tests {
     fn short_texts_and_code_are_left_alone() {
         assert_eq!(Text.compress(LOGHUB_LICENSE, &ctx("data")), None, "under 1,500 bytes");
         assert!(worth_trying(LOGHUB_LICENSE));
-        assert!(!worth_trying(include_str!("query.rs")));
+        assert!(!worth_trying(include_str!("../request/query.rs")));
         assert!(!worth_trying(include_str!("../../../tests/fixtures/logs/HDFS_2k.log")));
         assert!(!worth_trying(include_str!("../../../tests/fixtures/github/labels.json")));
         assert!(!worth_trying(include_str!("../../../tests/fixtures/diffs/octokit-fixtures-5946840.diff")));

@@ -3,7 +3,7 @@
 //! the bytes, not the screen: the escapes are noise, and of a line redrawn many times only its
 //! last state is what the screen ended with.
 
-use super::marker::{self, thousands};
+use crate::request::marker::{self, thousands};
 
 /// `text` as the screen would end up showing it, or `None` when it has no escapes or redraws.
 /// Dropped redraws are told by a marker carrying `key`.

@@ -8,8 +8,8 @@
 //! Each file's line says how many of its hits are shown, and one marker at the end says how many
 //! were left out in all.
 
-use super::marker::{self, thousands};
-use super::query::Query;
+use crate::request::marker::{self, thousands};
+use crate::request::query::Query;
 use super::{Compressor, Context};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -335,7 +335,6 @@ mod tests {
         assert!(text.lines().count() > 250);
         assert!(detect(&text));
         let out = Search.compress(&text, &ctx("Where is create_connection defined in asyncio?")).unwrap();
-        eprintln!("search: {} -> {} bytes", text.len(), out.len());
         assert!(out.len() * 2 <= text.len(), "{} of {} bytes", out.len(), text.len());
         let file = out.lines().position(|l| l.starts_with("Lib/asyncio/base_events.py (")).unwrap();
         let hit = out.lines().position(|l| l.contains("1029: async def create_connection(self")).unwrap();

@@ -11,8 +11,9 @@
 //!
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
-use super::query::{fold, words, Query};
-use super::{marker, Compressor, Context};
+use crate::request::query::{fold, words, Query};
+use super::{Compressor, Context};
+use crate::request::marker;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 

@@ -4,8 +4,8 @@
 //! words are always kept; lines, indentation and blank lines stay where they were, unlike
 //! compressors that join the kept words with spaces.
 
-use super::marker::{self, thousands};
-use super::query::{fold, Query};
+use crate::request::marker::{self, thousands};
+use crate::request::query::{fold, Query};
 use super::{Compressor, Context};
 use crate::ml::classify::Scored;
 use std::ops::Range;

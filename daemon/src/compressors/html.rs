@@ -5,7 +5,7 @@
 //! and comments dropped. Text before and after the markup (a command echoed, a status line)
 //! stays as it was. One marker retrieves the page byte for byte.
 
-use super::marker::{self, thousands};
+use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 
 /// Compresses HTML pages.

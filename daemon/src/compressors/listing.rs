@@ -12,9 +12,9 @@
 //! were left out. Lines that are not part of the listing (the command echoed, a shell prompt, a
 //! truncation notice) stay where they were.
 
-use super::code::Lang;
-use super::marker::{self, thousands};
-use super::query::Query;
+use super::lang::Lang;
+use crate::request::marker::{self, thousands};
+use crate::request::query::Query;
 use super::{Compressor, Context};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -443,6 +443,6 @@ mod tests {
     fn prose_and_logs_are_not_listings() {
         assert!(!detect("Note: see the file below.\nIt was fine.\nDone:\n"));
         assert!(!detect(include_str!("../../../tests/fixtures/logs/HDFS_2k.log")));
-        assert!(!detect(include_str!("mod.rs")));
+        assert!(!detect(include_str!("../engine/mod.rs")));
     }
 }

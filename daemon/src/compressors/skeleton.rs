@@ -6,7 +6,7 @@
 //! The scanner may be wrong (a literal it does not know, a macro); a blanked file that does not
 //! parse cleanly is then parsed whole, so a mistake costs time, never correctness.
 
-use super::code::Lang;
+use super::lang::Lang;
 use std::ops::Range;
 
 /// A source file with the insides of its outermost function bodies blanked: same length, so

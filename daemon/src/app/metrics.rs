@@ -1,7 +1,9 @@
-//! What `headroom stats` reports beyond request counts: per-compressor totals, CCR hits and
-//! misses, and compress latency percentiles — since start, and all-time (persisted in the
-//! stores every few seconds and at shutdown).
+//! What `headroom stats` reports: connections and requests, compressions and their tokens,
+//! per-compressor totals, CCR hits and misses, and compress latency percentiles — since start,
+//! and all-time (persisted in the stores every few seconds and at shutdown). Every front counts
+//! here, once.
 
+use crate::engine::tally;
 use crate::store::{StoreError, Stores};
 use bincode::{Decode, Encode};
 use headroom_protocol::{CompressReply, CompressorStats, MetricsReply};
@@ -94,6 +96,10 @@ struct SinceStart {
 
 /// The daemon's metrics.
 pub struct Metrics {
+    /// Connections accepted on the socket since start.
+    pub connections: AtomicU64,
+    /// Requests read on the socket since start (the handshake included).
+    pub requests: AtomicU64,
     since_start: Mutex<SinceStart>,
     /// All-time totals as loaded at start; the persisted value is this plus `since_start`.
     before_start: AllTime,
@@ -112,6 +118,8 @@ impl Metrics {
             .and_then(|bytes| bincode::decode_from_slice(&bytes, bincode::config::standard()).ok().map(|(m, _)| m))
             .unwrap_or_default();
         Metrics {
+            connections: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             since_start: Mutex::new(SinceStart::default()),
             before_start,
             ccr_hits: AtomicU64::new(0),
@@ -128,16 +136,19 @@ impl Metrics {
         s.tokens_after += reply.tokens_after;
         s.latency.record(latency);
         for c in &reply.compressors {
-            let total = s.compressors.entry(c.name.clone()).or_insert_with(|| CompressorStats {
-                name: c.name.clone(),
-                blocks: 0,
-                tokens_before: 0,
-                tokens_after: 0,
-            });
-            total.blocks += c.blocks;
-            total.tokens_before += c.tokens_before;
-            total.tokens_after += c.tokens_after;
+            tally(&mut s.compressors, &c.name, c.blocks, c.tokens_before, c.tokens_after);
         }
+    }
+
+    /// Adds one to a counter.
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Compressions since start and their tokens before and after.
+    pub fn compressed_since_start(&self) -> (u64, u64, u64) {
+        let s = self.since_start.lock().unwrap_or_else(|e| e.into_inner());
+        (s.compress_requests, s.tokens_before, s.tokens_after)
     }
 
     fn all_time(&self, s: &SinceStart) -> AllTime {

@@ -11,7 +11,7 @@
 //! line ([`unpadded`] alone).
 
 use super::doc_blocks;
-use super::marker::{self, thousands};
+use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 
 /// Compresses numbered file views.

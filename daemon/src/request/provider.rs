@@ -394,7 +394,7 @@ fn collect<'n>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spans::parse;
+    use crate::request::spans::parse;
 
     fn read_str(src: &str, options: &CompressOptions) -> Vec<(String, Zone, Option<String>)> {
         let root = parse(src).unwrap();
