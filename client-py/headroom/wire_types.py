@@ -17,9 +17,9 @@ __all__ = [
     "PROTOCOL_VERSION", "MAX_FRAME", "Hello", "ProviderFormat", "MemoryScope", "MemoryOptions",
     "CompressOptions", "CompressRequest", "RetrieveRequest", "MemoryAddRequest",
     "MemorySearchRequest", "MemoryListRequest", "MemoryForgetRequest", "Ping", "Stats", "Metrics",
-    "Op", "Request", "HelloReply", "CompressorStats", "CompressReply", "RetrieveReply",
+    "Info", "Op", "Request", "HelloReply", "CompressorStats", "CompressReply", "RetrieveReply",
     "StatsReply", "ErrorCode", "ErrorReply", "MetricsReply", "MemoryFact", "MemoryAddReply",
-    "MemoryFactsReply", "MemoryForgetReply", "Pong", "ReplyBody", "Reply"
+    "MemoryFactsReply", "MemoryForgetReply", "InfoReply", "Pong", "ReplyBody", "Reply"
 ]
 
 #: The protocol version this client speaks; ``Hello`` carries it.
@@ -187,6 +187,11 @@ class Metrics:
     """Per-compressor totals, CCR hits and misses, latency percentiles, all-time totals."""
 
 
+@dataclass(slots=True)
+class Info:
+    """What the running daemon serves besides the socket (where its HTTP front listens)."""
+
+
 #: The operation a request asks for. The variant index is the operation code on the wire.
 Op = Union[
     # 0 Hello: Must be the first request on a connection: agrees on the protocol version.
@@ -209,6 +214,8 @@ Op = Union[
     MemoryListRequest,
     # 9 MemoryForget: Delete one fact, or every fact in a scope and the scopes under it.
     MemoryForgetRequest,
+    # 10 Info: What the running daemon serves besides the socket (where its HTTP front listens).
+    Info,
 ]
 
 
@@ -395,6 +402,17 @@ class MemoryForgetReply:
 
 
 @dataclass(slots=True)
+class InfoReply:
+    """What the running daemon serves, for tools that must find it as it is rather than as the
+    configuration says (``headroom wrap`` after ``headroomd --http --http-port N``)."""
+
+    #: Daemon name and version, e.g. ``headroomd/0.1.0``.
+    server: str
+    #: Where the HTTP front listens (``127.0.0.1:8787``), or ``None`` when it is off.
+    http_address: Optional[str] = None
+
+
+@dataclass(slots=True)
 class Pong:
     """``ReplyBody::Pong``, which carries nothing."""
 
@@ -421,6 +439,8 @@ ReplyBody = Union[
     MemoryFactsReply,
     # 9 MemoryForgotten
     MemoryForgetReply,
+    # 10 Info
+    InfoReply,
 ]
 
 
@@ -596,12 +616,14 @@ def write_op(w: _Writer, v: Op) -> None:
     elif isinstance(v, MemoryForgetRequest):
         w.u32(9)
         write_memory_forget_request(w, v)
+    elif isinstance(v, Info):
+        w.u32(10)
     else:
         raise TypeError(f"Op has no variant of type {type(v).__name__}")
 
 
 def read_op(r: _Reader) -> Op:
-    index = r.variant("Op", 10)
+    index = r.variant("Op", 11)
     if index == 0:
         return read_hello(r)
     if index == 1:
@@ -620,7 +642,9 @@ def read_op(r: _Reader) -> Op:
         return read_memory_search_request(r)
     if index == 8:
         return read_memory_list_request(r)
-    return read_memory_forget_request(r)
+    if index == 9:
+        return read_memory_forget_request(r)
+    return Info()
 
 
 def write_request(w: _Writer, v: Request) -> None:
@@ -812,6 +836,15 @@ def read_memory_forget_reply(r: _Reader) -> MemoryForgetReply:
     return MemoryForgetReply(removed=r.u64())
 
 
+def write_info_reply(w: _Writer, v: InfoReply) -> None:
+    w.string(v.server)
+    w.option(v.http_address, w.string)
+
+
+def read_info_reply(r: _Reader) -> InfoReply:
+    return InfoReply(server=r.string(), http_address=r.option(r.string))
+
+
 def write_reply_body(w: _Writer, v: ReplyBody) -> None:
     if isinstance(v, HelloReply):
         w.u32(0)
@@ -842,12 +875,15 @@ def write_reply_body(w: _Writer, v: ReplyBody) -> None:
     elif isinstance(v, MemoryForgetReply):
         w.u32(9)
         write_memory_forget_reply(w, v)
+    elif isinstance(v, InfoReply):
+        w.u32(10)
+        write_info_reply(w, v)
     else:
         raise TypeError(f"ReplyBody has no variant of type {type(v).__name__}")
 
 
 def read_reply_body(r: _Reader) -> ReplyBody:
-    index = r.variant("ReplyBody", 10)
+    index = r.variant("ReplyBody", 11)
     if index == 0:
         return read_hello_reply(r)
     if index == 1:
@@ -866,7 +902,9 @@ def read_reply_body(r: _Reader) -> ReplyBody:
         return read_memory_add_reply(r)
     if index == 8:
         return read_memory_facts_reply(r)
-    return read_memory_forget_reply(r)
+    if index == 9:
+        return read_memory_forget_reply(r)
+    return read_info_reply(r)
 
 
 def write_reply(w: _Writer, v: Reply) -> None:

@@ -57,6 +57,7 @@ VARIANTS = {
     wire.MetricsReply: "Metrics", wire.MemoryAddRequest: "MemoryAdd", wire.MemorySearchRequest: "MemorySearch",
     wire.MemoryListRequest: "MemoryList", wire.MemoryForgetRequest: "MemoryForget",
     wire.MemoryAddReply: "MemoryAdded", wire.MemoryFactsReply: "MemoryFacts", wire.MemoryForgetReply: "MemoryForgotten",
+    wire.Info: "Info", wire.InfoReply: "Info",
 }
 
 
@@ -108,7 +109,7 @@ def test_varints_from_the_readme(n, encoded):
 @pytest.mark.parametrize("body,why", [
     (b"\x01", "truncated"),
     (b"\x01\x01\x00", "left over"),
-    (b"\x01\x0a", "unknown ReplyBody"),
+    (b"\x01\x0b", "unknown ReplyBody"),
     (b"\x01\x09", "truncated"),
     (b"\x01\x08\x01\x00", "truncated"),
     (b"\x01\x05\x08\x00", "unknown ErrorCode"),

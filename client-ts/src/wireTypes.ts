@@ -161,6 +161,7 @@ export interface MemoryForgetRequest {
  * - `MemorySearch`: The facts of a scope most relevant to a query.
  * - `MemoryList`: The facts a scope sees, or everything under it.
  * - `MemoryForget`: Delete one fact, or every fact in a scope and the scopes under it.
+ * - `Info`: What the running daemon serves besides the socket (where its HTTP front listens).
  */
 export type Op =
   | { Hello: Hello }
@@ -172,7 +173,8 @@ export type Op =
   | { MemoryAdd: MemoryAddRequest }
   | { MemorySearch: MemorySearchRequest }
   | { MemoryList: MemoryListRequest }
-  | { MemoryForget: MemoryForgetRequest };
+  | { MemoryForget: MemoryForgetRequest }
+  | "Info";
 const OP_NAMES = [
   "Hello",
   "Ping",
@@ -184,6 +186,7 @@ const OP_NAMES = [
   "MemorySearch",
   "MemoryList",
   "MemoryForget",
+  "Info",
 ] as const;
 
 /**
@@ -365,6 +368,17 @@ export interface MemoryForgetReply {
   removed: bigint;
 }
 
+/**
+ * What the running daemon serves, for tools that must find it as it is rather than as the
+ * configuration says (`headroom wrap` after `headroomd --http --http-port N`).
+ */
+export interface InfoReply {
+  /** Daemon name and version, e.g. `headroomd/0.1.0`. */
+  server: string;
+  /** Where the HTTP front listens (`127.0.0.1:8787`), or `null` when it is off. */
+  http_address: string | null;
+}
+
 /** What a reply carries; the variant index is the reply code on the wire. */
 export type ReplyBody =
   | { Hello: HelloReply }
@@ -376,7 +390,8 @@ export type ReplyBody =
   | { Metrics: MetricsReply }
   | { MemoryAdded: MemoryAddReply }
   | { MemoryFacts: MemoryFactsReply }
-  | { MemoryForgotten: MemoryForgetReply };
+  | { MemoryForgotten: MemoryForgetReply }
+  | { Info: InfoReply };
 const REPLY_BODY_NAMES = [
   "Hello",
   "Pong",
@@ -388,6 +403,7 @@ const REPLY_BODY_NAMES = [
   "MemoryAdded",
   "MemoryFacts",
   "MemoryForgotten",
+  "Info",
 ] as const;
 
 /** The daemon's answer to one `Request`. */
@@ -539,6 +555,7 @@ export function writeOp(w: Writer, v: Op): void {
   if (v === "Ping") w.u32(1);
   else if (v === "Stats") w.u32(4);
   else if (v === "Metrics") w.u32(5);
+  else if (v === "Info") w.u32(10);
   else if ("Hello" in v) {
     w.u32(0);
     writeHello(w, v.Hello);
@@ -585,6 +602,8 @@ export function readOp(r: Reader): Op {
       return { MemoryList: readMemoryListRequest(r) };
     case "MemoryForget":
       return { MemoryForget: readMemoryForgetRequest(r) };
+    case "Info":
+      return "Info";
   }
 }
 
@@ -772,6 +791,15 @@ export function readMemoryForgetReply(r: Reader): MemoryForgetReply {
   return { removed: r.u64() };
 }
 
+export function writeInfoReply(w: Writer, v: InfoReply): void {
+  w.string(v.server);
+  w.option(v.http_address, (x) => w.string(x));
+}
+
+export function readInfoReply(r: Reader): InfoReply {
+  return { server: r.string(), http_address: r.option(() => r.string()) };
+}
+
 export function writeReplyBody(w: Writer, v: ReplyBody): void {
   if (v === "Pong") w.u32(1);
   else if ("Hello" in v) {
@@ -801,6 +829,9 @@ export function writeReplyBody(w: Writer, v: ReplyBody): void {
   } else if ("MemoryForgotten" in v) {
     w.u32(9);
     writeMemoryForgetReply(w, v.MemoryForgotten);
+  } else if ("Info" in v) {
+    w.u32(10);
+    writeInfoReply(w, v.Info);
   } else w.unknown("ReplyBody", v);
 }
 
@@ -826,6 +857,8 @@ export function readReplyBody(r: Reader): ReplyBody {
       return { MemoryFacts: readMemoryFactsReply(r) };
     case "MemoryForgotten":
       return { MemoryForgotten: readMemoryForgetReply(r) };
+    case "Info":
+      return { Info: readInfoReply(r) };
   }
 }
 

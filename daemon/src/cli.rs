@@ -328,16 +328,9 @@ pub fn main() -> ExitCode {
 }
 
 fn daemon<T>(socket: PathBuf, call: impl AsyncFnOnce(&mut Client) -> Result<T, ClientError>) -> Result<T, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let mut client = Client::connect(&socket).await.map_err(|e| match e {
-            ClientError::Io(io) => format!(
-                "no daemon at {} ({io}); start `headroomd` or use --local",
-                socket.display()
-            ),
-            other => other.to_string(),
-        })?;
-        call(&mut client).await.map_err(|e| e.to_string())
+    crate::client::blocking(&socket, call).map_err(|e| match e {
+        ClientError::Io(io) => format!("no daemon at {} ({io}); start `headroomd` or use --local", socket.display()),
+        other => other.to_string(),
     })
 }
 
@@ -416,7 +409,10 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Service { action } => {
             let dir = service::unit_dir();
             let report = match action {
-                ServiceAction::Install => service::install(&dir, &service::daemon_binary()?)?,
+                ServiceAction::Install => {
+                    let http = config::load(&[]).map_err(|e| e.to_string())?.settings.http.enabled;
+                    service::install(&dir, &service::daemon_binary()?, http)?
+                }
                 ServiceAction::Uninstall => service::uninstall(&dir)?,
                 ServiceAction::Status => service::status(&dir),
             };

@@ -1,5 +1,6 @@
 //! A Rust client of the daemon: one connection, requests sent one at a time. The CLI and the
-//! end-to-end tests use it; the Python and TypeScript clients implement the same wire by hand.
+//! end-to-end tests use it; the Python and TypeScript clients speak the same wire through codecs
+//! generated from `protocol/schema.json`.
 
 use futures_util::{SinkExt, StreamExt};
 use headroom_protocol::*;
@@ -142,4 +143,22 @@ impl Client {
             other => Err(ClientError::Protocol(format!("{other:?} in answer to Stats"))),
         }
     }
+
+    /// What the running daemon serves besides the socket (its HTTP front's address).
+    pub async fn info(&mut self) -> Result<InfoReply, ClientError> {
+        match self.call(Op::Info).await? {
+            ReplyBody::Info(reply) => Ok(reply),
+            other => Err(ClientError::Protocol(format!("{other:?} in answer to Info"))),
+        }
+    }
+}
+
+/// Connects to the daemon on `socket` and runs `call` on a runtime of its own, for the
+/// command-line tool's one-shot requests.
+pub fn blocking<T>(socket: &Path, call: impl AsyncFnOnce(&mut Client) -> Result<T, ClientError>) -> Result<T, ClientError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut client = Client::connect(socket).await?;
+        call(&mut client).await
+    })
 }

@@ -45,6 +45,9 @@ async fn start_checked(settings: Settings, damaged: Option<String>) -> Result<Da
         None => (server::bind(&app.settings.socket)?, app.settings.socket.display().to_string()),
     };
     let http = http::bind(&app.settings.http).await?;
+    if let Some(front) = &http {
+        let _ = app.http_address.set(front.local_addr());
+    }
     Ok(Daemon { app, socket, endpoint, http })
 }
 

@@ -1,5 +1,8 @@
 //! `headroom service install|uninstall|status`: the systemd user units that start `headroomd`
-//! on the first connection to its socket.
+//! on the first connection to its socket. With the HTTP front on (`http = true`), the service may
+//! also use IPv4 and IPv6 (the front's 127.0.0.1 port and its upstream connections) and starts
+//! at login, so the front answers before anything has touched the socket; otherwise it is
+//! confined to Unix sockets and waits for its first client.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,6 +11,8 @@ const SOCKET_UNIT: &str = include_str!("../../systemd/headroomd.socket");
 const SERVICE_UNIT: &str = include_str!("../../systemd/headroomd.service");
 /// Where the service unit names the daemon binary.
 const BINARY_PLACEHOLDER: &str = "@HEADROOMD@";
+/// Where the service unit lists the address families the daemon may use.
+const FAMILIES_PLACEHOLDER: &str = "@FAMILIES@";
 
 /// `$XDG_CONFIG_HOME/systemd/user`, where systemd looks for a user's units.
 pub fn unit_dir() -> PathBuf {
@@ -25,9 +30,11 @@ pub fn daemon_binary() -> Result<PathBuf, String> {
     if daemon.is_file() { Ok(daemon) } else { Err(format!("{} does not exist; install headroomd beside headroom", daemon.display())) }
 }
 
-/// The service unit with the daemon's path filled in.
-pub fn service_unit(daemon: &Path) -> String {
-    SERVICE_UNIT.replace(BINARY_PLACEHOLDER, &daemon.display().to_string())
+/// The service unit with the daemon's path filled in, allowing network sockets only when the
+/// HTTP front is on.
+pub fn service_unit(daemon: &Path, http: bool) -> String {
+    let families = if http { "AF_UNIX AF_INET AF_INET6" } else { "AF_UNIX" };
+    SERVICE_UNIT.replace(BINARY_PLACEHOLDER, &daemon.display().to_string()).replace(FAMILIES_PLACEHOLDER, families)
 }
 
 /// Whether a systemd user manager is reachable (not the case in most containers and CI).
@@ -48,12 +55,13 @@ const NO_MANAGER: &str = "systemd is not running for this user (no user manager:
 session without `loginctl enable-linger`). Without it, start the daemon in the background yourself:\n  \
 nohup headroomd >/dev/null 2>&1 &";
 
-/// Writes both units (idempotent) and, when a user manager runs, enables and starts the socket.
-/// Returns what was done, line by line.
-pub fn install(dir: &Path, daemon: &Path) -> Result<String, String> {
+/// Writes both units (idempotent) and, when a user manager runs, enables and starts the socket,
+/// and with the HTTP front on (`http`) the service too. Run it again after turning the front on
+/// or off. Returns what was done, line by line.
+pub fn install(dir: &Path, daemon: &Path, http: bool) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut report = String::new();
-    for (name, text) in [("headroomd.socket", SOCKET_UNIT.to_string()), ("headroomd.service", service_unit(daemon))] {
+    for (name, text) in [("headroomd.socket", SOCKET_UNIT.to_string()), ("headroomd.service", service_unit(daemon, http))] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         report.push_str(&format!("wrote {}\n", path.display()));
@@ -61,7 +69,14 @@ pub fn install(dir: &Path, daemon: &Path) -> Result<String, String> {
     if user_manager_running() {
         systemctl(&["daemon-reload"])?;
         systemctl(&["enable", "--now", "headroomd.socket"])?;
-        report.push_str("enabled and started headroomd.socket; headroomd starts on the first connection\n");
+        if http {
+            systemctl(&["enable", "headroomd.service"])?;
+            systemctl(&["restart", "headroomd.service"])?;
+            report.push_str("enabled and started headroomd.socket and headroomd.service: the HTTP front is served from login on\n");
+        } else {
+            let _ = systemctl(&["disable", "headroomd.service"]);
+            report.push_str("enabled and started headroomd.socket; headroomd starts on the first connection\n");
+        }
     } else {
         report.push_str(NO_MANAGER);
         report.push('\n');

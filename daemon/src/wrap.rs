@@ -1,9 +1,13 @@
 //! `headroom wrap <agent> [-- args]`: runs a coding agent with its base-URL environment
-//! variables pointed at the daemon's HTTP front, after checking that the front answers. Nothing
+//! variables pointed at the daemon's HTTP front, after checking that the front answers. The
+//! front's port is asked of the running daemon (it may have been started with `--http-port`);
+//! only when no daemon answers on the socket does the configuration say where to look. Nothing
 //! is written anywhere: the variables live in the agent's process only, so `headroom unwrap`
 //! has nothing to undo.
 
+use crate::client::Client;
 use crate::config::{self, HttpSettings};
+use headroom_protocol::InfoReply;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -49,6 +53,19 @@ pub fn front_answers(port: u16) -> Result<(), String> {
     }
 }
 
+/// Where the front is: the running daemon's answer to `Info`, else the configured port when no
+/// daemon answers on `socket`. `Err` when the running daemon has its front off.
+fn front_port(socket: &Path, http: &HttpSettings) -> Result<u16, String> {
+    match crate::client::blocking(socket, async |c: &mut Client| c.info().await) {
+        Ok(InfoReply { http_address: Some(address), .. }) => address
+            .parse::<SocketAddr>()
+            .map(|a| a.port())
+            .map_err(|e| format!("the daemon reports an unreadable HTTP address {address:?}: {e}")),
+        Ok(InfoReply { http_address: None, .. }) => Err(how_to_enable(http, "the running daemon has it off")),
+        Err(_) => Ok(http.port),
+    }
+}
+
 /// How to turn the front on, for the error when it does not answer.
 fn how_to_enable(http: &HttpSettings, why: &str) -> String {
     format!(
@@ -66,16 +83,20 @@ fn how_to_enable(http: &HttpSettings, why: &str) -> String {
 /// Checks the front, prints what it sets and replaces this process with the agent. Returns
 /// only on failure.
 pub fn wrap(agent: &str, args: &[String]) -> String {
-    let http = match config::load(&[]) {
-        Ok(loaded) => loaded.settings.http,
+    let settings = match config::load(&[]) {
+        Ok(loaded) => loaded.settings,
         Err(e) => return e.to_string(),
     };
-    if let Err(why) = front_answers(http.port) {
-        return how_to_enable(&http, &why);
+    let port = match front_port(&settings.socket, &settings.http) {
+        Ok(port) => port,
+        Err(advice) => return advice,
+    };
+    if let Err(why) = front_answers(port) {
+        return how_to_enable(&HttpSettings { port, ..settings.http }, &why);
     }
     let mut command = Command::new(agent);
     command.args(args);
-    for (name, value) in variables(agent, http.port) {
+    for (name, value) in variables(agent, port) {
         match std::env::var(name) {
             Ok(previous) if !previous.is_empty() && previous != value => log::info!(
                 "{name}={value} (was {previous}; headroomd forwards to its {} instead)",

@@ -214,7 +214,10 @@ async fn a_stream_arrives_chunk_for_chunk_as_the_upstream_sends_it() {
     assert_eq!(seen.header("anthropic-beta"), Some("tools-2024-04-04"));
     let content = seen.json()["messages"][2]["content"][0]["content"].as_str().unwrap().to_string();
     assert!(content.contains("headroom_retrieve hash="), "streaming requests are compressed too");
-    assert_eq!(seen.json()["tools"][0]["name"], "headroom_retrieve", "Anthropic's tool shape");
+    // The proxy cannot answer a call inside a stream it passes on as it arrives, so it offers
+    // none: the request declared no tools and goes upstream without any.
+    let members: Vec<String> = seen.json().as_object().unwrap().keys().cloned().collect();
+    assert_eq!(members, ["model", "max_tokens", "stream", "system", "messages"], "no tools member added");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -426,9 +429,19 @@ fn headroomd_serves_http_only_when_asked_and_wrap_points_agents_at_it() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
+    // The CLI finds the daemon by its socket and asks it where the front is: nothing in its own
+    // configuration names the port the daemon was started with.
+    let headroom = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"));
+        command.env("HEADROOM_CONFIG", home.dir.path().join("none.toml")).env("HEADROOM_SOCKET", home.socket());
+        command
+    };
     let daemon = home.start(&["--http-port", &port.to_string()]);
     assert!(headroom_daemon::wrap::front_answers(port).is_err(), "off by default");
     daemon.greeted(); // serving, so its SIGTERM handler is in place
+    let out = headroom().args(["wrap", "env"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the running daemon has it off"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(daemon.stop().success());
 
     let daemon = home.start(&["--http", "--http-port", &port.to_string()]);
@@ -437,11 +450,6 @@ fn headroomd_serves_http_only_when_asked_and_wrap_points_agents_at_it() {
         assert!(Instant::now() < deadline, "the HTTP front answers");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let headroom = || {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"));
-        command.env("HEADROOM_CONFIG", home.dir.path().join("none.toml")).env("HEADROOM_HTTP_PORT", port.to_string());
-        command
-    };
     let out = headroom().args(["wrap", "env"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let env = String::from_utf8_lossy(&out.stdout);

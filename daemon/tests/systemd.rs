@@ -31,15 +31,22 @@ fn systemd_accepts_both_units() {
     std::fs::create_dir_all(&runtime).unwrap();
     std::fs::write(units.join("headroomd.socket"), include_str!("../../systemd/headroomd.socket")).unwrap();
     let daemon = std::path::Path::new(env!("CARGO_BIN_EXE_headroomd"));
-    std::fs::write(units.join("headroomd.service"), headroom_daemon::service::service_unit(daemon)).unwrap();
-    let out = Command::new("systemd-analyze")
-        .args(["verify", "--user"])
-        .arg(units.join("headroomd.socket"))
-        .arg(units.join("headroomd.service"))
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .output()
-        .expect("systemd-analyze is installed (Debian package systemd)");
-    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    for http in [false, true] {
+        let unit = headroom_daemon::service::service_unit(daemon, http);
+        let families = unit.lines().find(|l| l.starts_with("RestrictAddressFamilies=")).unwrap();
+        assert_eq!(families.contains("AF_INET "), http, "{families}");
+        assert_eq!(families.ends_with("AF_INET6"), http, "{families}");
+        assert!(!unit.contains("Documentation="), "no link to a page that does not exist");
+        std::fs::write(units.join("headroomd.service"), unit).unwrap();
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--user"])
+            .arg(units.join("headroomd.socket"))
+            .arg(units.join("headroomd.service"))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .output()
+            .expect("systemd-analyze is installed (Debian package systemd)");
+        assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 #[test]
@@ -118,6 +125,14 @@ fn service_install_is_idempotent_and_explains_the_fallback_without_systemd() {
     let daemon = std::fs::canonicalize(env!("CARGO_BIN_EXE_headroomd")).unwrap();
     assert!(service.contains(&format!("ExecStart={}", daemon.display())), "{service}");
     assert_eq!(std::fs::read_to_string(units.join("headroomd.socket")).unwrap(), include_str!("../../systemd/headroomd.socket"));
+    assert!(service.contains("RestrictAddressFamilies=AF_UNIX\n"), "no network without the HTTP front: {service}");
+    // With the front on in config.toml, installing again lets the daemon use TCP.
+    std::fs::create_dir_all(home.path().join("config/headroom")).unwrap();
+    std::fs::write(home.path().join("config/headroom/config.toml"), "http = true\n").unwrap();
+    let (ok, out) = run("install");
+    assert!(ok, "{out}");
+    let service = std::fs::read_to_string(units.join("headroomd.service")).unwrap();
+    assert!(service.contains("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"), "{service}");
     let (ok, out) = run("status");
     assert!(ok && out.contains("headroomd.socket: installed at"), "{out}");
     let (ok, out) = run("uninstall");

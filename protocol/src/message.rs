@@ -35,10 +35,12 @@ pub enum Op {
     MemoryList(MemoryListRequest),
     /// Delete one fact, or every fact in a scope and the scopes under it.
     MemoryForget(MemoryForgetRequest),
+    /// What the running daemon serves besides the socket (where its HTTP front listens).
+    Info,
 }
 
 /// Number of operations this version knows; an index at or past it is an unknown operation.
-pub const OP_COUNT: u32 = 10;
+pub const OP_COUNT: u32 = 11;
 
 /// The handshake a client sends first.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
@@ -192,6 +194,7 @@ pub enum ReplyBody {
     MemoryAdded(MemoryAddReply),
     MemoryFacts(MemoryFactsReply),
     MemoryForgotten(MemoryForgetReply),
+    Info(InfoReply),
 }
 
 /// The daemon's side of the handshake.
@@ -322,6 +325,16 @@ pub struct MemoryFactsReply {
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
 pub struct MemoryForgetReply {
     pub removed: u64,
+}
+
+/// What the running daemon serves, for tools that must find it as it is rather than as the
+/// configuration says (`headroom wrap` after `headroomd --http --http-port N`).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct InfoReply {
+    /// Daemon name and version, e.g. `headroomd/0.1.0`.
+    pub server: String,
+    /// Where the HTTP front listens (`127.0.0.1:8787`), or `None` when it is off.
+    pub http_address: Option<String>,
 }
 
 /// A failed request. `message` is for people; `code` is for programs.

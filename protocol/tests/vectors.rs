@@ -207,6 +207,15 @@ fn samples() -> Vec<(&'static str, Sample)> {
             }),
         })),
         ("reply_memory_forgotten", Reply(headroom_protocol::Reply { id: 11, body: ReplyBody::MemoryForgotten(MemoryForgetReply { removed: 3 }) })),
+        ("request_info", Request(headroom_protocol::Request { id: 12, op: Op::Info })),
+        ("reply_info", Reply(headroom_protocol::Reply {
+            id: 12,
+            body: ReplyBody::Info(InfoReply { server: "headroomd/0.1.0".into(), http_address: Some("127.0.0.1:8787".into()) }),
+        })),
+        ("reply_info_no_http", Reply(headroom_protocol::Reply {
+            id: 13,
+            body: ReplyBody::Info(InfoReply { server: "headroomd/0.1.0".into(), http_address: None }),
+        })),
         ("reply_error_unsupported_version", Reply(headroom_protocol::Reply {
             id: 1,
             body: ReplyBody::error(ErrorCode::UnsupportedVersion, "client speaks protocol 3, daemon speaks 2"),

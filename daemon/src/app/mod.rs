@@ -22,7 +22,8 @@ use headroom_protocol::{
     CompressOptions, CompressReply, MemoryAddReply, MemoryAddRequest, MemoryFact, MemoryForgetRequest, MemoryListRequest,
     MemorySearchRequest,
 };
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +41,8 @@ pub struct App {
     pub uid: u32,
     pub large_work: large_work::LargeWork,
     pub started: Instant,
+    /// Where the HTTP front listens, once it is bound (the `Info` operation reports it).
+    pub http_address: OnceLock<SocketAddr>,
 }
 
 /// Why the daemon could not start; printed as is.
@@ -66,6 +69,7 @@ impl App {
             uid: nix::unistd::getuid().as_raw(),
             large_work: large_work::LargeWork::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             started: Instant::now(),
+            http_address: OnceLock::new(),
         }
     }
 

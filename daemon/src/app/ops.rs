@@ -6,7 +6,7 @@ use super::App;
 use crate::clock::now_ms;
 use crate::error::EngineError;
 use headroom_protocol::{
-    ErrorCode, Hello, HelloReply, MemoryFactsReply, MemoryForgetReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION,
+    ErrorCode, Hello, HelloReply, InfoReply, MemoryFactsReply, MemoryForgetReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION,
 };
 use super::metrics::Metrics;
 use std::sync::atomic::Ordering;
@@ -24,7 +24,12 @@ pub fn hello(hello: &Hello) -> ReplyBody {
             ),
         );
     }
-    ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: format!("headroomd/{}", env!("CARGO_PKG_VERSION")) })
+    ReplyBody::Hello(HelloReply { protocol_version: PROTOCOL_VERSION, server: server_name() })
+}
+
+/// The daemon's name and version, as `Hello` and `Info` report it.
+fn server_name() -> String {
+    format!("headroomd/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Runs `work` on a blocking thread; a panic becomes an `internal` error, never a crash.
@@ -84,6 +89,10 @@ pub async fn handle(op: Op, app: &Arc<App>) -> ReplyBody {
             found.map_or_else(failed, ReplyBody::Retrieved)
         }
         Op::Metrics => ReplyBody::Metrics(app.metrics.reply()),
+        Op::Info => ReplyBody::Info(InfoReply {
+            server: server_name(),
+            http_address: app.http_address.get().map(ToString::to_string),
+        }),
         Op::MemoryAdd(request) => {
             let worker = app.clone();
             blocking(move || worker.memory_add(&request)).await.map_or_else(failed, ReplyBody::MemoryAdded)

@@ -19,8 +19,10 @@
 //!   again, up to [`MAX_RETRIEVE_ROUNDS`] times, so the client only sees the final answer (its
 //!   `usage` is that last call's). Other tool calls made in the same turn are dropped from the
 //!   echo and the model re-plans them with the original in view. A streaming response is never
-//!   held back: a `headroom_retrieve` call in it reaches the client, which can answer it with
-//!   `GET /v1/retrieve/{hash}` (or `headroom retrieve`).
+//!   held back, so the proxy cannot answer a call inside it: a streaming request goes upstream
+//!   without the `headroom_retrieve` tool (a chat app that declared no tools must never receive a
+//!   call to one), and the marker's text still says what was omitted and under which key
+//!   (`GET /v1/retrieve/{hash}` or `headroom retrieve` fetch it).
 //! - **Errors**: bad JSON from the client is a 400 in the provider's shape; upstream 4xx/5xx
 //!   are passed through as they came (wrapped in the provider's shape when their body is not
 //!   JSON); an unreachable upstream is a 502 and a silent one a 504, both in the provider's
@@ -102,6 +104,7 @@ impl Route {
 struct Peek {
     stream: Option<Json>,
     model: Option<Json>,
+    tools: Option<Json>,
 }
 
 /// What compression did, for the `x-headroom-*` response headers.
@@ -155,10 +158,14 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
         match compress(front, route, &outgoing, model).await {
             Ok(reply) => {
                 let done = Note { tokens_before: reply.tokens_before, tokens_after: reply.tokens_after, rounds: 0 };
-                let marked = reply.retrieve_tool.is_some();
                 outgoing = Bytes::from(reply.messages);
-                if marked && !streaming {
-                    return retrieve_loop(front, route, &parts, &url, outgoing, done).await;
+                match &reply.retrieve_tool {
+                    Some(_) if !streaming => return retrieve_loop(front, route, &parts, &url, outgoing, done).await,
+                    Some(tool) => {
+                        let declared = peek.tools.as_ref().and_then(Json::as_array).map(Vec::len);
+                        outgoing = withdraw_tool(&outgoing, tool, declared).map_or(outgoing, Bytes::from);
+                    }
+                    None => {}
                 }
                 note = Some(done);
             }
@@ -172,6 +179,19 @@ pub async fn handle(front: &Front, route: Option<Route>, request: Request<Incomi
         Ok(upstream) => pass_through(upstream, provider, http.upstream_timeout, note).await,
         Err(response) => response,
     }
+}
+
+/// The compressed request without the tool definition `tool` the engine added to it, undoing
+/// the engine's edit for what the request declared: `declared` tools (`None`: no `tools`
+/// member, so the engine appended one; `Some(0)`: an empty list it filled; else it appended).
+fn withdraw_tool(body: &[u8], tool: &[u8], declared: Option<usize>) -> Option<Vec<u8>> {
+    let (added, kept): (Vec<u8>, &[u8]) = match declared {
+        None => ([b",\"tools\":[".as_slice(), tool, b"]"].concat(), b""),
+        Some(0) => ([b"[".as_slice(), tool, b"]"].concat(), b"[]"),
+        Some(_) => ([b",".as_slice(), tool].concat(), b""),
+    };
+    let at = body.windows(added.len()).rposition(|w| w == added.as_slice())?;
+    Some([&body[..at], kept, &body[at + added.len()..]].concat())
 }
 
 /// Anthropic for its paths or headers, else OpenAI.
@@ -495,6 +515,20 @@ fn append(body: &str, key: &str, items: &[Json]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_added_tool_is_withdrawn_exactly_as_it_was_added() {
+        let tool = br#"{"name":"headroom_retrieve"}"#;
+        let cases: [(&[u8], Option<usize>, &[u8]); 3] = [
+            (br#"{"model":"m","tools":[{"name":"a"},{"name":"headroom_retrieve"}]}"#, Some(1), br#"{"model":"m","tools":[{"name":"a"}]}"#),
+            (br#"{"model":"m","tools":[{"name":"headroom_retrieve"}]}"#, Some(0), br#"{"model":"m","tools":[]}"#),
+            (br#"{"model":"m","tools":[{"name":"headroom_retrieve"}]}"#, None, br#"{"model":"m"}"#),
+        ];
+        for (compressed, declared, sent) in cases {
+            assert_eq!(withdraw_tool(compressed, tool, declared).as_deref(), Some(sent), "{declared:?}");
+        }
+        assert_eq!(withdraw_tool(br#"{"model":"m"}"#, tool, None), None);
+    }
 
     #[test]
     fn upstream_urls_follow_each_providers_base_url_convention() {
