@@ -16,14 +16,15 @@ if TYPE_CHECKING:
 __all__ = [
     "PROTOCOL_VERSION", "MAX_FRAME", "Hello", "ProviderFormat", "MemoryScope", "MemoryOptions",
     "CompressOptions", "CompressRequest", "RetrieveRequest", "MemoryAddRequest",
-    "MemorySearchRequest", "MemoryListRequest", "MemoryForgetRequest", "Ping", "Stats", "Metrics",
-    "Info", "Op", "Request", "HelloReply", "CompressorStats", "CompressReply", "RetrieveReply",
-    "StatsReply", "ErrorCode", "ErrorReply", "MetricsReply", "MemoryFact", "MemoryAddReply",
-    "MemoryFactsReply", "MemoryForgetReply", "InfoReply", "Pong", "ReplyBody", "Reply"
+    "MemorySearchRequest", "MemoryListRequest", "MemoryForgetRequest", "SavingsRequest", "Ping",
+    "Stats", "Metrics", "Info", "Op", "Request", "HelloReply", "CompressorStats", "CompressReply",
+    "RetrieveReply", "StatsReply", "ErrorCode", "ErrorReply", "LatencyBucket", "MetricsReply",
+    "MemoryFact", "MemoryAddReply", "MemoryFactsReply", "MemoryForgetReply", "InfoReply",
+    "LedgerSlice", "LedgerPeriod", "RecentRequest", "SavingsReply", "Pong", "ReplyBody", "Reply"
 ]
 
 #: The protocol version this client speaks; ``Hello`` carries it.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The daemon's default limit on a frame body. Larger requests are not sent: the call fails open.
 MAX_FRAME = 64 * 1024 * 1024
@@ -99,6 +100,10 @@ class CompressOptions:
     #: Add remembered facts of this scope to the latest user message, and optionally offer the
     #: model the memory tools.
     memory: Optional[MemoryOptions] = None
+    #: Who is asking (``litellm``, ``langchain``, ``openai-sdk``, ``vercel``, or a name the user sets),
+    #: for the savings ledger's per-client figures; ``None`` counts the request under the name
+    #: the connection's ``Hello`` gave.
+    client: Optional[str] = None
 
 
 @dataclass(slots=True)
@@ -173,6 +178,13 @@ class MemoryForgetRequest:
 
 
 @dataclass(slots=True)
+class SavingsRequest:
+    """Asks for the ledger's periods that end after ``since_ms`` (ms since the epoch; 0 for all)."""
+
+    since_ms: int = 0
+
+
+@dataclass(slots=True)
 class Ping:
     """Liveness check; answered with ``ReplyBody::Pong``."""
 
@@ -216,6 +228,8 @@ Op = Union[
     MemoryForgetRequest,
     # 10 Info: What the running daemon serves besides the socket (where its HTTP front listens).
     Info,
+    # 11 Savings: The savings ledger since a time, and the latest requests.
+    SavingsRequest,
 ]
 
 
@@ -272,6 +286,9 @@ class CompressReply:
     #: The ``memory_save`` and ``memory_search`` tool definitions (a JSON array, in the request's
     #: provider format) when memory tools were asked for.
     memory_tools: Optional[bytes] = None
+    #: This reply changes messages an earlier reply sent differently (compaction of superseded
+    #: outputs): the provider's cache is written again from there.
+    rewrote_earlier: bool = False
 
 
 @dataclass(slots=True)
@@ -332,6 +349,14 @@ class ErrorReply:
 
 
 @dataclass(slots=True)
+class LatencyBucket:
+    """One bucket of a cumulative latency histogram."""
+
+    le_us: int = 0
+    count: int = 0
+
+
+@dataclass(slots=True)
 class MetricsReply:
     """What ``headroom stats`` shows beyond ``StatsReply``. "Since start" counts this daemon process;
     "all time" survives restarts (kept in the state directory)."""
@@ -339,18 +364,22 @@ class MetricsReply:
     #: Per compressor since start, by name.
     compressors: list[CompressorStats]
     #: Retrieves that found their original, found nothing, or found it expired.
-    ccr_hits: int = 0
-    ccr_misses: int = 0
-    ccr_expired: int = 0
+    ccr_hits: int
+    ccr_misses: int
+    ccr_expired: int
     #: Compress latency inside the daemon since start, in microseconds.
-    latency_p50_us: int = 0
-    latency_p99_us: int = 0
+    latency_p50_us: int
+    latency_p99_us: int
     #: Compress requests and tokens over the daemon's whole history.
-    all_time_compress_requests: int = 0
-    all_time_tokens_before: int = 0
-    all_time_tokens_after: int = 0
-    all_time_latency_p50_us: int = 0
-    all_time_latency_p99_us: int = 0
+    all_time_compress_requests: int
+    all_time_tokens_before: int
+    all_time_tokens_after: int
+    all_time_latency_p50_us: int
+    all_time_latency_p99_us: int
+    #: Compress latency since start as a cumulative histogram (compressions that took at most
+    #: ``le_us`` each), and the sum of all latencies, for Prometheus.
+    latency_buckets: list[LatencyBucket]
+    latency_sum_us: int = 0
 
 
 @dataclass(slots=True)
@@ -413,6 +442,68 @@ class InfoReply:
 
 
 @dataclass(slots=True)
+class LedgerSlice:
+    """A period's requests of one model or one client."""
+
+    name: str
+    requests: int = 0
+    tokens_before: int = 0
+    tokens_after: int = 0
+
+
+@dataclass(slots=True)
+class LedgerPeriod:
+    """One period of the savings ledger."""
+
+    #: When the period starts, ms since the epoch, and how long it is (an hour or a day).
+    start_ms: int
+    span_ms: int
+    #: Compress requests and their tokens before and after (``tokens_after`` includes Headroom's
+    #: additions: markers and the retrieve tool's definition).
+    requests: int
+    tokens_before: int
+    tokens_after: int
+    #: Tokens of the tool definitions Headroom added.
+    added_tokens: int
+    #: ``headroom_retrieve`` calls answered, and the tokens of what they brought back.
+    retrieves: int
+    retrieved_tokens: int
+    #: Remembered facts put into requests.
+    memories: int
+    #: Requests in which Headroom changed earlier messages (compaction): each costs a cache write.
+    rewrites: int
+    #: The same figures per compressor, per model and per client.
+    compressors: list[CompressorStats]
+    models: list[LedgerSlice]
+    clients: list[LedgerSlice]
+
+
+@dataclass(slots=True)
+class RecentRequest:
+    """One recent compression, for the dashboard's list."""
+
+    at_ms: int
+    model: str
+    client: str
+    tokens_before: int
+    tokens_after: int
+    #: The compressors that changed a block.
+    compressors: list[str]
+    #: Microseconds the engine took.
+    latency_us: int = 0
+
+
+@dataclass(slots=True)
+class SavingsReply:
+    """What Headroom saved, period by period, and the latest requests."""
+
+    #: Hours (days once older than a year), oldest first.
+    periods: list[LedgerPeriod]
+    #: The latest compressions since the daemon started, newest first.
+    recent: list[RecentRequest]
+
+
+@dataclass(slots=True)
 class Pong:
     """``ReplyBody::Pong``, which carries nothing."""
 
@@ -441,6 +532,8 @@ ReplyBody = Union[
     MemoryForgetReply,
     # 10 Info
     InfoReply,
+    # 11 Savings
+    SavingsReply,
 ]
 
 
@@ -494,6 +587,7 @@ def write_compress_options(w: _Writer, v: CompressOptions) -> None:
     w.option(v.target_ratio, w.f32)
     w.bool(v.compress_user_messages)
     w.option(v.memory, lambda x: write_memory_options(w, x))
+    w.option(v.client, w.string)
 
 
 def read_compress_options(r: _Reader) -> CompressOptions:
@@ -506,6 +600,7 @@ def read_compress_options(r: _Reader) -> CompressOptions:
         target_ratio=r.option(r.f32),
         compress_user_messages=r.bool(),
         memory=r.option(lambda: read_memory_options(r)),
+        client=r.option(r.string),
     )
 
 
@@ -588,6 +683,14 @@ def read_memory_forget_request(r: _Reader) -> MemoryForgetRequest:
     return MemoryForgetRequest(scope=read_memory_scope(r), id=r.option(r.string))
 
 
+def write_savings_request(w: _Writer, v: SavingsRequest) -> None:
+    w.u64(v.since_ms)
+
+
+def read_savings_request(r: _Reader) -> SavingsRequest:
+    return SavingsRequest(since_ms=r.u64())
+
+
 def write_op(w: _Writer, v: Op) -> None:
     if isinstance(v, Hello):
         w.u32(0)
@@ -618,12 +721,15 @@ def write_op(w: _Writer, v: Op) -> None:
         write_memory_forget_request(w, v)
     elif isinstance(v, Info):
         w.u32(10)
+    elif isinstance(v, SavingsRequest):
+        w.u32(11)
+        write_savings_request(w, v)
     else:
         raise TypeError(f"Op has no variant of type {type(v).__name__}")
 
 
 def read_op(r: _Reader) -> Op:
-    index = r.variant("Op", 11)
+    index = r.variant("Op", 12)
     if index == 0:
         return read_hello(r)
     if index == 1:
@@ -644,7 +750,9 @@ def read_op(r: _Reader) -> Op:
         return read_memory_list_request(r)
     if index == 9:
         return read_memory_forget_request(r)
-    return Info()
+    if index == 10:
+        return Info()
+    return read_savings_request(r)
 
 
 def write_request(w: _Writer, v: Request) -> None:
@@ -691,6 +799,7 @@ def write_compress_reply(w: _Writer, v: CompressReply) -> None:
     w.enum(v.format)
     w.u32(v.memories)
     w.option(v.memory_tools, w.bytes)
+    w.bool(v.rewrote_earlier)
 
 
 def read_compress_reply(r: _Reader) -> CompressReply:
@@ -704,6 +813,7 @@ def read_compress_reply(r: _Reader) -> CompressReply:
         format=r.enum(ProviderFormat),
         memories=r.u32(),
         memory_tools=r.option(r.bytes),
+        rewrote_earlier=r.bool(),
     )
 
 
@@ -752,6 +862,15 @@ def read_error_reply(r: _Reader) -> ErrorReply:
     return ErrorReply(code=r.enum(ErrorCode), message=r.string())
 
 
+def write_latency_bucket(w: _Writer, v: LatencyBucket) -> None:
+    w.u64(v.le_us)
+    w.u64(v.count)
+
+
+def read_latency_bucket(r: _Reader) -> LatencyBucket:
+    return LatencyBucket(le_us=r.u64(), count=r.u64())
+
+
 def write_metrics_reply(w: _Writer, v: MetricsReply) -> None:
     w.vec(v.compressors, lambda x: write_compressor_stats(w, x))
     w.u64(v.ccr_hits)
@@ -764,6 +883,8 @@ def write_metrics_reply(w: _Writer, v: MetricsReply) -> None:
     w.u64(v.all_time_tokens_after)
     w.u64(v.all_time_latency_p50_us)
     w.u64(v.all_time_latency_p99_us)
+    w.vec(v.latency_buckets, lambda x: write_latency_bucket(w, x))
+    w.u64(v.latency_sum_us)
 
 
 def read_metrics_reply(r: _Reader) -> MetricsReply:
@@ -779,6 +900,8 @@ def read_metrics_reply(r: _Reader) -> MetricsReply:
         all_time_tokens_after=r.u64(),
         all_time_latency_p50_us=r.u64(),
         all_time_latency_p99_us=r.u64(),
+        latency_buckets=r.vec(lambda: read_latency_bucket(r)),
+        latency_sum_us=r.u64(),
     )
 
 
@@ -845,6 +968,90 @@ def read_info_reply(r: _Reader) -> InfoReply:
     return InfoReply(server=r.string(), http_address=r.option(r.string))
 
 
+def write_ledger_slice(w: _Writer, v: LedgerSlice) -> None:
+    w.string(v.name)
+    w.u64(v.requests)
+    w.u64(v.tokens_before)
+    w.u64(v.tokens_after)
+
+
+def read_ledger_slice(r: _Reader) -> LedgerSlice:
+    return LedgerSlice(
+        name=r.string(),
+        requests=r.u64(),
+        tokens_before=r.u64(),
+        tokens_after=r.u64(),
+    )
+
+
+def write_ledger_period(w: _Writer, v: LedgerPeriod) -> None:
+    w.u64(v.start_ms)
+    w.u64(v.span_ms)
+    w.u64(v.requests)
+    w.u64(v.tokens_before)
+    w.u64(v.tokens_after)
+    w.u64(v.added_tokens)
+    w.u64(v.retrieves)
+    w.u64(v.retrieved_tokens)
+    w.u64(v.memories)
+    w.u64(v.rewrites)
+    w.vec(v.compressors, lambda x: write_compressor_stats(w, x))
+    w.vec(v.models, lambda x: write_ledger_slice(w, x))
+    w.vec(v.clients, lambda x: write_ledger_slice(w, x))
+
+
+def read_ledger_period(r: _Reader) -> LedgerPeriod:
+    return LedgerPeriod(
+        start_ms=r.u64(),
+        span_ms=r.u64(),
+        requests=r.u64(),
+        tokens_before=r.u64(),
+        tokens_after=r.u64(),
+        added_tokens=r.u64(),
+        retrieves=r.u64(),
+        retrieved_tokens=r.u64(),
+        memories=r.u64(),
+        rewrites=r.u64(),
+        compressors=r.vec(lambda: read_compressor_stats(r)),
+        models=r.vec(lambda: read_ledger_slice(r)),
+        clients=r.vec(lambda: read_ledger_slice(r)),
+    )
+
+
+def write_recent_request(w: _Writer, v: RecentRequest) -> None:
+    w.u64(v.at_ms)
+    w.string(v.model)
+    w.string(v.client)
+    w.u64(v.tokens_before)
+    w.u64(v.tokens_after)
+    w.vec(v.compressors, w.string)
+    w.u64(v.latency_us)
+
+
+def read_recent_request(r: _Reader) -> RecentRequest:
+    return RecentRequest(
+        at_ms=r.u64(),
+        model=r.string(),
+        client=r.string(),
+        tokens_before=r.u64(),
+        tokens_after=r.u64(),
+        compressors=r.vec(r.string),
+        latency_us=r.u64(),
+    )
+
+
+def write_savings_reply(w: _Writer, v: SavingsReply) -> None:
+    w.vec(v.periods, lambda x: write_ledger_period(w, x))
+    w.vec(v.recent, lambda x: write_recent_request(w, x))
+
+
+def read_savings_reply(r: _Reader) -> SavingsReply:
+    return SavingsReply(
+        periods=r.vec(lambda: read_ledger_period(r)),
+        recent=r.vec(lambda: read_recent_request(r)),
+    )
+
+
 def write_reply_body(w: _Writer, v: ReplyBody) -> None:
     if isinstance(v, HelloReply):
         w.u32(0)
@@ -878,12 +1085,15 @@ def write_reply_body(w: _Writer, v: ReplyBody) -> None:
     elif isinstance(v, InfoReply):
         w.u32(10)
         write_info_reply(w, v)
+    elif isinstance(v, SavingsReply):
+        w.u32(11)
+        write_savings_reply(w, v)
     else:
         raise TypeError(f"ReplyBody has no variant of type {type(v).__name__}")
 
 
 def read_reply_body(r: _Reader) -> ReplyBody:
-    index = r.variant("ReplyBody", 11)
+    index = r.variant("ReplyBody", 12)
     if index == 0:
         return read_hello_reply(r)
     if index == 1:
@@ -904,7 +1114,9 @@ def read_reply_body(r: _Reader) -> ReplyBody:
         return read_memory_facts_reply(r)
     if index == 9:
         return read_memory_forget_reply(r)
-    return read_info_reply(r)
+    if index == 10:
+        return read_info_reply(r)
+    return read_savings_reply(r)
 
 
 def write_reply(w: _Writer, v: Reply) -> None:

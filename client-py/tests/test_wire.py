@@ -57,7 +57,7 @@ VARIANTS = {
     wire.MetricsReply: "Metrics", wire.MemoryAddRequest: "MemoryAdd", wire.MemorySearchRequest: "MemorySearch",
     wire.MemoryListRequest: "MemoryList", wire.MemoryForgetRequest: "MemoryForget",
     wire.MemoryAddReply: "MemoryAdded", wire.MemoryFactsReply: "MemoryFacts", wire.MemoryForgetReply: "MemoryForgotten",
-    wire.Info: "Info", wire.InfoReply: "Info",
+    wire.Info: "Info", wire.InfoReply: "Info", wire.SavingsRequest: "Savings", wire.SavingsReply: "Savings",
 }
 
 
@@ -109,7 +109,7 @@ def test_varints_from_the_readme(n, encoded):
 @pytest.mark.parametrize("body,why", [
     (b"\x01", "truncated"),
     (b"\x01\x01\x00", "left over"),
-    (b"\x01\x0b", "unknown ReplyBody"),
+    (b"\x01\x0c", "unknown ReplyBody"),
     (b"\x01\x09", "truncated"),
     (b"\x01\x08\x01\x00", "truncated"),
     (b"\x01\x05\x08\x00", "unknown ErrorCode"),
@@ -123,9 +123,9 @@ def test_malformed_replies_are_refused(body, why):
         wire.decode_reply(body)
 
 
-def test_default_options_are_eight_zero_bytes():
+def test_default_options_are_nine_zero_bytes():
     body = wire.encode_request(wire.Request(1, wire.CompressRequest(b"[]")))
-    assert body == b"\x01\x02\x02[]" + bytes(8)
+    assert body == b"\x01\x02\x02[]" + bytes(9)
 
 
 def test_memory_fact_times_are_utc_datetimes():

@@ -9,7 +9,7 @@
 import type { Reader, Writer } from "./wire.js";
 
 /** The protocol version this client speaks (`PROTOCOL_VERSION` in `protocol/src/lib.rs`). */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The daemon's default limit on a body; larger requests are not even sent. */
 export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
@@ -83,6 +83,12 @@ export interface CompressOptions {
    * model the memory tools.
    */
   memory: MemoryOptions | null;
+  /**
+   * Who is asking (`litellm`, `langchain`, `openai-sdk`, `vercel`, or a name the user sets),
+   * for the savings ledger's per-client figures; `null` counts the request under the name
+   * the connection's `Hello` gave.
+   */
+  client: string | null;
 }
 
 /** Provider messages to compress, as the JSON bytes the application would send. */
@@ -148,6 +154,11 @@ export interface MemoryForgetRequest {
   id: string | null;
 }
 
+/** Asks for the ledger's periods that end after `since_ms` (ms since the epoch; 0 for all). */
+export interface SavingsRequest {
+  since_ms: bigint;
+}
+
 /**
  * The operation a request asks for. The variant index is the operation code on the wire.
  *
@@ -162,6 +173,7 @@ export interface MemoryForgetRequest {
  * - `MemoryList`: The facts a scope sees, or everything under it.
  * - `MemoryForget`: Delete one fact, or every fact in a scope and the scopes under it.
  * - `Info`: What the running daemon serves besides the socket (where its HTTP front listens).
+ * - `Savings`: The savings ledger since a time, and the latest requests.
  */
 export type Op =
   | { Hello: Hello }
@@ -174,7 +186,8 @@ export type Op =
   | { MemorySearch: MemorySearchRequest }
   | { MemoryList: MemoryListRequest }
   | { MemoryForget: MemoryForgetRequest }
-  | "Info";
+  | "Info"
+  | { Savings: SavingsRequest };
 const OP_NAMES = [
   "Hello",
   "Ping",
@@ -187,6 +200,7 @@ const OP_NAMES = [
   "MemoryList",
   "MemoryForget",
   "Info",
+  "Savings",
 ] as const;
 
 /**
@@ -242,6 +256,11 @@ export interface CompressReply {
    * provider format) when memory tools were asked for.
    */
   memory_tools: Uint8Array | null;
+  /**
+   * This reply changes messages an earlier reply sent differently (compaction of superseded
+   * outputs): the provider's cache is written again from there.
+   */
+  rewrote_earlier: boolean;
 }
 
 /** The original content (or the lines of it matching the query). */
@@ -304,6 +323,12 @@ export interface ErrorReply {
   message: string;
 }
 
+/** One bucket of a cumulative latency histogram. */
+export interface LatencyBucket {
+  le_us: bigint;
+  count: bigint;
+}
+
 /**
  * What `headroom stats` shows beyond `StatsReply`. "Since start" counts this daemon process;
  * "all time" survives restarts (kept in the state directory).
@@ -324,6 +349,12 @@ export interface MetricsReply {
   all_time_tokens_after: bigint;
   all_time_latency_p50_us: bigint;
   all_time_latency_p99_us: bigint;
+  /**
+   * Compress latency since start as a cumulative histogram (compressions that took at most
+   * `le_us` each), and the sum of all latencies, for Prometheus.
+   */
+  latency_buckets: LatencyBucket[];
+  latency_sum_us: bigint;
 }
 
 /** One remembered fact. */
@@ -379,6 +410,62 @@ export interface InfoReply {
   http_address: string | null;
 }
 
+/** A period's requests of one model or one client. */
+export interface LedgerSlice {
+  name: string;
+  requests: bigint;
+  tokens_before: bigint;
+  tokens_after: bigint;
+}
+
+/** One period of the savings ledger. */
+export interface LedgerPeriod {
+  /** When the period starts, ms since the epoch, and how long it is (an hour or a day). */
+  start_ms: bigint;
+  span_ms: bigint;
+  /**
+   * Compress requests and their tokens before and after (`tokens_after` includes Headroom's
+   * additions: markers and the retrieve tool's definition).
+   */
+  requests: bigint;
+  tokens_before: bigint;
+  tokens_after: bigint;
+  /** Tokens of the tool definitions Headroom added. */
+  added_tokens: bigint;
+  /** `headroom_retrieve` calls answered, and the tokens of what they brought back. */
+  retrieves: bigint;
+  retrieved_tokens: bigint;
+  /** Remembered facts put into requests. */
+  memories: bigint;
+  /** Requests in which Headroom changed earlier messages (compaction): each costs a cache write. */
+  rewrites: bigint;
+  /** The same figures per compressor, per model and per client. */
+  compressors: CompressorStats[];
+  models: LedgerSlice[];
+  clients: LedgerSlice[];
+}
+
+/** One recent compression, for the dashboard's list. */
+export interface RecentRequest {
+  at_ms: bigint;
+  model: string;
+  client: string;
+  tokens_before: bigint;
+  tokens_after: bigint;
+  /** The compressors that changed a block. */
+  compressors: string[];
+  /** Microseconds the engine took. */
+  latency_us: bigint;
+}
+
+/** What Headroom saved, period by period, and the latest requests. */
+export interface SavingsReply {
+  /** Hours (days once older than a year), oldest first. */
+  periods: LedgerPeriod[];
+  /** The latest compressions since the daemon started, newest first. */
+  recent: RecentRequest[];
+}
+
 /** What a reply carries; the variant index is the reply code on the wire. */
 export type ReplyBody =
   | { Hello: HelloReply }
@@ -391,7 +478,8 @@ export type ReplyBody =
   | { MemoryAdded: MemoryAddReply }
   | { MemoryFacts: MemoryFactsReply }
   | { MemoryForgotten: MemoryForgetReply }
-  | { Info: InfoReply };
+  | { Info: InfoReply }
+  | { Savings: SavingsReply };
 const REPLY_BODY_NAMES = [
   "Hello",
   "Pong",
@@ -404,6 +492,7 @@ const REPLY_BODY_NAMES = [
   "MemoryFacts",
   "MemoryForgotten",
   "Info",
+  "Savings",
 ] as const;
 
 /** The daemon's answer to one `Request`. */
@@ -457,6 +546,7 @@ export function writeCompressOptions(w: Writer, v: CompressOptions): void {
   w.option(v.target_ratio, (x) => w.f32(x));
   w.bool(v.compress_user_messages);
   w.option(v.memory, (x) => writeMemoryOptions(w, x));
+  w.option(v.client, (x) => w.string(x));
 }
 
 export function readCompressOptions(r: Reader): CompressOptions {
@@ -469,6 +559,7 @@ export function readCompressOptions(r: Reader): CompressOptions {
     target_ratio: r.option(() => r.f32()),
     compress_user_messages: r.bool(),
     memory: r.option(() => readMemoryOptions(r)),
+    client: r.option(() => r.string()),
   };
 }
 
@@ -551,6 +642,14 @@ export function readMemoryForgetRequest(r: Reader): MemoryForgetRequest {
   return { scope: readMemoryScope(r), id: r.option(() => r.string()) };
 }
 
+export function writeSavingsRequest(w: Writer, v: SavingsRequest): void {
+  w.u64(v.since_ms);
+}
+
+export function readSavingsRequest(r: Reader): SavingsRequest {
+  return { since_ms: r.u64() };
+}
+
 export function writeOp(w: Writer, v: Op): void {
   if (v === "Ping") w.u32(1);
   else if (v === "Stats") w.u32(4);
@@ -577,6 +676,9 @@ export function writeOp(w: Writer, v: Op): void {
   } else if ("MemoryForget" in v) {
     w.u32(9);
     writeMemoryForgetRequest(w, v.MemoryForget);
+  } else if ("Savings" in v) {
+    w.u32(11);
+    writeSavingsRequest(w, v.Savings);
   } else w.unknown("Op", v);
 }
 
@@ -604,6 +706,8 @@ export function readOp(r: Reader): Op {
       return { MemoryForget: readMemoryForgetRequest(r) };
     case "Info":
       return "Info";
+    case "Savings":
+      return { Savings: readSavingsRequest(r) };
   }
 }
 
@@ -646,6 +750,7 @@ export function writeCompressReply(w: Writer, v: CompressReply): void {
   w.variant(PROVIDER_FORMAT_NAMES, v.format, "ProviderFormat");
   w.u32(v.memories);
   w.option(v.memory_tools, (x) => w.bytes(x));
+  w.bool(v.rewrote_earlier);
 }
 
 export function readCompressReply(r: Reader): CompressReply {
@@ -659,6 +764,7 @@ export function readCompressReply(r: Reader): CompressReply {
     format: r.variant(PROVIDER_FORMAT_NAMES, "ProviderFormat"),
     memories: r.u32(),
     memory_tools: r.option(() => r.bytes()),
+    rewrote_earlier: r.bool(),
   };
 }
 
@@ -707,6 +813,15 @@ export function readErrorReply(r: Reader): ErrorReply {
   return { code: r.variant(ERROR_CODE_NAMES, "ErrorCode"), message: r.string() };
 }
 
+export function writeLatencyBucket(w: Writer, v: LatencyBucket): void {
+  w.u64(v.le_us);
+  w.u64(v.count);
+}
+
+export function readLatencyBucket(r: Reader): LatencyBucket {
+  return { le_us: r.u64(), count: r.u64() };
+}
+
 export function writeMetricsReply(w: Writer, v: MetricsReply): void {
   w.vec(v.compressors, (x) => writeCompressorStats(w, x));
   w.u64(v.ccr_hits);
@@ -719,6 +834,8 @@ export function writeMetricsReply(w: Writer, v: MetricsReply): void {
   w.u64(v.all_time_tokens_after);
   w.u64(v.all_time_latency_p50_us);
   w.u64(v.all_time_latency_p99_us);
+  w.vec(v.latency_buckets, (x) => writeLatencyBucket(w, x));
+  w.u64(v.latency_sum_us);
 }
 
 export function readMetricsReply(r: Reader): MetricsReply {
@@ -734,6 +851,8 @@ export function readMetricsReply(r: Reader): MetricsReply {
     all_time_tokens_after: r.u64(),
     all_time_latency_p50_us: r.u64(),
     all_time_latency_p99_us: r.u64(),
+    latency_buckets: r.vec(() => readLatencyBucket(r)),
+    latency_sum_us: r.u64(),
   };
 }
 
@@ -800,6 +919,82 @@ export function readInfoReply(r: Reader): InfoReply {
   return { server: r.string(), http_address: r.option(() => r.string()) };
 }
 
+export function writeLedgerSlice(w: Writer, v: LedgerSlice): void {
+  w.string(v.name);
+  w.u64(v.requests);
+  w.u64(v.tokens_before);
+  w.u64(v.tokens_after);
+}
+
+export function readLedgerSlice(r: Reader): LedgerSlice {
+  return { name: r.string(), requests: r.u64(), tokens_before: r.u64(), tokens_after: r.u64() };
+}
+
+export function writeLedgerPeriod(w: Writer, v: LedgerPeriod): void {
+  w.u64(v.start_ms);
+  w.u64(v.span_ms);
+  w.u64(v.requests);
+  w.u64(v.tokens_before);
+  w.u64(v.tokens_after);
+  w.u64(v.added_tokens);
+  w.u64(v.retrieves);
+  w.u64(v.retrieved_tokens);
+  w.u64(v.memories);
+  w.u64(v.rewrites);
+  w.vec(v.compressors, (x) => writeCompressorStats(w, x));
+  w.vec(v.models, (x) => writeLedgerSlice(w, x));
+  w.vec(v.clients, (x) => writeLedgerSlice(w, x));
+}
+
+export function readLedgerPeriod(r: Reader): LedgerPeriod {
+  return {
+    start_ms: r.u64(),
+    span_ms: r.u64(),
+    requests: r.u64(),
+    tokens_before: r.u64(),
+    tokens_after: r.u64(),
+    added_tokens: r.u64(),
+    retrieves: r.u64(),
+    retrieved_tokens: r.u64(),
+    memories: r.u64(),
+    rewrites: r.u64(),
+    compressors: r.vec(() => readCompressorStats(r)),
+    models: r.vec(() => readLedgerSlice(r)),
+    clients: r.vec(() => readLedgerSlice(r)),
+  };
+}
+
+export function writeRecentRequest(w: Writer, v: RecentRequest): void {
+  w.u64(v.at_ms);
+  w.string(v.model);
+  w.string(v.client);
+  w.u64(v.tokens_before);
+  w.u64(v.tokens_after);
+  w.vec(v.compressors, (x) => w.string(x));
+  w.u64(v.latency_us);
+}
+
+export function readRecentRequest(r: Reader): RecentRequest {
+  return {
+    at_ms: r.u64(),
+    model: r.string(),
+    client: r.string(),
+    tokens_before: r.u64(),
+    tokens_after: r.u64(),
+    compressors: r.vec(() => r.string()),
+    latency_us: r.u64(),
+  };
+}
+
+export function writeSavingsReply(w: Writer, v: SavingsReply): void {
+  w.vec(v.periods, (x) => writeLedgerPeriod(w, x));
+  w.vec(v.recent, (x) => writeRecentRequest(w, x));
+}
+
+export function readSavingsReply(r: Reader): SavingsReply {
+  return { periods: r.vec(() => readLedgerPeriod(r)), recent: r.vec(() => readRecentRequest(r)) };
+}
+
 export function writeReplyBody(w: Writer, v: ReplyBody): void {
   if (v === "Pong") w.u32(1);
   else if ("Hello" in v) {
@@ -832,6 +1027,9 @@ export function writeReplyBody(w: Writer, v: ReplyBody): void {
   } else if ("Info" in v) {
     w.u32(10);
     writeInfoReply(w, v.Info);
+  } else if ("Savings" in v) {
+    w.u32(11);
+    writeSavingsReply(w, v.Savings);
   } else w.unknown("ReplyBody", v);
 }
 
@@ -859,6 +1057,8 @@ export function readReplyBody(r: Reader): ReplyBody {
       return { MemoryForgotten: readMemoryForgetReply(r) };
     case "Info":
       return { Info: readInfoReply(r) };
+    case "Savings":
+      return { Savings: readSavingsReply(r) };
   }
 }
 

@@ -121,7 +121,7 @@ describe("decoding is strict", () => {
     assert.throws(() => decodeReply(hello.subarray(0, hello.length - 1)), WireError);
   });
   test("unknown reply variant", () => {
-    assert.throws(() => decodeReply(Uint8Array.of(1, 11)), /unknown ReplyBody variant 11/);
+    assert.throws(() => decodeReply(Uint8Array.of(1, 12)), /unknown ReplyBody variant 12/);
   });
   test("unknown error code", () => {
     assert.throws(() => decodeReply(Uint8Array.of(1, 5, 8, 0)), /unknown ErrorCode variant 8/);

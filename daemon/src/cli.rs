@@ -5,7 +5,7 @@ use crate::client::{Client, ClientError};
 use crate::config;
 use crate::clock::now_ms;
 use crate::engine::Engine;
-use crate::{doctor, service};
+use crate::{doctor, savings, service};
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use clap::{Parser, Subcommand, ValueEnum};
 use crate::memory::facts::{date_of, parse_date};
@@ -83,7 +83,35 @@ enum Command {
         local: Local,
     },
     /// Print the daemon's counters.
-    Stats,
+    Stats {
+        /// In the Prometheus text format (what `GET /metrics` on the HTTP front answers).
+        #[arg(long)]
+        prometheus: bool,
+    },
+    /// What Headroom saved: totals, a bar per day, and a table by model, compressor or client.
+    Savings {
+        /// How far back: `all`, or hours or days like `24h`, `7d`.
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// The table to show.
+        #[arg(long, value_enum, default_value = "model")]
+        by: SavingsBy,
+        /// Print the report as JSON (what the dashboard reads).
+        #[arg(long, conflicts_with = "export")]
+        json: bool,
+        /// Print the report for another program: one CSV row per day, or the JSON.
+        #[arg(long, value_enum)]
+        export: Option<Export>,
+    },
+    /// Open the savings dashboard in the browser: a page on 127.0.0.1 behind a random token.
+    Dashboard {
+        /// Print the URL without opening a browser.
+        #[arg(long)]
+        no_open: bool,
+        /// The port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
     /// Check that the daemon answers.
     Ping,
     /// Print the socket path this command would use.
@@ -114,6 +142,21 @@ enum Command {
         #[command(subcommand)]
         command: crate::mcp::McpCommand,
     },
+}
+
+/// The dimension of `headroom savings`' table.
+#[derive(Clone, Copy, ValueEnum)]
+enum SavingsBy {
+    Model,
+    Compressor,
+    Client,
+}
+
+/// The formats of `headroom savings --export`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Export {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -366,6 +409,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 target_ratio,
                 compress_user_messages,
                 memory,
+                client: Some("cli".into()),
             };
             let reply = if local.local {
                 local.engine()?.compress(&input, &options).map_err(|e| format!("{}: {}", e.code.as_str(), e.message))?
@@ -384,7 +428,27 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             print_retrieved(&reply)
         }
-        Command::Stats => {
+        Command::Stats { prometheus: true } => {
+            let (s, m) = daemon(socket, async |c: &mut Client| Ok((c.stats().await?, c.metrics().await?)))?;
+            print!("{}", crate::app::prometheus::render(&s, &m));
+            Ok(())
+        }
+        Command::Savings { since, by, json, export } => {
+            let report = savings::from_daemon(&socket, &since)?;
+            let by = match by {
+                SavingsBy::Model => "model",
+                SavingsBy::Compressor => "compressor",
+                SavingsBy::Client => "client",
+            };
+            match (json, export) {
+                (true, _) | (_, Some(Export::Json)) => println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?),
+                (_, Some(Export::Csv)) => print!("{}", savings::csv(&report)),
+                _ => print!("{}", savings::text(&report, by)),
+            }
+            Ok(())
+        }
+        Command::Dashboard { no_open, port } => crate::dashboard::serve(socket, port, !no_open),
+        Command::Stats { prometheus: false } => {
             let (s, m) = daemon(socket, async |c: &mut Client| Ok((c.stats().await?, c.metrics().await?)))?;
             println!("protocol {}, up {:.1} s", s.protocol_version, s.uptime_ms as f64 / 1000.0);
             println!("connections {}, requests {}, compress requests {}", s.connections, s.requests, s.compress_requests);

@@ -144,6 +144,14 @@ impl Client {
         }
     }
 
+    /// The savings ledger's periods ending after `since_ms`, and the latest requests.
+    pub async fn savings(&mut self, since_ms: u64) -> Result<SavingsReply, ClientError> {
+        match self.call(Op::Savings(SavingsRequest { since_ms })).await? {
+            ReplyBody::Savings(reply) => Ok(reply),
+            other => Err(ClientError::Protocol(format!("{other:?} in answer to Savings"))),
+        }
+    }
+
     /// What the running daemon serves besides the socket (its HTTP front's address).
     pub async fn info(&mut self) -> Result<InfoReply, ClientError> {
         match self.call(Op::Info).await? {

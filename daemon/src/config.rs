@@ -33,6 +33,8 @@ pub struct Settings {
     /// What the provider charges for cached and fresh input: when compaction pays
     /// (docs/compaction.md).
     pub cache_prices: CachePrices,
+    /// Model prices added to or replacing the built-in list, for the savings report's money.
+    pub prices: Vec<(String, Price)>,
 }
 
 /// Input prices relative to the provider's base input price.
@@ -119,6 +121,37 @@ impl Default for HttpSettings {
     }
 }
 
+/// What a model costs per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: f64,
+    pub cache_write: f64,
+}
+
+/// Parses the `prices` setting: `model=input/output/cache_read/cache_write` entries, in USD per
+/// million tokens, separated by `;` (`my-model=1/4/0.1/1.25; gpt-4o=2.5/10/1.25/2.5`).
+pub fn parse_prices(text: &str) -> Result<Vec<(String, Price)>, String> {
+    let mut prices = Vec::new();
+    for entry in text.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let (model, numbers) = entry.split_once('=').ok_or_else(|| format!("{entry:?} has no `=`"))?;
+        let numbers: Vec<f64> = numbers
+            .split('/')
+            .map(|n| n.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0))
+            .collect::<Option<_>>()
+            .ok_or_else(|| format!("{entry:?}: prices are four numbers, input/output/cache_read/cache_write"))?;
+        let [input, output, cache_read, cache_write] = numbers[..] else {
+            return Err(format!("{entry:?}: prices are four numbers, input/output/cache_read/cache_write"));
+        };
+        if model.trim().is_empty() {
+            return Err(format!("{entry:?} names no model"));
+        }
+        prices.push((model.trim().to_string(), Price { input, output, cache_read, cache_write }));
+    }
+    Ok(prices)
+}
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
@@ -160,6 +193,8 @@ enum Kind {
     Price,
     Bool,
     Url,
+    /// `model=input/output/cache_read/cache_write` entries separated by `;`.
+    Prices,
 }
 
 /// A value that passed its setting's validation.
@@ -169,6 +204,7 @@ enum Value {
     Price(f64),
     Bool(bool),
     Url(String),
+    Prices(Vec<(String, Price)>),
 }
 
 impl Value {
@@ -200,6 +236,12 @@ impl Value {
         match self {
             Value::Url(u) => u,
             _ => unreachable!("an upstream holds a URL"),
+        }
+    }
+    fn prices(self) -> Vec<(String, Price)> {
+        match self {
+            Value::Prices(p) => p,
+            _ => unreachable!("the price list holds prices"),
         }
     }
 }
@@ -308,7 +350,21 @@ pub const SPECS: &[Spec] = &[
     Spec { key: "cache_write_price", env: "HEADROOM_CACHE_WRITE_PRICE", kind: Kind::Price,
         doc: "Price of an input token written to the cache or sent uncached (OpenAI: 1).", default: "1.25",
         set: |s, v| s.cache_prices.write = v.price(), show: |s| s.cache_prices.write.to_string() },
+    Spec { key: "prices", env: "HEADROOM_PRICES", kind: Kind::Prices,
+        doc: "Model prices in USD per million tokens for `headroom savings`, over the built-in list: `model=input/output/cache_read/cache_write; …`.",
+        default: "(built in)",
+        set: |s, v| s.prices = v.prices(), show: |s| show_prices(&s.prices) },
 ];
+
+/// The `prices` setting as written, or `(built in)` when nothing is added.
+fn show_prices(prices: &[(String, Price)]) -> String {
+    if prices.is_empty() {
+        return "(built in)".into();
+    }
+    let entries: Vec<String> =
+        prices.iter().map(|(m, p)| format!("{m}={}/{}/{}/{}", p.input, p.output, p.cache_read, p.cache_write)).collect();
+    format!("{:?}", entries.join("; "))
+}
 
 /// The README's settings table: one line per row of [`SPECS`].
 pub fn markdown_table() -> String {
@@ -383,6 +439,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             ml: MlSettings::default(),
             cache_prices: CachePrices::default(),
+            prices: Vec::new(),
         }
     }
 }
@@ -486,6 +543,7 @@ fn expectation(kind: Kind) -> String {
         Kind::Price => "a number from 0 to 10".to_string(),
         Kind::Bool => "true or false".to_string(),
         Kind::Url => "an http:// or https:// URL".to_string(),
+        Kind::Prices => "`model=input/output/cache_read/cache_write` entries separated by `;`".to_string(),
     }
 }
 
@@ -550,6 +608,10 @@ fn validate(spec: &Spec, raw: Raw) -> Result<Value, String> {
             }
             Ok(Value::Url(url))
         }
+        Kind::Prices => {
+            let Raw::Text(text) = raw else { return Err("not a string".into()) };
+            parse_prices(&text).map(Value::Prices).map_err(|_| text)
+        }
     }
 }
 
@@ -601,6 +663,7 @@ mod tests {
                 Kind::Price => "2.5".into(),
                 Kind::Bool => (spec.default == "false").to_string(),
                 Kind::Url => format!("http://{}.test", spec.key.replace('_', "-")),
+                Kind::Prices => "m=1/2/0.5/1.25".into(),
             };
             let loaded = resolve(&path(), None, &[], &[(spec.key, value.clone())]).unwrap();
             let now = shown(&loaded.settings);
@@ -618,7 +681,7 @@ mod tests {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(
             err.0,
-            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs, models_dir, onnxruntime, classifier_model, classifier_tokenizer, ml_budget_tokens, cache_read_price, cache_write_price"
+            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs, models_dir, onnxruntime, classifier_model, classifier_tokenizer, ml_budget_tokens, cache_read_price, cache_write_price, prices"
         );
     }
 

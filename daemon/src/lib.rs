@@ -21,8 +21,9 @@
 //! - [`ml`]: ONNX Runtime, MiniLM embeddings and the optional token classifier.
 //! - [`error`], [`clock`], [`log`], [`config`], [`systemd`]: the request error, wall-clock time,
 //!   the one logger, settings, socket activation and notifications.
-//! - [`client`], [`cli`], [`service`], [`doctor`], [`wrap`]: the Rust client of the protocol and
-//!   the `headroom` command's subcommands.
+//! - [`client`], [`cli`], [`service`], [`doctor`], [`wrap`], [`savings`], [`dashboard`]: the Rust
+//!   client of the protocol and the `headroom` command's subcommands (the savings report and its
+//!   page among them).
 //!
 //! The binaries `headroomd` and `headroom` only parse arguments and call into these modules.
 
@@ -33,6 +34,7 @@ pub mod client;
 pub mod compressors;
 pub mod config;
 pub mod daemon;
+pub mod dashboard;
 pub mod doctor;
 pub mod engine;
 pub mod error;
@@ -42,6 +44,7 @@ pub mod mcp;
 pub mod memory;
 pub mod ml;
 pub mod request;
+pub mod savings;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -553,3 +553,23 @@ async fn slow_headers_slow_bodies_and_idle_connections_are_closed() {
     // And the front still serves.
     assert_eq!(post(&format!("{}/v1/compress", front.url), r#"{"messages":[]}"#, &[]).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_answers_in_the_prometheus_format_with_what_the_front_compressed() {
+    let upstream = Upstream::start(Reply::json(200, chat_completion("fine"))).await;
+    let front = front(&upstream, |_| {}).await;
+    let body = json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "why did the datanode fail?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "read_log", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": log()}
+    ]});
+    let response = post(&format!("{}/v1/chat/completions", front.url), body.to_string(), &OPENAI_AUTH).await;
+    assert_eq!(response.status(), 200);
+    let metrics = reqwest::get(format!("{}/metrics", front.url)).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("# TYPE headroom_compress_requests_total counter\nheadroom_compress_requests_total 1\n"), "{text}");
+    assert!(text.contains("headroom_compressor_tokens_before_total{compressor=\"logs\"}"), "{text}");
+    assert!(text.contains("headroom_compress_duration_seconds_count 1\n"), "{text}");
+}

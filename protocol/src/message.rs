@@ -37,10 +37,12 @@ pub enum Op {
     MemoryForget(MemoryForgetRequest),
     /// What the running daemon serves besides the socket (where its HTTP front listens).
     Info,
+    /// The savings ledger since a time, and the latest requests.
+    Savings(SavingsRequest),
 }
 
 /// Number of operations this version knows; an index at or past it is an unknown operation.
-pub const OP_COUNT: u32 = 11;
+pub const OP_COUNT: u32 = 12;
 
 /// The handshake a client sends first.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
@@ -81,6 +83,10 @@ pub struct CompressOptions {
     /// Add remembered facts of this scope to the latest user message, and optionally offer the
     /// model the memory tools.
     pub memory: Option<MemoryOptions>,
+    /// Who is asking (`litellm`, `langchain`, `openai-sdk`, `vercel`, or a name the user sets),
+    /// for the savings ledger's per-client figures; `None` counts the request under the name
+    /// the connection's `Hello` gave.
+    pub client: Option<String>,
 }
 
 /// Where a fact belongs. Scopes nest user → agent (or project) → session: a session sees its
@@ -195,6 +201,7 @@ pub enum ReplyBody {
     MemoryFacts(MemoryFactsReply),
     MemoryForgotten(MemoryForgetReply),
     Info(InfoReply),
+    Savings(SavingsReply),
 }
 
 /// The daemon's side of the handshake.
@@ -229,6 +236,9 @@ pub struct CompressReply {
     /// The `memory_save` and `memory_search` tool definitions (a JSON array, in the request's
     /// provider format) when memory tools were asked for.
     pub memory_tools: Option<Vec<u8>>,
+    /// This reply changes messages an earlier reply sent differently (compaction of superseded
+    /// outputs): the provider's cache is written again from there.
+    pub rewrote_earlier: bool,
 }
 
 /// What one compressor did in one request.
@@ -282,6 +292,17 @@ pub struct MetricsReply {
     pub all_time_tokens_after: u64,
     pub all_time_latency_p50_us: u64,
     pub all_time_latency_p99_us: u64,
+    /// Compress latency since start as a cumulative histogram (compressions that took at most
+    /// `le_us` each), and the sum of all latencies, for Prometheus.
+    pub latency_buckets: Vec<LatencyBucket>,
+    pub latency_sum_us: u64,
+}
+
+/// One bucket of a cumulative latency histogram.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct LatencyBucket {
+    pub le_us: u64,
+    pub count: u64,
 }
 
 /// One remembered fact.
@@ -335,6 +356,70 @@ pub struct InfoReply {
     pub server: String,
     /// Where the HTTP front listens (`127.0.0.1:8787`), or `None` when it is off.
     pub http_address: Option<String>,
+}
+
+/// Asks for the ledger's periods that end after `since_ms` (ms since the epoch; 0 for all).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct SavingsRequest {
+    pub since_ms: u64,
+}
+
+/// What Headroom saved, period by period, and the latest requests.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct SavingsReply {
+    /// Hours (days once older than a year), oldest first.
+    pub periods: Vec<LedgerPeriod>,
+    /// The latest compressions since the daemon started, newest first.
+    pub recent: Vec<RecentRequest>,
+}
+
+/// One period of the savings ledger.
+#[derive(Debug, Clone, PartialEq, Default, Encode, Decode, Serialize, Deserialize)]
+pub struct LedgerPeriod {
+    /// When the period starts, ms since the epoch, and how long it is (an hour or a day).
+    pub start_ms: u64,
+    pub span_ms: u64,
+    /// Compress requests and their tokens before and after (`tokens_after` includes Headroom's
+    /// additions: markers and the retrieve tool's definition).
+    pub requests: u64,
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+    /// Tokens of the tool definitions Headroom added.
+    pub added_tokens: u64,
+    /// `headroom_retrieve` calls answered, and the tokens of what they brought back.
+    pub retrieves: u64,
+    pub retrieved_tokens: u64,
+    /// Remembered facts put into requests.
+    pub memories: u64,
+    /// Requests in which Headroom changed earlier messages (compaction): each costs a cache write.
+    pub rewrites: u64,
+    /// The same figures per compressor, per model and per client.
+    pub compressors: Vec<CompressorStats>,
+    pub models: Vec<LedgerSlice>,
+    pub clients: Vec<LedgerSlice>,
+}
+
+/// A period's requests of one model or one client.
+#[derive(Debug, Clone, PartialEq, Default, Encode, Decode, Serialize, Deserialize)]
+pub struct LedgerSlice {
+    pub name: String,
+    pub requests: u64,
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+}
+
+/// One recent compression, for the dashboard's list.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
+pub struct RecentRequest {
+    pub at_ms: u64,
+    pub model: String,
+    pub client: String,
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+    /// The compressors that changed a block.
+    pub compressors: Vec<String>,
+    /// Microseconds the engine took.
+    pub latency_us: u64,
 }
 
 /// A failed request. `message` is for people; `code` is for programs.

@@ -50,6 +50,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                         budget_tokens: 300,
                         tools: true,
                     }),
+                    client: Some("litellm".into()),
                 },
             }),
         })),
@@ -116,6 +117,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 format: ProviderFormat::OpenAiChat,
                 memories: 2,
                 memory_tools: Some(br#"[{"type":"function"}]"#.to_vec()),
+                rewrote_earlier: true,
             }),
         })),
         ("reply_compressed_nothing", Reply(headroom_protocol::Reply {
@@ -130,6 +132,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 format: ProviderFormat::OpenAiResponses,
                 memories: 0,
                 memory_tools: None,
+                rewrote_earlier: false,
             }),
         })),
         ("reply_retrieved", Reply(headroom_protocol::Reply {
@@ -168,6 +171,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 all_time_tokens_after: 700_000,
                 all_time_latency_p50_us: 900,
                 all_time_latency_p99_us: 25_000,
+                latency_buckets: vec![LatencyBucket { le_us: 1_000, count: 3 }, LatencyBucket { le_us: 25_000, count: 5 }],
+                latency_sum_us: 48_000,
             }),
         })),
         ("reply_memory_added", Reply(headroom_protocol::Reply {
@@ -215,6 +220,36 @@ fn samples() -> Vec<(&'static str, Sample)> {
         ("reply_info_no_http", Reply(headroom_protocol::Reply {
             id: 13,
             body: ReplyBody::Info(InfoReply { server: "headroomd/0.1.0".into(), http_address: None }),
+        })),
+        ("request_savings", Request(headroom_protocol::Request { id: 14, op: Op::Savings(SavingsRequest { since_ms: 1_780_272_000_000 }) })),
+        ("reply_savings", Reply(headroom_protocol::Reply {
+            id: 14,
+            body: ReplyBody::Savings(SavingsReply {
+                periods: vec![LedgerPeriod {
+                    start_ms: 1_780_272_000_000,
+                    span_ms: 3_600_000,
+                    requests: 3,
+                    tokens_before: 98_449,
+                    tokens_after: 5_143,
+                    added_tokens: 120,
+                    retrieves: 1,
+                    retrieved_tokens: 700,
+                    memories: 2,
+                    rewrites: 0,
+                    compressors: vec![CompressorStats { name: "logs".into(), blocks: 2, tokens_before: 90_000, tokens_after: 3_000 }],
+                    models: vec![LedgerSlice { name: "gpt-4o".into(), requests: 3, tokens_before: 98_449, tokens_after: 5_143 }],
+                    clients: vec![LedgerSlice { name: "litellm".into(), requests: 3, tokens_before: 98_449, tokens_after: 5_143 }],
+                }],
+                recent: vec![RecentRequest {
+                    at_ms: 1_780_272_060_000,
+                    model: "gpt-4o".into(),
+                    client: "litellm".into(),
+                    tokens_before: 40_000,
+                    tokens_after: 2_000,
+                    compressors: vec!["logs".into()],
+                    latency_us: 850,
+                }],
+            }),
         })),
         ("reply_error_unsupported_version", Reply(headroom_protocol::Reply {
             id: 1,

@@ -6,7 +6,7 @@
 use crate::engine::tally;
 use crate::store::{StoreError, Stores};
 use bincode::{Decode, Encode};
-use headroom_protocol::{CompressReply, CompressorStats, MetricsReply};
+use headroom_protocol::{CompressReply, CompressorStats, LatencyBucket, MetricsReply};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -71,6 +71,11 @@ impl Histogram {
         upper_bound(BUCKETS - 1)
     }
 
+    /// Observations that fell in buckets whose latencies are all at most `le_us`.
+    fn at_most(&self, le_us: u64) -> u64 {
+        self.counts.iter().enumerate().take_while(|(b, _)| upper_bound(*b) <= le_us).map(|(_, c)| c).sum()
+    }
+
     fn plus(&self, other: &Histogram) -> Histogram {
         Histogram { counts: self.counts.iter().zip(&other.counts).map(|(a, b)| a + b).collect() }
     }
@@ -92,7 +97,12 @@ struct SinceStart {
     tokens_before: u64,
     tokens_after: u64,
     latency: Histogram,
+    latency_sum_us: u64,
 }
+
+/// The bucket bounds of the latency histogram Prometheus sees, in µs: 100 µs to 10 s.
+const PROMETHEUS_BOUNDS_US: [u64; 12] =
+    [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 1_000_000, 5_000_000, 10_000_000];
 
 /// The daemon's metrics.
 pub struct Metrics {
@@ -135,6 +145,7 @@ impl Metrics {
         s.tokens_before += reply.tokens_before;
         s.tokens_after += reply.tokens_after;
         s.latency.record(latency);
+        s.latency_sum_us += latency.as_micros() as u64;
         for c in &reply.compressors {
             tally(&mut s.compressors, &c.name, c.blocks, c.tokens_before, c.tokens_after);
         }
@@ -186,6 +197,11 @@ impl Metrics {
             all_time_tokens_after: all.tokens_after,
             all_time_latency_p50_us: all.latency.quantile(0.5),
             all_time_latency_p99_us: all.latency.quantile(0.99),
+            latency_buckets: PROMETHEUS_BOUNDS_US
+                .iter()
+                .map(|&le_us| LatencyBucket { le_us, count: s.latency.at_most(le_us) })
+                .collect(),
+            latency_sum_us: s.latency_sum_us,
         }
     }
 }
@@ -229,6 +245,7 @@ mod tests {
             format: headroom_protocol::ProviderFormat::OpenAiChat,
             memories: 0,
             memory_tools: None,
+            rewrote_earlier: false,
         };
         {
             let stores = Stores::open(dir.path(), 1 << 24).unwrap();

@@ -7,10 +7,14 @@
 //! - [`metrics`]: request counts, per-compressor totals, CCR hits, latency percentiles, all-time
 //!   totals.
 //! - [`large_work`]: admission of large compressions.
+//! - [`prometheus`]: the counters in Prometheus's text format.
+//! - [`ledger`]: what was saved, per hour, per compressor, model and client, kept for a year.
 
 pub mod large_work;
+pub mod ledger;
 pub mod metrics;
 pub mod ops;
+pub mod prometheus;
 
 use crate::clock::now_ms;
 use crate::config::Settings;
@@ -36,6 +40,7 @@ pub struct App {
     /// Beside the engine, not inside it: the engine only reads facts on the compress path.
     pub memory: Memory,
     pub metrics: metrics::Metrics,
+    pub ledger: ledger::Ledger,
     pub settings: Settings,
     /// The only user whose processes the daemon serves.
     pub uid: u32,
@@ -63,6 +68,7 @@ impl App {
     pub fn new(engine: Engine, settings: Settings) -> App {
         App {
             metrics: metrics::Metrics::load(engine.stores()),
+            ledger: ledger::Ledger::default(),
             engine,
             memory: Memory::default(),
             settings,
@@ -97,6 +103,32 @@ impl App {
         self.engine.compress_with(messages, options, Some(&self.memory))
     }
 
+    /// Counts a compression in the ledger: its tokens, the tool definitions Headroom added, who
+    /// asked and for which model.
+    pub fn count_compression(&self, reply: &CompressReply, model: Option<&str>, client: &str, latency: Duration) {
+        let bpe = self.engine.tokenizer(model);
+        let added = [&reply.retrieve_tool, &reply.memory_tools]
+            .into_iter()
+            .flatten()
+            .map(|tool| crate::request::tokens::count(bpe, &String::from_utf8_lossy(tool)))
+            .sum();
+        let compression = ledger::Compression {
+            at_ms: now_ms(),
+            model: model.unwrap_or("unknown"),
+            client,
+            reply,
+            added_tokens: added,
+            latency,
+        };
+        self.ledger.record_compress(self.engine.stores(), &compression);
+    }
+
+    /// Counts an answered retrieval and the tokens it brought back into the conversation.
+    pub fn count_retrieval(&self, content: &str) {
+        let tokens = crate::request::tokens::count(self.engine.tokenizer(None), content);
+        self.ledger.record_retrieve(self.engine.stores(), now_ms(), tokens);
+    }
+
     /// Remembers a fact (docs/memory.md).
     pub fn memory_add(&self, request: &MemoryAddRequest) -> Result<MemoryAddReply, EngineError> {
         self.memory.add(self.engine.stores(), request, now_ms(), self.engine.models())
@@ -118,16 +150,21 @@ impl App {
         self.memory.forget(self.engine.stores(), request)
     }
 
-    /// Writes the all-time metrics to the stores, off the async threads.
+    /// Writes the all-time metrics and the ledger to the stores, off the async threads.
     pub async fn persist_metrics(self: &Arc<Self>) {
         let app = self.clone();
-        let saved = tokio::task::spawn_blocking(move || app.metrics.persist(app.engine.stores())).await;
+        let saved = tokio::task::spawn_blocking(move || {
+            app.metrics.persist(app.engine.stores())?;
+            app.ledger.persist(app.engine.stores(), now_ms())
+        })
+        .await;
         if let Ok(Err(e)) = saved {
             log::error!("cannot save metrics: {e}");
         }
     }
 
-    /// Turns idle CCR originals into tombstones every hour until `shutdown`.
+    /// Turns idle CCR originals into tombstones and ledger hours older than a year into days,
+    /// every hour until `shutdown`.
     pub async fn sweep_periodically(self: Arc<Self>, shutdown: CancellationToken) {
         let mut ticks = tokio::time::interval(SWEEP_EVERY);
         loop {
@@ -135,7 +172,13 @@ impl App {
                 _ = shutdown.cancelled() => return,
                 _ = ticks.tick() => {
                     let app = self.clone();
-                    let swept = tokio::task::spawn_blocking(move || app.engine.sweep_expired(now_ms())).await;
+                    let swept = tokio::task::spawn_blocking(move || {
+                        if let Err(e) = app.ledger.compact(app.engine.stores(), now_ms()) {
+                            log::error!("folding old ledger hours into days failed: {e}");
+                        }
+                        app.engine.sweep_expired(now_ms())
+                    })
+                    .await;
                     if let Ok(Err(e)) = swept {
                         log::error!("expiring old originals failed: {}", e.message);
                     }

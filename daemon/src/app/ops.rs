@@ -6,7 +6,7 @@ use super::App;
 use crate::clock::now_ms;
 use crate::error::EngineError;
 use headroom_protocol::{
-    ErrorCode, Hello, HelloReply, InfoReply, MemoryFactsReply, MemoryForgetReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION,
+    ErrorCode, Hello, HelloReply, InfoReply, MemoryFactsReply, SavingsReply, MemoryForgetReply, Op, ReplyBody, StatsReply, PROTOCOL_VERSION,
 };
 use super::metrics::Metrics;
 use std::sync::atomic::Ordering;
@@ -43,8 +43,15 @@ fn failed(e: EngineError) -> ReplyBody {
     ReplyBody::error(e.code, e.message)
 }
 
-/// Handles every operation after the handshake.
-pub async fn handle(op: Op, app: &Arc<App>) -> ReplyBody {
+/// The name a client gave in its `Hello` (`headroom-py/0.1.0` → `headroom-py`), for the ledger.
+pub fn client_name(hello_client: &str) -> &str {
+    let name = hello_client.split(['/', ' ']).next().unwrap_or("").trim();
+    if name.is_empty() { "unknown" } else { name }
+}
+
+/// Handles every operation after the handshake. `caller` names the front or the connection's
+/// client, for requests that do not name one themselves.
+pub async fn handle(op: Op, app: &Arc<App>, caller: &str) -> ReplyBody {
     match op {
         Op::Hello(h) => hello(&h),
         Op::Ping => ReplyBody::Pong,
@@ -62,9 +69,13 @@ pub async fn handle(op: Op, app: &Arc<App>) -> ReplyBody {
             } else {
                 None
             };
+            let client = request.options.client.clone().unwrap_or_else(|| caller.to_string());
             let timed = move || {
                 let started = Instant::now();
-                worker.compress(&request.messages, &request.options).map(|reply| (reply, started.elapsed()))
+                let reply = worker.compress(&request.messages, &request.options)?;
+                let latency = started.elapsed();
+                worker.count_compression(&reply, request.options.model.as_deref(), &client, latency);
+                Ok((reply, latency))
             };
             let done = blocking(timed).await;
             drop(slot);
@@ -78,7 +89,12 @@ pub async fn handle(op: Op, app: &Arc<App>) -> ReplyBody {
         }
         Op::Retrieve(request) => {
             let worker = app.clone();
-            let found = blocking(move || worker.engine.retrieve(&request.key, request.query.as_deref(), now_ms())).await;
+            let found = blocking(move || {
+                let found = worker.engine.retrieve(&request.key, request.query.as_deref(), now_ms())?;
+                worker.count_retrieval(&found.content);
+                Ok(found)
+            })
+            .await;
             let m = &app.metrics;
             let counter = match &found {
                 Ok(_) => &m.ccr_hits,
@@ -89,6 +105,11 @@ pub async fn handle(op: Op, app: &Arc<App>) -> ReplyBody {
             found.map_or_else(failed, ReplyBody::Retrieved)
         }
         Op::Metrics => ReplyBody::Metrics(app.metrics.reply()),
+        Op::Savings(request) => {
+            let worker = app.clone();
+            let periods = blocking(move || Ok(worker.ledger.periods(worker.engine.stores(), request.since_ms)?)).await;
+            periods.map_or_else(failed, |periods| ReplyBody::Savings(SavingsReply { periods, recent: app.ledger.recent() }))
+        }
         Op::Info => ReplyBody::Info(InfoReply {
             server: server_name(),
             http_address: app.http_address.get().map(ToString::to_string),

@@ -124,11 +124,13 @@ impl Engine {
         // Markers already in the request (earlier output sent back) count as much as new ones.
         let carried = marker::keys_in(src);
         let mut ccr_keys = carried.clone();
+        let mut rewrote_earlier = false;
         for ((((candidate, replay_key), prior), compacted), repeat) in work.iter().zip(replay_keys).zip(seen).zip(compactions).zip(repeats) {
             let entry = match (compacted, prior) {
                 (Some(Compaction { entry: Some(entry), key, new }), _) => {
                     if new {
                         first_sights.push((key, entry.clone()));
+                        rewrote_earlier = true;
                     }
                     entry
                 }
@@ -232,6 +234,7 @@ impl Engine {
                     format: conv.format,
                     memories: 0,
                     memory_tools: None,
+                    rewrote_earlier: false,
                 });
             }
         }
@@ -253,6 +256,7 @@ impl Engine {
             format: conv.format,
             memories,
             memory_tools: memory_tools.map(String::into_bytes),
+            rewrote_earlier,
         })
     }
 

@@ -86,10 +86,11 @@ pub async fn compress(front: &Front, request: Request<Incoming>) -> Response<Bod
         target_ratio: config.target_ratio,
         compress_user_messages: config.compress_user_messages.unwrap_or(false),
         memory: None,
+        client: Some("guardrail".into()),
         ..CompressOptions::default()
     };
     let op = Op::Compress(CompressRequest { messages: messages_json.as_bytes().to_vec(), options });
-    match ops::handle(op, &front.app).await {
+    match ops::handle(op, &front.app, "http").await {
         ReplyBody::Compressed(reply) => {
             let text = String::from_utf8_lossy(&reply.messages).into_owned();
             json_response(StatusCode::OK, answer(&text, Some(&reply)))
@@ -139,7 +140,7 @@ pub async fn retrieve(front: &Front, request: Request<Incoming>) -> Response<Bod
             .filter(|v| !v.trim().is_empty())
     });
     let op = Op::Retrieve(RetrieveRequest { key: key.clone(), query });
-    match ops::handle(op, &front.app).await {
+    match ops::handle(op, &front.app, "http").await {
         ReplyBody::Retrieved(reply) => json_response(
             StatusCode::OK,
             json!({"hash": reply.key, "original_content": reply.content, "whole": reply.whole}).to_string(),
@@ -176,6 +177,7 @@ mod tests {
             format: ProviderFormat::OpenAiChat,
             memories: 0,
             memory_tools: None,
+            rewrote_earlier: false,
         };
         let text = answer("[ {\"role\" : \"user\",\"content\":\"hi\"} ]", Some(&reply));
         assert!(text.starts_with("{\"messages\":[ {\"role\" : \"user\",\"content\":\"hi\"} ],\"tokens_before\":400"), "{text}");

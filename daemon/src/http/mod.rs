@@ -10,6 +10,7 @@
 //! - [`errors`]: errors in each provider's own shape and status.
 //! - [`origin`]: only loopback hosts and origins are served (no DNS rebinding, no web pages).
 //!
+//! `GET /metrics` answers in the Prometheus text format ([`crate::app::prometheus`]).
 //! `GET /health` answers `{"status": "ok", …}`; `headroom wrap` uses it to find the front.
 //!
 //! Every local user can reach a loopback port (unlike the socket, which only serves the
@@ -22,7 +23,7 @@ pub mod proxy;
 pub mod shaping;
 
 use crate::config::HttpSettings;
-use crate::app::{App, StartError};
+use crate::app::{ops, prometheus, App, StartError};
 use bytes::Bytes;
 use errors::{Problem, Provider};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -31,6 +32,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use headroom_protocol::{Op, ReplyBody};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -185,6 +187,7 @@ async fn route(front: Arc<Front>, request: Request<Incoming>) -> Response<Body> 
             StatusCode::OK,
             serde_json::json!({"status": "ok", "service": "headroomd", "version": env!("CARGO_PKG_VERSION")}).to_string(),
         ),
+        (&Method::GET, "/metrics") => metrics(&front).await,
         (&Method::POST, "/v1/compress") => guardrail::compress(&front, request).await,
         (&Method::GET, p) if p.starts_with("/v1/retrieve/") => guardrail::retrieve(&front, request).await,
         (&Method::POST, "/v1/chat/completions") => proxy::handle(&front, Some(proxy::Route::OpenAiChat), request).await,
@@ -192,6 +195,20 @@ async fn route(front: Arc<Front>, request: Request<Incoming>) -> Response<Body> 
         (&Method::POST, "/v1/messages") => proxy::handle(&front, Some(proxy::Route::Anthropic), request).await,
         (_, p) if p.starts_with("/v1/") => proxy::handle(&front, None, request).await,
         _ => errors::response(Provider::OpenAi, Problem::NotFound, &format!("headroomd serves no {path}")),
+    }
+}
+
+/// `GET /metrics`: the daemon's counters for a Prometheus scrape.
+async fn metrics(front: &Front) -> Response<Body> {
+    let stats = ops::handle(Op::Stats, &front.app, "http").await;
+    let metrics = ops::handle(Op::Metrics, &front.app, "http").await;
+    match (stats, metrics) {
+        (ReplyBody::Stats(stats), ReplyBody::Metrics(metrics)) => {
+            let mut response = Response::new(full(prometheus::render(&stats, &metrics)));
+            response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            response
+        }
+        _ => errors::response(Provider::OpenAi, Problem::Internal, "the daemon's counters could not be read"),
     }
 }
 

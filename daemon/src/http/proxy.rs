@@ -220,7 +220,7 @@ async fn compress(
     model: Option<String>,
 ) -> Result<CompressReply, headroom_protocol::ErrorReply> {
     let options = CompressOptions { model, format: route.format(), ..CompressOptions::default() };
-    match ops::handle(Op::Compress(CompressRequest { messages: body.to_vec(), options }), &front.app).await {
+    match ops::handle(Op::Compress(CompressRequest { messages: body.to_vec(), options }), &front.app, "http").await {
         ReplyBody::Compressed(reply) => Ok(reply),
         ReplyBody::Error(e) => Err(e),
         other => Err(headroom_protocol::ErrorReply { code: ErrorCode::Internal, message: format!("unexpected engine reply {other:?}") }),
@@ -457,7 +457,7 @@ fn retrieve_calls(route: Route, answer: &Json) -> Vec<Call> {
 /// The original (or the engine's terminal message for an unknown or expired key).
 async fn answer_call(front: &Front, call: &Call) -> String {
     let op = Op::Retrieve(RetrieveRequest { key: call.hash.clone(), query: call.query.clone() });
-    match ops::handle(op, &front.app).await {
+    match ops::handle(op, &front.app, "http").await {
         ReplyBody::Retrieved(reply) => reply.content,
         ReplyBody::Error(e) => format!("[headroom: {}]", e.message),
         other => format!("[headroom: unexpected reply {other:?}]"),

@@ -217,7 +217,7 @@ impl Headroom {
             (Some(_), Some(_)) => return Err("give either `text` or `messages`, not both".into()),
             (None, None) => return Err("give `text` (one tool output) or `messages` (a messages array) to compress".into()),
         };
-        let options = CompressOptions { format, query: args.query.clone(), target_ratio: args.target_ratio, ..CompressOptions::default() };
+        let options = CompressOptions { format, query: args.query.clone(), target_ratio: args.target_ratio, client: Some("mcp".into()), ..CompressOptions::default() };
         let reply = self.daemon().await?.compress(input, options).await.map_err(|e| e.to_string())?;
         let body = match args.text {
             Some(_) => compressed_tool_output(&reply.messages)?,

@@ -82,6 +82,8 @@ async fn read_requests(
     let in_flight = TaskTracker::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let mut greeted = false;
+    // Who the connection said it is, for the ledger (requests may name a client of their own).
+    let mut caller: Arc<str> = Arc::from("unknown");
     loop {
         let slot = tokio::select! {
             biased;
@@ -124,14 +126,17 @@ async fn read_requests(
                     match request.op {
                         Op::Hello(hello) => {
                             let body = ops::hello(&hello);
-                            greeted |= matches!(body, ReplyBody::Hello(_));
+                            if matches!(body, ReplyBody::Hello(_)) {
+                                greeted = true;
+                                caller = Arc::from(ops::client_name(&hello.client));
+                            }
                             Reply { id: request.id, body }
                         }
                         _ if !greeted => error(request.id, ErrorCode::BadRequest, "the first request on a connection must be Hello"),
                         op => {
-                            let (tx, app) = (tx.clone(), app.clone());
+                            let (tx, app, caller) = (tx.clone(), app.clone(), caller.clone());
                             in_flight.spawn(async move {
-                                let body = ops::handle(op, &app).await;
+                                let body = ops::handle(op, &app, &caller).await;
                                 let _ = tx.send(Reply { id: request.id, body }).await;
                                 drop(slot);
                             });

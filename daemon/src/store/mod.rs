@@ -24,6 +24,15 @@ use std::sync::{Arc, Mutex, RwLock};
 pub const DEFAULT_MAP_SIZE: usize = 32 << 30;
 
 const METRICS_KEY: &[u8] = b"metrics";
+/// Ledger periods live in `meta` under this prefix and their start (ms, big-endian, so they sort
+/// by time).
+const LEDGER_PREFIX: &[u8] = b"ledger/";
+/// The longest ledger period (a day): how far before `since` a period may start and still count.
+const LEDGER_LONGEST_MS: u64 = 86_400_000;
+
+fn ledger_key(start_ms: u64) -> Vec<u8> {
+    [LEDGER_PREFIX, &start_ms.to_be_bytes()].concat()
+}
 
 /// A store failure, with the environment's path for the message.
 #[derive(Debug)]
@@ -295,6 +304,36 @@ impl Stores {
     /// Replaces the stored all-time metrics.
     pub fn metrics_put(&self, bytes: &[u8]) -> Result<(), StoreError> {
         self.write(|txn, s| s.meta.put(txn, METRICS_KEY, bytes))
+    }
+
+    /// The savings ledger's stored periods that end after `since_ms`, oldest first, as
+    /// `(start_ms, encoded period)`.
+    pub fn ledger_since(&self, since_ms: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.read(|txn, s| {
+            let mut periods = Vec::new();
+            for entry in s.meta.prefix_iter(txn, LEDGER_PREFIX)? {
+                let (key, value) = entry?;
+                let Some(start) = key.strip_prefix(LEDGER_PREFIX).and_then(|k| <[u8; 8]>::try_from(k).ok()) else { continue };
+                periods.push((u64::from_be_bytes(start), value.to_vec()));
+            }
+            // A day-long period may start before `since_ms` and still reach past it.
+            periods.retain(|(start, _)| start.saturating_add(LEDGER_LONGEST_MS) > since_ms);
+            Ok(periods)
+        })
+    }
+
+    /// Writes ledger periods by start, and deletes the periods starting at `remove` (merged into
+    /// a longer one), in one transaction.
+    pub fn ledger_write(&self, put: &[(u64, Vec<u8>)], remove: &[u64]) -> Result<(), StoreError> {
+        self.write(|txn, s| {
+            for start in remove {
+                s.meta.delete(txn, &ledger_key(*start))?;
+            }
+            for (start, bytes) in put {
+                s.meta.put(txn, &ledger_key(*start), bytes)?;
+            }
+            Ok(())
+        })
     }
 
     /// Number of entries in the CCR store and in the replay cache.
