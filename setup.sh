@@ -10,6 +10,8 @@ command -v python3 >/dev/null || need+=(python3)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 # systemd-analyze and systemd-socket-activate, for the service tests.
 command -v systemd-socket-activate >/dev/null || need+=(systemd)
+# Chromium, which tests/dashboard drives headless over the DevTools protocol.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}"

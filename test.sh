@@ -10,6 +10,8 @@ cargo test --workspace --locked
 .venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests
 # HTTP front: LiteLLM's guardrail, the OpenAI and Anthropic SDKs against headroomd --http.
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/http
+# Dashboard: `headroom dashboard` in headless chromium against the real daemon and CLI.
+.venv/bin/python -m pytest -q -p no:cacheprovider tests/dashboard
 # client-ts: wire vectors, the client against target/release/headroomd, the integrations.
 (cd client-ts && npm test)
 # Reliability: 64 connections x 1,000 mixed requests against the release daemon, then
