@@ -15,8 +15,8 @@ from anthropic import Anthropic
 from openai import APIStatusError, OpenAI
 
 from fake_provider import FakeProvider
-from conftest import (TOOL_LOG, anthropic_conversation, assert_compressed, assert_uncompressed, responses_input,
-                      tool_conversation, tool_texts)
+from conftest import (MARKER, NEEDLE, TOOL_LOG, anthropic_conversation, assert_compressed, assert_uncompressed,
+                      responses_input, tool_conversation, tool_names, tool_texts)
 
 MASTER_KEY = "sk-headroom-test-master"
 LITELLM = pathlib.Path(sys.executable).with_name("litellm")
@@ -72,6 +72,14 @@ def openai_app(url):
     return OpenAI(base_url=url + "/v1", api_key=MASTER_KEY, max_retries=0)
 
 
+def assert_compressed_stream(body):
+    """A streamed call: compressed, and no headroom_retrieve offered (LiteLLM runs no retrieve
+    loop on a stream, so a call of it would reach the application)."""
+    text = tool_texts(body)[0]
+    assert len(text) < len(TOOL_LOG) / 4 and NEEDLE in text and MARKER in text
+    assert "headroom_retrieve" not in tool_names(body)
+
+
 def test_proxy_refuses_a_key_other_than_the_master_key(via):
     # Without a database the proxy knows no virtual keys: anything but LITELLM_MASTER_KEY is refused.
     url, provider = via
@@ -84,21 +92,29 @@ def test_proxy_refuses_a_key_other_than_the_master_key(via):
 
 def test_proxy_compresses_chat_and_answers_retrieve_itself(via):
     url, provider = via
-    reply = openai_app(url).chat.completions.create(model="gpt-4o", messages=tool_conversation())
+    raw = openai_app(url).chat.completions.with_raw_response.create(model="gpt-4o", messages=tool_conversation())
+    reply = raw.parse()
     assert reply.choices[0].message.content == "final answer"
     assert not reply.choices[0].message.tool_calls
     first, second = provider.bodies("/chat/completions")
     assert_compressed(first)
     assert tool_texts(second)[0] == tool_texts(first)[0]
     assert tool_texts(second)[-1] == TOOL_LOG
+    # The savings, in the headers headroomd's own HTTP front sends.
+    before, after = int(raw.headers["x-headroom-tokens-before"]), int(raw.headers["x-headroom-tokens-after"])
+    assert before > 4 * after > 0
+    assert raw.headers["x-headroom-retrieve-rounds"] == "1"
 
 
-def test_proxy_streams_compressed_chat(via):
+def test_proxy_streaming_chat_app_gets_text_not_an_undeclared_tool(via):
+    # The model would call headroom_retrieve if it were offered (provider.retrieve is on); the
+    # proxy does not offer it on a stream, so the app that declared no tools gets the text.
     url, provider = via
-    provider.retrieve = False
     stream = openai_app(url).chat.completions.create(model="gpt-4o", messages=tool_conversation(), stream=True)
-    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "final answer"
-    assert_compressed(provider.bodies("/chat/completions")[0])
+    chunks = [c for c in stream if c.choices]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "final answer"
+    assert not [tc for c in chunks for tc in (c.choices[0].delta.tool_calls or [])]
+    assert_compressed_stream(provider.bodies("/chat/completions")[0])
 
 
 def test_proxy_anthropic_messages_path(via):
@@ -111,10 +127,9 @@ def test_proxy_anthropic_messages_path(via):
     assert first["messages"][2]["content"][0]["type"] == "tool_result"
     assert tool_texts(second)[-1] == TOOL_LOG
     provider.requests.clear()
-    provider.retrieve = False
     with app.messages.stream(model="claude", max_tokens=64, messages=anthropic_conversation()) as stream:
         assert stream.get_final_text() == "final answer"
-    assert_compressed(provider.bodies("/v1/messages")[0])
+    assert_compressed_stream(provider.bodies("/v1/messages")[0])
 
 
 def test_proxy_responses_path(via):

@@ -145,16 +145,16 @@ def upstream():
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def daemon(upstream):
-    home = tempfile.TemporaryDirectory()
+def start_daemon(upstream: Upstream, home: str) -> Daemon:
+    """A `headroomd` with its HTTP front on a free port, state under `home`, forwarding to
+    `upstream`; ready when this returns."""
     port = free_port()
-    env = {**os.environ, "HEADROOM_CONFIG": os.path.join(home.name, "none.toml")}
+    env = {**os.environ, "HEADROOM_CONFIG": os.path.join(home, "none.toml")}
     process = subprocess.Popen(
         [
             str(binary("headroomd")),
-            "--socket", os.path.join(home.name, "run", "headroomd.sock"),
-            "--state-dir", os.path.join(home.name, "state"),
+            "--socket", os.path.join(home, "run", "headroomd.sock"),
+            "--state-dir", os.path.join(home, "state"),
             "--http", "--http-port", str(port),
             "--openai-upstream", f"{upstream.url}/v1",
             "--anthropic-upstream", upstream.url,
@@ -164,10 +164,28 @@ def daemon(upstream):
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/health", 30, process)
-        yield Daemon(port, process)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return Daemon(port, process)
+
+
+def stop_daemon(daemon: Daemon) -> None:
+    """SIGTERM to the daemon this test session started (by its pid), which drains and exits 0."""
+    if daemon.process.poll() is None:
+        daemon.process.send_signal(signal.SIGTERM)
+        assert daemon.process.wait(timeout=30) == 0, "SIGTERM drains and exits 0"
+
+
+@pytest.fixture(scope="session")
+def daemon(upstream):
+    home = tempfile.TemporaryDirectory()
+    started = start_daemon(upstream, home.name)
+    try:
+        yield started
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, "SIGTERM drains and exits 0"
+        stop_daemon(started)
         home.cleanup()
 
 

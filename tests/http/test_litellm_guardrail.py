@@ -1,6 +1,8 @@
 """LiteLLM's real proxy with its built-in `guardrail: headroom` pointed at headroomd's HTTP
-front: LiteLLM calls POST /v1/compress before forwarding, and answers the model's
-headroom_retrieve calls through GET /v1/retrieve/{hash} (its own agentic loop)."""
+front, configured as the README gives it: LiteLLM calls POST /v1/compress before forwarding,
+answers the model's headroom_retrieve calls through GET /v1/retrieve/{hash} (its own agentic
+loop), and with `unreachable_fallback: fail_open` forwards the request uncompressed when the
+daemon is gone (LiteLLM's default, fail_closed, answers 502 instead)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,28 @@ from pathlib import Path
 import openai
 import pytest
 
-from conftest import Reply, fixture_text, free_port, wait_for
+from conftest import Reply, fixture_text, free_port, start_daemon, stop_daemon, wait_for
 
 MASTER_KEY = "sk-litellm-master"
 MARKER = re.compile(r"hash=([a-f0-9]{24})")
 
 
 @pytest.fixture(scope="module")
-def litellm_proxy(daemon, upstream):
+def guardrail_daemon(upstream):
+    """The daemon this module's proxy compresses through: its own, so that stopping it leaves the
+    session's daemon to the other tests."""
+    home = tempfile.TemporaryDirectory()
+    started = start_daemon(upstream, home.name)
+    try:
+        yield started
+    finally:
+        stop_daemon(started)
+        home.cleanup()
+
+
+@pytest.fixture(scope="module")
+def litellm_proxy(guardrail_daemon, upstream):
+    daemon = guardrail_daemon
     port = free_port()
     home = tempfile.TemporaryDirectory()
     config = Path(home.name) / "config.yaml"
@@ -39,6 +55,7 @@ guardrails:
       mode: pre_call
       api_base: {daemon.url}
       default_on: true
+      unreachable_fallback: fail_open
 """)
     env = {**os.environ, "LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_LOCAL_MODEL_COST_MAP": "True",
            "LITELLM_TELEMETRY": "False", "DISABLE_SCHEMA_UPDATE": "true"}
@@ -112,3 +129,23 @@ def test_litellm_guardrail_compresses_through_the_daemon_and_retrieves(litellm_p
     follow_up = upstream.seen[1].json()["messages"]
     retrieved = next(m["content"] for m in follow_up if m.get("tool_call_id") == "call_r")
     assert retrieved == log, "GET /v1/retrieve/{hash} gave LiteLLM the exact original"
+
+
+def test_litellm_guardrail_fails_open_when_the_daemon_stops(litellm_proxy, upstream, guardrail_daemon):
+    log = fixture_text("logs/HDFS_2k.log")
+    client = openai.OpenAI(base_url=litellm_proxy, api_key=MASTER_KEY, max_retries=0)
+
+    upstream.reset(Reply(200, answer("Compressed.")))
+    assert client.chat.completions.create(model="gpt-4o", messages=conversation(log)).choices[0].message.content \
+        == "Compressed."
+    sent = upstream.seen[0].json()
+    tool_output = next(m["content"] for m in sent["messages"] if m["role"] == "tool")
+    assert "[headroom: " in tool_output and len(tool_output) * 3 < len(log), "daemon up: compressed"
+
+    stop_daemon(guardrail_daemon)
+    upstream.reset(Reply(200, answer("Still answered.")))
+    reply = client.chat.completions.create(model="gpt-4o", messages=conversation(log))
+    assert reply.choices[0].message.content == "Still answered.", "daemon stopped: the call still succeeds"
+    sent = upstream.seen[0].json()
+    assert next(m["content"] for m in sent["messages"] if m["role"] == "tool") == log, "uncompressed"
+    assert not any(t["function"]["name"] == "headroom_retrieve" for t in sent.get("tools") or [])
