@@ -103,6 +103,29 @@ enum Command {
         #[arg(long, value_enum)]
         export: Option<Export>,
     },
+    /// Find the mistakes your coding agent keeps making in its own logs, and write what fixed
+    /// them where it reads its instructions (a dry run unless --apply).
+    Learn {
+        /// Whose logs: claude (Claude Code), codex (Codex CLI) or gemini (Gemini CLI).
+        #[arg(long, value_enum, default_value = "claude")]
+        agent: LearnAgent,
+        /// The project the sessions worked on (default: the current directory).
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Read these log files or folders instead of the agent's own log folder.
+        #[arg(long)]
+        logs: Vec<PathBuf>,
+        /// Write the block into this file (default: CLAUDE.local.md, AGENTS.md or GEMINI.md in
+        /// the project).
+        #[arg(long)]
+        target: Option<PathBuf>,
+        /// Write the block; without it, print it and the change it would make.
+        #[arg(long)]
+        apply: bool,
+        /// Skip Claude Code's subagent transcripts.
+        #[arg(long)]
+        main_only: bool,
+    },
     /// Open the savings dashboard in the browser: a page on 127.0.0.1 behind a random token.
     Dashboard {
         /// Print the URL without opening a browser.
@@ -150,6 +173,14 @@ enum SavingsBy {
     Model,
     Compressor,
     Client,
+}
+
+/// The agents `headroom learn` reads.
+#[derive(Clone, Copy, ValueEnum)]
+enum LearnAgent {
+    Claude,
+    Codex,
+    Gemini,
 }
 
 /// The formats of `headroom savings --export`.
@@ -445,6 +476,19 @@ fn run(cli: Cli) -> Result<(), String> {
                 (_, Some(Export::Csv)) => print!("{}", savings::csv(&report)),
                 _ => print!("{}", savings::text(&report, by)),
             }
+            Ok(())
+        }
+        Command::Learn { agent, project, logs, target, apply, main_only } => {
+            let agent = match agent {
+                LearnAgent::Claude => crate::learn::sessions::Agent::Claude,
+                LearnAgent::Codex => crate::learn::sessions::Agent::Codex,
+                LearnAgent::Gemini => crate::learn::sessions::Agent::Gemini,
+            };
+            let project = match project {
+                Some(p) => p,
+                None => std::env::current_dir().map_err(|e| format!("cannot tell the current directory: {e}"))?,
+            };
+            print!("{}", crate::learn::run(agent, &project, &logs, target, apply, main_only)?);
             Ok(())
         }
         Command::Dashboard { no_open, port } => crate::dashboard::serve(socket, port, !no_open),

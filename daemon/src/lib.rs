@@ -21,7 +21,7 @@
 //! - [`ml`]: ONNX Runtime, MiniLM embeddings and the optional token classifier.
 //! - [`error`], [`clock`], [`log`], [`config`], [`systemd`]: the request error, wall-clock time,
 //!   the one logger, settings, socket activation and notifications.
-//! - [`client`], [`cli`], [`service`], [`doctor`], [`wrap`], [`savings`], [`dashboard`]: the Rust
+//! - [`client`], [`cli`], [`service`], [`doctor`], [`wrap`], [`savings`], [`dashboard`], [`learn`]: the Rust
 //!   client of the protocol and the `headroom` command's subcommands (the savings report and its
 //!   page among them).
 //!
@@ -39,6 +39,7 @@ pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod http;
+pub mod learn;
 pub mod log;
 pub mod mcp;
 pub mod memory;

@@ -68,11 +68,17 @@ fn repetitive(text: &str) -> bool {
     shapes.len() * LINES_PER_TEMPLATE <= lines.len()
 }
 
-/// A hash of a line's template: its tokens, each holding a digit masked.
+/// A line's tokens with every token holding a digit masked as `<*>`: lines of one template
+/// (one log statement, one kind of error) come out alike. `headroom learn` groups error texts so.
+pub fn template_tokens(line: &str) -> impl Iterator<Item = &str> {
+    line.split_whitespace().map(|token| if has_digit(token) { "<*>" } else { token })
+}
+
+/// A hash of a line's template.
 fn shape_of(line: &str) -> u64 {
     let mut shape = DefaultHasher::new();
-    for token in line.split_whitespace() {
-        if has_digit(token) { "<*>" } else { token }.hash(&mut shape);
+    for token in template_tokens(line) {
+        token.hash(&mut shape);
     }
     shape.finish()
 }
