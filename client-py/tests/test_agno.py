@@ -9,12 +9,14 @@ os.environ.setdefault("AGNO_TELEMETRY", "false")  # no network from Agno
 import asyncio
 import subprocess
 import sys
+import uuid
 
 import pytest
 from agno.agent import Agent
 from agno.models.anthropic import Claude
 from agno.models.openai import OpenAIChat
 
+import headroom
 from fake_provider import Scripted
 from headroom.agno import HeadroomAgnoModel
 from conftest import MARKER, NEEDLE, TOOL_LOG, assert_compressed, tool_names, tool_texts
@@ -143,3 +145,17 @@ def test_markers_survive_in_the_text_the_model_reads(daemon, provider):
     run(agent_with(HeadroomAgnoModel(model=openai_model(provider))), "run")
     text = tool_texts(provider.bodies("/chat/completions")[1])[0]
     assert NEEDLE in text and MARKER in text
+
+
+def test_memory_tools_answered_inside_the_step_and_facts_on_the_next_run(daemon, provider):
+    user = f"agno-{uuid.uuid4().hex[:12]}"
+    fact = "The deploy target is eu-west-1."
+    model = HeadroomAgnoModel(model=openai_model(provider), memory={"user": user, "agent": "ops"})
+    provider.script = [Scripted(tool="memory_save", args={"text": fact}), Scripted(text="Noted.")]
+    out = agent_with(model).run("We deploy to eu-west-1.")
+    assert out.content == "Noted." and not out.tools, "the agent never sees memory_save"
+    assert "memory_save" in tool_names(provider.bodies()[0])
+    assert [f.text for f in headroom.memory.list(user=user, agent="ops")] == [fact]
+    provider.requests.clear()
+    agent_with(model).run("Where do we deploy?")
+    assert fact in provider.bodies()[0]["messages"][-1]["content"], "the fact joins the latest user message"

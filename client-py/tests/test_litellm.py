@@ -185,6 +185,16 @@ def test_callback_on_responses(callback, provider):
     assert_compressed(provider.bodies("/responses")[0])
 
 
+def test_sync_responses_runs_the_async_hooks_and_the_retrieve_loop(callback, provider):
+    # LiteLLM's sync responses() runs its async path inside: compressed, retrieve answered.
+    reply = litellm.responses(input=responses_input(), **chat_kwargs(provider))
+    assert [item.type for item in reply.output] == ["message"]
+    first, second = provider.bodies("/responses")
+    assert_compressed(first)
+    assert tool_texts(second)[-1] == TOOL_LOG
+    assert_saved(savings(reply), rounds=1)
+
+
 # --- sync calls: no pre-call hook, the callback rewrites the provider body ---------------------
 
 
