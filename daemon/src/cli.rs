@@ -125,6 +125,10 @@ enum Command {
         /// Skip Claude Code's subagent transcripts.
         #[arg(long)]
         main_only: bool,
+        /// Have an OpenAI-compatible model word the rules (HEADROOM_LEARN_BASE_URL,
+        /// HEADROOM_LEARN_MODEL, HEADROOM_LEARN_API_KEY or OPENAI_API_KEY); what was found stays.
+        #[arg(long)]
+        llm: bool,
     },
     /// Open the savings dashboard in the browser: a page on 127.0.0.1 behind a random token.
     Dashboard {
@@ -478,7 +482,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Learn { agent, project, logs, target, apply, main_only } => {
+        Command::Learn { agent, project, logs, target, apply, main_only, llm } => {
             let agent = match agent {
                 LearnAgent::Claude => crate::learn::sessions::Agent::Claude,
                 LearnAgent::Codex => crate::learn::sessions::Agent::Codex,
@@ -488,7 +492,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 Some(p) => p,
                 None => std::env::current_dir().map_err(|e| format!("cannot tell the current directory: {e}"))?,
             };
-            print!("{}", crate::learn::run(agent, &project, &logs, target, apply, main_only)?);
+            let endpoint = llm.then(crate::learn::llm::Endpoint::from_env);
+            print!("{}", crate::learn::run(agent, &project, &logs, target, apply, main_only, endpoint.as_ref())?);
             Ok(())
         }
         Command::Dashboard { no_open, port } => crate::dashboard::serve(socket, port, !no_open),

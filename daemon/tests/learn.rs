@@ -91,7 +91,7 @@ fn the_block_is_written_once_merged_by_section_and_nothing_else_changes() {
     let before_logs = digest(&logs);
     let target = project.path().join("CLAUDE.local.md");
     let mine = "# My notes\n\nRun the linter before committing.\n";
-    let earlier = format!("{START}\n## Learned from past sessions\n\n### Loops\n\n- Read: `big.log` runs again and again: keep what the first run showed (3 times in one session, ~9 tokens; x.jsonl:1)\n{END}\n");
+    let earlier = format!("{START}\n## Learned from past sessions\n\n### Loops\n\n- Read: `big.log` runs again and again — keep what the first run showed (3 times in one session, ~9 tokens; x.jsonl:1)\n{END}\n");
     std::fs::write(&target, format!("{mine}\n{earlier}\nAfter the block.\n")).unwrap();
 
     // A dry run shows the change and writes nothing.
@@ -105,13 +105,63 @@ fn the_block_is_written_once_merged_by_section_and_nothing_else_changes() {
     let written = std::fs::read_to_string(&target).unwrap();
     assert!(written.starts_with(mine) && written.ends_with("\nAfter the block.\n"), "outside the block untouched:\n{written}");
     assert_eq!(written.matches(START).count(), 1);
-    assert!(written.contains("fails with `<*> no matches found: <path>`; this worked instead: `ls -la ~/.claude/projects/"), "{written}");
-    assert!(written.contains("- Read: `big.log` runs again and again"), "an earlier rule not found again stays");
+    assert!(written.contains("fails with `<*> no matches found: <path>` — this worked instead: `ls -la ~/.claude/projects/"), "{written}");
+    assert!(written.contains("- Read: `big.log` runs again and again — keep"), "an earlier rule not found again stays");
 
     let (ok, shown) = headroom_learn(project.path(), &["--logs", logs_arg, "--apply"]);
     assert!(ok && shown.contains("already holds this block; nothing to change"), "{shown}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), written, "running it twice changes nothing");
     assert_eq!(digest(&logs), before_logs, "the logs are only read");
+}
+
+/// A one-shot OpenAI-compatible endpoint on 127.0.0.1 that records the request it gets and
+/// answers `content`.
+fn fake_endpoint(content: &str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let body = serde_json::json!({"choices": [{"message": {"role": "assistant", "content": content}}]}).to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                let length = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap()));
+                if rest.len() >= length.unwrap_or(0) {
+                    break;
+                }
+            }
+        }
+        let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+        stream.write_all(reply.as_bytes()).unwrap();
+        String::from_utf8_lossy(&request).to_string()
+    });
+    (url, handle)
+}
+
+#[test]
+fn llm_words_the_advice_and_keeps_what_was_found() {
+    let project = tempfile::tempdir().unwrap();
+    let (url, request) = fake_endpoint("1. Quote globs or use `find`: zsh fails on a pattern that matches nothing.");
+    let out = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["learn", "--llm", "--logs", fixtures().join("claude-code").to_str().unwrap()])
+        .current_dir(project.path())
+        .env("HEADROOM_LEARN_BASE_URL", &url)
+        .env("HEADROOM_LEARN_MODEL", "test-model")
+        .env("HEADROOM_LEARN_API_KEY", "sk-test")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(shown.contains("fails with `<*> no matches found: <path>` — Quote globs or use `find`: zsh fails"), "{shown}");
+    assert!(shown.contains("(4 times in 1 session"), "the evidence stays: {shown}");
+    let request = request.join().unwrap();
+    assert!(request.starts_with("POST /v1/chat/completions") && request.contains("authorization: Bearer sk-test"), "{request}");
+    assert!(request.contains("\"model\":\"test-model\"") && request.contains("1. Bash: `ls -lh"), "{request}");
 }
 
 #[test]

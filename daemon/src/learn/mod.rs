@@ -2,9 +2,11 @@
 //! mistakes they keep making and what fixed them ([`findings`]), and writes them as short rules
 //! into a managed block of the file the agent reads its instructions from — `CLAUDE.local.md`
 //! for Claude Code (not the shared `CLAUDE.md`), `AGENTS.md` for Codex, `GEMINI.md` for Gemini.
-//! Deterministic and offline; a dry run unless `--apply`. The logs are only read.
+//! Deterministic and offline; a dry run unless `--apply`. The logs are only read. With `--llm`
+//! ([`llm`]) an OpenAI-compatible model rewords the advice; what was found stays the same.
 
 pub mod findings;
+pub mod llm;
 pub mod sessions;
 
 use findings::{Finding, Place};
@@ -46,36 +48,53 @@ fn times(n: usize) -> String {
     if n == 1 { "once".into() } else { format!("{n} times") }
 }
 
-/// One finding as `(section, key, line)`: the key (the rule without its evidence) is what a
-/// later run recognises the rule by.
-pub fn rule(finding: &Finding) -> (usize, String, String) {
+/// One finding as a rule: its section, its key (what a later run recognises it by), the advice
+/// and the evidence. The block shows it as `key — advice (evidence)`.
+pub struct Rule {
+    pub section: usize,
+    pub key: String,
+    pub advice: String,
+    pub evidence: String,
+}
+
+impl Rule {
+    /// The rule's line in the block.
+    pub fn line(&self) -> String {
+        format!("{} — {} ({})", self.key, self.advice, self.evidence)
+    }
+}
+
+/// The rule a finding makes.
+pub fn rule(finding: &Finding) -> Rule {
     match finding {
-        Finding::Failure { tool, error, asked, failures, fix, sessions, tokens } => {
-            let key = format!("{tool}: `{}` fails with `{error}`", short(asked));
-            let instead = match fix {
-                Some((_, changed, _)) if !changed.is_empty() => format!("; it worked with {}", changed.join(", ")),
-                Some((command, _, _)) => format!("; this worked instead: `{}`", short(command)),
-                None => String::new(),
-            };
-            let line = format!(
-                "{key}{instead} ({} in {} session{}, ~{tokens} tokens; {})",
+        Finding::Failure { tool, error, asked, failures, fix, sessions, tokens } => Rule {
+            section: 0,
+            key: format!("{tool}: `{}` fails with `{error}`", short(asked)),
+            advice: match fix {
+                Some((_, changed, _)) if !changed.is_empty() => format!("it worked with {}", changed.join(", ")),
+                Some((command, _, _)) => format!("this worked instead: `{}`", short(command)),
+                None => "no later call fixed it; find out why before running it again".to_string(),
+            },
+            evidence: format!(
+                "{} in {} session{}, ~{tokens} tokens; {}",
                 times(failures.len()),
                 sessions,
                 if *sessions == 1 { "" } else { "s" },
                 evidence(failures)
-            );
-            (0, key, line)
-        }
-        Finding::Loop { tool, asked, calls, tokens, .. } => {
-            let key = format!("{tool}: `{}` runs again and again", short(asked));
-            let line = format!("{key}: keep what the first run showed, or narrow it ({} in one session, ~{tokens} tokens; {})", times(calls.len()), evidence(calls));
-            (1, key, line)
-        }
-        Finding::WholeRetrieves { calls, tokens } => {
-            let key = "headroom_retrieve: fetched whole originals".to_string();
-            let line = format!("{key}; pass `query` with the words you need and only matching lines come back ({}, ~{tokens} tokens; {})", times(calls.len()), evidence(calls));
-            (2, key, line)
-        }
+            ),
+        },
+        Finding::Loop { tool, asked, calls, tokens, .. } => Rule {
+            section: 1,
+            key: format!("{tool}: `{}` runs again and again", short(asked)),
+            advice: "keep what the first run showed, or narrow it".to_string(),
+            evidence: format!("{} in one session, ~{tokens} tokens; {}", times(calls.len()), evidence(calls)),
+        },
+        Finding::WholeRetrieves { calls, tokens } => Rule {
+            section: 2,
+            key: "headroom_retrieve: fetched whole originals".to_string(),
+            advice: "pass `query` with the words you need and only matching lines come back".to_string(),
+            evidence: format!("{}, ~{tokens} tokens; {}", times(calls.len()), evidence(calls)),
+        },
     }
 }
 
@@ -90,28 +109,25 @@ fn existing_rules(text: &str) -> BTreeMap<usize, BTreeMap<String, String>> {
         if let Some(heading) = line.strip_prefix("### ") {
             section = SECTIONS.iter().position(|s| *s == heading.trim());
         } else if let (Some(s), Some(rule)) = (section, line.strip_prefix("- ")) {
-            let key = rule.split_once(" (").map_or(rule, |(k, _)| k);
-            let key = key.split_once("; ").map_or(key, |(k, _)| k);
-            let key = key.split_once(": keep").map_or(key, |(k, _)| k);
+            let key = rule.split_once(" — ").map_or(rule, |(k, _)| k);
             rules.entry(s).or_default().insert(key.to_string(), rule.to_string());
         }
     }
     rules
 }
 
-/// The managed block for `findings`, merged with the block `current` holds: a rule found again
+/// The managed block for `rules`, merged with the block `current` holds: a rule found again
 /// replaces its line (new evidence), earlier rules not found this time stay.
-pub fn block(current: &str, findings: &[Finding]) -> String {
-    let mut rules = existing_rules(current);
+pub fn block(current: &str, rules: &[Rule]) -> String {
+    let mut earlier_rules = existing_rules(current);
     let mut fresh: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    for finding in findings {
-        let (section, key, line) = rule(finding);
-        fresh.entry(section).or_default().push((key, line));
+    for rule in rules {
+        fresh.entry(rule.section).or_default().push((rule.key.clone(), rule.line()));
     }
     let mut out = format!("{START}\n## Learned from past sessions\n\nWritten by `headroom learn` from this project's agent logs; edit outside this block.\n");
     for (s, title) in SECTIONS.iter().enumerate() {
         let mut lines: Vec<String> = Vec::new();
-        let earlier = rules.remove(&s).unwrap_or_default();
+        let earlier = earlier_rules.remove(&s).unwrap_or_default();
         let new = fresh.remove(&s).unwrap_or_default();
         for (_, line) in new.iter().take(RULES_PER_SECTION) {
             if !lines.contains(line) {
@@ -219,7 +235,15 @@ pub fn learn(agent: Agent, paths: &[PathBuf], main_only: bool) -> Result<Learned
 
 /// `headroom learn`: reads the logs, prints what it found and the block, and writes the block
 /// into `target` with `apply` (else shows the change it would make). Returns the report.
-pub fn run(agent: Agent, project: &Path, logs: &[PathBuf], target: Option<PathBuf>, apply: bool, main_only: bool) -> Result<String, String> {
+pub fn run(
+    agent: Agent,
+    project: &Path,
+    logs: &[PathBuf],
+    target: Option<PathBuf>,
+    apply: bool,
+    main_only: bool,
+    llm: Option<&llm::Endpoint>,
+) -> Result<String, String> {
     let paths = if logs.is_empty() { vec![log_dir(agent, project)] } else { logs.to_vec() };
     let learned = learn(agent, &paths, main_only)?;
     let target = target.unwrap_or_else(|| default_target(agent, project));
@@ -238,7 +262,14 @@ pub fn run(agent: Agent, project: &Path, logs: &[PathBuf], target: Option<PathBu
         learned.findings.len(),
         if unreadable > 0 { format!("; {unreadable} line(s) that were not JSON skipped") } else { String::new() }
     );
-    let block = block(&current, &learned.findings);
+    let mut rules: Vec<Rule> = learned.findings.iter().map(rule).collect();
+    if let Some(endpoint) = llm {
+        let advice = llm::reword(endpoint, &rules)?;
+        for (rule, advice) in rules.iter_mut().zip(advice) {
+            rule.advice = advice;
+        }
+    }
+    let block = block(&current, &rules);
     let updated = merged(&current, &block);
     report.push_str(&block);
     report.push('\n');
