@@ -7,6 +7,13 @@ and when the model only calls Headroom's tools (``headroom_retrieve``; ``memory_
 so the application never sees those calls. ``bind_tools`` keeps your tools and passes them (plus
 Headroom's tools when offered) to the wrapped model's own ``bind_tools``;
 ``with_structured_output`` is the wrapped model's, behind compression.
+
+The reply counts every round: its ``usage_metadata`` (and the provider's ``token_usage`` /
+``usage`` in ``response_metadata``) add up all the model calls, and
+``response_metadata["headroom"]`` holds the savings (``headroom.loop.savings_of``). A stream
+passes text on as it arrives and holds the rest of a round — tool-call chunks and metadata
+chunks (finish reason, model name, usage) — until the round is over, so that an answered round
+leaves no trace but its usage.
 """
 
 from __future__ import annotations
@@ -25,13 +32,14 @@ from langchain_core.messages import (
     ToolMessage,
     message_chunk_to_message,
 )
+from langchain_core.messages.ai import add_usage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableLambda
 from pydantic import ConfigDict, PrivateAttr
 
 from . import tools
 from .client import default_client
-from .loop import drive
+from .loop import drive, savings_of, sum_usage
 from .memory import loop_options
 from .wire import ProviderFormat
 
@@ -192,44 +200,51 @@ class HeadroomChatModel(BaseChatModel):
 
     def _generation(self, messages: list, stop: Optional[list], run_manager, kwargs: dict,
                     asynchronous: bool) -> Generator:
-        history = list(messages)
+        history, results, replies = list(messages), [], []
         for round_ in range(self.max_retrieve_rounds + 1):
             sent, result = yield from self._compressed(history, asynchronous)
+            results.append(result)
             runnable, names = self._runnable(dict(kwargs), result)
             invoke = runnable.ainvoke if asynchronous else runnable.invoke
             ai = yield invoke(sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
+            replies.append(ai)
             ours = _ours(ai.tool_calls, names)
             if not ours or len(ours) != len(ai.tool_calls) or self._last_round(round_):
                 break
             history += [ai] + (yield from self._answered(ours, asynchronous))
         yield from self._answered(_saves(ours), asynchronous)
-        return ChatResult(generations=[ChatGeneration(message=_without_ours(ai, names) if ours else ai)])
+        message = _counted(_without_ours(ai, names) if ours else ai, replies, savings_of(results))
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _streaming(self, messages: list, stop: Optional[list], run_manager, kwargs: dict,
                    asynchronous: bool) -> Generator:
         # Text streams through as it comes (yielded as ``ChatGenerationChunk``s); chunks that
-        # build tool calls are held until the reply is complete, so that a reply calling only
-        # Headroom's tools can be answered unseen. ``_Next(stream)`` asks for the stream's next
-        # chunk (``None`` at its end).
-        history = list(messages)
+        # build tool calls or carry metadata are held until the reply is complete, so that a
+        # reply calling only Headroom's tools can be answered unseen (only its usage is kept).
+        # ``_Next(stream)`` asks for the stream's next chunk (``None`` at its end).
+        history, results, earlier = list(messages), [], None
         for round_ in range(self.max_retrieve_rounds + 1):
             sent, result = yield from self._compressed(history, asynchronous)
+            results.append(result)
             runnable, names = self._runnable(dict(kwargs), result)
             stream = (runnable.astream if asynchronous else runnable.stream)(
                 sent, config=self._config(run_manager), stop=stop, **_call_kwargs(kwargs))
             held, total = [], None
             while (chunk := (yield _Next(stream))) is not None:
                 total = chunk if total is None else total + chunk
-                if chunk.tool_call_chunks:
-                    held.append(chunk)
-                    continue
-                yield ChatGenerationChunk(message=chunk)
+                text, rest = _split(chunk)
+                if text is not None:
+                    yield ChatGenerationChunk(message=text)
+                if rest is not None:
+                    held.append(rest)
             message, ours, answer = self._settle(total, round_, names)
             if not answer:
                 yield from self._answered(_saves(ours), asynchronous)
-                for c in _released(held, message, names, ours):
+                for c in _finished(_released(held, message, names, ours), earlier, savings_of(results)):
                     yield ChatGenerationChunk(message=c)
                 return
+            if total.usage_metadata:
+                earlier = add_usage(earlier, total.usage_metadata)
             history += [message] + (yield from self._answered(ours, asynchronous))
 
     # --- entry points: LangChain calls each of the four; they only run the generators above ----
@@ -307,16 +322,84 @@ class _Next(NamedTuple):
     stream: Any
 
 
+#: Metadata that every chunk of a stream carries alike (merging keeps one copy).
+_SHARED_METADATA = frozenset(("model_provider", "output_version"))
+
+#: What a finish reason says when the reply called tools, and what it says once none is left.
+_TOOL_FINISH = {"finish_reason": ("tool_calls", "stop"), "stop_reason": ("tool_use", "end_turn")}
+
+
+def _split(chunk: AIMessageChunk) -> tuple:
+    """``(text to stream now, the rest to hold)`` of one chunk, either ``None``: text passes at
+    once; tool-call chunks, chunks without text and a chunk's usage and metadata (finish reason,
+    model name...) are held, so that those of an answered round can be dropped."""
+    if chunk.tool_call_chunks or not chunk.content:
+        return None, chunk
+    if not chunk.usage_metadata and set(chunk.response_metadata) <= _SHARED_METADATA and not chunk.chunk_position:
+        return chunk, None
+    shared = {k: v for k, v in chunk.response_metadata.items() if k in _SHARED_METADATA}
+    text = AIMessageChunk(content=chunk.content, id=chunk.id, response_metadata=shared)
+    return text, chunk.model_copy(update={"content": ""})
+
+
 def _released(held: list, message: Optional[AIMessage], names: frozenset, ours: list) -> list:
-    """The held tool-call chunks to stream when the reply is not answered here: as they came, or
-    when they include Headroom's calls, one chunk with the application's calls only."""
+    """The held chunks to stream when the reply is not answered here: as they came, or when they
+    include Headroom's calls, without their tool-call chunks and with one chunk for the
+    application's calls (when it made any) in front."""
     if not ours:
         return held
     calls = _without_ours(message, names).tool_calls
-    if not calls:
-        return []
-    return [AIMessageChunk(content="", tool_call_chunks=[
-        {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i} for i, c in enumerate(calls)])]
+    kept = [c for c in held if not c.tool_call_chunks]
+    if calls:
+        return [AIMessageChunk(content="", tool_call_chunks=[
+            {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
+            for i, c in enumerate(calls)])] + kept
+    out = []
+    for c in kept:
+        metadata = {k: (_TOOL_FINISH[k][1] if k in _TOOL_FINISH and v == _TOOL_FINISH[k][0] else v)
+                    for k, v in c.response_metadata.items()}
+        out.append(c.model_copy(update={"response_metadata": metadata}))
+    return out
+
+
+def _finished(chunks: list, earlier: Optional[dict], saved: Optional[dict]) -> list:
+    """The last round's held chunks with the usage of the answered rounds (``earlier``) added to
+    the first that has usage, and the savings on the last (streamed chunks are summed, so each
+    is counted once)."""
+    out = list(chunks)
+    if earlier:
+        for i, c in enumerate(out):
+            if c.usage_metadata:
+                out[i] = c.model_copy(update={"usage_metadata": add_usage(c.usage_metadata, earlier)})
+                break
+    if saved is not None:
+        last = out.pop() if out else AIMessageChunk(content="")
+        out.append(last.model_copy(update={"response_metadata": {**last.response_metadata, "headroom": saved}}))
+    return out
+
+
+def _counted(message: AIMessage, replies: list, saved: Optional[dict]) -> AIMessage:
+    """``message`` with the usage of every reply in ``replies`` (one per model call) and the
+    savings in its metadata."""
+    update: dict = {}
+    metadata = dict(message.response_metadata)
+    if len(replies) > 1:
+        usage = None
+        for reply in replies:
+            if reply.usage_metadata:
+                usage = add_usage(usage, reply.usage_metadata)
+        if usage is not None:
+            update["usage_metadata"] = usage
+        for key in ("token_usage", "usage"):  # the provider's own count (OpenAI, Anthropic)
+            if all(isinstance(r.response_metadata.get(key), dict) for r in replies):
+                total = None
+                for reply in replies:
+                    total = sum_usage(total, reply.response_metadata[key])
+                metadata[key] = total
+    if saved is not None:
+        metadata["headroom"] = saved
+    update["response_metadata"] = metadata
+    return message.model_copy(update=update)
 
 
 def _call_kwargs(kwargs: dict) -> dict:

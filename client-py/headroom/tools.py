@@ -34,7 +34,7 @@ NAMES = frozenset((RETRIEVE_TOOL_NAME, MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL
 _PLACEHOLDER = "[headroom: retrieved content]"
 
 
-def _get(obj: Any, key: str) -> Any:
+def get(obj: Any, key: str) -> Any:
     """``obj[key]`` for dicts, ``obj.key`` for SDK objects, else ``None``."""
     if isinstance(obj, dict):
         return obj.get(key)
@@ -62,7 +62,7 @@ def _with_list(messages: Any, items: list) -> Any:
 def _id(obj: Any, key: str) -> Optional[str]:
     """The call id under ``key``, or ``None`` when it is missing or not a string (a malformed
     id matches nothing instead of breaking the call)."""
-    value = _get(obj, key)
+    value = get(obj, key)
     return value if isinstance(value, str) else None
 
 
@@ -71,15 +71,15 @@ def retrieve_call_ids(items: Iterable[Any]) -> set:
     (string ids only)."""
     ids = set()
     for m in items:
-        for call in _get(m, "tool_calls") or ():
-            if _get(_get(call, "function"), "name") == RETRIEVE_TOOL_NAME:
+        for call in get(m, "tool_calls") or ():
+            if get(get(call, "function"), "name") == RETRIEVE_TOOL_NAME:
                 ids.add(_id(call, "id"))
-        if _get(m, "type") == "function_call" and _get(m, "name") == RETRIEVE_TOOL_NAME:
+        if get(m, "type") == "function_call" and get(m, "name") == RETRIEVE_TOOL_NAME:
             ids.add(_id(m, "call_id"))
-        content = _get(m, "content")
+        content = get(m, "content")
         if isinstance(content, list):
             for block in content:
-                if _get(block, "type") == "tool_use" and _get(block, "name") == RETRIEVE_TOOL_NAME:
+                if get(block, "type") == "tool_use" and get(block, "name") == RETRIEVE_TOOL_NAME:
                     ids.add(_id(block, "id"))
     ids.discard(None)
     return ids
@@ -157,7 +157,7 @@ def answer_text(key: str, reply: Optional[RetrieveReply] = None, error: Optional
 
 def tool_name(tool: Any) -> Optional[str]:
     """The name of a tool definition in any provider's shape."""
-    return _get(tool, "name") or _get(_get(tool, "function"), "name")
+    return get(tool, "name") or get(get(tool, "function"), "name")
 
 
 def offer(tools: Any, result: Any) -> tuple[Any, frozenset]:
@@ -189,9 +189,9 @@ def offered_names(tools: Any) -> frozenset:
 def chat_calls(message: Any, names: Iterable[str]) -> tuple[list, bool]:
     """``([(call id, tool name, arguments dict)], only)`` for the calls of an assistant message to
     the tools in ``names``; ``only`` is true when every tool call in it is one of them."""
-    calls = list(_get(message, "tool_calls") or ())
-    ours = [(_get(c, "id"), _get(_get(c, "function"), "name"), arguments_of(_get(_get(c, "function"), "arguments")))
-            for c in calls if _get(_get(c, "function"), "name") in names]
+    calls = list(get(message, "tool_calls") or ())
+    ours = [(get(c, "id"), get(get(c, "function"), "name"), arguments_of(get(get(c, "function"), "arguments")))
+            for c in calls if get(get(c, "function"), "name") in names]
     return ours, bool(ours) and len(ours) == len(calls)
 
 
@@ -205,9 +205,9 @@ def chat_followup(assistant: dict, answers: list) -> list:
 
 def responses_calls(output: list, names: Iterable[str]) -> tuple[list, bool]:
     """``chat_calls`` for the output items of a Responses reply."""
-    calls = [item for item in output if _get(item, "type") == "function_call"]
-    ours = [(_get(c, "call_id"), _get(c, "name"), arguments_of(_get(c, "arguments")))
-            for c in calls if _get(c, "name") in names]
+    calls = [item for item in output if get(item, "type") == "function_call"]
+    ours = [(get(c, "call_id"), get(c, "name"), arguments_of(get(c, "arguments")))
+            for c in calls if get(c, "name") in names]
     return ours, bool(ours) and len(ours) == len(calls)
 
 
@@ -223,8 +223,8 @@ def responses_followup(output_items: list, answers: list) -> list:
 
 def anthropic_calls(content: list, names: Iterable[str]) -> tuple[list, bool]:
     """``chat_calls`` for the content blocks of an Anthropic reply."""
-    uses = [b for b in content if _get(b, "type") == "tool_use"]
-    ours = [(_get(b, "id"), _get(b, "name"), arguments_of(_get(b, "input"))) for b in uses if _get(b, "name") in names]
+    uses = [b for b in content if get(b, "type") == "tool_use"]
+    ours = [(get(b, "id"), get(b, "name"), arguments_of(get(b, "input"))) for b in uses if get(b, "name") in names]
     return ours, bool(ours) and len(ours) == len(uses)
 
 

@@ -5,7 +5,12 @@ It plays a model that reads Headroom markers: when a request holds a marker
 (``headroom_retrieve hash=KEY``), offers the ``headroom_retrieve`` tool and has not yet had that
 key answered, the reply is a ``headroom_retrieve`` tool call for KEY. Otherwise the reply is the
 next scripted answer (``FakeProvider.script``), by default the text ``"final answer"``. Set
-``retrieve = False`` for a model that never calls the tool.
+``retrieve = False`` for a model that never calls the tool, and ``preface`` for text it says
+before calling it.
+
+Streams follow the providers' event sequences (a chat stream ends with a usage chunk when
+``stream_options.include_usage`` asks for it). Vertex (``:rawPredict``, ``:streamRawPredict``)
+and Bedrock (``/invoke``) paths answer in the Anthropic shape.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MARKER = re.compile(r"headroom_retrieve hash=([0-9a-f]{24})")
+#: Paths answered in the Anthropic shape: the API's, Vertex's and Bedrock's.
+_ANTHROPIC = ("/messages", ":rawPredict", ":streamRawPredict", "/invoke")
+#: Paths where the model answers (and takes the next scripted answer).
+_GENERATING = ("/chat/completions", "/responses") + _ANTHROPIC
 
 
 @dataclass
@@ -29,12 +38,13 @@ class Recorded:
 @dataclass
 class Scripted:
     """One answer: plain ``text``, or a call of ``tool`` with ``args`` (and parallel calls
-    ``more``: ``[(tool, args)]``, in every JSON reply and the chat stream)."""
+    ``more``: ``[(tool, args)]``), after the text ``preface`` when it is not empty."""
 
     text: str = "final answer"
     tool: str | None = None
     args: dict = field(default_factory=dict)
     more: list = field(default_factory=list)
+    preface: str = ""
 
     def calls(self) -> list:
         """``[(call number, tool, args)]`` of this answer."""
@@ -70,6 +80,8 @@ class FakeProvider:
         self.script: list[Scripted] = []
         #: Whether to play the model that calls headroom_retrieve for unanswered markers.
         self.retrieve = True
+        #: What that model says before its headroom_retrieve call.
+        self.preface = ""
         self.lock = threading.Lock()
         provider = self
 
@@ -85,16 +97,21 @@ class FakeProvider:
             def do_POST(self):
                 n = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(n) or b"{}")
+                path = self.path.split("?")[0]
                 with provider.lock:
                     provider.requests.append(Recorded(self.path, body, dict(self.headers)))
-                    answer = provider._next(body)
-                path = self.path.split("?")[0]
+                    answer = provider._next(body) if path.endswith(_GENERATING) else None
                 if path.endswith("/chat/completions"):
                     self._answer(body, chat_json(body, answer), chat_sse(body, answer))
                 elif path.endswith("/responses"):
                     self._answer(body, responses_json(body, answer), responses_sse(body, answer))
-                elif path.endswith("/messages"):
+                elif path.endswith(_ANTHROPIC):
                     self._answer(body, anthropic_json(body, answer), anthropic_sse(body, answer))
+                elif path.endswith(("/input_tokens", "/count_tokens")):
+                    self._json(200, {"object": "response.input_tokens", "input_tokens": len(json.dumps(body)) // 4})
+                elif path.endswith("/batches"):
+                    self._json(200, {"id": "batch_1", "object": "batch", "type": "message_batch",
+                                     "processing_status": "in_progress", "status": "validating"})
                 else:
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -126,7 +143,7 @@ class FakeProvider:
             asked = _asked_keys(body)
             for key in MARKER.findall(text):
                 if key not in asked:
-                    return Scripted(tool="headroom_retrieve", args={"hash": key})
+                    return Scripted(tool="headroom_retrieve", args={"hash": key}, preface=self.preface)
         if self.script:
             return self.script.pop(0)
         return Scripted(text="final answer")
@@ -152,7 +169,7 @@ def _sse(data, event=None) -> str:
 
 
 def chat_json(body, a: Scripted) -> dict:
-    message = {"role": "assistant", "content": a.text if a.tool is None else None}
+    message = {"role": "assistant", "content": a.text if a.tool is None else (a.preface or None)}
     if a.tool:
         message["tool_calls"] = [{"id": f"call_{n}", "type": "function",
                                   "function": {"name": tool, "arguments": json.dumps(args)}}
@@ -170,6 +187,7 @@ def chat_sse(body, a: Scripted) -> list:
                      "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]})
     out = [chunk({"role": "assistant", "content": ""})]
     if a.tool:
+        out += [chunk({"content": w}) for w in _words(a.preface)] if a.preface else []
         out += [chunk({"tool_calls": [{"index": n - 1, "id": f"call_{n}", "type": "function",
                                        "function": {"name": tool, "arguments": json.dumps(args)}}]})
                 for n, tool, args in a.calls()]
@@ -178,6 +196,10 @@ def chat_sse(body, a: Scripted) -> list:
         words = a.text.split(" ")
         out += [chunk({"content": w if i == 0 else " " + w}) for i, w in enumerate(words)]
         out.append(chunk({}, "stop"))
+    if (body.get("stream_options") or {}).get("include_usage"):
+        out.append(_sse({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+                         "model": body.get("model", "m"), "choices": [],
+                         "usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}))
     out.append("data: [DONE]\n\n")
     return out
 
@@ -185,13 +207,23 @@ def chat_sse(body, a: Scripted) -> list:
 # --- OpenAI Responses -------------------------------------------------------------------------
 
 
+def _words(text: str) -> list:
+    """``text`` in pieces as a stream sends it (the pieces join to ``text``)."""
+    return [w if i == 0 else " " + w for i, w in enumerate(text.split(" "))]
+
+
+def _responses_message(text: str) -> dict:
+    return {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]}
+
+
 def responses_json(body, a: Scripted) -> dict:
     if a.tool:
-        items = [{"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{n}", "name": tool,
-                  "arguments": json.dumps(args), "status": "completed"} for n, tool, args in a.calls()]
+        items = [_responses_message(a.preface)] if a.preface else []
+        items += [{"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{n}", "name": tool,
+                   "arguments": json.dumps(args), "status": "completed"} for n, tool, args in a.calls()]
     else:
-        items = [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
-                  "content": [{"type": "output_text", "text": a.text, "annotations": []}]}]
+        items = [_responses_message(a.text)]
     return {"id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
             "model": body.get("model", "m"), "output": items, "parallel_tool_calls": True,
             "tool_choice": "auto", "tools": [], "error": None, "incomplete_details": None,
@@ -203,50 +235,57 @@ def responses_json(body, a: Scripted) -> dict:
 
 def responses_sse(body, a: Scripted) -> list:
     whole = responses_json(body, a)
-    started = {**whole, "status": "in_progress", "output": []}
-    out = [_sse({"type": "response.created", "sequence_number": 0, "response": started}, "response.created")]
-    seq = 1
-    if not a.tool:
-        for w in a.text.split(" "):
-            out.append(_sse({"type": "response.output_text.delta", "sequence_number": seq, "item_id": "msg_1",
-                             "output_index": 0, "content_index": 0, "delta": w + " ", "logprobs": []},
-                            "response.output_text.delta"))
-            seq += 1
-    out.append(_sse({"type": "response.completed", "sequence_number": seq, "response": whole}, "response.completed"))
-    return out
+    events = [("response.created", {"response": {**whole, "status": "in_progress", "output": []}})]
+    for i, item in enumerate(whole["output"]):
+        at = {"output_index": i, "item_id": item["id"]}
+        if item["type"] == "message":
+            part = item["content"][0]
+            events.append(("response.output_item.added", {"output_index": i, "item": {
+                **item, "status": "in_progress", "content": []}}))
+            events.append(("response.content_part.added", {**at, "content_index": 0, "part": {**part, "text": ""}}))
+            events += [("response.output_text.delta", {**at, "content_index": 0, "delta": w, "logprobs": []})
+                       for w in _words(part["text"])]
+            events.append(("response.output_text.done", {**at, "content_index": 0, "text": part["text"],
+                                                         "logprobs": []}))
+            events.append(("response.content_part.done", {**at, "content_index": 0, "part": part}))
+        else:
+            events.append(("response.output_item.added", {"output_index": i, "item": {
+                **item, "status": "in_progress", "arguments": ""}}))
+            events.append(("response.function_call_arguments.delta", {**at, "delta": item["arguments"]}))
+            events.append(("response.function_call_arguments.done", {**at, "arguments": item["arguments"]}))
+        events.append(("response.output_item.done", {"output_index": i, "item": item}))
+    events.append(("response.completed", {"response": whole}))
+    return [_sse({"type": kind, "sequence_number": n, **data}, kind) for n, (kind, data) in enumerate(events)]
 
 
 # --- Anthropic --------------------------------------------------------------------------------
 
 
 def anthropic_json(body, a: Scripted) -> dict:
-    blocks = ([{"type": "tool_use", "id": f"toolu_{n}", "name": tool, "input": args} for n, tool, args in a.calls()]
-              if a.tool else [{"type": "text", "text": a.text}])
+    if a.tool:
+        blocks = [{"type": "text", "text": a.preface}] if a.preface else []
+        blocks += [{"type": "tool_use", "id": f"toolu_{n}", "name": tool, "input": args} for n, tool, args in a.calls()]
+    else:
+        blocks = [{"type": "text", "text": a.text}]
     return {"id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model", "m"),
             "content": blocks, "stop_reason": "tool_use" if a.tool else "end_turn", "stop_sequence": None,
             "usage": {"input_tokens": 10, "output_tokens": 2}}
 
 
 def anthropic_sse(body, a: Scripted) -> list:
-    start = {**anthropic_json(body, a), "content": [], "stop_reason": None}
-    out = [_sse({"type": "message_start", "message": start}, "message_start")]
-    if a.tool:
-        out.append(_sse({"type": "content_block_start", "index": 0,
-                         "content_block": {"type": "tool_use", "id": "toolu_1", "name": a.tool, "input": {}}},
-                        "content_block_start"))
-        out.append(_sse({"type": "content_block_delta", "index": 0,
-                         "delta": {"type": "input_json_delta", "partial_json": json.dumps(a.args)}},
-                        "content_block_delta"))
-    else:
-        out.append(_sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-                        "content_block_start"))
-        for i, w in enumerate(a.text.split(" ")):
-            out.append(_sse({"type": "content_block_delta", "index": 0,
-                             "delta": {"type": "text_delta", "text": w if i == 0 else " " + w}},
-                            "content_block_delta"))
-    out.append(_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"))
-    out.append(_sse({"type": "message_delta", "delta": {"stop_reason": "tool_use" if a.tool else "end_turn",
-                                                        "stop_sequence": None},
+    whole = anthropic_json(body, a)
+    out = [_sse({"type": "message_start", "message": {**whole, "content": [], "stop_reason": None}}, "message_start")]
+    for i, block in enumerate(whole["content"]):
+        if block["type"] == "text":
+            start = {**block, "text": ""}
+            deltas = [{"type": "text_delta", "text": w} for w in _words(block["text"])]
+        else:
+            start = {**block, "input": {}}
+            deltas = [{"type": "input_json_delta", "partial_json": json.dumps(block["input"])}]
+        out.append(_sse({"type": "content_block_start", "index": i, "content_block": start}, "content_block_start"))
+        out += [_sse({"type": "content_block_delta", "index": i, "delta": d}, "content_block_delta") for d in deltas]
+        out.append(_sse({"type": "content_block_stop", "index": i}, "content_block_stop"))
+    out.append(_sse({"type": "message_delta", "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
                      "usage": {"output_tokens": 2}}, "message_delta"))
     out.append(_sse({"type": "message_stop"}, "message_stop"))
     return out

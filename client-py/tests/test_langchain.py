@@ -113,3 +113,70 @@ def test_daemon_stopped_calls_go_through_uncompressed(model, provider, stopped_d
     assert model.bind_tools([get_weather]).invoke(conversation()).content == "final answer"
     for body in provider.bodies():
         assert_uncompressed(body)
+
+
+# --- the numbers: every round counted, one finish, the savings --------------------------------
+
+
+def usage_model(provider, **kw):
+    return HeadroomChatModel(model=ChatOpenAI(model="gpt-4o", base_url=provider.url + "/v1", api_key="sk-test",
+                                              max_retries=0, stream_usage=True), **kw)
+
+
+def assert_saved(saved):
+    assert saved["retrieve_rounds"] == 1
+    assert saved["tokens_before"] > 4 * saved["tokens_after"] > 0
+
+
+def assert_one_reply_of_two_rounds(message):
+    assert message.response_metadata["finish_reason"] == "stop"
+    assert message.response_metadata["model_name"] == "gpt-4o"
+    usage = message.usage_metadata
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (20, 4, 24)
+    assert_saved(message.response_metadata["headroom"])
+
+
+def test_stream_after_a_hidden_round_is_one_reply_counting_both_rounds(daemon, provider):
+    provider.preface = "Let me look."
+    seen, requests_at_first_text = [], None
+    for chunk in usage_model(provider).stream(conversation()):
+        if chunk.content and requests_at_first_text is None:
+            requests_at_first_text = len(provider.requests)
+        seen.append(chunk)
+    total = sum(seen[1:], seen[0])
+    assert total.content == "Let me look.final answer" and total.tool_calls == []
+    assert requests_at_first_text == 1, "the first round's text passed before its tool call was answered"
+    assert_one_reply_of_two_rounds(total)
+    assert_retrieve_loop(provider)
+
+
+def test_astream_counts_both_rounds(daemon, provider):
+    async def main():
+        return [c async for c in usage_model(provider).astream(conversation())]
+    chunks = asyncio.run(main())
+    assert_one_reply_of_two_rounds(sum(chunks[1:], chunks[0]))
+
+
+def test_invoke_counts_both_rounds(daemon, provider):
+    reply = usage_model(provider).invoke(conversation())
+    assert reply.content == "final answer"
+    assert_one_reply_of_two_rounds(reply)
+    assert reply.response_metadata["token_usage"]["prompt_tokens"] == 20
+    assert_retrieve_loop(provider)
+
+
+def test_a_call_without_retrieve_has_its_savings_and_its_own_usage(model, provider):
+    provider.retrieve = False
+    reply = model.invoke(conversation())
+    assert reply.usage_metadata["input_tokens"] == 10
+    assert reply.response_metadata["headroom"]["retrieve_rounds"] == 0
+    assert reply.response_metadata["headroom"]["tokens_after"] < reply.response_metadata["headroom"]["tokens_before"]
+
+
+def test_stream_whose_rounds_run_out_ends_in_text(daemon, provider):
+    provider.preface = "Let me look."
+    chunks = list(usage_model(provider, max_retrieve_rounds=0).stream(conversation()))
+    total = sum(chunks[1:], chunks[0])
+    assert total.content == "Let me look." and total.tool_calls == []
+    assert total.response_metadata["finish_reason"] == "stop"
+    assert len(provider.requests) == 1

@@ -126,8 +126,9 @@ def test_daemon_stopped_calls_go_through_uncompressed(daemon, provider, stopped_
     provider.retrieve = False
     oa = with_headroom(OpenAI(base_url=provider.url + "/v1", api_key="sk-test", max_retries=0))
     an = with_headroom(Anthropic(base_url=provider.url, api_key="sk-test", max_retries=0))
-    assert oa.chat.completions.create(model="gpt-4o", messages=tool_conversation()).choices[0].message.content \
-        == "final answer"
+    reply = oa.chat.completions.create(model="gpt-4o", messages=tool_conversation())
+    assert reply.choices[0].message.content == "final answer"
+    assert getattr(reply, "headroom", None) is None, "no savings where nothing was compressed"
     assert oa.responses.create(model="gpt-4o", input=responses_input()).output_text == "final answer"
     assert an.messages.create(model=MODEL, max_tokens=64, messages=anthropic_conversation()).content[0].text \
         == "final answer"
