@@ -72,8 +72,8 @@ def test_compress_memory_options_on_the_wire():
     assert options.memory == wire.MemoryOptions(MemoryScope("ada", None, "s"), 300, True)
     body = wire.encode_request(wire.Request(1, wire.CompressRequest(b"[]", options)))
     # seven default option bytes, then Some(MemoryOptions): user, agent None, Some(session),
-    # budget 300 (fb 2c 01), tools true.
-    assert body == b"\x01\x02\x02[]" + bytes(7) + b"\x01\x03ada\x00\x01\x01s\xfb\x2c\x01\x01"
+    # budget 300 (fb 2c 01), tools true; then client None.
+    assert body == b"\x01\x02\x02[]" + bytes(7) + b"\x01\x03ada\x00\x01\x01s\xfb\x2c\x01\x01" + b"\x00"
     assert wire.decode_request(body).op.options == options
 
 
