@@ -8,7 +8,8 @@ use crate::engine::Engine;
 use crate::{doctor, savings, service};
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use clap::{Parser, Subcommand, ValueEnum};
-use crate::memory::facts::{date_of, parse_date};
+use crate::clock::date_of;
+use crate::memory::facts::parse_date;
 use headroom_protocol::{
     CompressOptions, CompressReply, MemoryAddRequest, MemoryFact, MemoryForgetRequest, MemoryListRequest, MemoryOptions,
     MemoryScope, MemorySearchRequest, Op, ProviderFormat, RetrieveReply,

@@ -10,7 +10,7 @@
 //! period's average input price. Models without a price are counted in tokens only.
 
 use crate::client::{self, Client};
-use crate::clock::now_ms;
+use crate::clock::{date_of, now_ms};
 use crate::config::{self, Price};
 use headroom_protocol::{LedgerPeriod, LedgerSlice, MetricsReply, SavingsReply};
 use std::path::Path;
@@ -73,21 +73,6 @@ pub fn parse_since(spec: &str, now_ms: u64) -> Result<u64, String> {
         _ => return Err(format!("--since {spec:?}: use all, or a number of hours or days like 24h or 7d")),
     };
     Ok(now_ms.saturating_sub(n.saturating_mul(unit_ms)))
-}
-
-/// The UTC date of a time, `YYYY-MM-DD`.
-pub fn date_of(ms: u64) -> String {
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
-    let days = (ms / 86_400_000) as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let doe = days.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Adds a slice's figures to the slice of the same name, or appends it.

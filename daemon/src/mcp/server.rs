@@ -11,7 +11,7 @@
 use super::gate;
 use crate::client::{Client, ClientError};
 use crate::request::marker::thousands;
-use crate::memory::facts::date_of;
+use crate::clock::date_of;
 use headroom_protocol::{
     CompressOptions, CompressReply, MemoryAddRequest, MemoryScope, MemorySearchRequest, Op, ProviderFormat, RetrieveReply,
 };

@@ -1,6 +1,7 @@
 //! What a fact is and the rules about facts: who sees it, when it is valid, what it is about
 //! (its key, for supersession) and when two facts say the same thing (dedup).
 
+use crate::clock::date_of;
 use crate::request::query::Query;
 use bincode::{Decode, Encode};
 use headroom_protocol::{MemoryFact, MemoryScope};
@@ -137,21 +138,6 @@ pub fn same_fact(a_text: &str, a_terms: &[String], b_text: &str, b_terms: &[Stri
     let shared = a_terms.iter().filter(|t| b_terms.binary_search(t).is_ok()).count();
     let union = a_terms.len() + b_terms.len() - shared;
     shared * 10 >= union * 9
-}
-
-/// `YYYY-MM-DD` (UTC) of a time in ms since the epoch.
-pub fn date_of(ms: u64) -> String {
-    // Days to a civil date (the proleptic Gregorian calendar, eras of 400 years).
-    let z = (ms / 86_400_000) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Ms since the epoch at the start (UTC) of a `YYYY-MM-DD` date.

@@ -6,7 +6,7 @@
 //! and including its message. The hash covers the request's own bytes, which applications resend
 //! unchanged; a different conversation that happens to repeat a message gets its own block.
 
-use super::facts::date_of;
+use crate::clock::date_of;
 use super::{check_scope, Memory};
 use crate::request::provider::UserTurn;
 use crate::request::spans::{quote, Edit};
