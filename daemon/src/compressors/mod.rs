@@ -7,6 +7,7 @@ pub mod code;
 pub mod diff;
 pub mod doc_blocks;
 pub mod html;
+pub mod image;
 pub mod json;
 pub mod kompress;
 pub mod lang;

@@ -14,14 +14,15 @@ use crate::ml::{Models, RequestModels};
 use crate::store::ccr::Lookup;
 use crate::store::replay::{position_key, replay_key, ReplayEntry};
 use crate::store::Stores;
-use headroom_protocol::{CompressOptions, CompressReply, CompressorStats, ErrorCode, RetrieveReply};
+use headroom_protocol::{CompressOptions, CompressReply, CompressorStats, ErrorCode, ProviderFormat, RetrieveReply};
 use crate::clock::now_ms;
 use crate::compressors::Context;
 use crate::error::EngineError;
 use crate::request::provider::{self, Candidate, Zone};
 use crate::request::query::Query;
 use crate::request::spans::{self, Edit, Node, Value};
-use crate::compressors::{numbered, terminal, Compressor};
+use crate::compressors::{image, numbered, terminal, Compressor};
+use crate::request::images::{self, ImageBlock};
 use crate::request::{marker, retrieve_tool, tokens};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -195,6 +196,24 @@ impl Engine {
             edits.push(Edit { span: site.span.clone(), text: emitted });
         }
         originals.extend(argument_originals.iter().map(|(key, value)| (key.clone(), value.as_str())));
+        // Images, shrunk once to the provider's own downscale and replayed (see compressors::image).
+        let pictures: Vec<ImageBlock> = images::find(conv.messages, conv.format, options.frozen as usize).into_iter().filter(|b| !b.hands_off).collect();
+        let picture_keys: Vec<[u8; 32]> = pictures.iter().map(|b| replay_key(b.text)).collect();
+        let recorded = self.stores.replay_get_all(&picture_keys)?;
+        for ((picture, key), prior) in pictures.iter().zip(picture_keys).zip(recorded) {
+            let entry = prior.unwrap_or_else(|| {
+                let entry = shrink_image(picture, conv.format);
+                first_sights.push((key, entry.clone()));
+                entry
+            });
+            tokens_before += entry.tokens_before;
+            tokens_after += entry.tokens_after;
+            let Some(emitted) = entry.emitted else { continue };
+            // The original stays retrievable by the key of its text (`headroom retrieve`).
+            originals.push((marker::key_for(picture.text), picture.text));
+            tally(&mut per_compressor, &entry.compressor, 1, entry.tokens_before, entry.tokens_after);
+            edits.push(Edit { span: picture.span.clone(), text: spans::quote(&emitted) });
+        }
         self.stores.record_first_sight(&first_sights, &originals, now_ms())?;
 
         let mut memories = 0;
@@ -388,6 +407,28 @@ fn add_keys(ccr_keys: &mut Vec<String>, keys: Vec<String>) {
         if !ccr_keys.contains(&key) {
             ccr_keys.push(key);
         }
+    }
+}
+
+/// An image's first sight: shrunk to what the provider bills when that makes it smaller, its
+/// billed tokens before and after either way.
+fn shrink_image(picture: &ImageBlock, format: ProviderFormat) -> ReplayEntry {
+    use base64::Engine as _;
+    let provider = if format == ProviderFormat::Anthropic { image::Provider::Anthropic } else { image::Provider::OpenAi };
+    let unchanged = |tokens: u64| ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(picture.base64()) else { return unchanged(0) };
+    let Ok(size) = ::image::ImageReader::new(std::io::Cursor::new(&bytes)).with_guessed_format().map_err(drop).and_then(|r| r.into_dimensions().map_err(drop)) else {
+        return unchanged(0);
+    };
+    let before = image::billed_tokens(provider, picture.low_detail, size.0, size.1);
+    match image::shrink(&bytes, provider, picture.low_detail) {
+        Some(shrunk) => ReplayEntry {
+            compressor: "image".into(),
+            emitted: Some(format!("{}{}", picture.prefix, base64::engine::general_purpose::STANDARD.encode(&shrunk.bytes))),
+            tokens_before: before,
+            tokens_after: image::billed_tokens(provider, picture.low_detail, shrunk.after.0, shrunk.after.1),
+        },
+        None => unchanged(before),
     }
 }
 

@@ -1,8 +1,10 @@
 //! The request side: what the engine, memory and the fronts read out of a provider request
 //! before any compressor runs — its shape and content blocks ([`provider`]), where each value
 //! sits in the bytes ([`spans`]), token counts ([`tokens`]), the query ([`query`]), the marker
-//! grammar ([`marker`]) and the `headroom_retrieve` tool definition ([`retrieve_tool`]).
+//! grammar ([`marker`]), the `headroom_retrieve` tool definition ([`retrieve_tool`]) and the
+//! base64 images ([`images`]).
 
+pub mod images;
 pub mod marker;
 pub mod provider;
 pub mod query;

@@ -181,6 +181,7 @@ fn detect(root: &Node, messages: &[Node], has_input: bool) -> ProviderFormat {
     }
     let anthropic_block = |b: &Node| {
         matches!(b.str_at("type"), Some("tool_result" | "tool_use" | "thinking" | "redacted_thinking"))
+            || (matches!(b.str_at("type"), Some("image" | "document")) && b.get("source").is_some())
     };
     if root.get("system").is_some()
         || messages.iter().any(|m| m.get("content").and_then(Node::as_array).is_some_and(|bs| bs.iter().any(anthropic_block)))
