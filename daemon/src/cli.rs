@@ -602,7 +602,7 @@ fn saved(before: u64, after: u64) -> String {
 fn summary(reply: &CompressReply) -> String {
     let by: Vec<String> = reply.compressors.iter().map(|c| format!("{} ×{}", c.name, c.blocks)).collect();
     format!(
-        "headroom: {} -> {} tokens ({}), {} marker(s){}{}",
+        "{} -> {} tokens ({}), {} marker(s){}{}",
         reply.tokens_before,
         reply.tokens_after,
         saved(reply.tokens_before, reply.tokens_after),
