@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 ml/fetch.sh
 cargo test --workspace --locked
 # client-py: wire vectors, the client against target/release/headroomd, the integrations.
-[ -x target/release/headroomd ] || cargo build --release --locked --bins
+cargo build --release --locked --bins
 .venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests
 # HTTP front: LiteLLM's guardrail, the OpenAI and Anthropic SDKs against headroomd --http.
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/http
