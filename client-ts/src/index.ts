@@ -10,8 +10,9 @@
  * - `memory`    memory scopes, times and facts, `Memory` (`client.memory`), the memory tools' texts
  * - `tools`     Headroom's tool names, the retrieve answer texts, earlier `headroom_retrieve`
  *               answers kept out of compression
- * - `loop`      what the integrations share: their options, and the loop that answers Headroom's
- *               own tools inside one provider call
+ * - `loop`      what the integrations share: their options, the loops that answer Headroom's own
+ *               tools inside one call (after a reply, and inside a stream), usage and savings, and
+ *               the SDK wrappers' engine
  * - `openai`, `anthropic`  the SDK wrappers, one per SDK
  * - `sdk`       `withHeadroom(client)`, which picks one of them
  * - `vercel`    `headroomMiddleware()` for the Vercel AI SDK (import `headroom-client/vercel`)
@@ -65,6 +66,6 @@ export {
   type RetrieveArguments,
   type ToolArguments,
 } from "./tools.js";
-export type { HeadroomOptions } from "./loop.js";
+export type { HeadroomOptions, Savings } from "./loop.js";
 export { withHeadroom } from "./sdk.js";
 export * as wire from "./wire.js";

@@ -1,6 +1,7 @@
 // withHeadroom(new Anthropic()) against a fake Anthropic server on 127.0.0.1 and the real daemon:
-// native tool_result blocks compressed, the retrieve loop, memory and its tools, streaming, and
-// the daemon down.
+// native tool_result blocks compressed, the retrieve loop (inside streams too), memory and its
+// tools, messages.stream() / parse() / withResponse() / asResponse() / withOptions(), usage
+// summed over the rounds, what is not compressed warning once, and the daemon down.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
@@ -26,6 +27,32 @@ function message(content: unknown[], stop = "end_turn"): Canned {
 }
 const text = (t: string) => ({ type: "text", text: t, citations: null });
 const toolUse = (id: string, name: string, input: unknown) => ({ type: "tool_use", id, name, input });
+
+/**
+ * A streamed message: text blocks (`string`) and tool uses (`[id, name, input]`, the input in two
+ * JSON pieces), then the stop reason and usage.
+ */
+function streamed(blocks: Array<string | [string, string, unknown]>, usage: [number, number] = [100, 10]): Canned {
+  const start = { id: "msg_s", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage[0], output_tokens: 1 } };
+  const events: Array<[string, unknown]> = [["message_start", { type: "message_start", message: start }]];
+  blocks.forEach((block, index) => {
+    if (typeof block === "string") {
+      events.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }]);
+      events.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: block } }]);
+    } else {
+      const json = JSON.stringify(block[2]);
+      events.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: block[0], name: block[1], input: {} } }]);
+      for (const piece of [json.slice(0, 4), json.slice(4)]) {
+        events.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } }]);
+      }
+    }
+    events.push(["content_block_stop", { type: "content_block_stop", index }]);
+  });
+  const stop = blocks.some((b) => typeof b !== "string") ? "tool_use" : "end_turn";
+  events.push(["message_delta", { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: usage[1] } }]);
+  events.push(["message_stop", { type: "message_stop" }]);
+  return { sse: events };
+}
 
 function conversation(): any[] {
   return [
@@ -79,6 +106,9 @@ describe("withHeadroom(new Anthropic())", () => {
     assert.equal(second.length, 5);
     assert.deepStrictEqual(second[3], { role: "assistant", content: [text("Let me read the whole log."), toolUse("toolu_r", RETRIEVE_TOOL_NAME, { hash: KEY })] });
     assert.deepStrictEqual(second[4], { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_r", content: LOG }] });
+    assert.deepStrictEqual(got.usage, { input_tokens: 20, output_tokens: 10 }, "the usage of both calls");
+    assert.equal((got as any).headroom.retrieveRounds, 1);
+    assert.ok((got as any).headroom.tokensBefore > 5 * (got as any).headroom.tokensAfter);
     await provider.close();
   });
 
@@ -137,30 +167,91 @@ describe("withHeadroom(new Anthropic())", () => {
     await provider.close();
   });
 
-  test("streaming: events arrive, the request was compressed, the tool it cannot answer is not offered", async () => {
-    const start = { id: "msg_2", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } };
+  test("messages.stream(): the retrieve round is answered inside the stream; the final message holds both rounds' text and usage", async () => {
     const { provider, client } = await anthropic([
-      {
-        sse: [
-          ["message_start", { type: "message_start", message: start }],
-          ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
-          ["ping", { type: "ping" }],
-          ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Blocks " } }],
-          ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "failed." } }],
-          ["content_block_stop", { type: "content_block_stop", index: 0 }],
-          ["message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 3 } }],
-          ["message_stop", { type: "message_stop" }],
-        ],
-      },
+      streamed(["Let me read the whole log.", ["toolu_r", RETRIEVE_TOOL_NAME, { hash: KEY }]], [100, 12]),
+      streamed(["Blocks failed on 10.251.30.85."], [300, 8]),
     ]);
-    const stream = await client.messages.create({ model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation(), stream: true } as any);
+    const stream: any = client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation(), tools: [READ_LOG] } as any);
     let out = "";
-    for await (const event of stream as any) if (event.type === "content_block_delta") out += event.delta.text;
-    assert.equal(out, "Blocks failed.");
-    const sent = provider.requests[0]!.body;
-    assert.equal(sent.stream, true);
-    assert.match(sent.messages[2].content[0].content, MARKER);
-    assert.equal(sent.tools, undefined);
+    stream.on("text", (delta: string) => (out += delta));
+    const final = await stream.finalMessage();
+    assert.equal(out, "Let me read the whole log.Blocks failed on 10.251.30.85.");
+    assert.deepStrictEqual(final.content.map((b: any) => [b.type, b.text]), [["text", "Let me read the whole log."], ["text", "Blocks failed on 10.251.30.85."]]);
+    assert.equal(final.stop_reason, "end_turn");
+    assert.equal(final.usage.input_tokens, 400);
+    assert.equal(final.usage.output_tokens, 20);
+    assert.equal(provider.requests.length, 2);
+    const [first, second] = provider.requests.map((r) => r.body);
+    assert.equal(first.stream, true);
+    assert.match(first.messages[2].content[0].content, MARKER);
+    assert.deepStrictEqual(first.tools.map((t: any) => t.name), ["read_log", RETRIEVE_TOOL_NAME]);
+    assert.deepStrictEqual(second.messages[3], {
+      role: "assistant",
+      content: [{ type: "text", text: "Let me read the whole log." }, { type: "tool_use", id: "toolu_r", name: RETRIEVE_TOOL_NAME, input: { hash: KEY } }],
+    });
+    assert.deepStrictEqual(second.messages[4], { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_r", content: LOG }] });
+    assert.equal(stream.headroom.retrieveRounds, 1);
+    assert.ok(stream.headroom.tokensBefore > 5 * stream.headroom.tokensAfter);
+    await provider.close();
+  });
+
+  test("create({ stream: true }): one message, its blocks numbered in order, no tool_use event reaches the app", async () => {
+    const { provider, client } = await anthropic([streamed(["Reading.", ["toolu_r", RETRIEVE_TOOL_NAME, { hash: KEY }]]), streamed(["Done."])]);
+    const stream = await client.messages.create({ model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation(), stream: true } as any);
+    const events: any[] = [];
+    for await (const event of stream as any) events.push(event);
+    assert.equal(events.filter((e) => e.type === "message_start").length, 1);
+    assert.equal(events.filter((e) => e.type === "message_stop").length, 1);
+    assert.deepStrictEqual(events.filter((e) => e.type === "content_block_start").map((e) => [e.index, e.content_block.type]), [[0, "text"], [1, "text"]]);
+    assert.ok(!events.some((e) => e.delta?.type === "input_json_delta"));
+    assert.equal(provider.requests.length, 2);
+    await provider.close();
+  });
+
+  test("streaming: the app's own tool use comes through (renumbered); a retrieve call beside it is dropped", async () => {
+    const { provider, client } = await anthropic([streamed([["toolu_r", RETRIEVE_TOOL_NAME, { hash: KEY }], ["toolu_a", "read_log", { path: "/x" }]])]);
+    const final: any = await client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation(), tools: [READ_LOG] } as any).finalMessage();
+    assert.deepStrictEqual(final.content, [{ type: "tool_use", id: "toolu_a", name: "read_log", input: { path: "/x" } }]);
+    assert.equal(final.stop_reason, "tool_use");
+    assert.equal(provider.requests.length, 1);
+    await provider.close();
+  });
+
+  test("messages.parse(), withResponse() and asResponse() are compressed; asResponse() without Headroom's tools", async () => {
+    const { provider, client } = await anthropic([message([text("parsed")]), message([text("with response")]), message([text("raw")])]);
+    const body = { model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation(), tools: [READ_LOG] };
+    const parsed: any = await client.messages.parse(body as any);
+    assert.equal(parsed.content[0].text, "parsed");
+    assert.ok(parsed.headroom.tokensBefore > 5 * parsed.headroom.tokensAfter);
+    const { data, response } = await client.messages.create(body as any).withResponse();
+    assert.deepStrictEqual(data.content, [text("with response")]);
+    assert.equal(response.status, 200);
+    const raw = await client.messages.create(body as any).asResponse();
+    assert.equal(((await raw.json()) as any).content[0].text, "raw");
+    for (const r of provider.requests) assert.match(r.body.messages[2].content[0].content, MARKER);
+    assert.deepStrictEqual(provider.requests[1]!.body.tools.map((t: any) => t.name), ["read_log", RETRIEVE_TOOL_NAME]);
+    assert.deepStrictEqual(provider.requests[2]!.body.tools, [READ_LOG]);
+    await provider.close();
+  });
+
+  test("withOptions() is wrapped; beta.messages is not compressed and warns once per process", async () => {
+    const { provider, client } = await anthropic([message([text("ok")])]);
+    const body = { model: "claude-sonnet-4-5", max_tokens: 512, messages: conversation() };
+    await client.withOptions({ timeout: 5000 }).messages.create(body as any);
+    assert.match(provider.requests[0]!.body.messages[2].content[0].content, MARKER);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (m: string) => (m.startsWith("headroom:") ? warnings.push(m) : undefined);
+    try {
+      await client.beta.messages.create(body as any);
+      await client.beta.messages.create(body as any);
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(provider.requests[1]!.body.messages[2].content[0].content, LOG);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /beta\.messages is not compressed.*messages\.create/);
     await provider.close();
   });
 

@@ -138,6 +138,29 @@ export const chunk = (delta: Record<string, unknown>, finish: string | null = nu
   choices: [{ index: 0, delta, finish_reason: finish }],
 });
 
+/** A streamed OpenAI chat usage chunk (what `stream_options.include_usage` adds at the end). */
+export const usageChunk = (prompt: number, completion: number) => ({
+  id: "chatcmpl-2",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt-4o",
+  choices: [],
+  usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+});
+
+/** A streamed round: some text, then (if any) tool calls whose arguments arrive in two pieces, then usage. */
+export function streamedRound(text: string, calls: Array<[string, string, unknown]> = [], usage: [number, number] = [100, 10]): Canned {
+  const pieces = calls.flatMap(([id, name, args], index) => {
+    const json = JSON.stringify(args);
+    return [
+      chunk({ tool_calls: [{ index, id, type: "function", function: { name, arguments: json.slice(0, 5) } }] }),
+      chunk({ tool_calls: [{ index, function: { arguments: json.slice(5) } }] }),
+    ];
+  });
+  const finish = calls.length ? "tool_calls" : "stop";
+  return { sse: [chunk({ role: "assistant", content: "" }), chunk({ content: text }), ...pieces, chunk({}, finish), usageChunk(...usage)], done: true };
+}
+
 /** A canned OpenAI chat completion whose assistant message is `message`. */
 export function completion(message: Record<string, unknown>, finish = "stop"): Canned {
   return {

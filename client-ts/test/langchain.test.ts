@@ -1,14 +1,16 @@
 // HeadroomChatModel wrapping a real LangChain chat model (@langchain/openai's ChatOpenAI) pointed
-// at a fake OpenAI server on 127.0.0.1, with the real daemon.
+// at a fake OpenAI server on 127.0.0.1, with the real daemon: invoke and stream, Headroom's tools
+// answered in both, usage summed over every call, response_metadata.headroom. (install.test.ts
+// runs it from a packed tarball in a project of its own.)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
 import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME, type MemoryOptions } from "../src/index.js";
 import { HeadroomChatModel } from "../src/langchain.js";
-import { fakeProvider, keyOf, LOG, MARKER, suiteDaemon, type Canned, chunk, completion } from "./helpers.js";
+import { fakeProvider, keyOf, LOG, MARKER, streamedRound, suiteDaemon, type Canned, chunk, completion } from "./helpers.js";
 
 const KEY = keyOf(LOG);
 
@@ -79,6 +81,10 @@ describe("HeadroomChatModel for LangChain.js", () => {
     assert.equal(second.length, 6);
     assert.equal(second[4].tool_calls[0].function.name, RETRIEVE_TOOL_NAME);
     assert.deepStrictEqual({ role: second[5].role, tool_call_id: second[5].tool_call_id, content: second[5].content }, { role: "tool", tool_call_id: "call_r", content: LOG });
+    assert.equal(reply.usage_metadata?.total_tokens, 30, "the usage of both calls");
+    const headroom = reply.response_metadata.headroom as any;
+    assert.equal(headroom.retrieveRounds, 1);
+    assert.ok(headroom.tokensBefore > 5 * headroom.tokensAfter, JSON.stringify(headroom));
     await provider.close();
   });
 
@@ -105,7 +111,7 @@ describe("HeadroomChatModel for LangChain.js", () => {
     await provider.close();
   });
 
-  test("memory with stream: the facts are added, the memory tools are not offered", async () => {
+  test("memory with stream: the facts are added and the memory tools offered", async () => {
     const memory = { scope: { user: "ada", agent: "sre", session: "s2" }, tools: true };
     const { provider, model: m } = await model([{ sse: [chunk({ content: "eu-west-1" }), chunk({}, "stop")], done: true }], false, memory);
     let text = "";
@@ -113,11 +119,11 @@ describe("HeadroomChatModel for LangChain.js", () => {
     assert.equal(text, "eu-west-1");
     const sent = provider.requests[0]!.body;
     assert.match(sent.messages[0].content, /^<memory>\n- The deploy target is eu-west-1\./);
-    assert.equal(sent.tools, undefined);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), [MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
     await provider.close();
   });
 
-  test("stream: chunks arrive, the request was compressed, the app's tools only", async () => {
+  test("stream: chunks arrive, the request was compressed, the app's tools and the retrieve tool offered", async () => {
     const { provider, model: m } = await model([
       { sse: [chunk({ role: "assistant", content: "" }), chunk({ content: "Blocks " }), chunk({ content: "failed." }), chunk({}, "stop")], done: true },
     ]);
@@ -127,7 +133,40 @@ describe("HeadroomChatModel for LangChain.js", () => {
     const sent = provider.requests[0]!.body;
     assert.equal(sent.stream, true);
     assert.match(sent.messages[3].content, MARKER);
-    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log"]);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log", RETRIEVE_TOOL_NAME]);
+    await provider.close();
+  });
+
+  test("stream: a headroom_retrieve round is answered inside the stream; usage of both calls, headroom on the last chunk", async () => {
+    const { provider, model: m } = await model([
+      streamedRound("Let me read the whole log. ", [["call_r", RETRIEVE_TOOL_NAME, { hash: KEY }]], [100, 12]),
+      streamedRound("Blocks failed on 10.251.30.85.", [], [300, 8]),
+    ]);
+    let all: AIMessageChunk | undefined;
+    let last: AIMessageChunk | undefined;
+    for await (const part of await m.bindTools([readLog]).stream(conversation())) {
+      assert.deepStrictEqual(part.tool_call_chunks ?? [], [], "no tool call reaches the app");
+      all = all ? all.concat(part) : part;
+      last = part;
+    }
+    assert.equal(all!.text, "Let me read the whole log. Blocks failed on 10.251.30.85.");
+    assert.deepStrictEqual(all!.tool_calls, []);
+    assert.equal(all!.usage_metadata?.input_tokens, 400);
+    assert.equal(all!.usage_metadata?.output_tokens, 20);
+    assert.equal((last!.response_metadata.headroom as any).retrieveRounds, 1);
+    assert.equal(provider.requests.length, 2);
+    const second = provider.requests[1]!.body.messages;
+    assert.equal(second[4].tool_calls[0].function.name, RETRIEVE_TOOL_NAME);
+    assert.deepStrictEqual({ tool_call_id: second[5].tool_call_id, content: second[5].content }, { tool_call_id: "call_r", content: LOG });
+    await provider.close();
+  });
+
+  test("stream: the app's own tool call comes through; a retrieve call beside it is dropped", async () => {
+    const { provider, model: m } = await model([streamedRound("", [["call_r", RETRIEVE_TOOL_NAME, { hash: KEY }], ["call_a", "read_log", { path: "/x" }]])]);
+    let all: AIMessageChunk | undefined;
+    for await (const part of await m.bindTools([readLog]).stream(conversation())) all = all ? all.concat(part) : part;
+    assert.deepStrictEqual(all!.tool_calls?.map((c) => [c.id, c.name, c.args]), [["call_a", "read_log", { path: "/x" }]]);
+    assert.equal(provider.requests.length, 1);
     await provider.close();
   });
 

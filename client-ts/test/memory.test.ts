@@ -15,7 +15,7 @@ import {
   type MemoryScope,
 } from "../src/index.js";
 import type * as wire from "../src/wire.js";
-import { completion, deadSocket, fakeDaemon, fakeProvider, quietClient, suiteDaemon, type Canned } from "./helpers.js";
+import { completion, deadSocket, fakeDaemon, fakeProvider, quietClient, streamedRound, suiteDaemon, type Canned } from "./helpers.js";
 
 const NOV_20 = Date.UTC(2025, 10, 20);
 
@@ -401,20 +401,29 @@ describe("a fact saved in conversation A is used in conversation B (OpenAI SDK w
     await other.provider.close();
   });
 
-  test("memory_search is answered too; streaming is not offered the memory tools", async () => {
+  test("memory_search is answered too, in a plain call and inside a stream", async () => {
     const search = completion(
       { tool_calls: [{ id: "call_s", type: "function", function: { name: MEMORY_SEARCH_TOOL_NAME, arguments: JSON.stringify({ query: "deploy target" }) } }] },
       "tool_calls",
     );
-    const d = await conversation("D", [search, answer("eu-west-1"), { sse: [{ id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [{ index: 0, delta: { content: "ok" }, finish_reason: "stop" }] }], done: true }]);
+    const d = await conversation("D", [
+      search,
+      answer("eu-west-1"),
+      streamedRound("Looking. ", [["call_t", MEMORY_SEARCH_TOOL_NAME, { query: "deploy target" }]]),
+      streamedRound("eu-west-1"),
+    ]);
     const got = await d.openai.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "What did we say?" }] } as any);
     assert.equal(got.choices[0]!.message.content, "eu-west-1");
-    assert.match(d.provider.requests[1]!.body.messages.at(-1).content, new RegExp(`^- ${FACT.replace(/\./g, "\\.")} \\(since \\d{4}-\\d\\d-\\d\\d\\)$`));
+    const found = new RegExp(`^- ${FACT.replace(/\./g, "\\.")} \\(since \\d{4}-\\d\\d-\\d\\d\\)$`);
+    assert.match(d.provider.requests[1]!.body.messages.at(-1).content, found);
     const stream = await d.openai.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "Which deploy target?" }], stream: true } as any);
-    for await (const _ of stream as any);
+    let text = "";
+    for await (const part of stream as any) text += part.choices[0]?.delta?.content ?? "";
+    assert.equal(text, "Looking. eu-west-1");
     const streamed = d.provider.requests[2]!.body;
-    assert.equal(streamed.tools, undefined);
-    assert.match(streamed.messages[0].content, /^<memory>/, "the facts are still added");
+    assert.deepStrictEqual(streamed.tools.map((t: any) => t.function.name), [MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
+    assert.match(streamed.messages[0].content, /^<memory>/, "the facts are added");
+    assert.match(d.provider.requests[3]!.body.messages.at(-1).content, found, "the search answered inside the stream");
     await d.provider.close();
   });
 

@@ -33,6 +33,14 @@ test("headroom-client/vercel and headroom-client/langchain load", async () => {
   assert.equal(typeof HeadroomChatModel, "function");
 });
 
+test("the integrations load only their peer dependencies, so an app's own copy is the one used", () => {
+  for (const entry of ["vercel", "langchain"]) {
+    const built = readFileSync(join(ROOT, "dist", `${entry}.js`), "utf8");
+    const packages = [...built.matchAll(/from\s+"([^".][^"]*)"/g)].map((m) => m[1]!.split("/").slice(0, m[1]!.startsWith("@") ? 2 : 1).join("/"));
+    for (const name of packages) assert.ok(name in pkg.peerDependencies, `${entry} imports ${name}, which is not a peer dependency`);
+  }
+});
+
 test("dependencies are pinned exactly, and none is needed at run time", () => {
   assert.equal(pkg.dependencies, undefined);
   for (const [name, version] of Object.entries<string>(pkg.devDependencies)) assert.match(version, /^\d+\.\d+\.\d+$/, name);

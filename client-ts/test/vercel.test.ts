@@ -1,14 +1,16 @@
 // headroomMiddleware() with ai@6's wrapLanguageModel and a real provider package (@ai-sdk/openai,
-// chat model) pointed at a fake OpenAI server on 127.0.0.1, with the real daemon.
+// chat model) pointed at a fake OpenAI server on 127.0.0.1, with the real daemon: generateText
+// and streamText, Headroom's tools answered in both, usage summed over every call, and
+// providerMetadata.headroom.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createOpenAI } from "@ai-sdk/openai";
-import { generateText, jsonSchema, streamText, tool, wrapLanguageModel, type ModelMessage } from "ai";
+import { generateText, jsonSchema, stepCountIs, streamText, tool, wrapLanguageModel, type ModelMessage } from "ai";
 import { MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME, RETRIEVE_TOOL_NAME, type MemoryOptions } from "../src/index.js";
 import { headroomMiddleware } from "../src/vercel.js";
-import { fakeProvider, keyOf, LOG, MARKER, REPO, suiteDaemon, type Canned, chunk, completion } from "./helpers.js";
+import { fakeProvider, keyOf, LOG, MARKER, REPO, streamedRound, suiteDaemon, type Canned, chunk, completion } from "./helpers.js";
 
 const KEY = keyOf(LOG);
 const ISSUES = JSON.parse(readFileSync(join(REPO, "tests", "fixtures", "github", "paginate-issues.json"), "utf8"));
@@ -111,7 +113,7 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
     await provider.close();
   });
 
-  test("memory with streamText: the facts are added, the memory tools are not offered", async () => {
+  test("memory with streamText: the facts are added and the memory tools offered", async () => {
     const memory = { scope: { user: "ada", agent: "sre", session: "s2" }, tools: true };
     const { provider, model: m } = await model([{ sse: [chunk({ content: "eu-west-1" }), chunk({}, "stop")], done: true }], false, memory);
     let text = "";
@@ -119,11 +121,11 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
     assert.equal(text, "eu-west-1");
     const sent = provider.requests[0]!.body;
     assert.match(sent.messages[0].content, /^<memory>\n- The deploy target is eu-west-1\./);
-    assert.equal(sent.tools, undefined);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), [MEMORY_SAVE_TOOL_NAME, MEMORY_SEARCH_TOOL_NAME]);
     await provider.close();
   });
 
-  test("streamText: text streams, the request was compressed, no tool it cannot answer", async () => {
+  test("streamText: text streams, the request was compressed, the retrieve tool offered", async () => {
     const { provider, model: m } = await model([
       { sse: [chunk({ role: "assistant", content: "" }), chunk({ content: "Blocks " }), chunk({ content: "failed." }), chunk({}, "stop")], done: true },
     ]);
@@ -134,7 +136,59 @@ describe("headroomMiddleware() for the Vercel AI SDK", () => {
     const sent = provider.requests[0]!.body;
     assert.equal(sent.stream, true);
     assert.match(sent.messages.find((m: any) => m.role === "tool").content, MARKER);
-    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log"]);
+    assert.deepStrictEqual(sent.tools.map((t: any) => t.function.name), ["read_log", RETRIEVE_TOOL_NAME]);
+    await provider.close();
+  });
+
+  test("streamText: a headroom_retrieve round is answered inside the stream; usage of both calls, providerMetadata.headroom", async () => {
+    const { provider, model: m } = await model([
+      streamedRound("Let me read the whole log. ", [["call_r", RETRIEVE_TOOL_NAME, { hash: KEY }]], [100, 12]),
+      streamedRound("Blocks failed on 10.251.30.85.", [], [300, 8]),
+    ]);
+    const result = streamText({ model: m, messages: conversation(), tools: { read_log: readLog }, maxRetries: 0 });
+    const kinds = new Set<string>();
+    for await (const part of result.fullStream) kinds.add(part.type);
+    assert.equal(await result.text, "Let me read the whole log. Blocks failed on 10.251.30.85.");
+    assert.deepStrictEqual(await result.toolCalls, []);
+    assert.equal(await result.finishReason, "stop");
+    assert.ok(!kinds.has("tool-call") && !kinds.has("tool-input-start"), [...kinds].join());
+    const usage = await result.totalUsage;
+    assert.equal(usage.inputTokens, 400);
+    assert.equal(usage.outputTokens, 20);
+    const headroom = (await result.providerMetadata)?.headroom as any;
+    assert.equal(headroom.retrieveRounds, 1);
+    assert.ok(headroom.tokensBefore > 5 * headroom.tokensAfter, JSON.stringify(headroom));
+    assert.equal(provider.requests.length, 2);
+    const second = provider.requests[1]!.body.messages;
+    assert.equal(second.at(-2).tool_calls[0].function.name, RETRIEVE_TOOL_NAME);
+    assert.equal(second.at(-2).content, "Let me read the whole log. ");
+    assert.deepStrictEqual(second.at(-1), { role: "tool", tool_call_id: "call_r", content: LOG });
+    await provider.close();
+  });
+
+  test("streamText: the app's own tool call comes through; a retrieve call beside it is dropped", async () => {
+    const { provider, model: m } = await model([streamedRound("", [["call_r", RETRIEVE_TOOL_NAME, { hash: KEY }], ["call_a", "read_log", { path: "/x" }]])]);
+    const result = streamText({ model: m, messages: conversation(), tools: { read_log: readLog }, maxRetries: 0 });
+    for await (const _ of result.fullStream);
+    assert.deepStrictEqual((await result.toolCalls).map((c) => [c.toolName, c.input]), [["read_log", { path: "/x" }]]);
+    assert.equal(await result.finishReason, "tool-calls");
+    assert.equal(provider.requests.length, 1);
+    await provider.close();
+  });
+
+  test("generateText: totalUsage counts every call to the model, the retrieve round's included", async () => {
+    const retrieve = completion({ tool_calls: [{ id: "call_r", type: "function", function: { name: RETRIEVE_TOOL_NAME, arguments: JSON.stringify({ hash: KEY }) } }] }, "tool_calls");
+    const readAgain = completion({ tool_calls: [{ id: "call_2", type: "function", function: { name: "read_log", arguments: JSON.stringify({ path: "/x" }) } }] }, "tool_calls");
+    const { provider, model: m } = await model([retrieve, readAgain, answer("Done.")]);
+    const tools = { read_log: tool({ ...readLog, execute: async () => "short log" }) };
+    const result = await generateText({ model: m, messages: conversation(), tools, stopWhen: stepCountIs(3), maxRetries: 0 });
+    assert.equal(result.text, "Done.");
+    assert.equal(result.steps.length, 2);
+    assert.equal(provider.requests.length, 3);
+    assert.equal(result.totalUsage.inputTokens, 30, "10 per call, three calls");
+    assert.equal(result.totalUsage.totalTokens, 45);
+    assert.equal((result.steps[0]!.providerMetadata?.headroom as any).retrieveRounds, 1);
+    assert.equal((result.providerMetadata?.headroom as any).retrieveRounds, 0);
     await provider.close();
   });
 
