@@ -124,7 +124,7 @@ class HeadroomAgnoModel:
         return {**kwargs, "messages": out, "tools": offered}, names
 
     def _compress_args(self) -> dict:
-        return {"model": self.id, "format": ProviderFormat.OpenAiChat, "client": "agno", **self._headroom.options}
+        return {"model": self.id, "format": ProviderFormat.OpenAiChat, "app": "agno", **self._headroom.options}
 
     def _fallback(self, kwargs: dict, error: Exception) -> tuple:
         """The step as Agno built it, when Headroom's own part failed."""

@@ -112,13 +112,15 @@ def compress_options(model: Optional[str] = None, **options) -> CompressOptions:
     of ``auto``, ``openai_chat``, ``openai_responses``, ``anthropic``. ``memory`` (a
     ``MemoryScope`` or a dict) adds that scope's remembered facts to the latest user message, at
     most ``memory_budget_tokens`` of them (0: the daemon's default, 256), and ``memory_tools``
-    asks for the memory tool definitions; ``client`` names who is asking (``litellm``, your app)
-    in the daemon's savings ledger. An unknown option is a programming error and raises
+    asks for the memory tool definitions; ``app`` names who is asking (``litellm``, your app's
+    name) in the daemon's savings ledger. An unknown option is a programming error and raises
     ``TypeError``."""
     fmt = options.pop("format", ProviderFormat.Auto) or ProviderFormat.Auto
     if isinstance(fmt, str):
         fmt = _FORMATS[fmt.lower()]
     memory = options.pop("memory", None)
+    if "app" in options:
+        options["client"] = options.pop("app")
     memory_tools = options.pop("memory_tools", False)
     budget = options.pop("memory_budget_tokens", 0)
     if memory is None and (memory_tools or budget):

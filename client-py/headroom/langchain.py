@@ -153,8 +153,9 @@ class HeadroomChatModel(BaseChatModel):
 
     def _compressed(self, messages: list, asynchronous: bool) -> Generator:
         dicts = [_as_dict(m) for m in messages]
+        options = {"app": "langchain", **self._compress_options}
         result = yield self._client(asynchronous).compress(dicts, model=self._model_name(),
-                                                           format=ProviderFormat.OpenAiChat, **self._compress_options)
+                                                           format=ProviderFormat.OpenAiChat, **options)
         return self._apply(messages, dicts, result)
 
     def _runnable(self, kwargs: dict, result) -> tuple:

@@ -231,7 +231,7 @@ class HeadroomCallback(CustomLogger):
     def _options(self, kwargs: dict, tools_possible: bool) -> dict:
         """Compress options for one call; the memory tools are asked for only where they could
         be offered."""
-        options = loop_options({"client": LEDGER_CLIENT, **self.options, "memory": self._memory(kwargs)})
+        options = loop_options({"app": LEDGER_CLIENT, **self.options, "memory": self._memory(kwargs)})
         if not tools_possible and options.get("memory") is not None:
             options["memory_tools"] = False
         return options
@@ -493,7 +493,7 @@ def _record(response: Any, results: list) -> Any:
 def _options(options: Optional[dict]) -> dict:
     """The wrappers' compress options: the caller's, counted under ``litellm`` unless they name
     another client."""
-    return {"client": LEDGER_CLIENT, **(options or {})}
+    return {"app": LEDGER_CLIENT, **(options or {})}
 
 
 def _plain_options(options: Optional[dict]) -> dict:

@@ -236,7 +236,9 @@ class Loop:
         options = self.options
         if not offer and "memory" in options:
             options = {**options, "memory_tools": False}
-        result = yield hc.compress(history, model=kwargs.get("model"), format=api.format, **options)
+        # The daemon's savings ledger counts SDK calls by SDK unless the caller names itself.
+        sdk = "anthropic-sdk" if api.format == ProviderFormat.Anthropic else "openai-sdk"
+        result = yield hc.compress(history, model=kwargs.get("model"), format=api.format, **{"app": sdk, **options})
         call = {**kwargs, api.key: result.messages}
         if not offer:
             return call, frozenset(), result

@@ -993,7 +993,7 @@ def write_ledger_period(w: _Writer, v: LedgerPeriod) -> None:
     w.u64(v.added_tokens)
     w.u64(v.retrieves)
     w.u64(v.retrieved_tokens)
-    w.u64(v.memories)
+    w.u32(v.memories)
     w.u64(v.rewrites)
     w.vec(v.compressors, lambda x: write_compressor_stats(w, x))
     w.vec(v.models, lambda x: write_ledger_slice(w, x))
@@ -1010,7 +1010,7 @@ def read_ledger_period(r: _Reader) -> LedgerPeriod:
         added_tokens=r.u64(),
         retrieves=r.u64(),
         retrieved_tokens=r.u64(),
-        memories=r.u64(),
+        memories=r.u32(),
         rewrites=r.u64(),
         compressors=r.vec(lambda: read_compressor_stats(r)),
         models=r.vec(lambda: read_ledger_slice(r)),

@@ -123,6 +123,8 @@ export interface CompressOptions {
   compressUserMessages?: boolean;
   /** Add remembered facts of a scope to the latest user message, and optionally the memory tools. */
   memory?: MemoryOptions;
+  /** Who is asking (`vercel`, `openai-sdk`, or your app's name), for the daemon's savings ledger. */
+  app?: string;
 }
 
 export interface CompressorStats {
@@ -369,6 +371,7 @@ export class HeadroomClient {
             frozen: options.frozen ?? 0,
             target_ratio: options.targetRatio ?? null,
             compress_user_messages: options.compressUserMessages ?? false,
+            client: options.app ?? null,
             memory: options.memory
               ? {
                   scope: wireScope(options.memory.scope),

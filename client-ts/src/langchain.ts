@@ -164,7 +164,7 @@ export class HeadroomChatModel extends BaseChatModel<HeadroomChatModelCallOption
     const { client: _c, maxRetrieveRounds: _r, ...options } = this.headroom;
     const chat = messages.map(toChat);
     if (!options.memory && !chat.some((m) => m.role === "tool")) return { messages, offered: [] };
-    const result = await this.client().compress(chat, { ...options, model: modelName(this.model), format: "openai_chat" });
+    const result = await this.client().compress(chat, { app: "langchain", ...options, model: modelName(this.model), format: "openai_chat" });
     addCompressed(savings, result);
     const offered = [...(result.retrieveTool ? [result.retrieveTool] : []), ...(result.memoryTools ?? [])];
     if (result.messages === chat) return { messages, offered };

@@ -399,7 +399,9 @@ export function sdkCall<R, C>(format: SdkFormat<R, C>, send: SdkMethod, body: an
   const savings: Savings = shared ?? noSavings();
   const reqOptions = requestOptions === undefined ? undefined : sdkOptions;
   const compressed = async () => {
-    const result = await hr.compress(body, { ...compressOptions, model: body?.model, format: format.format });
+    // The daemon's savings ledger counts SDK calls by SDK.
+    const client = format.format === "anthropic" ? "anthropic-sdk" : "openai-sdk";
+    const result = await hr.compress(body, { app: client, ...compressOptions, model: body?.model, format: format.format });
     addCompressed(savings, result);
     return result.messages;
   };

@@ -113,7 +113,7 @@ export function headroomMiddleware(options: HeadroomOptions = {}): LanguageModel
   async function transform(params: CallOptions, modelId: string, savings: Savings): Promise<CallOptions> {
     const { chat, places, users } = toChat(params.prompt);
     if (places.length === 0 && !compressOptions.memory) return params;
-    const result = await hr.compress(chat, { ...compressOptions, model: modelId, format: "openai_chat" });
+    const result = await hr.compress(chat, { app: "vercel", ...compressOptions, model: modelId, format: "openai_chat" });
     addCompressed(savings, result);
     if (result.messages === chat && !result.memoryTools) return params;
     const prompt = withFacts(fromChat(params.prompt, result.messages, places), chat, result.messages, users);

@@ -436,7 +436,7 @@ export interface LedgerPeriod {
   retrieves: bigint;
   retrieved_tokens: bigint;
   /** Remembered facts put into requests. */
-  memories: bigint;
+  memories: number;
   /** Requests in which Headroom changed earlier messages (compaction): each costs a cache write. */
   rewrites: bigint;
   /** The same figures per compressor, per model and per client. */
@@ -939,7 +939,7 @@ export function writeLedgerPeriod(w: Writer, v: LedgerPeriod): void {
   w.u64(v.added_tokens);
   w.u64(v.retrieves);
   w.u64(v.retrieved_tokens);
-  w.u64(v.memories);
+  w.u32(v.memories);
   w.u64(v.rewrites);
   w.vec(v.compressors, (x) => writeCompressorStats(w, x));
   w.vec(v.models, (x) => writeLedgerSlice(w, x));
@@ -956,7 +956,7 @@ export function readLedgerPeriod(r: Reader): LedgerPeriod {
     added_tokens: r.u64(),
     retrieves: r.u64(),
     retrieved_tokens: r.u64(),
-    memories: r.u64(),
+    memories: r.u32(),
     rewrites: r.u64(),
     compressors: r.vec(() => readCompressorStats(r)),
     models: r.vec(() => readLedgerSlice(r)),

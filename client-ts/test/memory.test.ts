@@ -39,7 +39,7 @@ function wireFact(over: Partial<wire.MemoryFact> = {}): wire.MemoryFact {
 function fake(answer: (op: wire.Op) => wire.ReplyBody) {
   return fakeDaemon((request) => ({
     id: request.id,
-    body: typeof request.op === "object" && "Hello" in request.op ? { Hello: { protocol_version: 2, server: "fake" } } : answer(request.op),
+    body: typeof request.op === "object" && "Hello" in request.op ? { Hello: { protocol_version: 3, server: "fake" } } : answer(request.op),
   }));
 }
 
@@ -205,6 +205,7 @@ describe("memory against a fake daemon", () => {
           format: "OpenAiChat",
           memories: 2,
           memory_tools: Buffer.from(JSON.stringify(tools)),
+          rewrote_earlier: false,
         },
       };
     });

@@ -21,7 +21,7 @@ const small = [
   { role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "tail_log", arguments: "{}" } }] },
   { role: "tool", tool_call_id: "c", content: LOG.split("\n").slice(0, 20).join("\n") },
 ];
-const options = { model: null, format: "Auto" as const, query: null, protect_recent: 0, frozen: 0, target_ratio: null, compress_user_messages: false, memory: null };
+const options = { model: null, format: "Auto" as const, query: null, protect_recent: 0, frozen: 0, target_ratio: null, compress_user_messages: false, memory: null, client: null };
 const pingFrame = encodeRequest({ id: 1n, op: "Ping" });
 const compressFrame = encodeRequest({ id: 2n, op: { Compress: { messages: Buffer.from(JSON.stringify(small)), options } } });
 

@@ -12,7 +12,7 @@ const OTHER = 65534;
 const asRoot = { skip: process.getuid?.() !== 0 ? "plays another user with chown" : false };
 
 async function assertRefused(change: (socket: string) => void, reason: RegExp): Promise<void> {
-  const fake = await fakeDaemon((request) => ({ id: request.id, body: { Hello: { protocol_version: 2, server: "squatter" } } }));
+  const fake = await fakeDaemon((request) => ({ id: request.id, body: { Hello: { protocol_version: 3, server: "squatter" } } }));
   try {
     change(fake.socket);
     const { client, warnings } = quietClient(fake.socket);

@@ -390,7 +390,7 @@ pub struct LedgerPeriod {
     pub retrieves: u64,
     pub retrieved_tokens: u64,
     /// Remembered facts put into requests.
-    pub memories: u64,
+    pub memories: u32,
     /// Requests in which Headroom changed earlier messages (compaction): each costs a cache write.
     pub rewrites: u64,
     /// The same figures per compressor, per model and per client.

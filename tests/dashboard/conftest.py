@@ -71,7 +71,7 @@ class Daemon:
         asserts the daemon answered and removed tokens."""
         client = headroom.HeadroomClient(socket=self.socket, timeout=30)
         try:
-            result = client.compress(request_body(log), model=MODEL, client=CLIENT)
+            result = client.compress(request_body(log), model=MODEL, app=CLIENT)
         finally:
             client.close()
         assert result.error is None, result.error

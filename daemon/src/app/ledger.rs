@@ -77,7 +77,7 @@ impl Ledger {
             tokens_before: reply.tokens_before,
             tokens_after: reply.tokens_after,
             added_tokens: c.added_tokens,
-            memories: u64::from(reply.memories),
+            memories: reply.memories,
             rewrites: u64::from(reply.rewrote_earlier),
             compressors: reply.compressors.clone(),
             models: vec![slice(c.model)],
