@@ -31,6 +31,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// Tokens of a retrieved original counted exactly before the rest is extrapolated.
+const RETRIEVED_EXACT_TOKENS: u64 = 4_000;
+
 /// How often idle CCR originals are swept into tombstones.
 const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
@@ -123,9 +126,11 @@ impl App {
         self.ledger.record_compress(self.engine.stores(), &compression);
     }
 
-    /// Counts an answered retrieval and the tokens it brought back into the conversation.
+    /// Counts an answered retrieval and the tokens it brought back into the conversation: exact
+    /// up to [`RETRIEVED_EXACT_TOKENS`], extrapolated from the bytes beyond (a whole original can
+    /// be megabytes, and counting it all would cost the retrieval more than it takes).
     pub fn count_retrieval(&self, content: &str) {
-        let tokens = crate::request::tokens::count(self.engine.tokenizer(None), content);
+        let tokens = crate::request::tokens::count_past(self.engine.tokenizer(None), content, RETRIEVED_EXACT_TOKENS);
         self.ledger.record_retrieve(self.engine.stores(), now_ms(), tokens);
     }
 

@@ -218,4 +218,36 @@ mod tests {
         let call = |asked: &str| Call { line: 1, tool: "Bash".into(), asked: asked.into(), args: Value::Null, output: String::new(), failed: false, refused: false };
         assert_eq!(loop_key(&call("sed -n '1,220p' f.rs | head -40")), loop_key(&call("sed -n '300,520p' f.rs")));
     }
+
+    #[test]
+    fn retrievals_of_whole_originals_become_one_finding_and_queried_ones_do_not() {
+        let retrieve = |line: usize, args: Value| Call {
+            line,
+            tool: "mcp__headroom__headroom_retrieve".into(),
+            asked: args.to_string(),
+            args,
+            output: "x".repeat(4_000),
+            failed: false,
+            refused: false,
+        };
+        let session = Session {
+            agent: super::super::sessions::Agent::Claude,
+            path: PathBuf::from("s.jsonl"),
+            calls: vec![
+                retrieve(3, serde_json::json!({"hash": "a"})),
+                retrieve(9, serde_json::json!({"hash": "b", "query": "timeout"})),
+                retrieve(12, serde_json::json!({"hash": "c", "query": null})),
+            ],
+            unreadable_lines: 0,
+        };
+        let found = find(&[session]);
+        let whole: Vec<Vec<usize>> = found
+            .iter()
+            .filter_map(|f| match f {
+                Finding::WholeRetrieves { calls, .. } => Some(calls.iter().map(|p| p.line).collect()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(whole, [vec![3, 12]]);
+    }
 }
