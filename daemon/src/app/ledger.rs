@@ -57,8 +57,8 @@ impl Ledger {
         let start = at_ms - at_ms % HOUR_MS;
         let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
         let period = unsaved.entry(start).or_insert_with(|| {
-            let stored = stores.ledger_since(start).ok().into_iter().flatten().find(|(s, _)| *s == start);
-            stored.and_then(|(_, bytes)| decode(&bytes)).unwrap_or(LedgerPeriod { start_ms: start, span_ms: HOUR_MS, ..Default::default() })
+            let stored = stores.ledger_get(start).ok().flatten();
+            stored.and_then(|bytes| decode(&bytes)).unwrap_or(LedgerPeriod { start_ms: start, span_ms: HOUR_MS, ..Default::default() })
         });
         change(period);
     }
@@ -124,23 +124,22 @@ impl Ledger {
         let cutoff = now_ms.saturating_sub(KEEP_HOURS_MS);
         let mut days: BTreeMap<u64, LedgerPeriod> = BTreeMap::new();
         let mut remove = Vec::new();
-        for (start, bytes) in stores.ledger_since(0)? {
-            let Some(period) = decode(&bytes) else { continue };
+        let stored: BTreeMap<u64, LedgerPeriod> =
+            stores.ledger_since(0)?.into_iter().filter_map(|(start, bytes)| decode(&bytes).map(|p| (start, p))).collect();
+        for (&start, period) in &stored {
             if start + period.span_ms > cutoff || period.span_ms == DAY_MS {
                 continue;
             }
             let day = start - start % DAY_MS;
             let merged = days.entry(day).or_insert_with(|| LedgerPeriod { start_ms: day, span_ms: DAY_MS, ..Default::default() });
-            merge(merged, &period);
+            merge(merged, period);
             remove.push(start);
         }
         // A day already stored (from an earlier compaction) absorbs its newly merged hours.
-        let stored: BTreeMap<u64, LedgerPeriod> =
-            stores.ledger_since(0)?.into_iter().filter_map(|(s, b)| decode(&b).filter(|p| p.span_ms == DAY_MS).map(|p| (s, p))).collect();
         let put: Vec<(u64, Vec<u8>)> = days
             .into_iter()
             .map(|(day, mut merged)| {
-                if let Some(earlier) = stored.get(&day) {
+                if let Some(earlier) = stored.get(&day).filter(|p| p.span_ms == DAY_MS) {
                     merge(&mut merged, earlier);
                 }
                 (day, encode(&merged))

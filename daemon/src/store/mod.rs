@@ -322,6 +322,11 @@ impl Stores {
         })
     }
 
+    /// The stored ledger period starting at `start_ms`, if any.
+    pub fn ledger_get(&self, start_ms: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|txn, s| Ok(s.meta.get(txn, &ledger_key(start_ms))?.map(<[u8]>::to_vec)))
+    }
+
     /// Writes ledger periods by start, and deletes the periods starting at `remove` (merged into
     /// a longer one), in one transaction.
     pub fn ledger_write(&self, put: &[(u64, Vec<u8>)], remove: &[u64]) -> Result<(), StoreError> {
