@@ -366,9 +366,9 @@ struct Local {
 impl Local {
     fn engine(&self) -> Result<Engine, String> {
         let settings = config::load(&[]).map_err(|e| e.to_string())?.settings;
-        let dir = self.state_dir.clone().unwrap_or(settings.state_dir);
+        let dir = self.state_dir.clone().unwrap_or_else(|| settings.state_dir.clone());
         let stores = Stores::open(&dir, DEFAULT_MAP_SIZE).map_err(|e| e.to_string())?;
-        Ok(Engine::new(stores, settings.ccr_idle_expiry).with_cache_prices(settings.cache_prices))
+        Ok(Engine::configured(stores, &settings))
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Settings {
     pub cache_prices: CachePrices,
     /// Model prices added to or replacing the built-in list, for the savings report's money.
     pub prices: Vec<(String, Price)>,
+    /// The most tokens one image may be billed; 0 leaves images at the provider's own downscale.
+    pub image_max_tokens: u64,
 }
 
 /// Input prices relative to the provider's base input price.
@@ -354,6 +356,10 @@ pub const SPECS: &[Spec] = &[
         doc: "Model prices in USD per million tokens for `headroom savings`, over the built-in list: `model=input/output/cache_read/cache_write; …`.",
         default: "(built in)",
         set: |s, v| s.prices = v.prices(), show: |s| show_prices(&s.prices) },
+    Spec { key: "image_max_tokens", env: "HEADROOM_IMAGE_MAX_TOKENS", kind: Kind::Integer { min: 0, max: 100_000 },
+        doc: "Most tokens one image may be billed, shrinking it below the provider's own downscale; 0 keeps what the provider would show.",
+        default: "0",
+        set: |s, v| s.image_max_tokens = v.integer(), show: |s| s.image_max_tokens.to_string() },
 ];
 
 /// The `prices` setting as written, or `(built in)` when nothing is added.
@@ -440,6 +446,7 @@ impl Default for Settings {
             ml: MlSettings::default(),
             cache_prices: CachePrices::default(),
             prices: Vec::new(),
+            image_max_tokens: 0,
         }
     }
 }
@@ -681,8 +688,9 @@ mod tests {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(
             err.0,
-            "/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: socket, state_dir, max_frame, ccr_expiry_days, drain_timeout_secs, frame_timeout_secs, http, http_port, openai_upstream, anthropic_upstream, http_compress, shaping, upstream_timeout_secs, models_dir, onnxruntime, classifier_model, classifier_tokenizer, ml_budget_tokens, cache_read_price, cache_write_price, prices"
+            format!("/home/u/.config/headroom/config.toml:2: unknown key `sokcet`; valid keys: {}", SPECS.iter().map(|s| s.key).collect::<Vec<_>>().join(", "))
         );
+        assert!(err.0.contains("valid keys: socket, state_dir, max_frame,"), "{}", err.0);
     }
 
     #[test]

@@ -94,3 +94,30 @@ fn a_photo_within_the_limits_and_images_by_url_pass_through() {
     let reply = engine.compress(&serde_json::to_vec(&anthropic(&b64(&jpeg), "image/jpeg")).unwrap(), &CompressOptions::default()).unwrap();
     assert_eq!(reply.tokens_before, (512u64 * 600).div_ceil(750), "its billed tokens are still counted");
 }
+
+#[test]
+fn a_budget_per_image_lowers_the_bill_below_the_providers_downscale() {
+    let png = fixture("readme-screenshot-3000x2000.png");
+    let cases = [
+        ("openai chat", openai_chat(&format!("data:image/png;base64,{}", b64(&png)), "auto"), Provider::OpenAi, "/messages/0/content/1/image_url/url"),
+        ("anthropic", anthropic(&b64(&png), "image/png"), Provider::Anthropic, "/messages/0/content/0/source/data"),
+    ];
+    for (name, request, provider, at) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(dir.path()).with_image_max_tokens(Some(800));
+        let body = serde_json::to_vec(&request).unwrap();
+        let reply = engine.compress(&body, &CompressOptions::default()).unwrap();
+        let sent: Value = serde_json::from_slice(&reply.messages).unwrap();
+        let data = sent.pointer(at).and_then(Value::as_str).unwrap().rsplit(',').next().unwrap().to_string();
+        let (w, h) = dimensions(&base64::engine::general_purpose::STANDARD.decode(&data).unwrap());
+        assert_eq!(reply.tokens_before, billed_tokens(provider, false, 3000, 2000), "{name}");
+        assert_eq!(reply.tokens_after, billed_tokens(provider, false, w, h), "{name}: counted as sent");
+        assert!(reply.tokens_after <= 800 && reply.tokens_after < reply.tokens_before, "{name}: {} -> {}", reply.tokens_before, reply.tokens_after);
+        assert!(reply.tokens_after > 600, "{name}: the largest size within the budget, not a thumbnail ({w} x {h})");
+        let again = engine.compress(&body, &CompressOptions::default()).unwrap();
+        assert_eq!(again.messages, reply.messages, "{name}: replayed byte for byte");
+        let original = request.pointer(at).and_then(Value::as_str).unwrap();
+        let retrieved = engine.retrieve(&marker::key_for(original), None, headroom_daemon::clock::now_ms()).unwrap();
+        assert_eq!(retrieved.content, original, "{name}: the full image stays retrievable");
+    }
+}

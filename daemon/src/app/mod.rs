@@ -91,7 +91,7 @@ impl App {
         if let Some(reason) = volatile {
             log::warn!("{reason}");
         }
-        let engine = Engine::new(stores, settings.ccr_idle_expiry).with_cache_prices(settings.cache_prices);
+        let engine = Engine::configured(stores, &settings);
         let app = Arc::new(App::new(engine, settings));
         let loading = app.clone();
         std::thread::Builder::new()

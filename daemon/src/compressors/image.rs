@@ -10,6 +10,10 @@
 //!   85 + 170 per 512-pixel tile.
 //! - Anthropic: the long edge is capped at 1568 pixels and the area at about 1.15 megapixels;
 //!   billed about width × height / 750 tokens.
+//!
+//! Going below the provider's downscale is the user's choice, never the default: the
+//! `image_max_tokens` setting caps each image's bill, at the cost of detail the model would have
+//! seen (the original stays retrievable by key).
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -94,16 +98,32 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The image at the provider's own downscale, or `None` when it is already that small, is not a
-/// still PNG or JPEG, cannot be read, or would not come out smaller.
-pub fn shrink(bytes: &[u8], provider: Provider, low_detail: bool) -> Option<Shrunk> {
+/// The largest size, at most the provider's own downscale of `width` × `height` and of the same
+/// shape, that the provider bills at most `max_tokens` for; the provider's downscale when none
+/// is (a budget under OpenAI's 85-token floor).
+pub fn budget_size(provider: Provider, low_detail: bool, width: u32, height: u32, max_tokens: u64) -> (u32, u32) {
+    let (w, h) = provider_size(provider, low_detail, width, height);
+    (1..=w)
+        .rev()
+        .map(|w2| (w2, ((u64::from(h) * u64::from(w2) / u64::from(w)) as u32).max(1)))
+        .find(|&(w2, h2)| billed_tokens(provider, low_detail, w2, h2) <= max_tokens)
+        .unwrap_or((w, h))
+}
+
+/// The image at the provider's own downscale, or smaller where `max_tokens` (the user's budget
+/// per image) asks for it; `None` when it is already that small, is not a still PNG or JPEG,
+/// cannot be read, or would not come out smaller.
+pub fn shrink(bytes: &[u8], provider: Provider, low_detail: bool, max_tokens: Option<u64>) -> Option<Shrunk> {
     let format = image::guess_format(bytes).ok()?;
     if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) || (format == ImageFormat::Png && animated_png(bytes)) {
         return None;
     }
     let decoded = image::load_from_memory_with_format(bytes, format).ok()?;
     let before = (decoded.width(), decoded.height());
-    let after = provider_size(provider, low_detail, before.0, before.1);
+    let after = match max_tokens {
+        Some(budget) => budget_size(provider, low_detail, before.0, before.1, budget),
+        None => provider_size(provider, low_detail, before.0, before.1),
+    };
     if after == before {
         return None;
     }
@@ -129,5 +149,18 @@ mod tests {
         assert_eq!((w, h), (1313, 875));
         assert_eq!(billed_tokens(Provider::Anthropic, false, 3000, 2000), (1313 * 875u64).div_ceil(750));
         assert_eq!(provider_size(Provider::Anthropic, false, 4000, 400), (1568, 156), "the edge cap for a wide strip");
+    }
+
+    #[test]
+    fn a_budget_picks_the_largest_size_billed_within_it() {
+        // 800 tokens buys OpenAI 4 tiles (765): 1024 wide at 3:2.
+        assert_eq!(budget_size(Provider::OpenAi, false, 3000, 2000, 800), (1024, 682));
+        assert_eq!(billed_tokens(Provider::OpenAi, false, 1024, 682), 765);
+        assert_eq!(billed_tokens(Provider::OpenAi, false, 1025, 683), 85 + 170 * 6, "one pixel more is two tiles more");
+        let (w, h) = budget_size(Provider::Anthropic, false, 3000, 2000, 800);
+        assert!(billed_tokens(Provider::Anthropic, false, w, h) <= 800 && billed_tokens(Provider::Anthropic, false, w + 2, h + 1) > 800, "{w} x {h}");
+        // A budget the image already meets changes nothing; one under OpenAI's floor cannot be met.
+        assert_eq!(budget_size(Provider::Anthropic, false, 3000, 2000, 5000), provider_size(Provider::Anthropic, false, 3000, 2000));
+        assert_eq!(budget_size(Provider::OpenAi, false, 3000, 2000, 50), (1152, 768));
     }
 }

@@ -8,7 +8,7 @@ pub mod compaction;
 pub mod repeats;
 pub mod router;
 
-use crate::config::MlSettings;
+use crate::config::{MlSettings, Settings};
 use crate::memory::{inject, tools as memory_tools, Memory};
 use crate::ml::{Models, RequestModels};
 use crate::store::ccr::Lookup;
@@ -44,6 +44,9 @@ pub struct Engine {
     ccr_idle_expiry: Duration,
     /// What the provider charges for cached and fresh input: when compaction pays.
     prices: compaction::CachePrices,
+    /// The most tokens one image may be billed, when the user caps it (below the provider's own
+    /// downscale).
+    image_max_tokens: Option<u64>,
 }
 
 impl Engine {
@@ -55,12 +58,25 @@ impl Engine {
             models: OnceLock::new(),
             ccr_idle_expiry,
             prices: compaction::CachePrices::default(),
+            image_max_tokens: None,
         }
+    }
+
+    /// The engine with each image's bill capped at `max_tokens` (`None`: the provider's own
+    /// downscale, which loses nothing the model would see).
+    pub fn with_image_max_tokens(self, max_tokens: Option<u64>) -> Self {
+        Engine { image_max_tokens: max_tokens, ..self }
     }
 
     /// The engine with the provider's cache prices (compaction decides by them).
     pub fn with_cache_prices(self, prices: compaction::CachePrices) -> Self {
         Engine { prices, ..self }
+    }
+
+    /// The engine over `stores` as the settings shape it: expiry, cache prices, image budget.
+    pub fn configured(stores: Stores, settings: &Settings) -> Self {
+        let image_max_tokens = (settings.image_max_tokens > 0).then_some(settings.image_max_tokens);
+        Engine::new(stores, settings.ccr_idle_expiry).with_cache_prices(settings.cache_prices).with_image_max_tokens(image_max_tokens)
     }
 
     /// Loads the models the settings name and says, one line each, what loaded and what did not.
@@ -202,7 +218,7 @@ impl Engine {
         let recorded = self.stores.replay_get_all(&picture_keys)?;
         for ((picture, key), prior) in pictures.iter().zip(picture_keys).zip(recorded) {
             let entry = prior.unwrap_or_else(|| {
-                let entry = shrink_image(picture, conv.format);
+                let entry = shrink_image(picture, conv.format, self.image_max_tokens);
                 first_sights.push((key, entry.clone()));
                 entry
             });
@@ -410,9 +426,9 @@ fn add_keys(ccr_keys: &mut Vec<String>, keys: Vec<String>) {
     }
 }
 
-/// An image's first sight: shrunk to what the provider bills when that makes it smaller, its
-/// billed tokens before and after either way.
-fn shrink_image(picture: &ImageBlock, format: ProviderFormat) -> ReplayEntry {
+/// An image's first sight: shrunk to what the provider bills (or to the user's budget) when that
+/// makes it smaller, its billed tokens before and after either way.
+fn shrink_image(picture: &ImageBlock, format: ProviderFormat, max_tokens: Option<u64>) -> ReplayEntry {
     use base64::Engine as _;
     let provider = if format == ProviderFormat::Anthropic { image::Provider::Anthropic } else { image::Provider::OpenAi };
     let unchanged = |tokens: u64| ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens };
@@ -421,7 +437,7 @@ fn shrink_image(picture: &ImageBlock, format: ProviderFormat) -> ReplayEntry {
         return unchanged(0);
     };
     let before = image::billed_tokens(provider, picture.low_detail, size.0, size.1);
-    match image::shrink(&bytes, provider, picture.low_detail) {
+    match image::shrink(&bytes, provider, picture.low_detail, max_tokens) {
         Some(shrunk) => ReplayEntry {
             compressor: "image".into(),
             emitted: Some(format!("{}{}", picture.prefix, base64::engine::general_purpose::STANDARD.encode(&shrunk.bytes))),
