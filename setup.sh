@@ -12,6 +12,8 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v systemd-socket-activate >/dev/null || need+=(systemd)
 # Chromium, which tests/dashboard drives headless over the DevTools protocol.
 command -v chromium >/dev/null || need+=(chromium)
+# redis-server, which the fleet tests start privately (two daemons sharing one store).
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}"

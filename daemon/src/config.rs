@@ -37,6 +37,11 @@ pub struct Settings {
     pub prices: Vec<(String, Price)>,
     /// The most tokens one image may be billed; 0 leaves images at the provider's own downscale.
     pub image_max_tokens: u64,
+    /// The Redis or Valkey URL a fleet of daemons shares its stores through; `None` keeps them
+    /// in the local LMDB environment only.
+    pub store: Option<String>,
+    /// The longest a request waits on the shared store before it is served from LMDB alone.
+    pub store_timeout: Duration,
 }
 
 /// Input prices relative to the provider's base input price.
@@ -197,6 +202,8 @@ enum Kind {
     Url,
     /// `model=input/output/cache_read/cache_write` entries separated by `;`.
     Prices,
+    /// `lmdb`, or the URL of a Redis or Valkey server.
+    Store,
 }
 
 /// A value that passed its setting's validation.
@@ -207,6 +214,8 @@ enum Value {
     Bool(bool),
     Url(String),
     Prices(Vec<(String, Price)>),
+    /// `None` for `lmdb`.
+    Store(Option<String>),
 }
 
 impl Value {
@@ -244,6 +253,12 @@ impl Value {
         match self {
             Value::Prices(p) => p,
             _ => unreachable!("the price list holds prices"),
+        }
+    }
+    fn store(self) -> Option<String> {
+        match self {
+            Value::Store(url) => url,
+            _ => unreachable!("the store setting holds a store"),
         }
     }
 }
@@ -360,7 +375,25 @@ pub const SPECS: &[Spec] = &[
         doc: "Most tokens one image may be billed, shrinking it below the provider's own downscale; 0 keeps what the provider would show.",
         default: "0",
         set: |s, v| s.image_max_tokens = v.integer(), show: |s| s.image_max_tokens.to_string() },
+    Spec { key: "store", env: "HEADROOM_STORE", kind: Kind::Store,
+        doc: "`lmdb`, or a `redis://`, `valkey://` or `unix://` URL that a fleet of daemons shares originals, replay entries and memory through (LMDB stays the local copy and fallback).",
+        default: "lmdb",
+        set: |s, v| s.store = v.store(), show: |s| s.store.as_deref().map_or("lmdb".into(), |url| format!("{:?}", redacted_url(url))) },
+    Spec { key: "store_timeout_ms", env: "HEADROOM_STORE_TIMEOUT_MS", kind: Kind::Integer { min: 1, max: 60_000 },
+        doc: "Milliseconds a request waits on the shared store before it is served from LMDB alone.", default: "50",
+        set: |s, v| s.store_timeout = Duration::from_millis(v.integer()), show: |s| s.store_timeout.as_millis().to_string() },
 ];
+
+/// `url` with its password, if any, replaced by `***`, for messages and `config show`.
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
 
 /// The `prices` setting as written, or `(built in)` when nothing is added.
 fn show_prices(prices: &[(String, Price)]) -> String {
@@ -447,6 +480,8 @@ impl Default for Settings {
             cache_prices: CachePrices::default(),
             prices: Vec::new(),
             image_max_tokens: 0,
+            store: None,
+            store_timeout: Duration::from_millis(50),
         }
     }
 }
@@ -551,6 +586,7 @@ fn expectation(kind: Kind) -> String {
         Kind::Bool => "true or false".to_string(),
         Kind::Url => "an http:// or https:// URL".to_string(),
         Kind::Prices => "`model=input/output/cache_read/cache_write` entries separated by `;`".to_string(),
+        Kind::Store => "`lmdb` or a redis://, valkey://, redis+unix://, valkey+unix:// or unix:// URL (no TLS: reach a remote server through a tunnel)".to_string(),
     }
 }
 
@@ -619,6 +655,20 @@ fn validate(spec: &Spec, raw: Raw) -> Result<Value, String> {
             let Raw::Text(text) = raw else { return Err("not a string".into()) };
             parse_prices(&text).map(Value::Prices).map_err(|_| text)
         }
+        Kind::Store => {
+            let Raw::Text(text) = raw else { return Err("not a string".into()) };
+            let trimmed = text.trim();
+            if trimmed == "lmdb" {
+                return Ok(Value::Store(None));
+            }
+            let parsed = reqwest::Url::parse(trimmed).map_err(|_| text.clone())?;
+            let tcp = matches!(parsed.scheme(), "redis" | "valkey") && parsed.host_str().is_some();
+            let unix = matches!(parsed.scheme(), "redis+unix" | "valkey+unix" | "unix") && !parsed.path().is_empty();
+            if !(tcp || unix) {
+                return Err(text);
+            }
+            Ok(Value::Store(Some(trimmed.to_string())))
+        }
     }
 }
 
@@ -671,6 +721,7 @@ mod tests {
                 Kind::Bool => (spec.default == "false").to_string(),
                 Kind::Url => format!("http://{}.test", spec.key.replace('_', "-")),
                 Kind::Prices => "m=1/2/0.5/1.25".into(),
+                Kind::Store => "redis://127.0.0.1:6399/".into(),
             };
             let loaded = resolve(&path(), None, &[], &[(spec.key, value.clone())]).unwrap();
             let now = shown(&loaded.settings);

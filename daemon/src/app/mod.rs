@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::memory::Memory;
+use crate::store::shared::Shared;
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use headroom_protocol::{
     CompressOptions, CompressReply, MemoryAddReply, MemoryAddRequest, MemoryFact, MemoryForgetRequest, MemoryListRequest,
@@ -91,6 +92,14 @@ impl App {
         if let Some(reason) = volatile {
             log::warn!("{reason}");
         }
+        let stores = match &settings.store {
+            Some(url) => {
+                let shared = Shared::new(url, settings.store_timeout, settings.ccr_idle_expiry).map_err(StartError)?;
+                log::info!("store: sharing originals, replay entries and memory through {}, LMDB as the local copy", shared.shown());
+                stores.with_shared(shared)
+            }
+            None => stores,
+        };
         let engine = Engine::configured(stores, &settings);
         let app = Arc::new(App::new(engine, settings));
         let loading = app.clone();

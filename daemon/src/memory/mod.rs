@@ -11,6 +11,7 @@ pub mod tools;
 
 use crate::request::tokens;
 use crate::error::EngineError;
+use crate::store::shared::MemoryWrite;
 use crate::store::Stores;
 use facts::{parse_id, same_fact, scope_problem, sees, terms, within, Record};
 use headroom_protocol::{
@@ -26,6 +27,9 @@ use tiktoken_rs::CoreBPE;
 
 /// Longest fact text accepted; memory holds facts, not documents.
 pub const MAX_FACT_BYTES: usize = 8 * 1024;
+
+/// Times a change is tried when other replicas keep changing the shared memory under it.
+const WRITE_ATTEMPTS: usize = 4;
 
 /// Results of a search when the request does not say.
 const DEFAULT_LIMIT: usize = 10;
@@ -49,7 +53,15 @@ const MIN_SIMILARITY: f32 = 0.35;
 #[derive(Default)]
 pub struct Memory {
     index: RwLock<Option<Index>>,
+    /// The shared store's generation the index was loaded at; `None` when it was loaded from
+    /// LMDB (no shared store, or it did not answer).
+    generation: Mutex<Option<u64>>,
     vectors: Mutex<HashMap<u64, Vec<f32>>>,
+}
+
+/// A change that lost to other replicas' changes [`WRITE_ATTEMPTS`] times in a row.
+fn memory_moving() -> EngineError {
+    EngineError { code: ErrorCode::Busy, message: "memory kept changing on other replicas while this change was made; try again".into() }
 }
 
 fn bad(message: impl Into<String>) -> EngineError {
@@ -62,23 +74,54 @@ pub fn check_scope(scope: &MemoryScope) -> Result<(), EngineError> {
 }
 
 impl Memory {
-    /// The index, built from the store on first use.
+    /// The shared store's generation the index was loaded at.
+    fn loaded_at(&self) -> Option<u64> {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the index misses changes: the shared store answered with a generation it was
+    /// not loaded at.
+    fn outdated(&self, current: Option<u64>) -> bool {
+        current.is_some() && current != self.loaded_at()
+    }
+
+    /// Whether a write went through; one written to the shared store moves the index's
+    /// generation with it (the write checked nothing else had changed).
+    fn took(&self, outcome: MemoryWrite) -> bool {
+        match outcome {
+            MemoryWrite::Written(generation) => *self.generation.lock().unwrap_or_else(|e| e.into_inner()) = Some(generation),
+            MemoryWrite::Local => {}
+            MemoryWrite::Stale => return false,
+        }
+        true
+    }
+
+    /// The index, built from the store on first use and rebuilt when other replicas changed
+    /// the shared memory.
     fn read<'a>(&'a self, stores: &Stores) -> Result<RwLockReadGuard<'a, Option<Index>>, EngineError> {
+        let current = stores.memory_generation();
         {
             let guard = self.index.read().unwrap_or_else(|e| e.into_inner());
-            if guard.is_some() {
+            if guard.is_some() && !self.outdated(current) {
                 return Ok(guard);
             }
         }
-        drop(self.write(stores)?);
+        drop(self.write_at(stores, current)?);
         Ok(self.index.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The index for changing, built from the store on first use.
+    /// The index for changing, built or rebuilt as [`Memory::read`] does.
     fn write<'a>(&'a self, stores: &Stores) -> Result<RwLockWriteGuard<'a, Option<Index>>, EngineError> {
+        self.write_at(stores, stores.memory_generation())
+    }
+
+    fn write_at<'a>(&'a self, stores: &Stores, current: Option<u64>) -> Result<RwLockWriteGuard<'a, Option<Index>>, EngineError> {
         let mut guard = self.index.write().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            let rows = stores.memory_all()?;
+        if guard.is_none() || self.outdated(current) {
+            let (rows, generation) = stores.memory_all()?;
+            *self.generation.lock().unwrap_or_else(|e| e.into_inner()) = generation;
+            // Ids may have been deleted and reused elsewhere: embeddings are made again as needed.
+            self.vectors.lock().unwrap_or_else(|e| e.into_inner()).clear();
             let total = rows.len();
             let last_id = rows.iter().map(|(id, _)| *id).max().unwrap_or(0);
             let facts: Vec<(u64, Record)> =
@@ -114,62 +157,68 @@ impl Memory {
         let valid_from_ms = request.valid_from_ms.unwrap_or(now_ms);
         let key = facts::key_of(text, request.key.as_deref());
         let new_terms = terms(text);
-        let mut guard = self.write(stores)?;
-        let index = guard.as_mut().expect("loaded by write");
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut guard = self.write(stores)?;
+            let index = guard.as_mut().expect("loaded by write");
 
-        let same_scope_current = |e: &&Entry| e.record.scope == request.scope && e.record.current();
-        let duplicate = {
-            let rarest = new_terms.iter().min_by_key(|t| index.with_term(t).count());
-            let mut neighbours: Box<dyn Iterator<Item = &Entry>> = match rarest {
-                Some(term) => Box::new(index.with_term(term)),
-                None => Box::new(index.entries()),
+            let same_scope_current = |e: &&Entry| e.record.scope == request.scope && e.record.current();
+            let duplicate = {
+                let rarest = new_terms.iter().min_by_key(|t| index.with_term(t).count());
+                let mut neighbours: Box<dyn Iterator<Item = &Entry>> = match rarest {
+                    Some(term) => Box::new(index.with_term(term)),
+                    None => Box::new(index.entries()),
+                };
+                neighbours
+                    .find(|e| same_scope_current(e) && same_fact(text, &new_terms, &e.record.text, &e.terms))
+                    .map(|e| e.record.to_wire(e.id, 0.0))
             };
-            neighbours
-                .find(|e| same_scope_current(e) && same_fact(text, &new_terms, &e.record.text, &e.terms))
-                .map(|e| e.record.to_wire(e.id, 0.0))
-        };
-        if let Some(fact) = duplicate {
-            return Ok(MemoryAddReply { fact, duplicate: true, superseded: vec![] });
-        }
+            if let Some(fact) = duplicate {
+                return Ok(MemoryAddReply { fact, duplicate: true, superseded: vec![] });
+            }
 
-        let id = index.next_id();
-        let mut record = Record {
-            scope: request.scope.clone(),
-            text: text.to_string(),
-            source: request.source.clone(),
-            key: key.clone(),
-            created_ms: now_ms,
-            valid_from_ms,
-            valid_to_ms: None,
-            superseded_by: None,
-        };
-        let mut closed = Vec::new();
-        if key.is_some() {
-            for other in index.entries().filter(same_scope_current).filter(|e| e.record.key == key) {
-                if other.record.valid_from_ms <= valid_from_ms {
-                    let mut ended = other.record.clone();
-                    ended.valid_to_ms = Some(valid_from_ms);
-                    ended.superseded_by = Some(id);
-                    closed.push((other.id, ended));
-                } else if record.valid_to_ms.is_none_or(|end| other.record.valid_from_ms < end) {
-                    // A fact about the past: it ended when the current one began.
-                    record.valid_to_ms = Some(other.record.valid_from_ms);
-                    record.superseded_by = Some(other.id);
+            let id = index.next_id();
+            let mut record = Record {
+                scope: request.scope.clone(),
+                text: text.to_string(),
+                source: request.source.clone(),
+                key: key.clone(),
+                created_ms: now_ms,
+                valid_from_ms,
+                valid_to_ms: None,
+                superseded_by: None,
+            };
+            let mut closed = Vec::new();
+            if key.is_some() {
+                for other in index.entries().filter(same_scope_current).filter(|e| e.record.key == key) {
+                    if other.record.valid_from_ms <= valid_from_ms {
+                        let mut ended = other.record.clone();
+                        ended.valid_to_ms = Some(valid_from_ms);
+                        ended.superseded_by = Some(id);
+                        closed.push((other.id, ended));
+                    } else if record.valid_to_ms.is_none_or(|end| other.record.valid_from_ms < end) {
+                        // A fact about the past: it ended when the current one began.
+                        record.valid_to_ms = Some(other.record.valid_from_ms);
+                        record.superseded_by = Some(other.id);
+                    }
                 }
             }
+            let mut puts: Vec<(u64, Vec<u8>)> = closed.iter().map(|(i, r)| (*i, r.encode())).collect();
+            puts.push((id, record.encode()));
+            if !self.took(stores.memory_write(&puts, &[], self.loaded_at())?) {
+                *guard = None;
+                continue;
+            }
+            let superseded = closed.iter().map(|(i, _)| facts::id_text(*i)).collect();
+            for (other, ended) in closed {
+                index.update(other, ended);
+            }
+            let fact = record.to_wire(id, 0.0);
+            index.insert(id, record);
+            drop(guard);
+            self.remember_vector(id, text, models);
+            return Ok(MemoryAddReply { fact, duplicate: false, superseded });
         }
-        let mut puts: Vec<(u64, Vec<u8>)> = closed.iter().map(|(i, r)| (*i, r.encode())).collect();
-        puts.push((id, record.encode()));
-        stores.memory_write(&puts, &[])?;
-        let superseded = closed.iter().map(|(i, _)| facts::id_text(*i)).collect();
-        for (other, ended) in closed {
-            index.update(other, ended);
-        }
-        let fact = record.to_wire(id, 0.0);
-        index.insert(id, record);
-        drop(guard);
-        self.remember_vector(id, text, models);
-        Ok(MemoryAddReply { fact, duplicate: false, superseded })
+        Err(memory_moving())
     }
 
     /// The facts `scope` sees that were valid at `at_ms`, most relevant to `query` first (newest
@@ -300,48 +349,54 @@ impl Memory {
     /// superseded takes over its validity. Returns how many facts were deleted.
     pub fn forget(&self, stores: &Stores, request: &MemoryForgetRequest) -> Result<u64, EngineError> {
         check_scope(&request.scope)?;
-        let mut guard = self.write(stores)?;
-        let index = guard.as_mut().expect("loaded by write");
-        let doomed: HashSet<u64> = match &request.id {
-            Some(text) => {
-                let id = parse_id(text).ok_or_else(|| bad(format!("{text:?} is not a fact id (16 lowercase hex digits)")))?;
-                match index.get(id) {
-                    Some(e) if within(&e.record.scope, &request.scope) => HashSet::from([id]),
-                    _ => {
-                        return Err(EngineError {
-                            code: ErrorCode::NotFound,
-                            message: format!("no fact {text} in this scope"),
-                        })
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut guard = self.write(stores)?;
+            let index = guard.as_mut().expect("loaded by write");
+            let doomed: HashSet<u64> = match &request.id {
+                Some(text) => {
+                    let id = parse_id(text).ok_or_else(|| bad(format!("{text:?} is not a fact id (16 lowercase hex digits)")))?;
+                    match index.get(id) {
+                        Some(e) if within(&e.record.scope, &request.scope) => HashSet::from([id]),
+                        _ => {
+                            return Err(EngineError {
+                                code: ErrorCode::NotFound,
+                                message: format!("no fact {text} in this scope"),
+                            })
+                        }
                     }
                 }
+                None => index.entries().filter(|e| within(&e.record.scope, &request.scope)).map(|e| e.id).collect(),
+            };
+            // Facts the doomed ones superseded inherit their end, so history stays continuous.
+            let mut revived: Vec<(u64, Record)> = Vec::new();
+            for entry in index.entries().filter(|e| !doomed.contains(&e.id)) {
+                let mut record = entry.record.clone();
+                while let Some(next) = record.superseded_by.filter(|n| doomed.contains(n)) {
+                    let gone = &index.get(next).expect("doomed facts are indexed").record;
+                    record.valid_to_ms = gone.valid_to_ms;
+                    record.superseded_by = gone.superseded_by;
+                }
+                if record != entry.record {
+                    revived.push((entry.id, record));
+                }
             }
-            None => index.entries().filter(|e| within(&e.record.scope, &request.scope)).map(|e| e.id).collect(),
-        };
-        // Facts the doomed ones superseded inherit their end, so history stays continuous.
-        let mut revived: Vec<(u64, Record)> = Vec::new();
-        for entry in index.entries().filter(|e| !doomed.contains(&e.id)) {
-            let mut record = entry.record.clone();
-            while let Some(next) = record.superseded_by.filter(|n| doomed.contains(n)) {
-                let gone = &index.get(next).expect("doomed facts are indexed").record;
-                record.valid_to_ms = gone.valid_to_ms;
-                record.superseded_by = gone.superseded_by;
+            let puts: Vec<(u64, Vec<u8>)> = revived.iter().map(|(i, r)| (*i, r.encode())).collect();
+            let doomed: Vec<u64> = doomed.into_iter().collect();
+            if !self.took(stores.memory_write(&puts, &doomed, self.loaded_at())?) {
+                *guard = None;
+                continue;
             }
-            if record != entry.record {
-                revived.push((entry.id, record));
+            inject::forget_blocks(stores, &request.scope.user, &doomed)?;
+            let mut vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
+            for id in &doomed {
+                index.remove(*id);
+                vectors.remove(id);
             }
+            for (id, record) in revived {
+                index.update(id, record);
+            }
+            return Ok(doomed.len() as u64);
         }
-        let puts: Vec<(u64, Vec<u8>)> = revived.iter().map(|(i, r)| (*i, r.encode())).collect();
-        let doomed: Vec<u64> = doomed.into_iter().collect();
-        stores.memory_write(&puts, &doomed)?;
-        inject::forget_blocks(stores, &request.scope.user, &doomed)?;
-        let mut vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
-        for id in &doomed {
-            index.remove(*id);
-            vectors.remove(id);
-        }
-        for (id, record) in revived {
-            index.update(id, record);
-        }
-        Ok(doomed.len() as u64)
+        Err(memory_moving())
     }
 }

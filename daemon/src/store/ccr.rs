@@ -50,8 +50,26 @@ impl Lmdb {
 
 impl Stores {
     /// Looks up `key`. An entry idle longer than `idle_expiry_ms` is expired (and turned into a
-    /// tombstone); a found entry has its last-read time refreshed.
+    /// tombstone); a found entry has its last-read time refreshed. With a shared store, an
+    /// original this replica does not hold (or let expire) is fetched from there and kept, and
+    /// one it does hold has its expiry there restarted too.
     pub fn ccr_get(&self, key: &str, now_ms: u64, idle_expiry_ms: u64) -> Result<Lookup, StoreError> {
+        let local = self.ccr_get_local(key, now_ms, idle_expiry_ms)?;
+        let Some(shared) = self.shared() else { return Ok(local) };
+        if matches!(local, Lookup::Found(_)) {
+            shared.ccr_touch(key);
+            return Ok(local);
+        }
+        let Some(Some(bytes)) = shared.ccr_get(key) else { return Ok(local) };
+        let Ok(original) = String::from_utf8(bytes) else {
+            return Err(StoreError { path: self.path.clone(), detail: format!("the shared store's original {key} is not UTF-8") });
+        };
+        self.write(|txn, s| s.ccr_put(txn, key, &original, now_ms))?;
+        Ok(Lookup::Found(original))
+    }
+
+    /// [`Stores::ccr_get`] in LMDB only.
+    fn ccr_get_local(&self, key: &str, now_ms: u64, idle_expiry_ms: u64) -> Result<Lookup, StoreError> {
         let lookup = |txn: &heed::RoTxn<heed::WithoutTls>, s: &Lmdb| Ok(s.ccr.get(txn, key.as_bytes())?.map(<[u8]>::to_vec));
         let mut found = self.read(lookup)?;
         if found.is_none() {

@@ -2,12 +2,28 @@
 //! memory blocks put into requests (`memory_injections`), whose keys begin with 8 bytes naming
 //! the user so a user's blocks can be found when facts are forgotten.
 
+use super::shared::MemoryWrite;
 use super::{StoreError, Stores};
 use heed::types::Bytes;
 
 impl Stores {
-    /// Every stored fact as its id and raw value, in id order.
-    pub fn memory_all(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    /// Every stored fact as its id and raw value, in id order, and the shared store's generation
+    /// they were read at: from the shared store when it answers (it holds the fleet's facts),
+    /// else from LMDB with no generation.
+    pub fn memory_all(&self) -> Result<(Vec<(u64, Vec<u8>)>, Option<u64>), StoreError> {
+        if let Some((generation, mut rows)) = self.shared().and_then(|shared| shared.memory_all()) {
+            rows.sort_by_key(|(id, _)| *id);
+            return Ok((rows, Some(generation)));
+        }
+        Ok((self.memory_all_local()?, None))
+    }
+
+    /// The shared store's memory generation, when there is a shared store and it answers.
+    pub fn memory_generation(&self) -> Option<u64> {
+        self.shared()?.memory_generation()
+    }
+
+    fn memory_all_local(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.read(|txn, s| {
             let mut rows = Vec::new();
             for row in s.memory.iter(txn)? {
@@ -21,8 +37,27 @@ impl Stores {
         })
     }
 
-    /// Stores `puts` and deletes `deletes` in one transaction.
-    pub fn memory_write(&self, puts: &[(u64, Vec<u8>)], deletes: &[u64]) -> Result<(), StoreError> {
+    /// Stores `puts` and deletes `deletes`: in the shared store if memory there is still at
+    /// `loaded_at` (the generation the caller's facts were read at), then in one LMDB
+    /// transaction. A caller whose facts are out of date gets [`MemoryWrite::Stale`] and nothing
+    /// is written.
+    pub fn memory_write(&self, puts: &[(u64, Vec<u8>)], deletes: &[u64], loaded_at: Option<u64>) -> Result<MemoryWrite, StoreError> {
+        let outcome = match (self.shared(), loaded_at) {
+            (None, _) => MemoryWrite::Local,
+            (Some(shared), Some(generation)) => shared.memory_write(generation, puts.to_vec(), deletes.to_vec()).unwrap_or(MemoryWrite::Local),
+            // Loaded from LMDB while the shared store was away: if it is back, reload from it first.
+            (Some(shared), None) => match shared.memory_generation() {
+                Some(_) => MemoryWrite::Stale,
+                None => MemoryWrite::Local,
+            },
+        };
+        if outcome != MemoryWrite::Stale {
+            self.memory_write_local(puts, deletes)?;
+        }
+        Ok(outcome)
+    }
+
+    fn memory_write_local(&self, puts: &[(u64, Vec<u8>)], deletes: &[u64]) -> Result<(), StoreError> {
         self.write(|txn, s| {
             for (id, value) in puts {
                 s.memory.put(txn, &id.to_be_bytes(), value)?;
@@ -34,9 +69,18 @@ impl Stores {
         })
     }
 
-    /// The recorded blocks for `keys`, in order.
+    /// The recorded blocks for `keys`, in order: from LMDB, and from the shared store for what
+    /// LMDB does not hold.
     pub fn injections_get(&self, keys: &[[u8; 32]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.read(|txn, s| keys.iter().map(|k| Ok(s.injections.get(txn, k)?.map(<[u8]>::to_vec))).collect())
+        let mut found: Vec<Option<Vec<u8>>> = self.read(|txn, s| keys.iter().map(|k| Ok(s.injections.get(txn, k)?.map(<[u8]>::to_vec))).collect())?;
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let Some(shared) = self.shared().filter(|_| !missing.is_empty()) else { return Ok(found) };
+        if let Some(values) = shared.injections_get(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>()) {
+            for (i, value) in missing.into_iter().zip(values) {
+                found[i] = value;
+            }
+        }
+        Ok(found)
     }
 
     /// Records a block unless one is recorded already (the first choice is kept for good).
@@ -46,12 +90,22 @@ impl Stores {
                 s.injections.put(txn, key, value)?;
             }
             Ok(())
-        })
+        })?;
+        if let Some(shared) = self.shared() {
+            shared.injection_put(key, value.to_vec());
+        }
+        Ok(())
     }
 
     /// Deletes the blocks under the 8-byte `user` prefix whose value `doomed` selects; returns
     /// how many.
     pub fn injections_delete(&self, user: &[u8; 8], doomed: impl Fn(&[u8]) -> bool) -> Result<usize, StoreError> {
+        let local = self.injections_delete_local(user, &doomed)?;
+        let shared = self.shared().and_then(|shared| shared.injections_delete(user, &doomed)).unwrap_or(0);
+        Ok(local.max(shared))
+    }
+
+    fn injections_delete_local(&self, user: &[u8; 8], doomed: &impl Fn(&[u8]) -> bool) -> Result<usize, StoreError> {
         self.write(|txn, s| {
             let keys: Vec<Vec<u8>> = s
                 .injections

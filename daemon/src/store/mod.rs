@@ -2,6 +2,11 @@
 //! originals ([`ccr`]), the replay cache of emitted bytes ([`replay`]) and the memory facts with
 //! the blocks injected from them ([`memory`]).
 //!
+//! [`Stores`] is the one interface the rest of the daemon uses, with two backends: LMDB, always
+//! (the default and, for a fleet, the local copy and fallback), and a Redis or Valkey server that
+//! replicas share when the `store` setting names one ([`shared`]): lookups that LMDB cannot answer
+//! go there, and writes go to both.
+//!
 //! All access goes through [`Stores::read`] and [`Stores::write`], which run LMDB transactions,
 //! grow the memory map when it fills up instead of failing the request, and fall back to a
 //! volatile environment when the state directory cannot be written. Call them from blocking
@@ -11,6 +16,7 @@ pub mod ccr;
 pub mod check;
 pub mod memory;
 pub mod replay;
+pub mod shared;
 
 use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, MdbError, RoTxn, RwTxn, WithoutTls};
@@ -160,6 +166,8 @@ pub struct Stores {
     resize_gate: RwLock<()>,
     /// The state directory, for messages.
     path: PathBuf,
+    /// The store a fleet shares, when the settings name one.
+    shared: Option<shared::Shared>,
 }
 
 impl Stores {
@@ -170,7 +178,18 @@ impl Stores {
             volatile_reason: Mutex::new(volatile_reason),
             resize_gate: RwLock::new(()),
             path: path.to_path_buf(),
+            shared: None,
         }
+    }
+
+    /// These stores, sharing replay entries, originals and memory through `shared` as well.
+    pub fn with_shared(self, shared: shared::Shared) -> Self {
+        Stores { shared: Some(shared), ..self }
+    }
+
+    /// The shared store, when there is one.
+    pub fn shared(&self) -> Option<&shared::Shared> {
+        self.shared.as_ref()
     }
 
     /// Opens (creating if needed) the environment in `dir` with an initial map of `map_size`

@@ -39,13 +39,21 @@ fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
+fn encode(entry: &ReplayEntry) -> Vec<u8> {
+    bincode::encode_to_vec(entry, config()).expect("encoding into a Vec cannot fail")
+}
+
+/// A stored entry; `None` for bytes that are not one (left alone, treated as never seen).
+fn decode(bytes: &[u8]) -> Option<ReplayEntry> {
+    bincode::decode_from_slice(bytes, config()).ok().map(|(entry, _)| entry)
+}
+
 impl Stores {
-    /// The entries for `keys`, in order (`None` for blocks never seen).
+    /// The entries for `keys`, in order (`None` for blocks never seen). What only the shared store
+    /// knows is copied into LMDB, so this replica can replay it while the shared store is away.
     pub fn replay_get_all(&self, keys: &[[u8; 32]]) -> Result<Vec<Option<ReplayEntry>>, StoreError> {
         let lookup = |txn: &heed::RoTxn<heed::WithoutTls>, s: &Lmdb| {
-            keys.iter()
-                .map(|k| Ok(s.replay.get(txn, k)?.and_then(|v| bincode::decode_from_slice(v, config()).ok().map(|(e, _)| e))))
-                .collect::<heed::Result<Vec<_>>>()
+            keys.iter().map(|k| Ok(s.replay.get(txn, k)?.and_then(decode))).collect::<heed::Result<Vec<_>>>()
         };
         let mut found = self.read(lookup)?;
         if let Some(retired) = self.retired().filter(|_| found.iter().any(Option::is_none)) {
@@ -55,18 +63,40 @@ impl Stores {
                 }
             }
         }
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let Some(shared) = self.shared().filter(|_| !missing.is_empty()) else { return Ok(found) };
+        let Some(values) = shared.replay_get(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>()) else { return Ok(found) };
+        let mut learned = Vec::new();
+        for (i, value) in missing.into_iter().zip(values) {
+            if let Some(entry) = value.as_deref().and_then(decode) {
+                learned.push((keys[i], entry.clone()));
+                found[i] = Some(entry);
+            }
+        }
+        self.record_locally(&learned, &[], 0)?;
         Ok(found)
     }
 
     /// Records first emissions and the originals their markers point to in one transaction
-    /// (so a crash never leaves a marker without its original); an existing replay entry
-    /// is never replaced, so the first emission wins.
+    /// (so a crash never leaves a marker without its original), then in the shared store in one
+    /// round trip; an existing replay entry is never replaced, so the first emission wins.
     pub fn record_first_sight(
         &self,
         replays: &[([u8; 32], ReplayEntry)],
         originals: &[(String, &str)],
         now_ms: u64,
     ) -> Result<(), StoreError> {
+        self.record_locally(replays, originals, now_ms)?;
+        if let Some(shared) = self.shared().filter(|_| !(replays.is_empty() && originals.is_empty())) {
+            let replays = replays.iter().map(|(key, entry)| (*key, encode(entry))).collect();
+            let originals = originals.iter().map(|(key, original)| (key.clone(), original.as_bytes().to_vec())).collect();
+            shared.record(replays, originals);
+        }
+        Ok(())
+    }
+
+    /// [`Stores::record_first_sight`] in LMDB only.
+    fn record_locally(&self, replays: &[([u8; 32], ReplayEntry)], originals: &[(String, &str)], now_ms: u64) -> Result<(), StoreError> {
         if replays.is_empty() && originals.is_empty() {
             return Ok(());
         }
@@ -76,8 +106,7 @@ impl Stores {
             }
             for (key, entry) in replays {
                 if s.replay.get(txn, key)?.is_none() {
-                    let value = bincode::encode_to_vec(entry, config()).expect("encoding into a Vec cannot fail");
-                    s.replay.put(txn, key, &value)?;
+                    s.replay.put(txn, key, &encode(entry))?;
                 }
             }
             Ok(())
