@@ -735,6 +735,23 @@ mod tests {
     }
 
     #[test]
+    fn the_store_is_lmdb_or_a_redis_url_and_its_password_is_never_shown() {
+        for bad in ["http://cache:6379", "rediss://cache:6379", "redis://", "postgres://db/x", "  "] {
+            let err = resolve(&path(), Some(&format!("store = {bad:?}\n")), &[], &[]).unwrap_err();
+            assert!(err.0.starts_with("/home/u/.config/headroom/config.toml:1: `store` must be `lmdb` or a redis://"), "{bad}: {}", err.0);
+        }
+        let lmdb = resolve(&path(), Some("store = \"lmdb\"\n"), &[], &[]).unwrap();
+        assert_eq!(lmdb.settings.store, None);
+        let env = vec![("HEADROOM_STORE", "redis://:hunter2@cache:6379/0".to_string())];
+        let shared = resolve(&path(), None, &env, &[]).unwrap();
+        assert_eq!(shared.settings.store.as_deref(), Some("redis://:hunter2@cache:6379/0"));
+        let shown: Vec<String> = SPECS.iter().map(|spec| (spec.show)(&shared.settings)).collect();
+        assert!(shown.iter().any(|v| v.contains("redis://:***@cache:6379/0")) && !shown.iter().any(|v| v.contains("hunter2")), "{shown:?}");
+        let socket = resolve(&path(), None, &[], &[("store", "unix:///run/redis/redis.sock".to_string())]).unwrap();
+        assert_eq!(socket.settings.store.as_deref(), Some("unix:///run/redis/redis.sock"));
+    }
+
+    #[test]
     fn unknown_keys_name_the_line_and_the_valid_keys() {
         let err = resolve(&path(), Some("max_frame = 4096\nsokcet = \"/x\"\n"), &[], &[]).unwrap_err();
         assert_eq!(

@@ -4,6 +4,7 @@ use crate::client::Client;
 use crate::config;
 use crate::compressors::lang::Lang;
 use crate::ml::Models;
+use crate::store::shared::Shared;
 use crate::store::{Stores, DEFAULT_MAP_SIZE};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -44,6 +45,9 @@ pub fn run() -> Vec<Check> {
     };
     checks.extend(socket(&settings.socket));
     checks.push(stores(&settings.state_dir));
+    if let Some(url) = &settings.store {
+        checks.push(shared_store(url, &settings));
+    }
     checks.push(tokenizer());
     checks.push(grammars());
     checks.extend(models(&settings.ml));
@@ -131,6 +135,26 @@ fn stores(dir: &Path) -> Check {
             )
         }
         Err(e) => check(Verdict::Fail, "stores", format!("{e}")),
+    }
+}
+
+/// Whether the shared store answers within the daemon's timeout.
+fn shared_store(url: &str, settings: &config::Settings) -> Check {
+    let shared = match Shared::new(url, settings.store_timeout, settings.ccr_idle_expiry) {
+        Ok(shared) => shared,
+        Err(e) => return check(Verdict::Fail, "shared store", e),
+    };
+    match shared.memory_generation() {
+        Some(_) => check(Verdict::Ok, "shared store", format!("{} answers within {} ms", shared.shown(), settings.store_timeout.as_millis())),
+        None => check(
+            Verdict::Warn,
+            "shared store",
+            format!(
+                "{} does not answer within {} ms; replicas serve from their own LMDB until it does (fix: start it, or raise store_timeout_ms)",
+                shared.shown(),
+                settings.store_timeout.as_millis()
+            ),
+        ),
     }
 }
 

@@ -163,7 +163,7 @@ fn a_corrupt_record_is_skipped_and_left_in_place() {
     }
     {
         let stores = Stores::open(dir.path(), 64 << 20).unwrap();
-        stores.memory_write(&[(999, b"\xff\xfenot a fact".to_vec())], &[]).unwrap();
+        stores.memory_write(&[(999, b"\xff\xfenot a fact".to_vec())], &[], None).unwrap();
     }
     let e = engine(dir.path());
     assert_eq!(search(&e, &scope("ada", None, None), "build server", None), vec!["The build server is ci-7."]);
@@ -171,7 +171,7 @@ fn a_corrupt_record_is_skipped_and_left_in_place() {
     assert_eq!(next.fact.id, "00000000000003e8", "new ids go past the unreadable record's");
     drop(e);
     let stores = Stores::open(dir.path(), 64 << 20).unwrap();
-    assert!(stores.memory_all().unwrap().contains(&(999, b"\xff\xfenot a fact".to_vec())), "the unreadable record is kept");
+    assert!(stores.memory_all().unwrap().0.contains(&(999, b"\xff\xfenot a fact".to_vec())), "the unreadable record is kept");
 }
 
 /// A chat request: earlier turns, then the latest user question.

@@ -38,13 +38,14 @@ fn header(value: &[u8]) -> Option<(u64, u64, u8)> {
 }
 
 impl Lmdb {
-    /// Puts `original` under `key` inside `txn`, unless a live entry is already there.
-    pub(super) fn ccr_put(&self, txn: &mut RwTxn, key: &str, original: &str, now_ms: u64) -> heed::Result<()> {
+    /// Puts `original` under `key` inside `txn`, unless a live entry is already there; whether
+    /// it put it.
+    pub(super) fn ccr_put(&self, txn: &mut RwTxn, key: &str, original: &str, now_ms: u64) -> heed::Result<bool> {
         let live = self.ccr.get(txn, key.as_bytes())?.and_then(header).is_some_and(|(_, _, st)| st == LIVE);
         if !live {
             self.ccr.put(txn, key.as_bytes(), &record(now_ms, now_ms, LIVE, original.as_bytes()))?;
         }
-        Ok(())
+        Ok(!live)
     }
 }
 

@@ -86,30 +86,34 @@ impl Stores {
         originals: &[(String, &str)],
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        self.record_locally(replays, originals, now_ms)?;
-        if let Some(shared) = self.shared().filter(|_| !(replays.is_empty() && originals.is_empty())) {
+        let new_originals = self.record_locally(replays, originals, now_ms)?;
+        if let Some(shared) = self.shared().filter(|_| !(replays.is_empty() && new_originals.is_empty())) {
             let replays = replays.iter().map(|(key, entry)| (*key, encode(entry))).collect();
-            let originals = originals.iter().map(|(key, original)| (key.clone(), original.as_bytes().to_vec())).collect();
+            // Originals this replica already held were sent when it first put them.
+            let originals = new_originals.into_iter().map(|i| (originals[i].0.clone(), originals[i].1.as_bytes().to_vec())).collect();
             shared.record(replays, originals);
         }
         Ok(())
     }
 
-    /// [`Stores::record_first_sight`] in LMDB only.
-    fn record_locally(&self, replays: &[([u8; 32], ReplayEntry)], originals: &[(String, &str)], now_ms: u64) -> Result<(), StoreError> {
+    /// [`Stores::record_first_sight`] in LMDB only; which of `originals` were not held yet.
+    fn record_locally(&self, replays: &[([u8; 32], ReplayEntry)], originals: &[(String, &str)], now_ms: u64) -> Result<Vec<usize>, StoreError> {
         if replays.is_empty() && originals.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.write(|txn, s| {
-            for (key, original) in originals {
-                s.ccr_put(txn, key, original, now_ms)?;
+            let mut new_originals = Vec::new();
+            for (i, (key, original)) in originals.iter().enumerate() {
+                if s.ccr_put(txn, key, original, now_ms)? {
+                    new_originals.push(i);
+                }
             }
             for (key, entry) in replays {
                 if s.replay.get(txn, key)?.is_none() {
                     s.replay.put(txn, key, &encode(entry))?;
                 }
             }
-            Ok(())
+            Ok(new_originals)
         })
     }
 }

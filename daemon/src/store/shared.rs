@@ -56,6 +56,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The connection in `slot`, connecting first when there is none.
+async fn connected(client: &redis::Client, slot: &Mutex<Option<MultiplexedConnection>>, timeout: Duration) -> RedisResult<MultiplexedConnection> {
+    if let Some(connection) = slot.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        return Ok(connection);
+    }
+    let config = AsyncConnectionConfig::new().set_connection_timeout(Some(timeout)).set_response_timeout(Some(timeout));
+    let fresh = client.get_multiplexed_async_connection_with_config(&config).await?;
+    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+    Ok(fresh)
+}
+
 /// Where a memory write went.
 #[derive(Debug, PartialEq)]
 pub enum MemoryWrite {
@@ -93,9 +104,9 @@ impl Drop for Shared {
 }
 
 impl Shared {
-    /// A shared store at `url` (checked, not yet connected: the first request connects, so a
-    /// daemon starts and serves from LMDB even while Redis is down). Requests wait at most
-    /// `timeout` on it; originals left unread for `ccr_expiry` expire there.
+    /// A shared store at `url` (checked, and connecting in the background: a daemon starts and
+    /// serves from LMDB even while Redis is down). Requests wait at most `timeout` on it;
+    /// originals left unread for `ccr_expiry` expire there.
     pub fn new(url: &str, timeout: Duration, ccr_expiry: Duration) -> Result<Self, String> {
         let shown = redacted_url(url);
         let client = redis::Client::open(url).map_err(|e| format!("store {shown}: {e}"))?;
@@ -106,15 +117,14 @@ impl Shared {
             .enable_time()
             .build()
             .map_err(|e| format!("store {shown}: cannot start its I/O thread: {e}"))?;
-        Ok(Shared {
-            client,
-            shown,
-            runtime: Some(runtime),
-            connection: Arc::new(Mutex::new(None)),
-            timeout,
-            ccr_expiry,
-            down_since: Mutex::new(None),
-        })
+        let connection = Arc::new(Mutex::new(None));
+        // Connected ahead of the first request, which would otherwise wait for the handshake;
+        // a failure here is left for that request to meet and report.
+        runtime.spawn({
+            let (client, slot) = (client.clone(), connection.clone());
+            async move { tokio::time::timeout(timeout, connected(&client, &slot, timeout)).await }
+        });
+        Ok(Shared { client, shown, runtime: Some(runtime), connection, timeout, ccr_expiry, down_since: Mutex::new(None) })
     }
 
     /// The server, for messages.
@@ -141,19 +151,7 @@ impl Shared {
         let (done, outcome) = mpsc::sync_channel(1);
         let (client, slot, timeout) = (self.client.clone(), self.connection.clone(), self.timeout);
         self.runtime.as_ref()?.spawn(async move {
-            let work = async {
-                let existing = slot.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                let connection = match existing {
-                    Some(connection) => connection,
-                    None => {
-                        let config = AsyncConnectionConfig::new().set_connection_timeout(Some(timeout)).set_response_timeout(Some(timeout));
-                        let fresh = client.get_multiplexed_async_connection_with_config(&config).await?;
-                        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
-                        fresh
-                    }
-                };
-                op(connection).await
-            };
+            let work = async { op(connected(&client, &slot, timeout).await?).await };
             let result = match tokio::time::timeout(timeout, work).await {
                 Ok(result) => result.map_err(|e| e.to_string()),
                 Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
