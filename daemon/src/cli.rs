@@ -524,8 +524,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let dir = service::unit_dir();
             let report = match action {
                 ServiceAction::Install => {
-                    let http = config::load(&[]).map_err(|e| e.to_string())?.settings.http.enabled;
-                    service::install(&dir, &service::daemon_binary()?, http)?
+                    let settings = config::load(&[]).map_err(|e| e.to_string())?.settings;
+                    service::install(&dir, &service::daemon_binary()?, &settings)?
                 }
                 ServiceAction::Uninstall => service::uninstall(&dir)?,
                 ServiceAction::Status => service::status(&dir),

@@ -44,6 +44,14 @@ pub struct Settings {
     pub store_timeout: Duration,
 }
 
+impl Settings {
+    /// Whether the daemon opens network sockets: for the HTTP front, or to reach a shared store
+    /// over TCP (the service unit allows them only then).
+    pub fn needs_network(&self) -> bool {
+        self.http.enabled || self.store.as_deref().is_some_and(|url| url.starts_with("redis://") || url.starts_with("valkey://"))
+    }
+}
+
 /// Input prices relative to the provider's base input price.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CachePrices {

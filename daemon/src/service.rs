@@ -4,6 +4,7 @@
 //! at login, so the front answers before anything has touched the socket; otherwise it is
 //! confined to Unix sockets and waits for its first client.
 
+use crate::config::Settings;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,9 +32,9 @@ pub fn daemon_binary() -> Result<PathBuf, String> {
 }
 
 /// The service unit with the daemon's path filled in, allowing network sockets only when the
-/// HTTP front is on.
-pub fn service_unit(daemon: &Path, http: bool) -> String {
-    let families = if http { "AF_UNIX AF_INET AF_INET6" } else { "AF_UNIX" };
+/// daemon needs them (`network`: the HTTP front, or a shared store reached over TCP).
+pub fn service_unit(daemon: &Path, network: bool) -> String {
+    let families = if network { "AF_UNIX AF_INET AF_INET6" } else { "AF_UNIX" };
     SERVICE_UNIT.replace(BINARY_PLACEHOLDER, &daemon.display().to_string()).replace(FAMILIES_PLACEHOLDER, families)
 }
 
@@ -56,12 +57,13 @@ session without `loginctl enable-linger`). Without it, start the daemon in the b
 nohup headroomd >/dev/null 2>&1 &";
 
 /// Writes both units (idempotent) and, when a user manager runs, enables and starts the socket,
-/// and with the HTTP front on (`http`) the service too. Run it again after turning the front on
-/// or off. Returns what was done, line by line.
-pub fn install(dir: &Path, daemon: &Path, http: bool) -> Result<String, String> {
+/// and with the HTTP front on the service too. Run it again after turning the front on or off or
+/// changing the store. Returns what was done, line by line.
+pub fn install(dir: &Path, daemon: &Path, settings: &Settings) -> Result<String, String> {
+    let http = settings.http.enabled;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut report = String::new();
-    for (name, text) in [("headroomd.socket", SOCKET_UNIT.to_string()), ("headroomd.service", service_unit(daemon, http))] {
+    for (name, text) in [("headroomd.socket", SOCKET_UNIT.to_string()), ("headroomd.service", service_unit(daemon, settings.needs_network()))] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         report.push_str(&format!("wrote {}\n", path.display()));

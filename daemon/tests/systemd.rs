@@ -133,6 +133,14 @@ fn service_install_is_idempotent_and_explains_the_fallback_without_systemd() {
     assert!(ok, "{out}");
     let service = std::fs::read_to_string(units.join("headroomd.service")).unwrap();
     assert!(service.contains("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"), "{service}");
+    // So does a shared store reached over TCP; one on a Unix socket needs no network.
+    for (store, network) in [("redis://10.0.0.5:6379/0", true), ("unix:///run/redis/redis.sock", false)] {
+        std::fs::write(home.path().join("config/headroom/config.toml"), format!("store = {store:?}\n")).unwrap();
+        let (ok, out) = run("install");
+        assert!(ok, "{out}");
+        let service = std::fs::read_to_string(units.join("headroomd.service")).unwrap();
+        assert_eq!(service.contains("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"), network, "{store}: {service}");
+    }
     let (ok, out) = run("status");
     assert!(ok && out.contains("headroomd.socket: installed at"), "{out}");
     let (ok, out) = run("uninstall");
