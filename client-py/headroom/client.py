@@ -79,7 +79,8 @@ class CompressResult:
     why the call failed open, ``None`` when the daemon answered. ``memories`` counts the
     remembered facts added to the latest user message; ``memory_tools`` holds the ``memory_save``
     and ``memory_search`` definitions when they were asked for (offered like ``retrieve_tool``;
-    answer their calls with ``HeadroomClient.answer_tool``).
+    answer their calls with ``HeadroomClient.answer_tool``). ``left_as_is`` lists the blocks of
+    2,000 tokens or more that were sent unchanged, one ``CompressorStats`` per reason (in ``name``).
     """
 
     messages: Any
@@ -92,6 +93,7 @@ class CompressResult:
     error: Optional[str] = None
     memories: int = 0
     memory_tools: Optional[list] = None
+    left_as_is: list = field(default_factory=list)
 
     @property
     def tokens_saved(self) -> int:
@@ -560,7 +562,7 @@ class HeadroomClient(_Operations):
                                          outage=False)
         return CompressResult(out, body.tokens_before, body.tokens_after, list(body.ccr_keys), tool,
                               list(body.compressors), body.format, memories=body.memories,
-                              memory_tools=memory_tools)
+                              memory_tools=memory_tools, left_as_is=list(body.left_as_is))
 
     def _failed_open(self, messages: Any, why: str, outage: bool) -> CompressResult:
         # An outage (no daemon, timeouts) warns once until a call succeeds again; a failure

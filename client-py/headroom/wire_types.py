@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 #: The protocol version this client speaks; ``Hello`` carries it.
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 
 #: The daemon's default limit on a frame body. Larger requests are not sent: the call fails open.
 MAX_FRAME = 64 * 1024 * 1024
@@ -278,17 +278,23 @@ class CompressReply:
     compressors: list[CompressorStats]
     #: The ``headroom_retrieve`` tool definition (JSON, in the request's provider format) when
     #: ``messages`` contains a marker.
-    retrieve_tool: Optional[bytes] = None
+    retrieve_tool: Optional[bytes]
     #: The provider format the daemon used (never ``Auto``).
-    format: ProviderFormat = ProviderFormat.Auto
+    format: ProviderFormat
     #: How many remembered facts were added to the latest user message.
-    memories: int = 0
+    memories: int
     #: The ``memory_save`` and ``memory_search`` tool definitions (a JSON array, in the request's
     #: provider format) when memory tools were asked for.
-    memory_tools: Optional[bytes] = None
+    memory_tools: Optional[bytes]
     #: This reply changes messages an earlier reply sent differently (compaction of superseded
     #: outputs): the provider's cache is written again from there.
-    rewrote_earlier: bool = False
+    rewrote_earlier: bool
+    #: Tokens of the tool definitions Headroom added (``retrieve_tool`` and ``memory_tools``); the
+    #: retrieve tool's are part of ``tokens_after``.
+    added_tokens: int
+    #: Blocks of ``LARGE_BLOCK_TOKENS`` or more sent unchanged, one entry per reason (the
+    #: reason in ``name``, e.g. ``no compressor fits``): why nothing was saved on them.
+    left_as_is: list[CompressorStats]
 
 
 @dataclass(slots=True)
@@ -379,7 +385,9 @@ class MetricsReply:
     #: Compress latency since start as a cumulative histogram (compressions that took at most
     #: ``le_us`` each), and the sum of all latencies, for Prometheus.
     latency_buckets: list[LatencyBucket]
-    latency_sum_us: int = 0
+    latency_sum_us: int
+    #: Large blocks sent unchanged since start, by reason (as in ``CompressReply::left_as_is``).
+    left_as_is: list[CompressorStats]
 
 
 @dataclass(slots=True)
@@ -800,6 +808,8 @@ def write_compress_reply(w: _Writer, v: CompressReply) -> None:
     w.u32(v.memories)
     w.option(v.memory_tools, w.bytes)
     w.bool(v.rewrote_earlier)
+    w.u64(v.added_tokens)
+    w.vec(v.left_as_is, lambda x: write_compressor_stats(w, x))
 
 
 def read_compress_reply(r: _Reader) -> CompressReply:
@@ -814,6 +824,8 @@ def read_compress_reply(r: _Reader) -> CompressReply:
         memories=r.u32(),
         memory_tools=r.option(r.bytes),
         rewrote_earlier=r.bool(),
+        added_tokens=r.u64(),
+        left_as_is=r.vec(lambda: read_compressor_stats(r)),
     )
 
 
@@ -885,6 +897,7 @@ def write_metrics_reply(w: _Writer, v: MetricsReply) -> None:
     w.u64(v.all_time_latency_p99_us)
     w.vec(v.latency_buckets, lambda x: write_latency_bucket(w, x))
     w.u64(v.latency_sum_us)
+    w.vec(v.left_as_is, lambda x: write_compressor_stats(w, x))
 
 
 def read_metrics_reply(r: _Reader) -> MetricsReply:
@@ -902,6 +915,7 @@ def read_metrics_reply(r: _Reader) -> MetricsReply:
         all_time_latency_p99_us=r.u64(),
         latency_buckets=r.vec(lambda: read_latency_bucket(r)),
         latency_sum_us=r.u64(),
+        left_as_is=r.vec(lambda: read_compressor_stats(r)),
     )
 
 

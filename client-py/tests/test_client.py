@@ -81,7 +81,7 @@ def test_stats_count_requests(daemon):
     before = headroom.stats()
     headroom.compress(tool_conversation())
     after = headroom.stats()
-    assert after.protocol_version == wire.PROTOCOL_VERSION == 3
+    assert after.protocol_version == wire.PROTOCOL_VERSION == 4
     assert after.compress_requests == before.compress_requests + 1
     assert after.ccr_entries >= 1 and after.replay_entries >= 1
 

@@ -155,6 +155,8 @@ export interface CompressResult<T> {
   format: Exclude<Format, "auto"> | null;
   /** How many remembered facts the daemon added to the latest user message. */
   memories: number;
+  /** Blocks of 2,000 tokens or more sent unchanged, one entry per reason (in `name`). */
+  leftAsIs: CompressorStats[];
   /**
    * The `memory_save` and `memory_search` tools in the request's provider format, when
    * `memory.tools` was asked for. A whole request body already lists them in `tools`.
@@ -397,6 +399,7 @@ export class HeadroomClient {
         retrieveTool: null,
         format: null,
         memories: 0,
+        leftAsIs: [],
         memoryTools: null,
         error,
       };
@@ -640,6 +643,7 @@ function compressResult<T>(messages: T, input: Buffer, reply: CompressReply, sav
       : null,
     format: CALLER_FORMAT[reply.format] as Exclude<Format, "auto">,
     memories: reply.memories,
+    leftAsIs: reply.left_as_is.map(compressorStats),
     memoryTools: reply.memory_tools
       ? (JSON.parse(Buffer.from(reply.memory_tools).toString("utf8")) as Array<Record<string, unknown>>)
       : null,

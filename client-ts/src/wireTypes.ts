@@ -9,7 +9,7 @@
 import type { Reader, Writer } from "./wire.js";
 
 /** The protocol version this client speaks (`PROTOCOL_VERSION` in `protocol/src/lib.rs`). */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** The daemon's default limit on a body; larger requests are not even sent. */
 export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
@@ -261,6 +261,16 @@ export interface CompressReply {
    * outputs): the provider's cache is written again from there.
    */
   rewrote_earlier: boolean;
+  /**
+   * Tokens of the tool definitions Headroom added (`retrieve_tool` and `memory_tools`); the
+   * retrieve tool's are part of `tokens_after`.
+   */
+  added_tokens: bigint;
+  /**
+   * Blocks of `LARGE_BLOCK_TOKENS` or more sent unchanged, one entry per reason (the
+   * reason in `name`, e.g. `no compressor fits`): why nothing was saved on them.
+   */
+  left_as_is: CompressorStats[];
 }
 
 /** The original content (or the lines of it matching the query). */
@@ -355,6 +365,8 @@ export interface MetricsReply {
    */
   latency_buckets: LatencyBucket[];
   latency_sum_us: bigint;
+  /** Large blocks sent unchanged since start, by reason (as in `CompressReply::left_as_is`). */
+  left_as_is: CompressorStats[];
 }
 
 /** One remembered fact. */
@@ -751,6 +763,8 @@ export function writeCompressReply(w: Writer, v: CompressReply): void {
   w.u32(v.memories);
   w.option(v.memory_tools, (x) => w.bytes(x));
   w.bool(v.rewrote_earlier);
+  w.u64(v.added_tokens);
+  w.vec(v.left_as_is, (x) => writeCompressorStats(w, x));
 }
 
 export function readCompressReply(r: Reader): CompressReply {
@@ -765,6 +779,8 @@ export function readCompressReply(r: Reader): CompressReply {
     memories: r.u32(),
     memory_tools: r.option(() => r.bytes()),
     rewrote_earlier: r.bool(),
+    added_tokens: r.u64(),
+    left_as_is: r.vec(() => readCompressorStats(r)),
   };
 }
 
@@ -836,6 +852,7 @@ export function writeMetricsReply(w: Writer, v: MetricsReply): void {
   w.u64(v.all_time_latency_p99_us);
   w.vec(v.latency_buckets, (x) => writeLatencyBucket(w, x));
   w.u64(v.latency_sum_us);
+  w.vec(v.left_as_is, (x) => writeCompressorStats(w, x));
 }
 
 export function readMetricsReply(r: Reader): MetricsReply {
@@ -853,6 +870,7 @@ export function readMetricsReply(r: Reader): MetricsReply {
     all_time_latency_p99_us: r.u64(),
     latency_buckets: r.vec(() => readLatencyBucket(r)),
     latency_sum_us: r.u64(),
+    left_as_is: r.vec(() => readCompressorStats(r)),
   };
 }
 

@@ -318,7 +318,7 @@ describe("fail-open", () => {
   });
 
   test("metrics: the reply of a daemon that has them, as numbers", async () => {
-    const counters = { ccr_hits: 4n, ccr_misses: 1n, ccr_expired: 0n, latency_p50_us: 850n, latency_p99_us: 21000n, all_time_compress_requests: 1234n, all_time_tokens_before: 9_000_000n, all_time_tokens_after: 700_000n, all_time_latency_p50_us: 900n, all_time_latency_p99_us: 25000n, latency_buckets: [], latency_sum_us: 0n };
+    const counters = { ccr_hits: 4n, ccr_misses: 1n, ccr_expired: 0n, latency_p50_us: 850n, latency_p99_us: 21000n, all_time_compress_requests: 1234n, all_time_tokens_before: 9_000_000n, all_time_tokens_after: 700_000n, all_time_latency_p50_us: 900n, all_time_latency_p99_us: 25000n, latency_buckets: [], latency_sum_us: 0n, left_as_is: [] };
     const fake = await fakeDaemon((request) =>
       typeof request.op === "object" && "Hello" in request.op
         ? { id: request.id, body: { Hello: { protocol_version: 1, server: "fake" } } }
@@ -341,7 +341,7 @@ describe("fail-open", () => {
         if (typeof request.op === "object" && "Hello" in request.op) return { id: request.id, body: { Hello: { protocol_version: 3, server: "fake" } } };
         const sent = JSON.parse(Buffer.from((request.op as { Compress: { messages: Uint8Array } }).Compress.messages).toString("utf8"));
         const messages = Buffer.from(JSON.stringify(reshape(sent)), "utf8");
-        return { id: request.id, body: { Compressed: { messages, tokens_before: 100n, tokens_after: 10n, ccr_keys: [], compressors: [], retrieve_tool: null, format: "OpenAiChat", memories: 0, memory_tools: null, rewrote_earlier: false } } };
+        return { id: request.id, body: { Compressed: { messages, tokens_before: 100n, tokens_after: 10n, ccr_keys: [], compressors: [], retrieve_tool: null, format: "OpenAiChat", memories: 0, memory_tools: null, rewrote_earlier: false, added_tokens: 0n, left_as_is: [] } } };
       });
     const retrieved = [
       { role: "user", content: "Why?" },

@@ -206,6 +206,8 @@ describe("memory against a fake daemon", () => {
           memories: 2,
           memory_tools: Buffer.from(JSON.stringify(tools)),
           rewrote_earlier: false,
+          added_tokens: 0n,
+          left_as_is: [],
         },
       };
     });

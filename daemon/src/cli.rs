@@ -506,6 +506,12 @@ fn run(cli: Cli) -> Result<(), String> {
             for c in &m.compressors {
                 println!("  {:<8} {} blocks, {} -> {} tokens ({})", c.name, c.blocks, c.tokens_before, c.tokens_after, saved(c.tokens_before, c.tokens_after));
             }
+            if !m.left_as_is.is_empty() {
+                println!("left as is (blocks of {}+ tokens), by reason:", headroom_protocol::LARGE_BLOCK_TOKENS);
+                for c in &m.left_as_is {
+                    println!("  {:<24} {} blocks, {} tokens", c.name, c.blocks, c.tokens_before);
+                }
+            }
             println!("compress latency p50 {} µs, p99 {} µs", m.latency_p50_us, m.latency_p99_us);
             println!("retrieves: {} found, {} not found, {} expired", m.ccr_hits, m.ccr_misses, m.ccr_expired);
             println!("stored originals {}, replay entries {}", s.ccr_entries, s.replay_entries);

@@ -342,6 +342,7 @@ mod tests {
             all_time_latency_p99_us: 0,
             latency_buckets: vec![],
             latency_sum_us: 0,
+            left_as_is: vec![],
         }
     }
 

@@ -237,3 +237,35 @@ fn a_request_whose_savings_do_not_pay_for_the_retrieve_tool_goes_out_untouched()
     let definition = String::from_utf8(reply.retrieve_tool.clone().unwrap()).unwrap();
     assert!(reply.tokens_after as usize > tokens(&last_tool_content(&reply.messages)) + tokens(&definition) - 10);
 }
+
+#[test]
+fn large_blocks_sent_unchanged_are_reported_with_their_reason_and_small_ones_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let log = fixture("logs/Spark_2k.log");
+    let request = conversation("what happened?", "read_log", &log);
+    let protected = engine.compress(&request, &CompressOptions { protect_recent: 1, ..Default::default() }).unwrap();
+    let reasons: Vec<(&str, u32)> = protected.left_as_is.iter().map(|c| (c.name.as_str(), c.blocks)).collect();
+    assert_eq!(reasons, vec![("protected", 1)]);
+    assert_eq!(protected.left_as_is[0].tokens_before, protected.tokens_before);
+    assert!(protected.tokens_before >= 2_000);
+    // The decision is replayed, and so is its reason.
+    let again = engine.compress(&request, &CompressOptions::default()).unwrap();
+    assert_eq!(again.left_as_is, protected.left_as_is);
+
+    // One long line of unrelated words: no lines, no structure, nothing repeated.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise: String = (0..3_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            format!("{:x} ", state % 0xff_ffff)
+        })
+        .collect();
+    let reply = engine.compress(&conversation("what is this?", "read_blob", &noise), &CompressOptions::default()).unwrap();
+    let reasons: Vec<(&str, u32)> = reply.left_as_is.iter().map(|c| (c.name.as_str(), c.blocks)).collect();
+    assert_eq!(reasons, vec![("no compressor fits", 1)], "compressors: {:?}", reply.compressors);
+    let small = engine.compress(&conversation("and this?", "read_blob", &noise[..2_000]), &CompressOptions::default()).unwrap();
+    assert!(small.left_as_is.is_empty(), "blocks under 2,000 tokens are not listed: {:?}", small.left_as_is);
+}

@@ -75,3 +75,20 @@ fn the_ledger_counts_net_savings_per_model_and_client_across_a_restart() {
     assert!(prometheus.contains("headroom_retrieves_total{result=\"hit\"} 0\n"), "counters since this start: {prometheus}");
     assert!(daemon.stop().success());
 }
+
+#[test]
+fn stats_list_large_blocks_left_as_is_by_reason() {
+    let home = Home::new();
+    let daemon = home.start(&[]);
+    let mut s = daemon.greeted();
+    let options = CompressOptions { protect_recent: 1, ..Default::default() };
+    let request = Op::Compress(CompressRequest { messages: conversation("why?", "read_log", &fixture("logs/Spark_2k.log")), options });
+    let ReplyBody::Compressed(reply) = call(&mut s, 2, request).body else { panic!("not compressed") };
+    assert_eq!(reply.left_as_is.len(), 1);
+    let shown = headroom(&home, "", &["stats"]);
+    let line = format!("  protected                1 blocks, {} tokens", reply.left_as_is[0].tokens_before);
+    assert!(shown.contains("left as is (blocks of 2000+ tokens), by reason:\n") && shown.contains(&line), "{shown}");
+    let prometheus = headroom(&home, "", &["stats", "--prometheus"]);
+    assert!(prometheus.contains("headroom_left_as_is_blocks_total{reason=\"protected\"} 1\n"), "{prometheus}");
+    assert!(daemon.stop().success());
+}

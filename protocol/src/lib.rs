@@ -22,4 +22,4 @@ pub use message::*;
 
 /// The protocol version this crate speaks. A change that breaks a vector in `protocol/vectors/`
 /// bumps it; `Hello` refuses a peer whose version differs.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;

@@ -239,7 +239,16 @@ pub struct CompressReply {
     /// This reply changes messages an earlier reply sent differently (compaction of superseded
     /// outputs): the provider's cache is written again from there.
     pub rewrote_earlier: bool,
+    /// Tokens of the tool definitions Headroom added (`retrieve_tool` and `memory_tools`); the
+    /// retrieve tool's are part of `tokens_after`.
+    pub added_tokens: u64,
+    /// Blocks of [`LARGE_BLOCK_TOKENS`] or more sent unchanged, one entry per reason (the
+    /// reason in `name`, e.g. `no compressor fits`): why nothing was saved on them.
+    pub left_as_is: Vec<CompressorStats>,
 }
+
+/// The size from which a block sent unchanged is reported in `left_as_is`, with its reason.
+pub const LARGE_BLOCK_TOKENS: u64 = 2_000;
 
 /// What one compressor did in one request.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize, Deserialize)]
@@ -296,6 +305,8 @@ pub struct MetricsReply {
     /// `le_us` each), and the sum of all latencies, for Prometheus.
     pub latency_buckets: Vec<LatencyBucket>,
     pub latency_sum_us: u64,
+    /// Large blocks sent unchanged since start, by reason (as in [`CompressReply::left_as_is`]).
+    pub left_as_is: Vec<CompressorStats>,
 }
 
 /// One bucket of a cumulative latency histogram.

@@ -118,6 +118,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 memories: 2,
                 memory_tools: Some(br#"[{"type":"function"}]"#.to_vec()),
                 rewrote_earlier: true,
+                added_tokens: 180,
+                left_as_is: vec![CompressorStats { name: "no compressor fits".into(), blocks: 1, tokens_before: 2_500, tokens_after: 2_500 }],
             }),
         })),
         ("reply_compressed_nothing", Reply(headroom_protocol::Reply {
@@ -133,6 +135,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 memories: 0,
                 memory_tools: None,
                 rewrote_earlier: false,
+                added_tokens: 0,
+                left_as_is: vec![],
             }),
         })),
         ("reply_retrieved", Reply(headroom_protocol::Reply {
@@ -173,6 +177,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 all_time_latency_p99_us: 25_000,
                 latency_buckets: vec![LatencyBucket { le_us: 1_000, count: 3 }, LatencyBucket { le_us: 25_000, count: 5 }],
                 latency_sum_us: 48_000,
+                left_as_is: vec![CompressorStats { name: "code: not smaller".into(), blocks: 2, tokens_before: 7_000, tokens_after: 7_000 }],
             }),
         })),
         ("reply_memory_added", Reply(headroom_protocol::Reply {

@@ -29,8 +29,6 @@ pub struct Compression<'a> {
     pub model: &'a str,
     pub client: &'a str,
     pub reply: &'a CompressReply,
-    /// Tokens of the tool definitions Headroom added to the request.
-    pub added_tokens: u64,
     pub latency: Duration,
 }
 
@@ -76,7 +74,7 @@ impl Ledger {
             requests: 1,
             tokens_before: reply.tokens_before,
             tokens_after: reply.tokens_after,
-            added_tokens: c.added_tokens,
+            added_tokens: reply.added_tokens,
             memories: reply.memories,
             rewrites: u64::from(reply.rewrote_earlier),
             compressors: reply.compressors.clone(),
@@ -184,12 +182,14 @@ mod tests {
             memories: 0,
             memory_tools: None,
             rewrote_earlier: false,
+            added_tokens: 10,
+            left_as_is: Vec::new(),
         }
     }
 
     fn compress(ledger: &Ledger, stores: &Stores, at_ms: u64, model: &str, before: u64, after: u64) {
         let reply = reply(before, after);
-        let c = Compression { at_ms, model, client: "test", reply: &reply, added_tokens: 10, latency: Duration::from_micros(5) };
+        let c = Compression { at_ms, model, client: "test", reply: &reply, latency: Duration::from_micros(5) };
         ledger.record_compress(stores, &c);
     }
 

@@ -93,6 +93,8 @@ pub struct AllTime {
 #[derive(Default)]
 struct SinceStart {
     compressors: BTreeMap<String, CompressorStats>,
+    /// Large blocks sent unchanged, by reason.
+    left_as_is: BTreeMap<String, CompressorStats>,
     compress_requests: u64,
     tokens_before: u64,
     tokens_after: u64,
@@ -149,6 +151,9 @@ impl Metrics {
         for c in &reply.compressors {
             tally(&mut s.compressors, &c.name, c.blocks, c.tokens_before, c.tokens_after);
         }
+        for c in &reply.left_as_is {
+            tally(&mut s.left_as_is, &c.name, c.blocks, c.tokens_before, c.tokens_after);
+        }
     }
 
     /// Adds one to a counter.
@@ -202,6 +207,7 @@ impl Metrics {
                 .map(|&le_us| LatencyBucket { le_us, count: s.latency.at_most(le_us) })
                 .collect(),
             latency_sum_us: s.latency_sum_us,
+            left_as_is: s.left_as_is.values().cloned().collect(),
         }
     }
 }
@@ -246,6 +252,8 @@ mod tests {
             memories: 0,
             memory_tools: None,
             rewrote_earlier: false,
+            added_tokens: 0,
+            left_as_is: vec![],
         };
         {
             let stores = Stores::open(dir.path(), 1 << 24).unwrap();

@@ -118,18 +118,11 @@ impl App {
     /// Counts a compression in the ledger: its tokens, the tool definitions Headroom added, who
     /// asked and for which model.
     pub fn count_compression(&self, reply: &CompressReply, model: Option<&str>, client: &str, latency: Duration) {
-        let bpe = self.engine.tokenizer(model);
-        let added = [&reply.retrieve_tool, &reply.memory_tools]
-            .into_iter()
-            .flatten()
-            .map(|tool| crate::request::tokens::count(bpe, &String::from_utf8_lossy(tool)))
-            .sum();
         let compression = ledger::Compression {
             at_ms: now_ms(),
             model: model.unwrap_or("unknown"),
             client,
             reply,
-            added_tokens: added,
             latency,
         };
         self.ledger.record_compress(self.engine.stores(), &compression);

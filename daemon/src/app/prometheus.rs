@@ -41,6 +41,8 @@ pub fn render(stats: &StatsReply, metrics: &MetricsReply) -> String {
     metric("headroom_compressor_blocks_total", "counter", "Blocks each compressor changed.", &per(|c| u64::from(c.blocks)));
     metric("headroom_compressor_tokens_before_total", "counter", "Tokens of the blocks each compressor changed, before.", &per(|c| c.tokens_before));
     metric("headroom_compressor_tokens_after_total", "counter", "Tokens of the blocks each compressor changed, after.", &per(|c| c.tokens_after));
+    let left: Vec<(String, u64)> = metrics.left_as_is.iter().map(|c| (format!("{{reason=\"{}\"}}", label(&c.name)), u64::from(c.blocks))).collect();
+    metric("headroom_left_as_is_blocks_total", "counter", "Blocks of 2,000 or more tokens sent unchanged, by reason.", &left);
     metric("headroom_stored_originals", "gauge", "Originals held for retrieval.", &plain(stats.ccr_entries));
     metric("headroom_replay_entries", "gauge", "Blocks whose first output is re-emitted on later requests.", &plain(stats.replay_entries));
     let _ = writeln!(
@@ -100,12 +102,14 @@ mod tests {
             all_time_latency_p99_us: 0,
             latency_buckets: vec![LatencyBucket { le_us: 250, count: 1 }, LatencyBucket { le_us: 1_000_000, count: 4 }],
             latency_sum_us: 1_250_000,
+            left_as_is: vec![CompressorStats { name: "code: not smaller".into(), blocks: 3, tokens_before: 9_000, tokens_after: 9_000 }],
         };
         let text = render(&stats, &metrics);
         assert!(text.contains("headroom_tokens_before_total 1000\n"), "{text}");
         assert!(text.contains("headroom_compressor_tokens_after_total{compressor=\"lo\\\"gs\"} 50\n"), "{text}");
         assert!(text.contains("headroom_compress_duration_seconds_bucket{le=\"0.00025\"} 1\n"), "{text}");
         assert!(text.contains("headroom_compress_duration_seconds_bucket{le=\"1\"} 4\n"), "{text}");
+        assert!(text.contains("headroom_left_as_is_blocks_total{reason=\"code: not smaller\"} 3\n"), "{text}");
         assert!(text.contains("headroom_compress_duration_seconds_sum 1.25\nheadroom_compress_duration_seconds_count 4\n"), "{text}");
         assert!(text.contains("headroom_uptime_seconds 1.5\n"), "{text}");
         // Every sample's metric was declared by the TYPE line before it.

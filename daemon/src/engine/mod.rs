@@ -14,7 +14,7 @@ use crate::ml::{Models, RequestModels};
 use crate::store::ccr::Lookup;
 use crate::store::replay::{position_key, replay_key, ReplayEntry};
 use crate::store::Stores;
-use headroom_protocol::{CompressOptions, CompressReply, CompressorStats, ErrorCode, ProviderFormat, RetrieveReply};
+use headroom_protocol::{CompressOptions, CompressReply, CompressorStats, ErrorCode, ProviderFormat, RetrieveReply, LARGE_BLOCK_TOKENS};
 use crate::clock::now_ms;
 use crate::compressors::Context;
 use crate::error::EngineError;
@@ -137,6 +137,7 @@ impl Engine {
         let mut first_sights = Vec::new();
         let mut originals = Vec::new();
         let mut per_compressor: BTreeMap<String, CompressorStats> = BTreeMap::new();
+        let mut left_as_is: BTreeMap<String, CompressorStats> = BTreeMap::new();
         let (mut tokens_before, mut tokens_after) = (0, 0);
         // Markers already in the request (earlier output sent back) count as much as new ones.
         let carried = marker::keys_in(src);
@@ -159,8 +160,10 @@ impl Engine {
                     let ours = !marker::keys_in(candidate.text).is_empty();
                     let entry = if let Some(repeat) = repeat {
                         repeat
-                    } else if candidate.zone == Zone::Protected || ours {
-                        as_is(candidate.text, bpe)
+                    } else if candidate.zone == Zone::Protected {
+                        as_is(candidate.text, bpe, AsIs::Protected)
+                    } else if ours {
+                        as_is(candidate.text, bpe, AsIs::HeadroomOutput)
                     } else if editing {
                         // A file being edited keeps every line: only a lossless rewrite applies.
                         exact_first_sight(candidate.text, bpe)
@@ -173,7 +176,13 @@ impl Engine {
             };
             tokens_before += entry.tokens_before;
             tokens_after += entry.tokens_after;
-            let Some(emitted) = entry.emitted else { continue };
+            let Some(emitted) = entry.emitted else {
+                // Entries recorded before reasons were kept have none, and are not reported.
+                if entry.tokens_before >= LARGE_BLOCK_TOKENS && !entry.compressor.is_empty() {
+                    tally(&mut left_as_is, &entry.compressor, 1, entry.tokens_before, entry.tokens_after);
+                }
+                continue;
+            };
             let keys = marker::keys_in(&emitted);
             if !keys.is_empty() {
                 // Also on replay: re-storing revives an original that expired while its
@@ -254,10 +263,12 @@ impl Engine {
         }
 
         let retrieve_tool = (!ccr_keys.is_empty()).then(|| retrieve_tool::definition(conv.format));
+        let mut added_tokens = 0;
         if let Some(definition) = &retrieve_tool {
             // The tool the markers need is part of what the model reads: a request whose
             // savings do not pay for it goes out untouched (unless it came with markers).
-            tokens_after += tokens::count(bpe, definition);
+            added_tokens = tokens::count(bpe, definition);
+            tokens_after += added_tokens;
             if tokens_after >= tokens_before && memories == 0 && options.memory.is_none() && carried.is_empty() {
                 return Ok(CompressReply {
                     messages: messages.to_vec(),
@@ -270,6 +281,8 @@ impl Engine {
                     memories: 0,
                     memory_tools: None,
                     rewrote_earlier: false,
+                    added_tokens: 0,
+                    left_as_is: left_as_is.into_values().collect(),
                 });
             }
         }
@@ -277,6 +290,7 @@ impl Engine {
         let memory_tools = options.memory.as_ref().filter(|m| m.tools).map(|_| {
             let definitions = memory_tools::definitions(conv.format);
             let array = format!("[{}]", definitions.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join(","));
+            added_tokens += tokens::count(bpe, &array);
             offered.extend(definitions);
             array
         });
@@ -292,6 +306,8 @@ impl Engine {
             memories,
             memory_tools: memory_tools.map(String::into_bytes),
             rewrote_earlier,
+            added_tokens,
+            left_as_is: left_as_is.into_values().collect(),
         })
     }
 
@@ -482,20 +498,24 @@ fn first_sight(
     // Escapes and redraws go first; what is left is routed as the program's own output.
     let cleaned = terminal::clean(candidate.text, &key);
     let text = cleaned.as_deref().unwrap_or(candidate.text);
-    let compressed = router::route(text, &ctx).and_then(|compressor| compressor.compress(text, &ctx).map(|out| (compressor.name(), out)));
+    let routed = router::route(text, &ctx);
+    let compressed = routed.and_then(|compressor| compressor.compress(text, &ctx).map(|out| (compressor.name(), out)));
     let (name, out) = match (compressed, cleaned) {
         (Some(done), _) => done,
         (None, Some(cleaned)) => ("terminal", cleaned),
-        (None, None) => return as_is(candidate.text, bpe),
+        (None, None) => {
+            let why = routed.map_or(AsIs::NoCompressorFits, |c| AsIs::NothingToDrop(c.name()));
+            return as_is(candidate.text, bpe, why);
+        }
     };
-    if_smaller(name, out, candidate.text, bpe).unwrap_or_else(|| as_is(candidate.text, bpe))
+    if_smaller(name, out, candidate.text, bpe).unwrap_or_else(|| as_is(candidate.text, bpe, AsIs::NotSmaller(name)))
 }
 
 /// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite
 /// that drops padding and nothing else may apply.
 fn exact_first_sight(text: &str, bpe: &CoreBPE) -> ReplayEntry {
     let lossless = numbered::detect(text).then(|| numbered::unpadded(text)).flatten();
-    lossless.and_then(|out| if_smaller(numbered::Numbered.name(), out, text, bpe)).unwrap_or_else(|| as_is(text, bpe))
+    lossless.and_then(|out| if_smaller(numbered::Numbered.name(), out, text, bpe)).unwrap_or_else(|| as_is(text, bpe, AsIs::BeingEdited))
 }
 
 /// The entry emitting `out` for `original`, if `out` has fewer tokens (docs/architecture.md §3.3).
@@ -505,10 +525,40 @@ fn if_smaller(compressor: &str, out: String, original: &str, bpe: &CoreBPE) -> O
     (after < before).then(|| ReplayEntry { compressor: compressor.into(), emitted: Some(out), tokens_before: before, tokens_after: after })
 }
 
-/// The entry of a block sent unchanged; its size is estimated, as no decision depends on it.
-fn as_is(text: &str, bpe: &CoreBPE) -> ReplayEntry {
+/// Why a block is sent unchanged, as `left_as_is` reports it.
+enum AsIs {
+    /// In a zone compression must not touch (the user's own words, instructions).
+    Protected,
+    /// It carries a marker: Headroom's output coming back.
+    HeadroomOutput,
+    /// A file being edited, with no lossless rewrite that applies.
+    BeingEdited,
+    /// The router recognised no kind of content in it.
+    NoCompressorFits,
+    /// The compressor for its kind found nothing it may drop.
+    NothingToDrop(&'static str),
+    /// The compressor's output had no fewer tokens.
+    NotSmaller(&'static str),
+}
+
+impl AsIs {
+    fn reason(&self) -> String {
+        match self {
+            AsIs::Protected => "protected".into(),
+            AsIs::HeadroomOutput => "headroom's own output".into(),
+            AsIs::BeingEdited => "a file being edited".into(),
+            AsIs::NoCompressorFits => "no compressor fits".into(),
+            AsIs::NothingToDrop(name) => format!("{name}: nothing to drop"),
+            AsIs::NotSmaller(name) => format!("{name}: not smaller"),
+        }
+    }
+}
+
+/// The entry of a block sent unchanged, with why (in `compressor`); its size is estimated past
+/// [`ESTIMATE_FROM_TOKENS`], as no decision depends on it.
+fn as_is(text: &str, bpe: &CoreBPE, why: AsIs) -> ReplayEntry {
     let tokens = tokens::count_past(bpe, text, ESTIMATE_FROM_TOKENS);
-    ReplayEntry { compressor: String::new(), emitted: None, tokens_before: tokens, tokens_after: tokens }
+    ReplayEntry { compressor: why.reason(), emitted: None, tokens_before: tokens, tokens_after: tokens }
 }
 
 /// Lines of `original` matching `query`, each as `L<n>: line`: the lines containing the query

@@ -178,6 +178,8 @@ mod tests {
             memories: 0,
             memory_tools: None,
             rewrote_earlier: false,
+            added_tokens: 0,
+            left_as_is: vec![],
         };
         let text = answer("[ {\"role\" : \"user\",\"content\":\"hi\"} ]", Some(&reply));
         assert!(text.starts_with("{\"messages\":[ {\"role\" : \"user\",\"content\":\"hi\"} ],\"tokens_before\":400"), "{text}");

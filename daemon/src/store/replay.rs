@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 /// What was emitted for a block the first time.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 pub struct ReplayEntry {
-    /// The compressor that produced `emitted`; empty when the block was sent as is.
+    /// The compressor that produced `emitted`; for a block sent as is, why (empty in entries
+    /// recorded before reasons were kept, and for blocks no reason is reported for).
     pub compressor: String,
     /// The text sent instead of the block; `None` means the block itself was sent.
     pub emitted: Option<String>,
