@@ -140,6 +140,8 @@ class Python:
         """The zero value a field of wire type ``t`` defaults to, or ``None`` when it has none."""
         if t.startswith("option<"):
             return "None"
+        if t.startswith("vec<"):
+            return "field(default_factory=list)"
         if t in PY_ZEROS:
             return PY_ZEROS[t]
         if self.s.is_unit_enum(t):

@@ -270,31 +270,31 @@ class CompressReply:
     #: Tokens of the content blocks considered, before and after. ``tokens_after`` is exact; the
     #: original's count is exact up to what the never-larger decision needed and extrapolated
     #: from the bytes beyond that.
-    tokens_before: int
-    tokens_after: int
+    tokens_before: int = 0
+    tokens_after: int = 0
     #: Keys of every marker in ``messages``, in order of first appearance.
-    ccr_keys: list[str]
+    ccr_keys: list[str] = field(default_factory=list)
     #: One entry per compressor that changed at least one block.
-    compressors: list[CompressorStats]
+    compressors: list[CompressorStats] = field(default_factory=list)
     #: The ``headroom_retrieve`` tool definition (JSON, in the request's provider format) when
     #: ``messages`` contains a marker.
-    retrieve_tool: Optional[bytes]
+    retrieve_tool: Optional[bytes] = None
     #: The provider format the daemon used (never ``Auto``).
-    format: ProviderFormat
+    format: ProviderFormat = ProviderFormat.Auto
     #: How many remembered facts were added to the latest user message.
-    memories: int
+    memories: int = 0
     #: The ``memory_save`` and ``memory_search`` tool definitions (a JSON array, in the request's
     #: provider format) when memory tools were asked for.
-    memory_tools: Optional[bytes]
+    memory_tools: Optional[bytes] = None
     #: This reply changes messages an earlier reply sent differently (compaction of superseded
     #: outputs): the provider's cache is written again from there.
-    rewrote_earlier: bool
+    rewrote_earlier: bool = False
     #: Tokens of the tool definitions Headroom added (``retrieve_tool`` and ``memory_tools``); the
     #: retrieve tool's are part of ``tokens_after``.
-    added_tokens: int
+    added_tokens: int = 0
     #: Blocks of ``LARGE_BLOCK_TOKENS`` or more sent unchanged, one entry per reason (the
     #: reason in ``name``, e.g. ``no compressor fits``): why nothing was saved on them.
-    left_as_is: list[CompressorStats]
+    left_as_is: list[CompressorStats] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -368,26 +368,26 @@ class MetricsReply:
     "all time" survives restarts (kept in the state directory)."""
 
     #: Per compressor since start, by name.
-    compressors: list[CompressorStats]
+    compressors: list[CompressorStats] = field(default_factory=list)
     #: Retrieves that found their original, found nothing, or found it expired.
-    ccr_hits: int
-    ccr_misses: int
-    ccr_expired: int
+    ccr_hits: int = 0
+    ccr_misses: int = 0
+    ccr_expired: int = 0
     #: Compress latency inside the daemon since start, in microseconds.
-    latency_p50_us: int
-    latency_p99_us: int
+    latency_p50_us: int = 0
+    latency_p99_us: int = 0
     #: Compress requests and tokens over the daemon's whole history.
-    all_time_compress_requests: int
-    all_time_tokens_before: int
-    all_time_tokens_after: int
-    all_time_latency_p50_us: int
-    all_time_latency_p99_us: int
+    all_time_compress_requests: int = 0
+    all_time_tokens_before: int = 0
+    all_time_tokens_after: int = 0
+    all_time_latency_p50_us: int = 0
+    all_time_latency_p99_us: int = 0
     #: Compress latency since start as a cumulative histogram (compressions that took at most
     #: ``le_us`` each), and the sum of all latencies, for Prometheus.
-    latency_buckets: list[LatencyBucket]
-    latency_sum_us: int
+    latency_buckets: list[LatencyBucket] = field(default_factory=list)
+    latency_sum_us: int = 0
     #: Large blocks sent unchanged since start, by reason (as in ``CompressReply::left_as_is``).
-    left_as_is: list[CompressorStats]
+    left_as_is: list[CompressorStats] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -419,16 +419,16 @@ class MemoryAddReply:
     #: The stored fact, or the existing one it duplicates.
     fact: MemoryFact
     #: The text was near-identical to a current fact of the scope; nothing new was stored.
-    duplicate: bool
+    duplicate: bool = False
     #: Ids of the facts whose validity this one ended.
-    superseded: list[str]
+    superseded: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class MemoryFactsReply:
     """Facts, most relevant (search) or newest (list) first."""
 
-    facts: list[MemoryFact]
+    facts: list[MemoryFact] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -464,26 +464,26 @@ class LedgerPeriod:
     """One period of the savings ledger."""
 
     #: When the period starts, ms since the epoch, and how long it is (an hour or a day).
-    start_ms: int
-    span_ms: int
+    start_ms: int = 0
+    span_ms: int = 0
     #: Compress requests and their tokens before and after (``tokens_after`` includes Headroom's
     #: additions: markers and the retrieve tool's definition).
-    requests: int
-    tokens_before: int
-    tokens_after: int
+    requests: int = 0
+    tokens_before: int = 0
+    tokens_after: int = 0
     #: Tokens of the tool definitions Headroom added.
-    added_tokens: int
+    added_tokens: int = 0
     #: ``headroom_retrieve`` calls answered, and the tokens of what they brought back.
-    retrieves: int
-    retrieved_tokens: int
+    retrieves: int = 0
+    retrieved_tokens: int = 0
     #: Remembered facts put into requests.
-    memories: int
+    memories: int = 0
     #: Requests in which Headroom changed earlier messages (compaction): each costs a cache write.
-    rewrites: int
+    rewrites: int = 0
     #: The same figures per compressor, per model and per client.
-    compressors: list[CompressorStats]
-    models: list[LedgerSlice]
-    clients: list[LedgerSlice]
+    compressors: list[CompressorStats] = field(default_factory=list)
+    models: list[LedgerSlice] = field(default_factory=list)
+    clients: list[LedgerSlice] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -493,10 +493,10 @@ class RecentRequest:
     at_ms: int
     model: str
     client: str
-    tokens_before: int
-    tokens_after: int
+    tokens_before: int = 0
+    tokens_after: int = 0
     #: The compressors that changed a block.
-    compressors: list[str]
+    compressors: list[str] = field(default_factory=list)
     #: Microseconds the engine took.
     latency_us: int = 0
 
@@ -506,9 +506,9 @@ class SavingsReply:
     """What Headroom saved, period by period, and the latest requests."""
 
     #: Hours (days once older than a year), oldest first.
-    periods: list[LedgerPeriod]
+    periods: list[LedgerPeriod] = field(default_factory=list)
     #: The latest compressions since the daemon started, newest first.
-    recent: list[RecentRequest]
+    recent: list[RecentRequest] = field(default_factory=list)
 
 
 @dataclass(slots=True)

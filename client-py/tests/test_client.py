@@ -16,7 +16,7 @@ import pytest
 
 import headroom
 from headroom import wire
-from conftest import MARKER, NEEDLE, TOOL_LOG, SilentSocket, anthropic_conversation, tool_conversation
+from conftest import LOGS, MARKER, NEEDLE, TOOL_LOG, SilentSocket, anthropic_conversation, tool_conversation
 
 KEY = hashlib.sha256(TOOL_LOG.encode()).hexdigest()[:24]
 
@@ -93,6 +93,14 @@ def test_metrics(daemon):
     assert "logs" in [c.name for c in m.compressors]
     assert m.ccr_hits >= 1 and m.all_time_compress_requests >= 1
     assert asyncio.run(headroom.aio.metrics()).ccr_hits >= 1
+
+
+def test_large_blocks_left_as_is_say_why(daemon):
+    output = (LOGS / "Spark_2k.log").read_text() + "\nleft-as-is probe (python)\n"
+    result = headroom.compress(tool_conversation(output), protect_recent=1)
+    assert [(c.name, c.blocks) for c in result.left_as_is] == [("protected", 1)]
+    assert result.left_as_is[0].tokens_before >= 2000 and result.compressors == []
+    assert "protected" in [c.name for c in headroom.metrics().left_as_is]
 
 
 def test_retrieve_answers_in_the_history_are_not_compressed_again(daemon):

@@ -189,6 +189,8 @@ export interface Stats {
 export interface Metrics {
   /** Per compressor since the daemon started. */
   compressors: CompressorStats[];
+  /** Blocks of 2,000+ tokens sent unchanged since the daemon started, by reason (in `name`). */
+  leftAsIs: CompressorStats[];
   ccrHits: number;
   ccrMisses: number;
   ccrExpired: number;
@@ -438,6 +440,7 @@ export class HeadroomClient {
     const m = expect(await this.call("Metrics"), "Metrics");
     return {
       compressors: m.compressors.map(compressorStats),
+      leftAsIs: m.left_as_is.map(compressorStats),
       ccrHits: Number(m.ccr_hits),
       ccrMisses: Number(m.ccr_misses),
       ccrExpired: Number(m.ccr_expired),

@@ -12,11 +12,13 @@ import {
   MARKER,
   quietClient,
   removeDir,
+  REPO,
   startDaemon,
   type Daemon,
 } from "./helpers.js";
-import { dirname } from "node:path";
-import { encodeReply } from "../src/wire.js";
+import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { encodeReply, PROTOCOL_VERSION } from "../src/wire.js";
 import { Breaker } from "../src/breaker.js";
 
 describe("against the real daemon", () => {
@@ -154,7 +156,7 @@ describe("against the real daemon", () => {
     await client.compress(chatConversation());
     await client.ping();
     const s1 = await client.stats();
-    assert.equal(s1.protocolVersion, 3);
+    assert.equal(s1.protocolVersion, PROTOCOL_VERSION);
     assert.equal(s1.compressRequests - s0.compressRequests, 1);
     assert.equal(s1.requests - s0.requests, 3);
     assert.ok(s1.ccrEntries >= 1);
@@ -170,6 +172,15 @@ describe("against the real daemon", () => {
     assert.ok(m.compressors.some((c) => c.name === "logs" && c.blocks >= 1 && c.tokensBefore > c.tokensAfter));
     assert.ok(m.ccrHits >= 1 && m.ccrMisses >= 1, JSON.stringify(m));
     assert.ok(m.allTimeCompressRequests >= 1);
+  });
+
+  test("large blocks sent unchanged say why", async () => {
+    const messages = chatConversation("What did the Spark executors do?");
+    messages[3].content = readFileSync(join(REPO, "tests", "fixtures", "logs", "Spark_2k.log"), "utf8") + "\nleft-as-is probe (ts)\n";
+    const result = await client.compress(messages, { protectRecent: 1 });
+    assert.deepEqual(result.leftAsIs.map((c) => [c.name, c.blocks]), [["protected", 1]]);
+    assert.ok(result.leftAsIs[0]!.tokensBefore >= 2000 && result.compressors.length === 0);
+    assert.ok((await client.metrics()).leftAsIs.some((c) => c.name === "protected"));
   });
 
   test("concurrent calls are pipelined on one connection", async () => {
