@@ -5,6 +5,8 @@ cd "$(dirname "$0")"
 # The models the ML tests load; does nothing when setup.sh already fetched them.
 ml/fetch.sh
 cargo test --workspace --locked
+# The unseen evaluation set builds and every needle is in its raw text (tests/fixtures/unseen).
+python3 tests/fixtures/unseen/build.py "$(mktemp -d)" >/dev/null
 # client-py: wire vectors, the client against target/release/headroomd, the integrations.
 cargo build --release --locked --bins
 .venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests

@@ -167,12 +167,15 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
         f.rows = (lines.row(start), lines.row(f.end.saturating_sub(1).max(start)));
 
     }
-    let keep = bodies_to_keep(&functions, text, ctx.query, ctx.older);
+    let bodies: Vec<String> = functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
+    let query = Query::new(ctx.query).discriminative(bodies.iter().map(String::as_str), 0.25);
+    let keep = bodies_to_keep(&functions, &bodies, &query, ctx.older);
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     for (f, kept) in functions.iter().zip(keep) {
         if !kept {
             let (from, to) = (f.rows.0 + 1, f.rows.1 + 1);
-            let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to} elided", f.name));
+            let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
+            let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to} elided{shown}", f.name));
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
         }
     }
@@ -356,9 +359,7 @@ fn identifier_parts(name: &str) -> Vec<String> {
 /// does, the bodies that match the query best (BM25, so a long body does not win by length)
 /// stay too — the best and any close to it. Blocks the conversation read earlier (`older`)
 /// keep only name matches: the question is about the newest output.
-fn bodies_to_keep(functions: &[Function], text: &str, query: &str, older: bool) -> Vec<bool> {
-    let bodies: Vec<String> = functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
-    let query = Query::new(query).discriminative(bodies.iter().map(String::as_str), 0.25);
+fn bodies_to_keep(functions: &[Function], bodies: &[String], query: &Query, older: bool) -> Vec<bool> {
     let terms: Vec<&str> = query.terms().collect();
     let named: Vec<bool> =
         functions.iter().map(|f| identifier_parts(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect();
@@ -381,6 +382,47 @@ fn bodies_to_keep(functions: &[Function], text: &str, query: &str, older: bool) 
         }
     }
     keep
+}
+
+/// Lines of an elided body its marker shows at most, and one more per this many lines of body:
+/// those with the most of the question's words.
+const LINES_ON_THE_QUESTION: usize = 3;
+const BODY_LINES_PER_LINE_SHOWN: usize = 20;
+/// Longest such line shown, in characters.
+const LINE_ON_THE_QUESTION_CHARS: usize = 160;
+
+/// The lines of an elided `body` (whose first line is row `first_row`) that have the question's
+/// words, identifiers split into theirs (`EnablePrefixMatching` has `prefix`): the ones with the
+/// most, at most [`LINES_ON_THE_QUESTION`] (more for a long body), in order, as `; on the question: L58 `…` · L61 `…``
+/// for the marker. A body that answers the question is not elided away whole.
+fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let mut hits: Vec<(usize, usize, &str)> = body
+        .lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let parts: Vec<String> = crate::request::query::words(line).flat_map(identifier_parts).collect();
+            (query.hits(&parts.join(" ")), n, line.trim())
+        })
+        .filter(|(h, _, line)| *h > 0 && !line.is_empty())
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    hits.truncate(LINES_ON_THE_QUESTION.max(body.lines().count() / BODY_LINES_PER_LINE_SHOWN));
+    hits.sort_by_key(|(_, n, _)| *n);
+    if hits.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = hits
+        .iter()
+        .map(|(_, n, line)| {
+            // Shown inside a comment: nothing in it may close the comment.
+            let line: String = line.replace("*/", "* /").chars().take(LINE_ON_THE_QUESTION_CHARS).collect();
+            format!("L{} `{line}`", first_row + n + 1)
+        })
+        .collect();
+    format!("; on the question: {}", shown.join(" · "))
 }
 
 /// What replaces an elided body: a block that still parses, holding the docstring's first
@@ -481,6 +523,18 @@ mod tests {
         assert!((out.len() as f64) < text.len() as f64 * at_most, "{path}: {} -> {}", text.len(), out.len());
         assert!(out.matches(KEY).count() >= 1);
         assert_eq!(out.matches("[headroom:").count(), out.matches(KEY).count(), "{path}: a marker without its key");
+    }
+
+    #[test]
+    fn an_elided_body_shows_its_lines_on_the_question() {
+        let body = "{\n    let all = self.commands.iter();\n    if EnablePrefixMatching && cmd.has_name_or_alias_prefix(next) { /* prefix */ }\n    return None;\n}";
+        let query = Query::new("how is a subcommand found by prefix matching?");
+        assert_eq!(
+            lines_on_the_question(body, 40, &query),
+            "; on the question: L43 `if EnablePrefixMatching && cmd.has_name_or_alias_prefix(next) { /* prefix * / }`",
+            "identifiers split into words; nothing closes the marker's comment"
+        );
+        assert_eq!(lines_on_the_question(body, 40, &Query::new("what does the tokenizer emit?")), "");
     }
 
     #[test]

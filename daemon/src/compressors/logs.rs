@@ -87,7 +87,16 @@ fn shape_of(line: &str) -> u64 {
 fn starts_record(line: &str) -> bool {
     let end = line.char_indices().nth(48).map_or(line.len(), |(i, _)| i);
     let head = &line[..end];
-    has_time(head) || has_date(head) || severity_of_level(line).is_some()
+    has_time(head) || has_date(head) || starts_with_epoch(line) || severity_of_level(line).is_some()
+}
+
+/// Unix time at the start of a line, in seconds (10 digits, 2001–2286, an optional fraction) or
+/// milliseconds (13 digits), optionally in brackets: how Zeek, many daemons and kernels stamp.
+fn starts_with_epoch(line: &str) -> bool {
+    let line = line.strip_prefix('[').unwrap_or(line).trim_start();
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    let next = line.as_bytes().get(digits).copied();
+    (digits == 10 || digits == 13) && line.as_bytes()[0] != b'0' && next.is_none_or(|b| matches!(b, b'.' | b' ' | b'\t' | b']' | b','))
 }
 
 /// `HH:MM` (with optional `:SS`) somewhere in `head`.
@@ -225,12 +234,68 @@ fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
             }
         }
         let id = *by_shape.entry(shape_of(line)).or_insert_with(|| {
-            let text = line.split_whitespace().map(|t| if has_digit(t) { "<*>".to_string() } else { t.to_string() }).collect();
+            let text = template_tokens(line).map(str::to_string).collect();
             templates.push(Template { text, count: 0, fields: Vec::new() });
             templates.len() - 1
         });
-        let template = &mut templates[id];
-        let values = line.split_whitespace().filter(|t| has_digit(t));
+        let severity = severity_of_level(line).map_or_else(|| severity_of_words(line), |s| if s < 3 && line.contains("Exception") { 2.max(s) } else { s });
+        entries.push(Entry { first_line: n, lines: vec![line], severity, template: id, bytes: line.len() + 1 });
+    }
+    let templates = merge_templates(templates, &mut entries);
+    (entries, templates)
+}
+
+/// Least tokens a template needs before its words may be told apart from its variables.
+const MERGE_MIN_TOKENS: usize = 4;
+/// The most positions two templates may differ in and still be one statement.
+const MERGE_MAX_DIFFERENT: usize = 3;
+
+/// Folds templates that are one log statement with a variable that holds no digit (a user name,
+/// a host name, a path) into one, that position masked, so the variable's values are listed as
+/// evidence instead of splitting the statement into templates of one line each. Two templates
+/// fold when they have as many tokens, at least [`MERGE_MIN_TOKENS`], and differ in at most
+/// [`MERGE_MAX_DIFFERENT`] positions and in under a third of them. Then counts each template's
+/// lines and the values of its masked positions.
+fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Template> {
+    let mut merged: Vec<Template> = Vec::new();
+    // Per merged template, the word positions merging masked: a template folds in no more than
+    // MERGE_MAX_DIFFERENT in all, so it cannot drift from statement to statement.
+    let mut folded: Vec<usize> = Vec::new();
+    let mut into = vec![0usize; templates.len()];
+    // Merged templates by token count: only those can fold together.
+    let mut by_len: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (id, template) in templates.into_iter().enumerate() {
+        let len = template.text.len();
+        // A position already masked matches anything.
+        let fits = |at: usize| {
+            let different = merged[at].text.iter().zip(&template.text).filter(|(a, b)| a != b && *a != "<*>").count();
+            let all = folded[at] + different;
+            all <= MERGE_MAX_DIFFERENT && all * 3 < len
+        };
+        let candidates = by_len.entry(len).or_default();
+        let found = if len < MERGE_MIN_TOKENS { None } else { candidates.iter().copied().find(|&at| fits(at)) };
+        match found {
+            Some(at) => {
+                for (mine, theirs) in merged[at].text.iter_mut().zip(&template.text) {
+                    if mine != theirs && mine != "<*>" {
+                        *mine = "<*>".to_string();
+                        folded[at] += 1;
+                    }
+                }
+                into[id] = at;
+            }
+            None => {
+                into[id] = merged.len();
+                candidates.push(merged.len());
+                merged.push(template);
+                folded.push(0);
+            }
+        }
+    }
+    for entry in entries.iter_mut() {
+        entry.template = into[entry.template];
+        let template = &mut merged[entry.template];
+        let values = entry.lines[0].split_whitespace().zip(&template.text).filter(|(_, t)| *t == "<*>").map(|(v, _)| v);
         if template.count == 0 {
             template.fields = values.map(Field::new).collect();
         } else {
@@ -239,10 +304,8 @@ fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
             }
         }
         template.count += 1;
-        let severity = severity_of_level(line).map_or_else(|| severity_of_words(line), |s| if s < 3 && line.contains("Exception") { 2.max(s) } else { s });
-        entries.push(Entry { first_line: n, lines: vec![line], severity, template: id, bytes: line.len() + 1 });
     }
-    (entries, templates)
+    merged
 }
 
 /// The template as shown in the marker: leading masked fields (timestamps) dropped, varying
@@ -462,6 +525,32 @@ mod tests {
     }
 
     const OPENSSH: &str = include_str!("../../../tests/fixtures/logs/OpenSSH_2k.log");
+
+    #[test]
+    fn a_statement_whose_variable_has_no_digits_is_one_template_listing_its_values() {
+        // "Failed password for NAME from HOST": the names hold no digit, so masking digits alone
+        // made a template per name; folded, the names are listed as the evidence they are.
+        let out = Logs.compress(OPENSSH, &ctx("", "k")).unwrap();
+        let marker = out.lines().last().unwrap();
+        let templates: Vec<&str> = marker.split("\", ").collect();
+        let failed = templates.iter().find(|t| t.contains("password for {")).unwrap_or_else(|| panic!("{marker}"));
+        for user in ["root ×", "uucp ×", "ftp ×", "git ×"] {
+            assert!(failed.contains(user), "{user} in {failed}");
+        }
+        // Folding stays within one statement: two statements never share a template.
+        assert!(!templates.iter().any(|t| t.contains("Invalid") && t.contains("input_userauth_request")), "{marker}");
+        assert!(!templates.iter().any(|t| t.contains("Received") && t.contains("Disconnecting")), "{marker}");
+    }
+
+    #[test]
+    fn unix_time_opens_a_record() {
+        for line in ["1379288667.668082\tCyIaMO7IheOh38Zsi\t192.168.33.10", "1379288667 kernel: eth0 up", "[1700000000123] GET /", "1700000000123,ok"] {
+            assert!(starts_record(line), "{line}");
+        }
+        for line in ["12345 apples", "0379288667 leading zero", "13792886671 eleven digits", "1379288667abc"] {
+            assert!(!starts_record(line), "{line}");
+        }
+    }
 
     #[test]
     fn every_host_of_the_failed_logins_stays_visible() {
