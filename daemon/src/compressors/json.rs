@@ -6,8 +6,14 @@
 //!    constant columns stated once, and columns derivable from another (`html_url` =
 //!    `https://…/issues/{number}`) stated as a pattern.
 //! 3. When the table is over budget, rows are chosen: rows matching the query (shown whole),
-//!    error/anomaly rows (error-ish words, rare values, numeric outliers), first and last rows,
-//!    then the rest in order; omitted rows are counted by their distinguishing fields.
+//!    error rows, anomalies (rare values of categorical columns, rarest first; numeric outliers),
+//!    first and last rows, then the rest in order; omitted rows are counted by their
+//!    distinguishing fields, and every value of a column the question names is listed.
+//!    An object whose members are similar objects (`{"node_modules/x": {"version": …}, …}`) is
+//!    a table too, its member names in the first column.
+//! 4. A document with no table (an API description, a schema, a config) that is over budget
+//!    keeps its structure and every short value; its long prose strings are cut to their first
+//!    sentence unless they or their keys hold a word of the question.
 //!
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
@@ -15,7 +21,7 @@ use crate::request::query::{fold, words, Query};
 use super::{Compressor, Context};
 use crate::request::marker;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Compresses JSON tool output.
 pub struct Json;
@@ -32,6 +38,27 @@ const LONG_CELL: usize = 240;
 const WHOLE_ROWS: usize = 3;
 /// Columns compared when looking for derivable columns.
 const MAX_DERIVE_COLUMNS: usize = 80;
+/// Members an object needs before its similar members read as rows of a table.
+const MIN_MAP_ROWS: usize = 4;
+/// A table's cells must be at least this share filled: an empty cell costs ` | `, a filled
+/// one saves its key, so sparser rows make a wider text than the JSON.
+const MIN_FILLED: f64 = 0.4;
+/// Distinct keys from which a nested object whose keys vary from row to row is a map.
+const MIN_MAP_KEYS: usize = 6;
+/// Strings longer than this (in characters, with spaces) are prose a document may cut.
+const LONG_PROSE: usize = 200;
+/// A cut prose string keeps its first sentence, at most this many characters.
+const FIRST_SENTENCE_MAX: usize = 160;
+/// Long prose strings the question is most about, kept whole, at most.
+const PROSE_WHOLE_MAX: usize = 8;
+/// The first column of a table made from an object's members: the member names.
+const MEMBER_COLUMN: &str = "(name)";
+/// The last column of a table whose rows carry rare fields: those fields, by name, as JSON.
+const OTHER_COLUMN: &str = "(other)";
+/// Columns filled in fewer than this share of the rows are rare (see [`rare_columns`]).
+const RARE_COLUMN: f64 = 0.1;
+/// Rows a table needs before any column counts as rare.
+const MIN_RARE_ROWS: usize = 10;
 
 /// What cleaning and tabling dropped, for the marker.
 #[derive(Default)]
@@ -77,8 +104,7 @@ impl Compressor for Json {
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
         let mut dropped = Dropped::default();
         let cleaned = clean(serde_json::from_str::<Value>(text).ok()?, &mut dropped);
-        let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
-        let budget = ((text.len() as f64 * share) as usize).max(MIN_BUDGET);
+        let budget = table_budget(text, ctx);
         let minified = minify(text);
         let (mut out, tabled) = render(&cleaned, budget, ctx.query, &mut dropped);
         if tabled || dropped.any() {
@@ -90,6 +116,24 @@ impl Compressor for Json {
         }
         (minified.len() < text.len()).then_some(minified)
     }
+}
+
+/// The bytes a table of `text` may use: the caller's target share, else [`DEFAULT_BUDGET`].
+pub(crate) fn table_budget(text: &str, ctx: &Context) -> usize {
+    let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
+    ((text.len() as f64 * share) as usize).max(MIN_BUDGET)
+}
+
+/// `rows` (objects sharing their columns, read from another format such as tab-separated
+/// values) as this compressor's table, its rows chosen to fit `budget`, with its marker.
+pub(crate) fn rows_as_table(rows: &[Value], budget: usize, ctx: &Context) -> String {
+    let collection = Collection { rows: rows.iter().collect(), names: None, maps: BTreeSet::new() };
+    let mut dropped = Dropped::default();
+    let mut out = table(&collection, budget, ctx.query, &mut dropped);
+    let what = if dropped.any() { dropped.describe() } else { "the exact text, shown above as a table".to_string() };
+    out.push_str(&marker::marker(ctx.key, &what));
+    out.push('\n');
+    out
 }
 
 /// `text` (valid JSON) without insignificant whitespace.
@@ -160,48 +204,219 @@ fn clean_under(value: Value, bases: &[String], dropped: &mut Dropped) -> Value {
     }
 }
 
-/// Whether `items` is worth a table: at least two, nearly all objects, mostly sharing their
-/// keys (a table of unrelated objects would be mostly empty cells).
-fn tabular(items: &[Value]) -> bool {
-    let objects: Vec<&Map<String, Value>> = items.iter().filter_map(Value::as_object).collect();
+/// A collection a table can show, with how to lay out its rows.
+struct Collection<'v> {
+    rows: Vec<&'v Value>,
+    /// The member names, when the rows are an object's members.
+    names: Option<Vec<&'v str>>,
+    /// Nested objects kept whole in one cell (see [`nested_maps`]).
+    maps: BTreeSet<String>,
+}
+
+/// A collection a table can show: an array of similar objects, or an object of at least
+/// [`MIN_MAP_ROWS`] of them (whose member names become the first column).
+fn collection(value: &Value) -> Option<Collection<'_>> {
+    let (rows, names): (Vec<&Value>, _) = match value {
+        Value::Array(items) => (items.iter().collect(), None),
+        Value::Object(members) if members.len() >= MIN_MAP_ROWS => (members.values().collect(), Some(members.keys().map(String::as_str).collect())),
+        _ => return None,
+    };
+    let maps = nested_maps(&rows)?;
+    tabular(&rows, &maps).then_some(Collection { rows, names, maps })
+}
+
+/// Whether `items` is worth a table: at least two, nearly all objects, their leaves filling
+/// enough cells of the table they would make that it reads shorter than the JSON.
+fn tabular(items: &[&Value], maps: &BTreeSet<String>) -> bool {
+    let objects: Vec<&Value> = items.iter().copied().filter(|v| v.is_object()).collect();
     if items.len() < 2 || objects.len() * 10 < items.len() * 9 {
         return false;
     }
-    let mut keys: BTreeMap<&str, usize> = BTreeMap::new();
-    for o in &objects {
-        for k in o.keys() {
-            *keys.entry(k).or_default() += 1;
-        }
-    }
-    let filled: usize = keys.values().sum();
-    filled * 10 >= keys.len() * objects.len() * 6
+    let flat: Vec<Vec<(String, &Value)>> = objects.iter().map(|item| leaves(item, maps)).collect();
+    let counts = column_counts(&flat);
+    let rare = rare_columns(&counts, flat.len());
+    let with_rare = flat.iter().filter(|row| row.iter().any(|(c, _)| rare.contains(c))).count();
+    let columns = counts.len() - rare.len() + usize::from(with_rare > 0);
+    let filled = counts.iter().filter(|(c, _)| !rare.contains(*c)).map(|(_, n)| n).sum::<usize>() + with_rare;
+    filled as f64 >= (columns * flat.len()) as f64 * MIN_FILLED
 }
 
-/// Renders the cleaned value: a table for the root array or the largest tabular member of the
-/// root object (other members as `key: value` lines), else compact JSON. Also says whether a
-/// table was made.
-fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (String, bool) {
-    match value {
-        Value::Array(items) if tabular(items) => (table(items, budget, query, dropped), true),
-        Value::Object(members) => {
-            let largest = members
-                .iter()
-                .filter_map(|(k, v)| v.as_array().filter(|a| tabular(a)).map(|a| (k, a)))
-                .max_by_key(|(_, a)| a.len());
-            let Some((table_key, items)) = largest else { return (compact(value), false) };
-            let mut out = String::new();
-            for (k, v) in members {
-                if k == table_key {
-                    out.push_str(&format!("{k}: {} items\n", items.len()));
-                    out.push_str(&table(items, budget, query, dropped));
-                } else {
-                    out.push_str(&format!("{k}: {}\n", compact(v)));
-                }
-            }
-            (out, true)
-        }
-        _ => (compact(value), false),
+/// The leaves of one row (see [`flatten`]).
+fn leaves<'v>(item: &'v Value, maps: &BTreeSet<String>) -> Vec<(String, &'v Value)> {
+    let mut cells = Vec::new();
+    flatten("", item, maps, &mut cells);
+    cells
+}
+
+/// How many rows fill each column.
+fn column_counts(flat: &[Vec<(String, &Value)>]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (column, _) in flat.iter().flatten() {
+        *counts.entry(column.clone()).or_default() += 1;
     }
+    counts
+}
+
+/// Columns too rarely filled to have their own (a field a few records carry): their cells go
+/// together, with their names, into one [`OTHER_COLUMN`] cell.
+fn rare_columns(counts: &BTreeMap<String, usize>, rows: usize) -> BTreeSet<String> {
+    if rows < MIN_RARE_ROWS {
+        return BTreeSet::new();
+    }
+    counts.iter().filter(|(_, n)| (**n as f64) < rows as f64 * RARE_COLUMN).map(|(c, _)| c.clone()).collect()
+}
+
+/// The dotted paths of nested objects whose keys vary from row to row (a package's
+/// `dependencies`, named by what they hold): each stays whole in one cell, as a column per key
+/// would leave most cells empty. None when such an object is, on average, too long for a cell:
+/// those rows are documents, not records.
+fn nested_maps(items: &[&Value]) -> Option<BTreeSet<String>> {
+    /// Per path: occurrences, members in all, bytes in all, distinct member names.
+    type Seen<'v> = BTreeMap<String, (usize, usize, usize, BTreeSet<&'v str>)>;
+    /// Records `value`'s nested objects in `seen`; returns its length as compact JSON.
+    fn walk<'v>(path: &str, value: &'v Value, seen: &mut Seen<'v>) -> usize {
+        match value {
+            Value::Object(members) => {
+                let len = 1 + members.iter().map(|(k, v)| k.len() + 4 + walk(&dotted(path, k), v, seen)).sum::<usize>();
+                if !path.is_empty() {
+                    let (times, children, bytes, keys) = seen.entry(path.to_string()).or_default();
+                    *times += 1;
+                    *children += members.len();
+                    *bytes += len;
+                    keys.extend(members.keys().map(String::as_str));
+                }
+                len
+            }
+            // Arrays stay whole in a cell: what they hold is not laid out as columns.
+            other => compact(other).len(),
+        }
+    }
+    let mut seen = Seen::new();
+    items.iter().for_each(|item| {
+        walk("", item, &mut seen);
+    });
+    let mut maps = BTreeSet::new();
+    for (path, (times, children, bytes, keys)) in seen {
+        if keys.len() >= MIN_MAP_KEYS && keys.len() * times > 2 * children {
+            if bytes > LONG_CELL * times {
+                return None;
+            }
+            maps.insert(path);
+        }
+    }
+    Some(maps)
+}
+
+fn dotted(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
+}
+
+/// Renders the cleaned value: a table for the root collection or the largest tabular member of
+/// the root object (other members as `key: value` lines), else the document (see
+/// [`document`]). Also says whether a table was made.
+fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (String, bool) {
+    if let Some(rows) = collection(value) {
+        return (table(&rows, budget, query, dropped), true);
+    }
+    let Value::Object(members) = value else { return (document(value, budget, query, dropped), false) };
+    let largest = members.iter().filter_map(|(k, v)| collection(v).map(|c| (k, c))).max_by_key(|(_, c)| c.rows.len());
+    let Some((table_key, rows)) = largest else { return (document(value, budget, query, dropped), false) };
+    let rest: Map<String, Value> = members.iter().filter(|(k, _)| *k != table_key).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let rest = prose_cut(Value::Object(rest), budget, query, dropped);
+    let mut out = String::new();
+    for k in members.keys() {
+        if k == table_key {
+            out.push_str(&format!("{k}: {} items\n", rows.rows.len()));
+            out.push_str(&table(&rows, budget, query, dropped));
+        } else {
+            out.push_str(&format!("{k}: {}\n", compact(&rest[k])));
+        }
+    }
+    (out, true)
+}
+
+/// A value with no table, as compact JSON: whole when within budget, else with its long prose
+/// cut (see [`prose_cut`]).
+fn document(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> String {
+    let whole = compact(value);
+    if whole.len() <= budget {
+        return whole;
+    }
+    compact(&prose_cut(value.clone(), budget, query, dropped))
+}
+
+/// `value` with every long prose string (over [`LONG_PROSE`] characters, words with spaces)
+/// cut to its first sentence, except those the question is most about (by BM25 over the strings
+/// and the keys leading to them, up to a share of the budget); untouched when its compact form
+/// is within `budget`. Keys, numbers, short strings and the shape stay as they were, so every
+/// kept value stays under the key that names it.
+fn prose_cut(value: Value, budget: usize, query: &str, dropped: &mut Dropped) -> Value {
+    if compact(&value).len() <= budget {
+        return value;
+    }
+    let mut prose = Vec::new();
+    collect_prose("", &value, &mut prose);
+    let docs: Vec<&str> = prose.iter().map(String::as_str).collect();
+    let scores = Query::new(query).bm25(&docs);
+    let mut ranked: Vec<usize> = (0..docs.len()).filter(|i| scores[*i] > 0.0).collect();
+    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+    let mut whole = vec![false; docs.len()];
+    let mut used = 0;
+    for i in ranked.into_iter().take(PROSE_WHOLE_MAX) {
+        if used + docs[i].len() <= budget / 4 {
+            whole[i] = true;
+            used += docs[i].len();
+        }
+    }
+    cut_prose(value, &mut whole.into_iter(), dropped)
+}
+
+/// Each long prose string with the dotted keys that lead to it, as one text, in the order
+/// [`cut_prose`] meets them.
+fn collect_prose(path: &str, value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if is_prose(s) => out.push(format!("{path} {s}")),
+        Value::Object(members) => members.iter().for_each(|(k, v)| collect_prose(&format!("{path}.{k}"), v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_prose(path, v, out)),
+        _ => {}
+    }
+}
+
+/// Cuts each long prose string unless the next of `whole` says to keep it.
+fn cut_prose(value: Value, whole: &mut impl Iterator<Item = bool>, dropped: &mut Dropped) -> Value {
+    match value {
+        Value::String(s) if is_prose(&s) => {
+            if whole.next().unwrap_or(true) {
+                return Value::String(s);
+            }
+            dropped.cut_cells += 1;
+            Value::String(first_sentence(&s))
+        }
+        Value::Object(members) => Value::Object(members.into_iter().map(|(k, v)| (k, cut_prose(v, whole, dropped))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| cut_prose(v, whole, dropped)).collect()),
+        other => other,
+    }
+}
+
+fn is_prose(s: &str) -> bool {
+    s.chars().count() > LONG_PROSE && s.split_whitespace().nth(5).is_some()
+}
+
+/// The first sentence of `s` (to the first `. ` past a few words), at most
+/// [`FIRST_SENTENCE_MAX`] characters ending at a word, with the count of characters cut.
+fn first_sentence(s: &str) -> String {
+    let limit = s.char_indices().nth(FIRST_SENTENCE_MAX).map_or(s.len(), |(i, _)| i);
+    let head = &s[..limit];
+    let end = head
+        .match_indices(". ")
+        .chain(head.match_indices(".\n"))
+        .map(|(i, _)| i + 1)
+        .filter(|i| *i >= 24)
+        .min()
+        .or_else(|| head.rfind(char::is_whitespace))
+        .unwrap_or(limit);
+    let kept = s[..end].trim_end();
+    format!("{kept}…[+{} chars]", s[kept.len()..].chars().count())
 }
 
 fn compact(value: &Value) -> String {
@@ -209,13 +424,12 @@ fn compact(value: &Value) -> String {
 }
 
 /// The leaves of `value` under dotted keys (`user.login`), borrowed: a table of a large array
-/// must not hold a second copy of it.
-fn flatten<'v>(prefix: &str, value: &'v Value, out: &mut Vec<(String, &'v Value)>) {
+/// must not hold a second copy of it. Objects at the paths in `maps` are leaves.
+fn flatten<'v>(prefix: &str, value: &'v Value, maps: &BTreeSet<String>, out: &mut Vec<(String, &'v Value)>) {
     match value {
-        Value::Object(members) if !members.is_empty() => {
+        Value::Object(members) if !members.is_empty() && !maps.contains(prefix) => {
             for (k, v) in members {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                flatten(&key, v, out);
+                flatten(&dotted(prefix, k), v, maps, out);
             }
         }
         other => out.push((prefix.to_string(), other)),
@@ -268,13 +482,28 @@ fn derivation(rows: &[BTreeMap<&str, &Value>], column: &str, columns: &[&str]) -
     None
 }
 
-fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> String {
-    let flat: Vec<Vec<(String, &Value)>> = items
+/// The table of a collection, its rows chosen to fit `budget`.
+fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut Dropped) -> String {
+    let Collection { rows: items, names, maps } = collection;
+    let name_cells: Vec<Value> = names.iter().flatten().map(|s| Value::String(s.to_string())).collect();
+    let mut flat: Vec<Vec<(String, &Value)>> = items
         .iter()
-        .map(|item| {
-            let mut cells = Vec::new();
-            flatten("", item, &mut cells);
+        .enumerate()
+        .map(|(i, item)| {
+            let mut cells = leaves(item, maps);
+            if let Some(name) = name_cells.get(i) {
+                cells.insert(0, (MEMBER_COLUMN.to_string(), name));
+            }
             cells
+        })
+        .collect();
+    let rare = rare_columns(&column_counts(&flat), flat.len());
+    let others: Vec<Value> = flat
+        .iter_mut()
+        .map(|row| {
+            let (rare_cells, own): (Vec<_>, Vec<_>) = std::mem::take(row).into_iter().partition(|(c, _)| rare.contains(c));
+            *row = own;
+            Value::Object(rare_cells.into_iter().map(|(c, v)| (c, v.clone())).collect())
         })
         .collect();
     let mut columns: Vec<&str> = Vec::new();
@@ -285,7 +514,20 @@ fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> 
             }
         }
     }
-    let rows: Vec<BTreeMap<&str, &Value>> = flat.iter().map(|r| r.iter().map(|(k, v)| (k.as_str(), *v)).collect()).collect();
+    if others.iter().any(|o| o.as_object().is_some_and(|o| !o.is_empty())) {
+        columns.push(OTHER_COLUMN);
+    }
+    let rows: Vec<BTreeMap<&str, &Value>> = flat
+        .iter()
+        .zip(&others)
+        .map(|(r, other)| {
+            let mut row: BTreeMap<&str, &Value> = r.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            if other.as_object().is_some_and(|o| !o.is_empty()) {
+                row.insert(OTHER_COLUMN, other);
+            }
+            row
+        })
+        .collect();
 
     let mut header = Vec::new();
     let mut varying: Vec<&str> = Vec::new();
@@ -325,7 +567,7 @@ fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> 
     let mut scratch = Dropped::default();
     let texts: Vec<String> = rows.iter().map(|r| row_text(r, &mut scratch)).collect();
 
-    let query = Query::new(query).discriminative(items.iter().map(compact), 0.2);
+    let query = Query::new(query_text).discriminative(items.iter().map(|i| compact(i)), 0.2);
     let scores: Vec<usize> = rows.iter().map(|r| query_score(&query, r)).collect();
     let mut whole: Vec<usize> = (0..rows.len()).filter(|i| scores[*i] > 0).collect();
     whole.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
@@ -352,11 +594,14 @@ fn table(items: &[Value], budget: usize, query: &str, dropped: &mut Dropped) -> 
         }
     }
     for i in &whole {
-        out.push_str(&format!("row {} matches the question, whole: {}\n", i + 1, compact(&items[*i])));
+        let name = names.as_ref().map_or_else(String::new, |n| format!("{}: ", n[*i]));
+        out.push_str(&format!("row {} matches the question, whole: {name}{}\n", i + 1, compact(items[*i])));
     }
     let omitted: Vec<usize> = (0..rows.len()).filter(|i| !keep[*i] && !whole.contains(i)).collect();
     if !omitted.is_empty() {
-        dropped.rows = Some((omitted.len(), rows.len(), distinguishing(&rows, &varying, &omitted)));
+        let mut by = distinguishing(&rows, &varying, &omitted);
+        by.push_str(&named_values(&rows, &varying, &omitted, query_text, budget / 4));
+        dropped.rows = Some((omitted.len(), rows.len(), by));
     }
     out
 }
@@ -400,12 +645,16 @@ fn error_ish(row: &BTreeMap<&str, &Value>) -> bool {
     })
 }
 
-/// Rows whose value in a low-cardinality column is rare, or whose number is an outlier.
-fn anomalies(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<bool> {
-    let mut flagged = vec![false; rows.len()];
+/// For each row holding a rare value of a categorical column (one with few distinct values
+/// for its rows) or an outlying number, how often its rarest such value occurs: the lower, the
+/// more the row stands out.
+fn anomalies(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<Option<usize>> {
+    let mut rarity: Vec<Option<usize>> = vec![None; rows.len()];
     if rows.len() < 10 {
-        return flagged;
+        return rarity;
     }
+    let mut flag = |i: usize, count: usize| rarity[i] = Some(rarity[i].map_or(count, |c: usize| c.min(count)));
+    let categorical = 8.max(rows.len() / 10);
     for column in columns {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         let mut numbers = Vec::new();
@@ -417,11 +666,11 @@ fn anomalies(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<bool> {
                 }
             }
         }
-        if (2..=8).contains(&counts.len()) {
+        if (2..=categorical).contains(&counts.len()) {
             let rare = (rows.len() / 20).max(1);
             for (i, r) in rows.iter().enumerate() {
-                if r.get(column).is_some_and(|v| counts[&compact(v)] <= rare) {
-                    flagged[i] = true;
+                if let Some(count) = r.get(column).map(|v| counts[&compact(v)]).filter(|c| *c <= rare) {
+                    flag(i, count);
                 }
             }
         }
@@ -431,13 +680,13 @@ fn anomalies(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<bool> {
             if sd > 0.0 {
                 for (i, x) in numbers.iter().enumerate() {
                     if (x - mean).abs() > 3.0 * sd {
-                        flagged[i] = true;
+                        flag(i, 1);
                     }
                 }
             }
         }
     }
-    flagged
+    rarity
 }
 
 fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usize], whole: &[usize], budget: usize) -> Vec<bool> {
@@ -463,11 +712,14 @@ fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usiz
         take(i, &mut keep);
     }
     let columns: Vec<&str> = rows.iter().flat_map(|r| r.keys().copied()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let odd = anomalies(rows, &columns);
-    for i in 0..n {
-        if error_ish(&rows[i]) || odd[i] {
-            take(i, &mut keep);
-        }
+    for i in (0..n).filter(|i| error_ish(&rows[*i])) {
+        take(i, &mut keep);
+    }
+    let rarity = anomalies(rows, &columns);
+    let mut odd: Vec<(usize, usize)> = rarity.iter().enumerate().filter_map(|(i, r)| r.map(|count| (count, i))).collect();
+    odd.sort();
+    for (_, i) in odd {
+        take(i, &mut keep);
     }
     for i in [0, 1, 2, n - 1, n - 2] {
         take(i.min(n - 1), &mut keep);
@@ -500,6 +752,30 @@ fn distinguishing(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[
         }
     }
     if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
+}
+
+/// For omitted rows, every distinct value (with its count) of each column the question names
+/// (`host`, `user`): as in a log, the distinct values are the evidence and the repeats what is
+/// dropped. A column is listed only while the whole stays within `allowance` bytes.
+fn named_values(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize], query: &str, allowance: usize) -> String {
+    let query = Query::new(query);
+    let mut out = String::new();
+    for column in columns.iter().filter(|c| query.hits(c) > 0) {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for &i in omitted {
+            if let Some(v) = rows[i].get(column) {
+                *counts.entry(cell_text(v, &mut Dropped::default())).or_default() += 1;
+            }
+        }
+        let mut values: Vec<(String, usize)> = counts.into_iter().collect();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
+        let part = format!("; {column} of the omitted rows: {}", listed.join(", "));
+        if !listed.is_empty() && out.len() + part.len() <= allowance {
+            out.push_str(&part);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -630,6 +906,77 @@ mod tests {
         let out = Json.compress(&search, &ctx("who opened it")).unwrap();
         assert!(out.contains("total_count: "), "{out}");
         assert!(out.len() < search.len() / 2, "{} -> {}\n{out}", search.len(), out.len());
+    }
+
+    #[test]
+    fn an_object_of_similar_objects_is_a_table_keyed_by_member_name() {
+        let text = include_str!("../../../client-ts/package-lock.json");
+        let lock: Value = serde_json::from_str(text).unwrap();
+        let packages = lock["packages"].as_object().unwrap();
+        let out = Json.compress(text, &ctx("which version of undici is locked?")).unwrap();
+        assert!(out.contains(&format!("packages: {} items", packages.len())), "{out}");
+        let header = out.lines().find(|l| l.starts_with(MEMBER_COLUMN)).expect("a table keyed by name");
+        let columns: Vec<&str> = header.split(" | ").collect();
+        let version = columns.iter().position(|c| *c == "version").expect("a version column");
+        let mut rows = 0;
+        for line in out.lines().filter(|l| l.starts_with("node_modules/")) {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            assert_eq!(cells.len(), columns.len(), "{line}");
+            assert_eq!(packages[cells[0]]["version"].as_str(), Some(cells[version]), "{line}");
+            rows += 1;
+        }
+        assert!(rows >= 10, "{out}");
+        let undici = &packages["node_modules/undici"]["version"];
+        assert!(out.contains("node_modules/undici: {") && out.contains(&undici.to_string()), "{out}");
+        assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
+    }
+
+    #[test]
+    fn a_long_api_description_keeps_its_names_and_the_prose_the_question_is_about() {
+        let text = include_str!("../../../tests/fixtures/json/botocore-sqs-service-2.json");
+        let api: Value = serde_json::from_str(text).unwrap();
+        let out = Json.compress(text, &ctx("How long does a PurgeQueue call take to delete the messages?")).unwrap();
+        assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
+        // The prose of the operation asked about is whole; other long prose keeps its first sentence.
+        assert!(out.contains("We recommend waiting for 60 seconds regardless of your queue's size."), "{out}");
+        let receive = api["operations"]["ReceiveMessage"]["documentation"].as_str().unwrap();
+        let opening: String = receive.chars().take(60).collect();
+        assert!(out.contains(&opening) && !out.contains(receive), "{out}");
+        assert!(out.contains("long values cut"), "{out}");
+        // Every operation and shape is still named, and every shape's members and types stay.
+        for name in api["operations"].as_object().unwrap().keys().chain(api["shapes"].as_object().unwrap().keys()) {
+            assert!(out.contains(name.as_str()), "{name} lost");
+        }
+        let shapes: Value = serde_json::from_str(out.lines().find_map(|l| l.strip_prefix("shapes: ")).expect("shapes as JSON")).unwrap();
+        for (name, shape) in api["shapes"].as_object().unwrap() {
+            assert_eq!(shape["type"], shapes[name]["type"], "{name}");
+            for member in shape["members"].as_object().into_iter().flat_map(|m| m.keys()) {
+                assert_eq!(shape["members"][member]["shape"], shapes[name]["members"][member]["shape"], "{name}.{member}");
+            }
+        }
+    }
+
+    #[test]
+    fn prose_is_cut_at_its_first_sentence_with_the_count_of_what_went() {
+        let text = "Deletes the messages in a queue. The deletion takes up to sixty seconds, and messages sent meanwhile may go too; wait before sending more to a queue you have just purged, or they may be lost.";
+        let cut = first_sentence(text);
+        assert_eq!(cut, format!("Deletes the messages in a queue.…[+{} chars]", text.len() - "Deletes the messages in a queue.".len()));
+    }
+
+    #[test]
+    fn omitted_rows_list_every_value_of_the_columns_the_question_names() {
+        let text = include_str!("../../../client-ts/package-lock.json");
+        let lock: Value = serde_json::from_str(text).unwrap();
+        let versions: std::collections::BTreeSet<&str> = lock["packages"].as_object().unwrap().values().filter_map(|p| p["version"].as_str()).collect();
+        assert!(versions.len() > 20, "{versions:?}");
+        let out = Json.compress(text, &ctx("which versions are locked?")).unwrap();
+        assert!(out.contains("rows omitted") && out.contains("version of the omitted rows: "), "{out}");
+        for version in versions {
+            assert!(out.contains(version), "{version} lost:\n{out}");
+        }
+        // Without the question, omitted rows are only counted.
+        let plain = Json.compress(text, &ctx("")).unwrap();
+        assert!(plain.contains("rows omitted") && !plain.contains("of the omitted rows"), "{plain}");
     }
 
     #[test]

@@ -161,7 +161,7 @@ struct Field {
     same: bool,
     range: Option<(i64, i64)>,
     /// The distinct values with their counts, in order of first sight, while there are at most
-    /// [`VALUES_LISTED`] of them; `None` past that (a timestamp, a counter).
+    /// [`VALUES_KEPT`] of them; `None` past that (a timestamp, a counter).
     values: Option<Vec<(String, usize)>>,
 }
 
@@ -179,7 +179,7 @@ impl Field {
         if let Some(values) = &mut self.values {
             if let Some(at) = values.iter().position(|(v, _)| v == value) {
                 values[at].1 += 1;
-            } else if values.len() < VALUES_LISTED {
+            } else if values.len() < VALUES_KEPT {
                 values.push((value.to_string(), 1));
             } else {
                 self.values = None;
@@ -191,7 +191,11 @@ impl Field {
 /// A varying field with at most this many distinct values is listed value by value with counts
 /// (the hosts of failed logins are the evidence, not their number); more make it a range or `<*>`.
 const VALUES_LISTED: usize = 32;
-/// Templates named in the marker at most, warnings and errors first.
+/// Distinct values a field keeps: in a template the question is about, every one of them up to
+/// this many is listed, numbers aside (ports and pids say nothing one by one).
+const VALUES_KEPT: usize = 256;
+/// Templates named in the marker at most, warnings and errors first; templates the question
+/// is about may be named past it, within what `render` allows their values.
 const TEMPLATES_SHOWN_MAX: usize = 16;
 
 fn is_continuation(line: &str) -> bool {
@@ -300,9 +304,17 @@ fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Templ
 }
 
 /// The template as shown in the marker: leading masked fields (timestamps) dropped, varying
-/// fields as their value or integer range.
-fn describe(template: &Template) -> String {
+/// fields as their values (up to [`VALUES_LISTED`], or every one kept when `on_question`) or
+/// their integer range.
+fn describe(template: &Template, on_question: bool) -> String {
+    // Past VALUES_LISTED, a field is listed when its values are words (hosts, users, not numbers)
+    // that repeat: the distinct ones are the evidence, the repeats what is dropped.
+    let listable = |values: &[(String, usize)]| {
+        let repeated = values.iter().map(|(_, n)| n).sum::<usize>() >= values.len() * 2;
+        values.len() <= VALUES_LISTED || on_question && repeated && values.iter().any(|(v, _)| v.parse::<f64>().is_err())
+    };
     let mut field = template.fields.iter();
+    let mut listed_any = false;
     let mut parts: Vec<String> = template
         .text
         .iter()
@@ -312,7 +324,8 @@ fn describe(template: &Template) -> String {
             }
             match field.next() {
                 Some(f) if f.same => f.first.clone(),
-                Some(Field { values: Some(values), .. }) => {
+                Some(Field { values: Some(values), .. }) if listable(values) => {
+                    listed_any = true;
                     let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
                     format!("{{{}}}", listed.join(", "))
                 }
@@ -324,8 +337,7 @@ fn describe(template: &Template) -> String {
     let skip = template.text.iter().take_while(|t| *t == "<*>").count().min(parts.len().saturating_sub(1));
     parts.drain(..skip);
     let text = parts.join(" ");
-    let lists_values = template.fields.iter().any(|f| !f.same && f.values.is_some());
-    if !lists_values && text.chars().count() > TEMPLATE_CHARS {
+    if !listed_any && text.chars().count() > TEMPLATE_CHARS {
         format!("{}…", text.chars().take(TEMPLATE_CHARS).collect::<String>())
     } else {
         text
@@ -345,7 +357,9 @@ impl Compressor for Logs {
         let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
         let budget = ((text.len() as f64 * share) as usize).max(MIN_BUDGET);
         let keep = choose(&entries, &templates, budget, ctx.query);
-        Some(render(text, &entries, &templates, &keep, ctx.key))
+        let query = Query::new(ctx.query);
+        let on_question: Vec<bool> = templates.iter().map(|t| query.hits(&t.text.join(" ")) > 0).collect();
+        Some(render(text, &entries, &templates, &keep, &on_question, budget, ctx.key))
     }
 }
 
@@ -397,7 +411,7 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
     keep
 }
 
-fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], key: &str) -> String {
+fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], on_question: &[bool], budget: usize, key: &str) -> String {
     let total_lines = text.lines().count();
     let mut out = String::with_capacity(text.len() / 8);
     let mut omitted_lines = 0usize;
@@ -431,19 +445,35 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     if omitted_lines == 0 {
         return text.to_string();
     }
-    // The most omitted templates, and every warning or error template that lost entries (its
-    // varying values are evidence), up to a limit.
+    // The most omitted templates and every warning or error template that lost entries (its
+    // varying values are evidence), up to a limit; then the templates the question is about,
+    // with every value, while what they add stays within a quarter of the budget (or
+    // MIN_BUDGET, so a small log can list its evidence).
     let mut ranked: Vec<(usize, usize, Severity)> = omitted_by_template.into_iter().map(|(t, (n, s))| (t, n, s)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let shown: Vec<&(usize, usize, Severity)> = ranked
-        .iter()
-        .enumerate()
-        .filter(|(rank, (_, _, severity))| *rank < TEMPLATES_SHOWN || *severity >= 2)
-        .map(|(_, t)| t)
-        .take(TEMPLATES_SHOWN_MAX)
-        .collect();
+    let mut shown = Vec::new();
+    let mut added = 0;
+    for (rank, (t, n, severity)) in ranked.iter().enumerate() {
+        let named = (rank < TEMPLATES_SHOWN || *severity >= 2) && shown.len() < TEMPLATES_SHOWN_MAX;
+        let plain = named.then(|| describe(&templates[*t], false));
+        let described = match (on_question[*t], plain) {
+            (true, plain) => {
+                let wide = describe(&templates[*t], true);
+                let extra = wide.len().saturating_sub(plain.as_ref().map_or(0, String::len));
+                if added + extra <= (budget / 4).max(MIN_BUDGET) {
+                    added += extra;
+                    Some(wide)
+                } else {
+                    plain
+                }
+            }
+            (false, plain) => plain,
+        };
+        if let Some(described) = described {
+            shown.push(format!("{n}× \"{described}\""));
+        }
+    }
     let more = ranked.len() - shown.len();
-    let shown: Vec<String> = shown.iter().map(|(t, n, _)| format!("{n}× \"{}\"", describe(&templates[*t]))).collect();
     let more = if more > 0 { format!(", and {more} more templates") } else { String::new() };
     let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {}{more}", ranked.len(), shown.join(", "));
     out.push_str(&marker::marker(key, &what));
@@ -543,6 +573,24 @@ mod tests {
             .map(|rest| rest.split_whitespace().next().unwrap_or(""))
             .collect();
         assert!(hosts.len() > 5, "{hosts:?}");
+        for host in &hosts {
+            assert!(out.contains(host), "host {host} lost:\n{out}");
+        }
+        assert!(out.len() * 4 < OPENSSH.len(), "{} -> {}", OPENSSH.len(), out.len());
+    }
+
+    #[test]
+    fn every_source_of_every_failed_login_statement_the_question_names_is_listed() {
+        let query = "list every host with a failed SSH login: Failed password, invalid user, authentication failure";
+        let out = Logs.compress(OPENSSH, &ctx(query, "k")).unwrap();
+        let failed = |l: &&str| l.contains("Failed password") || l.contains("Invalid user") || l.contains("authentication failure;");
+        let hosts: std::collections::BTreeSet<&str> = OPENSSH
+            .lines()
+            .filter(failed)
+            .filter_map(|l| l.split(" from ").nth(1).or_else(|| l.split("rhost=").nth(1)))
+            .map(|rest| rest.split_whitespace().next().unwrap_or(""))
+            .collect();
+        assert!(hosts.len() > 20, "{hosts:?}");
         for host in &hosts {
             assert!(out.contains(host), "host {host} lost:\n{out}");
         }

@@ -4,6 +4,7 @@
 //! token counts they use. A new compressor is a module here plus one line in the router.
 
 pub mod code;
+pub mod delimited;
 pub mod diff;
 pub mod doc_blocks;
 pub mod html;

@@ -5,6 +5,7 @@
 
 use crate::compressors::code::{self, Code};
 use crate::compressors::lang::Lang;
+use crate::compressors::delimited::{self, Delimited};
 use crate::compressors::diff::{self, Diff};
 use crate::compressors::html::{self, Html};
 use crate::compressors::json::Json;
@@ -46,6 +47,10 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     if test_runs::detect(text) {
         return Some(&TestRuns);
     }
+    // Before logs: records of one field list repeat their shape, which alone reads as a log.
+    if delimited::detect(text) {
+        return Some(&Delimited);
+    }
     if logs::detect(text) {
         return Some(&Logs);
     }
@@ -84,6 +89,7 @@ mod tests {
             ("logs", include_str!("../../../tests/fixtures/logs/OpenStack_2k.log")),
             ("logs", include_str!("../../../tests/fixtures/logs/Spark_2k.log")),
             ("logs", include_str!("../../../tests/fixtures/logs/Zookeeper_2k.log")),
+            ("delimited", include_str!("../../../tests/fixtures/tables/umath-validation-set-log2.csv")),
             ("text", include_str!("../../../tests/fixtures/logs/LICENSE-loghub")),
         ];
         for (expected, text) in fixtures {

@@ -17,12 +17,13 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Folds a word for matching: lowercase, then one common English ending dropped when at least
-/// four letters remain (`errors`, `failed`, `escaping`, `escape` → `error`, `fail`, `escap`,
-/// `escap`), so a question's wording finds the text's.
+/// four letters remain — three for a plural `s` (`errors`, `failed`, `escaping`, `escape`,
+/// `uris` → `error`, `fail`, `escap`, `escap`, `uri`), so a question's wording finds the text's.
 pub fn fold(word: &str) -> String {
     let mut lower = word.to_lowercase();
     for suffix in ["ing", "ed", "es", "e", "s"] {
-        if lower.ends_with(suffix) && lower.len() >= suffix.len() + 4 && !(suffix == "s" && lower.ends_with("ss")) {
+        let stem = if suffix == "s" { 3 } else { 4 };
+        if lower.ends_with(suffix) && lower.len() >= suffix.len() + stem && !(suffix == "s" && lower.ends_with("ss")) {
             lower.truncate(lower.len() - suffix.len());
             break;
         }
@@ -180,6 +181,9 @@ mod tests {
         assert_eq!(q.hits("ERROR in block 13"), 3);
         assert_eq!(q.hits("blocked 130 errorless"), 1, "whole words, common endings folded");
         assert_eq!(q.hits("blockade 130 errorless"), 0);
+        let short = Query::new("the URIs and hosts");
+        assert_eq!(short.terms().collect::<Vec<_>>(), vec!["host", "uri"]);
+        assert_eq!(short.hits("host uri"), 2, "short plurals fold too");
     }
 
     #[test]

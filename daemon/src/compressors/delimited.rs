@@ -1,0 +1,169 @@
+//! The delimited-table compressor: tab- or comma-separated records, one per line, with a field
+//! list (`.tsv`, `.csv`, Zeek's and other network tools' logs, database exports).
+//!
+//! Such a block has no clock at the start of its lines and few repeated line shapes (every
+//! record holds other hosts, paths and ids), so neither the log compressor nor anything else
+//! takes it. Read as rows under their column names, it goes through the JSON compressor's
+//! table: constant columns stated once, derivable and prefixed columns folded, and over budget
+//! the rows the question names, rare and outlying values, first and last rows kept, the rest
+//! counted by what distinguishes them. Comment lines (`#path`, `#types`) stay as they were.
+
+use super::json::{rows_as_table, table_budget};
+use super::{Compressor, Context};
+use serde_json::{Map, Value};
+
+/// Compresses tab- and comma-separated tables.
+pub struct Delimited;
+
+/// Records a block needs before it reads as a table.
+const MIN_ROWS: usize = 20;
+/// Columns a record needs: fewer make a list, not a table.
+const MIN_COLUMNS: usize = 4;
+/// The comment line that names a Zeek log's columns.
+const ZEEK_FIELDS: &str = "#fields";
+
+/// A block read as a table.
+struct Parsed<'t> {
+    /// Comment lines before the records, as they were (the field list aside).
+    before: Vec<&'t str>,
+    columns: Vec<String>,
+    records: Vec<Vec<&'t str>>,
+    /// Comment lines after the records, as they were.
+    after: Vec<&'t str>,
+}
+
+/// Whether `text` is a delimited table this compressor can read.
+pub fn detect(text: &str) -> bool {
+    parse(text).is_some()
+}
+
+/// Every non-comment line split by one delimiter into the first line's number of fields (at
+/// least [`MIN_COLUMNS`]) or, as spreadsheets export them, fewer with the empty trailing ones
+/// left off (but more than half); comments only before and after the records. The column names
+/// come from a `#fields` line, else from a first line of distinct names that are not numbers,
+/// else by position.
+fn parse(text: &str) -> Option<Parsed<'_>> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let first = lines.iter().position(|l| !l.starts_with('#'))?;
+    let last = lines.iter().rposition(|l| !l.starts_with('#'))?;
+    let body = &lines[first..=last];
+    if body.len() < MIN_ROWS || body.iter().any(|l| l.starts_with('#')) {
+        return None;
+    }
+    let delimiter = ['\t', ','].into_iter().find(|d| {
+        let width = body[0].split(*d).count();
+        width >= MIN_COLUMNS && body.iter().all(|l| (width / 2 + 1..=width).contains(&l.split(*d).count()))
+    })?;
+    let width = body[0].split(delimiter).count();
+    let mut before: Vec<&str> = lines[..first].to_vec();
+    let fields = before.iter().position(|l| l.split(delimiter).next() == Some(ZEEK_FIELDS) && l.split(delimiter).count() == width + 1);
+    let (columns, records) = match fields {
+        Some(at) => (before.remove(at).split(delimiter).skip(1).map(str::to_string).collect(), body),
+        None if is_header(body[0], delimiter) => (body[0].split(delimiter).map(|c| c.trim().to_string()).collect(), &body[1..]),
+        None => ((1..=width).map(|i| format!("column {i}")).collect(), body),
+    };
+    Some(Parsed { before, columns, records: records.iter().map(|l| l.split(delimiter).collect()).collect(), after: lines[last + 1..].to_vec() })
+}
+
+/// Whether a first line names columns: distinct, non-empty, none a number.
+fn is_header(line: &str, delimiter: char) -> bool {
+    let names: Vec<&str> = line.split(delimiter).map(str::trim).collect();
+    let distinct: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    distinct.len() == names.len() && names.iter().all(|n| !n.is_empty() && n.parse::<f64>().is_err())
+}
+
+/// A cell as a table value: an integer as a number (so outliers are seen) when it reads back
+/// the same, anything else as the text it was.
+fn cell(text: &str) -> Value {
+    match text.parse::<i64>() {
+        Ok(n) if n.to_string() == text => Value::from(n),
+        _ => Value::String(text.to_string()),
+    }
+}
+
+impl Compressor for Delimited {
+    fn name(&self) -> &'static str {
+        "delimited"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let parsed = parse(text)?;
+        let rows: Vec<Value> = parsed
+            .records
+            .iter()
+            .map(|fields| Value::Object(parsed.columns.iter().zip(fields).map(|(c, f)| (c.clone(), cell(f))).collect::<Map<_, _>>()))
+            .collect();
+        let budget = table_budget(text, ctx);
+        let mut out = String::new();
+        for line in &parsed.before {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&rows_as_table(&rows, budget, ctx));
+        for line in &parsed.after {
+            out.push_str(line);
+            out.push('\n');
+        }
+        (out.len() < text.len()).then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::marker;
+
+    const LOG2: &str = include_str!("../../../tests/fixtures/tables/umath-validation-set-log2.csv");
+    const UBUNTU: &str = include_str!("../../../tests/fixtures/tables/ubuntu.csv");
+
+    fn ctx(query: &str) -> Context<'_> {
+        Context { query, key: "0123456789abcdef01234567", ..Context::default() }
+    }
+
+    /// The table's rows as cells under its column line.
+    fn table_rows(out: &str) -> (Vec<&str>, Vec<Vec<&str>>) {
+        let lines: Vec<&str> = out.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with('[') && l.contains(" rows")).expect("a table");
+        let columns = lines[at + 1].split(" | ").collect();
+        let rows = lines[at + 2..].iter().take_while(|l| !l.starts_with("[headroom:") && !l.starts_with("row ")).map(|l| l.split(" | ").collect()).collect();
+        (columns, rows)
+    }
+
+    #[test]
+    fn a_large_csv_keeps_the_row_asked_about_and_every_kept_row_whole() {
+        assert!(detect(LOG2));
+        let out = Delimited.compress(LOG2, &ctx("what is the expected output for input 0x7f12870a?")).unwrap();
+        assert!(out.len() * 3 < LOG2.len(), "{} -> {}", LOG2.len(), out.len());
+        assert!(out.contains("0x7f12870a") && out.contains("0x42fe63db"), "{out}");
+        assert_eq!(marker::keys_in(&out).len(), 1, "{out}");
+        // Every kept row is a record of the file, each cell under its own column.
+        let (columns, rows) = table_rows(&out);
+        let names: Vec<&str> = LOG2.lines().next().unwrap().split(',').collect();
+        let records: Vec<Vec<&str>> = LOG2.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        assert!(rows.len() >= 20, "{out}");
+        for row in rows {
+            let of_record = |r: &Vec<&str>| columns.iter().zip(&row).all(|(c, cell)| names.iter().position(|n| n == c).is_some_and(|i| r[i] == *cell));
+            assert!(records.iter().any(of_record), "{row:?} is no record of the file");
+        }
+    }
+
+    #[test]
+    fn rows_with_trailing_cells_left_off_keep_their_columns() {
+        assert!(detect(UBUNTU));
+        let out = Delimited.compress(&UBUNTU.repeat(3), &ctx("")).unwrap();
+        let (columns, rows) = table_rows(&out);
+        assert_eq!(columns[..3], ["version", "codename", "series"]);
+        let warty = rows.iter().find(|r| r[2] == "warty").expect("the first release");
+        assert_eq!(warty[5], "2006-04-30", "{out}");
+        assert!(warty[6..].iter().all(|c| c.is_empty()), "{warty:?}");
+    }
+
+    #[test]
+    fn lists_prose_and_logs_are_not_tables() {
+        assert!(!detect("a,b\n".repeat(40).as_str()), "two columns are a list");
+        assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")));
+        assert!(!detect(include_str!("../../../tests/fixtures/github/labels.json")));
+        let ragged: String = (0..40).map(|i| format!("{}\n", vec!["x"; 4 + i % 5].join("\t"))).collect();
+        assert!(!detect(&ragged), "rows wider than the first are no table");
+    }
+}
