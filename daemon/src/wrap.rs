@@ -106,6 +106,8 @@ pub fn wrap(agent: &str, args: &[String]) -> String {
         }
         command.env(name, value);
     }
+    // The log writer is a thread: what it has not written yet, exec would lose.
+    crate::log::flush();
     let error = command.exec();
     format!("cannot run {agent}: {error}")
 }
