@@ -11,6 +11,8 @@
 //!    distinguishing fields, and every value of a column the question names is listed.
 //!    An object whose members are similar objects (`{"node_modules/x": {"version": …}, …}`) is
 //!    a table too, its member names in the first column.
+//!    Rows sent as arrays of one length (`"data": [[…], …]`) are named by a sibling list of
+//!    column names (`"fields"`, `"columns"`) and tabled the same way.
 //! 4. A document with no table (an API description, a schema, a config) that is over budget
 //!    keeps its structure and every short value; its long prose strings are cut to their first
 //!    sentence unless they or their keys hold a word of the question.
@@ -103,7 +105,7 @@ impl Compressor for Json {
 
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
         let mut dropped = Dropped::default();
-        let cleaned = clean(serde_json::from_str::<Value>(text).ok()?, &mut dropped);
+        let cleaned = positional_rows(clean(serde_json::from_str::<Value>(text).ok()?, &mut dropped));
         let budget = table_budget(text, ctx);
         let minified = minify(text);
         let (mut out, tabled) = render(&cleaned, budget, ctx.query, &mut dropped);
@@ -204,6 +206,61 @@ fn clean_under(value: Value, bases: &[String], dropped: &mut Dropped) -> Value {
     }
 }
 
+/// Rows given as arrays of one length — the root, or a member of the root object (`"data":
+/// [[…], …]`, as SQL results, pandas' `split` orient and archive APIs send them) — as objects
+/// under their column names, so they table like any records. The names come from a sibling
+/// member listing one per column (strings, or objects with a `name`), else by position.
+fn positional_rows(value: Value) -> Value {
+    match value {
+        Value::Array(items) if positional(&items) => {
+            let width = items[0].as_array().map_or(0, Vec::len);
+            Value::Array(named_cells(items, &default_names(width)))
+        }
+        Value::Object(mut members) => {
+            let keys: Vec<String> = members.iter().filter(|(_, v)| v.as_array().is_some_and(|a| positional(a))).map(|(k, _)| k.clone()).collect();
+            for key in keys {
+                let width = members[&key][0].as_array().map_or(0, Vec::len);
+                let names = members.iter().filter(|(k, _)| **k != key).find_map(|(_, v)| column_names(v, width)).unwrap_or_else(|| default_names(width));
+                let Some(Value::Array(rows)) = members.get_mut(&key).map(std::mem::take) else { continue };
+                members[&key] = Value::Array(named_cells(rows, &names));
+            }
+            Value::Object(members)
+        }
+        other => other,
+    }
+}
+
+/// Whether `items` are rows as arrays: at least two, all arrays of one length of at least two.
+fn positional(items: &[Value]) -> bool {
+    let width = items.first().and_then(Value::as_array).map_or(0, Vec::len);
+    items.len() >= 2 && width >= 2 && items.iter().all(|row| row.as_array().is_some_and(|r| r.len() == width))
+}
+
+/// A list of `width` distinct column names: strings, or objects naming themselves by `name`.
+fn column_names(value: &Value, width: usize) -> Option<Vec<String>> {
+    let names: Vec<String> = value
+        .as_array()?
+        .iter()
+        .map(|c| c.as_str().or_else(|| c.get("name").and_then(Value::as_str)).map(str::to_string))
+        .collect::<Option<_>>()?;
+    let distinct: BTreeSet<&String> = names.iter().collect();
+    (names.len() == width && distinct.len() == width).then_some(names)
+}
+
+fn default_names(width: usize) -> Vec<String> {
+    (1..=width).map(|i| format!("column {i}")).collect()
+}
+
+/// Each row's cells as an object under `names`.
+fn named_cells(rows: Vec<Value>, names: &[String]) -> Vec<Value> {
+    rows.into_iter()
+        .map(|row| match row {
+            Value::Array(cells) => Value::Object(names.iter().cloned().zip(cells).collect()),
+            other => other,
+        })
+        .collect()
+}
+
 /// A collection a table can show, with how to lay out its rows.
 struct Collection<'v> {
     rows: Vec<&'v Value>,
@@ -221,7 +278,12 @@ fn collection(value: &Value) -> Option<Collection<'_>> {
         Value::Object(members) if members.len() >= MIN_MAP_ROWS => (members.values().collect(), Some(members.keys().map(String::as_str).collect())),
         _ => return None,
     };
-    let maps = nested_maps(&rows)?;
+    let (maps, long_maps) = nested_maps(&rows);
+    // An object's members holding long maps of their own are documents (an API's shapes with
+    // their members), which a table of cut cells would gut; arrays of records table as before.
+    if names.is_some() && long_maps {
+        return None;
+    }
     tabular(&rows, &maps).then_some(Collection { rows, names, maps })
 }
 
@@ -268,9 +330,9 @@ fn rare_columns(counts: &BTreeMap<String, usize>, rows: usize) -> BTreeSet<Strin
 
 /// The dotted paths of nested objects whose keys vary from row to row (a package's
 /// `dependencies`, named by what they hold): each stays whole in one cell, as a column per key
-/// would leave most cells empty. None when such an object is, on average, too long for a cell:
-/// those rows are documents, not records.
-fn nested_maps(items: &[&Value]) -> Option<BTreeSet<String>> {
+/// would leave most cells empty. Such objects too long, on average, for a cell are flattened as
+/// any other, and the second value says there were some.
+fn nested_maps(items: &[&Value]) -> (BTreeSet<String>, bool) {
     /// Per path: occurrences, members in all, bytes in all, distinct member names.
     type Seen<'v> = BTreeMap<String, (usize, usize, usize, BTreeSet<&'v str>)>;
     /// Records `value`'s nested objects in `seen`; returns its length as compact JSON.
@@ -296,15 +358,17 @@ fn nested_maps(items: &[&Value]) -> Option<BTreeSet<String>> {
         walk("", item, &mut seen);
     });
     let mut maps = BTreeSet::new();
+    let mut long_maps = false;
     for (path, (times, children, bytes, keys)) in seen {
         if keys.len() >= MIN_MAP_KEYS && keys.len() * times > 2 * children {
             if bytes > LONG_CELL * times {
-                return None;
+                long_maps = true;
+            } else {
+                maps.insert(path);
             }
-            maps.insert(path);
         }
     }
-    Some(maps)
+    (maps, long_maps)
 }
 
 fn dotted(prefix: &str, key: &str) -> String {
@@ -977,6 +1041,34 @@ mod tests {
         // Without the question, omitted rows are only counted.
         let plain = Json.compress(text, &ctx("")).unwrap();
         assert!(plain.contains("rows omitted") && !plain.contains("of the omitted rows"), "{plain}");
+    }
+
+    #[test]
+    fn rows_sent_as_arrays_table_under_the_names_of_their_columns() {
+        // NumPy's CSV in the shape SQL results and pandas' `split` orient use: names once, rows as arrays.
+        let csv = include_str!("../../../tests/fixtures/tables/umath-validation-set-log2.csv");
+        let mut lines = csv.lines();
+        let columns: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let data: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let text = serde_json::to_string_pretty(&serde_json::json!({"columns": columns, "data": data})).unwrap();
+        let out = Json.compress(&text, &ctx("what is the output for input 0x7f12870a?")).unwrap();
+        assert!(out.len() * 3 < text.len(), "{} -> {}", text.len(), out.len());
+        assert!(out.contains(&format!("data: {} items", data.len())), "{out}");
+        assert!(out.contains(r#""input":"0x7f12870a","output":"0x42fe63db""#), "the row asked about, whole:\n{out}");
+        let header = out.lines().find(|l| l.contains("input | output")).expect("columns by name");
+        assert!(header.split(" | ").all(|c| columns.contains(&c)), "{header}");
+        // Without names beside them, columns are numbered.
+        let bare = serde_json::to_string(&data).unwrap();
+        assert!(Json.compress(&bare, &ctx("")).unwrap().contains("column 2 | column 3"));
+    }
+
+    #[test]
+    fn records_holding_long_varying_objects_still_table() {
+        // Recorded HTTP exchanges: a response is an issue list here, an object there.
+        let text = include_str!("../../../tests/fixtures/github/paginate-issues.json");
+        let out = Json.compress(text, &ctx("")).unwrap();
+        assert!(out.starts_with("[20 rows"), "{}", &out[..200.min(out.len())]);
+        assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
     }
 
     #[test]
