@@ -15,7 +15,7 @@
 //!    column names (`"fields"`, `"columns"`) and tabled the same way.
 //! 4. A document with no table (an API description, a schema, a config) that is over budget
 //!    keeps its structure and every short value; its long prose strings are cut to their first
-//!    sentence unless they or their keys hold a word of the question.
+//!    sentence, except the few the question is most about (with the keys leading to them).
 //!
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
