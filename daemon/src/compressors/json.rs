@@ -385,39 +385,43 @@ fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (
     let Value::Object(members) = value else { return (document(value, budget, query, dropped), false) };
     let largest = members.iter().filter_map(|(k, v)| collection(v).map(|c| (k, c))).max_by_key(|(_, c)| c.rows.len());
     let Some((table_key, rows)) = largest else { return (document(value, budget, query, dropped), false) };
-    let rest: Map<String, Value> = members.iter().filter(|(k, _)| *k != table_key).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let rest = prose_cut(Value::Object(rest), budget, query, dropped);
+    // The other members as they are, in order, unless together they are over budget: then with
+    // their long prose cut.
+    let rest = || members.iter().filter(|(k, _)| *k != table_key);
+    let mut others: Vec<String> = rest().map(|(_, v)| compact(v)).collect();
+    if others.iter().map(String::len).sum::<usize>() > budget {
+        let cut = cut_long_prose(Value::Object(rest().map(|(k, v)| (k.clone(), v.clone())).collect()), budget, query, dropped);
+        others = cut.as_object().into_iter().flat_map(|m| m.values()).map(compact).collect();
+    }
+    let mut others = others.into_iter();
     let mut out = String::new();
     for k in members.keys() {
         if k == table_key {
             out.push_str(&format!("{k}: {} items\n", rows.rows.len()));
             out.push_str(&table(&rows, budget, query, dropped));
         } else {
-            out.push_str(&format!("{k}: {}\n", compact(&rest[k])));
+            out.push_str(&format!("{k}: {}\n", others.next().unwrap_or_default()));
         }
     }
     (out, true)
 }
 
 /// A value with no table, as compact JSON: whole when within budget, else with its long prose
-/// cut (see [`prose_cut`]).
+/// cut (see [`cut_long_prose`]).
 fn document(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> String {
     let whole = compact(value);
     if whole.len() <= budget {
         return whole;
     }
-    compact(&prose_cut(value.clone(), budget, query, dropped))
+    compact(&cut_long_prose(value.clone(), budget, query, dropped))
 }
 
-/// `value` with every long prose string (over [`LONG_PROSE`] characters, words with spaces)
-/// cut to its first sentence, except those the question is most about (by BM25 over the strings
-/// and the keys leading to them, up to a share of the budget); untouched when its compact form
-/// is within `budget`. Keys, numbers, short strings and the shape stay as they were, so every
-/// kept value stays under the key that names it.
-fn prose_cut(value: Value, budget: usize, query: &str, dropped: &mut Dropped) -> Value {
-    if compact(&value).len() <= budget {
-        return value;
-    }
+/// `value` (over `budget`) with every long prose string (over [`LONG_PROSE`] characters, words
+/// with spaces) cut to its first sentence, except those the question is most about (by BM25
+/// over the strings and the keys leading to them, up to a quarter of the budget). Keys,
+/// numbers, short strings and the shape stay as they were, so every kept value stays under the
+/// key that names it.
+fn cut_long_prose(value: Value, budget: usize, query: &str, dropped: &mut Dropped) -> Value {
     let mut prose = Vec::new();
     collect_prose("", &value, &mut prose);
     let docs: Vec<&str> = prose.iter().map(String::as_str).collect();

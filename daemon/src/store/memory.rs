@@ -6,11 +6,14 @@ use super::shared::MemoryWrite;
 use super::{StoreError, Stores};
 use heed::types::Bytes;
 
+/// Stored facts as id and encoded record.
+pub type FactRows = Vec<(u64, Vec<u8>)>;
+
 impl Stores {
     /// Every stored fact as its id and raw value, in id order, and the shared store's generation
     /// they were read at: from the shared store when it answers (it holds the fleet's facts),
     /// else from LMDB with no generation.
-    pub fn memory_all(&self) -> Result<(Vec<(u64, Vec<u8>)>, Option<u64>), StoreError> {
+    pub fn memory_all(&self) -> Result<(FactRows, Option<u64>), StoreError> {
         if let Some((generation, mut rows)) = self.shared().and_then(|shared| shared.memory_all()) {
             rows.sort_by_key(|(id, _)| *id);
             return Ok((rows, Some(generation)));
@@ -23,7 +26,7 @@ impl Stores {
         self.shared()?.memory_generation()
     }
 
-    fn memory_all_local(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    fn memory_all_local(&self) -> Result<FactRows, StoreError> {
         self.read(|txn, s| {
             let mut rows = Vec::new();
             for row in s.memory.iter(txn)? {
@@ -73,12 +76,8 @@ impl Stores {
     /// LMDB does not hold.
     pub fn injections_get(&self, keys: &[[u8; 32]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let mut found: Vec<Option<Vec<u8>>> = self.read(|txn, s| keys.iter().map(|k| Ok(s.injections.get(txn, k)?.map(<[u8]>::to_vec))).collect())?;
-        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
-        let Some(shared) = self.shared().filter(|_| !missing.is_empty()) else { return Ok(found) };
-        if let Some(values) = shared.injections_get(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>()) {
-            for (i, value) in missing.into_iter().zip(values) {
-                found[i] = value;
-            }
+        for (i, bytes) in self.missing_from_shared(&found, keys, |shared, missing| shared.injections_get(missing)) {
+            found[i] = Some(bytes);
         }
         Ok(found)
     }

@@ -192,6 +192,20 @@ impl Stores {
         self.shared.as_ref()
     }
 
+    /// For the keys LMDB did not answer (`None` in `found`), what `fetch` finds in the shared
+    /// store, as index into `keys` and stored bytes; nothing without a shared store or an answer.
+    fn missing_from_shared<T>(
+        &self,
+        found: &[Option<T>],
+        keys: &[[u8; 32]],
+        fetch: impl FnOnce(&shared::Shared, &[[u8; 32]]) -> Option<Vec<Option<Vec<u8>>>>,
+    ) -> Vec<(usize, Vec<u8>)> {
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let Some(shared) = self.shared().filter(|_| !missing.is_empty()) else { return Vec::new() };
+        let Some(values) = fetch(shared, &missing.iter().map(|&i| keys[i]).collect::<Vec<_>>()) else { return Vec::new() };
+        missing.into_iter().zip(values).filter_map(|(i, value)| Some((i, value?))).collect()
+    }
+
     /// Opens (creating if needed) the environment in `dir` with an initial map of `map_size`
     /// bytes. A directory holding something that is not an LMDB environment is an error; it is
     /// never overwritten.

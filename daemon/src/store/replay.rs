@@ -64,12 +64,9 @@ impl Stores {
                 }
             }
         }
-        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
-        let Some(shared) = self.shared().filter(|_| !missing.is_empty()) else { return Ok(found) };
-        let Some(values) = shared.replay_get(&missing.iter().map(|&i| keys[i]).collect::<Vec<_>>()) else { return Ok(found) };
         let mut learned = Vec::new();
-        for (i, value) in missing.into_iter().zip(values) {
-            if let Some(entry) = value.as_deref().and_then(decode) {
+        for (i, bytes) in self.missing_from_shared(&found, keys, |shared, missing| shared.replay_get(missing)) {
+            if let Some(entry) = decode(&bytes) {
                 learned.push((keys[i], entry.clone()));
                 found[i] = Some(entry);
             }

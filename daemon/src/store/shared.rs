@@ -14,6 +14,7 @@
 //! `memory:generation` (bumped by every change, so replicas know to reload their index) and
 //! `inject:<hex user>` (a hash of recorded memory blocks per user).
 
+use super::memory::FactRows;
 use crate::config::redacted_url;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, RedisResult};
@@ -132,11 +133,6 @@ impl Shared {
         &self.shown
     }
 
-    /// Whether the last call reached Redis (or none has failed yet).
-    pub fn reachable(&self) -> bool {
-        self.down_since.lock().unwrap_or_else(|e| e.into_inner()).is_none()
-    }
-
     /// Runs `op` on the connection (connecting first if needed) and waits at most the timeout
     /// for its result; `None` when Redis failed, was slow, or is being left alone after failing.
     fn run<T, F, Fut>(&self, op: F) -> Option<T>
@@ -192,8 +188,8 @@ impl Shared {
     }
 
     /// Sets replay entries that are not set yet (the first emission wins across the fleet) and
-    /// originals with their idle expiry, in one round trip. False when Redis did not take them.
-    pub fn record(&self, replays: Vec<([u8; 32], Vec<u8>)>, originals: Vec<(String, Vec<u8>)>) -> bool {
+    /// originals with their idle expiry, in one round trip.
+    pub fn record(&self, replays: Vec<([u8; 32], Vec<u8>)>, originals: Vec<(String, Vec<u8>)>) {
         let expiry_ms = self.ccr_expiry.as_millis() as u64;
         self.run(move |mut c| async move {
             let mut pipe = redis::pipe();
@@ -204,8 +200,7 @@ impl Shared {
                 pipe.cmd("SET").arg(ccr_key(key)).arg(original).arg("PX").arg(expiry_ms).ignore();
             }
             pipe.query_async::<()>(&mut c).await
-        })
-        .is_some()
+        });
     }
 
     /// The original under `key`, its idle expiry restarted; `Some(None)` when Redis has none.
@@ -225,7 +220,7 @@ impl Shared {
     }
 
     /// Every fact as id and record, with the generation they are at, read atomically.
-    pub fn memory_all(&self) -> Option<(u64, Vec<(u64, Vec<u8>)>)> {
+    pub fn memory_all(&self) -> Option<(u64, FactRows)> {
         self.run(|mut c| async move {
             let (generation, facts): (Option<u64>, Vec<(String, Vec<u8>)>) =
                 redis::pipe().atomic().cmd("GET").arg(MEMORY_GENERATION).cmd("HGETALL").arg(MEMORY_FACTS).query_async(&mut c).await?;
@@ -244,7 +239,7 @@ impl Shared {
     }
 
     /// Writes `puts` and deletes `deletes` if memory is still at `expected`.
-    pub fn memory_write(&self, expected: u64, puts: Vec<(u64, Vec<u8>)>, deletes: Vec<u64>) -> Option<MemoryWrite> {
+    pub fn memory_write(&self, expected: u64, puts: FactRows, deletes: Vec<u64>) -> Option<MemoryWrite> {
         self.run(move |mut c| async move {
             let mut eval = redis::cmd("EVAL");
             eval.arg(MEMORY_WRITE).arg(2).arg(MEMORY_GENERATION).arg(MEMORY_FACTS).arg(expected).arg(puts.len());
@@ -272,10 +267,9 @@ impl Shared {
     }
 
     /// Records a memory block unless one is recorded (the fleet keeps the first choice).
-    pub fn injection_put(&self, key: &[u8; 32], value: Vec<u8>) -> bool {
+    pub fn injection_put(&self, key: &[u8; 32], value: Vec<u8>) {
         let (hash, field) = (injections_key(&key[..8]), hex(key));
-        self.run(move |mut c| async move { redis::cmd("HSETNX").arg(hash).arg(field).arg(value).query_async::<()>(&mut c).await })
-            .is_some()
+        self.run(move |mut c| async move { redis::cmd("HSETNX").arg(hash).arg(field).arg(value).query_async::<()>(&mut c).await });
     }
 
     /// Deletes the blocks of `user` whose value `doomed` selects; how many, when Redis answered.
