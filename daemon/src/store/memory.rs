@@ -2,12 +2,9 @@
 //! memory blocks put into requests (`memory_injections`), whose keys begin with 8 bytes naming
 //! the user so a user's blocks can be found when facts are forgotten.
 
-use super::shared::MemoryWrite;
+use super::shared::{FactRows, MemoryWrite};
 use super::{StoreError, Stores};
 use heed::types::Bytes;
-
-/// Stored facts as id and encoded record.
-pub type FactRows = Vec<(u64, Vec<u8>)>;
 
 impl Stores {
     /// Every stored fact as its id and raw value, in id order, and the shared store's generation

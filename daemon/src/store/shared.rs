@@ -14,7 +14,6 @@
 //! `memory:generation` (bumped by every change, so replicas know to reload their index) and
 //! `inject:<hex user>` (a hash of recorded memory blocks per user).
 
-use super::memory::FactRows;
 use crate::config::redacted_url;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, RedisResult};
@@ -67,6 +66,9 @@ async fn connected(client: &redis::Client, slot: &Mutex<Option<MultiplexedConnec
     *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
     Ok(fresh)
 }
+
+/// Stored facts as id and encoded record.
+pub type FactRows = Vec<(u64, Vec<u8>)>;
 
 /// Where a memory write went.
 #[derive(Debug, PartialEq)]
