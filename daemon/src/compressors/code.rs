@@ -27,6 +27,8 @@ const SHORT_BODY_LINES: usize = 4;
 const MATCHING_BODIES: usize = 3;
 /// A body scoring at least this share of the best score is kept with it.
 const CLOSE_TO_BEST: f64 = 0.8;
+/// A body kept whole that spans more lines than this has its own functions decided one by one.
+const LONG_KEPT_BODY_LINES: usize = 60;
 /// Parse errors tolerated per this many lines (grammars lag behind language releases).
 const LINES_PER_ERROR: usize = 400;
 
@@ -56,6 +58,20 @@ fn next_start(node: Node, len: usize) -> usize {
         at = n.parent();
     }
     len
+}
+
+/// Sets where each function's body really ends (a blanked Python body's block ends early in
+/// the tree; the scanner knows its end) and the rows it spans.
+fn locate(functions: &mut [Function], python_ends: &[usize], lines: &LineStarts, len: usize) {
+    for f in functions {
+        let start = f.body.start_byte();
+        if let Some(&end) = python_ends.get(python_ends.partition_point(|&e| e <= start)) {
+            if end <= next_start(f.node, len) {
+                f.end = f.end.max(end);
+            }
+        }
+        f.rows = (lines.row(start), lines.row(f.end.saturating_sub(1).max(start)));
+    }
 }
 
 /// Parses `text`, its skeleton first when `skim`: the tree, where blanked Python bodies really
@@ -141,7 +157,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     // module; where that parses worse than the file as it is, the file as it is wins.
     let as_modules = (lang == Lang::Rust).then(|| macros_as_modules(text)).flatten();
     let shaped = as_modules.as_deref().and_then(|shaped| parse(&mut parser, lang, shaped, skim));
-    let (tree, python_ends, _) = match shaped {
+    let (tree, python_ends, skimmed) = match shaped {
         Some(parsed) if !parsed.0.root_node().has_error() => parsed,
         Some(parsed) => {
             let plain = parse(&mut parser, lang, text, skim)?;
@@ -153,37 +169,57 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     if root.has_error() && errors(root) * LINES_PER_ERROR > text.lines().count().max(LINES_PER_ERROR) {
         return None;
     }
+    let lines = LineStarts::new(text);
     let mut functions = Vec::new();
     outermost_functions(root, lang, text, &mut functions);
-    let lines = LineStarts::new(text);
-    for f in &mut functions {
-        // A blanked Python body's block ends early in the tree; the scanner knows its end.
-        let start = f.body.start_byte();
-        if let Some(&end) = python_ends.get(python_ends.partition_point(|&e| e <= start)) {
-            if end <= next_start(f.node, text.len()) {
-                f.end = f.end.max(end);
-            }
-        }
-        f.rows = (lines.row(start), lines.row(f.end.saturating_sub(1).max(start)));
-
-    }
+    locate(&mut functions, &python_ends, &lines, text.len());
     let bodies: Vec<String> = functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
     let query = Query::new(ctx.query).discriminative(bodies.iter().map(String::as_str), 0.25);
-    let keep = bodies_to_keep(&functions, &bodies, &query, ctx.older);
+    let mut keep = bodies_to_keep(&functions, &bodies, &query, ctx.older);
+    // A long body kept whole (a factory, a module wrapped in one function) has its own
+    // functions decided the same way; the skeleton blanked them, so the file is parsed whole.
+    let long = |f: &Function, kept: &bool| *kept && f.rows.1 - f.rows.0 > LONG_KEPT_BODY_LINES;
+    if skimmed && functions.iter().zip(&keep).any(|(f, kept)| long(f, kept)) {
+        return compress_with(text, ctx, false);
+    }
+    let mut next = 0;
+    while next < functions.len() {
+        if long(&functions[next], &keep[next]) {
+            let mut inner = Vec::new();
+            outermost_functions(functions[next].body, lang, text, &mut inner);
+            locate(&mut inner, &python_ends, &lines, text.len());
+            let bodies: Vec<String> = inner.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
+            keep.extend(bodies_to_keep(&inner, &bodies, &query, ctx.older));
+            functions.extend(inner);
+        }
+        next += 1;
+    }
+    let source: Vec<&str> = text.split('\n').collect();
+    let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
+    // Words in a quarter of the long comments tell none of them apart.
+    let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
+    let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| source[b.lines.clone()].join("\n")), 0.25);
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     for (f, kept) in functions.iter().zip(keep) {
         if !kept {
+            // The doc comment right above an elided body keeps its summary line; the body's
+            // marker names the rest.
+            let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()))
+                .filter(|b| doc_query.hits(&source[b.lines.clone()].join("\n")) == 0)
+                .and_then(|b| cut_block(b, &source, &lines, text.len(), |row| first_sentence(b, &source).contains(&row), None));
+            let doc_note = doc.as_ref().map_or(String::new(), |cut| format!(", and its doc comment's {}", cut.cut));
             let (from, to) = (f.rows.0 + 1, f.rows.1 + 1);
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
-            let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to} elided{shown}", f.name));
+            let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to}{doc_note} elided{shown}", f.name));
+            edits.extend(doc.map(|cut| (cut.range, cut.text)));
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
         }
     }
     if lang == Lang::Python {
         edits.extend(long_docstrings(root, text, ctx.key));
     } else {
-        let bodies: Vec<std::ops::Range<usize>> = edits.iter().map(|(range, _)| range.clone()).collect();
-        edits.extend(long_doc_comments(text, &lines, &bodies, ctx));
+        let done: Vec<std::ops::Range<usize>> = edits.iter().map(|(range, _)| range.clone()).collect();
+        edits.extend(long_doc_comments(&source, &docs, &lines, text.len(), &done, &doc_query, ctx.key));
     }
     if edits.is_empty() {
         return None;
@@ -247,39 +283,149 @@ fn long_docstrings(root: Node, text: &str, key: &str) -> Vec<(std::ops::Range<us
     edits
 }
 
-/// Doc comments (`///`, `//!`, `/** … */`) of more than this many lines keep only their first.
+/// Doc comments and comment blocks (`///`, `//!`, `//`, `/** … */`, `/* … */`) of more than
+/// this many lines keep only their first sentence, when at least this many lines of text go.
 const LONG_DOC_COMMENT_LINES: usize = 4;
 
-/// Edits cutting long doc comments outside elided bodies to their summary line, unless they
-/// name what the question is about: the rest (parameters, examples, notes) becomes one comment
-/// line holding the marker.
-fn long_doc_comments(text: &str, lines: &LineStarts, elided: &[std::ops::Range<usize>], ctx: &Context) -> Vec<(std::ops::Range<usize>, String)> {
-    let source: Vec<&str> = text.split('\n').collect();
-    let blocks: Vec<doc_blocks::DocBlock> = doc_blocks::find(&source)
-        .into_iter()
-        .filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES)
-        .filter(|b| ["///", "//!", "/**"].iter().any(|open| source[b.lines.start].trim_start().starts_with(open)))
-        .collect();
-    let texts: Vec<String> = blocks.iter().map(|b| source[b.lines.clone()].join("\n")).collect();
-    let query = Query::new(ctx.query).discriminative(texts.iter(), 0.25);
+/// A doc block cut to some of its lines.
+struct DocCut {
+    /// The bytes the block spans.
+    range: std::ops::Range<usize>,
+    /// What replaces them: the lines kept, and the block's closing when it has one.
+    text: String,
+    /// The lines cut, as the marker names them (`lines 8–28`, `lines 4, 9–30`).
+    cut: String,
+    /// How many of them held text.
+    text_lines_cut: usize,
+}
+
+/// Whether a trimmed comment line holds nothing but comment syntax (a paragraph break).
+fn bare_comment(line: &str) -> bool {
+    matches!(line.trim(), "" | "/*" | "/**" | "*/" | "*" | "//" | "///" | "//!")
+}
+
+/// `block` with only the lines `keep` says (and a bare opening line), then the `note` made of
+/// the lines cut as a comment line when given, then the closing of a `/* … */` block; `None`
+/// when only comment syntax would be cut.
+fn cut_block(
+    block: &doc_blocks::DocBlock,
+    source: &[&str],
+    lines: &LineStarts,
+    len: usize,
+    keep: impl Fn(usize) -> bool,
+    note: Option<&dyn Fn(&str) -> String>,
+) -> Option<DocCut> {
+    let opening = source[block.lines.start];
+    let is_block = opening.trim_start().starts_with("/*");
+    let last = block.lines.end - 1;
+    let kept = |row: usize| keep(row) || (row == block.lines.start && bare_comment(opening));
+    let cut_rows: Vec<usize> = block.lines.clone().filter(|&row| !kept(row) && !(is_block && row == last && bare_comment(source[row]))).collect();
+    if cut_rows.iter().all(|&row| bare_comment(source[row])) || block.lines.clone().filter(|&r| kept(r)).any(|r| is_block && r != last && source[r].contains("*/")) {
+        return None;
+    }
+    let summary = source[block.summary];
+    let indent = &summary[..summary.len() - summary.trim_start().len()];
+    let cut = line_ranges(&cut_rows);
+    let mut text: Vec<String> = block.lines.clone().filter(|&row| kept(row) && !(is_block && row == last)).map(|row| source[row].to_string()).collect();
+    if let Some(note) = note.map(|note| note(&cut)) {
+        let opener = if is_block { "*" } else { ["///", "//!", "//"].into_iter().find(|o| summary.trim_start().starts_with(o)).unwrap_or("//") };
+        text.push(format!("{indent}{opener} {note}"));
+    }
+    if is_block {
+        text.push(if kept(last) || bare_comment(source[last]) { source[last].to_string() } else { format!("{indent} */") });
+    }
+    let start = lines.0[block.lines.start];
+    let end = lines.0.get(block.lines.end).map_or(len, |next| next - 1);
+    let text_lines_cut = cut_rows.iter().filter(|&&row| !bare_comment(source[row])).count();
+    Some(DocCut { range: start..end, text: text.join("\n"), cut, text_lines_cut })
+}
+
+/// 0-based rows, in order, as 1-based line ranges: `line 4`, `lines 8–28, 31–40`.
+fn line_ranges(rows: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &row in rows {
+        match runs.last_mut() {
+            Some((_, to)) if *to + 1 == row => *to = row,
+            _ => runs.push((row, row)),
+        }
+    }
+    let single = runs.len() == 1 && runs[0].0 == runs[0].1;
+    let shown: Vec<String> = runs.iter().map(|&(from, to)| if from == to { format!("{}", from + 1) } else { format!("{}–{}", from + 1, to + 1) }).collect();
+    format!("{} {}", if single { "line" } else { "lines" }, shown.join(", "))
+}
+
+/// The rows of `block`'s summary line and of its paragraphs (split at bare comment lines) that
+/// have the question's words, with the break before each but the first.
+fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], query: &Query) -> Vec<usize> {
+    let mut kept = Vec::new();
+    let mut paragraph: Vec<usize> = Vec::new();
+    let mut last_break = None;
+    for row in block.lines.clone().chain(std::iter::once(usize::MAX)) {
+        if row == usize::MAX || bare_comment(source[row]) {
+            let text: Vec<&str> = paragraph.iter().map(|&r| source[r]).collect();
+            if query.hits(&text.join(" ")) > 0 {
+                kept.extend(last_break.filter(|_| !kept.is_empty()));
+                kept.append(&mut paragraph);
+            } else if paragraph.contains(&block.summary) {
+                kept.extend(first_sentence(block, source));
+            }
+            paragraph.clear();
+            last_break = Some(row);
+        } else {
+            paragraph.push(row);
+        }
+    }
+    kept
+}
+
+/// Lines a summary may run over to finish its first sentence.
+const SUMMARY_LINES: usize = 3;
+
+/// The rows of `block`'s first sentence: its summary line and the next ones until one ends a
+/// sentence, at most [`SUMMARY_LINES`] (a summary cut mid-sentence reads as a different one).
+fn first_sentence(block: &doc_blocks::DocBlock, source: &[&str]) -> std::ops::Range<usize> {
+    let last = (block.summary..block.lines.end.min(block.summary + SUMMARY_LINES))
+        .take_while(|&row| row == block.summary || !bare_comment(source[row]))
+        .find(|&row| {
+            let line = source[row].trim_end().trim_end_matches("*/").trim_end();
+            line.ends_with('.') || line.ends_with(':') || line.contains(". ")
+        });
+    block.summary..last.unwrap_or(block.summary) + 1
+}
+
+/// The doc block ending right above the 0-based line `first_row` (attributes, annotations and
+/// decorators in between), if there is one.
+fn attached_doc<'b>(docs: &'b [doc_blocks::DocBlock], source: &[&str], first_row: usize) -> Option<&'b doc_blocks::DocBlock> {
+    let mut row = first_row;
+    while row > 0 && ["#[", "@"].iter().any(|a| source[row - 1].trim_start().starts_with(a)) {
+        row -= 1;
+    }
+    docs.iter().find(|b| b.lines.end == row)
+}
+
+/// Edits cutting long doc comments and comment blocks outside what `done` already edits to
+/// their summary line — and the paragraphs with the question's words, when they have any: the
+/// rest (parameters, examples, notes, licence text) becomes one comment line holding the marker.
+fn long_doc_comments(
+    source: &[&str],
+    docs: &[doc_blocks::DocBlock],
+    lines: &LineStarts,
+    len: usize,
+    done: &[std::ops::Range<usize>],
+    query: &Query,
+    key: &str,
+) -> Vec<(std::ops::Range<usize>, String)> {
     let mut edits = Vec::new();
-    for (block, block_text) in blocks.iter().zip(&texts) {
-        let start = lines.0[block.lines.start];
-        let end = lines.0.get(block.lines.end).map_or(text.len(), |next| next - 1);
-        if query.hits(block_text) > 0 || elided.iter().any(|body| body.start < end && start < body.end) {
+    for block in docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES) {
+        let (start, end) = (lines.0[block.lines.start], lines.0.get(block.lines.end).map_or(len, |next| next - 1));
+        if done.iter().any(|edit| edit.start < end && start < edit.end) {
             continue;
         }
-        let summary = source[block.summary];
-        let indent = &summary[..summary.len() - summary.trim_start().len()];
-        let note = marker::marker(ctx.key, &format!("rest of the doc comment, lines {}–{} elided", block.lines.start + 1, block.lines.end));
-        let replaced = if source[block.lines.start].trim_start().starts_with("/**") {
-            let head = if block.summary == block.lines.start { summary.to_string() } else { format!("{indent}/**\n{summary}") };
-            format!("{head}\n{indent} * {note}\n{indent} */")
-        } else {
-            let opener = if summary.trim_start().starts_with("//!") { "//!" } else { "///" };
-            format!("{summary}\n{indent}{opener} {note}")
-        };
-        edits.push((start..end, replaced));
+        let kept = paragraphs_on_the_question(block, source, query);
+        let note = |cut: &str| marker::marker(key, &format!("the comment's {cut} elided"));
+        // A marker costs about what three lines of prose do.
+        let cut = cut_block(block, source, lines, len, |row| kept.contains(&row), Some(&note));
+        edits.extend(cut.filter(|cut| cut.text_lines_cut >= LONG_DOC_COMMENT_LINES).map(|cut| (cut.range, cut.text)));
     }
     edits
 }
@@ -557,7 +703,7 @@ mod tests {
         check(Lang::Rust, "src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?", "    fn chunks_vectored<'a>", 0.7);
         // Long doc comments keep their summary line; their examples go behind a marker.
         let out = compress("src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?");
-        assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [headroom: rest of the doc comment, lines 7–28 elided;"), "{out}");
+        assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [headroom: the comment's lines 8–28 elided;"), "{out}");
         assert!(!out.contains("let full: Bytes = buf.copy_to_bytes(11);"), "{out}");
         // Functions inside `cfg_rt! { … }` are functions: their bodies go like any other.
         let context = include_str!("../../../tests/fixtures/code/tokio_context.rs");
@@ -567,6 +713,23 @@ mod tests {
         assert!(out.contains("cfg_rt! {\n"), "the macro stays as written: {out}");
         check(Lang::JavaScript, "lib/commands/config.js", include_str!("../../../tests/fixtures/code/npm_config.js"), "how does config edit open the editor?", "  async edit () {", 0.7);
         check(Lang::C, "src/tree.c", include_str!("../../../tests/fixtures/code/tree_sitter_tree.c"), "how is the root node with an offset computed?", "TSNode ts_tree_root_node_with_offset(", 0.9);
+    }
+
+    #[test]
+    fn go_doc_comments_keep_their_summary_and_the_paragraphs_on_the_question() {
+        let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let out = compress("flag.go", flag, "Where is the usage message of a deprecated flag printed?");
+        assert!(parses_cleanly(Lang::Go, &out), "{out}");
+        assert!(out.len() * 10 < flag.len() * 7, "{} of {}", out.len(), flag.len());
+        // An elided body takes the rest of its doc comment with it, under its own marker.
+        assert!(out.contains("// SetNormalizeFunc allows you to add a function which can translate flag names.\nfunc (f *FlagSet) SetNormalizeFunc("), "{out}");
+        assert!(out.contains("body of SetNormalizeFunc, lines 226–242, and its doc comment's lines 222–225 elided"), "{out}");
+        // The package comment keeps its summary and the paragraph that has the question's words.
+        assert!(out.contains("/*\nPackage pflag is a drop-in replacement for Go's flag package, implementing\n"), "{out}");
+        assert!(!out.contains("Integer flags accept 1234, 0664, 0x1234 and may be negative."), "{out}");
+        assert!(out.contains("* [headroom: the comment's lines 8–27, "), "{out}");
+        // What the question is about stays.
+        assert!(out.contains("flag.Deprecated") || out.contains("Deprecated          string"), "{out}");
     }
 
     fn long_body(lang: &str) -> String {

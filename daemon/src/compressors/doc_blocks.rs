@@ -1,5 +1,5 @@
-//! Documentation and comment blocks in source code: Python docstrings, `/** … */` comments
-//! (Java, JS, TS, C, PHP), runs of `///` or `//!` lines (Rust, C#) and runs of two or more
+//! Documentation and comment blocks in source code: Python docstrings, `/** … */` and `/* … */`
+//! comments (Java, JS, TS, C, Go's package documentation), runs of `///` or `//!` lines (Rust, C#) and runs of two or more
 //! `# ` or `// ` comment lines. A block's first line of text is its summary; the rest
 //! (parameters, examples, notes) is prose a reader skips until they need it, and it is often a
 //! third of a well-documented file.
@@ -38,7 +38,7 @@ fn line_comment(code: &str) -> Option<&'static str> {
 /// Whether a trimmed line is nothing but a block's opening or closing (`"""`, `/**`, `*/`, `*`).
 fn bare(code: &str) -> bool {
     let rest = code.trim_start_matches(['r', 'R', 'u', 'U']);
-    ["\"\"\"", "'''", "/**", "*/", "*", "///", "//!"].iter().any(|token| rest == *token)
+    ["\"\"\"", "'''", "/**", "/*", "*/", "*", "///", "//!"].iter().any(|token| rest == *token)
 }
 
 /// The documentation blocks of `codes` (one entry per source line, without line numbers), in
@@ -58,7 +58,7 @@ pub fn find(codes: &[&str]) -> Vec<DocBlock> {
             } else {
                 (i + 1..codes.len()).find(|&j| codes[j].contains(quote))
             }
-        } else if code.starts_with("/**") && !code.contains("*/") {
+        } else if code.starts_with("/*") && !code.contains("*/") {
             (i + 1..codes.len()).find(|&j| codes[j].contains("*/"))
         } else if let Some(kind) = line_comment(code) {
             let last = (i..codes.len()).take_while(|&j| line_comment(codes[j].trim()) == Some(kind)).last();
@@ -117,6 +117,12 @@ mod tests {
     fn javadoc_and_rust_doc_comments_are_blocks() {
         let source = "/**\n * Adds.\n * @param a\n */\nint add(int a);\n/// Sums.\n///\n/// # Examples\nfn sum() {}\n// plain\n";
         assert_eq!(blocks(source), vec![(0..4, 1), (5..8, 5)]);
+    }
+
+    #[test]
+    fn plain_block_comments_are_blocks() {
+        let source = "/*\nPackage flag parses flags.\n\nUsage: …\n*/\npackage flag\n/* one line */\n";
+        assert_eq!(blocks(source), vec![(0..5, 1)]);
     }
 
     #[test]

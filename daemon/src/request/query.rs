@@ -48,8 +48,8 @@ impl Query {
     pub fn new(text: &str) -> Self {
         let terms = words(text)
             .filter(|w| w.chars().all(|c| c.is_ascii_digit()) || w.chars().count() >= 2)
+            .filter(|w| !STOPWORDS.contains(&w.to_lowercase().as_str()))
             .map(fold)
-            .filter(|w| !STOPWORDS.contains(&w.as_str()))
             .collect();
         Query { terms }
     }
@@ -184,6 +184,8 @@ mod tests {
         let short = Query::new("the URIs and hosts");
         assert_eq!(short.terms().collect::<Vec<_>>(), vec!["host", "uri"]);
         assert_eq!(short.hits("host uri"), 2, "short plurals fold too");
+        let function_words = Query::new("How does it parse these flags, and where?");
+        assert_eq!(function_words.terms().collect::<Vec<_>>(), vec!["flag", "pars"], "function words go before folding");
     }
 
     #[test]
