@@ -732,6 +732,16 @@ mod tests {
         assert!(out.contains("flag.Deprecated") || out.contains("Deprecated          string"), "{out}");
     }
 
+    #[test]
+    fn a_long_body_kept_whole_has_its_own_functions_decided() {
+        let inner = |name: &str| format!("  function {name}() {{\n{}  }}\n", (0..25).map(|i| format!("    {name}Step{i}();\n")).collect::<String>());
+        let ts = format!("export function createParser(config: Config) {{\n  const state = {{}};\n{}{}{}  return {{ feed, reset, flush }};\n}}\n", inner("feed"), inner("reset"), inner("flush"));
+        let out = compress("parse.ts", &ts, "what does createParser do on reset?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
+        assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [headroom: body of feed, lines 3–29 elided;"), "{out}");
+    }
+
     fn long_body(lang: &str) -> String {
         (0..12).map(|i| format!("  {lang}step{i}();\n")).collect()
     }
