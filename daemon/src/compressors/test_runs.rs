@@ -1,12 +1,14 @@
 //! Test runs and tracebacks: what an agent reads after running a test suite or a failing script.
 //! Of a test run it needs the failures, their tracebacks and the summary; a line per passing
 //! test (pytest's and unittest's verbose mode, cargo test, go test, jest and mocha) says only
-//! "passed", so each run of them becomes a count. Of a traceback it needs the frames in its own
+//! "passed", so each run of them becomes a count (DejaGnu's `PASS:` and TAP's `ok N` lines too),
+//! except the passes that have the question's words. Of a traceback it needs the frames in its own
 //! code; a run of frames inside installed libraries and the standard library (site-packages,
 //! node_modules, `lib/python3.x`) keeps its first and last frame and counts the rest. Every
 //! other line stays as it was, and one marker retrieves the output whole.
 
 use crate::request::marker::{self, thousands};
+use crate::request::query::Query;
 use super::{Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.
@@ -28,6 +30,8 @@ fn passes(line: &str) -> bool {
         || t.starts_with("=== PAUSE ")
         || t.starts_with("=== CONT ")
         || t.starts_with(['✓', '✔']) && t.chars().nth(1) == Some(' ')
+        || t.starts_with("PASS: ")
+        || t.strip_prefix("ok ").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// Whether a line reports a pass of its own (not go's announcement of a test).
@@ -104,9 +108,11 @@ impl Compressor for TestRuns {
         let mut replaced: Vec<Option<String>> = vec![None; lines.len()]; // what stands for a dropped line's run
         let mut dropped = vec![false; lines.len()];
         let (mut passed, mut frames_omitted) = (0, 0);
+        // Words on more than a twentieth of the passes tell none of them apart.
+        let query = Query::new(ctx.query).discriminative(lines.iter().copied().filter(|l| counts_as_pass(l)), 0.05);
         let mut i = 0;
         while i < lines.len() {
-            let mut end = (i..lines.len()).find(|&j| !passes(lines[j])).unwrap_or(lines.len());
+            let mut end = (i..lines.len()).find(|&j| !passes(lines[j]) || query.hits(lines[j]) > 0).unwrap_or(lines.len());
             // An announcement that ends the run is of the test that did not pass: it stays.
             while end > i && lines[end - 1].trim_start().starts_with("=== ") {
                 end -= 1;
@@ -158,6 +164,20 @@ mod tests {
     fn compress(text: &str) -> String {
         let ctx = Context { key: "0123456789abcdef01234567", ..Context::default() };
         TestRuns.compress(text, &ctx).expect("compressed")
+    }
+
+    #[test]
+    fn dejagnu_passes_are_counted_and_failures_and_passes_on_the_question_stay() {
+        let log = include_str!("../../../tests/fixtures/testruns/gdb_check.log");
+        assert!(detect(log));
+        let ctx = Context { query: "did the case-insensitive breakpoint test pass?", key: "0123456789abcdef01234567", ..Context::default() };
+        let out = TestRuns.compress(log, &ctx).expect("compressed");
+        assert!(out.len() * 4 < log.len(), "{} of {}", out.len(), log.len());
+        for line in log.lines().filter(|l| !l.starts_with("PASS: ")) {
+            assert!(out.contains(line), "every failure, note and header stays: {line}");
+        }
+        assert!(out.contains("PASS: gdb.dwarf2/dw2-case-insensitive.exp: setting breakpoint at fuNC_symtab"), "{out}");
+        assert!(out.contains("tests passed)") && !out.contains("PASS: gdb.dlang/demangle.exp: _D8demangle4testFPFNfZaZv"), "{out}");
     }
 
     #[test]

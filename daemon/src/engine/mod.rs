@@ -561,11 +561,23 @@ fn as_is(text: &str, bpe: &CoreBPE, why: AsIs) -> ReplayEntry {
     ReplayEntry { compressor: why.reason(), emitted: None, tokens_before: tokens, tokens_after: tokens }
 }
 
-/// Lines of `original` matching `query`, each as `L<n>: line`: the lines containing the query
-/// as written (case-insensitive) when there are any, else those containing all its words, else
-/// those containing any of its words that are not on most lines.
+/// Lines of `original` matching `query`, each as `L<n>: line`: the lines a query made of line
+/// numbers names (`lines 120–180, 200`, as markers write them), else the lines containing the
+/// query as written (case-insensitive) when there are any, else those containing all its words,
+/// else those containing any of its words that are not on most lines.
 fn matching_lines(original: &str, query: &str) -> String {
     let lines: Vec<&str> = original.lines().collect();
+    if let Some(ranges) = line_ranges(query) {
+        let found: String = lines
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| ranges.iter().any(|r| r.contains(&(n + 1))))
+            .map(|(n, l)| format!("L{}: {l}\n", n + 1))
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+    }
     let phrase = query.to_lowercase();
     let q = Query::new(query);
     let rare = q.discriminative(lines.iter().copied(), 0.5);
@@ -583,6 +595,23 @@ fn matching_lines(original: &str, query: &str) -> String {
         }
     }
     format!("no line of the original matches {query:?}; retrieve without a query for all of it\n")
+}
+
+/// The 1-based line ranges a query made only of line numbers names: `lines 8–28, 31`,
+/// `L120-L180`, `line 4`, `120..180`; `None` for any other query.
+fn line_ranges(query: &str) -> Option<Vec<std::ops::RangeInclusive<usize>>> {
+    let rest = query.trim().trim_start_matches("lines").trim_start_matches("line").trim_start_matches("Lines").trim_start_matches("Line");
+    let mut ranges = Vec::new();
+    for part in rest.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
+        let part = part.trim_start_matches("and ");
+        let bound = |s: &str| s.trim().trim_start_matches(['L', 'l']).parse::<usize>().ok();
+        let range = match part.split_once(['–', '-']).or_else(|| part.split_once("..")) {
+            Some((from, to)) => bound(from)?..=bound(to.trim_start_matches('.'))?,
+            None => bound(part)?..=bound(part)?,
+        };
+        ranges.push(range);
+    }
+    (!ranges.is_empty()).then_some(ranges)
 }
 
 /// When the request is a whole object, the edit that appends Headroom's `tools` (as `(name,
@@ -623,5 +652,16 @@ mod tests {
         assert_eq!(matching_lines(log, "ERROR blk_"), "L2: b blk_-2 y error\n");
         assert_eq!(matching_lines(log, "zeta error"), "L2: b blk_-2 y error\n");
         assert!(matching_lines(log, "zeta").starts_with("no line of the original matches"));
+    }
+
+    #[test]
+    fn a_query_of_line_numbers_reads_those_lines() {
+        let text: String = (1..=40).map(|n| format!("line text {n}\n")).collect();
+        assert_eq!(matching_lines(&text, "lines 3–4, 39"), "L3: line text 3\nL4: line text 4\nL39: line text 39\n");
+        assert_eq!(matching_lines(&text, "L10-L11"), "L10: line text 10\nL11: line text 11\n");
+        assert_eq!(matching_lines(&text, "line 7"), "L7: line text 7\n");
+        assert_eq!(matching_lines(&text, "20..21"), "L20: line text 20\nL21: line text 21\n");
+        assert_eq!(matching_lines(&text, "text 12"), "L12: line text 12\n", "words with a number are still words");
+        assert!(matching_lines(&text, "lines 90–95").starts_with("no line of the original matches"));
     }
 }

@@ -106,6 +106,11 @@ impl Drop for Shared {
     }
 }
 
+/// Why a call failed when Redis did not answer in time.
+fn no_answer(timeout: Duration) -> String {
+    format!("no answer within {} ms", timeout.as_millis())
+}
+
 impl Shared {
     /// A shared store at `url` (checked, and connecting in the background: a daemon starts and
     /// serves from LMDB even while Redis is down). Requests wait at most `timeout` on it;
@@ -150,9 +155,10 @@ impl Shared {
         let (client, slot, timeout) = (self.client.clone(), self.connection.clone(), self.timeout);
         self.runtime.as_ref()?.spawn(async move {
             let work = async { op(connected(&client, &slot, timeout).await?).await };
+            // The crate's own response timeout is the same bound: one message for both.
             let result = match tokio::time::timeout(timeout, work).await {
-                Ok(result) => result.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+                Ok(result) => result.map_err(|e| if e.is_timeout() { no_answer(timeout) } else { e.to_string() }),
+                Err(_) => Err(no_answer(timeout)),
             };
             if result.is_err() {
                 // The next attempt connects afresh rather than reuse a connection that failed.
@@ -160,7 +166,7 @@ impl Shared {
             }
             let _ = done.send(result);
         });
-        let result = outcome.recv_timeout(self.timeout).unwrap_or_else(|_| Err(format!("no answer within {} ms", self.timeout.as_millis())));
+        let result = outcome.recv_timeout(self.timeout).unwrap_or_else(|_| Err(no_answer(self.timeout)));
         let mut down = self.down_since.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(value) => {
