@@ -13,6 +13,7 @@ use crate::compressors::kompress::Kompress;
 use crate::compressors::listing::{self, Listing};
 use crate::compressors::logs::{self, Logs};
 use crate::compressors::numbered::{self, Numbered};
+use crate::compressors::report::{self, Report};
 use crate::compressors::search::{self, Search};
 use crate::compressors::test_runs::{self, TestRuns};
 use crate::compressors::text::{self, Text};
@@ -53,6 +54,9 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     }
     if logs::detect(text) {
         return Some(&Logs);
+    }
+    if report::detect(text) {
+        return Some(&Report);
     }
     if code::detect(text) {
         return Some(&Code);

@@ -8,15 +8,14 @@ pub const TOOL_NAME: &str = "headroom_retrieve";
 
 const DESCRIPTION: &str = "Get back content that Headroom left out of a tool result. Each \
 omission is marked `[headroom: ...; headroom_retrieve hash=<key>]`. Call this with that key to \
-read the exact original; add a query to read only the lines that contain its words, or the lines \
-a marker names (`lines 120-180`).";
+read the exact original; add a query to read only the lines that contain its words.";
 
 fn parameters() -> Value {
     json!({
         "type": "object",
         "properties": {
             "hash": {"type": "string", "description": "The 24-character key after hash= in the marker."},
-            "query": {"type": "string", "description": "Optional words (only original lines containing them are returned) or line numbers such as `lines 120-180`."}
+            "query": {"type": "string", "description": "Optional words, or line numbers (lines 120-180); only those original lines are returned."}
         },
         "required": ["hash"]
     })

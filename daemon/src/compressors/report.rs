@@ -1,0 +1,243 @@
+//! Sectioned reports: what a test harness writes per test (jtreg's `.jtr` files, CTest and
+//! DejaGnu logs, CI step dumps) — named sections (`#section:main`, `-----stderr:(4/412)-----`),
+//! `key=value` headers, the command lines each step ran, thread dumps and stack traces. No clock
+//! and few repeated lines, so the log compressor does not see a log in them.
+//!
+//! Every section header, result, error and line with the question's words stays. What goes:
+//! lines that repeat one already shown (the same option in every step's command, the same
+//! warning in every section), stack frames past the first few of each trace, and the middle of
+//! long continued commands (`\` at the end of each line) — and, while the report is still over
+//! a quarter of its size, the middles of its longest sections. Each omitted run becomes
+//! `[… N lines (a–b) …]`, and one marker at the end says what went.
+
+use super::{Compressor, Context};
+use crate::request::marker;
+use crate::request::query::Query;
+use std::collections::HashSet;
+
+/// Compresses sectioned reports.
+pub struct Report;
+
+/// Section headers a block needs to be a report.
+const MIN_SECTIONS: usize = 3;
+/// Lines a block needs to be worth it.
+const MIN_LINES: usize = 60;
+/// Frames kept at the top of each stack trace or thread's stack.
+const FRAMES_KEPT: usize = 4;
+/// Lines of a continued command kept at its start (its end is kept too).
+const COMMAND_HEAD: usize = 2;
+/// Share of the report's bytes kept, when the above leaves more.
+const BUDGET: f64 = 0.25;
+/// A budget never below this many bytes.
+const MIN_BUDGET: usize = 4_000;
+/// Lines kept at each end of a section whose middle goes for the budget.
+const SECTION_ENDS: usize = 5;
+/// Omitted runs are at least this many lines long.
+const MIN_RUN: usize = 3;
+/// Lines shorter than this may repeat: blank lines, braces, short separators.
+const MIN_REPEAT_CHARS: usize = 16;
+
+/// Whether a line heads a section: `#section:name`, or a name between runs of four or more of
+/// one punctuation character (`----------messages:(7/439)----------`, `#-----testresult-----`,
+/// `===== build =====`).
+fn header(line: &str) -> bool {
+    let t = line.trim();
+    if t.starts_with("#section:") {
+        return true;
+    }
+    let t = t.trim_start_matches('#');
+    let Some(mark) = t.chars().next().filter(|c| matches!(c, '-' | '=' | '*' | '#')) else { return false };
+    let lead = t.len() - t.trim_start_matches(mark).len();
+    let trail = t.len() - t.trim_end_matches(mark).len();
+    lead >= 4 && trail >= 4 && lead + trail < t.len() && t[lead..t.len() - trail].chars().any(char::is_alphabetic)
+}
+
+/// Whether `text` is a sectioned report: enough lines and section headers.
+pub fn detect(text: &str) -> bool {
+    let mut lines = 0;
+    let mut headers = 0;
+    for line in text.lines() {
+        lines += 1;
+        headers += usize::from(header(line));
+    }
+    lines >= MIN_LINES && headers >= MIN_SECTIONS
+}
+
+/// Whether a line reports a failure or an outcome: it always stays.
+fn outcome(line: &str) -> bool {
+    let t = line.trim_start();
+    let lower = t.to_ascii_lowercase();
+    t.starts_with("result:") || t.starts_with("execStatus=") || t.starts_with("Caused by:")
+        || ["exception", "error", "fail", "fatal", "timed out", "timeout"].iter().any(|w| lower.contains(w)) && !frame(line)
+}
+
+/// Whether a line is a stack frame (Java and JavaScript `at …`, with jstack's lock lines).
+fn frame(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("at ") || t.starts_with("- locked ") || t.starts_with("- waiting ") || t.starts_with("- parking ")
+}
+
+/// Why a line went.
+#[derive(Clone, Copy, PartialEq)]
+enum Dropped {
+    Repeat,
+    Frame,
+    Command,
+    Middle,
+}
+
+impl Compressor for Report {
+    fn name(&self) -> &'static str {
+        "report"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let lines: Vec<&str> = text.lines().collect();
+        let query = Query::new(ctx.query).discriminative(lines.iter().copied(), 0.05);
+        let mut dropped: Vec<Option<Dropped>> = vec![None; lines.len()];
+        let mut seen: HashSet<&str> = HashSet::new();
+        let stays = |i: usize| header(lines[i]) || outcome(lines[i]) || query.hits(lines[i]) > 0;
+        let mut frames_in_trace = 0;
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            frames_in_trace = if frame(line) { frames_in_trace + 1 } else { 0 };
+            if !stays(i) {
+                if frames_in_trace > FRAMES_KEPT {
+                    dropped[i] = Some(Dropped::Frame);
+                } else if line.trim().len() >= MIN_REPEAT_CHARS && seen.contains(line.trim()) {
+                    dropped[i] = Some(Dropped::Repeat);
+                } else if line.trim_end().ends_with('\\') {
+                    // A continued command: its first lines and its last stay.
+                    let end = (i..lines.len()).find(|&j| !lines[j].trim_end().ends_with('\\')).unwrap_or(lines.len() - 1);
+                    for j in i + COMMAND_HEAD..end {
+                        if query.hits(lines[j]) == 0 && !outcome(lines[j]) {
+                            dropped[j] = Some(Dropped::Command);
+                        }
+                    }
+                    for l in &lines[i..=end] {
+                        seen.insert(l.trim());
+                    }
+                    i = end + 1;
+                    continue;
+                }
+            }
+            seen.insert(line.trim());
+            i += 1;
+        }
+        // Still over budget: the middles of the longest sections go, their first and last
+        // lines (what ran, how it ended) staying.
+        let budget = ((text.len() as f64 * BUDGET) as usize).max(MIN_BUDGET);
+        let mut kept: usize = (0..lines.len()).filter(|&i| dropped[i].is_none()).map(|i| lines[i].len() + 1).sum();
+        let mut sections: Vec<(usize, usize)> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if header(line) || i == 0 {
+                sections.push((i, i + 1));
+            } else if let Some(last) = sections.last_mut() {
+                last.1 = i + 1;
+            }
+        }
+        sections.sort_by_key(|&(from, to)| (std::cmp::Reverse(to - from), from));
+        for (from, to) in sections {
+            if kept <= budget {
+                break;
+            }
+            for i in from + SECTION_ENDS..to.saturating_sub(SECTION_ENDS) {
+                if dropped[i].is_none() && !stays(i) {
+                    dropped[i] = Some(Dropped::Middle);
+                    kept -= lines[i].len() + 1;
+                }
+            }
+        }
+        // A run shorter than this costs more as a note than as itself: it stays.
+        let mut start = 0;
+        while start < lines.len() {
+            let end = (start..lines.len()).find(|&j| dropped[j].is_none()).unwrap_or(lines.len());
+            if end - start < MIN_RUN {
+                dropped[start..end].iter_mut().for_each(|d| *d = None);
+            }
+            start = end + 1;
+        }
+        let count = |why: Dropped| dropped.iter().filter(|d| **d == Some(why)).count();
+        let (repeats, frames, commands, middles) = (count(Dropped::Repeat), count(Dropped::Frame), count(Dropped::Command), count(Dropped::Middle));
+        if repeats + frames + commands + middles == 0 {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len() / 2);
+        let mut run: Option<(usize, usize)> = None;
+        let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
+            if let Some((from, to)) = run.take() {
+                let n = to - from + 1;
+                out.push_str(&format!("[… {n} {} ({}–{}) …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1));
+            }
+        };
+        for (i, line) in lines.iter().enumerate() {
+            if dropped[i].is_some() {
+                run = Some(run.map_or((i, i), |(from, _)| (from, i)));
+            } else {
+                flush(&mut run, &mut out);
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        flush(&mut run, &mut out);
+        let parts: Vec<String> = [
+            (repeats, "repeating a line shown earlier"),
+            (frames, "stack frames past the first 4 of a trace"),
+            (commands, "middle lines of long commands"),
+            (middles, "from the middle of long sections"),
+        ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        let what = format!("{} of {} report lines omitted: {}", repeats + frames + commands + middles, lines.len(), parts.join(", "));
+        out.push_str(&marker::marker(ctx.key, &what));
+        if text.ends_with('\n') {
+            out.push('\n');
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JTR: &str = include_str!("../../../tests/fixtures/testruns/DatagramSocketMulticasting.jtr");
+
+    fn compress(text: &str, query: &str) -> String {
+        let ctx = Context { query, key: "0123456789abcdef01234567", ..Context::default() };
+        Report.compress(text, &ctx).expect("compressed")
+    }
+
+    #[test]
+    fn a_jtreg_report_keeps_its_sections_results_and_errors() {
+        assert!(detect(JTR));
+        let out = compress(JTR, "why did the multicasting test time out?");
+        assert!(out.len() * 10 < JTR.len() * 7, "{} of {}", out.len(), JTR.len());
+        for line in JTR.lines().filter(|l| header(l) || l.starts_with("result:") || l.starts_with("execStatus=") || l.contains("Exception")) {
+            assert!(out.contains(line), "{line}");
+        }
+        // A trace keeps its first frames; the rest are counted.
+        assert!(out.contains("[headroom: ") && out.contains("stack frames past the first 4 of a trace"), "{out}");
+        assert!(out.contains("middle lines of long commands"), "{out}");
+        // Every run left out is named by its lines, and is long enough to be worth a note.
+        for note in out.lines().filter(|l| l.starts_with("[… ")) {
+            let n: usize = note["[… ".len()..].split(' ').next().unwrap().parse().unwrap();
+            assert!(n >= MIN_RUN, "{note}");
+        }
+    }
+
+    #[test]
+    fn headers_are_told_from_rules_and_prose() {
+        assert!(header("----------messages:(7/439)----------"));
+        assert!(header("#-----testresult-----"));
+        assert!(header("#section:main"));
+        assert!(header("===== build ====="));
+        assert!(!header("----------------"), "a rule names nothing");
+        assert!(!header("-- a dash comment"));
+        let plain: String = (0..80).map(|i| format!("line {i} of a plain listing\n")).collect();
+        assert!(!detect(&plain));
+    }
+}
