@@ -383,11 +383,17 @@ fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (
         return (table(&rows, budget, query, dropped), true);
     }
     let Value::Object(members) = value else { return (document(value, budget, query, dropped), false) };
-    let largest = members.iter().filter_map(|(k, v)| collection(v).map(|c| (k, c))).max_by_key(|(_, c)| c.rows.len());
-    let Some((table_key, rows)) = largest else { return (document(value, budget, query, dropped), false) };
+    // Every member that is a collection becomes a table, the budget shared by their sizes (an
+    // API's response rows and its column list side by side).
+    let tables: BTreeMap<&String, (Collection, usize)> =
+        members.iter().filter_map(|(k, v)| collection(v).map(|c| (k, (c, compact(v).len())))).collect();
+    if tables.is_empty() {
+        return (document(value, budget, query, dropped), false);
+    }
+    let table_bytes: usize = tables.values().map(|(_, size)| size).sum();
     // The other members as they are, in order, unless together they are over budget: then with
     // their long prose cut.
-    let rest = || members.iter().filter(|(k, _)| *k != table_key);
+    let rest = || members.iter().filter(|(k, _)| !tables.contains_key(k));
     let mut others: Vec<String> = rest().map(|(_, v)| compact(v)).collect();
     if others.iter().map(String::len).sum::<usize>() > budget {
         let cut = cut_long_prose(Value::Object(rest().map(|(k, v)| (k.clone(), v.clone())).collect()), budget, query, dropped);
@@ -396,11 +402,13 @@ fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (
     let mut others = others.into_iter();
     let mut out = String::new();
     for k in members.keys() {
-        if k == table_key {
-            out.push_str(&format!("{k}: {} items\n", rows.rows.len()));
-            out.push_str(&table(&rows, budget, query, dropped));
-        } else {
-            out.push_str(&format!("{k}: {}\n", others.next().unwrap_or_default()));
+        match tables.get(k) {
+            Some((rows, size)) => {
+                let share = (budget as f64 * *size as f64 / table_bytes as f64) as usize;
+                out.push_str(&format!("{k}: {} items\n", rows.rows.len()));
+                out.push_str(&table(rows, share.max(MIN_BUDGET.min(budget)), query, dropped));
+            }
+            None => out.push_str(&format!("{k}: {}\n", others.next().unwrap_or_default())),
         }
     }
     (out, true)
@@ -891,6 +899,21 @@ mod tests {
         for name in names {
             assert!(out.contains(&name), "label {name} lost:\n{out}");
         }
+    }
+
+    #[test]
+    fn a_response_with_rows_and_their_field_list_tables_both() {
+        let text = include_str!("../../../tests/fixtures/json/astroquery-mast-hsc.json");
+        let out = Json.compress(text, &ctx("which matches have the most visits?")).unwrap();
+        assert!(out.len() * 2 < text.len(), "{} -> {}\n{out}", text.len(), out.len());
+        // The 28 data rows are a table (the larger collection), not JSON beside a table of the 46 fields.
+        assert!(out.contains("data: 28 items\n[28 rows; in every row: AbsCorr=Y"), "{out}");
+        assert!(out.contains("fields: 46 items\n"), "{out}");
+        let response: Value = serde_json::from_str(text).unwrap();
+        let rows = response["data"].as_array().unwrap();
+        let most = rows.iter().max_by_key(|r| r["NumVisits"].as_u64()).unwrap();
+        let line = out.lines().find(|l| l.contains(&most["MatchID"].to_string())).expect("the row with the most visits");
+        assert!(line.contains(&format!(" | {} | ", most["NumVisits"])), "its visits on its row: {line}");
     }
 
     #[test]
