@@ -17,7 +17,7 @@ fn benches(c: &mut Criterion) {
     }
     let paths = [dir.path().to_path_buf()];
     let learned = learn::learn(Agent::Claude, &paths, false).unwrap();
-    eprintln!("learn: {} sessions, {} MB, {} findings", learned.sessions.len(), copies * session.len() >> 20, learned.findings.len());
+    eprintln!("learn: {} sessions, {} MB, {} findings", learned.sessions.len(), (copies * session.len()) >> 20, learned.findings.len());
     let mut group = c.benchmark_group("learn");
     group.sample_size(10).measurement_time(Duration::from_secs(30));
     group.bench_function("claude_code_100_mb", |b| b.iter(|| learn::learn(Agent::Claude, &paths, false).unwrap()));

@@ -76,7 +76,7 @@ fn bench(c: &mut Criterion) {
                 (id, record.encode())
             })
             .collect();
-        stores.memory_write(&rows, &[]).unwrap();
+        stores.memory_write(&rows, &[], None).unwrap();
     }
     let scope = MemoryScope { user: "ada".into(), agent: Some("ops".into()), session: Some("s1".into()) };
     let queries: Vec<String> = (0..64).map(|_| sentence(&mut rng, &words)).map(|s| s.split(' ').take(5).collect::<Vec<_>>().join(" ")).collect();

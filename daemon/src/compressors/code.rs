@@ -319,7 +319,7 @@ fn cut_block(
     let is_block = opening.trim_start().starts_with("/*");
     let last = block.lines.end - 1;
     let kept = |row: usize| keep(row) || (row == block.lines.start && bare_comment(opening));
-    let cut_rows: Vec<usize> = block.lines.clone().filter(|&row| !kept(row) && !(is_block && row == last && bare_comment(source[row]))).collect();
+    let cut_rows: Vec<usize> = block.lines.clone().filter(|&row| !(kept(row) || is_block && row == last && bare_comment(source[row]))).collect();
     if cut_rows.iter().all(|&row| bare_comment(source[row])) || block.lines.clone().filter(|&r| kept(r)).any(|r| is_block && r != last && source[r].contains("*/")) {
         return None;
     }

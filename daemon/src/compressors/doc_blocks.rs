@@ -38,7 +38,7 @@ fn line_comment(code: &str) -> Option<&'static str> {
 /// Whether a trimmed line is nothing but a block's opening or closing (`"""`, `/**`, `*/`, `*`).
 fn bare(code: &str) -> bool {
     let rest = code.trim_start_matches(['r', 'R', 'u', 'U']);
-    ["\"\"\"", "'''", "/**", "/*", "*/", "*", "///", "//!"].iter().any(|token| rest == *token)
+    ["\"\"\"", "'''", "/**", "/*", "*/", "*", "///", "//!"].contains(&rest)
 }
 
 /// The documentation blocks of `codes` (one entry per source line, without line numbers), in

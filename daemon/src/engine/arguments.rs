@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(arguments["old_str"], "x");
         assert!(arguments["new_str"].as_str().unwrap().contains(&marker::key_for(&new_str)));
         let key = marker::key_for(&new_str);
-        assert_eq!(values_behind(&sites[0], &[key.clone()]), vec![(key, new_str)]);
+        assert_eq!(values_behind(&sites[0], std::slice::from_ref(&key)), vec![(key, new_str)]);
         assert!(elide(&sites[1], &shown_lines(&conv, &sites[1], &sites)).is_none(), "a file_text nothing shows stays");
     }
 }
