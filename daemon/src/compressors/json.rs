@@ -929,7 +929,7 @@ mod tests {
         assert!(rows.len() >= 2 && columns.len() >= 2, "{out}");
         for row in rows {
             assert_eq!(row.len(), columns.len(), "a row with a cell too many or too few: {row:?}");
-            let item = items.iter().find(|i| i["number"] == row[number]).unwrap_or_else(|| panic!("no issue {}", row[number]));
+            let item = items.iter().find(|i| i["number"].to_string() == row[number]).unwrap_or_else(|| panic!("no issue {}", row[number]));
             for (column, cell) in columns.iter().zip(&row) {
                 let value = &item[*column];
                 let rendered = value.as_str().map_or_else(|| value.to_string(), str::to_string);
