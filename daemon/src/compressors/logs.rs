@@ -303,6 +303,77 @@ fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Templ
     merged
 }
 
+/// The addresses and names in the varying fields of omitted `templates` that the `shown`
+/// descriptions do not list — the hosts and users of rarer statements, or of fields with too
+/// many values to list — each once with its count, as
+/// `; addresses and names in the other lines: 192.0.2.7 ×3, mail.example.org`, within
+/// `allowance` bytes. A field whose values differ only in digits (`sshd[411]:`) names nothing.
+fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allowance: usize) -> String {
+    let mut found: Vec<(String, usize)> = Vec::new();
+    let mut note = |value: &str, n: usize| match found.iter_mut().find(|(v, _)| v == value) {
+        Some(entry) => entry.1 += n,
+        None => found.push((value.to_string(), n)),
+    };
+    for template in templates {
+        for field in &template.fields {
+            // An address is evidence even where it does not vary (a statement seen once).
+            if field.same {
+                if let Some(address) = ipv4_in(&field.first) {
+                    note(address, template.count);
+                }
+                continue;
+            }
+            let Some(values) = &field.values else { continue };
+            let shapes: std::collections::BTreeSet<String> = values.iter().map(|(v, _)| v.chars().filter(|c| !c.is_ascii_digit()).collect()).collect();
+            for (value, n) in values {
+                match ipv4_in(value) {
+                    Some(address) => note(address, *n),
+                    None if shapes.len() > 1 && value.chars().any(char::is_alphabetic) => {
+                        note(value.trim_matches(|c: char| !c.is_alphanumeric()), *n)
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    let mut listed = Vec::new();
+    let mut used = 0;
+    for (value, n) in found.iter().filter(|(v, _)| !shown.contains(v.as_str())) {
+        let item = if *n == 1 { value.clone() } else { format!("{value} ×{n}") };
+        if used + item.len() + 2 > allowance {
+            break;
+        }
+        used += item.len() + 2;
+        listed.push(item);
+    }
+    if listed.is_empty() {
+        return String::new();
+    }
+    let rest = found.iter().filter(|(v, _)| !shown.contains(v.as_str())).count() - listed.len();
+    let rest = if rest > 0 { format!(", and {rest} more") } else { String::new() };
+    format!("; addresses and names in the other lines: {}{rest}", listed.join(", "))
+}
+
+/// The IPv4 address inside a token (`rhost=192.0.2.7`, `unknown[192.0.2.7]:`), if it holds one.
+fn ipv4_in(token: &str) -> Option<&str> {
+    let bytes = token.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if bytes[start].is_ascii_digit() && (start == 0 || !bytes[start - 1].is_ascii_alphanumeric() && bytes[start - 1] != b'.') {
+            let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit() || **b == b'.').count();
+            let candidate = token[start..end].trim_end_matches('.');
+            let parts: Vec<&str> = candidate.split('.').collect();
+            if parts.len() == 4 && parts.iter().all(|p| (1..=3).contains(&p.len()) && p.parse::<u8>().is_ok()) {
+                return Some(candidate);
+            }
+            start = end.max(start + 1);
+        } else {
+            start += 1;
+        }
+    }
+    None
+}
+
 /// The template as shown in the marker: leading masked fields (timestamps) dropped, varying
 /// fields as their values (up to [`VALUES_LISTED`], or every one kept when `on_question`) or
 /// their integer range.
@@ -475,7 +546,12 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     }
     let more = ranked.len() - shown.len();
     let more = if more > 0 { format!(", and {more} more templates") } else { String::new() };
-    let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {}{more}", ranked.len(), shown.join(", "));
+    // What the values of the question's templates left of their allowance, at most MIN_BUDGET:
+    // enough for a small log's every host, a small share of a large log's output.
+    let allowance = (budget / 4).max(MIN_BUDGET).saturating_sub(added).min(MIN_BUDGET);
+    let shown = shown.join(", ");
+    let evidence = evidence(ranked.iter().map(|(t, _, _)| &templates[*t]), &shown, allowance);
+    let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {shown}{more}{evidence}", ranked.len());
     out.push_str(&marker::marker(key, &what));
     if !text.ends_with('\n') {
         return out;
@@ -577,6 +653,41 @@ mod tests {
             assert!(out.contains(host), "host {host} lost:\n{out}");
         }
         assert!(out.len() * 4 < OPENSSH.len(), "{} -> {}", OPENSSH.len(), out.len());
+    }
+
+    /// A fail2ban test log without its annotations, and the hosts its `failJSON` lines mark as
+    /// failed logins.
+    fn annotated(raw: &str) -> (String, std::collections::BTreeSet<String>) {
+        let mut hosts = std::collections::BTreeSet::new();
+        for note in raw.lines().filter(|l| l.starts_with("# failJSON:") && l.contains("\"match\": true")) {
+            if let Some(host) = note.split("\"host\": \"").nth(1).and_then(|rest| rest.split('"').next()) {
+                hosts.insert(host.to_string());
+            }
+        }
+        let log: String = raw.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| format!("{l}\n")).collect();
+        (log, hosts)
+    }
+
+    #[test]
+    fn the_hosts_of_rarer_statements_stay_visible_in_mail_server_logs() {
+        for raw in [include_str!("../../../tests/fixtures/logs/fail2ban-postfix"), include_str!("../../../tests/fixtures/logs/fail2ban-dovecot")] {
+            let (log, hosts) = annotated(raw);
+            assert!(hosts.len() > 20, "{hosts:?}");
+            let out = Logs.compress(&log, &ctx("Which remote hosts failed to authenticate? List every source address.", "k")).unwrap();
+            for host in &hosts {
+                assert!(out.contains(host.as_str()), "host {host} lost:\n{out}");
+            }
+            assert!(out.len() < log.len(), "{} -> {}", log.len(), out.len());
+        }
+    }
+
+    #[test]
+    fn addresses_are_found_inside_tokens() {
+        assert_eq!(ipv4_in("unknown[192.0.2.7]:"), Some("192.0.2.7"));
+        assert_eq!(ipv4_in("rhost=10.1.2.3"), Some("10.1.2.3"));
+        assert_eq!(ipv4_in("v1.2.3.4"), None, "part of a word");
+        assert_eq!(ipv4_in("1.2.3.4.5"), None);
+        assert_eq!(ipv4_in("256.1.1.1"), None);
     }
 
     #[test]
