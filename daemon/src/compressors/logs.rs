@@ -546,11 +546,10 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     }
     let more = ranked.len() - shown.len();
     let more = if more > 0 { format!(", and {more} more templates") } else { String::new() };
-    // What the values of the question's templates left of their allowance, at most MIN_BUDGET:
-    // enough for a small log's every host, a small share of a large log's output.
-    let allowance = (budget / 4).max(MIN_BUDGET).saturating_sub(added).min(MIN_BUDGET);
+    // MIN_BUDGET of its own: enough for a small log's every host, a small share of a large
+    // log's output.
     let shown = shown.join(", ");
-    let evidence = evidence(ranked.iter().map(|(t, _, _)| &templates[*t]), &shown, allowance);
+    let evidence = evidence(ranked.iter().map(|(t, _, _)| &templates[*t]), &shown, MIN_BUDGET);
     let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {shown}{more}{evidence}", ranked.len());
     out.push_str(&marker::marker(key, &what));
     if !text.ends_with('\n') {
