@@ -173,7 +173,9 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     let mut functions = Vec::new();
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
-    let bodies: Vec<String> = functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
+    // Each function as BM25 reads it: its source with `_` as a space, so names split into words.
+    let as_documents = |functions: &[Function]| -> Vec<String> { functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect() };
+    let bodies = as_documents(&functions);
     let query = Query::new(ctx.query).discriminative(bodies.iter().map(String::as_str), 0.25);
     let mut keep = bodies_to_keep(&functions, &bodies, &query, ctx.older);
     // A long body kept whole (a factory, a module wrapped in one function) has its own
@@ -188,8 +190,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
             let mut inner = Vec::new();
             outermost_functions(functions[next].body, lang, text, &mut inner);
             locate(&mut inner, &python_ends, &lines, text.len());
-            let bodies: Vec<String> = inner.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect();
-            keep.extend(bodies_to_keep(&inner, &bodies, &query, ctx.older));
+            keep.extend(bodies_to_keep(&inner, &as_documents(&inner), &query, ctx.older));
             functions.extend(inner);
         }
         next += 1;
@@ -206,7 +207,10 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
             // marker names the rest.
             let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()))
                 .filter(|b| doc_query.hits(&source[b.lines.clone()].join("\n")) == 0)
-                .and_then(|b| cut_block(b, &source, &lines, text.len(), |row| first_sentence(b, &source).contains(&row), None));
+                .and_then(|b| {
+                    let first = first_sentence(b, &source);
+                    cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
+                });
             let doc_note = doc.as_ref().map_or(String::new(), |cut| format!(", and its doc comment's {}", cut.cut));
             let (from, to) = (f.rows.0 + 1, f.rows.1 + 1);
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
@@ -299,9 +303,10 @@ struct DocCut {
     text_lines_cut: usize,
 }
 
-/// Whether a trimmed comment line holds nothing but comment syntax (a paragraph break).
+/// Whether a comment line holds nothing but comment syntax (a paragraph break).
 fn bare_comment(line: &str) -> bool {
-    matches!(line.trim(), "" | "/*" | "/**" | "*/" | "*" | "//" | "///" | "//!")
+    let t = line.trim();
+    t.is_empty() || t == "//" || doc_blocks::bare(t)
 }
 
 /// `block` with only the lines `keep` says (and a bare opening line), then the `note` made of

@@ -36,7 +36,7 @@ fn line_comment(code: &str) -> Option<&'static str> {
 }
 
 /// Whether a trimmed line is nothing but a block's opening or closing (`"""`, `/**`, `*/`, `*`).
-fn bare(code: &str) -> bool {
+pub fn bare(code: &str) -> bool {
     let rest = code.trim_start_matches(['r', 'R', 'u', 'U']);
     ["\"\"\"", "'''", "/**", "/*", "*/", "*", "///", "//!"].contains(&rest)
 }

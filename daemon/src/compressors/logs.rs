@@ -336,9 +336,10 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
             }
         }
     }
+    let unshown: Vec<&(String, usize)> = found.iter().filter(|(v, _)| !shown.contains(v.as_str())).collect();
     let mut listed = Vec::new();
     let mut used = 0;
-    for (value, n) in found.iter().filter(|(v, _)| !shown.contains(v.as_str())) {
+    for (value, n) in unshown.iter().copied() {
         let item = if *n == 1 { value.clone() } else { format!("{value} ×{n}") };
         if used + item.len() + 2 > allowance {
             break;
@@ -349,7 +350,7 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
     if listed.is_empty() {
         return String::new();
     }
-    let rest = found.iter().filter(|(v, _)| !shown.contains(v.as_str())).count() - listed.len();
+    let rest = unshown.len() - listed.len();
     let rest = if rest > 0 { format!(", and {rest} more") } else { String::new() };
     format!("; addresses and names in the other lines: {}{rest}", listed.join(", "))
 }
@@ -491,9 +492,7 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     let mut run: Option<(usize, usize)> = None;
     let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
         if let Some((from, to)) = run.take() {
-            let n = to - from + 1;
-            let noun = if n == 1 { "line" } else { "lines" };
-            out.push_str(&format!("[… {n} {noun} ({}–{}) …]\n", from + 1, to + 1));
+            out.push_str(&marker::omitted_run(from, to));
         }
     };
     for (e, kept) in entries.iter().zip(keep) {

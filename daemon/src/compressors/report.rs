@@ -110,9 +110,9 @@ impl Compressor for Report {
                 } else if line.trim_end().ends_with('\\') {
                     // A continued command: its first lines and its last stay.
                     let end = (i..lines.len()).find(|&j| !lines[j].trim_end().ends_with('\\')).unwrap_or(lines.len() - 1);
-                    for j in i + COMMAND_HEAD..end {
-                        if query.hits(lines[j]) == 0 && !outcome(lines[j]) {
-                            dropped[j] = Some(Dropped::Command);
+                    for (j, d) in dropped.iter_mut().enumerate().take(end).skip(i + COMMAND_HEAD) {
+                        if !stays(j) {
+                            *d = Some(Dropped::Command);
                         }
                     }
                     for l in &lines[i..=end] {
@@ -167,8 +167,7 @@ impl Compressor for Report {
         let mut run: Option<(usize, usize)> = None;
         let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
             if let Some((from, to)) = run.take() {
-                let n = to - from + 1;
-                out.push_str(&format!("[… {n} {} ({}–{}) …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1));
+                out.push_str(&marker::omitted_run(from, to));
             }
         };
         for (i, line) in lines.iter().enumerate() {

@@ -567,29 +567,22 @@ fn as_is(text: &str, bpe: &CoreBPE, why: AsIs) -> ReplayEntry {
 /// else those containing any of its words that are not on most lines.
 fn matching_lines(original: &str, query: &str) -> String {
     let lines: Vec<&str> = original.lines().collect();
-    if let Some(ranges) = line_ranges(query) {
-        let found: String = lines
-            .iter()
-            .enumerate()
-            .filter(|(n, _)| ranges.iter().any(|r| r.contains(&(n + 1))))
-            .map(|(n, l)| format!("L{}: {l}\n", n + 1))
-            .collect();
-        if !found.is_empty() {
-            return found;
-        }
-    }
+    let ranges = line_ranges(query).unwrap_or_default();
     let phrase = query.to_lowercase();
     let q = Query::new(query);
     let rare = q.discriminative(lines.iter().copied(), 0.5);
     let all = q.terms().count();
-    let tiers: [&dyn Fn(&str) -> bool; 3] = [
-        &|line| line.to_lowercase().contains(&phrase),
-        &|line| all > 0 && q.hits(line) == all,
-        &|line| rare.hits(line) > 0,
+    // Each tier sees a line's 1-based number and its text.
+    type Tier<'t> = &'t dyn Fn(usize, &str) -> bool;
+    let tiers: [Tier; 4] = [
+        &|n, _| ranges.iter().any(|r| r.contains(&n)),
+        &|_, line| line.to_lowercase().contains(&phrase),
+        &|_, line| all > 0 && q.hits(line) == all,
+        &|_, line| rare.hits(line) > 0,
     ];
     for matches in tiers {
         let found: String =
-            lines.iter().enumerate().filter(|(_, l)| matches(l)).map(|(n, l)| format!("L{}: {l}\n", n + 1)).collect();
+            lines.iter().enumerate().map(|(n, l)| (n + 1, l)).filter(|(n, l)| matches(*n, l)).map(|(n, l)| format!("L{n}: {l}\n")).collect();
         if !found.is_empty() {
             return found;
         }

@@ -24,6 +24,13 @@ pub fn marker(key: &str, omitted: &str) -> String {
     format!("[headroom: {omitted}; headroom_retrieve hash={key}]")
 }
 
+/// The note standing for omitted lines `from`..=`to` (0-based) of a block whose one marker
+/// comes at its end: `[… 12 lines (40–51) …]`.
+pub fn omitted_run(from: usize, to: usize) -> String {
+    let n = to - from + 1;
+    format!("[… {n} {} ({}–{}) …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1)
+}
+
 /// `n` with its digits grouped by thousands (`12,345`), so counts in omission notes read at a
 /// glance.
 pub fn thousands(n: usize) -> String {
