@@ -201,6 +201,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
     let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| source[b.lines.clone()].join("\n")), 0.25);
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut bodies = 0;
     for (f, kept) in functions.iter().zip(keep) {
         if !kept {
             // The doc comment right above an elided body keeps its summary line; the body's
@@ -211,20 +212,23 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
                     let first = first_sentence(b, &source);
                     cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
                 });
-            let doc_note = doc.as_ref().map_or(String::new(), |cut| format!(", and its doc comment's {}", cut.cut));
+            let doc_note = doc.as_ref().map_or(String::new(), |cut| format!(", doc comment {}", cut.cut));
             let (from, to) = (f.rows.0 + 1, f.rows.1 + 1);
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
-            let note = marker::marker(ctx.key, &format!("body of {}, lines {from}–{to}{doc_note} elided{shown}", f.name));
+            let note = elided(&format!("lines {from}–{to}{doc_note} elided{shown}"));
+            bodies += 1;
             edits.extend(doc.map(|cut| (cut.range, cut.text)));
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
         }
     }
+    let before = edits.len();
     if lang == Lang::Python {
-        edits.extend(long_docstrings(root, text, ctx.key));
+        edits.extend(long_docstrings(root, text));
     } else {
         let done: Vec<std::ops::Range<usize>> = edits.iter().map(|(range, _)| range.clone()).collect();
-        edits.extend(long_doc_comments(&source, &docs, &lines, text.len(), &done, &doc_query, ctx.key));
+        edits.extend(long_doc_comments(&source, &docs, &lines, text.len(), &done, &doc_query));
     }
+    let comments = edits.len() - before;
     if edits.is_empty() {
         return None;
     }
@@ -237,7 +241,32 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
         at = range.end;
     }
     out.push_str(&text[at..]);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let comment = if lang == Lang::Python { "#" } else { "//" };
+    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments))));
     Some(out)
+}
+
+/// What stands where a body or a comment's lines went: `[… lines 40–52 elided …]`. The one
+/// marker at the file's end carries the key; a note costs a few tokens where a marker per body
+/// cost thirty.
+fn elided(what: &str) -> String {
+    format!("[… {what} …]")
+}
+
+/// The file marker's description of what its notes stand for.
+fn elisions(bodies: usize, comments: usize) -> String {
+    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if bodies > 0 {
+        parts.push(count(bodies, "function body", "function bodies"));
+    }
+    if comments > 0 {
+        parts.push(count(comments, "comment", "comments"));
+    }
+    format!("{} cut to `[… lines a–b …]` notes (retrieve with `lines a–b` to read one)", parts.join(" and "))
 }
 
 /// Module and class docstrings longer than this many lines keep only their first paragraph.
@@ -245,7 +274,7 @@ const LONG_DOCSTRING_LINES: usize = 12;
 
 /// Edits cutting long module and class docstrings to their first paragraph, the marker inside
 /// the string so the file still parses.
-fn long_docstrings(root: Node, text: &str, key: &str) -> Vec<(std::ops::Range<usize>, String)> {
+fn long_docstrings(root: Node, text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     let mut owners = vec![root];
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
@@ -280,7 +309,7 @@ fn long_docstrings(root: Node, text: &str, key: &str) -> Vec<(std::ops::Range<us
         let blank_lead = content.len() - content.trim_start_matches('\n').len();
         let lead_end = content[blank_lead..].find("\n\n").map_or(literal.len() - 3, |i| body_start + blank_lead + i);
         let kept_lines = literal[..lead_end].lines().count();
-        let note = marker::marker(key, &format!("rest of the docstring, lines {}–{} elided", first + kept_lines + 1, last + 1));
+        let note = elided(&format!("docstring lines {}–{} elided", first + kept_lines + 1, last + 1));
         let indent = " ".repeat(string.start_position().column);
         edits.push((string.byte_range(), format!("{}\n{indent}{note}\n{indent}{close}", &literal[..lead_end])));
     }
@@ -418,7 +447,6 @@ fn long_doc_comments(
     len: usize,
     done: &[std::ops::Range<usize>],
     query: &Query,
-    key: &str,
 ) -> Vec<(std::ops::Range<usize>, String)> {
     let mut edits = Vec::new();
     for block in docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES) {
@@ -427,7 +455,7 @@ fn long_doc_comments(
             continue;
         }
         let kept = paragraphs_on_the_question(block, source, query);
-        let note = |cut: &str| marker::marker(key, &format!("the comment's {cut} elided"));
+        let note = |cut: &str| elided(&format!("comment {cut} elided"));
         // A marker costs about what three lines of prose do.
         let cut = cut_block(block, source, lines, len, |row| kept.contains(&row), Some(&note));
         edits.extend(cut.filter(|cut| cut.text_lines_cut >= LONG_DOC_COMMENT_LINES).map(|cut| (cut.range, cut.text)));
@@ -672,8 +700,10 @@ mod tests {
         let function = function_at(lang, text, start..start + whole.len());
         assert!(out.contains(function), "{path}: the asked-about function is not whole");
         assert!((out.len() as f64) < text.len() as f64 * at_most, "{path}: {} -> {}", text.len(), out.len());
-        assert!(out.matches(KEY).count() >= 1);
-        assert_eq!(out.matches("[headroom:").count(), out.matches(KEY).count(), "{path}: a marker without its key");
+        // One marker, on the last line, carries the key for every `[… lines a–b …]` note.
+        assert_eq!(out.matches("[headroom:").count(), 1, "{path}: {out}");
+        assert!(out.trim_end().lines().last().is_some_and(|last| last.contains("[headroom:") && last.contains(KEY)), "{path}: {out}");
+        assert!(out.contains("[… lines "), "{path}: {out}");
     }
 
     #[test]
@@ -699,7 +729,7 @@ mod tests {
         assert!(out.starts_with("\"\"\"Implementation of JSONDecoder\n"), "{out}");
         let out = compress("glob.py", glob, "");
         assert!(out.contains("    \"\"\"Return a list of paths matching a pathname pattern.\"\"\"\n"), "docstring first lines stay");
-        assert!(out.contains("...  # [headroom: body of _iterdir, lines "), "{out}");
+        assert!(out.contains("...  # [… lines "), "{out}");
     }
 
     #[test]
@@ -708,13 +738,13 @@ mod tests {
         check(Lang::Rust, "src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?", "    fn chunks_vectored<'a>", 0.7);
         // Long doc comments keep their summary line; their examples go behind a marker.
         let out = compress("src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?");
-        assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [headroom: the comment's lines 8–28 elided;"), "{out}");
+        assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [… comment lines 8–28 elided …]\n"), "{out}");
         assert!(!out.contains("let full: Bytes = buf.copy_to_bytes(11);"), "{out}");
         // Functions inside `cfg_rt! { … }` are functions: their bodies go like any other.
         let context = include_str!("../../../tests/fixtures/code/tokio_context.rs");
         check(Lang::Rust, "src/runtime/context.rs", context, "how is the scheduler set for a closure?", "    pub(super) fn set_scheduler<R>", 0.92);
         let out = compress("src/runtime/context.rs", context, "how is the scheduler set for a closure?");
-        assert!(out.contains("pub(crate) fn defer(waker: &Waker) { /* [headroom: body of defer, lines "), "{out}");
+        assert!(out.contains("pub(crate) fn defer(waker: &Waker) { /* [… lines "), "{out}");
         assert!(out.contains("cfg_rt! {\n"), "the macro stays as written: {out}");
         check(Lang::JavaScript, "lib/commands/config.js", include_str!("../../../tests/fixtures/code/npm_config.js"), "how does config edit open the editor?", "  async edit () {", 0.7);
         check(Lang::C, "src/tree.c", include_str!("../../../tests/fixtures/code/tree_sitter_tree.c"), "how is the root node with an offset computed?", "TSNode ts_tree_root_node_with_offset(", 0.9);
@@ -726,13 +756,13 @@ mod tests {
         let out = compress("flag.go", flag, "Where is the usage message of a deprecated flag printed?");
         assert!(parses_cleanly(Lang::Go, &out), "{out}");
         assert!(out.len() * 10 < flag.len() * 7, "{} of {}", out.len(), flag.len());
-        // An elided body takes the rest of its doc comment with it, under its own marker.
+        // An elided body takes the rest of its doc comment with it, under its own note.
         assert!(out.contains("// SetNormalizeFunc allows you to add a function which can translate flag names.\nfunc (f *FlagSet) SetNormalizeFunc("), "{out}");
-        assert!(out.contains("body of SetNormalizeFunc, lines 226–242, and its doc comment's lines 222–225 elided"), "{out}");
+        assert!(out.contains("NormalizedName) { /* [… lines 226–242, doc comment lines 222–225 elided …] */ }"), "{out}");
         // The package comment keeps its summary and the paragraph that has the question's words.
         assert!(out.contains("/*\nPackage pflag is a drop-in replacement for Go's flag package, implementing\n"), "{out}");
         assert!(!out.contains("Integer flags accept 1234, 0664, 0x1234 and may be negative."), "{out}");
-        assert!(out.contains("* [headroom: the comment's lines 8–27, "), "{out}");
+        assert!(out.contains("* [… comment lines 8–27, "), "{out}");
         // What the question is about stays.
         assert!(out.contains("flag.Deprecated") || out.contains("Deprecated          string"), "{out}");
     }
@@ -744,7 +774,7 @@ mod tests {
         let out = compress("parse.ts", &ts, "what does createParser do on reset?");
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
-        assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [headroom: body of feed, lines 3–29 elided;"), "{out}");
+        assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29 elided"), "{out}");
     }
 
     fn long_body(lang: &str) -> String {
@@ -768,7 +798,7 @@ mod tests {
 
         let cpp = format!("#include <string>\n\nnamespace w {{\nclass Walker {{\n public:\n  int depth = 0;\n  int walk();\n}};\nint Walker::walk() {{\n{}  return 1;\n}}\nstd::string resolve(const std::string& p) {{\n{}  return p;\n}}\n}}\n", long_body("a"), long_body("b"));
         let out = compress("walk.cpp", &cpp, "resolve");
-        assert!(parses_cleanly(Lang::Cpp, &out) && out.contains("bstep11") && !out.contains("astep11") && out.contains("body of Walker::walk"), "{out}");
+        assert!(parses_cleanly(Lang::Cpp, &out) && out.contains("bstep11") && !out.contains("astep11") && out.contains("int Walker::walk() { /* [… lines "), "{out}");
     }
 
     #[test]

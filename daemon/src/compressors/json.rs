@@ -53,6 +53,13 @@ const LONG_PROSE: usize = 200;
 const FIRST_SENTENCE_MAX: usize = 160;
 /// Long prose strings the question is most about, kept whole, at most.
 const PROSE_WHOLE_MAX: usize = 8;
+/// Distinct values (over all rows) a column may have for the omitted rows to be counted by it.
+const DISTINGUISHING_VALUES: usize = 12;
+/// Bytes the hosts of omitted rows may take in the marker, at most.
+const HOSTS_LISTED: usize = 2_000;
+/// Endings that make a dotted name a file's, not a host's.
+const FILE_EXTENSIONS: &[&str] =
+    &["html", "htm", "js", "css", "json", "xml", "txt", "log", "exe", "dll", "pdf", "png", "jpg", "gif", "zip", "gz", "jar", "class", "php", "py", "rs", "go", "java", "ts"];
 /// The first column of a table made from an object's members: the member names.
 const MEMBER_COLUMN: &str = "(name)";
 /// The last column of a table whose rows carry rare fields: those fields, by name, as JSON.
@@ -677,6 +684,7 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     if !omitted.is_empty() {
         let mut by = distinguishing(&rows, &varying, &omitted);
         by.push_str(&named_values(&rows, &varying, &omitted, query_text, budget / 4));
+        by.push_str(&omitted_hosts(&rows, &varying, &omitted, &out, HOSTS_LISTED.min(budget / 4)));
         dropped.rows = Some((omitted.len(), rows.len(), by));
     }
     out
@@ -806,28 +814,97 @@ fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usiz
     keep
 }
 
-/// For omitted rows, value counts of the columns with few distinct values.
+/// For omitted rows, value counts of the columns with few distinct values: first those that
+/// tell omitted rows apart, fewest values first, then those one value fills in all of them
+/// (`status: ok 499`). Identifiers (ids, hashes) are not categories, however few.
 fn distinguishing(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize]) -> String {
-    let mut parts = Vec::new();
-    for column in columns {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for r in rows {
-            counts.entry(r.get(column).map_or("-".into(), |v| cell_text(v, &mut Dropped::default()))).or_default();
-        }
-        if !(2..=6).contains(&counts.len()) {
+    let mut candidates: Vec<(usize, String)> = Vec::new();
+    for (order, column) in columns.iter().enumerate() {
+        let distinct: BTreeSet<String> = rows.iter().map(|r| cell_or_dash(r, column)).collect();
+        if !(2..=DISTINGUISHING_VALUES).contains(&distinct.len()) || distinct.iter().any(|v| identifier(v)) {
             continue;
         }
         let mut among: BTreeMap<String, usize> = BTreeMap::new();
         for &i in omitted {
-            *among.entry(rows[i].get(column).map_or("-".into(), |v| cell_text(v, &mut Dropped::default()))).or_default() += 1;
+            *among.entry(cell_or_dash(&rows[i], column)).or_default() += 1;
         }
         let listed: Vec<String> = among.iter().map(|(v, c)| format!("{v} {c}")).collect();
-        parts.push(format!("{column}: {}", listed.join(", ")));
-        if parts.len() == 3 {
-            break;
+        let rank = if among.len() == 1 { DISTINGUISHING_VALUES + 1 } else { among.len() };
+        candidates.push((rank * columns.len() + order, format!("{column}: {}", listed.join(", "))));
+    }
+    candidates.sort();
+    let parts: Vec<String> = candidates.into_iter().take(3).map(|(_, part)| part).collect();
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
+}
+
+/// Whether a cell is an identifier (`C3FEbf1UE7vMLkkQLc`, a hex digest): one long run of
+/// letters and digits holding both.
+fn identifier(cell: &str) -> bool {
+    cell.len() >= 12
+        && cell.bytes().all(|b| b.is_ascii_alphanumeric())
+        && cell.bytes().any(|b| b.is_ascii_digit())
+        && cell.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// A row's cell as the table shows it, `-` when the row has none.
+fn cell_or_dash(row: &BTreeMap<&str, &Value>, column: &str) -> String {
+    row.get(column).map_or("-".into(), |v| cell_text(v, &mut Dropped::default()))
+}
+
+/// The addresses and host names in omitted rows that no kept row shows — from the columns
+/// holding them (a network log's responders, a file's source hosts) — each once with its count,
+/// as in a log's marker: the hosts are the evidence a question over such a table asks for.
+/// Listed while within `allowance` bytes, the rest counted.
+fn omitted_hosts(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize], shown: &str, allowance: usize) -> String {
+    let hosts = |v: &Value| -> Vec<String> {
+        let text = cell_text(v, &mut Dropped::default());
+        text.split([',', ' ']).filter(|t| is_host(t)).map(str::to_string).collect()
+    };
+    let host_columns = columns.iter().filter(|c| {
+        let cells: Vec<&&Value> = rows.iter().filter_map(|r| r.get(**c)).filter(|v| !hosts(v).is_empty()).collect();
+        cells.len() * 2 >= rows.len()
+    });
+    let mut found: Vec<(String, usize)> = Vec::new();
+    for column in host_columns {
+        for &i in omitted {
+            for host in rows[i].get(column).map(|v| hosts(v)).unwrap_or_default() {
+                match found.iter_mut().find(|(h, _)| *h == host) {
+                    Some(entry) => entry.1 += 1,
+                    None if !shown.contains(&host) => found.push((host, 1)),
+                    None => {}
+                }
+            }
         }
     }
-    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut listed = Vec::new();
+    let mut used = 0;
+    for (host, n) in &found {
+        let item = if *n == 1 { host.clone() } else { format!("{host} ×{n}") };
+        if used + item.len() + 2 > allowance {
+            break;
+        }
+        used += item.len() + 2;
+        listed.push(item);
+    }
+    if listed.is_empty() {
+        return String::new();
+    }
+    let rest = found.len() - listed.len();
+    let rest = if rest > 0 { format!(", and {rest} more") } else { String::new() };
+    format!("; hosts only in the omitted rows: {}{rest}", listed.join(", "))
+}
+
+/// Whether `token` is an IPv4 address or a host name (`cdn.example.org`: dotted labels of
+/// letters, digits and hyphens, ending in letters that are not a file's extension).
+fn is_host(token: &str) -> bool {
+    let labels: Vec<&str> = token.split('.').collect();
+    let ipv4 = labels.len() == 4 && labels.iter().all(|p| (1..=3).contains(&p.len()) && p.parse::<u8>().is_ok());
+    let name = labels.len() >= 2
+        && token.len() <= 253
+        && labels.iter().all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()) && !FILE_EXTENSIONS.contains(&tld.to_ascii_lowercase().as_str()));
+    ipv4 || name
 }
 
 /// For omitted rows, every distinct value (with its count) of each column the question names
@@ -987,7 +1064,9 @@ mod tests {
         let text = serde_json::to_string(&rows).unwrap();
         let out = Json.compress(&text, &ctx("")).unwrap();
         assert!(out.contains("321 | error: disk full"), "{out}");
-        assert!(out.contains("rows omitted (status: ok "), "{out}");
+        // Counted by what tells the omitted rows apart first, then by what they all share.
+        assert!(out.contains("rows omitted (latency_ms: 10 "), "{out}");
+        assert!(out.contains("; status: ok 129)"), "{out}");
         assert!(out.len() * 3 < text.len());
     }
 
@@ -1096,6 +1175,18 @@ mod tests {
         let out = Json.compress(text, &ctx("")).unwrap();
         assert!(out.starts_with("[20 rows"), "{}", &out[..200.min(out.len())]);
         assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
+    }
+
+    #[test]
+    fn hosts_and_identifiers_are_told_from_file_names_and_categories() {
+        for host in ["192.0.2.7", "cdn.example.org", "a-b.co"] {
+            assert!(is_host(host), "{host}");
+        }
+        for other in ["setup.exe", "index.html", "0.000000", "1.2.3", "text/html", "localhost", "256.1.1.1"] {
+            assert!(!is_host(other), "{other}");
+        }
+        assert!(identifier("C3FEbf1UE7vMLkkQLc") && identifier("92bf83360b8ed10d82e38bcdcfcfa4a7"));
+        assert!(!identifier("application/x-dosexec") && !identifier("C_INTERNET") && !identifier("200"));
     }
 
     #[test]
