@@ -513,7 +513,7 @@ fn function_name(node: Node, body: Node, text: &str) -> String {
 
 /// The parts of an identifier, folded: `_parse_optional` → parse, optional; `HTTPConnection` →
 /// http, connection, and the whole name.
-fn identifier_parts(name: &str) -> Vec<String> {
+pub(crate) fn identifier_parts(name: &str) -> Vec<String> {
     let mut parts = vec![fold(&name.replace('_', ""))];
     let mut current = String::new();
     let chars: Vec<char> = name.chars().collect();

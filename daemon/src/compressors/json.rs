@@ -6,11 +6,16 @@
 //!    constant columns stated once, and columns derivable from another (`html_url` =
 //!    `https://…/issues/{number}`) stated as a pattern.
 //! 3. When the table is over budget, rows are chosen: rows matching the query (shown whole),
-//!    error rows, anomalies (rare values of categorical columns, rarest first; numeric outliers),
-//!    first and last rows, then the rest in order; omitted rows are counted by their
-//!    distinguishing fields, and every value of a column the question names is listed.
+//!    the highest and lowest of a numeric column the question names, error rows, anomalies
+//!    (rare values of categorical columns, rarest first; numeric outliers), first and last rows,
+//!    then the rest in order; omitted rows are counted by their distinguishing fields, every
+//!    value of a column the question names is listed, and so is every host only they hold.
 //!    An object whose members are similar objects (`{"node_modules/x": {"version": …}, …}`) is
-//!    a table too, its member names in the first column.
+//!    a table too, its member names in the first column; a member's members of the same kind
+//!    (sub-features) are rows of their own, and members sharing no field with the rows are
+//!    shown above the table. Wrappers of one member (`{"data": {"items": …}}`) are a path.
+//!    Rows of more than [`WIDE_COLUMNS`] columns stay JSON objects under short labels, so every
+//!    value keeps its key beside it.
 //!    Rows sent as arrays of one length (`"data": [[…], …]`) are named by a sibling list of
 //!    column names (`"fields"`, `"columns"`) and tabled the same way.
 //! 4. A document with no table (an API description, a schema, a config) that is over budget
@@ -20,9 +25,11 @@
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
 use crate::request::query::{fold, words, Query};
+use super::code::identifier_parts;
 use super::{Compressor, Context};
 use crate::request::marker;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Compresses JSON tool output.
@@ -53,6 +60,10 @@ const LONG_PROSE: usize = 200;
 const FIRST_SENTENCE_MAX: usize = 160;
 /// Long prose strings the question is most about, kept whole, at most.
 const PROSE_WHOLE_MAX: usize = 8;
+/// Rows kept at each end of a numeric column the question names.
+const EXTREME_ROWS: usize = 3;
+/// Columns past which a table's rows (from JSON) are written as objects (see [`wide_row`]).
+const WIDE_COLUMNS: usize = 10;
 /// Distinct values (over all rows) a column may have for the omitted rows to be counted by it.
 const DISTINGUISHING_VALUES: usize = 12;
 /// Bytes the hosts of omitted rows may take in the marker, at most.
@@ -136,7 +147,7 @@ pub(crate) fn table_budget(text: &str, ctx: &Context) -> usize {
 /// `rows` (objects sharing their columns, read from another format such as tab-separated
 /// values) as this compressor's table, its rows chosen to fit `budget`, with its marker.
 pub(crate) fn rows_as_table(rows: &[Value], budget: usize, ctx: &Context) -> String {
-    let collection = Collection { rows: rows.iter().collect(), names: None, maps: BTreeSet::new() };
+    let collection = Collection { rows: rows.iter().map(Cow::Borrowed).collect(), names: None, maps: BTreeSet::new(), apart: Vec::new(), keyed: false };
     let mut dropped = Dropped::default();
     let mut out = table(&collection, budget, ctx.query, &mut dropped);
     let what = if dropped.any() { dropped.describe() } else { "the exact text, shown above as a table".to_string() };
@@ -270,28 +281,75 @@ fn named_cells(rows: Vec<Value>, names: &[String]) -> Vec<Value> {
 
 /// A collection a table can show, with how to lay out its rows.
 struct Collection<'v> {
-    rows: Vec<&'v Value>,
-    /// The member names, when the rows are an object's members.
-    names: Option<Vec<&'v str>>,
+    /// The records, borrowed; a record some of whose members became rows of their own is a copy
+    /// without them.
+    rows: Vec<Cow<'v, Value>>,
+    /// The row names, when the rows are an object's members (`parent.child` for nested ones).
+    names: Option<Vec<String>>,
     /// Nested objects kept whole in one cell (see [`nested_maps`]).
     maps: BTreeSet<String>,
+    /// Members of the object sharing no field with its rows (an interface's own record beside
+    /// those of its features), shown as they are above the table.
+    apart: Vec<(&'v str, &'v Value)>,
+    /// Whether the source wrote each value next to its key (JSON, not a delimited table's
+    /// header): then a wide table's rows keep them together.
+    keyed: bool,
 }
 
 /// A collection a table can show: an array of similar objects, or an object of at least
-/// [`MIN_MAP_ROWS`] of them (whose member names become the first column).
+/// [`MIN_MAP_ROWS`] of them (whose member names become the first column). In an object, the
+/// members of a row that are records of the same kind (a feature's sub-features) are rows too.
 fn collection(value: &Value) -> Option<Collection<'_>> {
-    let (rows, names): (Vec<&Value>, _) = match value {
-        Value::Array(items) => (items.iter().collect(), None),
-        Value::Object(members) if members.len() >= MIN_MAP_ROWS => (members.values().collect(), Some(members.keys().map(String::as_str).collect())),
+    let (rows, names, apart): (Vec<Cow<Value>>, _, _) = match value {
+        Value::Array(items) => (items.iter().map(Cow::Borrowed).collect(), None, Vec::new()),
+        Value::Object(members) if members.len() >= MIN_MAP_ROWS => {
+            let fields = row_fields(members.values());
+            let shares = |v: &Value| v.as_object().is_none_or(|o| o.keys().any(|k| fields.contains(k.as_str())));
+            let apart: Vec<(&str, &Value)> = members.iter().filter(|(_, v)| !shares(v)).map(|(k, v)| (k.as_str(), v)).collect();
+            let (mut rows, mut names) = (Vec::new(), Vec::new());
+            for (name, member) in members.iter().filter(|(_, v)| shares(v)) {
+                push_rows(name.clone(), member, &fields, &mut rows, &mut names);
+            }
+            (rows, Some(names), apart)
+        }
         _ => return None,
     };
-    let (maps, long_maps) = nested_maps(&rows);
+    let borrowed: Vec<&Value> = rows.iter().map(AsRef::as_ref).collect();
+    let (maps, long_maps) = nested_maps(&borrowed);
     // An object's members holding long maps of their own are documents (an API's shapes with
     // their members), which a table of cut cells would gut; arrays of records table as before.
     if names.is_some() && long_maps {
         return None;
     }
-    tabular(&rows, &maps).then_some(Collection { rows, names, maps })
+    tabular(&borrowed, &maps).then_some(Collection { rows, names, maps, apart, keyed: true })
+}
+
+/// The fields at least half of the object `members` have: what makes a member one of its rows.
+fn row_fields<'v>(members: impl Iterator<Item = &'v Value>) -> BTreeSet<&'v str> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut objects = 0;
+    for member in members.filter_map(Value::as_object) {
+        objects += 1;
+        member.keys().for_each(|k| *counts.entry(k.as_str()).or_default() += 1);
+    }
+    counts.into_iter().filter(|(_, n)| n * 2 >= objects).map(|(k, _)| k).collect()
+}
+
+/// `record` as a row named `name`, and each of its members that is a record with the rows'
+/// `fields` as a row of its own, named `name.member` (recursively), taken out of it.
+fn push_rows<'v>(name: String, record: &'v Value, fields: &BTreeSet<&str>, rows: &mut Vec<Cow<'v, Value>>, names: &mut Vec<String>) {
+    let is_row = |(k, v): &(&String, &Value)| !fields.contains(k.as_str()) && v.as_object().is_some_and(|o| o.keys().any(|f| fields.contains(f.as_str())));
+    let Some(members) = record.as_object().filter(|m| m.iter().any(|member| is_row(&member))) else {
+        rows.push(Cow::Borrowed(record));
+        names.push(name);
+        return;
+    };
+    let own: Map<String, Value> = members.iter().filter(|member| !is_row(member)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    rows.push(Cow::Owned(Value::Object(own)));
+    names.push(name.clone());
+    for (key, member) in members.iter().filter(|member| is_row(member)) {
+        push_rows(format!("{name}.{key}"), member, fields, rows, names);
+    }
 }
 
 /// Whether `items` is worth a table: at least two, nearly all objects, their leaves filling
@@ -386,6 +444,21 @@ fn dotted(prefix: &str, key: &str) -> String {
 /// the root object (other members as `key: value` lines), else the document (see
 /// [`document`]). Also says whether a table was made.
 fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (String, bool) {
+    // Wrappers of one member (`{"data": {"items": …}}`) are a path to what they hold.
+    if sole(value).is_some() {
+        let mut keys = Vec::new();
+        let mut inner = value;
+        while let Some((key, next)) = sole(inner) {
+            keys.push(key.as_str());
+            inner = next;
+        }
+        let (out, tabled) = render(inner, budget, query, dropped);
+        if tabled {
+            return (format!("{}:\n{out}", keys.join(".")), true);
+        }
+        let open: String = keys.iter().map(|k| format!("{{{}:", Value::String(k.to_string()))).collect();
+        return (format!("{open}{out}{}", "}".repeat(keys.len())), false);
+    }
     if let Some(rows) = collection(value) {
         return (table(&rows, budget, query, dropped), true);
     }
@@ -419,6 +492,11 @@ fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (
         }
     }
     (out, true)
+}
+
+/// The one member of an object that has only it, when that member is an object itself.
+fn sole(value: &Value) -> Option<(&String, &Value)> {
+    value.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()).filter(|(_, inner)| inner.is_object())
 }
 
 /// A value with no table, as compact JSON: whole when within budget, else with its long prose
@@ -567,8 +645,8 @@ fn derivation(rows: &[BTreeMap<&str, &Value>], column: &str, columns: &[&str]) -
 
 /// The table of a collection, its rows chosen to fit `budget`.
 fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut Dropped) -> String {
-    let Collection { rows: items, names, maps } = collection;
-    let name_cells: Vec<Value> = names.iter().flatten().map(|s| Value::String(s.to_string())).collect();
+    let Collection { rows: items, names, maps, apart, keyed } = collection;
+    let name_cells: Vec<Value> = names.iter().flatten().map(|s| Value::String(s.clone())).collect();
     let mut flat: Vec<Vec<(String, &Value)>> = items
         .iter()
         .enumerate()
@@ -622,10 +700,14 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
             varying.push(column);
         }
     }
+    // A wide row stays a JSON object under short labels: a value many cells from its column's
+    // name is one a reader cannot place. There a column equal to another stays, beside its key.
+    let wide = *keyed && varying.len() > WIDE_COLUMNS;
     let mut derived_notes = Vec::new();
     if varying.len() <= MAX_DERIVE_COLUMNS {
         let candidates = varying.clone();
         varying.retain(|column| match derivation(&rows, column, &candidates) {
+            Some((_, prefix, suffix)) if wide && prefix.is_empty() && suffix.is_empty() => true,
             Some((other, prefix, suffix)) if !derived_notes.iter().any(|(c, _): &(String, String)| *c == other) => {
                 derived_notes.push((column.to_string(), format!("{column}={prefix}{{{other}}}{suffix}")));
                 false
@@ -639,7 +721,11 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         let example = rows.iter().find_map(|r| r.get(column).and_then(|v| v.as_str())).unwrap_or("");
         derived_notes.push((column.to_string(), format!("{column}={}{{…}}", &example[..*len])));
     }
+    let labels = short_labels(&varying);
     let row_text = |r: &BTreeMap<&str, &Value>, dropped: &mut Dropped| -> String {
+        if wide {
+            return wide_row(r, &varying, &labels, dropped);
+        }
         let cells = varying.iter().zip(&prefixes).map(|(c, len)| match r.get(c) {
             Some(Value::String(s)) if *len > 0 => cell_text(&Value::String(s[*len..].to_string()), dropped),
             Some(v) => cell_text(v, dropped),
@@ -657,8 +743,12 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     whole.truncate(WHOLE_ROWS);
     whole.sort();
 
-    let keep = choose_rows(&rows, &texts, &scores, &whole, budget);
+    let extremes = extremes(&rows, &varying, query_text);
+    let keep = choose_rows(&rows, &texts, &scores, &whole, &extremes, budget);
     let mut out = String::new();
+    for (name, value) in apart {
+        out.push_str(&format!("{name}: {}\n", document(value, budget / 4, query_text, dropped)));
+    }
     let mut note = format!("[{} rows", rows.len());
     if !header.is_empty() {
         note.push_str(&format!("; in every row: {}", header.join(", ")));
@@ -668,8 +758,10 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     }
     note.push_str("]\n");
     out.push_str(&note);
-    out.push_str(&varying.join(" | "));
-    out.push('\n');
+    if !wide {
+        out.push_str(&varying.join(" | "));
+        out.push('\n');
+    }
     for (i, r) in rows.iter().enumerate() {
         if keep[i] && !whole.contains(&i) {
             out.push_str(&row_text(r, dropped));
@@ -677,8 +769,9 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         }
     }
     for i in &whole {
-        let name = names.as_ref().map_or_else(String::new, |n| format!("{}: ", n[*i]));
-        out.push_str(&format!("row {} matches the question, whole: {name}{}\n", i + 1, compact(items[*i])));
+        // The member as the source wrote it.
+        let name = names.as_ref().map_or_else(String::new, |n| format!("{}: ", Value::String(n[*i].clone())));
+        out.push_str(&format!("row {} matches the question, whole: {name}{}\n", i + 1, compact(&items[*i])));
     }
     let omitted: Vec<usize> = (0..rows.len()).filter(|i| !keep[*i] && !whole.contains(i)).collect();
     if !omitted.is_empty() {
@@ -688,6 +781,43 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         dropped.rows = Some((omitted.len(), rows.len(), by));
     }
     out
+}
+
+/// A wide row as a JSON object of its own values under their `labels` (its name, when it has
+/// one, as the member it was): each value beside its key and in its own form. Long values are
+/// cut as cells are.
+fn wide_row(row: &BTreeMap<&str, &Value>, columns: &[&str], labels: &[String], dropped: &mut Dropped) -> String {
+    let mut object = Map::new();
+    for (column, label) in columns.iter().zip(labels).filter(|(c, _)| **c != MEMBER_COLUMN) {
+        if let Some(value) = row.get(column) {
+            let whole = compact(value);
+            let kept = if whole.chars().count() > LONG_CELL { Value::String(cell_text(value, dropped)) } else { (*value).clone() };
+            object.insert(label.clone(), kept);
+        }
+    }
+    let object = compact(&Value::Object(object));
+    match row.get(MEMBER_COLUMN) {
+        Some(name) => format!("{}: {object}", compact(name)),
+        None => object,
+    }
+}
+
+/// Each column's shortest trailing part of its dotted path that no other column ends with
+/// (`__compat.support.chrome.version_added` is `chrome.version_added`), without a last part
+/// most columns end with (`chrome`): a wide row's labels stay short and readable.
+fn short_labels(columns: &[&str]) -> Vec<String> {
+    let labels: Vec<&str> = columns
+        .iter()
+        .map(|column| {
+            let dots: Vec<usize> = column.match_indices('.').map(|(i, _)| i + 1).collect();
+            let unique = |tail: &str| columns.iter().filter(|c| **c == tail || c.ends_with(&format!(".{tail}"))).count() == 1;
+            dots.iter().rev().map(|&at| &column[at..]).find(|tail| unique(tail)).unwrap_or(column)
+        })
+        .collect();
+    let mut last_parts: BTreeMap<&str, usize> = BTreeMap::new();
+    labels.iter().filter_map(|l| l.rsplit_once('.')).for_each(|(_, last)| *last_parts.entry(last).or_default() += 1);
+    let common = last_parts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| n * 2 >= labels.len()).map(|(last, _)| format!(".{last}"));
+    labels.iter().map(|l| common.as_ref().and_then(|c| l.strip_suffix(c.as_str())).unwrap_or(l).to_string()).collect()
 }
 
 /// Length of the prefix every value of a string column shares (ending at a `/`, `=`, `-` or
@@ -773,7 +903,7 @@ fn anomalies(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<Option<us
     rarity
 }
 
-fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usize], whole: &[usize], budget: usize) -> Vec<bool> {
+fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usize], whole: &[usize], extremes: &[usize], budget: usize) -> Vec<bool> {
     let n = rows.len();
     let total: usize = texts.iter().map(|t| t.len() + 1).sum();
     if total <= budget {
@@ -792,7 +922,7 @@ fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usiz
     }
     let mut by_score: Vec<usize> = (0..n).filter(|i| scores[*i] > 0).collect();
     by_score.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
-    for i in by_score {
+    for i in by_score.into_iter().chain(extremes.iter().copied()) {
         take(i, &mut keep);
     }
     let columns: Vec<&str> = rows.iter().flat_map(|r| r.keys().copied()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
@@ -812,6 +942,23 @@ fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usiz
         take(i, &mut keep);
     }
     keep
+}
+
+/// The rows holding the highest and lowest values of the numeric columns the question names
+/// (`NumVisits` for "which have the most visits?"), [`EXTREME_ROWS`] each way.
+fn extremes(rows: &[BTreeMap<&str, &Value>], columns: &[&str], query: &str) -> Vec<usize> {
+    let query = Query::new(query);
+    let mut found = Vec::new();
+    for column in columns.iter().filter(|c| query.hits(&identifier_parts(c).join(" ")) > 0) {
+        let mut numbers: Vec<(f64, usize)> = rows.iter().enumerate().filter_map(|(i, r)| r.get(column).and_then(|v| v.as_f64()).map(|x| (x, i))).collect();
+        if numbers.len() * 2 < rows.len() {
+            continue;
+        }
+        numbers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        found.extend(numbers.iter().take(EXTREME_ROWS).map(|(_, i)| *i));
+        found.extend(numbers.iter().rev().take(EXTREME_ROWS).map(|(_, i)| *i));
+    }
+    found
 }
 
 /// For omitted rows, value counts of the columns with few distinct values: first those that
@@ -990,7 +1137,8 @@ mod tests {
         let rows = response["data"].as_array().unwrap();
         let most = rows.iter().max_by_key(|r| r["NumVisits"].as_u64()).unwrap();
         let line = out.lines().find(|l| l.contains(&most["MatchID"].to_string())).expect("the row with the most visits");
-        assert!(line.contains(&format!(" | {} | ", most["NumVisits"])), "its visits on its row: {line}");
+        // Rows this wide name each value: a value many cells from its column could not be placed.
+        assert!(line.contains(&format!(",\"NumVisits\":{},", most["NumVisits"])), "its visits on its row: {line}");
     }
 
     #[test]
@@ -1085,19 +1233,17 @@ mod tests {
         let packages = lock["packages"].as_object().unwrap();
         let out = Json.compress(text, &ctx("which version of undici is locked?")).unwrap();
         assert!(out.contains(&format!("packages: {} items", packages.len())), "{out}");
-        let header = out.lines().find(|l| l.starts_with(MEMBER_COLUMN)).expect("a table keyed by name");
-        let columns: Vec<&str> = header.split(" | ").collect();
-        let version = columns.iter().position(|c| *c == "version").expect("a version column");
+        // A row per package, its name first and each value beside its field's name.
         let mut rows = 0;
-        for line in out.lines().filter(|l| l.starts_with("node_modules/")) {
-            let cells: Vec<&str> = line.split(" | ").collect();
-            assert_eq!(cells.len(), columns.len(), "{line}");
-            assert_eq!(packages[cells[0]]["version"].as_str(), Some(cells[version]), "{line}");
+        for line in out.lines().filter(|l| l.starts_with("\"node_modules/") && !l.starts_with("row ")) {
+            let (name, row) = line.split_once(": ").unwrap();
+            let (name, row): (String, Value) = (serde_json::from_str(name).unwrap(), serde_json::from_str(row).unwrap());
+            assert_eq!(packages[&name]["version"], row["version"], "{line}");
             rows += 1;
         }
         assert!(rows >= 10, "{out}");
         let undici = &packages["node_modules/undici"]["version"];
-        assert!(out.contains("node_modules/undici: {") && out.contains(&undici.to_string()), "{out}");
+        assert!(out.contains("\"node_modules/undici\": {") && out.contains(&undici.to_string()), "{out}");
         assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
     }
 
@@ -1175,6 +1321,29 @@ mod tests {
         let out = Json.compress(text, &ctx("")).unwrap();
         assert!(out.starts_with("[20 rows"), "{}", &out[..200.min(out.len())]);
         assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
+    }
+
+    #[test]
+    fn a_tree_of_features_tables_with_each_value_beside_its_key() {
+        let text = include_str!("../../../tests/fixtures/json/bcd-api-WebSocket.json");
+        let out = Json.compress(text, &ctx("Since which Chrome version does WebSocket support relative URLs?")).unwrap();
+        assert!(out.len() * 2 < text.len(), "{} -> {}\n{out}", text.len(), out.len());
+        // The wrapper is a path; the interface's own record, sharing no field with its features,
+        // is shown above their table.
+        assert!(out.starts_with("api.WebSocket:\n__compat: {\"mdn_url\":"), "{out}");
+        // Every feature and sub-feature is a row, its browsers' versions beside their names.
+        let tree: Value = serde_json::from_str(text).unwrap();
+        let features = tree["api"]["WebSocket"].as_object().unwrap();
+        let mut checked = 0;
+        for (name, feature) in features.iter().filter(|(k, _)| *k != "__compat") {
+            let line = out.lines().find(|l| l.starts_with(&format!("\"{name}\": ")) || l.contains(&format!(": \"{name}\": "))).expect(name);
+            if let Some(chrome) = feature["__compat"]["support"]["chrome"]["version_added"].as_str() {
+                assert!(line.contains(&format!("\"chrome\":\"{chrome}\"")) || line.contains(&format!("\"chrome\":{{\"version_added\":\"{chrome}\"}}")), "{line}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "{out}");
+        assert!(out.contains("\"WebSocket.url_parameter_http_https_relative\": {"), "a sub-feature is a row: {out}");
     }
 
     #[test]
