@@ -721,7 +721,7 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         let example = rows.iter().find_map(|r| r.get(column).and_then(|v| v.as_str())).unwrap_or("");
         derived_notes.push((column.to_string(), format!("{column}={}{{…}}", &example[..*len])));
     }
-    let labels = short_labels(&varying);
+    let labels = if wide { short_labels(&varying) } else { Vec::new() };
     let row_text = |r: &BTreeMap<&str, &Value>, dropped: &mut Dropped| -> String {
         if wide {
             return wide_row(r, &varying, &labels, dropped);

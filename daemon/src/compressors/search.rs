@@ -9,7 +9,8 @@
 //! were left out in all.
 
 use crate::request::marker::{self, thousands};
-use crate::request::query::Query;
+use super::code::identifier_parts;
+use crate::request::query::{words, Query};
 use super::{Compressor, Context};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -231,20 +232,24 @@ fn parse(text: &str) -> Parsed<'_> {
 /// budget.
 fn choose(parsed: &Parsed<'_>, query: &str, budget: usize) -> Vec<Vec<bool>> {
     let query = Query::new(query);
-    let texts: Vec<&str> = parsed.files.iter().flat_map(|f| &f.lines).map(|l| l.text).collect();
+    // Each line as the query reads it: identifiers whole and split into their words
+    // (`MarkFlagRequired` holds `mark`, `flag` and `required`).
+    let words_of = |text: &str| words(text).flat_map(|w| std::iter::once(w.to_string()).chain(identifier_parts(w))).collect::<Vec<_>>().join(" ");
+    let texts: Vec<String> = parsed.files.iter().flat_map(|f| &f.lines).map(|l| words_of(l.text)).collect();
     let step = texts.len().div_ceil(SHARE_SAMPLE).max(1);
-    let text_query = query.discriminative(texts.iter().step_by(step).copied(), 0.5);
+    let text_query = query.discriminative(texts.iter().step_by(step).map(String::as_str), 0.5);
     let path_query = query.discriminative(parsed.files.iter().map(|f| f.path), 0.5);
 
     let mut spent: usize = parsed.files.iter().map(|f| f.path.len() + 12).sum::<usize>()
         + parsed.items.iter().map(|i| if let Item::Text(t) = i { t.len() + 1 } else { 0 }).sum::<usize>();
     // (score, context?, rank within the file, file, line): sorted, this is the order of keeping.
     let mut order = Vec::new();
+    let mut texts = texts.iter();
     for (f, file) in parsed.files.iter().enumerate() {
         let path_score = path_query.hits(file.path);
         let mut rank = 0;
         for (l, line) in file.lines.iter().enumerate() {
-            let score = text_query.hits(line.text);
+            let score = texts.next().map_or(0, |text| text_query.hits(text));
             let score = if score > 0 || !line.context { score + path_score } else { 0 };
             order.push((Reverse(score), line.context, rank, f, l));
             if !line.context {
@@ -345,6 +350,19 @@ mod tests {
         assert!(out.contains("Lib/shutil.py (15 hits, 2 shown)\n  63: def __repr__("), "{out}");
         assert_eq!(marker::keys_in(&out), vec!["0123456789abcdef01234567".to_string()]);
         assert_eq!(out.matches("[headroom: ").count(), 1);
+    }
+
+    #[test]
+    fn the_question_s_words_are_found_inside_identifiers() {
+        let text = include_str!("../../../tests/fixtures/code/pflag_grep_func.txt");
+        let tight = Context { target_ratio: Some(0.1), ..ctx("Which functions mark something deprecated or hidden?") };
+        let out = Search.compress(text, &tight).unwrap();
+        assert!(out.len() * 5 <= text.len(), "{} of {} bytes", out.len(), text.len());
+        // `MarkDeprecated` holds the question's words only as parts of its name, among 71 hits
+        // of its file.
+        for name in ["MarkDeprecated(", "MarkShorthandDeprecated(", "MarkHidden("] {
+            assert!(out.contains(name), "{name} lost: {out}");
+        }
     }
 
     #[test]
