@@ -11,7 +11,7 @@
 //! the skeleton left out no longer stop compression: those bodies are elided or kept verbatim.)
 
 use super::doc_blocks;
-use crate::request::query::{fold, Query};
+use crate::request::query::{fold, words, Query};
 use super::lang::Lang;
 use super::skeleton;
 use super::{Compressor, Context};
@@ -173,8 +173,11 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     let mut functions = Vec::new();
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
-    // Each function as BM25 reads it: its source with `_` as a space, so names split into words.
-    let as_documents = |functions: &[Function]| -> Vec<String> { functions.iter().map(|f| text[f.node.start_byte()..f.end].replace('_', " ")).collect() };
+    // Each function as BM25 reads it: its words, identifiers split into theirs as well
+    // (`getXHRResponse` holds `get`, `xhr` and `response`).
+    let as_documents = |functions: &[Function]| -> Vec<String> {
+        functions.iter().map(|f| words(&text[f.node.start_byte()..f.end]).flat_map(identifier_parts).collect::<Vec<_>>().join(" ")).collect()
+    };
     let bodies = as_documents(&functions);
     let query = Query::new(ctx.query).discriminative(bodies.iter().map(String::as_str), 0.25);
     let mut keep = bodies_to_keep(&functions, &bodies, &query, ctx.older);
