@@ -20,7 +20,8 @@
 //!    column names (`"fields"`, `"columns"`) and tabled the same way.
 //! 4. A document with no table (an API description, a schema, a config) that is over budget
 //!    keeps its structure and every short value; its long prose strings are cut to their first
-//!    sentence, except the few the question is most about (with the keys leading to them).
+//!    sentence, except the few the question is most about (with the keys leading to them), and
+//!    while it is still over budget its sentence-long strings to their first words.
 //!
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
@@ -514,59 +515,86 @@ fn document(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) ->
 /// over the strings and the keys leading to them, up to a quarter of the budget). Keys,
 /// numbers, short strings and the shape stay as they were, so every kept value stays under the
 /// key that names it.
-fn cut_long_prose(value: Value, budget: usize, query: &str, dropped: &mut Dropped) -> Value {
-    let mut prose = Vec::new();
-    collect_prose("", &value, &mut prose);
-    let docs: Vec<&str> = prose.iter().map(String::as_str).collect();
-    let scores = Query::new(query).bm25(&docs);
-    let mut ranked: Vec<usize> = (0..docs.len()).filter(|i| scores[*i] > 0.0).collect();
-    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
-    let mut whole = vec![false; docs.len()];
-    let mut used = 0;
-    for i in ranked.into_iter().take(PROSE_WHOLE_MAX) {
-        if used + docs[i].len() <= budget / 4 {
-            whole[i] = true;
-            used += docs[i].len();
+fn cut_long_prose(mut value: Value, budget: usize, query: &str, dropped: &mut Dropped) -> Value {
+    let query = Query::new(query);
+    for cut in &PROSE_CUTS {
+        let mut prose = Vec::new();
+        collect_prose("", &value, cut, &mut prose);
+        let docs: Vec<&str> = prose.iter().map(String::as_str).collect();
+        let scores = query.bm25(&docs);
+        let mut ranked: Vec<usize> = (0..docs.len()).filter(|i| scores[*i] > 0.0).collect();
+        ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+        let mut whole = vec![false; docs.len()];
+        let mut used = 0;
+        for i in ranked.into_iter().take(PROSE_WHOLE_MAX) {
+            if used + docs[i].len() <= budget / 4 {
+                whole[i] = true;
+                used += docs[i].len();
+            }
+        }
+        value = cut_prose(value, cut, &mut whole.into_iter(), dropped);
+        if compact(&value).len() <= budget {
+            break;
         }
     }
-    cut_prose(value, &mut whole.into_iter(), dropped)
+    value
 }
 
-/// Each long prose string with the dotted keys that lead to it, as one text, in the order
-/// [`cut_prose`] meets them.
-fn collect_prose(path: &str, value: &Value, out: &mut Vec<String>) {
+/// Each prose string longer than `cut` allows, with the dotted keys that lead to it, as one
+/// text, in the order [`cut_prose`] meets them.
+fn collect_prose(path: &str, value: &Value, cut: &ProseCut, out: &mut Vec<String>) {
     match value {
-        Value::String(s) if is_prose(s) => out.push(format!("{path} {s}")),
-        Value::Object(members) => members.iter().for_each(|(k, v)| collect_prose(&format!("{path}.{k}"), v, out)),
-        Value::Array(items) => items.iter().for_each(|v| collect_prose(path, v, out)),
+        Value::String(s) if cut.applies(s) => out.push(format!("{path} {s}")),
+        Value::Object(members) => members.iter().for_each(|(k, v)| collect_prose(&format!("{path}.{k}"), v, cut, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_prose(path, v, cut, out)),
         _ => {}
     }
 }
 
-/// Cuts each long prose string unless the next of `whole` says to keep it.
-fn cut_prose(value: Value, whole: &mut impl Iterator<Item = bool>, dropped: &mut Dropped) -> Value {
+/// Cuts each prose string `cut` applies to, unless the next of `whole` says to keep it.
+fn cut_prose(value: Value, cut: &ProseCut, whole: &mut impl Iterator<Item = bool>, dropped: &mut Dropped) -> Value {
     match value {
-        Value::String(s) if is_prose(&s) => {
+        Value::String(s) if cut.applies(&s) => {
             if whole.next().unwrap_or(true) {
                 return Value::String(s);
             }
-            dropped.cut_cells += 1;
-            Value::String(first_sentence(&s))
+            // A string an earlier pass cut is cut again from what it kept, its count carried on.
+            let (text, before) = match s.rsplit_once("…[+").and_then(|(text, n)| Some((text, n.strip_suffix(" chars]")?.parse::<usize>().ok()?))) {
+                Some((text, n)) => (text, n),
+                None => {
+                    dropped.cut_cells += 1;
+                    (s.as_str(), 0)
+                }
+            };
+            Value::String(first_sentence(text, cut.keep, before))
         }
-        Value::Object(members) => Value::Object(members.into_iter().map(|(k, v)| (k, cut_prose(v, whole, dropped))).collect()),
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| cut_prose(v, whole, dropped)).collect()),
+        Value::Object(members) => Value::Object(members.into_iter().map(|(k, v)| (k, cut_prose(v, cut, whole, dropped))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| cut_prose(v, cut, whole, dropped)).collect()),
         other => other,
     }
 }
 
-fn is_prose(s: &str) -> bool {
-    s.chars().count() > LONG_PROSE && s.split_whitespace().nth(5).is_some()
+/// One pass of prose cutting: strings of more than `over` characters and six words are cut to
+/// their first sentence, at most `keep` characters.
+struct ProseCut {
+    over: usize,
+    keep: usize,
 }
 
-/// The first sentence of `s` (to the first `. ` past a few words), at most
-/// [`FIRST_SENTENCE_MAX`] characters ending at a word, with the count of characters cut.
-fn first_sentence(s: &str) -> String {
-    let limit = s.char_indices().nth(FIRST_SENTENCE_MAX).map_or(s.len(), |(i, _)| i);
+impl ProseCut {
+    fn applies(&self, s: &str) -> bool {
+        s.chars().count() > self.over && s.split_whitespace().nth(5).is_some()
+    }
+}
+
+/// The passes over a document's prose, while it is over budget: long prose to its first
+/// sentence, then any sentence-long string to its first words.
+const PROSE_CUTS: [ProseCut; 2] = [ProseCut { over: LONG_PROSE, keep: FIRST_SENTENCE_MAX }, ProseCut { over: 80, keep: 60 }];
+
+/// The first sentence of `s` (to the first `. ` past a few words), at most `max` characters
+/// ending at a word, with the count of characters cut (`before` of them cut earlier).
+fn first_sentence(s: &str, max: usize, before: usize) -> String {
+    let limit = s.char_indices().nth(max).map_or(s.len(), |(i, _)| i);
     let head = &s[..limit];
     let end = head
         .match_indices(". ")
@@ -577,7 +605,7 @@ fn first_sentence(s: &str) -> String {
         .or_else(|| head.rfind(char::is_whitespace))
         .unwrap_or(limit);
     let kept = s[..end].trim_end();
-    format!("{kept}…[+{} chars]", s[kept.len()..].chars().count())
+    format!("{kept}…[+{} chars]", s[kept.len()..].chars().count() + before)
 }
 
 fn compact(value: &Value) -> String {
@@ -1275,7 +1303,7 @@ mod tests {
     #[test]
     fn prose_is_cut_at_its_first_sentence_with_the_count_of_what_went() {
         let text = "Deletes the messages in a queue. The deletion takes up to sixty seconds, and messages sent meanwhile may go too; wait before sending more to a queue you have just purged, or they may be lost.";
-        let cut = first_sentence(text);
+        let cut = first_sentence(text, FIRST_SENTENCE_MAX, 0);
         assert_eq!(cut, format!("Deletes the messages in a queue.…[+{} chars]", text.len() - "Deletes the messages in a queue.".len()));
     }
 
@@ -1344,6 +1372,33 @@ mod tests {
         }
         assert!(checked >= 10, "{out}");
         assert!(out.contains("\"WebSocket.url_parameter_http_https_relative\": {"), "a sub-feature is a row: {out}");
+    }
+
+    #[test]
+    fn a_document_still_over_budget_cuts_its_shorter_prose_too() {
+        let text = include_str!("../../../tests/fixtures/json/google-discovery-cloudtasks-v2.json");
+        let out = Json.compress(text, &ctx("Which HTTP method and path pause a queue?")).unwrap();
+        assert!(out.len() * 2 < text.len(), "{} -> {}", text.len(), out.len());
+        // The method asked about keeps its HTTP method and path beside their keys.
+        let api: Value = serde_json::from_str(text).unwrap();
+        let pause = &api["resources"]["projects"]["resources"]["locations"]["resources"]["queues"]["methods"]["pause"];
+        assert!(out.contains("\"httpMethod\":\"POST\",\"id\":\"cloudtasks.projects.locations.queues.pause\""), "{out}");
+        assert!(out.contains(&format!("\"path\":{}", pause["path"])), "{out}");
+        // Sentence-long descriptions, under the first pass's length, are cut to their first words.
+        let mut medium = Vec::new();
+        collect_strings_over(&api, 100, &mut medium);
+        let medium: Vec<&String> = medium.iter().filter(|s| s.len() <= LONG_PROSE && s.split_whitespace().count() > 6).collect();
+        let cut = medium.iter().filter(|s| !out.contains(s.as_str())).count();
+        assert!(medium.len() > 20 && cut * 2 > medium.len(), "{cut} of {} cut", medium.len());
+    }
+
+    fn collect_strings_over(value: &Value, len: usize, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) if s.len() > len => out.push(s.clone()),
+            Value::Object(m) => m.values().for_each(|v| collect_strings_over(v, len, out)),
+            Value::Array(a) => a.iter().for_each(|v| collect_strings_over(v, len, out)),
+            _ => {}
+        }
     }
 
     #[test]
