@@ -150,6 +150,56 @@ impl Compressor for Code {
 
 /// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
 fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
+    let Plan { lang, edits, bodies, comments } = plan(text, ctx, skim)?;
+    let mut out = String::with_capacity(text.len() / 2);
+    let mut at = 0;
+    for (range, replacement) in edits {
+        out.push_str(&text[at..range.start]);
+        out.push_str(&replacement);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let comment = if lang == Lang::Python { "#" } else { "//" };
+    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments))));
+    Some(out)
+}
+
+/// The 0-based lines of source `text` (in a language its path or content names) whose content
+/// the compressor would leave out — the inner lines of elided bodies, the cut lines of doc
+/// comments — so a numbered view can drop them and keep every other line as it was.
+pub fn omitted_lines(text: &str, ctx: &Context) -> Option<Vec<bool>> {
+    let plan = plan(text, ctx, true)?;
+    let lines = LineStarts::new(text);
+    let mut omitted = vec![false; lines.0.len()];
+    for (range, _) in &plan.edits {
+        for (row, flag) in omitted.iter_mut().enumerate().skip(lines.row(range.start)) {
+            let start = lines.0[row];
+            let end = lines.0.get(row + 1).map_or(text.len(), |next| next - 1);
+            if start >= range.end {
+                break;
+            }
+            let line = &text[start..end];
+            let content = start + (line.len() - line.trim_start().len())..start + line.trim_end().len();
+            *flag |= !content.is_empty() && range.start <= content.start && content.end <= range.end;
+        }
+    }
+    Some(omitted)
+}
+
+/// What the compressor changes in a file: its edits (byte ranges and what replaces them, in
+/// order) and how many bodies and comments they cut.
+struct Plan {
+    lang: Lang,
+    edits: Vec<(std::ops::Range<usize>, String)>,
+    bodies: usize,
+    comments: usize,
+}
+
+/// The edits of [`compress_with`], parsing the skeleton first when `skim`.
+fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
     let lang = ctx.file_path.and_then(Lang::from_path).or_else(|| Lang::from_content(text))?;
     let mut parser = Parser::new();
     parser.set_language(&lang.grammar()).ok()?;
@@ -185,7 +235,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     // functions decided the same way; the skeleton blanked them, so the file is parsed whole.
     let long = |f: &Function, kept: &bool| *kept && f.rows.1 - f.rows.0 > LONG_KEPT_BODY_LINES;
     if skimmed && functions.iter().zip(&keep).any(|(f, kept)| long(f, kept)) {
-        return compress_with(text, ctx, false);
+        return plan(text, ctx, false);
     }
     let mut next = 0;
     while next < functions.len() {
@@ -236,20 +286,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
         return None;
     }
     edits.sort_by_key(|(range, _)| range.start);
-    let mut out = String::with_capacity(text.len() / 2);
-    let mut at = 0;
-    for (range, replacement) in edits {
-        out.push_str(&text[at..range.start]);
-        out.push_str(&replacement);
-        at = range.end;
-    }
-    out.push_str(&text[at..]);
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    let comment = if lang == Lang::Python { "#" } else { "//" };
-    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments))));
-    Some(out)
+    Some(Plan { lang, edits, bodies, comments })
 }
 
 /// What stands where a body or a comment's lines went: `[… lines 40–52 elided …]`. The one

@@ -7,10 +7,12 @@
 //! bodies of documentation and comment blocks of three lines or more and the blank lines: each
 //! block keeps its summary line, the numbers skip where lines went, and one marker says how many
 //! went and retrieves the view whole. A block of two lines is kept: the saving is small and the
-//! words in it are often the ones an agent quotes back. A file the agent is editing keeps every
-//! line ([`unpadded`] alone).
+//! words in it are often the ones an agent quotes back. In a view of a whole source file, the
+//! bodies the code compressor would elide (functions off the question) go as well, in runs long
+//! enough to matter: their signatures stay, and the numbers show where. A file the agent is
+//! editing keeps every line ([`unpadded`] alone).
 
-use super::doc_blocks;
+use super::{code, doc_blocks};
 use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 
@@ -23,6 +25,13 @@ const MIN_LINES: usize = 5;
 /// Views this long or longer are read for their shape and lose their documentation bodies and
 /// blank lines; shorter ones are the lines an agent asked for, kept whole.
 const MIN_LINES_TO_SHORTEN: usize = 100;
+
+/// Views this long or longer are a whole file read for its shape: the bodies of functions off
+/// the question go too.
+const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
+
+/// Runs of body lines shorter than this are kept.
+const MIN_BODY_RUN: usize = 15;
 
 /// Documentation and comment blocks shorter than this are kept whole.
 const MIN_BLOCK_LINES: usize = 3;
@@ -103,6 +112,29 @@ impl Compressor for Numbered {
             shortened += 1;
             block.lines.filter(|&i| i != block.summary && parsed[i].is_some()).for_each(|i| dropped[i] = true);
         }
+        let in_comments = dropped.iter().filter(|d| **d).count() - blank;
+        // In source code, the bodies the code compressor would elide go too (signature and
+        // closing lines stay, so the numbers show where).
+        let rows: Vec<usize> = (0..lines.len()).filter(|&i| parsed[i].is_some()).collect();
+        let source = rows.iter().map(|&i| codes[i]).collect::<Vec<_>>().join("\n");
+        let mut in_bodies = 0;
+        let bodies_go = lines.len() >= MIN_LINES_TO_ELIDE_BODIES;
+        let mut omit = bodies_go.then(|| code::omitted_lines(&source, ctx)).flatten().unwrap_or_default();
+        // Short runs stay: their words are the ones an agent quotes back.
+        let mut at = 0;
+        while at < omit.len() {
+            let run = omit[at..].iter().take_while(|o| **o == omit[at]).count();
+            if omit[at] && run < MIN_BODY_RUN {
+                omit[at..at + run].iter_mut().for_each(|o| *o = false);
+            }
+            at += run;
+        }
+        for (&row, omit) in rows.iter().zip(omit) {
+            if omit && !dropped[row] {
+                dropped[row] = true;
+                in_bodies += 1;
+            }
+        }
         let omitted = dropped.iter().filter(|d| **d).count();
         if omitted == 0 {
             return unpadded(text);
@@ -110,10 +142,11 @@ impl Compressor for Numbered {
         // Kept lines lose their padding, from the parse already made of each.
         let kept = lines.iter().zip(&parsed).zip(&dropped).filter(|(_, dropped)| !**dropped);
         let mut out: Vec<&str> = kept.map(|((line, parsed), _)| parsed.as_ref().map_or(*line, |p| &line[p.padding..])).collect();
+        let bodies = if in_bodies > 0 { format!(", {} lines of function bodies off the question", thousands(in_bodies)) } else { String::new() };
         let what = format!(
-            "{} blank lines and {} lines of {} documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went)",
+            "{} blank lines{bodies} and {} lines of {} documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went)",
             thousands(blank),
-            thousands(omitted - blank),
+            thousands(in_comments),
             thousands(shortened)
         );
         let marker = marker::marker(ctx.key, &what);
@@ -172,6 +205,33 @@ mod tests {
         assert_eq!(head, ["Here's the result of running `cat -n` on /w/a.py:", "2\tTables of things.", "6\t# Two lines", "7\t# of comment.", "8\timport os", "10\tdef add(a, b):", "11\t    \"\"\"Add two numbers.", "15\t    return a + b"]);
         assert!(out.contains("115\tx99 = 99"));
         assert!(out.ends_with("[headroom: 3 blank lines and 5 lines of 2 documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went); headroom_retrieve hash=0123456789abcdef01234567]"), "{out}");
+    }
+
+    #[test]
+    fn a_whole_source_file_loses_the_long_bodies_off_the_question_and_keeps_every_number() {
+        let source = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let view: String = source.lines().enumerate().map(|(i, l)| format!("{:>6}\t{l}\n", i + 1)).collect();
+        let ctx = Context { query: "What does MarkDeprecated check?", file_path: Some("flag.go"), key: "0123456789abcdef01234567", ..Context::default() };
+        let out = Numbered.compress(&view, &ctx).unwrap();
+        assert!(out.len() * 3 < view.len() * 2, "{} -> {}", view.len(), out.len());
+        // Every line shown is the file's line under its own number.
+        let original: Vec<&str> = source.lines().collect();
+        for line in out.lines().filter(|l| !l.is_empty() && !l.starts_with("[headroom:")) {
+            let (number, text) = line.split_once('\t').expect(line);
+            assert_eq!(original[number.parse::<usize>().unwrap() - 1], text);
+        }
+        // Long bodies off the question go, their signatures stay: the numbers skip after them.
+        let numbered: Vec<(usize, &str)> =
+            out.lines().filter_map(|l| l.split_once('\t')).map(|(n, text)| (n.parse().unwrap(), text)).collect();
+        let gaps = numbered.windows(2).filter(|w| w[1].0 - w[0].0 > MIN_BODY_RUN).count();
+        assert!(gaps >= 5, "{out}");
+        let shown = |needle: &str| out.lines().any(|l| l.ends_with(needle));
+        assert!(shown("func (f *FlagSet) SetNormalizeFunc(n func(f *FlagSet, name string) NormalizedName) {") && !shown("\tf.normalizeNameFunc = n"), "{out}");
+        // The function asked about stays whole.
+        let asked = source.find("func (f *FlagSet) MarkDeprecated(").unwrap();
+        let end = asked + source[asked..].find("\n}\n").unwrap();
+        assert!(source[asked..end].lines().all(|l| l.trim().is_empty() || shown(l)), "{out}");
+        assert!(out.contains(" lines of function bodies off the question"), "{out}");
     }
 
     #[test]
