@@ -1052,22 +1052,7 @@ fn omitted_hosts(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[u
         }
     }
     found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut listed = Vec::new();
-    let mut used = 0;
-    for (host, n) in &found {
-        let item = if *n == 1 { host.clone() } else { format!("{host} ×{n}") };
-        if used + item.len() + 2 > allowance {
-            break;
-        }
-        used += item.len() + 2;
-        listed.push(item);
-    }
-    if listed.is_empty() {
-        return String::new();
-    }
-    let rest = found.len() - listed.len();
-    let rest = if rest > 0 { format!(", and {rest} more") } else { String::new() };
-    format!("; hosts only in the omitted rows: {}{rest}", listed.join(", "))
+    marker::counted_values(&found, allowance).map_or(String::new(), |list| format!("; hosts only in the omitted rows: {list}"))
 }
 
 /// Whether `token` is an IPv4 address or a host name (`cdn.example.org`: dotted labels of

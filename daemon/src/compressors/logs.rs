@@ -336,23 +336,8 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
             }
         }
     }
-    let unshown: Vec<&(String, usize)> = found.iter().filter(|(v, _)| !shown.contains(v.as_str())).collect();
-    let mut listed = Vec::new();
-    let mut used = 0;
-    for (value, n) in unshown.iter().copied() {
-        let item = if *n == 1 { value.clone() } else { format!("{value} ×{n}") };
-        if used + item.len() + 2 > allowance {
-            break;
-        }
-        used += item.len() + 2;
-        listed.push(item);
-    }
-    if listed.is_empty() {
-        return String::new();
-    }
-    let rest = unshown.len() - listed.len();
-    let rest = if rest > 0 { format!(", and {rest} more") } else { String::new() };
-    format!("; addresses and names in the other lines: {}{rest}", listed.join(", "))
+    found.retain(|(v, _)| !shown.contains(v.as_str()));
+    marker::counted_values(&found, allowance).map_or(String::new(), |list| format!("; addresses and names in the other lines: {list}"))
 }
 
 /// The IPv4 address inside a token (`rhost=192.0.2.7`, `unknown[192.0.2.7]:`), if it holds one.

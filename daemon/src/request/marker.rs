@@ -31,6 +31,28 @@ pub fn omitted_run(from: usize, to: usize) -> String {
     format!("[… {n} {} ({}–{}) …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1)
 }
 
+/// Values with their counts, most first as given (`192.0.2.7 ×3, mail.example.org`), listed
+/// while within `allowance` bytes and the rest counted (`, and 4 more`); `None` when none fits.
+/// Markers name the evidence of what they omit this way.
+pub fn counted_values(values: &[(String, usize)], allowance: usize) -> Option<String> {
+    let mut listed = Vec::new();
+    let mut used = 0;
+    for (value, n) in values {
+        let item = if *n == 1 { value.clone() } else { format!("{value} ×{n}") };
+        if used + item.len() + 2 > allowance {
+            break;
+        }
+        used += item.len() + 2;
+        listed.push(item);
+    }
+    if listed.is_empty() {
+        return None;
+    }
+    let rest = values.len() - listed.len();
+    let rest = if rest > 0 { format!(", and {rest} more") } else { String::new() };
+    Some(format!("{}{rest}", listed.join(", ")))
+}
+
 /// `n` with its digits grouped by thousands (`12,345`), so counts in omission notes read at a
 /// glance.
 pub fn thousands(n: usize) -> String {
@@ -71,6 +93,14 @@ mod tests {
         // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
         assert_eq!(key_for("abc"), "ba7816bf8f01cfea414140de");
         assert!(is_key(&key_for("")));
+    }
+
+    #[test]
+    fn counted_values_fit_their_allowance_and_count_the_rest() {
+        let values = vec![("192.0.2.7".to_string(), 3), ("mail.example.org".to_string(), 1), ("198.51.100.4".to_string(), 1)];
+        assert_eq!(counted_values(&values, 100).unwrap(), "192.0.2.7 ×3, mail.example.org, 198.51.100.4");
+        assert_eq!(counted_values(&values, 40).unwrap(), "192.0.2.7 ×3, mail.example.org, and 1 more");
+        assert_eq!(counted_values(&values, 5), None);
     }
 
     #[test]
