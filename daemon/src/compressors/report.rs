@@ -6,7 +6,8 @@
 //! Every section header, result, error and line with the question's words stays. What goes:
 //! lines that repeat one already shown (the same option in every step's command, the same
 //! warning in every section), stack frames past the first few of each trace, and the middle of
-//! long continued commands (`\` at the end of each line) — and, while the report is still over
+//! long continued commands (`\` at the end of each line), what steps that passed printed (their
+//! header, command and result stay) — and, while the report is still over
 //! a quarter of its size, the middles of its longest sections. Each omitted run becomes
 //! `[… N lines (a–b) …]`, and one marker at the end says what went.
 
@@ -71,6 +72,13 @@ fn outcome(line: &str) -> bool {
         || ["exception", "error", "fail", "fatal", "timed out", "timeout"].iter().any(|w| lower.contains(w)) && !frame(line)
 }
 
+/// Whether a line tells of a failure (not an option naming one, as `-Dtest.timeout.factor` in a
+/// continued command does): a step holding one did not pass, whatever its result says.
+fn failing(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    !frame(line) && !line.trim_end().ends_with('\\') && ["exception", "error:", "failed", "fatal"].iter().any(|w| lower.contains(w))
+}
+
 /// Whether a line is a stack frame (Java and JavaScript `at …`, with jstack's lock lines).
 fn frame(line: &str) -> bool {
     let t = line.trim_start();
@@ -84,6 +92,19 @@ enum Dropped {
     Frame,
     Command,
     Middle,
+    Passed,
+}
+
+/// The steps of a report, as line ranges: from each `#section:` line to the next (jtreg's steps
+/// hold sub-sections of their own), or from each section header in a report without them.
+fn steps(lines: &[&str]) -> Vec<(usize, usize)> {
+    let top = |l: &str| l.trim().starts_with("#section:");
+    let starts: Vec<usize> = if lines.iter().any(|l| top(l)) {
+        (0..lines.len()).filter(|&i| top(lines[i])).collect()
+    } else {
+        (0..lines.len()).filter(|&i| header(lines[i])).collect()
+    };
+    starts.iter().enumerate().map(|(n, &from)| (from, starts.get(n + 1).copied().unwrap_or(lines.len()))).collect()
 }
 
 impl Compressor for Report {
@@ -125,6 +146,22 @@ impl Compressor for Report {
             seen.insert(line.trim());
             i += 1;
         }
+        // A step that passed (`#section:compile` … `result: Passed.`, nothing failing in it)
+        // keeps what it ran and how it ended; what it printed on the way goes.
+        for (from, to) in steps(&lines) {
+            let step = from..to;
+            let result = step.clone().filter(|&i| lines[i].trim_start().starts_with("result:")).collect::<Vec<_>>();
+            let passed = !result.is_empty() && result.iter().all(|&i| lines[i].contains("Passed") || lines[i].contains("passed"));
+            if !passed || step.clone().any(|i| failing(lines[i])) {
+                continue;
+            }
+            for i in from + 1..to {
+                let t = lines[i].trim_start();
+                if dropped[i].is_none() && !t.starts_with("command:") && !result.contains(&i) && query.hits(lines[i]) == 0 {
+                    dropped[i] = Some(Dropped::Passed);
+                }
+            }
+        }
         // Still over budget: the middles of the longest sections go, their first and last
         // lines (what ran, how it ended) staying.
         let budget = ((text.len() as f64 * BUDGET) as usize).max(MIN_BUDGET);
@@ -159,8 +196,9 @@ impl Compressor for Report {
             start = end + 1;
         }
         let count = |why: Dropped| dropped.iter().filter(|d| **d == Some(why)).count();
-        let (repeats, frames, commands, middles) = (count(Dropped::Repeat), count(Dropped::Frame), count(Dropped::Command), count(Dropped::Middle));
-        if repeats + frames + commands + middles == 0 {
+        let (repeats, frames, commands, middles, passed) =
+            (count(Dropped::Repeat), count(Dropped::Frame), count(Dropped::Command), count(Dropped::Middle), count(Dropped::Passed));
+        if repeats + frames + commands + middles + passed == 0 {
             return None;
         }
         let mut out = String::with_capacity(text.len() / 2);
@@ -185,12 +223,13 @@ impl Compressor for Report {
             (frames, "stack frames past the first 4 of a trace"),
             (commands, "middle lines of long commands"),
             (middles, "from the middle of long sections"),
+            (passed, "printed by steps that passed"),
         ]
             .iter()
             .filter(|(n, _)| *n > 0)
             .map(|(n, what)| format!("{n} {what}"))
             .collect();
-        let what = format!("{} of {} report lines omitted: {}", repeats + frames + commands + middles, lines.len(), parts.join(", "));
+        let what = format!("{} of {} report lines omitted: {}", repeats + frames + commands + middles + passed, lines.len(), parts.join(", "));
         out.push_str(&marker::marker(ctx.key, &what));
         if text.ends_with('\n') {
             out.push('\n');
@@ -215,7 +254,13 @@ mod tests {
         assert!(detect(JTR));
         let out = compress(JTR, "why did the multicasting test time out?");
         assert!(out.len() * 10 < JTR.len() * 7, "{} of {}", out.len(), JTR.len());
-        for line in JTR.lines().filter(|l| header(l) || l.starts_with("result:") || l.starts_with("execStatus=") || l.contains("Exception")) {
+        for line in JTR.lines().filter(|l| l.starts_with("#section:") || l.starts_with("result:") || l.starts_with("execStatus=") || l.contains("Exception")) {
+            assert!(out.contains(line), "{line}");
+        }
+        // A step that passed keeps its command and result; the failing step keeps its sections.
+        assert!(out.contains("printed by steps that passed"), "{out}");
+        let main = &JTR[JTR.find("#section:junit").unwrap()..];
+        for line in main.lines().filter(|l| header(l)) {
             assert!(out.contains(line), "{line}");
         }
         // A trace keeps its first frames; the rest are counted.
