@@ -150,7 +150,9 @@ impl Compressor for Code {
 
 /// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
 fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
-    let Plan { lang, edits, bodies, comments } = plan(text, ctx, skim)?;
+    let Plan { lang, mut edits, joined, bodies, comments } = plan(text, ctx, skim)?;
+    edits.extend(joined);
+    edits.sort_by_key(|(range, _)| range.start);
     let mut out = String::with_capacity(text.len() / 2);
     let mut at = 0;
     for (range, replacement) in edits {
@@ -194,6 +196,8 @@ pub fn omitted_lines(text: &str, ctx: &Context) -> Option<Vec<bool>> {
 struct Plan {
     lang: Lang,
     edits: Vec<(std::ops::Range<usize>, String)>,
+    /// Doc comments of one line of text written on one line: nothing is left out.
+    joined: Vec<(std::ops::Range<usize>, String)>,
     bodies: usize,
     comments: usize,
 }
@@ -285,8 +289,31 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
     if edits.is_empty() {
         return None;
     }
+    let done: Vec<std::ops::Range<usize>> = edits.iter().map(|(range, _)| range.clone()).collect();
+    let joined = one_line_doc_comments(&source, &docs, &lines, &done);
     edits.sort_by_key(|(range, _)| range.start);
-    Some(Plan { lang, edits, bodies, comments })
+    Some(Plan { lang, edits, joined, bodies, comments })
+}
+
+/// Edits writing each `/** … */` that holds one line of text, outside what `done` edits, on
+/// one line (`/** Name of the tool. */`): the same words in a third of the lines.
+fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: &LineStarts, done: &[std::ops::Range<usize>]) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut edits = Vec::new();
+    for block in docs.iter().filter(|b| b.lines.len() == 3) {
+        let (open, middle, close) = (source[block.lines.start], source[block.lines.start + 1], source[block.lines.start + 2]);
+        let Some(words) = middle.trim().strip_prefix("* ").filter(|w| !w.contains("*/") && !w.trim().is_empty()) else { continue };
+        if open.trim() != "/**" || close.trim() != "*/" {
+            continue;
+        }
+        let start = lines.0[block.lines.start];
+        let end = lines.0[block.lines.start + 2] + close.len();
+        if done.iter().any(|edit| edit.start < end && start < edit.end) {
+            continue;
+        }
+        let indent = &open[..open.len() - open.trim_start().len()];
+        edits.push((start..end, format!("{indent}/** {} */", words.trim())));
+    }
+    edits
 }
 
 /// What stands where a body or a comment's lines went: `[… lines 40–52 elided …]`. The one
@@ -815,6 +842,17 @@ mod tests {
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
         assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29 elided"), "{out}");
+    }
+
+    #[test]
+    fn a_doc_comment_of_one_line_of_text_is_written_on_one_line() {
+        let ts = format!("export type Options = {{\n  /**\n   * Headers sent with every request.\n   */\n  headers?: Headers;\n}};\nexport function send(o: Options) {{\n{}  return 1;\n}}\n", long_body("a"));
+        let out = compress("send.ts", &ts, "which headers?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        assert!(out.contains("  /** Headers sent with every request. */\n  headers?: Headers;"), "{out}");
+        // Nothing was left out of it: a numbered view keeps its lines.
+        let omitted = omitted_lines(&ts, &Context { query: "which headers?", file_path: Some("send.ts"), ..Context::default() }).unwrap();
+        assert!(!omitted[1..4].contains(&true) && omitted[7], "{omitted:?}");
     }
 
     fn long_body(lang: &str) -> String {
