@@ -383,9 +383,13 @@ fn long_docstrings(root: Node, text: &str) -> Vec<(std::ops::Range<usize>, Strin
     edits
 }
 
-/// Doc comments and comment blocks (`///`, `//!`, `//`, `/** … */`, `/* … */`) of more than
-/// this many lines keep only their first sentence, when at least this many lines of text go.
+/// Doc comments and comment blocks of more than this many lines are long: the question's words
+/// common to a quarter of them tell none apart.
 const LONG_DOC_COMMENT_LINES: usize = 4;
+/// Doc comments and comment blocks (`///`, `//!`, `//`, `/** … */`, `/* … */`) of more than
+/// this many lines keep only their first sentence, when at least this many lines of text go:
+/// the note standing for them costs about a line.
+const CUT_DOC_COMMENT_LINES: usize = 2;
 
 /// A doc block cut to some of its lines.
 struct DocCut {
@@ -516,16 +520,15 @@ fn long_doc_comments(
     query: &Query,
 ) -> Vec<(std::ops::Range<usize>, String)> {
     let mut edits = Vec::new();
-    for block in docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES) {
+    for block in docs.iter().filter(|b| b.lines.len() > CUT_DOC_COMMENT_LINES) {
         let (start, end) = (lines.0[block.lines.start], lines.0.get(block.lines.end).map_or(len, |next| next - 1));
         if done.iter().any(|edit| edit.start < end && start < edit.end) {
             continue;
         }
         let kept = paragraphs_on_the_question(block, source, query);
         let note = |cut: &str| elided(&format!("comment {cut} elided"));
-        // A marker costs about what three lines of prose do.
         let cut = cut_block(block, source, lines, len, |row| kept.contains(&row), Some(&note));
-        edits.extend(cut.filter(|cut| cut.text_lines_cut >= LONG_DOC_COMMENT_LINES).map(|cut| (cut.range, cut.text)));
+        edits.extend(cut.filter(|cut| cut.text_lines_cut >= CUT_DOC_COMMENT_LINES).map(|cut| (cut.range, cut.text)));
     }
     edits
 }
@@ -826,6 +829,8 @@ mod tests {
         // An elided body takes the rest of its doc comment with it, under its own note.
         assert!(out.contains("// SetNormalizeFunc allows you to add a function which can translate flag names.\nfunc (f *FlagSet) SetNormalizeFunc("), "{out}");
         assert!(out.contains("NormalizedName) { /* [… lines 226–242, doc comment lines 222–225 elided …] */ }"), "{out}");
+        // A three-line licence header loses two lines: its note costs about one.
+        assert!(out.starts_with("// Copyright 2009 The Go Authors. All rights reserved.\n// [… comment lines 2–3 elided …]\n"), "{out}");
         // The package comment keeps its summary and the paragraph that has the question's words.
         assert!(out.contains("/*\nPackage pflag is a drop-in replacement for Go's flag package, implementing\n"), "{out}");
         assert!(!out.contains("Integer flags accept 1234, 0664, 0x1234 and may be negative."), "{out}");
