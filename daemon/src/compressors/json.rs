@@ -588,8 +588,8 @@ impl ProseCut {
 }
 
 /// The passes over a document's prose, while it is over budget: long prose to its first
-/// sentence, then any sentence-long string to its first words.
-const PROSE_CUTS: [ProseCut; 2] = [ProseCut { over: LONG_PROSE, keep: FIRST_SENTENCE_MAX }, ProseCut { over: 80, keep: 60 }];
+/// sentence, then sentence-long strings to their first words, then shorter ones.
+const PROSE_CUTS: [ProseCut; 3] = [ProseCut { over: LONG_PROSE, keep: FIRST_SENTENCE_MAX }, ProseCut { over: 80, keep: 60 }, ProseCut { over: 48, keep: 32 }];
 
 /// The first sentence of `s` (to the first `. ` past a few words), at most `max` characters
 /// ending at a word, with the count of characters cut (`before` of them cut earlier).
