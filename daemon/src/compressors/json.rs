@@ -830,18 +830,19 @@ fn wide_row(row: &BTreeMap<&str, &Value>, columns: &[&str], labels: &[String], d
     }
 }
 
+/// `column` and each part of it after a dot, longest first.
+fn tails(column: &str) -> Vec<&str> {
+    std::iter::once(column).chain(column.match_indices('.').map(|(i, _)| &column[i + 1..])).collect()
+}
+
 /// Each column's shortest trailing part of its dotted path that no other column ends with
 /// (`__compat.support.chrome.version_added` is `chrome.version_added`), without a last part
 /// most columns end with (`chrome`): a wide row's labels stay short and readable.
 fn short_labels(columns: &[&str]) -> Vec<String> {
-    let labels: Vec<&str> = columns
-        .iter()
-        .map(|column| {
-            let dots: Vec<usize> = column.match_indices('.').map(|(i, _)| i + 1).collect();
-            let unique = |tail: &str| columns.iter().filter(|c| **c == tail || c.ends_with(&format!(".{tail}"))).count() == 1;
-            dots.iter().rev().map(|&at| &column[at..]).find(|tail| unique(tail)).unwrap_or(column)
-        })
-        .collect();
+    // Every trailing part (after a dot, or whole) of every column, with how many columns end so.
+    let mut ending: BTreeMap<&str, usize> = BTreeMap::new();
+    columns.iter().flat_map(|c| tails(c)).for_each(|tail| *ending.entry(tail).or_default() += 1);
+    let labels: Vec<&str> = columns.iter().map(|column| tails(column).into_iter().rev().find(|tail| ending[tail] == 1).unwrap_or(column)).collect();
     let mut last_parts: BTreeMap<&str, usize> = BTreeMap::new();
     labels.iter().filter_map(|l| l.rsplit_once('.')).for_each(|(_, last)| *last_parts.entry(last).or_default() += 1);
     let common = last_parts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| n * 2 >= labels.len()).map(|(last, _)| format!(".{last}"));
@@ -1384,6 +1385,12 @@ mod tests {
             Value::Array(a) => a.iter().for_each(|v| collect_strings_over(v, len, out)),
             _ => {}
         }
+    }
+
+    #[test]
+    fn wide_rows_are_labelled_by_the_shortest_names_that_tell_their_columns_apart() {
+        let columns = ["x.support.chrome.version_added", "x.support.safari.version_added", "x.support.firefox.version_added", "x.description", "a.name", "b.name"];
+        assert_eq!(short_labels(&columns), ["chrome", "safari", "firefox", "description", "a.name", "b.name"]);
     }
 
     #[test]
