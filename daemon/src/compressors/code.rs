@@ -11,7 +11,7 @@
 //! the skeleton left out no longer stop compression: those bodies are elided or kept verbatim.)
 
 use super::doc_blocks;
-use crate::request::query::{fold, words, Query};
+use crate::request::query::{identifier_parts, words, Query};
 use super::lang::Lang;
 use super::skeleton;
 use super::{Compressor, Context};
@@ -579,29 +579,6 @@ fn function_name(node: Node, body: Node, text: &str) -> String {
         Some(name) => text[name.byte_range()].to_string(),
         None => "an anonymous function".to_string(),
     }
-}
-
-/// The parts of an identifier, folded: `_parse_optional` → parse, optional; `HTTPConnection` →
-/// http, connection, and the whole name.
-pub(crate) fn identifier_parts(name: &str) -> Vec<String> {
-    let mut parts = vec![fold(&name.replace('_', ""))];
-    let mut current = String::new();
-    let chars: Vec<char> = name.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let boundary = c == '_'
-            || (c.is_uppercase() && i > 0 && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|n| n.is_lowercase())));
-        if boundary && !current.is_empty() {
-            parts.push(fold(&current));
-            current.clear();
-        }
-        if c != '_' {
-            current.push(c);
-        }
-    }
-    if !current.is_empty() {
-        parts.push(fold(&current));
-    }
-    parts
 }
 
 /// Which bodies stay whole: short ones, and those whose name has a query word. When no name

@@ -25,8 +25,7 @@
 //!
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
-use crate::request::query::{fold, words, Query};
-use super::code::identifier_parts;
+use crate::request::query::{fold, identifier_parts, words, Query};
 use super::{Compressor, Context};
 use crate::request::marker;
 use serde_json::{Map, Value};

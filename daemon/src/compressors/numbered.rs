@@ -113,22 +113,12 @@ impl Compressor for Numbered {
             block.lines.filter(|&i| i != block.summary && parsed[i].is_some()).for_each(|i| dropped[i] = true);
         }
         let in_comments = dropped.iter().filter(|d| **d).count() - blank;
-        // In source code, the bodies the code compressor would elide go too (signature and
-        // closing lines stay, so the numbers show where).
+        // In a whole source file, the bodies the code compressor would elide go too (their
+        // signatures stay, so the numbers show where).
         let rows: Vec<usize> = (0..lines.len()).filter(|&i| parsed[i].is_some()).collect();
         let source = rows.iter().map(|&i| codes[i]).collect::<Vec<_>>().join("\n");
         let mut in_bodies = 0;
-        let bodies_go = lines.len() >= MIN_LINES_TO_ELIDE_BODIES;
-        let mut omit = bodies_go.then(|| code::omitted_lines(&source, ctx)).flatten().unwrap_or_default();
-        // Short runs stay: their words are the ones an agent quotes back.
-        let mut at = 0;
-        while at < omit.len() {
-            let run = omit[at..].iter().take_while(|o| **o == omit[at]).count();
-            if omit[at] && run < MIN_BODY_RUN {
-                omit[at..at + run].iter_mut().for_each(|o| *o = false);
-            }
-            at += run;
-        }
+        let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES).then(|| code::omitted_lines(&source, ctx)).flatten().map(long_runs).unwrap_or_default();
         for (&row, omit) in rows.iter().zip(omit) {
             if omit && !dropped[row] {
                 dropped[row] = true;
@@ -153,6 +143,20 @@ impl Compressor for Numbered {
         out.push(&marker);
         Some(out.join("\n"))
     }
+}
+
+/// `omit` with its runs shorter than [`MIN_BODY_RUN`] kept: their words are the ones an agent
+/// quotes back, and a short gap saves little.
+fn long_runs(mut omit: Vec<bool>) -> Vec<bool> {
+    let mut at = 0;
+    while at < omit.len() {
+        let run = omit[at..].iter().take_while(|o| **o == omit[at]).count();
+        if omit[at] && run < MIN_BODY_RUN {
+            omit[at..at + run].iter_mut().for_each(|o| *o = false);
+        }
+        at += run;
+    }
+    omit
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@
 //! were left out in all.
 
 use crate::request::marker::{self, thousands};
-use super::code::identifier_parts;
-use crate::request::query::{words, Query};
+use crate::request::query::{identifier_parts, words, Query};
 use super::{Compressor, Context};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};

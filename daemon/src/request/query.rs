@@ -36,6 +36,29 @@ pub fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
 }
 
+/// The parts of an identifier, folded: `_parse_optional` → parse, optional; `HTTPConnection` →
+/// http, connection, and the whole name.
+pub fn identifier_parts(name: &str) -> Vec<String> {
+    let mut parts = vec![fold(&name.replace('_', ""))];
+    let mut current = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let boundary = c == '_'
+            || (c.is_uppercase() && i > 0 && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|n| n.is_lowercase())));
+        if boundary && !current.is_empty() {
+            parts.push(fold(&current));
+            current.clear();
+        }
+        if c != '_' {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(fold(&current));
+    }
+    parts
+}
+
 /// The folded terms of a query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
