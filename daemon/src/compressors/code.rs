@@ -195,9 +195,9 @@ pub fn omitted_lines(text: &str, ctx: &Context) -> Option<Vec<bool>> {
 /// order) and how many bodies and comments they cut.
 struct Plan {
     lang: Lang,
-    edits: Vec<(std::ops::Range<usize>, String)>,
+    edits: Vec<Edit>,
     /// Doc comments of one line of text written on one line: nothing is left out.
-    joined: Vec<(std::ops::Range<usize>, String)>,
+    joined: Vec<Edit>,
     bodies: usize,
     comments: usize,
 }
@@ -257,7 +257,7 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
     let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| source[b.lines.clone()].join("\n")), 0.25);
-    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
     for (f, kept) in functions.iter().zip(keep) {
         if !kept {
@@ -282,22 +282,29 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
     if lang == Lang::Python {
         edits.extend(long_docstrings(root, text));
     } else {
-        let done: Vec<std::ops::Range<usize>> = edits.iter().map(|(range, _)| range.clone()).collect();
-        edits.extend(long_doc_comments(&source, &docs, &lines, text.len(), &done, &doc_query));
+        let cuts = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
+        edits.extend(cuts);
     }
     let comments = edits.len() - before;
     if edits.is_empty() {
         return None;
     }
-    let done: Vec<std::ops::Range<usize>> = edits.iter().map(|(range, _)| range.clone()).collect();
-    let joined = one_line_doc_comments(&source, &docs, &lines, &done);
+    let joined = one_line_doc_comments(&source, &docs, &lines, &edits);
     edits.sort_by_key(|(range, _)| range.start);
     Some(Plan { lang, edits, joined, bodies, comments })
 }
 
+/// An edit: the bytes it replaces and what replaces them.
+type Edit = (std::ops::Range<usize>, String);
+
+/// Whether any of `done` touches the bytes `start..end`.
+fn overlaps(done: &[Edit], start: usize, end: usize) -> bool {
+    done.iter().any(|(edit, _)| edit.start < end && start < edit.end)
+}
+
 /// Edits writing each `/** … */` that holds one line of text, outside what `done` edits, on
 /// one line (`/** Name of the tool. */`): the same words in a third of the lines.
-fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: &LineStarts, done: &[std::ops::Range<usize>]) -> Vec<(std::ops::Range<usize>, String)> {
+fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: &LineStarts, done: &[Edit]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for block in docs.iter().filter(|b| b.lines.len() == 3) {
         let (open, middle, close) = (source[block.lines.start], source[block.lines.start + 1], source[block.lines.start + 2]);
@@ -307,7 +314,7 @@ fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: 
         }
         let start = lines.0[block.lines.start];
         let end = lines.0[block.lines.start + 2] + close.len();
-        if done.iter().any(|edit| edit.start < end && start < edit.end) {
+        if overlaps(done, start, end) {
             continue;
         }
         let indent = &open[..open.len() - open.trim_start().len()];
@@ -341,7 +348,7 @@ const LONG_DOCSTRING_LINES: usize = 12;
 
 /// Edits cutting long module and class docstrings to their first paragraph, the marker inside
 /// the string so the file still parses.
-fn long_docstrings(root: Node, text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+fn long_docstrings(root: Node, text: &str) -> Vec<Edit> {
     let mut owners = vec![root];
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
@@ -516,13 +523,13 @@ fn long_doc_comments(
     docs: &[doc_blocks::DocBlock],
     lines: &LineStarts,
     len: usize,
-    done: &[std::ops::Range<usize>],
+    done: &[Edit],
     query: &Query,
-) -> Vec<(std::ops::Range<usize>, String)> {
+) -> Vec<Edit> {
     let mut edits = Vec::new();
     for block in docs.iter().filter(|b| b.lines.len() > CUT_DOC_COMMENT_LINES) {
         let (start, end) = (lines.0[block.lines.start], lines.0.get(block.lines.end).map_or(len, |next| next - 1));
-        if done.iter().any(|edit| edit.start < end && start < edit.end) {
+        if overlaps(done, start, end) {
             continue;
         }
         let kept = paragraphs_on_the_question(block, source, query);

@@ -309,10 +309,15 @@ fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Templ
 /// `; addresses and names in the other lines: 192.0.2.7 ×3, mail.example.org`, within
 /// `allowance` bytes. A field whose values differ only in digits (`sshd[411]:`) names nothing.
 fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allowance: usize) -> String {
+    // In the order first met, each value's place found by a map (a large log has thousands).
     let mut found: Vec<(String, usize)> = Vec::new();
-    let mut note = |value: &str, n: usize| match found.iter_mut().find(|(v, _)| v == value) {
-        Some(entry) => entry.1 += n,
-        None => found.push((value.to_string(), n)),
+    let mut place: HashMap<String, usize> = HashMap::new();
+    let mut note = |value: &str, n: usize| match place.get(value) {
+        Some(&at) => found[at].1 += n,
+        None => {
+            place.insert(value.to_string(), found.len());
+            found.push((value.to_string(), n));
+        }
     };
     for template in templates {
         for field in &template.fields {
@@ -341,7 +346,7 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
 }
 
 /// The IPv4 address inside a token (`rhost=192.0.2.7`, `unknown[192.0.2.7]:`), if it holds one.
-fn ipv4_in(token: &str) -> Option<&str> {
+pub(crate) fn ipv4_in(token: &str) -> Option<&str> {
     let bytes = token.as_bytes();
     let mut start = 0;
     while start < bytes.len() {

@@ -99,11 +99,16 @@ enum Dropped {
 /// hold sub-sections of their own), or from each section header in a report without them.
 fn steps(lines: &[&str]) -> Vec<(usize, usize)> {
     let top = |l: &str| l.trim().starts_with("#section:");
-    let starts: Vec<usize> = if lines.iter().any(|l| top(l)) {
-        (0..lines.len()).filter(|&i| top(lines[i])).collect()
+    if lines.iter().any(|l| top(l)) {
+        spans(lines, |i| top(lines[i]))
     } else {
-        (0..lines.len()).filter(|&i| header(lines[i])).collect()
-    };
+        spans(lines, |i| header(lines[i]))
+    }
+}
+
+/// The line ranges from each line `starts` says opens one to the next such line.
+fn spans(lines: &[&str], starts: impl Fn(usize) -> bool) -> Vec<(usize, usize)> {
+    let starts: Vec<usize> = (0..lines.len()).filter(|&i| starts(i)).collect();
     starts.iter().enumerate().map(|(n, &from)| (from, starts.get(n + 1).copied().unwrap_or(lines.len()))).collect()
 }
 
@@ -166,14 +171,7 @@ impl Compressor for Report {
         // lines (what ran, how it ended) staying.
         let budget = ((text.len() as f64 * BUDGET) as usize).max(MIN_BUDGET);
         let mut kept: usize = (0..lines.len()).filter(|&i| dropped[i].is_none()).map(|i| lines[i].len() + 1).sum();
-        let mut sections: Vec<(usize, usize)> = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            if header(line) || i == 0 {
-                sections.push((i, i + 1));
-            } else if let Some(last) = sections.last_mut() {
-                last.1 = i + 1;
-            }
-        }
+        let mut sections = spans(&lines, |i| i == 0 || header(lines[i]));
         sections.sort_by_key(|&(from, to)| (std::cmp::Reverse(to - from), from));
         for (from, to) in sections {
             if kept <= budget {
