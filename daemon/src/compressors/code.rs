@@ -11,6 +11,8 @@
 //! the skeleton left out no longer stop compression: those bodies are elided or kept verbatim.)
 
 use super::doc_blocks;
+use super::repeated_runs::{self, Repeat};
+use std::ops::Range;
 use crate::request::query::{identifier_parts, words, Query};
 use super::lang::Lang;
 use super::skeleton;
@@ -150,8 +152,9 @@ impl Compressor for Code {
 
 /// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
 fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
-    let Plan { lang, mut edits, joined, bodies, comments } = plan(text, ctx, skim)?;
+    let Plan { lang, mut edits, joined, repeats, bodies, comments } = plan(text, ctx, skim)?;
     edits.extend(joined);
+    edits.extend(repeats.iter().cloned());
     edits.sort_by_key(|(range, _)| range.start);
     let mut out = String::with_capacity(text.len() / 2);
     let mut at = 0;
@@ -165,7 +168,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
         out.push('\n');
     }
     let comment = if lang == Lang::Python { "#" } else { "//" };
-    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments))));
+    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments, repeats.len()))));
     Some(out)
 }
 
@@ -198,6 +201,8 @@ struct Plan {
     edits: Vec<Edit>,
     /// Doc comments of one line of text written on one line: nothing is left out.
     joined: Vec<Edit>,
+    /// Runs of lines the file already showed, each as a note naming the lines it equals.
+    repeats: Vec<Edit>,
     bodies: usize,
     comments: usize,
 }
@@ -286,16 +291,38 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
         edits.extend(cuts);
     }
     let comments = edits.len() - before;
-    if edits.is_empty() {
+    let repeats = repeated_runs(lang, &source, &lines, &edits);
+    if edits.is_empty() && repeats.is_empty() {
         return None;
     }
-    let joined = one_line_doc_comments(&source, &docs, &lines, &edits);
+    let joined = one_line_doc_comments(&source, &docs, &lines, &[&edits[..], &repeats[..]].concat());
     edits.sort_by_key(|(range, _)| range.start);
-    Some(Plan { lang, edits, joined, bodies, comments })
+    Some(Plan { lang, edits, joined, repeats, bodies, comments })
+}
+
+/// Edits writing each run of lines the file already showed, outside what `done` edits, as a
+/// note naming the earlier lines (`// [… lines 120–131 as lines 40–51 …]`).
+fn repeated_runs(lang: Lang, source: &[&str], lines: &LineStarts, done: &[Edit]) -> Vec<Edit> {
+    let span = |row: usize| lines.0[row]..lines.0[row] + source[row].len();
+    let free = |row: usize| {
+        let Range { start, end } = span(row);
+        !overlaps(done, start, end.max(start + 1))
+    };
+    let comment = if lang == Lang::Python { "#" } else { "//" };
+    repeated_runs::repeats(source, free)
+        .into_iter()
+        .map(|Repeat { rows, first }| {
+            let opening = source[rows.start];
+            let start = span(rows.start).start + opening.len() - opening.trim_start().len();
+            let (from, to) = (rows.start + 1, rows.end);
+            let note = elided(&format!("lines {from}–{to} as lines {}–{}", first + 1, first + rows.len()));
+            (start..span(rows.end - 1).end, format!("{comment} {note}"))
+        })
+        .collect()
 }
 
 /// An edit: the bytes it replaces and what replaces them.
-type Edit = (std::ops::Range<usize>, String);
+type Edit = (Range<usize>, String);
 
 /// Whether any of `done` touches the bytes `start..end`.
 fn overlaps(done: &[Edit], start: usize, end: usize) -> bool {
@@ -331,7 +358,7 @@ fn elided(what: &str) -> String {
 }
 
 /// The file marker's description of what its notes stand for.
-fn elisions(bodies: usize, comments: usize) -> String {
+fn elisions(bodies: usize, comments: usize, repeats: usize) -> String {
     let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
     if bodies > 0 {
@@ -339,6 +366,9 @@ fn elisions(bodies: usize, comments: usize) -> String {
     }
     if comments > 0 {
         parts.push(count(comments, "comment", "comments"));
+    }
+    if repeats > 0 {
+        parts.push(count(repeats, "repeated run of lines", "repeated runs of lines"));
     }
     format!("{} cut to `[… lines a–b …]` notes (retrieve with `lines a–b` to read one)", parts.join(" and "))
 }
@@ -401,7 +431,7 @@ const CUT_DOC_COMMENT_LINES: usize = 2;
 /// A doc block cut to some of its lines.
 struct DocCut {
     /// The bytes the block spans.
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
     /// What replaces them: the lines kept, and the block's closing when it has one.
     text: String,
     /// The lines cut, as the marker names them (`lines 8–28`, `lines 4, 9–30`).
@@ -495,7 +525,7 @@ const SUMMARY_LINES: usize = 3;
 
 /// The rows of `block`'s first sentence: its summary line and the next ones until one ends a
 /// sentence, at most [`SUMMARY_LINES`] (a summary cut mid-sentence reads as a different one).
-fn first_sentence(block: &doc_blocks::DocBlock, source: &[&str]) -> std::ops::Range<usize> {
+fn first_sentence(block: &doc_blocks::DocBlock, source: &[&str]) -> Range<usize> {
     let last = (block.summary..block.lines.end.min(block.summary + SUMMARY_LINES))
         .take_while(|&row| row == block.summary || !bare_comment(source[row]))
         .find(|&row| {
@@ -726,7 +756,7 @@ mod tests {
     }
 
     /// The source of the function that starts within `range` (inside a Rust macro block too).
-    fn function_at(lang: Lang, text: &str, range: std::ops::Range<usize>) -> &str {
+    fn function_at(lang: Lang, text: &str, range: Range<usize>) -> &str {
         let mut parser = Parser::new();
         parser.set_language(&lang.grammar()).unwrap();
         let shaped = if lang == Lang::Rust { macros_as_modules(text) } else { None };

@@ -15,6 +15,7 @@ pub mod lang;
 pub mod listing;
 pub mod logs;
 pub mod numbered;
+pub mod repeated_runs;
 pub mod report;
 pub mod search;
 pub mod skeleton;

@@ -1,0 +1,121 @@
+//! Runs of lines a file has already shown. Generated code repeats itself (an SDK's response
+//! namespaces each declare the same result interfaces; bindings repeat one method per type) and
+//! doc examples repeat their setup: a later copy of a run is sent as a note naming the earlier
+//! lines it equals, which stay shown. Nothing is lost: the note says where every line is.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Lines a run has at least: a shorter run costs about what its note costs.
+const MIN_LINES: usize = 6;
+/// Characters of text (indentation aside) a run has at least, so runs of braces and blank lines
+/// are never pointed at.
+const MIN_CHARS: usize = 120;
+/// Earlier runs compared with each run, the latest first (generated code repeats a block in
+/// dozens of places; the latest copies are the likeliest to go on alike).
+const CANDIDATES: usize = 8;
+
+/// A run of lines equal, line for line, to the run starting at `first`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Repeat {
+    /// The repeating lines, 0-based.
+    pub rows: Range<usize>,
+    /// The first line of the earlier run they equal.
+    pub first: usize,
+}
+
+/// The runs of `lines` that repeat an earlier run, each as long as any earlier run goes on alike. Only
+/// lines `free` says are shown as they are are compared: a repeat never stands in for lines
+/// another edit changes, and never points at lines that are not shown.
+pub fn repeats(lines: &[&str], free: impl Fn(usize) -> bool) -> Vec<Repeat> {
+    let mut shown: Vec<bool> = (0..lines.len()).map(free).collect();
+    // Where each window of MIN_LINES lines began, among windows of shown lines.
+    let mut seen: HashMap<&[&str], Vec<usize>> = HashMap::new();
+    let mut found = Vec::new();
+    let mut row = 0;
+    while row + MIN_LINES <= lines.len() {
+        let window = &lines[row..row + MIN_LINES];
+        let whole = shown[row..row + MIN_LINES].iter().all(|&s| s);
+        if !whole || lines[row].trim().is_empty() || window.iter().map(|l| l.trim().len()).sum::<usize>() < MIN_CHARS {
+            row += 1;
+            continue;
+        }
+        // The earlier run that goes on longest with this one.
+        let same_for = |first: usize| {
+            let fits = |len: usize| row + len < lines.len() && first + len < row && shown[row + len] && shown[first + len];
+            let mut len = 0;
+            while len < MIN_LINES || fits(len) && lines[row + len] == lines[first + len] {
+                if !shown[first + len] || first + len >= row {
+                    return 0;
+                }
+                len += 1;
+            }
+            len
+        };
+        let best = seen.get(window).into_iter().flatten().rev().take(CANDIDATES).map(|&first| (same_for(first), first)).max();
+        match best {
+            Some((len, first)) if len >= MIN_LINES => {
+                // Blank lines at the run's end stay: they separate what follows.
+                let len = len - lines[row..row + len].iter().rev().take_while(|l| l.trim().is_empty()).count();
+                shown[row..row + len].iter_mut().for_each(|s| *s = false);
+                found.push(Repeat { rows: row..row + len, first });
+                row += len;
+            }
+            _ => {
+                seen.entry(window).or_default().push(row);
+                row += 1;
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interface(name: &str) -> Vec<String> {
+        vec![
+            format!("export interface {name} {{"),
+            "  /** The number of requests made to the model. */".into(),
+            "  num_model_requests: number;".into(),
+            "  /** The project ID of the grouped usage result. */".into(),
+            "  project_id?: string | null;".into(),
+            "  /** The user ID of the grouped usage result. */".into(),
+            "  user_id?: string | null;".into(),
+            "}".into(),
+            String::new(),
+        ]
+    }
+
+    #[test]
+    fn a_later_copy_points_at_the_first() {
+        let mut text = interface("A");
+        text.extend(interface("B"));
+        text.extend(interface("C"));
+        let lines: Vec<&str> = text.iter().map(String::as_str).collect();
+        let found = repeats(&lines, |_| true);
+        // Each copy from its second line (its name differs) to its closing brace.
+        assert_eq!(found, vec![Repeat { rows: 10..17, first: 1 }, Repeat { rows: 19..26, first: 1 }]);
+    }
+
+    #[test]
+    fn lines_not_shown_are_neither_replaced_nor_pointed_at() {
+        let mut text = interface("A");
+        text.extend(interface("B"));
+        let lines: Vec<&str> = text.iter().map(String::as_str).collect();
+        assert_eq!(repeats(&lines, |row| row != 3), vec![], "the first copy is cut: nothing to point at");
+        assert_eq!(repeats(&lines, |row| row != 12), vec![], "the second copy is cut: nothing to replace");
+    }
+
+    #[test]
+    fn short_or_empty_runs_stay() {
+        let braces: Vec<&str> = ["  }", "}", "", "  }", "}", ""].iter().copied().cycle().take(30).collect();
+        assert_eq!(repeats(&braces, |_| true), vec![]);
+        let mut text = interface("A");
+        text.extend(interface("B"));
+        text.truncate(9 + 5);
+        let lines: Vec<&str> = text.iter().map(String::as_str).collect();
+        assert_eq!(repeats(&lines, |_| true), vec![], "four shared lines are too few");
+    }
+}
