@@ -13,7 +13,7 @@
 use super::doc_blocks;
 use super::repeated_runs::{self, Repeat};
 use std::ops::Range;
-use crate::request::query::{identifier_parts, words, Query};
+use crate::request::query::{identifier_parts, with_identifier_parts, words, Query};
 use super::lang::Lang;
 use super::skeleton;
 use super::{Compressor, Context};
@@ -27,6 +27,8 @@ pub struct Code;
 const SHORT_BODY_LINES: usize = 4;
 /// Bodies kept whole for matching the question's words best, at most.
 const MATCHING_BODIES: usize = 3;
+/// Bodies kept for a name holding a question word common in bodies but rare in names, at most.
+const NAMED_ONLY_BODIES: usize = 1;
 /// A body scoring at least this share of the best score is kept with it.
 const CLOSE_TO_BEST: f64 = 0.8;
 /// A body kept whole that spans more lines than this has its own functions decided one by one.
@@ -152,7 +154,7 @@ impl Compressor for Code {
 
 /// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
 fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
-    let Plan { lang, mut edits, joined, repeats, bodies, comments } = plan(text, ctx, skim)?;
+    let Plan { lang, mut edits, joined, repeats, bodies, comments } = plan(text, ctx, skim, false)?;
     edits.extend(joined);
     edits.extend(repeats.iter().cloned());
     edits.sort_by_key(|(range, _)| range.start);
@@ -176,7 +178,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
 /// the compressor would leave out — the inner lines of elided bodies, the cut lines of doc
 /// comments — so a numbered view can drop them and keep every other line as it was.
 pub fn omitted_lines(text: &str, ctx: &Context) -> Option<Vec<bool>> {
-    let plan = plan(text, ctx, true)?;
+    let plan = plan(text, ctx, true, true)?;
     let lines = LineStarts::new(text);
     let mut omitted = vec![false; lines.0.len()];
     for (range, _) in &plan.edits {
@@ -207,8 +209,10 @@ struct Plan {
     comments: usize,
 }
 
-/// The edits of [`compress_with`], parsing the skeleton first when `skim`.
-fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
+/// The edits of [`compress_with`], parsing the skeleton first when `skim`; for a numbered
+/// `view`, whose question is the agent's whole task, a name alone keeps no body (see
+/// [`bodies_to_keep`]): a task's many words name too many functions.
+fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let lang = ctx.file_path.and_then(Lang::from_path).or_else(|| Lang::from_content(text))?;
     let mut parser = Parser::new();
     parser.set_language(&lang.grammar()).ok()?;
@@ -239,12 +243,19 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
     };
     let bodies = as_documents(&functions);
     let query = Query::new(ctx.query).discriminative(bodies.iter().map(String::as_str), 0.25);
-    let mut keep = bodies_to_keep(&functions, &bodies, &query, ctx.older);
+    // A word in most bodies (`retry` in an HTTP client) still names the few functions about it.
+    let names = if view {
+        Query::default()
+    } else {
+        Query::new(ctx.query).discriminative(functions.iter().map(|f| identifier_parts(&f.name).join(" ")), 0.25)
+    };
+    let queries = Queries { bodies: &query, names: &names };
+    let mut keep = bodies_to_keep(&functions, &bodies, &queries, ctx.older);
     // A long body kept whole (a factory, a module wrapped in one function) has its own
     // functions decided the same way; the skeleton blanked them, so the file is parsed whole.
     let long = |f: &Function, kept: &bool| *kept && f.rows.1 - f.rows.0 > LONG_KEPT_BODY_LINES;
     if skimmed && functions.iter().zip(&keep).any(|(f, kept)| long(f, kept)) {
-        return plan(text, ctx, false);
+        return plan(text, ctx, false, view);
     }
     let mut next = 0;
     while next < functions.len() {
@@ -252,7 +263,7 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
             let mut inner = Vec::new();
             outermost_functions(functions[next].body, lang, text, &mut inner);
             locate(&mut inner, &python_ends, &lines, text.len());
-            keep.extend(bodies_to_keep(&inner, &as_documents(&inner), &query, ctx.older));
+            keep.extend(bodies_to_keep(&inner, &as_documents(&inner), &queries, ctx.older));
             functions.extend(inner);
         }
         next += 1;
@@ -261,7 +272,7 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
     let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
-    let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| source[b.lines.clone()].join("\n")), 0.25);
+    let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
     let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
     for (f, kept) in functions.iter().zip(keep) {
@@ -269,7 +280,7 @@ fn plan(text: &str, ctx: &Context, skim: bool) -> Option<Plan> {
             // The doc comment right above an elided body keeps its summary line; the body's
             // marker names the rest.
             let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()))
-                .filter(|b| doc_query.hits(&source[b.lines.clone()].join("\n")) == 0)
+                .filter(|b| doc_query.hits(&with_identifier_parts(&source[b.lines.clone()].join("\n"))) == 0)
                 .and_then(|b| {
                     let first = first_sentence(b, &source);
                     cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
@@ -505,7 +516,7 @@ fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], que
     for row in block.lines.clone().chain(std::iter::once(usize::MAX)) {
         if row == usize::MAX || bare_comment(source[row]) {
             let text: Vec<&str> = paragraph.iter().map(|&r| source[r]).collect();
-            if query.hits(&text.join(" ")) > 0 {
+            if query.hits(&with_identifier_parts(&text.join(" "))) > 0 {
                 kept.extend(last_break.filter(|_| !kept.is_empty()));
                 kept.append(&mut paragraph);
             } else if paragraph.contains(&block.summary) {
@@ -618,31 +629,50 @@ fn function_name(node: Node, body: Node, text: &str) -> String {
     }
 }
 
-/// Which bodies stay whole: short ones, and those whose name has a query word. When no name
-/// does, the bodies that match the query best (BM25, so a long body does not win by length)
-/// stay too — the best and any close to it. Blocks the conversation read earlier (`older`)
-/// keep only name matches: the question is about the newest output.
-fn bodies_to_keep(functions: &[Function], bodies: &[String], query: &Query, older: bool) -> Vec<bool> {
-    let terms: Vec<&str> = query.terms().collect();
-    let named: Vec<bool> =
-        functions.iter().map(|f| identifier_parts(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect();
+/// The question as bodies are matched to it: its words that tell bodies apart, and those that
+/// tell function names apart.
+struct Queries<'q> {
+    bodies: &'q Query,
+    names: &'q Query,
+}
+
+/// Which bodies stay whole: short ones, and those whose name has a query word that tells bodies
+/// apart. Then the bodies that match the query best (BM25, so a long body does not win by
+/// length) — the best and any close to it — when no name has such a word; and the best one of
+/// those not too long named by a word common in bodies but rare in names (`shouldRetry` in an
+/// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep only name
+/// matches of the first kind: the question is about the newest output.
+fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
+    let named_by = |query: &Query| -> Vec<bool> {
+        let terms: Vec<&str> = query.terms().collect();
+        functions.iter().map(|f| identifier_parts(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect()
+    };
+    let named = named_by(queries.bodies);
     let mut keep: Vec<bool> = functions
         .iter()
         .zip(&named)
         .map(|(f, named)| *named || f.rows.1 - f.rows.0 < SHORT_BODY_LINES)
         .collect();
-    if older || named.contains(&true) {
+    if older {
         return keep;
     }
     let docs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    let scores = query.bm25(&docs);
+    let scores = queries.bodies.bm25(&docs);
+    let by_score = |mut chosen: Vec<usize>| {
+        chosen.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+        chosen.into_iter().take(MATCHING_BODIES)
+    };
     let best = scores.iter().copied().fold(0.0, f64::max);
-    if best > 0.0 {
-        let mut close: Vec<usize> = (0..functions.len()).filter(|i| scores[*i] >= best * CLOSE_TO_BEST).collect();
-        close.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
-        for i in close.into_iter().take(MATCHING_BODIES) {
+    if best > 0.0 && !named.contains(&true) {
+        for i in by_score((0..functions.len()).filter(|&i| scores[i] >= best * CLOSE_TO_BEST).collect()) {
             keep[i] = true;
         }
+    }
+    let named_in_names = named_by(queries.names);
+    let fits = |f: &Function| f.rows.1 - f.rows.0 <= LONG_KEPT_BODY_LINES;
+    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && fits(&functions[i])).collect();
+    for i in by_score(named_only).take(NAMED_ONLY_BODIES) {
+        keep[i] = true;
     }
     keep
 }
@@ -800,6 +830,42 @@ mod tests {
             "identifiers split into words; nothing closes the marker's comment"
         );
         assert_eq!(lines_on_the_question(body, 40, &Query::new("what does the tokenizer emit?")), "");
+    }
+
+    #[test]
+    fn a_name_with_a_word_found_in_most_bodies_keeps_its_body() {
+        // Every body retries; only one function is named for it, and its body holds the answer.
+        let method = |name: &str| {
+            format!("  {name}(request: Request): void {{\n    const retry = this.retry;\n    retry.count += 1;\n    this.log(request, retry);\n    this.queue.push(request);\n    this.flush();\n  }}\n\n")
+        };
+        let mut text = String::from("export class Client {\n");
+        for name in ["send", "sendLater", "schedule", "record", "cancel", "drain"] {
+            text.push_str(&method(name));
+        }
+        text.push_str("  shouldRetry(res: Response): boolean {\n    if (res.status === 408) return true;\n    if (res.status === 429) return true;\n    if (res.status >= 500) return true;\n    return false;\n  }\n}\n");
+        let out = compress("client.ts", &text, "Which requests are retried?");
+        assert!(out.contains("if (res.status === 429) return true;"), "{out}");
+        assert!(!out.contains("this.queue.push(request);"), "bodies merely using the word go: {out}");
+    }
+
+    #[test]
+    fn a_run_of_lines_the_file_already_showed_is_a_note() {
+        let result = "    /** The number of requests made to the model. */\n    num_model_requests: number;\n\n    /** The project the usage is grouped by, when grouped by project. */\n    project_id?: string | null;\n\n    /** The user the usage is grouped by, when grouped by user. */\n    user_id?: string | null;\n  }\n";
+        let text = format!("export namespace Speech {{\n  export interface Result {{\n{result}}}\n\nexport namespace Embedding {{\n  export interface Result {{\n{result}}}\n");
+        let out = compress("usage.ts", &text, "How is usage grouped?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        assert_eq!(out.matches("num_model_requests: number;").count(), 1, "{out}");
+        // The whole interface, its brackets balanced: the namespace around the note still closes.
+        assert!(out.contains("export namespace Embedding {\n  // [… lines 15–24 as lines 2–11 …]\n}\n"), "{out}");
+        assert!(out.contains("1 repeated run of lines"), "{out}");
+    }
+
+    #[test]
+    fn a_doc_paragraph_naming_the_question_in_an_identifier_stays() {
+        let text = "/// Sets how many of them run tasks.\n///\n/// Overrides the `APP_WORKER_THREADS` environment variable.\n///\n/// Panics when given zero, and logs a line to standard error for each change made to the pool size,\n/// so that operators can follow how the pool grows and shrinks over the life of the process.\npub fn set_pool(&mut self, n: usize) -> &mut Self {\n    assert!(n > 0);\n    self.n = n;\n    self.log();\n    self.touch();\n    self\n}\n";
+        let out = compress("pool.rs", text, "How many worker threads are used?");
+        assert!(out.contains("/// Overrides the `APP_WORKER_THREADS` environment variable."), "{out}");
+        assert!(!out.contains("Panics when given zero"), "{out}");
     }
 
     #[test]

@@ -521,7 +521,8 @@ fn cut_long_prose(mut value: Value, budget: usize, query: &str, dropped: &mut Dr
         let mut prose = Vec::new();
         collect_prose("", &value, cut, &mut prose);
         let docs: Vec<&str> = prose.iter().map(String::as_str).collect();
-        let scores = query.bm25(&docs);
+        // A word in a quarter of the strings (`applies` in an API's descriptions) tells none apart.
+        let scores = query.discriminative(docs.iter(), 0.25).bm25(&docs);
         let mut ranked: Vec<usize> = (0..docs.len()).filter(|i| scores[*i] > 0.0).collect();
         ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
         let mut whole = vec![false; docs.len()];
@@ -1279,6 +1280,25 @@ mod tests {
             for member in shape["members"].as_object().into_iter().flat_map(|m| m.keys()) {
                 assert_eq!(shape["members"][member]["shape"], shapes[name]["members"][member]["shape"], "{name}.{member}");
             }
+        }
+    }
+
+    #[test]
+    fn prose_sharing_only_a_common_word_with_the_question_is_cut() {
+        let filler = "The filter narrows the listing to the entries the caller may read, and pages through them in the order the server keeps.";
+        let mut fields = serde_json::Map::new();
+        for n in 0..12 {
+            fields.insert(format!("field{n}"), Value::String(format!("Optional. This setting applies to field {n} of the queue. {filler}")));
+        }
+        let retention = format!("Output only. How long a finished task is retained before it is purged from the queue. {filler}");
+        fields.insert("retention".into(), Value::String(retention.clone()));
+        let value = Value::Object(fields);
+        let budget = compact(&value).len() * 3 / 4;
+        let out = compact(&cut_long_prose(value, budget, "What retention applies to finished tasks?", &mut Dropped::default()));
+        // `applies` is in nearly every string and tells none apart: those keep their first sentence.
+        assert!(out.contains(&serde_json::to_string(&retention).unwrap()), "{out}");
+        for n in 0..12 {
+            assert!(!out.contains(&format!("applies to field {n} of the queue. The filter")), "{out}");
         }
     }
 

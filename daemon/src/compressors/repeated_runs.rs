@@ -53,11 +53,8 @@ pub fn repeats(lines: &[&str], free: impl Fn(usize) -> bool) -> Vec<Repeat> {
             len
         };
         let best = seen.get(window).into_iter().flatten().rev().take(CANDIDATES).map(|&first| (same_for(first), first)).max();
-        match best {
+        match best.map(|(len, first)| (balanced(&lines[row..row + len]), first)) {
             Some((len, first)) if len >= MIN_LINES => {
-                // Blank lines at the run's end stay: they separate what follows.
-                let len = len - lines[row..row + len].iter().rev().take_while(|l| l.trim().is_empty()).count();
-                shown[row..row + len].iter_mut().for_each(|s| *s = false);
                 found.push(Repeat { rows: row..row + len, first });
                 row += len;
             }
@@ -68,6 +65,26 @@ pub fn repeats(lines: &[&str], free: impl Fn(usize) -> bool) -> Vec<Repeat> {
         }
     }
     found
+}
+
+/// How many of `run`'s first lines to replace: the most that open as many brackets as they
+/// close (a note never leaves a block open nor closes one it did not open, so what stands
+/// around it still reads, and parses), blank lines at the end left out (they separate what
+/// follows).
+fn balanced(run: &[&str]) -> usize {
+    let mut depth = 0i64;
+    let mut len = 0;
+    for (n, line) in run.iter().enumerate() {
+        depth += line.chars().map(|c| match c {
+            '{' | '(' | '[' => 1,
+            '}' | ')' | ']' => -1,
+            _ => 0,
+        }).sum::<i64>();
+        if depth == 0 && !line.trim().is_empty() {
+            len = n + 1;
+        }
+    }
+    len
 }
 
 #[cfg(test)]
@@ -95,8 +112,10 @@ mod tests {
         text.extend(interface("C"));
         let lines: Vec<&str> = text.iter().map(String::as_str).collect();
         let found = repeats(&lines, |_| true);
-        // Each copy from its second line (its name differs) to its closing brace.
-        assert_eq!(found, vec![Repeat { rows: 10..17, first: 1 }, Repeat { rows: 19..26, first: 1 }]);
+        // Each copy from its second line (its name differs) to its last field: the closing brace
+        // stays with the line that opened the block.
+        assert_eq!(found, vec![Repeat { rows: 10..16, first: 1 }, Repeat { rows: 19..25, first: 1 }]);
+        assert_eq!(balanced(&["a(", "b", ")", "c {", "d", ""]), 3, "a run ends where its brackets close");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! were left out in all.
 
 use crate::request::marker::{self, thousands};
-use crate::request::query::{identifier_parts, words, Query};
+use crate::request::query::{with_identifier_parts, Query};
 use super::{Compressor, Context};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -231,10 +231,7 @@ fn parse(text: &str) -> Parsed<'_> {
 /// budget.
 fn choose(parsed: &Parsed<'_>, query: &str, budget: usize) -> Vec<Vec<bool>> {
     let query = Query::new(query);
-    // Each line as the query reads it: identifiers whole and split into their words
-    // (`MarkFlagRequired` holds `mark`, `flag` and `required`).
-    let words_of = |text: &str| words(text).flat_map(|w| std::iter::once(w.to_string()).chain(identifier_parts(w))).collect::<Vec<_>>().join(" ");
-    let texts: Vec<String> = parsed.files.iter().flat_map(|f| &f.lines).map(|l| words_of(l.text)).collect();
+    let texts: Vec<String> = parsed.files.iter().flat_map(|f| &f.lines).map(|l| with_identifier_parts(l.text)).collect();
     let step = texts.len().div_ceil(SHARE_SAMPLE).max(1);
     let text_query = query.discriminative(texts.iter().step_by(step).map(String::as_str), 0.5);
     let path_query = query.discriminative(parsed.files.iter().map(|f| f.path), 0.5);

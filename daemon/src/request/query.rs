@@ -19,16 +19,26 @@ const STOPWORDS: &[&str] = &[
 /// Folds a word for matching: lowercase, then one common English ending dropped when at least
 /// four letters remain — three for a plural `s` (`errors`, `failed`, `escaping`, `escape`,
 /// `uris` → `error`, `fail`, `escap`, `escap`, `uri`), so a question's wording finds the text's.
+/// A stem left ending in `i` ends in `y` (`retried`, `retries` → `retry`).
 pub fn fold(word: &str) -> String {
     let mut lower = word.to_lowercase();
     for suffix in ["ing", "ed", "es", "e", "s"] {
         let stem = if suffix == "s" { 3 } else { 4 };
         if lower.ends_with(suffix) && lower.len() >= suffix.len() + stem && !(suffix == "s" && lower.ends_with("ss")) {
             lower.truncate(lower.len() - suffix.len());
+            if suffix.starts_with('e') && lower.ends_with('i') {
+                lower.replace_range(lower.len() - 1.., "y");
+            }
             break;
         }
     }
     lower
+}
+
+/// `text`'s words as the query reads code: each identifier whole and split into its words
+/// (`TOKIO_WORKER_THREADS` holds `worker` and `threads`, `MarkFlagRequired` holds `required`).
+pub fn with_identifier_parts(text: &str) -> String {
+    words(text).flat_map(|w| std::iter::once(w.to_string()).chain(identifier_parts(w))).collect::<Vec<_>>().join(" ")
 }
 
 /// The words of `text`: runs of letters, digits and `_`.
@@ -187,7 +197,9 @@ impl Query {
 /// turned away without allocating.
 fn same_word(word: &str, term: &str) -> bool {
     let (w, t) = (word.as_bytes(), term.as_bytes());
-    if word.is_ascii() && (w.len() < t.len() || w.len() > t.len() + 3 || !w[..t.len()].eq_ignore_ascii_case(t)) {
+    // A term ending in `y` is met as `…ied` and `…ies` too.
+    let shared = t.len() - usize::from(t.ends_with(b"y"));
+    if word.is_ascii() && (w.len() < t.len() || w.len() > t.len() + 3 || !w[..shared].eq_ignore_ascii_case(&t[..shared])) {
         return false;
     }
     fold(word) == term
@@ -207,6 +219,10 @@ mod tests {
         let short = Query::new("the URIs and hosts");
         assert_eq!(short.terms().collect::<Vec<_>>(), vec!["host", "uri"]);
         assert_eq!(short.hits("host uri"), 2, "short plurals fold too");
+        let retries = Query::new("Which requests are retried?");
+        assert_eq!(retries.hits("fn retry(&self)"), 1, "a stem ending in i ends in y");
+        assert_eq!(retries.hits("max_retries = 3 retries"), 1);
+        assert_eq!(retries.hits("retract"), 0);
         let function_words = Query::new("How does it parse these flags, and where?");
         assert_eq!(function_words.terms().collect::<Vec<_>>(), vec!["flag", "pars"], "function words go before folding");
     }
