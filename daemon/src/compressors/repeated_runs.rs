@@ -55,6 +55,7 @@ pub fn repeats(lines: &[&str], free: impl Fn(usize) -> bool) -> Vec<Repeat> {
         let best = seen.get(window).into_iter().flatten().rev().take(CANDIDATES).map(|&first| (same_for(first), first)).max();
         match best.map(|(len, first)| (balanced(&lines[row..row + len]), first)) {
             Some((len, first)) if len >= MIN_LINES => {
+                shown[row..row + len].iter_mut().for_each(|s| *s = false);
                 found.push(Repeat { rows: row..row + len, first });
                 row += len;
             }
@@ -116,6 +117,22 @@ mod tests {
         // stays with the line that opened the block.
         assert_eq!(found, vec![Repeat { rows: 10..16, first: 1 }, Repeat { rows: 19..25, first: 1 }]);
         assert_eq!(balanced(&["a(", "b", ")", "c {", "d", ""]), 3, "a run ends where its brackets close");
+    }
+
+    #[test]
+    fn a_copy_never_points_at_lines_replaced_by_a_note() {
+        let block: Vec<String> = (0..6).map(|n| format!("    let value_{n} = compute_the_value_of_this_line({n}, &context);")).collect();
+        // The block, the block again (a note), then the block rotated by one: its lines 1–5 and
+        // the second copy's first line, which is a note by then.
+        let mut text = block.clone();
+        text.extend(block.clone());
+        text.extend(block[1..].iter().cloned().chain(std::iter::once(block[0].clone())));
+        let lines: Vec<&str> = text.iter().map(String::as_str).collect();
+        let found = repeats(&lines, |_| true);
+        assert_eq!(found[0], Repeat { rows: 6..12, first: 0 });
+        for r in &found[1..] {
+            assert!(r.first + r.rows.len() <= 6, "points into the note: {found:?}");
+        }
     }
 
     #[test]
