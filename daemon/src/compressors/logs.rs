@@ -4,8 +4,8 @@
 //! of a stack trace). Each entry gets a severity and a template (its words with every token that
 //! holds a digit masked). Kept verbatim, in this order until the budget is spent:
 //!
-//! 1. every error-level entry (ERROR, FATAL, CRITICAL, exceptions, stack traces) — always, even
-//!    past the budget;
+//! 1. error-level entries (ERROR, FATAL, CRITICAL, exceptions, stack traces): one of each
+//!    template always, even past the budget, the others while it lasts;
 //! 2. the first and last entries;
 //! 3. entries matching the query's discriminative words;
 //! 4. warning-level entries, one of each template before a second of any, rarest first;
@@ -83,11 +83,21 @@ fn shape_of(line: &str) -> u64 {
     shape.finish()
 }
 
-/// Whether a line opens a log record: a timestamp near its start, or a level word.
+/// Whether a line opens a log record: a timestamp near its start, a syslog process tag, or a
+/// level word.
 fn starts_record(line: &str) -> bool {
     let end = line.char_indices().nth(48).map_or(line.len(), |(i, _)| i);
     let head = &line[..end];
-    has_time(head) || has_date(head) || severity_of_level(line).is_some()
+    has_time(head) || has_date(head) || has_process_tag(head) || severity_of_level(line).is_some()
+}
+
+/// A syslog process tag (`sshd[4121]:`, `postfix/smtpd[77]:`) among the words of `head`: what
+/// opens a daemon's record when the journal or a test fixture leaves the clock out.
+fn has_process_tag(head: &str) -> bool {
+    head.split_whitespace().any(|word| {
+        let Some((name, pid)) = word.strip_suffix("]:").and_then(|w| w.split_once('[')) else { return false };
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// `HH:MM` (with optional `:SS`) somewhere in `head`.
@@ -436,10 +446,12 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
         keep[i] = true;
         used += entries[i].bytes;
     };
-    for (i, e) in entries.iter().enumerate() {
-        if e.severity >= 3 {
-            take(i, &mut keep, true);
-        }
+    // Errors: one of each template always, even past the budget; the others while it lasts
+    // (what varies in them is listed in the marker).
+    let mut error_shown = vec![false; templates.len()];
+    for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.severity >= 3) {
+        take(i, &mut keep, !error_shown[e.template]);
+        error_shown[e.template] = true;
     }
     take(0, &mut keep, true);
     take(entries.len() - 1, &mut keep, true);
@@ -670,6 +682,36 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_without_a_clock_reads_as_a_log_by_its_process_tags() {
+        let (log, hosts) = annotated(include_str!("../../../tests/fixtures/logs/fail2ban-sshd-journal"));
+        let lines = log.lines().count();
+        let by_clock_or_level = log.lines().filter(|l| has_time(&l[..l.len().min(48)]) || has_date(&l[..l.len().min(48)]) || severity_of_level(l).is_some()).count();
+        assert!(by_clock_or_level * 10 < lines * 6, "{by_clock_or_level} of {lines}: a clock or level alone would do");
+        assert!(detect(&log));
+        let out = Logs.compress(&log, &ctx("Which remote hosts failed to authenticate? List every source address.", "k")).unwrap();
+        for host in &hosts {
+            assert!(out.contains(host.as_str()), "host {host} lost:\n{out}");
+        }
+        assert!(out.len() < log.len(), "{} -> {}", log.len(), out.len());
+        assert!(has_process_tag("srv postfix/smtpd[77]: NOQUEUE"));
+        assert!(!has_process_tag("see [1]: the notes") && !has_process_tag("x[12a]: y"));
+    }
+
+    #[test]
+    fn repeated_errors_keep_one_of_each_and_list_what_varies() {
+        let log: String = (0..240)
+            .map(|i| format!("2024-03-01 10:{:02}:{:02} ERROR sshd: authentication failure for admin from 198.51.100.{} port {}\n", i / 60, i % 60, i % 40, 40000 + i))
+            .collect();
+        let out = Logs.compress(&log, &ctx("Which hosts failed to authenticate?", "k")).unwrap();
+        for host in (0..40).map(|n| format!("198.51.100.{n}")) {
+            assert!(out.contains(&format!("{host} ")) || out.contains(&format!("{host},")) || out.contains(&format!("{host} ×")), "{host} lost:\n{out}");
+        }
+        let kept = out.lines().filter(|l| l.contains(" ERROR ")).count();
+        assert!(kept < 60, "{kept} of 240 errors kept:\n{out}");
+        assert!(out.len() * 3 < log.len(), "{} -> {}", log.len(), out.len());
+    }
+
+    #[test]
     fn addresses_are_found_inside_tokens() {
         assert_eq!(ipv4_in("unknown[192.0.2.7]:"), Some("192.0.2.7"));
         assert_eq!(ipv4_in("rhost=10.1.2.3"), Some("10.1.2.3"));
@@ -698,8 +740,8 @@ mod tests {
 
     #[test]
     fn a_log_without_a_clock_is_recognised_by_its_repeating_lines() {
-        // The same records with their timestamps cut off (as `journalctl -o cat` prints them).
-        let clockless: String = OPENSSH.lines().map(|l| l.splitn(4, ' ').nth(3).unwrap_or(l)).collect::<Vec<_>>().join("\n");
+        // The same records' messages alone: no clock, no process tag.
+        let clockless: String = OPENSSH.lines().map(|l| l.splitn(6, ' ').nth(5).unwrap_or(l)).collect::<Vec<_>>().join("\n");
         assert!(clockless.lines().take(50).all(|l| !starts_record(l) || l.contains("error")), "no clock is left");
         assert!(detect(&clockless));
         let out = Logs.compress(&clockless, &ctx("", "k")).unwrap();
