@@ -87,13 +87,14 @@ struct Dropped {
     empty: usize,
     templates: usize,
     derived_urls: usize,
+    own_names: usize,
     cut_cells: usize,
     rows: Option<(usize, usize, String)>,
 }
 
 impl Dropped {
     fn any(&self) -> bool {
-        self.empty + self.templates + self.derived_urls + self.cut_cells > 0 || self.rows.is_some()
+        self.empty + self.templates + self.derived_urls + self.own_names + self.cut_cells > 0 || self.rows.is_some()
     }
 
     fn describe(&self) -> String {
@@ -106,6 +107,9 @@ impl Dropped {
         }
         if self.derived_urls > 0 {
             parts.push(format!("{} URLs derivable from `url` dropped", self.derived_urls));
+        }
+        if self.own_names > 0 {
+            parts.push(format!("{} fields repeating the key of their object dropped", self.own_names));
         }
         if self.templates > 0 {
             parts.push(format!("{} URL templates dropped", self.templates));
@@ -213,7 +217,7 @@ fn clean_under(value: Value, bases: &[String], dropped: &mut Dropped) -> Value {
                     Value::String(s) if is_url_template(s) => dropped.templates += 1,
                     Value::String(s) if derivable(&key, s) => dropped.derived_urls += 1,
                     _ => {
-                        let cleaned = clean_under(v, &inner, dropped);
+                        let cleaned = clean_under(without_own_name(v, &key, dropped), &inner, dropped);
                         out.insert(key, cleaned);
                     }
                 }
@@ -223,6 +227,16 @@ fn clean_under(value: Value, bases: &[String], dropped: &mut Dropped) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(|v| clean_under(v, bases, dropped)).collect()),
         other => other,
     }
+}
+
+/// `value` without the string fields that repeat the key it is under (`"AuditConfig": {"id":
+/// "AuditConfig", …}`, as API descriptions name their schemas): the key says it.
+fn without_own_name(value: Value, key: &str, dropped: &mut Dropped) -> Value {
+    let Value::Object(mut members) = value else { return value };
+    let before = members.len();
+    members.retain(|_, v| v.as_str() != Some(key));
+    dropped.own_names += before - members.len();
+    Value::Object(members)
 }
 
 /// Rows given as arrays of one length — the root, or a member of the root object (`"data":
@@ -1394,6 +1408,25 @@ mod tests {
         let medium: Vec<&String> = medium.iter().filter(|s| s.len() <= LONG_PROSE && s.split_whitespace().count() > 6).collect();
         let cut = medium.iter().filter(|s| !out.contains(s.as_str())).count();
         assert!(medium.len() > 20 && cut * 2 > medium.len(), "{cut} of {} cut", medium.len());
+    }
+
+    #[test]
+    fn a_field_repeating_its_objects_key_goes_and_the_key_says_it() {
+        let text = include_str!("../../../tests/fixtures/json/google-discovery-cloudtasks-v2.json");
+        let api: Value = serde_json::from_str(text).unwrap();
+        let out = Json.compress(text, &ctx("Which fields does a Queue have?")).unwrap();
+        let schemas = api["schemas"].as_object().unwrap();
+        assert!(schemas.len() > 20);
+        for (name, schema) in schemas {
+            assert_eq!(schema["id"].as_str(), Some(name.as_str()), "every schema names itself");
+            assert!(out.contains(&format!("\"{name}\":{{")), "{name} lost: {out}");
+            assert!(!out.contains(&format!("\"id\":\"{name}\"")), "{out}");
+        }
+        assert!(out.contains(&format!("{} fields repeating the key of their object dropped", schemas.len())), "{out}");
+        // A field with another value stays.
+        let mut kept = Dropped::default();
+        assert_eq!(without_own_name(serde_json::json!({"id": "B", "type": "A"}), "A", &mut kept), serde_json::json!({"id": "B"}));
+        assert_eq!(kept.own_names, 1);
     }
 
     fn collect_strings_over(value: &Value, len: usize, out: &mut Vec<String>) {
