@@ -178,6 +178,29 @@ mod tests {
     }
 
     #[test]
+    fn every_host_of_the_rows_the_question_names_stays_visible_past_the_budget() {
+        // A connection log: 160 half-open (S0) connections to distinct hosts, 240 others; a
+        // server name is set on a quarter of the S0 rows (`-` on every other row).
+        let mut log = String::from("#fields\tts\tuid\tresp_h\tresp_p\tconn_state\tserver_name\n");
+        for i in 0..400 {
+            let state = if i % 5 < 2 { "S0" } else { "SF" };
+            let server = if i % 10 == 1 { format!("mirror-{i}.example.net") } else { "-".to_string() };
+            log.push_str(&format!("{}.{:06}\tC{i:08x}\t10.{}.{}.{}\t443\t{state}\t{server}\n", 1_379_288_667 + i, i * 37, i / 250, (i / 10) % 25, i % 250));
+        }
+        let out = Delimited.compress(&log, &ctx("Which hosts did the S0 connections go to?")).unwrap();
+        assert!(out.len() * 2 < log.len(), "{} -> {}", log.len(), out.len());
+        let rows: Vec<Vec<&str>> = log.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+        // Whole: `10.0.1.1` must not pass for being the start of `10.0.1.17`.
+        let whole = |host: &str| out.match_indices(host).any(|(at, _)| !out[at + host.len()..].starts_with(|c: char| c.is_ascii_digit()));
+        for row in rows.iter().filter(|r| r[4] == "S0") {
+            assert!(whole(row[2]), "{} lost: {out}", row[2]);
+        }
+        for row in rows.iter().filter(|r| r[5] != "-") {
+            assert!(out.contains(row[5]), "a server name lost: {out}");
+        }
+    }
+
+    #[test]
     fn lists_prose_and_logs_are_not_tables() {
         assert!(!detect("a,b\n".repeat(40).as_str()), "two columns are a list");
         assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")));

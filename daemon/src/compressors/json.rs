@@ -779,7 +779,8 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     let mut scratch = Dropped::default();
     let texts: Vec<String> = rows.iter().map(|r| row_text(r, &mut scratch)).collect();
 
-    let query = Query::new(query_text).discriminative(items.iter().map(|i| compact(i)), 0.2);
+    let compacted: Vec<String> = items.iter().map(|i| compact(i)).collect();
+    let query = Query::new(query_text).discriminative(compacted.iter(), 0.2);
     let scores: Vec<usize> = rows.iter().map(|r| query_score(&query, r)).collect();
     let mut whole: Vec<usize> = (0..rows.len()).filter(|i| scores[*i] > 0).collect();
     whole.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
@@ -820,7 +821,16 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     if !omitted.is_empty() {
         let mut by = distinguishing(&rows, &varying, &omitted);
         by.push_str(&named_values(&rows, &varying, &omitted, query_text, budget / 4));
-        by.push_str(&omitted_hosts(&rows, &varying, &omitted, &out, HOSTS_LISTED.min(budget / 4)));
+        // The hosts of omitted rows with the question's words first (words in up to half the
+        // rows too: `S0` in a connection log still says which rows), with as much room again as
+        // the rows had: they are what the question asks for. Then the other omitted rows'.
+        let asked = Query::new(query_text).discriminative(compacted.iter(), 0.5);
+        let (matching, other): (Vec<usize>, Vec<usize>) = omitted.iter().partition(|&&i| query_score(&asked, &rows[i]) > 0);
+        let mut evidence = omitted_hosts(&rows, &varying, &matching, &out, "hosts only in omitted rows that match the question", budget.max(HOSTS_LISTED));
+        let shown = format!("{out}{evidence}");
+        let rest = if matching.is_empty() { "hosts only in the omitted rows" } else { "hosts only in the other omitted rows" };
+        evidence += &omitted_hosts(&rows, &varying, &other, &shown, rest, HOSTS_LISTED.min(budget / 4));
+        by.push_str(&evidence);
         dropped.rows = Some((omitted.len(), rows.len(), by));
     }
     out
@@ -1042,29 +1052,32 @@ fn cell_or_dash(row: &BTreeMap<&str, &Value>, column: &str) -> String {
     row.get(column).map_or("-".into(), |v| cell_text(v, &mut Dropped::default()))
 }
 
-/// The addresses and host names in omitted rows that no kept row shows — from the columns
-/// holding them (a network log's responders, a file's source hosts) — each once with its count,
-/// as in a log's marker: the hosts are the evidence a question over such a table asks for.
-/// Listed while within `allowance` bytes, the rest counted.
-fn omitted_hosts(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize], shown: &str, allowance: usize) -> String {
-    let hosts = |v: &Value| -> Vec<String> {
+/// The addresses and host names in the `omitted` rows that `shown` does not hold — from the
+/// columns holding them (a network log's responders, a TLS log's server names) — each once with
+/// its count, as in a log's marker: the hosts are the evidence a question over such a table asks
+/// for. Listed, after `label`, while within `allowance` bytes, the rest counted.
+fn omitted_hosts(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize], shown: &str, label: &str, allowance: usize) -> String {
+    // A cell's hosts, and whether it holds a value at all (not `-`, a log's unset field).
+    let hosts = |v: &Value| -> (bool, Vec<String>) {
         let text = cell_text(v, &mut Dropped::default());
-        text.split([',', ' ']).filter(|t| is_host(t)).map(str::to_string).collect()
+        (text.chars().any(char::is_alphanumeric), text.split([',', ' ']).filter(|t| is_host(t)).map(str::to_string).collect())
     };
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for column in columns {
-        // Each row's hosts in this column, read once: the column holds hosts when half its rows do.
-        let cells: Vec<Vec<String>> = rows.iter().map(|r| r.get(column).map(|v| hosts(v)).unwrap_or_default()).collect();
-        if cells.iter().filter(|h| !h.is_empty()).count() * 2 < rows.len() {
+        // Each row's hosts in this column, read once: the column holds hosts when half the rows
+        // with a value there do.
+        let cells: Vec<(bool, Vec<String>)> = rows.iter().map(|r| r.get(column).map(|v| hosts(v)).unwrap_or_default()).collect();
+        let set = cells.iter().filter(|(set, _)| *set).count();
+        if cells.iter().filter(|(_, h)| !h.is_empty()).count() * 2 < set.max(1) {
             continue;
         }
-        for host in omitted.iter().flat_map(|&i| &cells[i]).filter(|host| !shown.contains(host.as_str())) {
+        for host in omitted.iter().flat_map(|&i| &cells[i].1).filter(|host| !shown.contains(host.as_str())) {
             *counts.entry(host.clone()).or_default() += 1;
         }
     }
     let mut found: Vec<(String, usize)> = counts.into_iter().collect();
     found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    marker::counted_values(&found, allowance).map_or(String::new(), |list| format!("; hosts only in the omitted rows: {list}"))
+    marker::counted_values(&found, allowance).map_or(String::new(), |list| format!("; {label}: {list}"))
 }
 
 /// Whether `token` is an IPv4 address or a host name (`cdn.example.org`: dotted labels of
