@@ -340,23 +340,27 @@ fn overlaps(done: &[Edit], start: usize, end: usize) -> bool {
     done.iter().any(|(edit, _)| edit.start < end && start < edit.end)
 }
 
-/// Edits writing each `/** … */` that holds one line of text, outside what `done` edits, on
-/// one line (`/** Name of the tool. */`): the same words in a third of the lines.
+/// Edits writing each `/** … */` that holds one or two lines of text, outside what `done`
+/// edits, on one line (`/** Name of the tool. */`): the same words in a third of the lines.
 fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: &LineStarts, done: &[Edit]) -> Vec<Edit> {
     let mut edits = Vec::new();
-    for block in docs.iter().filter(|b| b.lines.len() == 3) {
-        let (open, middle, close) = (source[block.lines.start], source[block.lines.start + 1], source[block.lines.start + 2]);
-        let Some(words) = middle.trim().strip_prefix("* ").filter(|w| !w.contains("*/") && !w.trim().is_empty()) else { continue };
+    for block in docs.iter().filter(|b| (3..=4).contains(&b.lines.len())) {
+        let (open, close) = (source[block.lines.start], source[block.lines.end - 1]);
         if open.trim() != "/**" || close.trim() != "*/" {
             continue;
         }
+        let text: Option<Vec<&str>> = source[block.lines.start + 1..block.lines.end - 1]
+            .iter()
+            .map(|line| line.trim().strip_prefix("* ").map(str::trim).filter(|w| !w.is_empty() && !w.contains("*/") && !w.starts_with("```")))
+            .collect();
+        let Some(text) = text else { continue };
         let start = lines.0[block.lines.start];
-        let end = lines.0[block.lines.start + 2] + close.len();
+        let end = lines.0[block.lines.end - 1] + close.len();
         if overlaps(done, start, end) {
             continue;
         }
         let indent = &open[..open.len() - open.trim_start().len()];
-        edits.push((start..end, format!("{indent}/** {} */", words.trim())));
+        edits.push((start..end, format!("{indent}/** {} */", text.join(" "))));
     }
     edits
 }
@@ -930,14 +934,19 @@ mod tests {
     }
 
     #[test]
-    fn a_doc_comment_of_one_line_of_text_is_written_on_one_line() {
-        let ts = format!("export type Options = {{\n  /**\n   * Headers sent with every request.\n   */\n  headers?: Headers;\n}};\nexport function send(o: Options) {{\n{}  return 1;\n}}\n", long_body("a"));
+    fn a_doc_comment_of_one_or_two_lines_of_text_is_written_on_one_line() {
+        let ts = format!(
+            "export type Options = {{\n  /**\n   * Headers sent with every request.\n   */\n  headers?: Headers;\n  /**\n   * Seconds to wait for the server before giving up,\n   * for each attempt.\n   */\n  timeout?: number;\n  /**\n   * ```ts\n   * send({{}})\n   * ```\n   */\n  example?: string;\n}};\nexport function send(o: Options) {{\n{}  return 1;\n}}\n",
+            long_body("a")
+        );
         let out = compress("send.ts", &ts, "which headers?");
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("  /** Headers sent with every request. */\n  headers?: Headers;"), "{out}");
+        assert!(out.contains("  /** Seconds to wait for the server before giving up, for each attempt. */\n  timeout?: number;"), "{out}");
+        assert!(!out.contains("/** ```ts"), "an example is never joined: {out}");
         // Nothing was left out of it: a numbered view keeps its lines.
         let omitted = omitted_lines(&ts, &Context { query: "which headers?", file_path: Some("send.ts"), ..Context::default() }).unwrap();
-        assert!(!omitted[1..4].contains(&true) && omitted[7], "{omitted:?}");
+        assert!(!omitted[1..10].contains(&true) && omitted[19], "{omitted:?}");
     }
 
     fn long_body(lang: &str) -> String {
