@@ -12,12 +12,12 @@
 
 use super::doc_blocks;
 use super::repeated_runs::{self, Repeat};
-use std::ops::Range;
 use crate::request::query::{identifier_parts, with_identifier_parts, words, Query};
 use super::lang::Lang;
 use super::skeleton;
 use super::{Compressor, Context};
 use crate::request::marker;
+use std::ops::Range;
 use tree_sitter::{Node, Parser, Tree};
 
 /// Compresses source files.
@@ -155,8 +155,9 @@ impl Compressor for Code {
 /// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
 fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     let Plan { lang, mut edits, joined, repeats, bodies, comments } = plan(text, ctx, skim, false)?;
+    let repeated = repeats.len();
     edits.extend(joined);
-    edits.extend(repeats.iter().cloned());
+    edits.extend(repeats);
     edits.sort_by_key(|(range, _)| range.start);
     let mut out = String::with_capacity(text.len() / 2);
     let mut at = 0;
@@ -170,7 +171,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
         out.push('\n');
     }
     let comment = if lang == Lang::Python { "#" } else { "//" };
-    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments, repeats.len()))));
+    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments, repeated))));
     Some(out)
 }
 
@@ -201,7 +202,7 @@ pub fn omitted_lines(text: &str, ctx: &Context) -> Option<Vec<bool>> {
 struct Plan {
     lang: Lang,
     edits: Vec<Edit>,
-    /// Doc comments of one line of text written on one line: nothing is left out.
+    /// Doc comments of one or two lines of text written on one line: nothing is left out.
     joined: Vec<Edit>,
     /// Runs of lines the file already showed, each as a note naming the lines it equals.
     repeats: Vec<Edit>,
@@ -644,8 +645,8 @@ struct Queries<'q> {
 /// apart. Then the bodies that match the query best (BM25, so a long body does not win by
 /// length) — the best and any close to it — when no name has such a word; and the best one of
 /// those not too long named by a word common in bodies but rare in names (`shouldRetry` in an
-/// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep only name
-/// matches of the first kind: the question is about the newest output.
+/// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep
+/// only name matches of the first kind: the question is about the newest output.
 fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
     let named_by = |query: &Query| -> Vec<bool> {
         let terms: Vec<&str> = query.terms().collect();

@@ -24,9 +24,9 @@ pub struct Repeat {
     pub first: usize,
 }
 
-/// The runs of `lines` that repeat an earlier run, each as long as any earlier run goes on alike. Only
-/// lines `free` says are shown as they are are compared: a repeat never stands in for lines
-/// another edit changes, and never points at lines that are not shown.
+/// The runs of `lines` that repeat an earlier run, each as long as an earlier run goes on
+/// alike. Only lines `free` says are shown as they are are compared: a repeat never stands in
+/// for lines another edit changes, and never points at lines that are not shown.
 pub fn repeats(lines: &[&str], free: impl Fn(usize) -> bool) -> Vec<Repeat> {
     let mut shown: Vec<bool> = (0..lines.len()).map(free).collect();
     // Where each window of MIN_LINES lines began, among windows of shown lines.
@@ -40,14 +40,14 @@ pub fn repeats(lines: &[&str], free: impl Fn(usize) -> bool) -> Vec<Repeat> {
             row += 1;
             continue;
         }
-        // The earlier run that goes on longest with this one.
+        // How far an earlier run goes on alike with this one: 0 unless its window is still shown
+        // whole and ends before this one starts.
         let same_for = |first: usize| {
-            let fits = |len: usize| row + len < lines.len() && first + len < row && shown[row + len] && shown[first + len];
-            let mut len = 0;
-            while len < MIN_LINES || fits(len) && lines[row + len] == lines[first + len] {
-                if !shown[first + len] || first + len >= row {
-                    return 0;
-                }
+            if first + MIN_LINES > row || !shown[first..first + MIN_LINES].iter().all(|&s| s) {
+                return 0;
+            }
+            let mut len = MIN_LINES;
+            while row + len < lines.len() && first + len < row && shown[row + len] && shown[first + len] && lines[row + len] == lines[first + len] {
                 len += 1;
             }
             len
