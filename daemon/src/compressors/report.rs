@@ -128,25 +128,30 @@ impl Compressor for Report {
         while i < lines.len() {
             let line = lines[i];
             frames_in_trace = if frame(line) { frames_in_trace + 1 } else { 0 };
-            if !stays(i) {
-                if frames_in_trace > FRAMES_KEPT {
-                    dropped[i] = Some(Dropped::Frame);
-                } else if line.trim().len() >= MIN_REPEAT_CHARS && seen.contains(line.trim()) {
+            let repeated = line.trim().len() >= MIN_REPEAT_CHARS && seen.contains(line.trim());
+            if stays(i) {
+                // A failure line said again word for word (a retry loop's `Failed: no packet`)
+                // is counted like any repeat; headers and step results always stay.
+                if repeated && !header(line) && !line.trim_start().starts_with("result:") {
                     dropped[i] = Some(Dropped::Repeat);
-                } else if line.trim_end().ends_with('\\') {
-                    // A continued command: its first lines and its last stay.
-                    let end = (i..lines.len()).find(|&j| !lines[j].trim_end().ends_with('\\')).unwrap_or(lines.len() - 1);
-                    for (j, d) in dropped.iter_mut().enumerate().take(end).skip(i + COMMAND_HEAD) {
-                        if !stays(j) {
-                            *d = Some(Dropped::Command);
-                        }
-                    }
-                    for l in &lines[i..=end] {
-                        seen.insert(l.trim());
-                    }
-                    i = end + 1;
-                    continue;
                 }
+            } else if frames_in_trace > FRAMES_KEPT {
+                dropped[i] = Some(Dropped::Frame);
+            } else if repeated {
+                dropped[i] = Some(Dropped::Repeat);
+            } else if line.trim_end().ends_with('\\') {
+                // A continued command: its first lines and its last stay.
+                let end = (i..lines.len()).find(|&j| !lines[j].trim_end().ends_with('\\')).unwrap_or(lines.len() - 1);
+                for (j, d) in dropped.iter_mut().enumerate().take(end).skip(i + COMMAND_HEAD) {
+                    if !stays(j) {
+                        *d = Some(Dropped::Command);
+                    }
+                }
+                for l in &lines[i..=end] {
+                    seen.insert(l.trim());
+                }
+                i = end + 1;
+                continue;
             }
             seen.insert(line.trim());
             i += 1;
@@ -269,6 +274,28 @@ mod tests {
             let n: usize = note["[… ".len()..].split(' ').next().unwrap().parse().unwrap();
             assert!(n >= MIN_RUN, "{note}");
         }
+    }
+
+    #[test]
+    fn a_failure_said_again_word_for_word_is_counted() {
+        // A test's retry loop: each group tried twice, the same failure line each time.
+        let mut report = String::from("#section:main\n----------messages:(3/90)----------\ncommand: main Test\n----------System.out:(80/2000)----------\n");
+        for group in ["224.80.80.80", "ff01:0:0:0:0:0:0:a", "ff02:0:0:0:0:0:0:a", "ff05:0:0:0:0:0:0:a"] {
+            report.push_str(&format!("Test: /{group}\n"));
+            for _ in 0..2 {
+                report.push_str(&format!("Join: /{group}\nSend packet to: /{group}\nFailed: No packet received within timeout!!!\nLeave: /{group}\n"));
+            }
+        }
+        report.push_str("----------System.err:(1/40)----------\njava.lang.Exception: 4 test(s) failed\nresult: Failed. Execution failed\n\ntest result: Failed. Execution failed\n");
+        let out = compress(&report, "why did the test fail?");
+        // Each group's second try, the same four lines again, goes; a single line between others
+        // stays (a note would cost more than the line).
+        assert_eq!(out.matches("Failed: No packet received within timeout!!!").count(), 4, "{out}");
+        assert!(out.contains("16 repeating a line shown earlier"), "{out}");
+        for group in ["224.80.80.80", "ff01:0:0:0:0:0:0:a", "ff02:0:0:0:0:0:0:a", "ff05:0:0:0:0:0:0:a"] {
+            assert!(out.contains(&format!("Test: /{group}\n")), "{out}");
+        }
+        assert!(out.contains("result: Failed. Execution failed\n") && out.contains("test result: Failed. Execution failed"), "{out}");
     }
 
     #[test]
