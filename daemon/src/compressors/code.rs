@@ -307,7 +307,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     if edits.is_empty() && repeats.is_empty() {
         return None;
     }
-    let joined = one_line_doc_comments(&source, &docs, &lines, &[&edits[..], &repeats[..]].concat());
+    let joined = one_line_doc_comments(&source, &docs, &lines, &[&edits, &repeats]);
     edits.sort_by_key(|(range, _)| range.start);
     Some(Plan { lang, edits, joined, repeats, bodies, comments })
 }
@@ -341,9 +341,10 @@ fn overlaps(done: &[Edit], start: usize, end: usize) -> bool {
     done.iter().any(|(edit, _)| edit.start < end && start < edit.end)
 }
 
-/// Edits writing each `/** … */` that holds one or two lines of text, outside what `done`
-/// edits, on one line (`/** Name of the tool. */`): the same words in a third of the lines.
-fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: &LineStarts, done: &[Edit]) -> Vec<Edit> {
+/// Edits writing each `/** … */` that holds one or two lines of text, outside what the lists
+/// of edits in `done` change, on one line (`/** Name of the tool. */`): the same words in a
+/// third of the lines.
+fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: &LineStarts, done: &[&[Edit]]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for block in docs.iter().filter(|b| (3..=4).contains(&b.lines.len())) {
         let (open, close) = (source[block.lines.start], source[block.lines.end - 1]);
@@ -357,7 +358,7 @@ fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: 
         let Some(text) = text else { continue };
         let start = lines.0[block.lines.start];
         let end = lines.0[block.lines.end - 1] + close.len();
-        if overlaps(done, start, end) {
+        if done.iter().any(|edits| overlaps(edits, start, end)) {
             continue;
         }
         let indent = &open[..open.len() - open.trim_start().len()];

@@ -826,10 +826,11 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         // the rows had: they are what the question asks for. Then the other omitted rows'.
         let asked = Query::new(query_text).discriminative(compacted.iter(), 0.5);
         let (matching, other): (Vec<usize>, Vec<usize>) = omitted.iter().partition(|&&i| query_score(&asked, &rows[i]) > 0);
-        let mut evidence = omitted_hosts(&rows, &varying, &matching, &out, "hosts only in omitted rows that match the question", budget.max(HOSTS_LISTED));
+        let hosts = host_cells(&rows, &varying);
+        let mut evidence = omitted_hosts(&hosts, &matching, &out, "hosts only in omitted rows that match the question", budget.max(HOSTS_LISTED));
         let shown = format!("{out}{evidence}");
         let rest = if matching.is_empty() { "hosts only in the omitted rows" } else { "hosts only in the other omitted rows" };
-        evidence += &omitted_hosts(&rows, &varying, &other, &shown, rest, HOSTS_LISTED.min(budget / 4));
+        evidence += &omitted_hosts(&hosts, &other, &shown, rest, HOSTS_LISTED.min(budget / 4));
         by.push_str(&evidence);
         dropped.rows = Some((omitted.len(), rows.len(), by));
     }
@@ -1052,30 +1053,41 @@ fn cell_or_dash(row: &BTreeMap<&str, &Value>, column: &str) -> String {
     row.get(column).map_or("-".into(), |v| cell_text(v, &mut Dropped::default()))
 }
 
-/// The addresses and host names in the `omitted` rows that `shown` does not hold — from the
-/// columns holding them (a network log's responders, a TLS log's server names) — each once with
-/// its count, as in a log's marker: the hosts are the evidence a question over such a table asks
-/// for. Listed, after `label`, while within `allowance` bytes, the rest counted.
-fn omitted_hosts(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize], shown: &str, label: &str, allowance: usize) -> String {
-    // A cell's hosts, and whether it holds a value at all (not `-`, a log's unset field).
-    let hosts = |v: &Value| -> (bool, Vec<String>) {
-        let text = cell_text(v, &mut Dropped::default());
-        (text.chars().any(char::is_alphanumeric), text.split([',', ' ']).filter(|t| is_host(t)).map(str::to_string).collect())
-    };
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+/// Each row's hosts (addresses and host names), from the columns holding them (a network log's
+/// responders, a TLS log's server names): a column holds hosts when half the rows with a value
+/// there (not `-`, a log's unset field) do. Read once per table, for each list of omitted rows.
+fn host_cells(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<Vec<String>> {
+    let mut by_row = vec![Vec::new(); rows.len()];
     for column in columns {
-        // Each row's hosts in this column, read once: the column holds hosts when half the rows
-        // with a value there do.
-        let cells: Vec<(bool, Vec<String>)> = rows.iter().map(|r| r.get(column).map(|v| hosts(v)).unwrap_or_default()).collect();
-        let set = cells.iter().filter(|(set, _)| *set).count();
-        if cells.iter().filter(|(_, h)| !h.is_empty()).count() * 2 < set.max(1) {
+        let mut set = 0;
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let Some(v) = r.get(column) else { return Vec::new() };
+                let text = cell_text(v, &mut Dropped::default());
+                set += usize::from(text.chars().any(char::is_alphanumeric));
+                text.split([',', ' ']).filter(|t| is_host(t)).map(str::to_string).collect()
+            })
+            .collect();
+        if cells.iter().filter(|h| !h.is_empty()).count() * 2 < set.max(1) {
             continue;
         }
-        for host in omitted.iter().flat_map(|&i| &cells[i].1).filter(|host| !shown.contains(host.as_str())) {
-            *counts.entry(host.clone()).or_default() += 1;
+        for (row, hosts) in by_row.iter_mut().zip(cells) {
+            row.extend(hosts);
         }
     }
-    let mut found: Vec<(String, usize)> = counts.into_iter().collect();
+    by_row
+}
+
+/// The hosts of the `omitted` rows (from [`host_cells`]) that `shown` does not hold, each once
+/// with its count, as in a log's marker: the hosts are the evidence a question over such a table
+/// asks for. Listed, after `label`, while within `allowance` bytes, the rest counted.
+fn omitted_hosts(hosts: &[Vec<String>], omitted: &[usize], shown: &str, label: &str, allowance: usize) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for host in omitted.iter().flat_map(|&i| &hosts[i]).filter(|host| !shown.contains(host.as_str())) {
+        *counts.entry(host).or_default() += 1;
+    }
+    let mut found: Vec<(String, usize)> = counts.into_iter().map(|(host, n)| (host.to_string(), n)).collect();
     found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     marker::counted_values(&found, allowance).map_or(String::new(), |list| format!("; {label}: {list}"))
 }

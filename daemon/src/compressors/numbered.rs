@@ -116,9 +116,12 @@ impl Compressor for Numbered {
         // In a whole source file, the bodies the code compressor would elide go too (their
         // signatures stay, so the numbers show where).
         let rows: Vec<usize> = (0..lines.len()).filter(|&i| parsed[i].is_some()).collect();
-        let source = rows.iter().map(|&i| codes[i]).collect::<Vec<_>>().join("\n");
         let mut in_bodies = 0;
-        let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES).then(|| code::omitted_lines(&source, ctx)).flatten().map(long_runs).unwrap_or_default();
+        let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES)
+            .then(|| code::omitted_lines(&rows.iter().map(|&i| codes[i]).collect::<Vec<_>>().join("\n"), ctx))
+            .flatten()
+            .map(long_runs)
+            .unwrap_or_default();
         for (&row, omit) in rows.iter().zip(omit) {
             if omit && !dropped[row] {
                 dropped[row] = true;
