@@ -286,10 +286,10 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                     let first = first_sentence(b, &source);
                     cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
                 });
-            let doc_note = doc.as_ref().map_or(String::new(), |cut| format!(", doc comment {}", cut.cut));
-            let (from, to) = (f.rows.0 + 1, f.rows.1 + 1);
+            let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
+            rows.extend(f.rows.0..=f.rows.1);
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
-            let note = elided(&format!("lines {from}–{to}{doc_note} elided{shown}"));
+            let note = elided(&format!("{}{shown}", line_ranges(&rows)));
             bodies += 1;
             edits.extend(doc.map(|cut| (cut.range, cut.text)));
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
@@ -367,7 +367,7 @@ fn one_line_doc_comments(source: &[&str], docs: &[doc_blocks::DocBlock], lines: 
     edits
 }
 
-/// What stands where a body or a comment's lines went: `[… lines 40–52 elided …]`. The one
+/// What stands where a body or a comment's lines went: `[… lines 40–52 …]`. The one
 /// marker at the file's end carries the key; a note costs a few tokens where a marker per body
 /// cost thirty.
 fn elided(what: &str) -> String {
@@ -430,7 +430,7 @@ fn long_docstrings(root: Node, text: &str) -> Vec<Edit> {
         let blank_lead = content.len() - content.trim_start_matches('\n').len();
         let lead_end = content[blank_lead..].find("\n\n").map_or(literal.len() - 3, |i| body_start + blank_lead + i);
         let kept_lines = literal[..lead_end].lines().count();
-        let note = elided(&format!("docstring lines {}–{} elided", first + kept_lines + 1, last + 1));
+        let note = elided(&format!("lines {}–{}", first + kept_lines + 1, last + 1));
         let indent = " ".repeat(string.start_position().column);
         edits.push((string.byte_range(), format!("{}\n{indent}{note}\n{indent}{close}", &literal[..lead_end])));
     }
@@ -451,8 +451,8 @@ struct DocCut {
     range: Range<usize>,
     /// What replaces them: the lines kept, and the block's closing when it has one.
     text: String,
-    /// The lines cut, as the marker names them (`lines 8–28`, `lines 4, 9–30`).
-    cut: String,
+    /// The 0-based rows cut.
+    rows: Vec<usize>,
     /// How many of them held text.
     text_lines_cut: usize,
 }
@@ -484,9 +484,8 @@ fn cut_block(
     }
     let summary = source[block.summary];
     let indent = &summary[..summary.len() - summary.trim_start().len()];
-    let cut = line_ranges(&cut_rows);
     let mut text: Vec<String> = block.lines.clone().filter(|&row| kept(row) && !(is_block && row == last)).map(|row| source[row].to_string()).collect();
-    if let Some(note) = note.map(|note| note(&cut)) {
+    if let Some(note) = note.map(|note| note(&line_ranges(&cut_rows))) {
         let opener = if is_block { "*" } else { ["///", "//!", "//"].into_iter().find(|o| summary.trim_start().starts_with(o)).unwrap_or("//") };
         text.push(format!("{indent}{opener} {note}"));
     }
@@ -496,7 +495,7 @@ fn cut_block(
     let start = lines.0[block.lines.start];
     let end = lines.0.get(block.lines.end).map_or(len, |next| next - 1);
     let text_lines_cut = cut_rows.iter().filter(|&&row| !bare_comment(source[row])).count();
-    Some(DocCut { range: start..end, text: text.join("\n"), cut, text_lines_cut })
+    Some(DocCut { range: start..end, text: text.join("\n"), rows: cut_rows, text_lines_cut })
 }
 
 /// 0-based rows, in order, as 1-based line ranges: `line 4`, `lines 8–28, 31–40`.
@@ -580,8 +579,7 @@ fn long_doc_comments(
             continue;
         }
         let kept = paragraphs_on_the_question(block, source, query);
-        let note = |cut: &str| elided(&format!("comment {cut} elided"));
-        let cut = cut_block(block, source, lines, len, |row| kept.contains(&row), Some(&note));
+        let cut = cut_block(block, source, lines, len, |row| kept.contains(&row), Some(&elided));
         edits.extend(cut.filter(|cut| cut.text_lines_cut >= CUT_DOC_COMMENT_LINES).map(|cut| (cut.range, cut.text)));
     }
     edits
@@ -894,7 +892,7 @@ mod tests {
         check(Lang::Rust, "src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?", "    fn chunks_vectored<'a>", 0.7);
         // Long doc comments keep their summary line; their examples go behind a marker.
         let out = compress("src/buf/chain.rs", chain, "how does chunks_vectored fill the slices?");
-        assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [… comment lines 8–28 elided …]\n"), "{out}");
+        assert!(out.contains("/// A `Chain` sequences two buffers.\n/// [… lines 8–28 …]\n"), "{out}");
         assert!(!out.contains("let full: Bytes = buf.copy_to_bytes(11);"), "{out}");
         // Functions inside `cfg_rt! { … }` are functions: their bodies go like any other.
         let context = include_str!("../../../tests/fixtures/code/tokio_context.rs");
@@ -914,13 +912,13 @@ mod tests {
         assert!(out.len() * 10 < flag.len() * 7, "{} of {}", out.len(), flag.len());
         // An elided body takes the rest of its doc comment with it, under its own note.
         assert!(out.contains("// SetNormalizeFunc allows you to add a function which can translate flag names.\nfunc (f *FlagSet) SetNormalizeFunc("), "{out}");
-        assert!(out.contains("NormalizedName) { /* [… lines 226–242, doc comment lines 222–225 elided …] */ }"), "{out}");
+        assert!(out.contains("NormalizedName) { /* [… lines 222–242 …] */ }"), "{out}");
         // A three-line licence header loses two lines: its note costs about one.
-        assert!(out.starts_with("// Copyright 2009 The Go Authors. All rights reserved.\n// [… comment lines 2–3 elided …]\n"), "{out}");
+        assert!(out.starts_with("// Copyright 2009 The Go Authors. All rights reserved.\n// [… lines 2–3 …]\n"), "{out}");
         // The package comment keeps its summary and the paragraph that has the question's words.
         assert!(out.contains("/*\nPackage pflag is a drop-in replacement for Go's flag package, implementing\n"), "{out}");
         assert!(!out.contains("Integer flags accept 1234, 0664, 0x1234 and may be negative."), "{out}");
-        assert!(out.contains("* [… comment lines 8–27, "), "{out}");
+        assert!(out.contains("* [… lines 8–27, "), "{out}");
         // What the question is about stays.
         assert!(out.contains("flag.Deprecated") || out.contains("Deprecated          string"), "{out}");
     }
@@ -932,7 +930,7 @@ mod tests {
         let out = compress("parse.ts", &ts, "what does createParser do on reset?");
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
-        assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29 elided"), "{out}");
+        assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29"), "{out}");
     }
 
     #[test]
