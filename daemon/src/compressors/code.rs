@@ -295,14 +295,19 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
         }
     }
-    let before = edits.len();
-    if lang == Lang::Python {
-        edits.extend(long_docstrings(root, text));
-    } else {
-        let cuts = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
+    let comments = if lang == Lang::Python {
+        let cuts = long_docstrings(root, text);
+        let count = cuts.len();
         edits.extend(cuts);
-    }
-    let comments = edits.len() - before;
+        count
+    } else {
+        let (members, items) = member_docs(root, &source, &docs, &lines, &functions, &edits, &doc_query);
+        edits.extend(members);
+        let cuts = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
+        let count = items + cuts.len();
+        edits.extend(cuts);
+        count
+    };
     let repeats = repeated_runs(lang, &source, &lines, &edits);
     if edits.is_empty() && repeats.is_empty() {
         return None;
@@ -554,11 +559,18 @@ fn first_sentence(block: &doc_blocks::DocBlock, source: &[&str]) -> Range<usize>
 /// The doc block ending right above the 0-based line `first_row` (attributes, annotations and
 /// decorators in between), if there is one.
 fn attached_doc<'b>(docs: &'b [doc_blocks::DocBlock], source: &[&str], first_row: usize) -> Option<&'b doc_blocks::DocBlock> {
+    let row = above_attributes(source, first_row);
+    docs.iter().find(|b| b.lines.end == row)
+}
+
+/// The 0-based line `first_row` of an item, or of the attributes, annotations and decorators
+/// right above it.
+fn above_attributes(source: &[&str], first_row: usize) -> usize {
     let mut row = first_row;
     while row > 0 && ["#[", "@"].iter().any(|a| source[row - 1].trim_start().starts_with(a)) {
         row -= 1;
     }
-    docs.iter().find(|b| b.lines.end == row)
+    row
 }
 
 /// Edits cutting long doc comments and comment blocks outside what `done` already edits to
@@ -583,6 +595,66 @@ fn long_doc_comments(
         edits.extend(cut.filter(|cut| cut.text_lines_cut >= CUT_DOC_COMMENT_LINES).map(|cut| (cut.range, cut.text)));
     }
     edits
+}
+
+/// Lines of member doc comments (fields, interface members, variants) off the question one
+/// item must hold for them to go behind a note: the note costs about a line.
+const MEMBER_DOC_LINES: usize = 3;
+
+/// Edits cutting the doc comments of the members of each top-level item (a struct's fields, an
+/// interface's members, an enum's variants, a class's properties) that are off the question,
+/// with one note after the item's last line naming where they were, and how many items have
+/// one: the members' names and types say what the item holds. Items whose first line is on
+/// the question, and comments of functions or inside them, stay.
+fn member_docs(
+    root: Node,
+    source: &[&str],
+    docs: &[doc_blocks::DocBlock],
+    lines: &LineStarts,
+    functions: &[Function],
+    done: &[Edit],
+    query: &Query,
+) -> (Vec<Edit>, usize) {
+    // Comments are doc blocks and the one-line comments outside them.
+    let mut comments: Vec<Range<usize>> = docs.iter().map(|b| b.lines.clone()).collect();
+    let one_line = |row: &usize| {
+        let t = source[*row].trim_start();
+        t.starts_with("//") || t.starts_with("/*") && t.trim_end().ends_with("*/")
+    };
+    comments.extend((0..source.len()).filter(one_line).filter(|&row| !docs.iter().any(|b| b.lines.contains(&row))).map(|row| row..row + 1));
+    comments.sort_by_key(|rows| rows.start);
+    let function_starts: Vec<usize> = functions.iter().map(|f| above_attributes(source, lines.row(f.node.start_byte()))).collect();
+    let of_function = |rows: &Range<usize>| {
+        function_starts.contains(&rows.end) || functions.iter().any(|f| f.rows.0 <= rows.start && rows.end <= f.rows.1 + 1)
+    };
+    let span = |rows: &Range<usize>| lines.0[rows.start]..lines.0.get(rows.end).copied().unwrap_or(lines.0[rows.end - 1] + source[rows.end - 1].len());
+    let on_the_question = |rows: Range<usize>| query.hits(&with_identifier_parts(&source[rows].join("\n"))) > 0;
+    let mut edits = Vec::new();
+    let mut items = 0;
+    let mut cursor = root.walk();
+    for item in root.named_children(&mut cursor) {
+        let (first, last) = (lines.row(item.start_byte()), lines.row(item.end_byte().saturating_sub(1).max(item.start_byte())));
+        if last <= first || on_the_question(first..first + 1) {
+            continue;
+        }
+        let cut: Vec<&Range<usize>> = comments
+            .iter()
+            .filter(|rows| first < rows.start && rows.end <= last && source[rows.start].starts_with(char::is_whitespace))
+            .filter(|rows| !of_function(rows) && !overlaps(done, span(rows).start, span(rows).end) && !on_the_question((*rows).clone()))
+            .collect();
+        let text_lines: usize = cut.iter().map(|rows| (*rows).clone().filter(|&row| !bare_comment(source[row])).count()).sum();
+        let end_of_item = lines.0[last] + source[last].len();
+        if text_lines < MEMBER_DOC_LINES || overlaps(done, lines.0[last], end_of_item.max(lines.0[last] + 1)) {
+            continue;
+        }
+        let (from, to) = (cut[0].start + 1, cut[cut.len() - 1].end);
+        // A blank line before a cut comment goes with it: the members close up.
+        let with_blank = |rows: &Range<usize>| if rows.start > first + 1 && source[rows.start - 1].trim().is_empty() { rows.start - 1..rows.end } else { rows.clone() };
+        edits.extend(cut.iter().map(|rows| (span(&with_blank(rows)), String::new())));
+        edits.push((end_of_item..end_of_item, format!(" // {}", elided(&format!("comments in lines {from}–{to}")))));
+        items += 1;
+    }
+    (edits, items)
 }
 
 fn errors(node: Node) -> usize {
@@ -921,6 +993,19 @@ mod tests {
         assert!(out.contains("* [… lines 8–27, "), "{out}");
         // What the question is about stays.
         assert!(out.contains("flag.Deprecated") || out.contains("Deprecated          string"), "{out}");
+        // A struct's fields stay; their comments, off the question, go behind one note.
+        assert!(out.contains("type FlagSet struct {\n\tUsage func()\n"), "{out}");
+        assert!(out.contains("\taddedGoFlagSets []*goflag.FlagSet\n} // [… comments in lines 139–148 …]\n"), "{out}");
+        assert!(!out.contains("Usage is the function called when an error occurs"), "{out}");
+    }
+
+    #[test]
+    fn member_comments_on_the_question_stay() {
+        let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let out = compress("flag.go", flag, "Which setting sorts the flags in help and usage messages?");
+        assert!(out.contains("\t// SortFlags is used to indicate, if user wants to have sorted flags in\n\t// help/usage messages.\n\tSortFlags bool"), "{out}");
+        assert!(!out.contains("ParseErrorsWhitelist is used to configure"), "{out}");
+        assert!(parses_cleanly(Lang::Go, &out), "{out}");
     }
 
     #[test]
@@ -936,16 +1021,16 @@ mod tests {
     #[test]
     fn a_doc_comment_of_one_or_two_lines_of_text_is_written_on_one_line() {
         let ts = format!(
-            "export type Options = {{\n  /**\n   * Headers sent with every request.\n   */\n  headers?: Headers;\n  /**\n   * Seconds to wait for the server before giving up,\n   * for each attempt.\n   */\n  timeout?: number;\n  /**\n   * ```ts\n   * send({{}})\n   * ```\n   */\n  example?: string;\n}};\nexport function send(o: Options) {{\n{}  return 1;\n}}\n",
+            "export type Options = {{\n  /**\n   * Headers sent with every request.\n   */\n  headers?: Headers;\n  /**\n   * Seconds to wait for the server before giving up,\n   * for each attempt.\n   */\n  timeout?: number;\n  /**\n   * ```ts\n   * send({{}})\n   * ```\n   */\n  example?: string;\n}};\nexport function send(o: object) {{\n{}  return 1;\n}}\n",
             long_body("a")
         );
-        let out = compress("send.ts", &ts, "which headers?");
+        let out = compress("send.ts", &ts, "what do the Options hold?");
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("  /** Headers sent with every request. */\n  headers?: Headers;"), "{out}");
         assert!(out.contains("  /** Seconds to wait for the server before giving up, for each attempt. */\n  timeout?: number;"), "{out}");
         assert!(!out.contains("/** ```ts"), "an example is never joined: {out}");
         // Nothing was left out of it: a numbered view keeps its lines.
-        let omitted = omitted_lines(&ts, &Context { query: "which headers?", file_path: Some("send.ts"), ..Context::default() }).unwrap();
+        let omitted = omitted_lines(&ts, &Context { query: "what do the Options hold?", file_path: Some("send.ts"), ..Context::default() }).unwrap();
         assert!(!omitted[1..10].contains(&true) && omitted[19], "{omitted:?}");
     }
 
