@@ -276,6 +276,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
     let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
+    // Elided functions with no comment and no line on the question: runs of them may share a note.
+    let mut bare: Vec<&Function> = Vec::new();
     for (f, kept) in functions.iter().zip(keep) {
         if !kept {
             // The doc comment right above an elided body keeps its summary line; the body's
@@ -289,12 +291,18 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
             rows.extend(f.rows.0..=f.rows.1);
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
-            let note = elided(&format!("{}{shown}", line_ranges(&rows)));
             bodies += 1;
+            let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
+            if !view && lang != Lang::Python && shown.is_empty() && (first_row == 0 || !is_comment(source[first_row - 1])) {
+                bare.push(f);
+                continue;
+            }
+            let note = elided(&format!("{}{shown}", line_ranges(&rows)));
             edits.extend(doc.map(|cut| (cut.range, cut.text)));
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
         }
     }
+    edits.extend(grouped_bodies(lang, text, &source, &lines, bare));
     let comments = if lang == Lang::Python {
         let cuts = long_docstrings(root, text);
         let count = cuts.len();
@@ -315,6 +323,59 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let joined = one_line_doc_comments(&source, &docs, &lines, &[&edits, &repeats]);
     edits.sort_by_key(|(range, _)| range.start);
     Some(Plan { lang, edits, joined, repeats, bodies, comments })
+}
+
+/// Elided functions in a row, with nothing between them but blank lines and attributes, that
+/// share one note naming them (`// [… lines 40–96: functions a, b, c, d …]`): a test module's
+/// signatures cost more than its names.
+const GROUPED_FUNCTIONS: usize = 4;
+
+/// Edits eliding the bodies of `functions` (elided, with no comment and no line on the question):
+/// each run of [`GROUPED_FUNCTIONS`] or more standing one after the other on lines of their own
+/// becomes one note naming them, the others get their own notes.
+fn grouped_bodies(lang: Lang, text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<&Function>) -> Vec<Edit> {
+    functions.sort_by_key(|f| f.node.start_byte());
+    let first_row = |f: &Function| above_attributes(source, lines.row(f.node.start_byte()));
+    // A function stands on lines of its own when only `export` may come before it on its first
+    // line and nothing follows its body on its last.
+    let own_lines = |f: &Function| {
+        let head = &text[lines.0[lines.row(f.node.start_byte())]..f.node.start_byte()];
+        let tail = &text[f.end..lines.0.get(lines.row(f.end.saturating_sub(1)) + 1).map_or(text.len(), |next| next - 1)];
+        matches!(head.trim(), "" | "export" | "export default") && tail.trim().is_empty()
+    };
+    let mut runs: Vec<Vec<&Function>> = Vec::new();
+    for f in functions {
+        let follows = runs.last().and_then(|run| run.last()).is_some_and(|last| {
+            own_lines(last) && own_lines(f) && last.end <= lines.0[first_row(f)] && text[last.end..lines.0[first_row(f)]].trim().is_empty()
+        });
+        match runs.last_mut() {
+            Some(run) if follows => run.push(f),
+            _ => runs.push(vec![f]),
+        }
+    }
+    let mut edits = Vec::new();
+    for run in runs {
+        if run.len() < GROUPED_FUNCTIONS {
+            for f in run {
+                let note = elided(&line_ranges(&(f.rows.0..=f.rows.1).collect::<Vec<_>>()));
+                edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
+            }
+            continue;
+        }
+        let (first, last) = (run[0], run[run.len() - 1]);
+        let row = first_row(first);
+        let start = lines.0[row] + source[row].len() - source[row].trim_start().len();
+        let names: Vec<&str> = run.iter().map(|f| f.name.as_str()).collect();
+        let note = elided(&format!("lines {}–{}: functions {}", row + 1, last.rows.1 + 1, names.join(", ")));
+        edits.push((start..last.end, format!("// {note}")));
+    }
+    edits
+}
+
+/// Whether a source line is a comment (or the end of one).
+fn is_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with("//") || t.starts_with("/*") || t.starts_with('*') || t.ends_with("*/")
 }
 
 /// Edits writing each run of lines the file already showed, outside what `done` edits, as a
@@ -997,6 +1058,19 @@ mod tests {
         assert!(out.contains("type FlagSet struct {\n\tUsage func()\n"), "{out}");
         assert!(out.contains("\taddedGoFlagSets []*goflag.FlagSet\n} // [… comments in lines 139–148 …]\n"), "{out}");
         assert!(!out.contains("Usage is the function called when an error occurs"), "{out}");
+    }
+
+    #[test]
+    fn a_run_of_elided_functions_shares_one_note_naming_them() {
+        let test = |name: &str| format!("    #[test]\n    fn {name}() {{\n{}    }}\n\n", long_body("x"));
+        let tests: String = ["parses_empty", "parses_one", "parses_two", "parses_many"].iter().map(|n| test(n)).collect();
+        let rust = format!("pub fn parse(s: &str) -> usize {{\n    s.len()\n}}\n\n#[cfg(test)]\nmod tests {{\n    use super::*;\n\n{tests}    #[test]\n    fn overflow_is_an_error() {{\n{}        assert!(parse(\"9999\") > 0);\n    }}\n}}\n", long_body("y"));
+        let out = compress("src/parse.rs", &rust, "what happens on overflow?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        assert!(out.contains("    // [… lines 9–71: functions parses_empty, parses_one, parses_two, parses_many …]\n\n    #[test]\n    fn overflow_is_an_error() {"), "{out}");
+        // A numbered view keeps every signature.
+        let omitted = omitted_lines(&rust, &Context { query: "what happens on overflow?", file_path: Some("src/parse.rs"), ..Context::default() }).unwrap();
+        assert!(!omitted[8] && !omitted[9], "{omitted:?}");
     }
 
     #[test]
