@@ -2,19 +2,21 @@
 //! Of a test run it needs the failures, their tracebacks and the summary; a line per passing
 //! test (pytest's and unittest's verbose mode, cargo test, go test, jest and mocha) says only
 //! "passed", so each run of them becomes a count (DejaGnu's `PASS:` and TAP's `ok N` lines too),
-//! except the passes that have the question's words. Of a traceback it needs the frames in its own
+//! except the passes that have the question's words. Skipped tests in a run are counted with
+//! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`). Of a traceback it needs the frames in its own
 //! code; a run of frames inside installed libraries and the standard library (site-packages,
 //! node_modules, `lib/python3.x`) keeps its first and last frame and counts the rest. Every
 //! other line stays as it was, and one marker retrieves the output whole.
 
 use crate::request::marker::{self, thousands};
-use crate::request::query::Query;
+use crate::request::query::{with_identifier_parts, Query};
 use super::{Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.
 pub struct TestRuns;
 
-/// Consecutive passing-test lines that become a count; fewer stay as they are.
+/// Consecutive passing and skipped tests that become a count; fewer do only when their lines
+/// are more than twice as long as the count.
 const MIN_PASS_RUN: usize = 3;
 /// Consecutive library frames that are shortened; fewer stay as they are.
 const MIN_LIBRARY_RUN: usize = 4;
@@ -39,6 +41,71 @@ fn counts_as_pass(line: &str) -> bool {
     let t = line.trim_start();
     passes(line) && !t.starts_with("=== ")
 }
+
+/// Whether a line announces a test whose result comes on a later line: go's `=== RUN` and
+/// unittest's `test_x (pkg.mod.Class.test_x)`, whose docstring line carries the result.
+fn announces(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with("=== ")
+        || t.ends_with(')') && t.split_once(" (").is_some_and(|(name, path)| name.starts_with("test") && !name.contains(' ') && !path.contains(' '))
+}
+
+/// The reason given for a skipped test, when a line reports one (unittest's `... skipped 'why'`,
+/// pytest's `SKIPPED (why)`, go's `--- SKIP:`); `after_announcement` when the line before named
+/// the test, so the line itself may be its docstring.
+fn skip_reason(line: &str, after_announcement: bool) -> Option<&str> {
+    let t = line.trim();
+    if let Some((head, reason)) = t.rsplit_once(" ... skipped ") {
+        return (after_announcement || head.starts_with("test") || head.contains(" (")).then_some(reason);
+    }
+    if t.contains("::") && t.contains(" SKIPPED") {
+        let after = t.split_once(" SKIPPED").map_or("", |(_, rest)| rest.trim());
+        return Some(after.strip_prefix('(').and_then(|r| r.split_once(')')).map_or("", |(why, _)| why));
+    }
+    t.starts_with("--- SKIP: ").then_some("")
+}
+
+/// What one line of a run of passing and skipped tests is.
+enum Entry<'a> {
+    Pass,
+    Skip(&'a str),
+    Announcement,
+}
+
+/// The line as part of a run of passes and skips, or `None` when it ends the run.
+fn entry(line: &str, after_announcement: bool) -> Option<Entry<'_>> {
+    if let Some(reason) = skip_reason(line, after_announcement) {
+        Some(Entry::Skip(reason))
+    } else if counts_as_pass(line) || after_announcement && line.trim_end().ends_with(" ... ok") {
+        Some(Entry::Pass)
+    } else {
+        (passes(line) || announces(line)).then_some(Entry::Announcement)
+    }
+}
+
+/// What stands for a run of `passed` passes and the skips with `reasons` (each with its count,
+/// in order of first appearance): `(12 tests passed, 3 skipped: 'Windows only' ×2, 'not on tty')`.
+fn run_note(passed: usize, reasons: &[(&str, usize)]) -> String {
+    let skipped: usize = reasons.iter().map(|(_, n)| n).sum();
+    let why: Vec<String> = reasons
+        .iter()
+        .filter(|(reason, _)| !reason.is_empty())
+        .map(|(reason, n)| {
+            let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
+            if *n > 1 { format!("{reason} ×{n}") } else { reason }
+        })
+        .collect();
+    let why = if why.is_empty() { String::new() } else { format!(": {}", why.join(", ")) };
+    let tests = |n: usize| format!("{} {}", thousands(n), if n == 1 { "test" } else { "tests" });
+    match (passed, skipped) {
+        (p, 0) => format!("({} passed)", tests(p)),
+        (0, s) => format!("({} skipped{why})", tests(s)),
+        (p, s) => format!("({} passed, {} skipped{why})", tests(p), thousands(s)),
+    }
+}
+
+/// Longest skip reason a run's note quotes, in characters.
+const MAX_REASON_CHARS: usize = 100;
 
 /// The file a traceback frame line names, for Python (`  File "x.py", line 3, in f`) and
 /// JavaScript (`    at f (/x/node_modules/y.js:3:5)`) frames.
@@ -71,7 +138,7 @@ pub fn detect(text: &str) -> bool {
     let lines: Vec<&str> = text.lines().collect();
     let mut run = 0;
     let pass_run = lines.iter().any(|l| {
-        run = if passes(l) { run + usize::from(counts_as_pass(l)) } else { 0 };
+        run = if passes(l) || skip_reason(l, false).is_some() { run + usize::from(!announces(l)) } else { 0 };
         run >= MIN_PASS_RUN
     });
     pass_run || library_runs(&lines).next().is_some()
@@ -108,21 +175,43 @@ impl Compressor for TestRuns {
         let mut replaced: Vec<Option<String>> = vec![None; lines.len()]; // what stands for a dropped line's run
         let mut dropped = vec![false; lines.len()];
         let (mut passed, mut frames_omitted) = (0, 0);
-        // Words on more than a twentieth of the passes tell none of them apart.
-        let query = Query::new(ctx.query).discriminative(lines.iter().copied().filter(|l| counts_as_pass(l)), 0.05);
+        // Words on more than a twentieth of the passes and skips (`test` in `test_copy`) tell
+        // none of them apart.
+        let results = lines.iter().filter(|l| counts_as_pass(l) || l.trim_end().ends_with(" ... ok") || skip_reason(l, true).is_some());
+        let results: Vec<String> = results.map(|l| with_identifier_parts(l)).collect();
+        let query = Query::new(ctx.query).discriminative(results.iter().map(String::as_str), 0.05);
+        let mut skipped = 0;
         let mut i = 0;
         while i < lines.len() {
-            let mut end = (i..lines.len()).find(|&j| !passes(lines[j]) || query.hits(lines[j]) > 0).unwrap_or(lines.len());
+            let (mut end, mut count, mut after_announcement) = (i, 0, false);
+            let mut reasons: Vec<(&str, usize)> = Vec::new();
+            while end < lines.len() && query.hits(lines[end]) == 0 {
+                match entry(lines[end], after_announcement) {
+                    None => break,
+                    Some(Entry::Pass) => count += 1,
+                    Some(Entry::Skip(reason)) => match reasons.iter_mut().find(|(r, _)| *r == reason) {
+                        Some((_, n)) => *n += 1,
+                        None => reasons.push((reason, 1)),
+                    },
+                    Some(Entry::Announcement) => {}
+                }
+                after_announcement = announces(lines[end]);
+                end += 1;
+            }
             // An announcement that ends the run is of the test that did not pass: it stays.
-            while end > i && lines[end - 1].trim_start().starts_with("=== ") {
+            while end > i && announces(lines[end - 1]) {
                 end -= 1;
             }
-            let count = lines[i..end].iter().filter(|l| counts_as_pass(l)).count();
-            if count >= MIN_PASS_RUN {
+            let skips: usize = reasons.iter().map(|(_, n)| n).sum();
+            let note = run_note(count, &reasons);
+            let run_chars: usize = lines[i..end].iter().map(|l| l.len() + 1).sum();
+            // A run becomes its note when it has a few tests, or when the note is much shorter.
+            if count + skips >= MIN_PASS_RUN || count + skips > 0 && run_chars > 2 * note.len() {
                 let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
                 dropped[i..end].iter_mut().for_each(|d| *d = true);
-                replaced[i] = Some(format!("{indent}({} tests passed)", thousands(count)));
+                replaced[i] = Some(format!("{indent}{note}"));
                 passed += count;
+                skipped += skips;
             }
             i = end.max(i + 1);
         }
@@ -135,7 +224,7 @@ impl Compressor for TestRuns {
             replaced[from] = Some(format!("{indent}({} more library frames)", thousands(middle)));
             frames_omitted += middle;
         }
-        if passed == 0 && frames_omitted == 0 {
+        if passed + skipped == 0 && frames_omitted == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -147,10 +236,14 @@ impl Compressor for TestRuns {
                 out.push(line.to_string());
             }
         }
-        let what = match (passed, frames_omitted) {
-            (0, f) => format!("{} library frames of tracebacks omitted", thousands(f)),
+        let tests = match (passed, skipped) {
             (p, 0) => format!("the lines of {} passing tests counted", thousands(p)),
-            (p, f) => format!("the lines of {} passing tests counted and {} library frames omitted", thousands(p), thousands(f)),
+            (p, s) => format!("the lines of {} passing and {} skipped tests counted", thousands(p), thousands(s)),
+        };
+        let what = match (passed + skipped, frames_omitted) {
+            (0, f) => format!("{} library frames of tracebacks omitted", thousands(f)),
+            (_, 0) => tests,
+            (_, f) => format!("{tests} and {} library frames omitted", thousands(f)),
         };
         out.push(marker::marker(ctx.key, &what));
         Some(out.join("\n"))
@@ -211,6 +304,40 @@ mod tests {
         assert!(compress(cargo).starts_with("running 3 tests\n(3 tests passed)\n\ntest result: ok. 3 passed\n"));
         let unittest = "test_a (m.T) ... ok\ntest_b (m.T) ... ok\ntest_c (m.T) ... ok\ntest_d (m.T) ... FAIL\n";
         assert!(compress(unittest).starts_with("(3 tests passed)\ntest_d (m.T) ... FAIL\n"));
+    }
+
+    #[test]
+    fn unittest_skips_count_with_their_reasons_and_docstring_records_count_as_passes() {
+        let text = "test_copymode_symlink_to_symlink (test.test_shutil.TestCopy.test_copymode_symlink_to_symlink) ... skipped 'requires os.lchmod'\n\
+test_does_not_crash (test.test_shutil.TestGetTerminalSize.test_does_not_crash)\n\
+Check if get_terminal_size() returns a meaningful value. ... ok\n\
+test_fallback (test.test_shutil.TestGetTerminalSize.test_fallback) ... ok\n\
+test_empty_file (test.test_shutil.TestZeroCopyMACOS.test_empty_file) ... skipped 'macOS only'\n\
+test_same_file (test.test_shutil.TestZeroCopyMACOS.test_same_file) ... skipped 'macOS only'\n\
+test_disk_usage (test.test_shutil.TestMisc.test_disk_usage)\n\
+Return disk usage statistics. ... FAIL\n\
+test_chown (test.test_shutil.TestMisc.test_chown) ... ok\n\
+\n\
+Ran 7 tests in 0.020s\n\
+\n\
+FAILED (failures=1, skipped=3)";
+        assert!(detect(text));
+        let ctx = Context { query: "Which test failed?", key: "0123456789abcdef01234567", ..Context::default() };
+        let out = TestRuns.compress(text, &ctx).expect("compressed");
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                "(2 tests passed, 3 skipped: 'requires os.lchmod', 'macOS only' ×2)",
+                "test_disk_usage (test.test_shutil.TestMisc.test_disk_usage)",
+                "Return disk usage statistics. ... FAIL",
+                "(1 test passed)",
+                "",
+                "Ran 7 tests in 0.020s",
+                "",
+                "FAILED (failures=1, skipped=3)",
+                "[headroom: the lines of 3 passing and 3 skipped tests counted; headroom_retrieve hash=0123456789abcdef01234567]",
+            ]
+        );
     }
 
     #[test]
