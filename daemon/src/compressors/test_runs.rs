@@ -42,21 +42,32 @@ fn counts_as_pass(line: &str) -> bool {
     passes(line) && !t.starts_with("=== ")
 }
 
-/// Whether a line announces a test whose result comes on a later line: go's `=== RUN` and
-/// unittest's `test_x (pkg.mod.Class.test_x)`, whose docstring line carries the result.
-fn announces(line: &str) -> bool {
+/// Whether a line names a test whose result comes on a later line: go's `=== RUN` and
+/// unittest's `test_x (pkg.mod.Class.test_x)`, alone (its docstring line carries the result) or
+/// followed by ` ... ` and what the test logged before its result.
+fn opens(line: &str) -> bool {
     let t = line.trim();
-    t.starts_with("=== ")
-        || t.ends_with(')') && t.split_once(" (").is_some_and(|(name, path)| name.starts_with("test") && !name.contains(' ') && !path.contains(' '))
+    let unittest = |head: &str| head.ends_with(')') && head.split_once(" (").is_some_and(|(name, path)| name.starts_with("test") && !name.contains(' ') && !path.contains(' '));
+    t.starts_with("=== ") || unittest(t) || t.split_once(" ... ").is_some_and(|(head, rest)| unittest(head) && !is_result(rest))
+}
+
+/// Whether text after a unittest ` ... ` (or alone on a line) is a result: `ok`, `FAIL`,
+/// `ERROR`, `skipped 'why'`, `expected failure`, `unexpected success`.
+fn is_result(rest: &str) -> bool {
+    let r = rest.trim();
+    ["ok", "FAIL", "ERROR", "expected failure", "unexpected success"].contains(&r) || r.starts_with("skipped ")
 }
 
 /// The reason given for a skipped test, when a line reports one (unittest's `... skipped 'why'`,
-/// pytest's `SKIPPED (why)`, go's `--- SKIP:`); `after_announcement` when the line before named
-/// the test, so the line itself may be its docstring.
-fn skip_reason(line: &str, after_announcement: bool) -> Option<&str> {
+/// pytest's `SKIPPED (why)`, go's `--- SKIP:`); `open` when an earlier line named the test, so
+/// the line may be its docstring or the result alone.
+fn skip_reason(line: &str, open: bool) -> Option<&str> {
     let t = line.trim();
+    if let Some(reason) = t.strip_prefix("skipped ").filter(|_| open) {
+        return Some(reason);
+    }
     if let Some((head, reason)) = t.rsplit_once(" ... skipped ") {
-        return (after_announcement || head.starts_with("test") || head.contains(" (")).then_some(reason);
+        return (open || head.starts_with("test") || head.contains(" (")).then_some(reason);
     }
     if t.contains("::") && t.contains(" SKIPPED") {
         let after = t.split_once(" SKIPPED").map_or("", |(_, rest)| rest.trim());
@@ -69,18 +80,49 @@ fn skip_reason(line: &str, after_announcement: bool) -> Option<&str> {
 enum Entry<'a> {
     Pass,
     Skip(&'a str),
-    Announcement,
+    /// It names a test whose result comes later.
+    Opening,
+    /// What a named test printed before its result.
+    Inside,
 }
 
-/// The line as part of a run of passes and skips, or `None` when it ends the run.
-fn entry(line: &str, after_announcement: bool) -> Option<Entry<'_>> {
-    if let Some(reason) = skip_reason(line, after_announcement) {
+/// The line as part of a run of passes and skips, or `None` when it ends the run; `open` when a
+/// test named on an earlier line has no result yet.
+fn entry(line: &str, open: bool) -> Option<Entry<'_>> {
+    let t = line.trim();
+    if let Some(reason) = skip_reason(line, open) {
         Some(Entry::Skip(reason))
-    } else if counts_as_pass(line) || after_announcement && line.trim_end().ends_with(" ... ok") {
+    } else if counts_as_pass(line) || open && (t == "ok" || t.ends_with(" ... ok")) {
         Some(Entry::Pass)
+    } else if passes(line) || opens(line) {
+        Some(Entry::Opening)
+    } else if open && !is_result(t) && !t.starts_with("--- FAIL") && !t.rsplit_once(" ... ").is_some_and(|(_, rest)| is_result(rest)) {
+        Some(Entry::Inside)
     } else {
-        (passes(line) || announces(line)).then_some(Entry::Announcement)
+        None
     }
+}
+
+/// Lines a run of passes may hold between two tests (what one test printed after its result or
+/// the next before its name).
+const MAX_LINES_BETWEEN_TESTS: usize = 8;
+
+/// Whether a line reports a failing test (or its error).
+fn fails(line: &str) -> bool {
+    let t = line.trim();
+    ["FAIL", "ERROR"].contains(&t)
+        || t.starts_with("--- FAIL")
+        || t.rsplit_once(" ... ").is_some_and(|(_, rest)| matches!(rest, "FAIL" | "ERROR" | "unexpected success"))
+        || t.contains("::") && (t.contains(" FAILED") || t.contains(" ERROR"))
+}
+
+/// Where the next test's line is, when the lines from `at` are what tests printed between two
+/// of them: at most [`MAX_LINES_BETWEEN_TESTS`], none reporting a failure or having the
+/// question's words.
+fn between_tests(lines: &[&str], at: usize, query: &Query) -> Option<usize> {
+    (at..lines.len().min(at + MAX_LINES_BETWEEN_TESTS + 1))
+        .take_while(|&j| !fails(lines[j]) && query.hits(lines[j]) == 0)
+        .find(|&j| j > at && entry(lines[j], false).is_some())
 }
 
 /// What stands for a run of `passed` passes and the skips with `reasons` (each with its count,
@@ -138,7 +180,7 @@ pub fn detect(text: &str) -> bool {
     let lines: Vec<&str> = text.lines().collect();
     let mut run = 0;
     let pass_run = lines.iter().any(|l| {
-        run = if passes(l) || skip_reason(l, false).is_some() { run + usize::from(!announces(l)) } else { 0 };
+        run = if passes(l) || skip_reason(l, false).is_some() { run + usize::from(!opens(l)) } else { 0 };
         run >= MIN_PASS_RUN
     });
     pass_run || library_runs(&lines).next().is_some()
@@ -175,32 +217,50 @@ impl Compressor for TestRuns {
         let mut replaced: Vec<Option<String>> = vec![None; lines.len()]; // what stands for a dropped line's run
         let mut dropped = vec![false; lines.len()];
         let (mut passed, mut frames_omitted) = (0, 0);
-        // Words on more than a twentieth of the passes and skips (`test` in `test_copy`) tell
-        // none of them apart.
-        let results = lines.iter().filter(|l| counts_as_pass(l) || l.trim_end().ends_with(" ... ok") || skip_reason(l, true).is_some());
-        let results: Vec<String> = results.map(|l| with_identifier_parts(l)).collect();
+        // Words on more than a twentieth of the lines (`test` in `test_copy`, a log level) tell
+        // no pass apart.
+        let results: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
         let query = Query::new(ctx.query).discriminative(results.iter().map(String::as_str), 0.05);
         let mut skipped = 0;
         let mut i = 0;
         while i < lines.len() {
-            let (mut end, mut count, mut after_announcement) = (i, 0, false);
+            let (mut end, mut count) = (i, 0);
+            // Where the test still waiting for its result was named.
+            let mut open: Option<usize> = None;
+            // Whether the run's tests are named before their results: they print in between.
+            let mut named_first = false;
             let mut reasons: Vec<(&str, usize)> = Vec::new();
             while end < lines.len() && query.hits(lines[end]) == 0 {
-                match entry(lines[end], after_announcement) {
-                    None => break,
-                    Some(Entry::Pass) => count += 1,
-                    Some(Entry::Skip(reason)) => match reasons.iter_mut().find(|(r, _)| *r == reason) {
-                        Some((_, n)) => *n += 1,
-                        None => reasons.push((reason, 1)),
-                    },
-                    Some(Entry::Announcement) => {}
+                let line = match entry(lines[end], open.is_some()) {
+                    None if named_first && open.is_none() => between_tests(&lines, end, &query).map(|next| (next, Entry::Inside)),
+                    None => None,
+                    Some(e) => Some((end + 1, e)),
+                };
+                let Some((next, line)) = line else { break };
+                match line {
+                    Entry::Pass => {
+                        count += 1;
+                        open = None;
+                    }
+                    Entry::Skip(reason) => {
+                        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+                            Some((_, n)) => *n += 1,
+                            None => reasons.push((reason, 1)),
+                        }
+                        open = None;
+                    }
+                    Entry::Opening => {
+                        open = Some(open.unwrap_or(end));
+                        named_first = true;
+                    }
+                    Entry::Inside => {}
                 }
-                after_announcement = announces(lines[end]);
-                end += 1;
+                end = next;
             }
-            // An announcement that ends the run is of the test that did not pass: it stays.
-            while end > i && announces(lines[end - 1]) {
-                end -= 1;
+            // A test named but without its result in the run (it failed, or printed the
+            // question's words) stays whole, from the line naming it.
+            if let Some(at) = open {
+                end = at;
             }
             let skips: usize = reasons.iter().map(|(_, n)| n).sum();
             let note = run_note(count, &reasons);
@@ -338,6 +398,32 @@ FAILED (failures=1, skipped=3)";
                 "[headroom: the lines of 3 passing and 3 skipped tests counted; headroom_retrieve hash=0123456789abcdef01234567]",
             ]
         );
+    }
+
+    #[test]
+    fn what_passing_tests_log_goes_with_them_and_a_failing_tests_log_stays() {
+        let log = |what: &str| format!("2026-12-06 17:49:04,425 asyncio      [9446]: DEBUG   {what}");
+        let text = [
+            format!("test_abort_barrier (test.test_asyncio.test_locks.BarrierTests.test_abort_barrier) ... {}", log("Using selector: EpollSelector")),
+            "ok".to_string(),
+            log("Close <_UnixSelectorEventLoop running=False closed=False debug=True>"),
+            format!("test_barrier (test.test_asyncio.test_locks.BarrierTests.test_barrier) ... {}", log("Using selector: EpollSelector")),
+            "ok".to_string(),
+            "test_blocking_get (test.test_asyncio.test_locks.BarrierTests.test_blocking_get) ... ok".to_string(),
+            format!("test_draining_state (test.test_asyncio.test_locks.BarrierTests.test_draining_state) ... {}", log("Using selector: EpollSelector")),
+            log("Close <_UnixSelectorEventLoop running=False closed=True debug=True>"),
+            "FAIL".to_string(),
+            "test_filling_tasks (test.test_asyncio.test_locks.BarrierTests.test_filling_tasks) ... ok".to_string(),
+            String::new(),
+            "Ran 5 tests in 0.041s".to_string(),
+        ]
+        .join("\n");
+        let out = compress(&text);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "(3 tests passed)", "{out}");
+        assert_eq!(&lines[1..4], &text.lines().collect::<Vec<_>>()[6..9], "the failing test stays whole: {out}");
+        assert_eq!(&lines[4..7], ["(1 test passed)", "", "Ran 5 tests in 0.041s"], "{out}");
+        assert!(!out.contains("test_barrier "), "{out}");
     }
 
     #[test]
