@@ -157,7 +157,8 @@ impl Compressor for Report {
             i += 1;
         }
         // A step that passed (`#section:compile` … `result: Passed.`, nothing failing in it)
-        // keeps what it ran and how it ended; what it printed on the way goes.
+        // keeps what it ran and how it ended; what it printed on the way goes unless it has two
+        // of the question's words (one is often the test's name, found on every step).
         for (from, to) in steps(&lines) {
             let step = from..to;
             let result = step.clone().filter(|&i| lines[i].trim_start().starts_with("result:")).collect::<Vec<_>>();
@@ -167,7 +168,7 @@ impl Compressor for Report {
             }
             for i in from + 1..to {
                 let t = lines[i].trim_start();
-                if dropped[i].is_none() && !t.starts_with("command:") && !result.contains(&i) && query.hits(lines[i]) == 0 {
+                if dropped[i].is_none() && !t.starts_with("command:") && !result.contains(&i) && query.hits(lines[i]) < 2 {
                     dropped[i] = Some(Dropped::Passed);
                 }
             }
@@ -262,6 +263,7 @@ mod tests {
         }
         // A step that passed keeps its command and result; the failing step keeps its sections.
         assert!(out.contains("printed by steps that passed"), "{out}");
+
         let main = &JTR[JTR.find("#section:junit").unwrap()..];
         for line in main.lines().filter(|l| header(l)) {
             assert!(out.contains(line), "{line}");
@@ -274,6 +276,21 @@ mod tests {
             let n: usize = note["[… ".len()..].split(' ').next().unwrap().parse().unwrap();
             assert!(n >= MIN_RUN, "{note}");
         }
+    }
+
+    #[test]
+    fn a_passing_step_keeps_only_the_lines_on_two_of_the_questions_words() {
+        let step = |name: &str, result: &str| {
+            let printed: String = (0..8).map(|i| format!("compiling part {i} of {name}\n")).collect();
+            let own = if name == "build" { "Skipping stale stubs\nUsing the cached classes\n" } else { "" };
+            format!("#section:{name}\n----------messages:(9/300)----------\ncommand: compile {name}\n{printed}{own}result: {result}\n\n")
+        };
+        let text = format!("{}{}{}", step("build", "Passed. Build successful"), step("compile", "Passed. Compilation successful"), step("main", "Failed. Execution failed: timeout"));
+        let out = compress(&text, "why did the build time out? were the cached classes stale?");
+        assert!(out.contains("command: compile build\n") && out.contains("result: Passed. Build successful"), "{out}");
+        assert!(!out.contains("compiling part 3 of build"), "{out}");
+        // One of the question's words (`stale`) does not keep a line of a passing step; two do.
+        assert!(!out.contains("Skipping stale stubs") && out.contains("Using the cached classes\n"), "{out}");
     }
 
     #[test]
