@@ -375,6 +375,25 @@ pub(crate) fn ipv4_in(token: &str) -> Option<&str> {
     None
 }
 
+/// The one shape of process tags that differ only in their pid (`sshd[411]:`, `sshd[5672]:`),
+/// the pid as `…`: `sshd[…]:`. Other identifiers with digits (`blk_-16089`, `job_12`) are
+/// evidence and stay as they are.
+fn one_shape(values: &[(String, usize)]) -> Option<String> {
+    let shape = |v: &str| {
+        let mut out = String::new();
+        for c in v.chars() {
+            if !c.is_ascii_digit() {
+                out.push(c);
+            } else if !out.ends_with('…') {
+                out.push('…');
+            }
+        }
+        out
+    };
+    let first = shape(&values[0].0);
+    (first.contains("[…]") && first.chars().any(char::is_alphabetic) && values.iter().all(|(v, _)| shape(v) == first)).then_some(first)
+}
+
 /// The template as shown in the marker: leading masked fields (timestamps) dropped, varying
 /// fields as their values (up to [`VALUES_LISTED`], or every one kept when `on_question`) or
 /// their integer range.
@@ -396,6 +415,7 @@ fn describe(template: &Template, on_question: bool) -> String {
             }
             match field.next() {
                 Some(f) if f.same => f.first.clone(),
+                Some(Field { values: Some(values), .. }) if one_shape(values).is_some() => one_shape(values).unwrap_or_default(),
                 Some(Field { values: Some(values), .. }) if listable(values) => {
                     listed_any = true;
                     let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
@@ -694,6 +714,8 @@ mod tests {
             assert!(out.contains(host.as_str()), "host {host} lost:\n{out}");
         }
         assert!(out.len() < log.len(), "{} -> {}", log.len(), out.len());
+        // The marker lists hosts one by one; pids are no evidence one by one.
+        assert!(out.contains("\"srv sshd[…]: Connection closed by {192.0.2.111 ×2, "), "{out}");
         assert!(has_process_tag("srv postfix/smtpd[77]: NOQUEUE"));
         assert!(!has_process_tag("see [1]: the notes") && !has_process_tag("x[12a]: y"));
     }
@@ -711,6 +733,17 @@ mod tests {
         let kept = out.lines().filter(|l| l.contains(" ERROR ")).count();
         assert!(kept < 60, "{kept} of 240 errors kept:\n{out}");
         assert!(out.len() * 3 < log.len(), "{} -> {}", log.len(), out.len());
+    }
+
+    #[test]
+    fn a_template_lists_hosts_users_and_ports_but_gives_pids_by_their_shape() {
+        let lines: String = [("411", "alice", "10.0.0.1", "5001"), ("412", "bob", "10.0.0.2", "5002"), ("413", "alice", "10.0.0.3", "6003"), ("511", "carol", "10.0.0.1", "5004")]
+            .iter()
+            .map(|(pid, user, host, port)| format!("Dec 10 06:55:46 srv sshd[{pid}]: Failed password for {user} from {host} port {port} ssh2\n"))
+            .collect();
+        let (_, templates) = entries_of(&lines);
+        assert_eq!(templates.len(), 1);
+        assert_eq!(describe(&templates[0], false), "Dec 10 06:55:46 srv sshd[…]: Failed password for {alice ×2, bob, carol} from {10.0.0.1 ×2, 10.0.0.2, 10.0.0.3} port {5001, 5002, 6003, 5004} ssh2");
     }
 
     #[test]
