@@ -288,8 +288,6 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                     let first = first_sentence(b, &source);
                     cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
                 });
-            let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
-            rows.extend(f.rows.0..=f.rows.1);
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
             bodies += 1;
             let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
@@ -297,6 +295,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 bare.push(f);
                 continue;
             }
+            let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
+            rows.extend(f.rows.0..=f.rows.1);
             let note = elided(&format!("{}{shown}", line_ranges(&rows)));
             edits.extend(doc.map(|cut| (cut.range, cut.text)));
             edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));

@@ -96,7 +96,7 @@ fn entry(line: &str, open: bool) -> Option<Entry<'_>> {
         Some(Entry::Pass)
     } else if passes(line) || opens(line) {
         Some(Entry::Opening)
-    } else if open && !is_result(t) && !t.starts_with("--- FAIL") && !t.rsplit_once(" ... ").is_some_and(|(_, rest)| is_result(rest)) {
+    } else if open && !is_result(t) && !t.rsplit_once(" ... ").is_some_and(|(_, rest)| is_result(rest)) && !fails(line) {
         Some(Entry::Inside)
     } else {
         None
@@ -219,8 +219,8 @@ impl Compressor for TestRuns {
         let (mut passed, mut frames_omitted) = (0, 0);
         // Words on more than a twentieth of the lines (`test` in `test_copy`, a log level) tell
         // no pass apart.
-        let results: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
-        let query = Query::new(ctx.query).discriminative(results.iter().map(String::as_str), 0.05);
+        let units: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
+        let query = Query::new(ctx.query).discriminative(units.iter().map(String::as_str), 0.05);
         let mut skipped = 0;
         let mut i = 0;
         while i < lines.len() {
