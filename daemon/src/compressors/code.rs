@@ -276,8 +276,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
     let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
-    // Elided functions with no comment and no line on the question: runs of them may share a note.
-    let mut bare: Vec<&Function> = Vec::new();
+    // Elided functions with no comment and no line on the question, each with its own edit:
+    // runs of them may share a note instead.
+    let mut bare: Vec<(&Function, Edit)> = Vec::new();
     for (f, kept) in functions.iter().zip(keep) {
         if !kept {
             // The doc comment right above an elided body keeps its summary line; the body's
@@ -290,19 +291,20 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 });
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
             bodies += 1;
-            let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
-            if !view && lang != Lang::Python && shown.is_empty() && (first_row == 0 || !is_comment(source[first_row - 1])) {
-                bare.push(f);
-                continue;
-            }
             let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
             rows.extend(f.rows.0..=f.rows.1);
             let note = elided(&format!("{}{shown}", line_ranges(&rows)));
+            let edit = (f.body.start_byte()..f.end, replacement(lang, text, f.body, &note));
+            let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
+            if !view && lang != Lang::Python && shown.is_empty() && (first_row == 0 || !is_comment(source[first_row - 1])) {
+                bare.push((f, edit));
+                continue;
+            }
             edits.extend(doc.map(|cut| (cut.range, cut.text)));
-            edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
+            edits.push(edit);
         }
     }
-    edits.extend(grouped_bodies(lang, text, &source, &lines, bare));
+    edits.extend(grouped_bodies(text, &source, &lines, bare));
     let comments = if lang == Lang::Python {
         let cuts = long_docstrings(root, text);
         let count = cuts.len();
@@ -330,11 +332,11 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
 /// signatures cost more than its names.
 const GROUPED_FUNCTIONS: usize = 4;
 
-/// Edits eliding the bodies of `functions` (elided, with no comment and no line on the question):
-/// each run of [`GROUPED_FUNCTIONS`] or more standing one after the other on lines of their own
-/// becomes one note naming them, the others get their own notes.
-fn grouped_bodies(lang: Lang, text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<&Function>) -> Vec<Edit> {
-    functions.sort_by_key(|f| f.node.start_byte());
+/// The edits eliding the bodies of `functions` (elided, with no comment and no line on the
+/// question, each with its own edit): each run of [`GROUPED_FUNCTIONS`] or more standing one
+/// after the other on lines of their own becomes one note naming them, the others keep theirs.
+fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<(&Function, Edit)>) -> Vec<Edit> {
+    functions.sort_by_key(|(f, _)| f.node.start_byte());
     let first_row = |f: &Function| above_attributes(source, lines.row(f.node.start_byte()));
     // A function stands on lines of its own when only `export` may come before it on its first
     // line and nothing follows its body on its last.
@@ -343,29 +345,26 @@ fn grouped_bodies(lang: Lang, text: &str, source: &[&str], lines: &LineStarts, m
         let tail = &text[f.end..lines.0.get(lines.row(f.end.saturating_sub(1)) + 1).map_or(text.len(), |next| next - 1)];
         matches!(head.trim(), "" | "export" | "export default") && tail.trim().is_empty()
     };
-    let mut runs: Vec<Vec<&Function>> = Vec::new();
-    for f in functions {
-        let follows = runs.last().and_then(|run| run.last()).is_some_and(|last| {
+    let mut runs: Vec<Vec<(&Function, Edit)>> = Vec::new();
+    for (f, edit) in functions {
+        let follows = runs.last().and_then(|run| run.last()).is_some_and(|(last, _)| {
             own_lines(last) && own_lines(f) && last.end <= lines.0[first_row(f)] && text[last.end..lines.0[first_row(f)]].trim().is_empty()
         });
         match runs.last_mut() {
-            Some(run) if follows => run.push(f),
-            _ => runs.push(vec![f]),
+            Some(run) if follows => run.push((f, edit)),
+            _ => runs.push(vec![(f, edit)]),
         }
     }
     let mut edits = Vec::new();
     for run in runs {
         if run.len() < GROUPED_FUNCTIONS {
-            for f in run {
-                let note = elided(&line_ranges(&(f.rows.0..=f.rows.1).collect::<Vec<_>>()));
-                edits.push((f.body.start_byte()..f.end, replacement(lang, text, f.body, &note)));
-            }
+            edits.extend(run.into_iter().map(|(_, edit)| edit));
             continue;
         }
-        let (first, last) = (run[0], run[run.len() - 1]);
+        let (first, last) = (run[0].0, run[run.len() - 1].0);
         let row = first_row(first);
         let start = lines.0[row] + source[row].len() - source[row].trim_start().len();
-        let names: Vec<&str> = run.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<&str> = run.iter().map(|(f, _)| f.name.as_str()).collect();
         let note = elided(&format!("lines {}–{}: functions {}", row + 1, last.rows.1 + 1, names.join(", ")));
         edits.push((start..last.end, format!("// {note}")));
     }
@@ -676,13 +675,17 @@ fn member_docs(
     done: &[Edit],
     query: &Query,
 ) -> (Vec<Edit>, usize) {
-    // Comments are doc blocks and the one-line comments outside them.
-    let mut comments: Vec<Range<usize>> = docs.iter().map(|b| b.lines.clone()).collect();
+    // Comments are doc blocks and the one-line comments outside them, in order.
+    let mut in_doc = vec![false; source.len()];
+    for block in docs {
+        in_doc[block.lines.clone()].iter_mut().for_each(|d| *d = true);
+    }
     let one_line = |row: &usize| {
         let t = source[*row].trim_start();
-        t.starts_with("//") || t.starts_with("/*") && t.trim_end().ends_with("*/")
+        !in_doc[*row] && (t.starts_with("//") || t.starts_with("/*") && t.trim_end().ends_with("*/"))
     };
-    comments.extend((0..source.len()).filter(one_line).filter(|&row| !docs.iter().any(|b| b.lines.contains(&row))).map(|row| row..row + 1));
+    let mut comments: Vec<Range<usize>> = docs.iter().map(|b| b.lines.clone()).collect();
+    comments.extend((0..source.len()).filter(one_line).map(|row| row..row + 1));
     comments.sort_by_key(|rows| rows.start);
     let function_starts: Vec<usize> = functions.iter().map(|f| above_attributes(source, lines.row(f.node.start_byte()))).collect();
     let of_function = |rows: &Range<usize>| {
@@ -698,9 +701,10 @@ fn member_docs(
         if last <= first || on_the_question(first..first + 1) {
             continue;
         }
-        let cut: Vec<&Range<usize>> = comments
+        let inside = &comments[comments.partition_point(|rows| rows.start <= first)..comments.partition_point(|rows| rows.start < last)];
+        let cut: Vec<&Range<usize>> = inside
             .iter()
-            .filter(|rows| first < rows.start && rows.end <= last && source[rows.start].starts_with(char::is_whitespace))
+            .filter(|rows| rows.end <= last && source[rows.start].starts_with(char::is_whitespace))
             .filter(|rows| !of_function(rows) && !overlaps(done, span(rows).start, span(rows).end) && !on_the_question((*rows).clone()))
             .collect();
         let text_lines: usize = cut.iter().map(|rows| (*rows).clone().filter(|&row| !bare_comment(source[row])).count()).sum();

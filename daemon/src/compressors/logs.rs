@@ -413,9 +413,12 @@ fn describe(template: &Template, on_question: bool) -> String {
             if t != "<*>" {
                 return t.clone();
             }
-            match field.next() {
+            let next = field.next();
+            if let Some(shape) = next.filter(|f| !f.same).and_then(|f| f.values.as_deref()).and_then(one_shape) {
+                return shape;
+            }
+            match next {
                 Some(f) if f.same => f.first.clone(),
-                Some(Field { values: Some(values), .. }) if one_shape(values).is_some() => one_shape(values).unwrap_or_default(),
                 Some(Field { values: Some(values), .. }) if listable(values) => {
                     listed_any = true;
                     let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();

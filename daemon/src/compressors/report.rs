@@ -263,7 +263,6 @@ mod tests {
         }
         // A step that passed keeps its command and result; the failing step keeps its sections.
         assert!(out.contains("printed by steps that passed"), "{out}");
-
         let main = &JTR[JTR.find("#section:junit").unwrap()..];
         for line in main.lines().filter(|l| header(l)) {
             assert!(out.contains(line), "{line}");

@@ -3,10 +3,10 @@
 //! test (pytest's and unittest's verbose mode, cargo test, go test, jest and mocha) says only
 //! "passed", so each run of them becomes a count (DejaGnu's `PASS:` and TAP's `ok N` lines too),
 //! except the passes that have the question's words. Skipped tests in a run are counted with
-//! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`). Of a traceback it needs the frames in its own
-//! code; a run of frames inside installed libraries and the standard library (site-packages,
-//! node_modules, `lib/python3.x`) keeps its first and last frame and counts the rest. Every
-//! other line stays as it was, and one marker retrieves the output whole.
+//! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`). Of a traceback it needs the
+//! frames in its own code; a run of frames inside installed libraries and the standard library
+//! (site-packages, node_modules, `lib/python3.x`) keeps its first and last frame and counts the
+//! rest. Every other line stays as it was, and one marker retrieves the output whole.
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
@@ -58,6 +58,11 @@ fn is_result(rest: &str) -> bool {
     ["ok", "FAIL", "ERROR", "expected failure", "unexpected success"].contains(&r) || r.starts_with("skipped ")
 }
 
+/// Whether a trimmed line reports a unittest result, alone or after ` ... `.
+fn reports_result(t: &str) -> bool {
+    is_result(t) || t.rsplit_once(" ... ").is_some_and(|(_, rest)| is_result(rest))
+}
+
 /// The reason given for a skipped test, when a line reports one (unittest's `... skipped 'why'`,
 /// pytest's `SKIPPED (why)`, go's `--- SKIP:`); `open` when an earlier line named the test, so
 /// the line may be its docstring or the result alone.
@@ -96,7 +101,7 @@ fn entry(line: &str, open: bool) -> Option<Entry<'_>> {
         Some(Entry::Pass)
     } else if passes(line) || opens(line) {
         Some(Entry::Opening)
-    } else if open && !is_result(t) && !t.rsplit_once(" ... ").is_some_and(|(_, rest)| is_result(rest)) && !fails(line) {
+    } else if open && !reports_result(t) && !fails(line) {
         Some(Entry::Inside)
     } else {
         None
