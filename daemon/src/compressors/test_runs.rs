@@ -6,7 +6,10 @@
 //! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`). Of a traceback it needs the
 //! frames in its own code; a run of frames inside installed libraries and the standard library
 //! (site-packages, node_modules, `lib/python3.x`) keeps its first and last frame and counts the
-//! rest. Every other line stays as it was, and one marker retrieves the output whole.
+//! rest. A run of frames an earlier traceback already shows (the same failure in many tests)
+//! becomes one line naming their functions, and the `~~^^` lines Python 3.11+ prints under a
+//! frame's source go. Every other line stays as it was, and one marker retrieves the output
+//! whole.
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
@@ -20,6 +23,8 @@ pub struct TestRuns;
 const MIN_PASS_RUN: usize = 3;
 /// Consecutive library frames that are shortened; fewer stay as they are.
 const MIN_LIBRARY_RUN: usize = 4;
+/// Consecutive frames an earlier traceback shows that become a note; one stays as it is.
+const MIN_REPEATED_RUN: usize = 2;
 
 /// Whether a line reports one passing test, in the formats of the common runners; `=== RUN`
 /// lines (go test) go with the passes they announce.
@@ -172,11 +177,82 @@ fn in_library(file: &str) -> bool {
         || file.contains("/lib/python") && !file.contains("/site-packages/")
 }
 
-/// A Python frame is its `File` line and the source line under it; a JavaScript frame is one line.
+/// A Python frame is its `File` line and the lines indented under it (the source, and from
+/// Python 3.11 the `~~^^` lines pointing into it); a JavaScript frame is one line.
 fn frame_len(lines: &[&str], at: usize) -> usize {
-    let python = lines[at].trim_start().starts_with("File \"");
-    let source = lines.get(at + 1).filter(|next| frame_file(next).is_none() && next.starts_with([' ', '\t']) && !next.trim().is_empty());
-    if python && source.is_some() { 2 } else { 1 }
+    let file_line = lines[at];
+    if !file_line.trim_start().starts_with("File \"") {
+        return 1;
+    }
+    let depth = indent(file_line).len();
+    1 + lines[at + 1..]
+        .iter()
+        .take_while(|next| !next.trim().is_empty() && indent(next).len() > depth && frame_file(next).is_none())
+        .count()
+}
+
+/// The whitespace a line begins with.
+fn indent(line: &str) -> &str {
+    &line[..line.len() - line.trim_start().len()]
+}
+
+/// Whether a line only points into the source line above it (`    ~~~~^^^^`), which Python
+/// prints under a frame that names its function (a syntax error's caret is not one).
+fn points_into_source(line: &str) -> bool {
+    let t = line.trim();
+    t.contains('^') && t.chars().all(|c| c == '^' || c == '~')
+}
+
+/// The function a frame line names: Python's `, in name`, JavaScript's `at name (`.
+fn frame_function(line: &str) -> &str {
+    let t = line.trim_start();
+    match t.rsplit_once(", in ") {
+        Some((_, name)) if t.starts_with("File \"") => name,
+        _ => t.strip_prefix("at ").and_then(|rest| rest.split_once(" (")).map_or("<anonymous>", |(name, _)| name),
+    }
+}
+
+/// One traceback frame: the line it begins on and how many lines it has.
+#[derive(Clone, Copy)]
+struct Frame {
+    at: usize,
+    len: usize,
+}
+
+/// The tracebacks in `lines`, each as its frames in order (frames with no line between them).
+fn tracebacks(lines: &[&str]) -> Vec<Vec<Frame>> {
+    let mut found: Vec<Vec<Frame>> = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        if frame_file(lines[at]).is_none() {
+            at += 1;
+            continue;
+        }
+        let frame = Frame { at, len: frame_len(lines, at) };
+        match found.last_mut() {
+            Some(last) if last.last().is_some_and(|f| f.at + f.len == at) => last.push(frame),
+            _ => found.push(vec![frame]),
+        }
+        at += frame.len;
+    }
+    found
+}
+
+/// The runs of at least `min` consecutive frames of one traceback for which `pick` holds, as
+/// ranges of their indices.
+fn frame_runs(traceback: &[Frame], min: usize, pick: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 0..=traceback.len() {
+        if i < traceback.len() && pick(i) {
+            continue;
+        }
+        if i - start >= min {
+            runs.push(start..i);
+        }
+        start = i + 1;
+    }
+    runs
 }
 
 /// Whether `text` has a run of passing-test lines or a traceback with a run of library frames
@@ -188,28 +264,84 @@ pub fn detect(text: &str) -> bool {
         run = if passes(l) || skip_reason(l, false).is_some() { run + usize::from(!opens(l)) } else { 0 };
         run >= MIN_PASS_RUN
     });
-    pass_run || library_runs(&lines).next().is_some()
+    pass_run
+        || tracebacks(&lines).iter().any(|tb| !frame_runs(tb, MIN_LIBRARY_RUN, |i| is_library(&lines, &tb[i])).is_empty())
+        || lines.iter().any(|l| closes_run(l)) && {
+            let took = shorten_tracebacks(&lines, &mut vec![false; lines.len()], &mut vec![None; lines.len()]);
+            took.repeated + took.pointers > 0
+        }
 }
 
-/// The runs of at least [`MIN_LIBRARY_RUN`] library frames, each as the lines its frames begin.
-fn library_runs<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = Vec<usize>> + 'a {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while at < lines.len() {
-            let mut frames = Vec::new();
-            let mut end = at;
-            while end < lines.len() && frame_file(lines[end]).is_some_and(in_library) {
-                frames.push(end);
-                end += frame_len(lines, end);
-            }
-            if frames.len() >= MIN_LIBRARY_RUN {
-                at = end;
-                return Some(frames);
-            }
-            at = end.max(at + 1);
+/// Whether a line is a test runner's closing tally: unittest's `Ran 12 tests in 0.3s`,
+/// pytest's `==== 2 failed, 10 passed in 0.31s ====`.
+fn closes_run(line: &str) -> bool {
+    let t = line.trim();
+    let unittest = t.strip_prefix("Ran ").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()) && rest.contains(" test") && rest.contains(" in "));
+    let pytest = t.starts_with("==") && t.ends_with("==") && t.contains(" in ") && (t.contains(" passed") || t.contains(" failed"));
+    unittest || pytest
+}
+
+/// Whether a frame is in installed code.
+fn is_library(lines: &[&str], frame: &Frame) -> bool {
+    frame_file(lines[frame.at]).is_some_and(in_library)
+}
+
+/// A frame's lines without those pointing into its source: what makes two frames the same.
+fn frame_text(lines: &[&str], frame: &Frame) -> String {
+    let own = &lines[frame.at..frame.at + frame.len];
+    own.iter().filter(|l| !points_into_source(l)).copied().collect::<Vec<_>>().join("\n")
+}
+
+/// What shortening the tracebacks of a run took out.
+#[derive(Default)]
+struct Shortened {
+    /// Frames repeating ones an earlier traceback shows.
+    repeated: usize,
+    /// Library frames between a run's first and last.
+    library: usize,
+    /// Lines pointing into a frame's source.
+    pointers: usize,
+}
+
+/// Shortens every traceback in `lines`, marking what goes in `dropped` and what stands for it
+/// in `replaced`: lines pointing into a frame's source go; a run of frames that an earlier
+/// traceback already shows becomes `(3 frames as above: get, before_get, _interpolate_some)`;
+/// a run of library frames keeps its first and last.
+fn shorten_tracebacks(lines: &[&str], dropped: &mut [bool], replaced: &mut [Option<String>]) -> Shortened {
+    let mut took = Shortened::default();
+    let mut shown: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for traceback in tracebacks(lines) {
+        let texts: Vec<String> = traceback.iter().map(|f| frame_text(lines, f)).collect();
+        for run in frame_runs(&traceback, MIN_REPEATED_RUN, |i| shown.contains(&texts[i])) {
+            let frames = &traceback[run];
+            let (first, last) = (frames[0], frames[frames.len() - 1]);
+            let names: Vec<&str> = frames.iter().map(|f| frame_function(lines[f.at])).collect();
+            dropped[first.at..last.at + last.len].iter_mut().for_each(|d| *d = true);
+            replaced[first.at] = Some(format!("{}({} frames as above: {})", indent(lines[first.at]), frames.len(), names.join(", ")));
+            took.repeated += frames.len();
         }
-        None
-    })
+        shown.extend(texts);
+        for run in frame_runs(&traceback, MIN_LIBRARY_RUN, |i| is_library(lines, &traceback[i]) && !dropped[traceback[i].at]) {
+            let (first, last) = (traceback[run.start], traceback[run.end - 1]);
+            let from = first.at + first.len;
+            dropped[from..last.at].iter_mut().for_each(|d| *d = true);
+            replaced[from] = Some(format!("{}({} more library frames)", indent(lines[first.at]), thousands(run.len() - 2)));
+            took.library += run.len() - 2;
+        }
+        for frame in &traceback {
+            let runtime = lines[frame.at].trim_start().starts_with("File \"") && lines[frame.at].contains(", in ");
+            if !runtime || dropped[frame.at] {
+                continue;
+            }
+            for i in frame.at + 1..frame.at + frame.len {
+                if points_into_source(lines[i]) {
+                    dropped[i] = true;
+                    took.pointers += 1;
+                }
+            }
+        }
+    }
+    took
 }
 
 impl Compressor for TestRuns {
@@ -221,7 +353,7 @@ impl Compressor for TestRuns {
         let lines: Vec<&str> = text.split('\n').collect();
         let mut replaced: Vec<Option<String>> = vec![None; lines.len()]; // what stands for a dropped line's run
         let mut dropped = vec![false; lines.len()];
-        let (mut passed, mut frames_omitted) = (0, 0);
+        let mut passed = 0;
         // Words on more than a twentieth of the lines (`test` in `test_copy`, a log level) tell
         // no pass apart.
         let units: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
@@ -280,16 +412,8 @@ impl Compressor for TestRuns {
             }
             i = end.max(i + 1);
         }
-        for frames in library_runs(&lines) {
-            let (first, last) = (frames[0], *frames.last().expect("a run has frames"));
-            let middle = frames.len() - 2;
-            let from = first + frame_len(&lines, first);
-            dropped[from..last].iter_mut().for_each(|d| *d = true);
-            let indent = &lines[first][..lines[first].len() - lines[first].trim_start().len()];
-            replaced[from] = Some(format!("{indent}({} more library frames)", thousands(middle)));
-            frames_omitted += middle;
-        }
-        if passed + skipped == 0 && frames_omitted == 0 {
+        let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
+        if passed + skipped + took.repeated + took.library + took.pointers == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -301,15 +425,22 @@ impl Compressor for TestRuns {
                 out.push(line.to_string());
             }
         }
-        let tests = match (passed, skipped) {
-            (p, 0) => format!("the lines of {} passing tests counted", thousands(p)),
-            (p, s) => format!("the lines of {} passing and {} skipped tests counted", thousands(p), thousands(s)),
-        };
-        let what = match (passed + skipped, frames_omitted) {
-            (0, f) => format!("{} library frames of tracebacks omitted", thousands(f)),
-            (_, 0) => tests,
-            (_, f) => format!("{tests} and {} library frames omitted", thousands(f)),
-        };
+        let mut parts = Vec::new();
+        match (passed, skipped) {
+            (0, 0) => {}
+            (p, 0) => parts.push(format!("the lines of {} passing tests counted", thousands(p))),
+            (p, s) => parts.push(format!("the lines of {} passing and {} skipped tests counted", thousands(p), thousands(s))),
+        }
+        if took.repeated > 0 {
+            parts.push(format!("{} traceback frames shown above omitted", thousands(took.repeated)));
+        }
+        if took.library > 0 {
+            parts.push(format!("{} library frames of tracebacks omitted", thousands(took.library)));
+        }
+        if took.pointers > 0 {
+            parts.push(format!("{} lines pointing into frames' source omitted", thousands(took.pointers)));
+        }
+        let what = parts.join(", ");
         out.push(marker::marker(ctx.key, &what));
         Some(out.join("\n"))
     }
@@ -451,6 +582,34 @@ FAILED (failures=1, skipped=3)";
                 "[headroom: 3 library frames of tracebacks omitted; headroom_retrieve hash=0123456789abcdef01234567]",
             ]
         );
+    }
+
+    #[test]
+    fn frames_an_earlier_traceback_shows_become_a_note_and_pointer_lines_go() {
+        let run = include_str!("../../../tests/fixtures/testruns/configparser_unittest.txt");
+        assert!(detect(run));
+        let out = compress(run);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(!lines.iter().any(|l| points_into_source(l)), "{out}");
+        // The first traceback stays whole, a multi-line call's second line too.
+        assert_eq!(out.matches("line 828, in get").count(), 1, "{out}");
+        assert!(lines.contains(&"                                          d)"), "{out}");
+        // The second shares all but its test's frame with the first; the third repeats the first.
+        assert!(out.contains("line 520, in test_default_case_sensitivity\n    _p = configparser.ConfigParser();"), "{out}");
+        assert!(out.contains("\n  (3 frames as above: get, before_get, _interpolate_some)\nconfigparser.InterpolationMissingOptionError"), "{out}");
+        assert!(out.contains("Traceback (most recent call last):\n  (4 frames as above: test_clear, get, before_get, _interpolate_some)\n"), "{out}");
+        for key in ["'missing_836' which", "'missing_518' which"] {
+            assert!(out.contains(key), "{key}: {out}");
+        }
+        assert!(out.contains("FAILED (failures=20, errors=32, skipped=5)"), "{out}");
+        assert!(out.ends_with("[headroom: 7 traceback frames shown above omitted, 5 lines pointing into frames' source omitted; headroom_retrieve hash=0123456789abcdef01234567]"), "{out}");
+    }
+
+    #[test]
+    fn a_syntax_errors_caret_stays() {
+        let syntax = "  File \"/app/conf.py\", line 3\n    x = (\n        ^\nSyntaxError: '(' was never closed";
+        let run = format!("{}\n{syntax}\n", include_str!("../../../tests/fixtures/testruns/configparser_unittest.txt"));
+        assert!(compress(&run).contains(syntax));
     }
 
     #[test]
