@@ -788,7 +788,7 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     whole.sort();
 
     let extremes = extremes(&rows, &varying, query_text);
-    let keep = choose_rows(&rows, &texts, &scores, &whole, &extremes, budget);
+    let mut keep = choose_rows(&rows, &texts, &scores, &whole, &extremes, budget);
     let mut out = String::new();
     for (name, value) in apart {
         out.push_str(&format!("{name}: {}\n", document(value, budget / 4, query_text, dropped)));
@@ -806,6 +806,18 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         out.push_str(&varying.join(" | "));
         out.push('\n');
     }
+    // A matching row whose cells are all shown as they are (none cut, no column written as a
+    // pattern) is whole as a row of the table too.
+    let whole_in_table = |r: &BTreeMap<&str, &Value>| {
+        let mut cuts = Dropped::default();
+        row_text(r, &mut cuts);
+        derived_notes.is_empty() && cuts.cut_cells == 0
+    };
+    whole.retain(|&i| {
+        let in_table = whole_in_table(&rows[i]);
+        keep[i] |= in_table;
+        !in_table
+    });
     for (i, r) in rows.iter().enumerate() {
         if keep[i] && !whole.contains(&i) {
             out.push_str(&row_text(r, dropped));
@@ -1375,7 +1387,9 @@ mod tests {
         let out = Json.compress(&text, &ctx("what is the output for input 0x7f12870a?")).unwrap();
         assert!(out.len() * 3 < text.len(), "{} -> {}", text.len(), out.len());
         assert!(out.contains(&format!("data: {} items", data.len())), "{out}");
-        assert!(out.contains(r#""input":"0x7f12870a","output":"0x42fe63db""#), "the row asked about, whole:\n{out}");
+        // The row asked about has no cell to cut: it is whole as a row of the table.
+        assert!(out.contains("\nnp.float32 | 0x7f12870a | 0x42fe63db | 3\n"), "the row asked about, whole:\n{out}");
+        assert!(!out.contains("matches the question"), "{out}");
         let header = out.lines().find(|l| l.contains("input | output")).expect("columns by name");
         assert!(header.split(" | ").all(|c| columns.contains(&c)), "{header}");
         // Without names beside them, columns are numbered.
