@@ -279,7 +279,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // Elided functions with no comment and no line on the question, each with its own edit:
     // runs of them may share a note instead.
     let mut bare: Vec<(&Function, Edit)> = Vec::new();
-    for (f, kept) in functions.iter().zip(keep) {
+    for (f, &kept) in functions.iter().zip(&keep) {
         if !kept {
             // The doc comment right above an elided body keeps its summary line; the body's
             // marker names the rest.
@@ -305,6 +305,10 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         }
     }
     edits.extend(grouped_bodies(text, &source, &lines, bare));
+    let long_kept = functions.iter().zip(&keep).filter(|(f, kept)| long(f, kept)).map(|(f, _)| f.body);
+    let branches = if view { Vec::new() } else { branches_off_the_question(lang, text, &lines, long_kept, &edits, ctx.query) };
+    bodies += branches.len();
+    edits.extend(branches);
     let comments = if lang == Lang::Python {
         let cuts = long_docstrings(root, text);
         let count = cuts.len();
@@ -859,6 +863,85 @@ fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String 
     format!("; on the question: {}", shown.join(" · "))
 }
 
+/// Branches of a switch or match inside a long body kept whole, of at least this many lines,
+/// are elided when they have none of the question's words.
+const LONG_BRANCH_LINES: usize = 6;
+
+/// A branch of a switch or match: its label (`case 'x':`, `Event::Open =>`) and its statements.
+struct Branch {
+    label: Range<usize>,
+    statements: Range<usize>,
+}
+
+/// Edits eliding the long branches of switches and matches (`case 'x': …`, `Pat => { … }`)
+/// inside the long `bodies` kept whole, each to a note after its label, unless the question
+/// names the branch (every word of its label that few labels share: `tool-input-error`, the
+/// `Reset` of `Event::Reset`) or has words of its statements (words in a quarter of the
+/// branches tell none apart). Those inside an edit of `done` are left to it. A reducer or a
+/// protocol handler kept for one of its cases then shows every label and the cases asked about.
+fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bodies: impl Iterator<Item = Node<'t>>, done: &[Edit], question: &str) -> Vec<Edit> {
+    let mut found: Vec<Branch> = Vec::new();
+    for body in bodies {
+        collect_branches(lang, body, &mut found);
+    }
+    found.sort_by_key(|b| b.statements.start);
+    found.dedup_by_key(|b| b.statements.start);
+    let units: Vec<String> = found.iter().map(|b| with_identifier_parts(&text[b.statements.clone()])).collect();
+    let query = Query::new(question).discriminative(units.iter().map(String::as_str), 0.25);
+    let label_words: Vec<Vec<String>> = found
+        .iter()
+        .map(|b| {
+            let mut parts: Vec<String> = words(&text[b.label.clone()]).flat_map(identifier_parts).filter(|w| w != "case" && w != "default").collect();
+            parts.sort();
+            parts.dedup();
+            parts
+        })
+        .collect();
+    let shared_by_many = |word: &String| label_words.iter().filter(|l| l.contains(word)).count() * 2 > found.len();
+    let asked = Query::new(question);
+    let mut edits: Vec<Edit> = Vec::new();
+    for ((branch, unit), label) in found.iter().zip(&units).zip(&label_words) {
+        let statements = branch.statements.clone();
+        let rows = (lines.row(statements.start), lines.row(statements.end - 1));
+        let distinctive: Vec<&String> = label.iter().filter(|w| !shared_by_many(w)).collect();
+        let named = !distinctive.is_empty() && distinctive.iter().all(|w| asked.hits(w) > 0);
+        if rows.1 + 1 - rows.0 < LONG_BRANCH_LINES || named || query.hits(unit) > 0 || overlaps(done, statements.start, statements.end) || overlaps(&edits, statements.start, statements.end) {
+            continue;
+        }
+        // Statements opening on the label's line (`case 'x': {`) leave that line shown.
+        let first = if lines.row(branch.label.end - 1) == rows.0 { rows.0 + 1 } else { rows.0 };
+        let note = elided(&line_ranges(&(first..=rows.1).collect::<Vec<_>>()));
+        let replacement = if lang == Lang::Rust { format!("{{ /* {note} */ }}") } else { format!("/* {note} */") };
+        edits.push((statements, replacement));
+    }
+    edits
+}
+
+/// Every switch or match branch under `node`: a case's statements after its `:` (JavaScript,
+/// TypeScript, Go, Java, C, C++), a Rust arm's block after `=>`.
+fn collect_branches(lang: Lang, node: Node, found: &mut Vec<Branch>) {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        let kind = child.kind();
+        let branch = match lang {
+            Lang::Rust if kind == "match_arm" => child
+                .child_by_field_name("value")
+                .filter(|v| v.kind() == "block")
+                .map(|v| Branch { label: child.start_byte()..v.start_byte(), statements: v.byte_range() }),
+            Lang::Python | Lang::Rust => None,
+            _ if matches!(kind, "switch_case" | "switch_default" | "expression_case" | "type_case" | "default_case" | "communication_case" | "case_statement" | "switch_block_statement_group") => {
+                let mut parts = child.walk();
+                let mut after = child.children(&mut parts).skip_while(|c| c.kind() != ":");
+                let colon = after.next();
+                colon.zip(after.next()).map(|(colon, first)| Branch { label: child.start_byte()..colon.end_byte(), statements: first.start_byte()..child.end_byte() })
+            }
+            _ => None,
+        };
+        found.extend(branch.filter(|b| !b.statements.is_empty()));
+        collect_branches(lang, child, found);
+    }
+}
+
 /// What replaces an elided body: a block that still parses, holding the docstring's first
 /// line (Python) and the marker as a comment.
 fn replacement(lang: Lang, text: &str, body: Node, note: &str) -> String {
@@ -1094,6 +1177,32 @@ mod tests {
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
         assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29"), "{out}");
+    }
+
+    #[test]
+    fn the_long_branches_of_a_kept_switch_off_the_question_are_elided() {
+        let ts = include_str!("../../../tests/fixtures/code/ai_process_ui_message_stream.ts");
+        let out = compress("process-ui-message-stream.ts", ts, "When a tool-input-error chunk arrives, which state does the tool part get?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        // The case asked about stays whole; every other label stays, its statements behind a note.
+        assert!(out.contains("            case 'tool-input-error': {\n              // When a part already exists"), "{out}");
+        assert!(out.contains("                  state: 'output-error',\n                  input: undefined,"), "{out}");
+        assert!(out.contains("            case 'text-start': /* [… lines 474–484 …] */\n"), "{out}");
+        let labels = |text: &str| text.lines().filter(|l| l.trim_start().starts_with("case '")).count();
+        assert_eq!(labels(&out), labels(ts), "{out}");
+        assert!(!out.contains("Received text-delta for missing text part"), "{out}");
+    }
+
+    #[test]
+    fn the_long_arms_of_a_kept_match_off_the_question_are_elided() {
+        let arm = |name: &str| format!("        Event::{name} => {{\n{}        }}\n", (0..8).map(|i| format!("            {}_{i}(state);\n", name.to_lowercase())).collect::<String>());
+        let arms: String = ["Open", "Read", "Close", "Reset"].iter().map(|n| arm(n)).collect();
+        let rs = format!("pub fn handle(state: &mut State, event: Event) {{\n{}    match event {{\n{arms}        Event::Idle => {{}}\n    }}\n}}\n", "    prepare(state);\n".repeat(30));
+        let out = compress("events.rs", &rs, "what does handle do when the connection is reset?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        assert!(out.contains("reset_7(state);"), "{out}");
+        assert!(out.contains("        Event::Open => { /* [… lines 34–42 …] */ }\n") && !out.contains("open_0("), "{out}");
+        assert!(out.contains("Event::Idle => {}"), "{out}");
     }
 
     #[test]

@@ -76,11 +76,17 @@ fn balanced(run: &[&str]) -> usize {
     let mut depth = 0i64;
     let mut len = 0;
     for (n, line) in run.iter().enumerate() {
-        depth += line.chars().map(|c| match c {
-            '{' | '(' | '[' => 1,
-            '}' | ')' | ']' => -1,
-            _ => 0,
-        }).sum::<i64>();
+        for c in line.chars() {
+            depth += match c {
+                '{' | '(' | '[' => 1,
+                '}' | ')' | ']' => -1,
+                _ => 0,
+            };
+            // A bracket closing one opened before the run (`} & (`): no later line may go.
+            if depth < 0 {
+                return len;
+            }
+        }
         if depth == 0 && !line.trim().is_empty() {
             len = n + 1;
         }
@@ -117,6 +123,7 @@ mod tests {
         // stays with the line that opened the block.
         assert_eq!(found, vec![Repeat { rows: 10..16, first: 1 }, Repeat { rows: 19..25, first: 1 }]);
         assert_eq!(balanced(&["a(", "b", ")", "c {", "d", ""]), 3, "a run ends where its brackets close");
+        assert_eq!(balanced(&["a: string;", "b: number;", "} & (", "| {", "c: 1;", "}", ")"]), 2, "nor goes past a bracket opened before it");
     }
 
     #[test]
