@@ -85,6 +85,14 @@ fn frame(line: &str) -> bool {
     t.starts_with("at ") || t.starts_with("- locked ") || t.starts_with("- waiting ") || t.starts_with("- parking ")
 }
 
+/// The key of a `key=value` line (`hostname=x86-grnet-03`, `$file=/build/…`).
+fn property_key(line: &str) -> Option<&str> {
+    let (key, _) = line.split_once('=')?;
+    let mut chars = key.chars();
+    let first = chars.next()?;
+    ((first.is_ascii_alphabetic() || first == '$' || first == '_') && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '$'))).then_some(key)
+}
+
 /// Why a line went.
 #[derive(Clone, Copy, PartialEq)]
 enum Dropped {
@@ -93,6 +101,7 @@ enum Dropped {
     Command,
     Middle,
     Passed,
+    Property,
 }
 
 /// The steps of a report, as line ranges: from each `#section:` line to the next (jtreg's steps
@@ -143,7 +152,8 @@ impl Compressor for Report {
                 // A continued command: its first lines and its last stay.
                 let end = (i..lines.len()).find(|&j| !lines[j].trim_end().ends_with('\\')).unwrap_or(lines.len() - 1);
                 for (j, d) in dropped.iter_mut().enumerate().take(end).skip(i + COMMAND_HEAD) {
-                    if !stays(j) {
+                    // An option naming the test or a timeout tells nothing of why it failed.
+                    if !failing(lines[j]) && query.hits(lines[j]) < 2 {
                         *d = Some(Dropped::Command);
                     }
                 }
@@ -155,6 +165,20 @@ impl Compressor for Report {
             }
             seen.insert(line.trim());
             i += 1;
+        }
+        // A run of `key=value` lines (a harness's description of the test and of the machine)
+        // keeps the outcome and the lines with the question's words; the others' keys are named.
+        for (from, to) in spans(&lines, |i| property_key(lines[i]).is_some() && (i == 0 || property_key(lines[i - 1]).is_none())) {
+            let end = (from..to).find(|&i| property_key(lines[i]).is_none()).unwrap_or(to);
+            if end - from < MIN_RUN {
+                continue;
+            }
+            for i in from..end {
+                // `maxTimeout=600` names a limit, not an outcome.
+                if dropped[i].is_none() && !failing(lines[i]) && !lines[i].starts_with("execStatus=") && query.hits(lines[i]) == 0 {
+                    dropped[i] = Some(Dropped::Property);
+                }
+            }
         }
         // A step that passed (`#section:compile` … `result: Passed.`, nothing failing in it)
         // keeps what it ran and how it ended; what it printed on the way goes unless it has two
@@ -200,16 +224,21 @@ impl Compressor for Report {
             start = end + 1;
         }
         let count = |why: Dropped| dropped.iter().filter(|d| **d == Some(why)).count();
-        let (repeats, frames, commands, middles, passed) =
-            (count(Dropped::Repeat), count(Dropped::Frame), count(Dropped::Command), count(Dropped::Middle), count(Dropped::Passed));
-        if repeats + frames + commands + middles + passed == 0 {
+        let (repeats, frames, commands, middles, passed, properties) =
+            (count(Dropped::Repeat), count(Dropped::Frame), count(Dropped::Command), count(Dropped::Middle), count(Dropped::Passed), count(Dropped::Property));
+        if repeats + frames + commands + middles + passed + properties == 0 {
             return None;
         }
         let mut out = String::with_capacity(text.len() / 2);
         let mut run: Option<(usize, usize)> = None;
         let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
             if let Some((from, to)) = run.take() {
-                out.push_str(&marker::omitted_run(from, to));
+                // A run of `key=value` lines alone names its keys.
+                let keys: Option<Vec<&str>> = (from..=to).map(|i| property_key(lines[i])).collect();
+                match keys {
+                    Some(keys) => out.push_str(&format!("[… {} lines ({}–{}): {} …]\n", to - from + 1, from + 1, to + 1, keys.join(", "))),
+                    None => out.push_str(&marker::omitted_run(from, to)),
+                }
             }
         };
         for (i, line) in lines.iter().enumerate() {
@@ -228,12 +257,13 @@ impl Compressor for Report {
             (commands, "middle lines of long commands"),
             (middles, "from the middle of long sections"),
             (passed, "printed by steps that passed"),
+            (properties, "key=value lines off the question (their keys named)"),
         ]
             .iter()
             .filter(|(n, _)| *n > 0)
             .map(|(n, what)| format!("{n} {what}"))
             .collect();
-        let what = format!("{} of {} report lines omitted: {}", repeats + frames + commands + middles + passed, lines.len(), parts.join(", "));
+        let what = format!("{} of {} report lines omitted: {}", repeats + frames + commands + middles + passed + properties, lines.len(), parts.join(", "));
         out.push_str(&marker::marker(ctx.key, &what));
         if text.ends_with('\n') {
             out.push('\n');
@@ -270,6 +300,11 @@ mod tests {
         // A trace keeps its first frames; the rest are counted.
         assert!(out.contains("[headroom: ") && out.contains("stack frames past the first 4 of a trace"), "{out}");
         assert!(out.contains("middle lines of long commands"), "{out}");
+        // The harness's key=value lines keep the outcome and those on the question; the
+        // others are named by their keys.
+        assert!(out.contains("\n[… 4 lines (15–18): description, elapsed, end, environment …]\nexecStatus=Error."), "{out}");
+        assert!(out.contains("hostname, javatestOS") && !out.contains("hostname=x86"), "{out}");
+        assert!(out.contains("title=Test DatagramSocket for sending and receiving multicast datagrams"), "on the question: {out}");
         // Every run left out is named by its lines, and is long enough to be worth a note.
         for note in out.lines().filter(|l| l.starts_with("[… ")) {
             let n: usize = note["[… ".len()..].split(' ').next().unwrap().parse().unwrap();
