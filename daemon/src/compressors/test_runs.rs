@@ -8,11 +8,14 @@
 //! (site-packages, node_modules, `lib/python3.x`) keeps its first and last frame and counts the
 //! rest. A run of frames an earlier traceback already shows (the same failure in many tests)
 //! becomes one line naming their functions, and the `~~^^` lines Python 3.11+ prints under a
-//! frame's source go. Every other line stays as it was, and one marker retrieves the output
-//! whole.
+//! frame's source go. Other runs of lines the output already showed (pytest lists a library
+//! function's source under every failure through it) become `[… lines a–b as lines c–d …]`,
+//! an error's own lines always staying. Every other line stays as it was, and one marker
+//! retrieves the output whole.
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
+use super::repeated_runs::{self, Repeat};
 use super::{Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.
@@ -267,8 +270,9 @@ pub fn detect(text: &str) -> bool {
     pass_run
         || tracebacks(&lines).iter().any(|tb| !frame_runs(tb, MIN_LIBRARY_RUN, |i| is_library(&lines, &tb[i])).is_empty())
         || lines.iter().any(|l| closes_run(l)) && {
-            let took = shorten_tracebacks(&lines, &mut vec![false; lines.len()], &mut vec![None; lines.len()]);
-            took.repeated + took.pointers > 0
+            let (mut dropped, mut replaced) = (vec![false; lines.len()], vec![None; lines.len()]);
+            let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
+            took.repeated + took.pointers > 0 || repeated_blocks(&lines, &mut dropped, &mut replaced) > 0
         }
 }
 
@@ -290,6 +294,20 @@ fn is_library(lines: &[&str], frame: &Frame) -> bool {
 fn frame_text(lines: &[&str], frame: &Frame) -> String {
     let own = &lines[frame.at..frame.at + frame.len];
     own.iter().filter(|l| !points_into_source(l)).copied().collect::<Vec<_>>().join("\n")
+}
+
+/// Runs of lines still shown that repeat an earlier run (pytest lists the same library
+/// function's source under every failure that passes through it), each dropped and noted
+/// `[… lines 150–180 as lines 96–126 …]`; how many. Lines reporting an error never go.
+fn repeated_blocks(lines: &[&str], dropped: &mut [bool], replaced: &mut [Option<String>]) -> usize {
+    // An error's own lines (pytest's `E   …`) always stay where they are.
+    let free = |i: usize| !dropped[i] && replaced[i].is_none() && !lines[i].starts_with("E ") && !fails(lines[i]);
+    let found = repeated_runs::repeats(lines, free);
+    for Repeat { rows, first } in &found {
+        dropped[rows.clone()].iter_mut().for_each(|d| *d = true);
+        replaced[rows.start] = Some(format!("{}[… lines {}–{} as lines {}–{} …]", indent(lines[rows.start]), rows.start + 1, rows.end, first + 1, first + rows.len()));
+    }
+    found.len()
 }
 
 /// What shortening the tracebacks of a run took out.
@@ -413,7 +431,8 @@ impl Compressor for TestRuns {
             i = end.max(i + 1);
         }
         let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
-        if passed + skipped + took.repeated + took.library + took.pointers == 0 {
+        let repeats = repeated_blocks(&lines, &mut dropped, &mut replaced);
+        if passed + skipped + took.repeated + took.library + took.pointers + repeats == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -436,6 +455,9 @@ impl Compressor for TestRuns {
         }
         if took.library > 0 {
             parts.push(format!("{} library frames of tracebacks omitted", thousands(took.library)));
+        }
+        if repeats > 0 {
+            parts.push(format!("{} runs of lines shown above omitted", thousands(repeats)));
         }
         if took.pointers > 0 {
             parts.push(format!("{} lines pointing into frames' source omitted", thousands(took.pointers)));
@@ -603,6 +625,22 @@ FAILED (failures=1, skipped=3)";
         }
         assert!(out.contains("FAILED (failures=20, errors=32, skipped=5)"), "{out}");
         assert!(out.ends_with("[headroom: 7 traceback frames shown above omitted, 5 lines pointing into frames' source omitted; headroom_retrieve hash=0123456789abcdef01234567]"), "{out}");
+    }
+
+    #[test]
+    fn source_pytest_already_listed_becomes_a_note_and_errors_stay() {
+        let run = include_str!("../../../tests/fixtures/testruns/configparser_pytest.txt");
+        assert!(detect(run), "a failures-only pytest run is found by its tally");
+        let out = compress(run);
+        // The second failure passes through the same library function: its listing points at
+        // the first's, and its own error stays.
+        assert_eq!(out.matches("        rawval = parser.get(section, option, raw=True, fallback=rest)").count(), 1, "{out}");
+        assert!(out.contains("    [… lines 77–94 as lines 23–40 …]\n"), "{out}");
+        for key in ["'missing_836' which", "'missing_518' which"] {
+            assert!(out.lines().any(|l| l.starts_with("E ") && l.contains(key)), "{key}: {out}");
+        }
+        assert!(out.contains("55 failed, 271 passed"), "{out}");
+        assert!(out.contains("runs of lines shown above omitted"), "{out}");
     }
 
     #[test]
