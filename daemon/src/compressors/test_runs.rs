@@ -180,17 +180,16 @@ fn in_library(file: &str) -> bool {
         || file.contains("/lib/python") && !file.contains("/site-packages/")
 }
 
-/// A Python frame is its `File` line and the lines indented under it (the source, and from
+/// A Python frame is its `File` line and the indented lines after it (the source, and from
 /// Python 3.11 the `~~^^` lines pointing into it); a JavaScript frame is one line.
 fn frame_len(lines: &[&str], at: usize) -> usize {
     let file_line = lines[at];
     if !file_line.trim_start().starts_with("File \"") {
         return 1;
     }
-    let depth = indent(file_line).len();
     1 + lines[at + 1..]
         .iter()
-        .take_while(|next| !next.trim().is_empty() && indent(next).len() > depth && frame_file(next).is_none())
+        .take_while(|next| !next.trim().is_empty() && next.starts_with([' ', '\t']) && frame_file(next).is_none())
         .count()
 }
 
