@@ -917,8 +917,8 @@ fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bod
     edits
 }
 
-/// Every switch or match branch under `node`: a case's statements after its `:` (JavaScript,
-/// TypeScript, Go, Java, C, C++), a Rust arm's block after `=>`.
+/// Every switch or match branch under `node`: a case's statements after its last `:`
+/// (JavaScript, TypeScript, Go, Java, C, C++), a Rust arm's block after `=>`.
 fn collect_branches(lang: Lang, node: Node, found: &mut Vec<Branch>) {
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {
@@ -930,10 +930,11 @@ fn collect_branches(lang: Lang, node: Node, found: &mut Vec<Branch>) {
                 .map(|v| Branch { label: child.start_byte()..v.start_byte(), statements: v.byte_range() }),
             Lang::Python | Lang::Rust => None,
             _ if matches!(kind, "switch_case" | "switch_default" | "expression_case" | "type_case" | "default_case" | "communication_case" | "case_statement" | "switch_block_statement_group") => {
+                // After the last `:`: Java groups labels (`case A: case B:`) before the statements.
                 let mut parts = child.walk();
-                let mut after = child.children(&mut parts).skip_while(|c| c.kind() != ":");
-                let colon = after.next();
-                colon.zip(after.next()).map(|(colon, first)| Branch { label: child.start_byte()..colon.end_byte(), statements: first.start_byte()..child.end_byte() })
+                let children: Vec<Node> = child.children(&mut parts).collect();
+                let colon = children.iter().rposition(|c| c.kind() == ":");
+                colon.and_then(|at| children.get(at + 1).map(|first| Branch { label: child.start_byte()..children[at].end_byte(), statements: first.start_byte()..child.end_byte() }))
             }
             _ => None,
         };
@@ -1203,6 +1204,21 @@ mod tests {
         assert!(out.contains("reset_7(state);"), "{out}");
         assert!(out.contains("        Event::Open => { /* [… lines 34–42 …] */ }\n") && !out.contains("open_0("), "{out}");
         assert!(out.contains("Event::Idle => {}"), "{out}");
+    }
+
+    #[test]
+    fn grouped_java_labels_all_stay_before_their_elided_statements() {
+        let case = |labels: &str, name: &str| format!("      {labels}\n{}        break;\n", (0..7).map(|i| format!("        {name}{i}(state);\n")).collect::<String>());
+        let java = format!(
+            "class Handler {{\n  void handle(State state, int event) {{\n{}    switch (event) {{\n{}{}    }}\n  }}\n}}\n",
+            "    prepare(state);\n".repeat(60),
+            case("case OPEN: case REOPEN:", "open"),
+            case("case RESET:", "reset")
+        );
+        let out = compress("Handler.java", &java, "what does handle do on a reset event?");
+        assert!(parses_cleanly(Lang::Java, &out), "{out}");
+        assert!(out.contains("      case OPEN: case REOPEN:\n        /* [… lines 65–72 …] */\n      case RESET:\n"), "{out}");
+        assert!(out.contains("reset6(state);"), "{out}");
     }
 
     #[test]
