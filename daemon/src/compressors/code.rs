@@ -270,6 +270,17 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         next += 1;
     }
     let source: Vec<&str> = text.split('\n').collect();
+    // A short test is kept for being short, not for the question: with none of its words, it
+    // goes like any other body (runs of them then share one note naming them).
+    if !view {
+        for (f, kept) in functions.iter().zip(keep.iter_mut()) {
+            let short = f.rows.1 - f.rows.0 < SHORT_BODY_LINES;
+            if *kept && short && is_test(lang, &source, lines.row(f.node.start_byte()), f) {
+                let words_of_body = words(&text[f.node.start_byte()..f.end]).flat_map(identifier_parts).collect::<Vec<_>>().join(" ");
+                *kept = query.hits(&words_of_body) > 0;
+            }
+        }
+    }
     let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
@@ -290,7 +301,6 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                     cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
                 });
             let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
-            bodies += 1;
             let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
             rows.extend(f.rows.0..=f.rows.1);
             let note = elided(&format!("{}{shown}", line_ranges(&rows)));
@@ -300,11 +310,18 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 bare.push((f, edit));
                 continue;
             }
+            // A short test goes only inside a run sharing one note: alone, its note costs as much.
+            if f.rows.1 - f.rows.0 < SHORT_BODY_LINES {
+                continue;
+            }
+            bodies += 1;
             edits.extend(doc.map(|cut| (cut.range, cut.text)));
             edits.push(edit);
         }
     }
-    edits.extend(grouped_bodies(text, &source, &lines, bare));
+    let (grouped, elided_in_runs) = grouped_bodies(text, &source, &lines, bare);
+    bodies += elided_in_runs;
+    edits.extend(grouped);
     let long_kept = functions.iter().zip(&keep).filter(|(f, kept)| long(f, kept)).map(|(f, _)| f.body);
     let branches = if view { Vec::new() } else { branches_off_the_question(lang, text, &lines, long_kept, &edits, ctx.query) };
     bodies += branches.len();
@@ -331,6 +348,17 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     Some(Plan { lang, edits, joined, repeats, bodies, comments })
 }
 
+/// Whether a function is a test: under a Rust attribute naming a test (`#[test]`,
+/// `#[tokio::test]`, `#[rstest]`), or a Go `TestX`, `BenchmarkX` or `FuzzX` taking `*testing.T`
+/// and its kin.
+fn is_test(lang: Lang, source: &[&str], first_row: usize, f: &Function) -> bool {
+    match lang {
+        Lang::Rust => (above_attributes(source, first_row)..first_row).any(|row| source[row].trim_start().starts_with("#[") && source[row].contains("test")),
+        Lang::Go => ["Test", "Benchmark", "Fuzz"].iter().any(|p| f.name.starts_with(p)) && source[first_row].contains("*testing."),
+        _ => false,
+    }
+}
+
 /// Elided functions in a row, with nothing between them but blank lines and attributes, that
 /// share one note naming them (`// [… lines 40–96: functions a, b, c, d …]`): a test module's
 /// signatures cost more than its names.
@@ -338,8 +366,9 @@ const GROUPED_FUNCTIONS: usize = 4;
 
 /// The edits eliding the bodies of `functions` (elided, with no comment and no line on the
 /// question, each with its own edit): each run of [`GROUPED_FUNCTIONS`] or more standing one
-/// after the other on lines of their own becomes one note naming them, the others keep theirs.
-fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<(&Function, Edit)>) -> Vec<Edit> {
+/// after the other on lines of their own becomes one note naming them, the others keep theirs
+/// (a short body, a test let go for the run, stays whole). With how many bodies went.
+fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<(&Function, Edit)>) -> (Vec<Edit>, usize) {
     functions.sort_by_key(|(f, _)| f.node.start_byte());
     let first_row = |f: &Function| above_attributes(source, lines.row(f.node.start_byte()));
     // A function stands on lines of its own when only `export` may come before it on its first
@@ -360,11 +389,16 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
         }
     }
     let mut edits = Vec::new();
+    let mut went = 0;
     for run in runs {
         if run.len() < GROUPED_FUNCTIONS {
-            edits.extend(run.into_iter().map(|(_, edit)| edit));
+            // A short body (a test with none of the question's words) stays outside a run.
+            let own: Vec<Edit> = run.into_iter().filter(|(f, _)| f.rows.1 - f.rows.0 >= SHORT_BODY_LINES).map(|(_, edit)| edit).collect();
+            went += own.len();
+            edits.extend(own);
             continue;
         }
+        went += run.len();
         let (first, last) = (run[0].0, run[run.len() - 1].0);
         let row = first_row(first);
         let start = lines.0[row] + source[row].len() - source[row].trim_start().len();
@@ -372,7 +406,7 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
         let note = elided(&format!("lines {}–{}: functions {}", row + 1, last.rows.1 + 1, names.join(", ")));
         edits.push((start..last.end, format!("// {note}")));
     }
-    edits
+    (edits, went)
 }
 
 /// Whether a source line is a comment (or the end of one).
@@ -1159,6 +1193,23 @@ mod tests {
         // A numbered view keeps every signature.
         let omitted = omitted_lines(&rust, &Context { query: "what happens on overflow?", file_path: Some("src/parse.rs"), ..Context::default() }).unwrap();
         assert!(!omitted[8] && !omitted[9], "{omitted:?}");
+    }
+
+    #[test]
+    fn short_tests_off_the_question_join_a_run_and_stay_whole_alone() {
+        let short = |name: &str, call: &str| format!("    #[test]\n    fn {name}() {{\n        assert_eq!({call}, 0);\n    }}\n\n");
+        let run: String = ["empty", "blank", "spaces", "tabs"].iter().map(|n| short(n, &format!("parse(\"{n}\")"))).collect();
+        let rust = format!(
+            "pub fn parse(s: &str) -> usize {{\n    s.len()\n}}\n\n#[cfg(test)]\nmod tests {{\n    use super::*;\n\n{run}    #[test]\n    fn overflow_is_an_error() {{\n        assert_eq!(parse(\"9999\"), 4);\n    }}\n\n    fn helper() {{\n{}    }}\n\n{}}}\n",
+            long_body("h"),
+            short("alone", "parse(\"x\")")
+        );
+        let out = compress("src/parse.rs", &rust, "what happens on overflow?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        // Four short tests in a row share one note; the one on the question stays.
+        assert!(out.contains("    // [… lines 9–27: functions empty, blank, spaces, tabs …]\n\n    #[test]\n    fn overflow_is_an_error() {\n        assert_eq!(parse(\"9999\"), 4);"), "{out}");
+        // A short test with no run to join costs less whole than as a note.
+        assert!(out.contains("    fn alone() {\n        assert_eq!(parse(\"x\"), 0);\n    }"), "{out}");
     }
 
     #[test]
