@@ -3,10 +3,11 @@
 //! test (pytest's and unittest's verbose mode, cargo test, go test, jest and mocha) says only
 //! "passed", so each run of them becomes a count (DejaGnu's `PASS:` and TAP's `ok N` lines too),
 //! except the passes that have the question's words. Skipped tests in a run are counted with
-//! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`). Of a traceback it needs the
-//! frames in its own code; a run of frames inside installed libraries and the standard library
-//! (site-packages, node_modules, `lib/python3.x`) keeps its first and last frame and counts the
-//! rest. A run of frames an earlier traceback already shows (the same failure in many tests)
+//! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`), and DejaGnu's announcements of
+//! test files that printed nothing else join them (`(29 test files: 271 tests passed)`). Of a
+//! traceback it needs the frames in its own code; a run of frames inside installed libraries
+//! and the standard library (site-packages, node_modules, `lib/python3.x`) keeps its first and
+//! last frame and counts the rest. A run of frames an earlier traceback already shows (the same failure in many tests)
 //! becomes one line naming their functions, and the `~~^^` lines Python 3.11+ prints under a
 //! frame's source go. Other runs of lines the output already showed (pytest lists a library
 //! function's source under every failure through it) become `[… lines a–b as lines c–d …]`,
@@ -97,13 +98,22 @@ enum Entry<'a> {
     Opening,
     /// What a named test printed before its result.
     Inside,
+    /// It announces the test file whose results follow (DejaGnu's `Running x.exp ...`).
+    File,
+}
+
+/// Whether a line announces a test file: DejaGnu's `Running /src/gdb.base/break.exp ...`.
+fn announces_file(line: &str) -> bool {
+    line.strip_prefix("Running ").and_then(|rest| rest.strip_suffix(" ...")).is_some_and(|path| !path.is_empty() && !path.contains(char::is_whitespace))
 }
 
 /// The line as part of a run of passes and skips, or `None` when it ends the run; `open` when a
 /// test named on an earlier line has no result yet.
 fn entry(line: &str, open: bool) -> Option<Entry<'_>> {
     let t = line.trim();
-    if let Some(reason) = skip_reason(line, open) {
+    if !open && announces_file(line) {
+        Some(Entry::File)
+    } else if let Some(reason) = skip_reason(line, open) {
         Some(Entry::Skip(reason))
     } else if counts_as_pass(line) || open && (t == "ok" || t.ends_with(" ... ok")) {
         Some(Entry::Pass)
@@ -139,8 +149,21 @@ fn between_tests(lines: &[&str], at: usize, query: &Query) -> Option<usize> {
 }
 
 /// What stands for a run of `passed` passes and the skips with `reasons` (each with its count,
-/// in order of first appearance): `(12 tests passed, 3 skipped: 'Windows only' ×2, 'not on tty')`.
-fn run_note(passed: usize, reasons: &[(&str, usize)]) -> String {
+/// in order of first appearance) from `files` announced test files: `(12 tests passed, 3
+/// skipped: 'Windows only' ×2, 'not on tty')`, `(4 test files: 97 tests passed)`.
+fn run_note(passed: usize, reasons: &[(&str, usize)], files: usize) -> String {
+    let results = results_note(passed, reasons);
+    match files {
+        0 => format!("({results})"),
+        1 if results.is_empty() => "(1 test file, no results)".to_string(),
+        1 => format!("(1 test file: {results})"),
+        n if results.is_empty() => format!("({} test files, no results)", thousands(n)),
+        n => format!("({} test files: {results})", thousands(n)),
+    }
+}
+
+/// The passes and skips of a run in words, empty when it has none.
+fn results_note(passed: usize, reasons: &[(&str, usize)]) -> String {
     let skipped: usize = reasons.iter().map(|(_, n)| n).sum();
     let why: Vec<String> = reasons
         .iter()
@@ -153,9 +176,10 @@ fn run_note(passed: usize, reasons: &[(&str, usize)]) -> String {
     let why = if why.is_empty() { String::new() } else { format!(": {}", why.join(", ")) };
     let tests = |n: usize| format!("{} {}", thousands(n), if n == 1 { "test" } else { "tests" });
     match (passed, skipped) {
-        (p, 0) => format!("({} passed)", tests(p)),
-        (0, s) => format!("({} skipped{why})", tests(s)),
-        (p, s) => format!("({} passed, {} skipped{why})", tests(p), thousands(s)),
+        (0, 0) => String::new(),
+        (p, 0) => format!("{} passed", tests(p)),
+        (0, s) => format!("{} skipped{why}", tests(s)),
+        (p, s) => format!("{} passed, {} skipped{why}", tests(p), thousands(s)),
     }
 }
 
@@ -375,19 +399,23 @@ impl Compressor for TestRuns {
         // no pass apart.
         let units: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
         let query = Query::new(ctx.query).discriminative(units.iter().map(String::as_str), 0.05);
-        let mut skipped = 0;
+        let (mut skipped, mut announced) = (0, 0);
         let mut i = 0;
         while i < lines.len() {
-            let (mut end, mut count) = (i, 0);
+            let (mut end, mut count, mut files) = (i, 0, 0);
             // Where the test still waiting for its result was named.
             let mut open: Option<usize> = None;
             // Whether the run's tests are named before their results: they print in between.
             let mut named_first = false;
             let mut reasons: Vec<(&str, usize)> = Vec::new();
             while end < lines.len() && query.hits(lines[end]) == 0 {
+                // A file's announcement goes with the run when its results, or the next file's,
+                // follow it; before anything else (a compiler's error) it stays.
+                let results_follow = |next: &str| query.hits(next) == 0 && matches!(entry(next, false), Some(Entry::Pass | Entry::Skip(_) | Entry::File));
                 let line = match entry(lines[end], open.is_some()) {
                     None if named_first && open.is_none() => between_tests(&lines, end, &query).map(|next| (next, Entry::Inside)),
                     None => None,
+                    Some(Entry::File) if !lines.get(end + 1).is_some_and(|next| results_follow(next)) => None,
                     Some(e) => Some((end + 1, e)),
                 };
                 let Some((next, line)) = line else { break };
@@ -408,6 +436,7 @@ impl Compressor for TestRuns {
                         named_first = true;
                     }
                     Entry::Inside => {}
+                    Entry::File => files += 1,
                 }
                 end = next;
             }
@@ -417,21 +446,23 @@ impl Compressor for TestRuns {
                 end = at;
             }
             let skips: usize = reasons.iter().map(|(_, n)| n).sum();
-            let note = run_note(count, &reasons);
+            let note = run_note(count, &reasons, files);
             let run_chars: usize = lines[i..end].iter().map(|l| l.len() + 1).sum();
             // A run becomes its note when it has a few tests, or when the note is much shorter.
-            if count + skips >= MIN_PASS_RUN || count + skips > 0 && run_chars > 2 * note.len() {
+            let entries = count + skips + files;
+            if entries >= MIN_PASS_RUN || entries > 0 && run_chars > 2 * note.len() {
                 let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
                 dropped[i..end].iter_mut().for_each(|d| *d = true);
                 replaced[i] = Some(format!("{indent}{note}"));
                 passed += count;
                 skipped += skips;
+                announced += files;
             }
             i = end.max(i + 1);
         }
         let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
         let repeats = repeated_blocks(&lines, &mut dropped, &mut replaced);
-        if passed + skipped + took.repeated + took.library + took.pointers + repeats == 0 {
+        if passed + skipped + announced + took.repeated + took.library + took.pointers + repeats == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -448,6 +479,9 @@ impl Compressor for TestRuns {
             (0, 0) => {}
             (p, 0) => parts.push(format!("the lines of {} passing tests counted", thousands(p))),
             (p, s) => parts.push(format!("the lines of {} passing and {} skipped tests counted", thousands(p), thousands(s))),
+        }
+        if announced > 0 {
+            parts.push(format!("the announcements of {} test files with nothing else to show counted", thousands(announced)));
         }
         if took.repeated > 0 {
             parts.push(format!("{} traceback frames shown above omitted", thousands(took.repeated)));
@@ -482,10 +516,15 @@ mod tests {
         assert!(detect(log));
         let ctx = Context { query: "did the case-insensitive breakpoint test pass?", key: "0123456789abcdef01234567", ..Context::default() };
         let out = TestRuns.compress(log, &ctx).expect("compressed");
-        assert!(out.len() * 4 < log.len(), "{} of {}", out.len(), log.len());
-        for line in log.lines().filter(|l| !l.starts_with("PASS: ")) {
-            assert!(out.contains(line), "every failure, note and header stays: {line}");
+        assert!(out.len() * 10 < log.len(), "{} of {}", out.len(), log.len());
+        // Every line but passes and the announcements of files that only passed stays.
+        let lines: Vec<&str> = log.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| !l.starts_with("PASS: ")) {
+            let only_passed = announces_file(line) && lines.get(i + 1).is_some_and(|next| next.starts_with("PASS: ") || announces_file(next));
+            assert!(only_passed || out.contains(line), "every failure, note and header of other output stays: {line}");
         }
+        assert!(out.contains("Running /build/gdb-kUlB6r/gdb-13.1/gdb/testsuite/gdb.dlang/dlang-start.exp ...\ngdb compile failed, default_target_compile: Can't find gdc.\nUNTESTED: gdb.dlang/dlang-start.exp"), "{out}");
+        assert!(!out.contains("gdb.dlang/expression.exp ...") && out.contains(" test files: "), "{out}");
         assert!(out.contains("PASS: gdb.dwarf2/dw2-case-insensitive.exp: setting breakpoint at fuNC_symtab"), "{out}");
         assert!(out.contains("tests passed)") && !out.contains("PASS: gdb.dlang/demangle.exp: _D8demangle4testFPFNfZaZv"), "{out}");
     }
