@@ -9,14 +9,12 @@
 //! and the standard library (site-packages, node_modules, `lib/python3.x`) keeps its first and
 //! last frame and counts the rest. A run of frames an earlier traceback already shows (the same failure in many tests)
 //! becomes one line naming their functions, and the `~~^^` lines Python 3.11+ prints under a
-//! frame's source go. Other runs of lines the output already showed (pytest lists a library
-//! function's source under every failure through it) become `[… lines a–b as lines c–d …]`,
-//! an error's own lines always staying. Every other line stays as it was, and one marker
-//! retrieves the output whole.
+//! frame's source go. In pytest's failure reports the source listings and local variables go
+//! (`[… 7 lines (40–46) …]`); each failing line (`>`), error (`E …`) and frame's place stays.
+//! Every other line stays as it was, and one marker retrieves the output whole.
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
-use super::repeated_runs::{self, Repeat};
 use super::{Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.
@@ -100,6 +98,28 @@ enum Entry<'a> {
     Inside,
     /// It announces the test file whose results follow (DejaGnu's `Running x.exp ...`).
     File,
+    /// pytest's progress for a file, a character per test (`test_x.py ..s.. [ 40%]`), of passes
+    /// and skips only: how many passed and how many were skipped.
+    Progress(usize, usize),
+}
+
+/// A pytest progress line of passes and skips only (`test_glob.py .s...   [ 18%]`, or its
+/// continuation `.....   [ 58%]`; one with a failure, an error or an expected failure stays):
+/// how many passed and how many were skipped.
+fn progress(line: &str) -> Option<(usize, usize)> {
+    let (head, percent) = line.trim_end().rsplit_once('[')?;
+    let percent = percent.strip_suffix("%]")?.trim();
+    if percent.is_empty() || !percent.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut words = head.split_whitespace().rev();
+    let marks = words.next()?;
+    let file = words.next();
+    if words.next().is_some() || file.is_some_and(|f| !f.ends_with(".py")) || !marks.chars().all(|c| matches!(c, '.' | 's')) {
+        return None;
+    }
+    let skipped = marks.chars().filter(|&c| c == 's').count();
+    Some((marks.len() - skipped, skipped))
 }
 
 /// Whether a line announces a test file: DejaGnu's `Running /src/gdb.base/break.exp ...`.
@@ -113,6 +133,8 @@ fn entry(line: &str, open: bool) -> Option<Entry<'_>> {
     let t = line.trim();
     if !open && announces_file(line) {
         Some(Entry::File)
+    } else if let Some((passed, skipped)) = progress(line).filter(|_| !open) {
+        Some(Entry::Progress(passed, skipped))
     } else if let Some(reason) = skip_reason(line, open) {
         Some(Entry::Skip(reason))
     } else if counts_as_pass(line) || open && (t == "ok" || t.ends_with(" ... ok")) {
@@ -281,8 +303,9 @@ fn frame_runs(traceback: &[Frame], min: usize, pick: impl Fn(usize) -> bool) -> 
     runs
 }
 
-/// Whether `text` has a run of passing-test lines or a traceback with a run of library frames
-/// worth shortening.
+/// Whether `text` has a run of passing-test lines, a traceback with a run of library frames
+/// worth shortening, or a test runner's closing tally: a run's failures are read one by one,
+/// never as a log's repeated lines.
 pub fn detect(text: &str) -> bool {
     let lines: Vec<&str> = text.lines().collect();
     let mut run = 0;
@@ -292,11 +315,7 @@ pub fn detect(text: &str) -> bool {
     });
     pass_run
         || tracebacks(&lines).iter().any(|tb| !frame_runs(tb, MIN_LIBRARY_RUN, |i| is_library(&lines, &tb[i])).is_empty())
-        || lines.iter().any(|l| closes_run(l)) && {
-            let (mut dropped, mut replaced) = (vec![false; lines.len()], vec![None; lines.len()]);
-            let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
-            took.repeated + took.pointers > 0 || repeated_blocks(&lines, &mut dropped, &mut replaced) > 0
-        }
+        || lines.iter().any(|l| closes_run(l))
 }
 
 /// Whether a line is a test runner's closing tally: unittest's `Ran 12 tests in 0.3s`,
@@ -319,19 +338,62 @@ fn frame_text(lines: &[&str], frame: &Frame) -> String {
     own.iter().filter(|l| !points_into_source(l)).copied().collect::<Vec<_>>().join("\n")
 }
 
-/// Runs of lines still shown that repeat an earlier run (pytest lists the same library
-/// function's source under every failure that passes through it), each dropped and noted
-/// `[… lines 150–180 as lines 96–126 …]`; how many. Lines reporting an error never go.
-fn repeated_blocks(lines: &[&str], dropped: &mut [bool], replaced: &mut [Option<String>]) -> usize {
-    // An error's own lines (pytest's `E   …`) always stay where they are.
-    let free = |i: usize| !dropped[i] && replaced[i].is_none() && !lines[i].starts_with("E ") && !fails(lines[i]);
-    let found = repeated_runs::repeats(lines, free);
-    for Repeat { rows, first } in &found {
-        dropped[rows.clone()].iter_mut().for_each(|d| *d = true);
-        replaced[rows.start] = Some(format!("{}[… lines {}–{} as lines {}–{} …]", indent(lines[rows.start]), rows.start + 1, rows.end, first + 1, first + rows.len()));
-    }
-    found.len()
+/// Whether a line heads one of pytest's failure reports (`____ TestX.test_y ____`).
+fn heads_report(line: &str) -> bool {
+    let t = line.trim();
+    t.len() > 8 && t.starts_with("___") && t.ends_with("___") && t.trim_matches('_').trim().contains(|c: char| c.is_alphanumeric())
 }
+
+/// Drops, inside each of pytest's failure reports, the source it lists, the local variables it
+/// prints (`self = <…>`) and the `^^^^` under the failing line, keeping that line (`>`), the
+/// error (`E …`), where each frame is (`test_x.py:12: AssertionError`), captured output and
+/// lines with the question's words; each dropped run is noted `[… 7 lines (40–46) …]`. How
+/// many lines went.
+fn pytest_listings(lines: &[&str], query: &Query, dropped: &mut [bool], replaced: &mut [Option<String>]) -> usize {
+    let mut inside = false;
+    let mut captured = false;
+    let mut listing = vec![false; lines.len()];
+    let mut went = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if heads_report(line) {
+            (inside, captured) = (true, false);
+            continue;
+        }
+        if line.starts_with("===") {
+            inside = false;
+        }
+        if line.starts_with("---") && line.contains(" Captured ") {
+            captured = true;
+        }
+        // The `^^^^` under the failing line says nothing the line and its error do not.
+        if inside && !dropped[i] && points_into_source(line) {
+            dropped[i] = true;
+            went += 1;
+            continue;
+        }
+        let locals = line.split_once(" = ").is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        listing[i] = inside && !captured && !dropped[i] && replaced[i].is_none() && (line.starts_with("    ") || locals) && query.hits(line) == 0;
+    }
+    let mut at = 0;
+    while at < lines.len() {
+        // A run, with the blank lines inside it.
+        let Some(start) = (at..lines.len()).find(|&i| listing[i]) else { break };
+        let mut end = start;
+        while end < lines.len() && (listing[end] || lines[end].trim().is_empty() && lines.get(end + 1).is_some_and(|_| listing.get(end + 1) == Some(&true))) {
+            end += 1;
+        }
+        if end - start >= MIN_LISTING_RUN {
+            dropped[start..end].iter_mut().for_each(|d| *d = true);
+            replaced[start] = Some(marker::omitted_run(start, end - 1).trim_end().to_string());
+            went += end - start;
+        }
+        at = end.max(start + 1);
+    }
+    went
+}
+
+/// Lines of a failure report's listing that go together; fewer stay.
+const MIN_LISTING_RUN: usize = 3;
 
 /// What shortening the tracebacks of a run took out.
 #[derive(Default)]
@@ -411,7 +473,7 @@ impl Compressor for TestRuns {
             while end < lines.len() && query.hits(lines[end]) == 0 {
                 // A file's announcement goes with the run when its results, or the next file's,
                 // follow it; before anything else (a compiler's error) it stays.
-                let results_follow = |next: &str| query.hits(next) == 0 && matches!(entry(next, false), Some(Entry::Pass | Entry::Skip(_) | Entry::File));
+                let results_follow = |next: &str| query.hits(next) == 0 && matches!(entry(next, false), Some(Entry::Pass | Entry::Skip(_) | Entry::File | Entry::Progress(..)));
                 let line = match entry(lines[end], open.is_some()) {
                     None if named_first && open.is_none() => between_tests(&lines, end, &query).map(|next| (next, Entry::Inside)),
                     None => None,
@@ -437,6 +499,15 @@ impl Compressor for TestRuns {
                     }
                     Entry::Inside => {}
                     Entry::File => files += 1,
+                    Entry::Progress(passes, skips) => {
+                        count += passes;
+                        if skips > 0 {
+                            match reasons.iter_mut().find(|(r, _)| r.is_empty()) {
+                                Some((_, n)) => *n += skips,
+                                None => reasons.push(("", skips)),
+                            }
+                        }
+                    }
                 }
                 end = next;
             }
@@ -461,8 +532,8 @@ impl Compressor for TestRuns {
             i = end.max(i + 1);
         }
         let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
-        let repeats = repeated_blocks(&lines, &mut dropped, &mut replaced);
-        if passed + skipped + announced + took.repeated + took.library + took.pointers + repeats == 0 {
+        let listed = pytest_listings(&lines, &query, &mut dropped, &mut replaced);
+        if passed + skipped + announced + took.repeated + took.library + took.pointers + listed == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -489,8 +560,8 @@ impl Compressor for TestRuns {
         if took.library > 0 {
             parts.push(format!("{} library frames of tracebacks omitted", thousands(took.library)));
         }
-        if repeats > 0 {
-            parts.push(format!("{} runs of lines shown above omitted", thousands(repeats)));
+        if listed > 0 {
+            parts.push(format!("{} lines of source, pointers and local variables in pytest's failure reports omitted", thousands(listed)));
         }
         if took.pointers > 0 {
             parts.push(format!("{} lines pointing into frames' source omitted", thousands(took.pointers)));
@@ -666,19 +737,36 @@ FAILED (failures=1, skipped=3)";
     }
 
     #[test]
-    fn source_pytest_already_listed_becomes_a_note_and_errors_stay() {
+    fn a_failures_only_pytest_run_loses_its_listings_and_keeps_its_errors() {
         let run = include_str!("../../../tests/fixtures/testruns/configparser_pytest.txt");
         assert!(detect(run), "a failures-only pytest run is found by its tally");
         let out = compress(run);
-        // The second failure passes through the same library function: its listing points at
-        // the first's, and its own error stays.
-        assert_eq!(out.matches("        rawval = parser.get(section, option, raw=True, fallback=rest)").count(), 1, "{out}");
-        assert!(out.contains("    [… lines 77–94 as lines 23–40 …]\n"), "{out}");
+        // The library function's listing goes under both failures; each error and place stays.
+        assert!(!out.contains("rawval = parser.get(section, option, raw=True, fallback=rest)"), "{out}");
+        assert!(out.contains("\n[… 33 lines (18–50) …]\n>                   raise InterpolationMissingOptionError("), "{out}");
         for key in ["'missing_836' which", "'missing_518' which"] {
             assert!(out.lines().any(|l| l.starts_with("E ") && l.contains(key)), "{key}: {out}");
         }
+        assert_eq!(out.matches("/lib/python3.11/configparser.py:396: in before_get").count(), 2, "{out}");
         assert!(out.contains("55 failed, 271 passed"), "{out}");
-        assert!(out.contains("runs of lines shown above omitted"), "{out}");
+    }
+
+    #[test]
+    fn a_default_pytest_run_keeps_each_failures_line_error_and_place() {
+        let run = include_str!("../../../tests/fixtures/testruns/stdlib_pytest.txt");
+        assert!(detect(run), "a pytest run is a test run, whatever it shortens");
+        let out = compress(run);
+        // Progress lines of passes and skips are counted; those with a failure stay.
+        assert!(!out.contains("test_colorsys.py .......") && out.contains("test_bisect.py FFFFFFFFFFF"), "{out}");
+        assert!(out.contains("(4 test") || out.contains("tests passed"), "{out}");
+        for line in run.lines().filter(|l| l.starts_with("E ") || l.starts_with('>') || l.starts_with("test_bisect.py:") || heads_report(l)) {
+            assert!(out.contains(line), "{line}: {out}");
+        }
+        // The listing, the locals and the pointer under the failing line go, behind notes.
+        assert!(!out.contains("self = <test_bisect.TestBisect") && !out.contains("    def test_negative_lo(self):"), "{out}");
+        assert!(!out.lines().any(points_into_source), "{out}");
+        assert!(out.contains("\n[… 4 lines (39–42) …]\n>       mod = self.module\n"), "{out}");
+        assert!(out.contains("74 failed, 646 passed, 2 skipped"), "{out}");
     }
 
     #[test]

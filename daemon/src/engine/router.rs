@@ -94,6 +94,9 @@ mod tests {
             ("logs", include_str!("../../../tests/fixtures/logs/Spark_2k.log")),
             ("logs", include_str!("../../../tests/fixtures/logs/Zookeeper_2k.log")),
             ("delimited", include_str!("../../../tests/fixtures/tables/umath-validation-set-log2.csv")),
+            // A pytest run's failures are read one by one, never folded as a log's repeats.
+            ("test_runs", include_str!("../../../tests/fixtures/testruns/stdlib_pytest.txt")),
+            ("test_runs", include_str!("../../../tests/fixtures/testruns/configparser_pytest.txt")),
             ("text", include_str!("../../../tests/fixtures/logs/LICENSE-loghub")),
         ];
         for (expected, text) in fixtures {
