@@ -103,10 +103,9 @@ enum Entry<'a> {
     Progress(usize, usize),
 }
 
-/// A pytest progress line of passes and skips only (`test_glob.py .s...   [ 18%]`, or its
-/// continuation `.....   [ 58%]`; one with a failure, an error or an expected failure stays):
-/// how many passed and how many were skipped.
-fn progress(line: &str) -> Option<(usize, usize)> {
+/// A pytest progress line (`test_glob.py .s..F.   [ 18%]`, or its continuation `.....   [ 58%]`):
+/// the file it names, if any, and its marks, a character per test.
+fn progress_marks(line: &str) -> Option<(Option<&str>, &str)> {
     let (head, percent) = line.trim_end().rsplit_once('[')?;
     let percent = percent.strip_suffix("%]")?.trim();
     if percent.is_empty() || !percent.chars().all(|c| c.is_ascii_digit()) {
@@ -115,11 +114,34 @@ fn progress(line: &str) -> Option<(usize, usize)> {
     let mut words = head.split_whitespace().rev();
     let marks = words.next()?;
     let file = words.next();
-    if words.next().is_some() || file.is_some_and(|f| !f.ends_with(".py")) || !marks.chars().all(|c| matches!(c, '.' | 's')) {
-        return None;
-    }
+    let valid = words.next().is_none() && file.is_none_or(|f| f.ends_with(".py")) && marks.chars().all(|c| ".sxXFE".contains(c));
+    valid.then_some((file, marks))
+}
+
+/// A pytest progress line of passes and skips only: how many passed and how many were skipped.
+fn progress(line: &str) -> Option<(usize, usize)> {
+    let (_, marks) = progress_marks(line)?;
     let skipped = marks.chars().filter(|&c| c == 's').count();
-    Some((marks.len() - skipped, skipped))
+    marks.chars().all(|c| c == '.' || c == 's').then_some((marks.len() - skipped, skipped))
+}
+
+/// For each line, whether it is a progress line of a file all of whose progress lines (the one
+/// naming it and its continuations) hold only passes and skips: a file with a failure keeps
+/// every one of its lines, so each failure stays beside its file's name.
+fn clean_progress(lines: &[&str]) -> Vec<bool> {
+    let mut clean = vec![false; lines.len()];
+    let mut at = 0;
+    while at < lines.len() {
+        if progress_marks(lines[at]).is_none() {
+            at += 1;
+            continue;
+        }
+        let end = at + 1 + lines[at + 1..].iter().take_while(|l| progress_marks(l).is_some_and(|(file, _)| file.is_none())).count();
+        let group_clean = (at..end).all(|i| progress(lines[i]).is_some());
+        clean[at..end].iter_mut().for_each(|c| *c = group_clean);
+        at = end;
+    }
+    clean
 }
 
 /// Whether a line announces a test file: DejaGnu's `Running /src/gdb.base/break.exp ...`.
@@ -461,6 +483,7 @@ impl Compressor for TestRuns {
         // no pass apart.
         let units: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
         let query = Query::new(ctx.query).discriminative(units.iter().map(String::as_str), 0.05);
+        let clean = clean_progress(&lines);
         let (mut skipped, mut announced) = (0, 0);
         let mut i = 0;
         while i < lines.len() {
@@ -478,6 +501,7 @@ impl Compressor for TestRuns {
                     None if named_first && open.is_none() => between_tests(&lines, end, &query).map(|next| (next, Entry::Inside)),
                     None => None,
                     Some(Entry::File) if !lines.get(end + 1).is_some_and(|next| results_follow(next)) => None,
+                    Some(Entry::Progress(..)) if !clean[end] => None,
                     Some(e) => Some((end + 1, e)),
                 };
                 let Some((next, line)) = line else { break };
@@ -758,7 +782,9 @@ FAILED (failures=1, skipped=3)";
         let out = compress(run);
         // Progress lines of passes and skips are counted; those with a failure stay.
         assert!(!out.contains("test_colorsys.py .......") && out.contains("test_bisect.py FFFFFFFFFFF"), "{out}");
-        assert!(out.contains("(4 test") || out.contains("tests passed"), "{out}");
+        assert!(out.contains("FF....                                                                   [  8%]\n(69 tests passed, 2 skipped)\ntest_heapq.py"), "{out}");
+        // A file with a failure keeps all its progress lines, each beside the file's name.
+        assert!(out.contains("test_statistics.py ..................................................... [ 38%]\n......................."), "{out}");
         for line in run.lines().filter(|l| l.starts_with("E ") || l.starts_with('>') || l.starts_with("test_bisect.py:") || heads_report(l)) {
             assert!(out.contains(line), "{line}: {out}");
         }
