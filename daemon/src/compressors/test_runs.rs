@@ -7,11 +7,12 @@
 //! test files that printed nothing else join them (`(29 test files: 271 tests passed)`). Of a
 //! traceback it needs the frames in its own code; a run of frames inside installed libraries
 //! and the standard library (site-packages, node_modules, `lib/python3.x`) keeps its first and
-//! last frame and counts the rest. A run of frames an earlier traceback already shows (the same failure in many tests)
-//! becomes one line naming their functions, and the `~~^^` lines Python 3.11+ prints under a
-//! frame's source go. In pytest's failure reports the source listings and local variables go
-//! (`[… 7 lines (40–46) …]`); each failing line (`>`), error (`E …`) and frame's place stays.
-//! Every other line stays as it was, and one marker retrieves the output whole.
+//! last frame and counts the rest. A run of frames an earlier traceback already shows (the same
+//! failure in many tests) becomes one line naming their functions, and the `~~^^` lines Python
+//! 3.11+ prints under a frame's source go. In pytest's failure reports the source listings and
+//! local variables go (`[… 7 lines (40–46) …]`); each failing line (`>`), error (`E …`) and
+//! frame's place stays. Every other line stays as it was, and one marker retrieves the output
+//! whole.
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
@@ -401,7 +402,7 @@ fn pytest_listings(lines: &[&str], query: &Query, dropped: &mut [bool], replaced
         // A run, with the blank lines inside it.
         let Some(start) = (at..lines.len()).find(|&i| listing[i]) else { break };
         let mut end = start;
-        while end < lines.len() && (listing[end] || lines[end].trim().is_empty() && lines.get(end + 1).is_some_and(|_| listing.get(end + 1) == Some(&true))) {
+        while end < lines.len() && (listing[end] || lines[end].trim().is_empty() && listing.get(end + 1) == Some(&true)) {
             end += 1;
         }
         if end - start >= MIN_LISTING_RUN {
