@@ -4,10 +4,11 @@
 //! "passed", so each run of them becomes a count (DejaGnu's `PASS:` and TAP's `ok N` lines too),
 //! except the passes that have the question's words. Skipped tests in a run are counted with
 //! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`), and DejaGnu's announcements of
-//! test files that printed nothing else join them (`(29 test files: 271 tests passed)`). Of a
-//! traceback it needs the frames in its own code; a run of frames inside installed libraries
-//! and the standard library (site-packages, node_modules, `lib/python3.x`) keeps its first and
-//! last frame and counts the rest. A run of frames an earlier traceback already shows (the same
+//! test files that printed nothing else join them (`(29 test files: 271 tests passed)`), as do
+//! unittest's result lines of failures whose reports follow, by name. Of a traceback it needs
+//! the frames in its own code; a run of frames inside installed libraries and the standard
+//! library (site-packages, node_modules, `lib/python3.x`) keeps its first and last frame and
+//! counts the rest. A run of frames an earlier traceback already shows (the same
 //! failure in many tests) becomes one line naming their functions, and the `~~^^` lines Python
 //! 3.11+ prints under a frame's source go. In pytest's failure reports the source listings and
 //! local variables go (`[… 7 lines (40–46) …]`); each failing line (`>`), error (`E …`) and
@@ -226,6 +227,33 @@ fn results_note(passed: usize, reasons: &[(&str, usize)]) -> String {
         (0, s) => format!("{} skipped{why}", tests(s)),
         (p, s) => format!("{} passed, {} skipped{why}", tests(p), thousands(s)),
     }
+}
+
+/// A unittest result line `test_x (pkg.Class.test_x) ... FAIL` whose test `reported` holds (its
+/// traceback follows below): the test's name and its result.
+fn reported_below<'a>(line: &'a str, reported: &std::collections::HashSet<&str>) -> Option<(&'a str, &'a str)> {
+    let (head, result) = line.trim().rsplit_once(" ... ")?;
+    let name = head.split_once(" (").map_or(head, |(name, _)| name);
+    (matches!(result, "FAIL" | "ERROR") && reported.contains(head)).then_some((name, result))
+}
+
+/// A run's note with the failures in it that are reported below, by result and name:
+/// `(10 tests passed; reported below: ERROR test_clear ×2, FAIL test_get)`.
+fn with_failures(note: String, failed: &[(&str, &str)]) -> String {
+    if failed.is_empty() {
+        return note;
+    }
+    let mut named: Vec<(&str, &str, usize)> = Vec::new();
+    for &(name, result) in failed {
+        match named.iter_mut().find(|(n, r, _)| *n == name && *r == result) {
+            Some((_, _, count)) => *count += 1,
+            None => named.push((name, result, 1)),
+        }
+    }
+    let listed: Vec<String> = named.iter().map(|(name, result, n)| if *n > 1 { format!("{result} {name} ×{n}") } else { format!("{result} {name}") }).collect();
+    let inner = note.trim_start_matches('(').trim_end_matches(')');
+    let sep = if inner.is_empty() { "" } else { "; " };
+    format!("({inner}{sep}reported below: {})", listed.join(", "))
 }
 
 /// Longest skip reason a run's note quotes, in characters.
@@ -485,19 +513,29 @@ impl Compressor for TestRuns {
         let units: Vec<String> = lines.iter().map(|l| with_identifier_parts(l)).collect();
         let query = Query::new(ctx.query).discriminative(units.iter().map(String::as_str), 0.05);
         let clean = clean_progress(&lines);
-        let (mut skipped, mut announced) = (0, 0);
+        // The tests unittest reports in full below (`FAIL: test_x (pkg.Class.test_x)`).
+        let reported: std::collections::HashSet<&str> = lines.iter().filter_map(|l| l.strip_prefix("FAIL: ").or_else(|| l.strip_prefix("ERROR: "))).map(str::trim_end).collect();
+        let (mut skipped, mut announced, mut named_failures) = (0, 0, 0);
         let mut i = 0;
         while i < lines.len() {
             let (mut end, mut count, mut files) = (i, 0, 0);
+            let mut failed: Vec<(&str, &str)> = Vec::new();
             // Where the test still waiting for its result was named.
             let mut open: Option<usize> = None;
             // Whether the run's tests are named before their results: they print in between.
             let mut named_first = false;
             let mut reasons: Vec<(&str, usize)> = Vec::new();
-            while end < lines.len() && query.hits(lines[end]) == 0 {
+            // A failure reported below is named in the note even with the question's words.
+            while end < lines.len() && (query.hits(lines[end]) == 0 || open.is_none() && reported_below(lines[end], &reported).is_some()) {
                 // A file's announcement goes with the run when its results, or the next file's,
                 // follow it; before anything else (a compiler's error) it stays.
                 let results_follow = |next: &str| query.hits(next) == 0 && matches!(entry(next, false), Some(Entry::Pass | Entry::Skip(_) | Entry::File | Entry::Progress(..)));
+                // A failure whose report follows below is named in the run's note.
+                if let Some((name, result)) = reported_below(lines[end], &reported).filter(|_| open.is_none()) {
+                    failed.push((name, result));
+                    end += 1;
+                    continue;
+                }
                 let line = match entry(lines[end], open.is_some()) {
                     None if named_first && open.is_none() => between_tests(&lines, end, &query).map(|next| (next, Entry::Inside)),
                     None => None,
@@ -542,10 +580,10 @@ impl Compressor for TestRuns {
                 end = at;
             }
             let skips: usize = reasons.iter().map(|(_, n)| n).sum();
-            let note = run_note(count, &reasons, files);
+            let note = with_failures(run_note(count, &reasons, files), &failed);
             let run_chars: usize = lines[i..end].iter().map(|l| l.len() + 1).sum();
             // A run becomes its note when it has a few tests, or when the note is much shorter.
-            let entries = count + skips + files;
+            let entries = count + skips + files + failed.len();
             if entries >= MIN_PASS_RUN || entries > 0 && run_chars > 2 * note.len() {
                 let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
                 dropped[i..end].iter_mut().for_each(|d| *d = true);
@@ -553,12 +591,13 @@ impl Compressor for TestRuns {
                 passed += count;
                 skipped += skips;
                 announced += files;
+                named_failures += failed.len();
             }
             i = end.max(i + 1);
         }
         let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
         let listed = pytest_listings(&lines, &query, &mut dropped, &mut replaced);
-        if passed + skipped + announced + took.repeated + took.library + took.pointers + listed == 0 {
+        if passed + skipped + announced + named_failures + took.repeated + took.library + took.pointers + listed == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -575,6 +614,9 @@ impl Compressor for TestRuns {
             (0, 0) => {}
             (p, 0) => parts.push(format!("the lines of {} passing tests counted", thousands(p))),
             (p, s) => parts.push(format!("the lines of {} passing and {} skipped tests counted", thousands(p), thousands(s))),
+        }
+        if named_failures > 0 {
+            parts.push(format!("{} result lines of failures reported below named in the counts", thousands(named_failures)));
         }
         if announced > 0 {
             parts.push(format!("the announcements of {} test files with nothing else to show counted", thousands(announced)));
@@ -794,6 +836,20 @@ FAILED (failures=1, skipped=3)";
         assert!(!out.lines().any(points_into_source), "{out}");
         assert!(out.contains("\n[… 4 lines (39–42) …]\n>       mod = self.module\n"), "{out}");
         assert!(out.contains("74 failed, 646 passed, 2 skipped"), "{out}");
+    }
+
+    #[test]
+    fn failures_reported_below_are_named_in_the_count() {
+        let run = include_str!("../../../tests/fixtures/testruns/configparser_unittest_run.txt");
+        let out = compress(run);
+        assert!(out.starts_with("(12 tests passed; reported below: ERROR test_clear, ERROR test_default_case_sensitivity, FAIL test_get_after_duplicate_option_error)\n"), "{out}");
+        assert!(!out.contains(" ... ERROR") && !out.contains(" ... FAIL"), "{out}");
+        for report in ["ERROR: test_clear (test_cp_m.ConfigParserTestCase.test_clear)", "FAIL: test_get_after_duplicate_option_error (test_cp_m.ConfigParserTestCase.test_get_after_duplicate_option_error)"] {
+            assert!(out.contains(report), "{report}: {out}");
+        }
+        // A failure with no report below keeps its line.
+        let unreported = run.replace("FAIL: test_get_after_duplicate_option_error", "FAIL: test_other");
+        assert!(compress(&unreported).contains("test_get_after_duplicate_option_error (test_cp_m.ConfigParserTestCase.test_get_after_duplicate_option_error) ... FAIL"));
     }
 
     #[test]
