@@ -52,6 +52,14 @@ struct Function<'t> {
     rows: (usize, usize),
 }
 
+impl Function<'_> {
+    /// Whether its body is short enough that eliding it would save little (see
+    /// [`SHORT_BODY_LINES`]).
+    fn is_short(&self) -> bool {
+        self.rows.1 - self.rows.0 < SHORT_BODY_LINES
+    }
+}
+
 /// Where a node's next sibling (or, failing that, its parent's) begins: a body never runs past it.
 fn next_start(node: Node, len: usize) -> usize {
     let mut at = Some(node);
@@ -274,10 +282,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // goes like any other body (runs of them then share one note naming them).
     if !view {
         for (f, kept) in functions.iter().zip(keep.iter_mut()) {
-            let short = f.rows.1 - f.rows.0 < SHORT_BODY_LINES;
-            if *kept && short && is_test(lang, &source, lines.row(f.node.start_byte()), f) {
-                let words_of_body = words(&text[f.node.start_byte()..f.end]).flat_map(identifier_parts).collect::<Vec<_>>().join(" ");
-                *kept = query.hits(&words_of_body) > 0;
+            if *kept && f.is_short() && is_test(lang, &source, lines.row(f.node.start_byte()), f) {
+                *kept = query.hits(&as_documents(std::slice::from_ref(f))[0]) > 0;
             }
         }
     }
@@ -311,7 +317,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 continue;
             }
             // A short test goes only inside a run sharing one note: alone, its note costs as much.
-            if f.rows.1 - f.rows.0 < SHORT_BODY_LINES {
+            if f.is_short() {
                 continue;
             }
             bodies += 1;
@@ -393,7 +399,7 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
     for run in runs {
         if run.len() < GROUPED_FUNCTIONS {
             // A short body (a test with none of the question's words) stays outside a run.
-            let own: Vec<Edit> = run.into_iter().filter(|(f, _)| f.rows.1 - f.rows.0 >= SHORT_BODY_LINES).map(|(_, edit)| edit).collect();
+            let own: Vec<Edit> = run.into_iter().filter(|(f, _)| !f.is_short()).map(|(_, edit)| edit).collect();
             went += own.len();
             edits.extend(own);
             continue;
@@ -830,7 +836,7 @@ fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, 
     let mut keep: Vec<bool> = functions
         .iter()
         .zip(&named)
-        .map(|(f, named)| *named || f.rows.1 - f.rows.0 < SHORT_BODY_LINES)
+        .map(|(f, named)| *named || f.is_short())
         .collect();
     if older {
         return keep;

@@ -235,10 +235,7 @@ impl Compressor for Report {
             if let Some((from, to)) = run.take() {
                 // A run of `key=value` lines alone names its keys.
                 let keys: Option<Vec<&str>> = (from..=to).map(|i| property_key(lines[i])).collect();
-                match keys {
-                    Some(keys) => out.push_str(&format!("[… {} lines ({}–{}): {} …]\n", to - from + 1, from + 1, to + 1, keys.join(", "))),
-                    None => out.push_str(&marker::omitted_run(from, to)),
-                }
+                out.push_str(&marker::omitted_run_naming(from, to, &keys.map_or(String::new(), |keys| keys.join(", "))));
             }
         };
         for (i, line) in lines.iter().enumerate() {

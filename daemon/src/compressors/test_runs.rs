@@ -237,20 +237,21 @@ fn reported_below<'a>(line: &'a str, reported: &std::collections::HashSet<&str>)
     (matches!(result, "FAIL" | "ERROR") && reported.contains(head)).then_some((name, result))
 }
 
-/// A run's note with the failures in it that are reported below, by result and name:
-/// `(10 tests passed; reported below: ERROR test_clear ×2, FAIL test_get)`.
-fn with_failures(note: String, failed: &[(&str, &str)]) -> String {
+/// Adds `n` to `key`'s count in `counts`, which keeps keys in order of first appearance.
+fn tally<K: PartialEq>(counts: &mut Vec<(K, usize)>, key: K, n: usize) {
+    match counts.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, count)) => *count += n,
+        None => counts.push((key, n)),
+    }
+}
+
+/// A run's note with the failures in it that are reported below, by result and name, each
+/// with its count: `(10 tests passed; reported below: ERROR test_clear ×2, FAIL test_get)`.
+fn with_failures(note: String, failed: &[((&str, &str), usize)]) -> String {
     if failed.is_empty() {
         return note;
     }
-    let mut named: Vec<(&str, &str, usize)> = Vec::new();
-    for &(name, result) in failed {
-        match named.iter_mut().find(|(n, r, _)| *n == name && *r == result) {
-            Some((_, _, count)) => *count += 1,
-            None => named.push((name, result, 1)),
-        }
-    }
-    let listed: Vec<String> = named.iter().map(|(name, result, n)| if *n > 1 { format!("{result} {name} ×{n}") } else { format!("{result} {name}") }).collect();
+    let listed: Vec<String> = failed.iter().map(|((result, name), n)| if *n > 1 { format!("{result} {name} ×{n}") } else { format!("{result} {name}") }).collect();
     let inner = note.trim_start_matches('(').trim_end_matches(')');
     let sep = if inner.is_empty() { "" } else { "; " };
     format!("({inner}{sep}reported below: {})", listed.join(", "))
@@ -519,7 +520,8 @@ impl Compressor for TestRuns {
         let mut i = 0;
         while i < lines.len() {
             let (mut end, mut count, mut files) = (i, 0, 0);
-            let mut failed: Vec<(&str, &str)> = Vec::new();
+            // Failures reported below, by result and name, with their counts.
+            let mut failed: Vec<((&str, &str), usize)> = Vec::new();
             // Where the test still waiting for its result was named.
             let mut open: Option<usize> = None;
             // Whether the run's tests are named before their results: they print in between.
@@ -532,7 +534,7 @@ impl Compressor for TestRuns {
                 let results_follow = |next: &str| query.hits(next) == 0 && matches!(entry(next, false), Some(Entry::Pass | Entry::Skip(_) | Entry::File | Entry::Progress(..)));
                 // A failure whose report follows below is named in the run's note.
                 if let Some((name, result)) = reported_below(lines[end], &reported).filter(|_| open.is_none()) {
-                    failed.push((name, result));
+                    tally(&mut failed, (result, name), 1);
                     end += 1;
                     continue;
                 }
@@ -550,10 +552,7 @@ impl Compressor for TestRuns {
                         open = None;
                     }
                     Entry::Skip(reason) => {
-                        match reasons.iter_mut().find(|(r, _)| *r == reason) {
-                            Some((_, n)) => *n += 1,
-                            None => reasons.push((reason, 1)),
-                        }
+                        tally(&mut reasons, reason, 1);
                         open = None;
                     }
                     Entry::Opening => {
@@ -565,10 +564,7 @@ impl Compressor for TestRuns {
                     Entry::Progress(passes, skips) => {
                         count += passes;
                         if skips > 0 {
-                            match reasons.iter_mut().find(|(r, _)| r.is_empty()) {
-                                Some((_, n)) => *n += skips,
-                                None => reasons.push(("", skips)),
-                            }
+                            tally(&mut reasons, "", skips);
                         }
                     }
                 }
@@ -580,18 +576,18 @@ impl Compressor for TestRuns {
                 end = at;
             }
             let skips: usize = reasons.iter().map(|(_, n)| n).sum();
+            let failures: usize = failed.iter().map(|(_, n)| n).sum();
             let note = with_failures(run_note(count, &reasons, files), &failed);
             let run_chars: usize = lines[i..end].iter().map(|l| l.len() + 1).sum();
             // A run becomes its note when it has a few tests, or when the note is much shorter.
-            let entries = count + skips + files + failed.len();
+            let entries = count + skips + files + failures;
             if entries >= MIN_PASS_RUN || entries > 0 && run_chars > 2 * note.len() {
-                let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
                 dropped[i..end].iter_mut().for_each(|d| *d = true);
-                replaced[i] = Some(format!("{indent}{note}"));
+                replaced[i] = Some(format!("{}{note}", indent(lines[i])));
                 passed += count;
                 skipped += skips;
                 announced += files;
-                named_failures += failed.len();
+                named_failures += failures;
             }
             i = end.max(i + 1);
         }

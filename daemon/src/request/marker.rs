@@ -27,8 +27,15 @@ pub fn marker(key: &str, omitted: &str) -> String {
 /// The note standing for omitted lines `from`..=`to` (0-based) of a block whose one marker
 /// comes at its end: `[… 12 lines (40–51) …]`.
 pub fn omitted_run(from: usize, to: usize) -> String {
+    omitted_run_naming(from, to, "")
+}
+
+/// [`omitted_run`] naming what the lines held after a colon, unless `what` is empty:
+/// `[… 4 lines (15–18): description, elapsed, end, environment …]`.
+pub fn omitted_run_naming(from: usize, to: usize, what: &str) -> String {
     let n = to - from + 1;
-    format!("[… {n} {} ({}–{}) …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1)
+    let what = if what.is_empty() { String::new() } else { format!(": {what}") };
+    format!("[… {n} {} ({}–{}){what} …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1)
 }
 
 /// Values with their counts, most first as given (`192.0.2.7 ×3, mail.example.org`), listed
