@@ -214,6 +214,23 @@ impl Compressor for Report {
                 }
             }
         }
+        // Short lines said before (`Warning:`, a blank line) next to an omitted run go with it,
+        // so one note is not split in two by a line that tells nothing new.
+        let said_before: Vec<bool> = {
+            let mut earlier: HashSet<&str> = HashSet::new();
+            lines.iter().map(|l| !earlier.insert(l.trim())).collect()
+        };
+        let joins = |i: usize, next: usize, dropped: &[Option<Dropped>]| dropped[i].is_none() && said_before[i] && !stays(i) && dropped[next].is_some();
+        for i in 1..lines.len() {
+            if joins(i, i - 1, &dropped) {
+                dropped[i] = Some(Dropped::Repeat);
+            }
+        }
+        for i in (0..lines.len().saturating_sub(1)).rev() {
+            if joins(i, i + 1, &dropped) {
+                dropped[i] = Some(Dropped::Repeat);
+            }
+        }
         // A run shorter than this costs more as a note than as itself: it stays.
         let mut start = 0;
         while start < lines.len() {
@@ -233,8 +250,8 @@ impl Compressor for Report {
         let mut run: Option<(usize, usize)> = None;
         let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
             if let Some((from, to)) = run.take() {
-                // A run of `key=value` lines alone names its keys.
-                let keys: Option<Vec<&str>> = (from..=to).map(|i| property_key(lines[i])).collect();
+                // A run of `key=value` lines (and blank ones) alone names its keys.
+                let keys: Option<Vec<&str>> = (from..=to).filter(|&i| !lines[i].trim().is_empty()).map(|i| property_key(lines[i])).collect();
                 out.push_str(&marker::omitted_run_naming(from, to, &keys.map_or(String::new(), |keys| keys.join(", "))));
             }
         };
@@ -344,6 +361,20 @@ mod tests {
             assert!(out.contains(&format!("Test: /{group}\n")), "{out}");
         }
         assert!(out.contains("result: Failed. Execution failed\n") && out.contains("test result: Failed. Execution failed"), "{out}");
+    }
+
+    #[test]
+    fn a_short_line_said_before_goes_with_the_runs_around_it() {
+        // jarsigner's stderr: the same warning, each under its own `Warning:` line.
+        let mut report = String::from("#section:main\n----------messages:(3/90)----------\ncommand: main Test\n----------System.err:(40/2000)----------\n");
+        for _ in 0..6 {
+            report.push_str("Warning:\nThe generated certificate uses a 1024-bit RSA key which is considered a security risk.\nThis key size will be disabled in a future update of the runtime.\n\n");
+        }
+        report.push_str("result: Failed. Execution failed\n");
+        let out = compress(&report, "which key sizes are disabled?");
+        assert_eq!(out.matches("Warning:").count(), 1, "{out}");
+        assert_eq!(out.matches("[… ").count(), 1, "one note for the repeats: {out}");
+        assert!(out.contains("1024-bit RSA key") && out.contains("result: Failed."), "{out}");
     }
 
     #[test]
