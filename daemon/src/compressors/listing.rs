@@ -8,8 +8,9 @@
 //! parent's line does not already say, followed by its entries. An entry that has its own line
 //! is not repeated in its parent's. Every name of source code (and every name the query
 //! mentions) stays; in a directory with many files of one other extension, only the first,
-//! second and last are shown with the count of the rest, and one marker says how many names
-//! were left out. Lines that are not part of the listing (the command echoed, a shell prompt, a
+//! second and last are shown with the count of the rest; a directory with no source code below
+//! it (docs, data, assets) is written as its name and a count of its files on its parent's
+//! line. One marker says how many names were left out. Lines that are not part of the listing (the command echoed, a shell prompt, a
 //! truncation notice) stay where they were.
 
 use super::lang::Lang;
@@ -169,10 +170,11 @@ fn common_root<'a>(directories: &[Directory<'a>]) -> &'a str {
 
 fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     let root = common_root(&parsed.directories);
-    let tree = Tree::new(parsed, root);
+    let tree = Tree::new(parsed, root, query);
     let mut out = String::with_capacity(parsed.directories.iter().map(|d| d.path.len() + d.entries.len() * 12).sum());
     let mut stack: &[&str] = &[];
     let (mut omitted, mut shortened_dirs, mut root_written) = (0usize, 0usize, false);
+    let (mut folded_files, mut folded_dirs) = (0usize, 0usize);
     for piece in &parsed.pieces {
         let index = match piece {
             // Blank lines only separated `ls -R` blocks; the tree needs none.
@@ -217,16 +219,37 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
             out.push(' ');
             out.push_str(&shown.join(separator));
         }
+        for (name, files) in &tree.folded[index] {
+            out.push_str(&format!(" {name}/ ({} files)", thousands(*files)));
+            folded_files += files;
+            folded_dirs += 1;
+        }
         out.push('\n');
     }
-    if omitted > 0 {
-        let dirs = if shortened_dirs == 1 { "1 directory".to_string() } else { format!("{} directories", thousands(shortened_dirs)) };
-        let what = format!("{} names of non-code files omitted in {dirs} (runs of one extension: first two and last shown; compiled files counted)", thousands(omitted));
+    if omitted + folded_files > 0 {
+        let mut parts = Vec::new();
+        if omitted > 0 {
+            parts.push(format!("{} names of non-code files omitted in {} (runs of one extension: first two and last shown; compiled files counted)", thousands(omitted), directories(shortened_dirs)));
+        }
+        if folded_files > 0 {
+            parts.push(format!("{} names of files in {} with no source code below, counted", thousands(folded_files), directories(folded_dirs)));
+        }
+        let what = parts.join("; ");
         out.push_str(&marker::marker(key, &what));
         out.push('\n');
     }
     out
 }
+
+/// `1 directory`, `12 directories`.
+fn directories(n: usize) -> String {
+    if n == 1 { "1 directory".to_string() } else { format!("{} directories", thousands(n)) }
+}
+
+/// Files a directory with no source code below it holds at least to be written as its name and
+/// their count (`_static/ (12 files)`) on its parent's line: docs, data and assets are seldom
+/// opened, and a few names cost no more than the count.
+const MIN_FOLDED: usize = 4;
 
 /// Sibling directories with the same contents down to the last file (locale folders, one per
 /// language) are written once, on one line naming them all, when there are at least this many.
@@ -239,12 +262,16 @@ struct Tree<'a> {
     own: Vec<Vec<&'a str>>,
     /// For a directory written for several: the others, named on its line.
     alike: Vec<Vec<usize>>,
-    /// Directories written as part of a sibling's line (they and everything below them).
+    /// Directories written as part of a sibling's line, or folded into their parent's (they
+    /// and everything below them).
     hidden: Vec<bool>,
+    /// Per directory: its subdirectories with no source code below them, each as its name
+    /// and the number of files below it, written on its line instead of their own.
+    folded: Vec<Vec<(&'a str, usize)>>,
 }
 
 impl<'a> Tree<'a> {
-    fn new(parsed: &Parsed<'a>, root: &str) -> Self {
+    fn new(parsed: &Parsed<'a>, root: &str, query: &Query) -> Self {
         let segments: Vec<Vec<&str>> = parsed
             .directories
             .iter()
@@ -280,11 +307,34 @@ impl<'a> Tree<'a> {
             }
             shape[i] = s;
         }
-        let mut alike = vec![Vec::new(); n];
         let mut hidden = vec![false; n];
+        let below = |top: usize, j: usize| segments[j].len() >= segments[top].len() && segments[j][..segments[top].len()] == segments[top][..];
+        // Files all the way down, and whether any of them (or a directory) is source code or
+        // named by the query: deepest directories first, so each child is counted before its
+        // parent.
+        let mut files: Vec<usize> = own.iter().map(Vec::len).collect();
+        let mut wanted: Vec<bool> = (0..n)
+            .map(|i| segments[i].last().is_some_and(|name| query.hits(name) > 0) || own[i].iter().any(|name| Lang::from_path(name).is_some() || query.hits(name) > 0))
+            .collect();
+        let mut deepest_first: Vec<usize> = (0..n).collect();
+        deepest_first.sort_by_key(|&i| std::cmp::Reverse(segments[i].len()));
+        for &i in &deepest_first {
+            for &c in &children[i] {
+                files[i] += files[c];
+                wanted[i] |= wanted[c];
+            }
+        }
+        let mut folded = vec![Vec::new(); n];
+        for (parent, kids) in children.iter().enumerate() {
+            for &c in kids.iter().filter(|&&c| !wanted[c] && files[c] >= MIN_FOLDED) {
+                folded[parent].push((segments[c].last().copied().unwrap_or_default(), files[c]));
+                (0..n).filter(|&j| below(c, j)).for_each(|j| hidden[j] = true);
+            }
+        }
+        let mut alike = vec![Vec::new(); n];
         for siblings in &children {
             let mut groups: Vec<Vec<usize>> = Vec::new();
-            for &c in siblings {
+            for &c in siblings.iter().filter(|&&c| !hidden[c]) {
                 match groups.iter_mut().find(|g| shape[g[0]] == shape[c]) {
                     Some(group) => group.push(c),
                     None => groups.push(vec![c]),
@@ -292,13 +342,12 @@ impl<'a> Tree<'a> {
             }
             for group in groups.into_iter().filter(|g| g.len() >= MIN_ALIKE) {
                 for &member in &group[1..] {
-                    let below = |j: usize| segments[j].len() >= segments[member].len() && segments[j][..segments[member].len()] == segments[member][..];
-                    (0..n).filter(|&j| below(j)).for_each(|j| hidden[j] = true);
+                    (0..n).filter(|&j| below(member, j)).for_each(|j| hidden[j] = true);
                 }
                 alike[group[0]] = group[1..].to_vec();
             }
         }
-        Tree { segments, own, alike, hidden }
+        Tree { segments, own, alike, hidden, folded }
     }
 }
 
@@ -376,7 +425,7 @@ mod tests {
         Listing.compress(text, &ctx).expect("a listing")
     }
 
-    const LS_R: &str = "ls -R /w/proj\r\n/w/proj:\r\nREADME.md\t    setup.py\t pkg\r\n\r\n/w/proj/pkg:\r\n__init__.py  core.py  data  tests\r\n\r\n/w/proj/pkg/data:\r\na01.fits  a02.fits  a03.fits  a04.fits  a05.fits\r\na06.fits  a07.fits  a08.fits  a09.fits  a10.fits\r\na11.fits  a12.fits  a13.fits  a14.fits\r\nnotes.txt\r\n\r\n/w/proj/pkg/tests:\r\n__init__.py  test_core.py\r\n[Command finished with exit code 0]";
+    const LS_R: &str = "ls -R /w/proj\r\n/w/proj:\r\nREADME.md\t    setup.py\t pkg\r\n\r\n/w/proj/pkg:\r\n__init__.py  core.py  data  tests\r\n\r\n/w/proj/pkg/data:\r\na01.fits  a02.fits  a03.fits  a04.fits  a05.fits\r\na06.fits  a07.fits  a08.fits  a09.fits  a10.fits\r\na11.fits  a12.fits  a13.fits  a14.fits\r\nmake_fits.py  notes.txt\r\n\r\n/w/proj/pkg/tests:\r\n__init__.py  test_core.py\r\n[Command finished with exit code 0]";
 
     #[test]
     fn ls_r_becomes_one_tree_with_every_code_name_and_the_data_run_shortened() {
@@ -384,7 +433,7 @@ mod tests {
         let out = compress(LS_R, "fix core");
         assert_eq!(
             out,
-            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+11 more *.fits) a14.fits notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 11 names of non-code files omitted in 1 directory (runs of one extension: first two and last shown; compiled files counted); headroom_retrieve hash=0123456789abcdef01234567]\n"
+            "ls -R /w/proj\n/w/proj: README.md setup.py\n  pkg/: __init__.py core.py\n    data/: a01.fits a02.fits (+11 more *.fits) a14.fits make_fits.py notes.txt\n    tests/: __init__.py test_core.py\n[Command finished with exit code 0]\n[headroom: 11 names of non-code files omitted in 1 directory (runs of one extension: first two and last shown; compiled files counted); headroom_retrieve hash=0123456789abcdef01234567]\n"
         );
     }
 
@@ -403,6 +452,20 @@ mod tests {
             out,
             "/p/locale: __init__.py\n  af/ ast/ be/ (each):\n    LC_MESSAGES/: django.mo django.po\n  ar/: __init__.py formats.py\n    LC_MESSAGES/: django.mo django.po\n  de/: __init__.py formats.py\n    LC_MESSAGES/: django.mo django.po\n"
         );
+    }
+
+    #[test]
+    fn a_directory_with_no_code_below_it_is_counted_on_its_parents_line() {
+        let mut text = String::from("/w/p:\nsetup.py  docs  src\n\n/w/p/src:\nmain.py\n\n/w/p/docs:\nconf.py  index.rst  api  changes  _static\n\n");
+        text.push_str("/w/p/docs/api:\ncore.rst  io.rst  quantity.rst  time.rst\n\n/w/p/docs/changes:\nunits\n\n/w/p/docs/changes/units:\n101.bugfix.rst  102.api.rst  103.feature.rst  104.api.rst\n\n");
+        text.push_str("/w/p/docs/_static:\nlogo.svg\n\n/w/p/docs/api/images:\nplot.png\n");
+        let out = compress(&text, "fix the units parser");
+        // docs/ holds conf.py: it keeps its line; api/ (5 files down to images/) is counted; a
+        // folder of fewer files keeps its names, and so does one the question names.
+        assert!(out.contains("  docs/: conf.py index.rst api/ (5 files)\n"), "{out}");
+        assert!(!out.contains("core.rst") && !out.contains("images"), "{out}");
+        assert!(out.contains("_static/: logo.svg") && out.contains("changes/:\n      units/: 101.bugfix.rst 102.api.rst 103.feature.rst 104.api.rst\n"), "{out}");
+        assert!(out.contains("5 names of files in 1 directory with no source code below, counted"), "{out}");
     }
 
     #[test]
