@@ -313,6 +313,7 @@ impl<'a> Tree<'a> {
         // named by the query: deepest directories first, so each child is counted before its
         // parent.
         let mut files: Vec<usize> = own.iter().map(Vec::len).collect();
+        let query = query.without_short_numbers();
         let mut wanted: Vec<bool> = (0..n)
             .map(|i| segments[i].last().is_some_and(|name| query.hits(name) > 0) || own[i].iter().any(|name| Lang::from_path(name).is_some() || query.hits(name) > 0))
             .collect();
@@ -458,14 +459,15 @@ mod tests {
     fn a_directory_with_no_code_below_it_is_counted_on_its_parents_line() {
         let mut text = String::from("/w/p:\nsetup.py  docs  src\n\n/w/p/src:\nmain.py\n\n/w/p/docs:\nconf.py  index.rst  api  changes  _static\n\n");
         text.push_str("/w/p/docs/api:\ncore.rst  io.rst  quantity.rst  time.rst\n\n/w/p/docs/changes:\nunits\n\n/w/p/docs/changes/units:\n101.bugfix.rst  102.api.rst  103.feature.rst  104.api.rst\n\n");
-        text.push_str("/w/p/docs/_static:\nlogo.svg\n\n/w/p/docs/api/images:\nplot.png\n");
-        let out = compress(&text, "fix the units parser");
+        text.push_str("/w/p/docs/_static:\nlogo.svg\n\n/w/p/docs/api/images:\nplot.png\n\n/w/p/docs/whatsnew:\n0.1.rst  5.1.rst  5.2.rst  6.0.rst\n");
+        // A version in the question (`5.2`) does not name `5.2.rst`.
+        let out = compress(&text, "fix the units parser in 5.2");
         // docs/ holds conf.py: it keeps its line; api/ (5 files down to images/) is counted; a
         // folder of fewer files keeps its names, and so does one the question names.
-        assert!(out.contains("  docs/: conf.py index.rst api/ (5 files)\n"), "{out}");
-        assert!(!out.contains("core.rst") && !out.contains("images"), "{out}");
+        assert!(out.contains("  docs/: conf.py index.rst api/ (5 files) whatsnew/ (4 files)\n"), "{out}");
+        assert!(!out.contains("core.rst") && !out.contains("images") && !out.contains("5.2.rst"), "{out}");
         assert!(out.contains("_static/: logo.svg") && out.contains("changes/:\n      units/: 101.bugfix.rst 102.api.rst 103.feature.rst 104.api.rst\n"), "{out}");
-        assert!(out.contains("5 names of files in 1 directory with no source code below, counted"), "{out}");
+        assert!(out.contains("9 names of files in 2 directories with no source code below, counted"), "{out}");
     }
 
     #[test]

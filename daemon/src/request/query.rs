@@ -113,6 +113,13 @@ impl Query {
         found.iter().filter(|f| **f).count()
     }
 
+    /// The same query without numbers of one or two digits: in file names (`5.2.rst`,
+    /// `test_1.py`) they match a version or a count in the question by chance.
+    pub fn without_short_numbers(&self) -> Query {
+        let short = |t: &String| t.len() < 3 && t.chars().all(|c| c.is_ascii_digit());
+        Query { terms: self.terms.iter().filter(|t| !short(t)).cloned().collect() }
+    }
+
     /// The same query without terms that occur in more than `max_share` of `units` (lines,
     /// rows, hits): a word found nearly everywhere tells nothing apart.
     pub fn discriminative<S: AsRef<str>>(&self, units: impl Iterator<Item = S>, max_share: f64) -> Query {
