@@ -2,10 +2,13 @@
 //! response) is mostly markup, scripts and styles; what the agent reads is its text, its links
 //! and its form fields. The page is rewritten as that: one line per block element, links as
 //! `[text](href)`, form fields as `[input type name=value]`, entities decoded, scripts, styles
-//! and comments dropped. Text before and after the markup (a command echoed, a status line)
-//! stays as it was. One marker retrieves the page byte for byte.
+//! and comments dropped. A long page's text keeps its head (title, headline, the error a debug
+//! page reports) and the lines on the question, within a budget; the other lines go as
+//! `[… N lines …]`. Text before and after the markup (a command echoed, a status line) stays as
+//! it was. One marker retrieves the page byte for byte.
 
 use crate::request::marker::{self, thousands};
+use crate::request::query::Query;
 use super::{Compressor, Context};
 
 /// Compresses HTML pages.
@@ -62,6 +65,7 @@ impl Compressor for Html {
             return None;
         }
         let page = render(&text[start..end]);
+        let (page, lines_omitted) = shorten(&page, ctx.query);
         let mut out = String::with_capacity(text.len() / 3);
         out.push_str(&text[..start]);
         if !out.is_empty() && !out.ends_with('\n') {
@@ -69,7 +73,8 @@ impl Compressor for Html {
         }
         out.push_str(&page);
         out.push('\n');
-        let what = format!("HTML markup, scripts and styles omitted ({} of {} bytes of page)", thousands(end - start - page.len().min(end - start)), thousands(end - start));
+        let lines = if lines_omitted > 0 { format!(", and {} lines of its text past its head and off the question", thousands(lines_omitted)) } else { String::new() };
+        let what = format!("HTML markup, scripts and styles omitted ({} of {} bytes of page){lines}", thousands(end - start - page.len().min(end - start)), thousands(end - start));
         out.push_str(&marker::marker(ctx.key, &what));
         let after = &text[end..];
         if !after.trim().is_empty() {
@@ -78,6 +83,69 @@ impl Compressor for Html {
         }
         Some(out)
     }
+}
+
+/// Bytes of a page's text always kept whole.
+const PAGE_TEXT_KEPT: usize = 3_000;
+/// Share of a longer page's text kept, when that is more than [`PAGE_TEXT_KEPT`].
+const PAGE_TEXT_SHARE: f64 = 0.25;
+/// Characters a line needs to be kept for the question's words in it.
+const MIN_LINE_ON_QUESTION: usize = 12;
+/// A page's text lines the question's words may be found in and still tell lines apart.
+const QUERY_MAX_SHARE: f64 = 0.05;
+
+/// A page's text within its budget: the lines from the top while they take half of it (what
+/// the page is and says first: a debug page's error, its place, the start of its traceback),
+/// then the lines with the most of the question's words. Each run left out is `[… N lines …]`.
+/// Returns the text and how many lines went.
+fn shorten(page: &str, query: &str) -> (String, usize) {
+    let budget = PAGE_TEXT_KEPT.max((page.len() as f64 * PAGE_TEXT_SHARE) as usize);
+    if page.len() <= budget {
+        return (page.to_string(), 0);
+    }
+    let lines: Vec<&str> = page.lines().collect();
+    let mut keep = vec![false; lines.len()];
+    let mut used = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if used + line.len() > budget / 2 {
+            break;
+        }
+        keep[i] = true;
+        used += line.len() + 1;
+    }
+    // A bare value (`True`, `0`) says nothing without the line naming it.
+    let query = Query::new(query).without_short_numbers().discriminative(lines.iter(), QUERY_MAX_SHARE);
+    let mut on_question: Vec<(usize, usize)> =
+        lines.iter().enumerate().filter(|(_, l)| l.len() >= MIN_LINE_ON_QUESTION).map(|(i, l)| (query.hits(l), i)).filter(|(hits, _)| *hits > 0).collect();
+    on_question.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, i) in on_question {
+        if !keep[i] && used + lines[i].len() <= budget {
+            keep[i] = true;
+            used += lines[i].len() + 1;
+        }
+    }
+    let mut out = String::with_capacity(budget + 64);
+    let mut omitted = 0;
+    let mut run = 0;
+    for (line, kept) in lines.iter().zip(&keep) {
+        if !kept {
+            run += 1;
+            continue;
+        }
+        if run > 0 {
+            out.push_str(&format!("[… {} lines …]\n", thousands(run)));
+            omitted += run;
+            run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if run > 0 {
+        out.push_str(&format!("[… {} lines …]\n", thousands(run)));
+        omitted += run;
+    }
+    out.pop();
+    (out, omitted)
 }
 
 /// Whether `name` is an element of HTML (of those pages use most): `<module>` in a traceback
@@ -272,6 +340,22 @@ mod tests {
             ]
         );
         assert!(!out.contains("color: red") && !out.contains("var x"));
+    }
+
+    #[test]
+    fn a_long_page_keeps_its_head_and_the_lines_on_the_question() {
+        // A debug page: the error first, then a long dump of settings.
+        let mut page = String::from("<html><head><title>DisallowedHost at /admin/</title></head><body><h1>DisallowedHost at /admin/</h1><p>Invalid HTTP_HOST header: 'testserver'.</p><table>");
+        for i in 0..400 {
+            page.push_str(&format!("<tr><td>SETTING_NUMBER_{i}</td><td>'value {i}'</td></tr>"));
+        }
+        page.push_str("<tr><td>ALLOWED_HOSTS</td><td>['localhost']</td></tr></table></body></html>");
+        let ctx = Context { query: "why is testserver rejected? check ALLOWED_HOSTS", key: "0123456789abcdef01234567", ..Context::default() };
+        let out = Html.compress(&page, &ctx).unwrap();
+        assert!(out.starts_with("DisallowedHost at /admin/\nDisallowedHost at /admin/\nInvalid HTTP_HOST header: 'testserver'.\nSETTING_NUMBER_0 'value 0'\n"), "{out}");
+        assert!(out.contains("\nALLOWED_HOSTS ['localhost']\n"), "{out}");
+        assert!(!out.contains("SETTING_NUMBER_399") && out.contains(" lines …]\nALLOWED_HOSTS"), "{out}");
+        assert!(out.len() < page.len() / 4 && out.contains(" lines of its text past its head and off the question; headroom_retrieve"), "{out}");
     }
 
     #[test]
