@@ -31,6 +31,9 @@ const MATCHING_BODIES: usize = 3;
 const NAMED_ONLY_BODIES: usize = 1;
 /// A body scoring at least this share of the best score is kept with it.
 const CLOSE_TO_BEST: f64 = 0.8;
+/// A body matching the question this many times better than any body a name of the question's
+/// words picked is kept as well.
+const FAR_BETTER_THAN_NAMED: f64 = 1.5;
 /// A body kept whole that spans more lines than this has its own functions decided one by one.
 const LONG_KEPT_BODY_LINES: usize = 60;
 /// Parse errors tolerated per this many lines (grammars lag behind language releases).
@@ -823,7 +826,8 @@ struct Queries<'q> {
 
 /// Which bodies stay whole: short ones, and those whose name has a query word that tells bodies
 /// apart. Then the bodies that match the query best (BM25, so a long body does not win by
-/// length) — the best and any close to it — when no name has such a word; and the best one of
+/// length) — the best and any close to it — when no name has such a word, or the best alone
+/// when it scores [`FAR_BETTER_THAN_NAMED`] times any body so named; and the best one of
 /// those not too long named by a word common in bodies but rare in names (`shouldRetry` in an
 /// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep
 /// only name matches of the first kind: the question is about the newest output.
@@ -848,8 +852,14 @@ fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, 
         chosen.into_iter().take(MATCHING_BODIES)
     };
     let best = scores.iter().copied().fold(0.0, f64::max);
+    let best_named = (0..functions.len()).filter(|&i| named[i]).map(|i| scores[i]).fold(0.0, f64::max);
     if best > 0.0 && !named.contains(&true) {
         for i in by_score((0..functions.len()).filter(|&i| scores[i] >= best * CLOSE_TO_BEST).collect()) {
+            keep[i] = true;
+        }
+    } else if best > best_named * FAR_BETTER_THAN_NAMED {
+        // A name holds one of the question's words, but another body holds far more of them.
+        for i in by_score((0..functions.len()).filter(|&i| scores[i] == best).collect()).take(1) {
             keep[i] = true;
         }
     }
@@ -1235,6 +1245,16 @@ mod tests {
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
         assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29"), "{out}");
+    }
+
+    #[test]
+    fn a_body_far_better_on_the_question_than_the_one_its_name_picks_stays_too() {
+        // `abort()` is named by a word of the question; the iterator's handlers answer it.
+        let ts = include_str!("../../../tests/fixtures/code/anthropic_message_stream.ts");
+        let out = compress("MessageStream.ts", ts, "When iterating a message stream with for await, what happens to pending readers when the stream is aborted?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        assert!(out.contains("    this.on('abort', (err) => {\n      done = true;\n      for (const reader of readQueue) {\n        reader.reject(err);"), "{out}");
+        assert!(out.contains("  abort() {\n"), "{out}");
     }
 
     #[test]
