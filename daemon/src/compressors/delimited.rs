@@ -177,6 +177,41 @@ mod tests {
         assert!(out.contains("application/x-dosexec | flashplayer11_7r176151_415_win.exe"), "{out}");
     }
 
+    /// The distinct values of `column` over the rows of the Zeek fixture `pick` takes.
+    fn zeek_values(column: &str, pick: impl Fn(&[&str], &[&str]) -> bool) -> BTreeSet<String> {
+        let fields: Vec<&str> = ZEEK_FILES.lines().find(|l| l.starts_with("#fields")).unwrap().split('\t').skip(1).collect();
+        let at = fields.iter().position(|c| *c == column).unwrap();
+        ZEEK_FILES.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect::<Vec<_>>()).filter(|r| pick(&fields, r)).map(|r| r[at].to_string()).collect()
+    }
+
+    fn mime_type<'r>(fields: &[&str], row: &[&'r str]) -> &'r str {
+        row[fields.iter().position(|c| *c == "mime_type").unwrap()]
+    }
+
+    #[test]
+    fn a_file_kind_named_in_words_finds_its_media_type() {
+        // No word of the question is in the rows: `application/x-dosexec` names Windows programs.
+        let sha1s = zeek_values("sha1", |f, r| mime_type(f, r) == "application/x-dosexec");
+        assert_eq!(sha1s.len(), 2);
+        let tight = Context { target_ratio: Some(0.02), ..ctx("Which files were Windows programs? Give the sha1 of each.") };
+        let out = Delimited.compress(ZEEK_FILES, &tight).unwrap();
+        for sha1 in sha1s {
+            assert!(out.contains(&sha1), "{sha1} lost: {out}");
+        }
+    }
+
+    #[test]
+    fn the_column_asked_for_of_omitted_rows_on_the_question_is_listed() {
+        // 38 image files, more than the table's budget holds: their md5s stay, in the marker.
+        let md5s = zeek_values("md5", |f, r| mime_type(f, r).starts_with("image/"));
+        assert!(md5s.len() > 30);
+        let out = Delimited.compress(ZEEK_FILES, &ctx("Give the md5 of every image file that was transferred.")).unwrap();
+        assert!(out.contains("md5 of the omitted rows that match the question: "), "{out}");
+        for md5 in md5s {
+            assert!(out.contains(&md5), "{md5} lost: {out}");
+        }
+    }
+
     #[test]
     fn every_host_of_the_rows_the_question_names_stays_visible_past_the_budget() {
         // A connection log: 160 half-open (S0) connections to distinct hosts, 240 others; a

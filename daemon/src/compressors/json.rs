@@ -27,6 +27,7 @@
 
 use crate::request::query::{fold, identifier_parts, words, Query};
 use super::logs::ipv4_in;
+use super::media_types;
 use super::{Compressor, Context};
 use crate::request::marker;
 use serde_json::{Map, Value};
@@ -831,13 +832,14 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
     }
     let omitted: Vec<usize> = (0..rows.len()).filter(|i| !keep[*i] && !whole.contains(i)).collect();
     if !omitted.is_empty() {
-        let mut by = distinguishing(&rows, &varying, &omitted);
-        by.push_str(&named_values(&rows, &varying, &omitted, query_text, budget / 4));
-        // The hosts of omitted rows with the question's words first (words in up to half the
-        // rows too: `S0` in a connection log still says which rows), with as much room again as
-        // the rows had: they are what the question asks for. Then the other omitted rows'.
+        // Omitted rows with the question's words (words in up to half the rows too: `S0` in a
+        // connection log still says which rows) are what it asks for.
         let asked = Query::new(query_text).discriminative(compacted.iter(), 0.5);
         let (matching, other): (Vec<usize>, Vec<usize>) = omitted.iter().partition(|&&i| query_score(&asked, &rows[i]) > 0);
+        let mut by = distinguishing(&rows, &varying, &omitted);
+        by.push_str(&named_values(&rows, &varying, &omitted, &matching, query_text, budget / 4, budget.max(HOSTS_LISTED)));
+        // The hosts of omitted rows on the question first, with as much room again as the rows
+        // had. Then the other omitted rows'.
         let hosts = host_cells(&rows, &varying);
         let mut evidence = omitted_hosts(&hosts, &matching, &out, "hosts only in omitted rows that match the question", budget.max(HOSTS_LISTED));
         let shown = format!("{out}{evidence}");
@@ -902,7 +904,8 @@ fn shared_prefix(rows: &[BTreeMap<&str, &Value>], column: &str) -> usize {
     if cut >= MIN_SHARED_PREFIX && rows.iter().all(|r| r.get(column).is_some_and(|v| v.is_string())) { cut } else { 0 }
 }
 
-/// How strongly a row matches the query: numbers must equal a whole cell, words match words.
+/// How strongly a row matches the query: numbers must equal a whole cell, words match words —
+/// a media type's too (`application/x-dosexec` for "Windows executables").
 fn query_score(query: &Query, row: &BTreeMap<&str, &Value>) -> usize {
     let mut score = 0;
     for term in query.terms() {
@@ -910,7 +913,10 @@ fn query_score(query: &Query, row: &BTreeMap<&str, &Value>) -> usize {
         let hit = row.values().any(|v| match v {
             Value::Number(n) => numeric && n.to_string() == term,
             Value::String(s) if numeric => s == term,
-            Value::String(s) => words(s).any(|w| fold(w) == term),
+            Value::String(s) => {
+                let said = |text: &str| words(text).any(|w| fold(w) == term);
+                said(s) || s.split(',').filter_map(media_types::words_for).any(said)
+            }
             _ => false,
         });
         score += usize::from(hit);
@@ -1118,22 +1124,45 @@ fn is_host(token: &str) -> bool {
 
 /// For omitted rows, every distinct value (with its count) of each column the question names
 /// (`host`, `user`): as in a log, the distinct values are the evidence and the repeats what is
-/// dropped. A column is listed only while the whole stays within `allowance` bytes.
-fn named_values(rows: &[BTreeMap<&str, &Value>], columns: &[&str], omitted: &[usize], query: &str, allowance: usize) -> String {
+/// dropped. A column is listed only while the whole stays within `allowance` bytes; past it,
+/// the values of the `matching` rows (those on the question) are, as many as fit in
+/// `matching_allowance` over all columns, the rest counted.
+fn named_values(
+    rows: &[BTreeMap<&str, &Value>],
+    columns: &[&str],
+    omitted: &[usize],
+    matching: &[usize],
+    query: &str,
+    allowance: usize,
+    matching_allowance: usize,
+) -> String {
     let query = Query::new(query);
-    let mut out = String::new();
-    for column in columns.iter().filter(|c| query.hits(c) > 0) {
+    let values_of = |among: &[usize], column: &str| -> Vec<(String, usize)> {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for &i in omitted {
+        for &i in among {
             if let Some(v) = rows[i].get(column) {
                 *counts.entry(cell_text(v, &mut Dropped::default())).or_default() += 1;
             }
         }
         let mut values: Vec<(String, usize)> = counts.into_iter().collect();
         values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        values
+    };
+    let mut out = String::new();
+    let mut matching_used = 0;
+    for column in columns.iter().filter(|c| query.hits(c) > 0) {
+        let values = values_of(omitted, column);
         let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
         let part = format!("; {column} of the omitted rows: {}", listed.join(", "));
         if !listed.is_empty() && out.len() + part.len() <= allowance {
+            out.push_str(&part);
+            continue;
+        }
+        // Too many to list them all: those of the rows on the question, as many as fit.
+        let room = matching_allowance.saturating_sub(matching_used);
+        if let Some(list) = marker::counted_values(&values_of(matching, column), room) {
+            let part = format!("; {column} of the omitted rows that match the question: {list}");
+            matching_used += part.len();
             out.push_str(&part);
         }
     }
@@ -1154,6 +1183,14 @@ mod tests {
         }
         let listing = records.iter().map(|r| &r["response"]).find(|r| r.get("items").is_some()).unwrap();
         serde_json::to_string_pretty(listing).unwrap()
+    }
+
+    #[test]
+    fn a_media_type_matches_the_words_for_its_kind() {
+        let mime = Value::String("text/html,application/x-dosexec".into());
+        let row: BTreeMap<&str, &Value> = [("resp_mime_types", &mime)].into_iter().collect();
+        assert_eq!(query_score(&Query::new("which URIs served Windows executables?"), &row), 2);
+        assert_eq!(query_score(&Query::new("which served archives?"), &row), 0);
     }
 
     fn issues() -> String {
