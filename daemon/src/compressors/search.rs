@@ -25,7 +25,8 @@ const SHARE_SAMPLE: usize = 1000;
 /// Lines [`detect`] reads: enough to tell, and the router stays fast on huge blocks.
 const DETECT_LINES: usize = 400;
 
-/// Whether `text` is grep / ripgrep output: at least 5 `path:line:` hits, and 60 % or more of its
+/// Whether `text` is grep / ripgrep output: at least 5 `path:line:` hits (or, from `grep -r`
+/// without `-n`, 8 `path:text` hits whose paths have a directory), and 60 % or more of its
 /// non-empty lines are hits, context lines, headings or `--` separators.
 pub fn detect(text: &str) -> bool {
     let sample = match text.match_indices('\n').nth(DETECT_LINES) {
@@ -34,8 +35,11 @@ pub fn detect(text: &str) -> bool {
     };
     let parsed = parse(sample);
     let non_empty = sample.lines().filter(|l| !l.trim().is_empty()).count();
-    parsed.numbered >= 5 && parsed.structural * 10 >= non_empty * 6
+    (parsed.numbered >= 5 || parsed.plain >= MIN_PLAIN_HITS) && parsed.structural * 10 >= non_empty * 6
 }
+
+/// `path:text` hits (no line numbers) an output needs to be taken for grep's.
+const MIN_PLAIN_HITS: usize = 8;
 
 impl Compressor for Search {
     fn name(&self) -> &'static str {
@@ -133,6 +137,8 @@ struct Parsed<'a> {
     items: Vec<Item<'a>>,
     /// Hits with a line number.
     numbered: usize,
+    /// Hits without one, from paths with a directory (`src/a.py:text`).
+    plain: usize,
     /// Lines that were hits, context, headings or separators.
     structural: usize,
 }
@@ -182,7 +188,7 @@ fn parse(text: &str) -> Parsed<'_> {
     let with_paths: Vec<_> = lines.iter().map(|l| path_numbered(l)).collect();
     let known: BTreeSet<&str> = with_paths.iter().flatten().filter(|h| h.2 == b':').map(|h| h.0).collect();
     let longest = known.iter().map(|p| p.len()).max().unwrap_or(0);
-    let mut parsed = Parsed { files: Vec::new(), items: Vec::new(), numbered: 0, structural: 0 };
+    let mut parsed = Parsed { files: Vec::new(), items: Vec::new(), numbered: 0, plain: 0, structural: 0 };
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut heading: Option<&str> = None;
     for (i, &line) in lines.iter().enumerate() {
@@ -214,6 +220,9 @@ fn parse(text: &str) -> Parsed<'_> {
         parsed.structural += 1;
         if number.is_some() && !context {
             parsed.numbered += 1;
+        }
+        if number.is_none() && path.contains('/') {
+            parsed.plain += 1;
         }
         let at = *index.entry(path).or_insert_with(|| {
             parsed.files.push(FileHits { path, lines: Vec::new() });
@@ -403,6 +412,19 @@ mod tests {
         assert!(!detect(zookeeper));
         assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")));
         assert!(!detect("a/b.py:1:x\nc/d.py:2:y\n"), "too few hits to tell");
+    }
+
+    #[test]
+    fn grep_without_line_numbers_is_search_output() {
+        let defs: String = ["hdu/base.py", "hdu/hdulist.py", "header.py", "card.py"]
+            .iter()
+            .flat_map(|f| (0..3).map(move |i| format!("astropy/io/fits/{f}:    x{i} = Header.fromstring(data)\n")))
+            .collect();
+        assert!(detect(&defs));
+        let out = Search.compress(&defs, &ctx("where is fromstring called?")).unwrap();
+        assert_eq!(out.matches("astropy/io/fits/header.py").count(), 1, "{out}");
+        // Paths without a directory are too likely to be something else: `note: text` lines.
+        assert!(!detect(&"README.md: see the docs\n".repeat(10)));
     }
 
     #[test]
