@@ -394,7 +394,17 @@ fn one_shape(values: &[(String, usize)]) -> Option<String> {
     (first.contains("[…]") && first.chars().any(char::is_alphabetic) && values.iter().all(|(v, _)| shape(v) == first)).then_some(first)
 }
 
-/// The template as shown in the marker: leading masked fields (timestamps) dropped, varying
+/// Month and weekday names, which open syslog and Apache timestamps (`Jun 13 20:48:11`,
+/// `[Sat Jun 01 02:17:42 2013]`) and are no part of what a line says.
+const CLOCK_WORDS: [&str; 19] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn clock_word(token: &str) -> bool {
+    CLOCK_WORDS.contains(&token.trim_start_matches('['))
+}
+
+/// The template as shown in the marker: leading timestamps (masked fields, month and day names)
+/// dropped, varying
 /// fields as their values (up to [`VALUES_LISTED`], or every one kept when `on_question`) or
 /// their integer range.
 fn describe(template: &Template, on_question: bool) -> String {
@@ -429,7 +439,7 @@ fn describe(template: &Template, on_question: bool) -> String {
             }
         })
         .collect();
-    let skip = template.text.iter().take_while(|t| *t == "<*>").count().min(parts.len().saturating_sub(1));
+    let skip = template.text.iter().take_while(|t| *t == "<*>" || clock_word(t)).count().min(parts.len().saturating_sub(1));
     parts.drain(..skip);
     let text = parts.join(" ");
     if !listed_any && text.chars().count() > TEMPLATE_CHARS {
@@ -746,7 +756,8 @@ mod tests {
             .collect();
         let (_, templates) = entries_of(&lines);
         assert_eq!(templates.len(), 1);
-        assert_eq!(describe(&templates[0], false), "Dec 10 06:55:46 srv sshd[…]: Failed password for {alice ×2, bob, carol} from {10.0.0.1 ×2, 10.0.0.2, 10.0.0.3} port {5001, 5002, 6003, 5004} ssh2");
+        // The timestamp goes: the lines' places are in the marker's runs, not in a template.
+        assert_eq!(describe(&templates[0], false), "srv sshd[…]: Failed password for {alice ×2, bob, carol} from {10.0.0.1 ×2, 10.0.0.2, 10.0.0.3} port {5001, 5002, 6003, 5004} ssh2");
     }
 
     #[test]
