@@ -859,7 +859,7 @@ fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, 
         }
     } else if best > best_named * FAR_BETTER_THAN_NAMED {
         // A name holds one of the question's words, but another body holds far more of them.
-        for i in by_score((0..functions.len()).filter(|&i| scores[i] == best).collect()).take(1) {
+        if let Some(i) = (0..functions.len()).find(|&i| scores[i] == best) {
             keep[i] = true;
         }
     }

@@ -124,28 +124,23 @@ fn shorten(page: &str, query: &str) -> (String, usize) {
             used += lines[i].len() + 1;
         }
     }
-    let mut out = String::with_capacity(budget + 64);
-    let mut omitted = 0;
+    let mut out = Vec::with_capacity(lines.len());
     let mut run = 0;
-    for (line, kept) in lines.iter().zip(&keep) {
+    // A kept line past the end closes the last run; it is popped after.
+    for (line, kept) in lines.iter().zip(&keep).chain([(&"", &true)]) {
         if !kept {
             run += 1;
             continue;
         }
         if run > 0 {
-            out.push_str(&format!("[… {} lines …]\n", thousands(run)));
-            omitted += run;
+            out.push(format!("[… {} lines …]", thousands(run)));
             run = 0;
         }
-        out.push_str(line);
-        out.push('\n');
-    }
-    if run > 0 {
-        out.push_str(&format!("[… {} lines …]\n", thousands(run)));
-        omitted += run;
+        out.push(line.to_string());
     }
     out.pop();
-    (out, omitted)
+    let omitted = keep.iter().filter(|k| !**k).count();
+    (out.join("\n"), omitted)
 }
 
 /// Whether `name` is an element of HTML (of those pages use most): `<module>` in a traceback

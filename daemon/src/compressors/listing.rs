@@ -10,8 +10,8 @@
 //! mentions) stays; in a directory with many files of one other extension, only the first,
 //! second and last are shown with the count of the rest; a directory with no source code below
 //! it (docs, data, assets) is written as its name and a count of its files on its parent's
-//! line. One marker says how many names were left out. Lines that are not part of the listing (the command echoed, a shell prompt, a
-//! truncation notice) stay where they were.
+//! line. One marker says how many names were left out. Lines that are not part of the listing
+//! (the command echoed, a shell prompt, a truncation notice) stay where they were.
 
 use super::lang::Lang;
 use crate::request::marker::{self, thousands};

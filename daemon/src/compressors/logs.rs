@@ -399,6 +399,7 @@ fn one_shape(values: &[(String, usize)]) -> Option<String> {
 const CLOCK_WORDS: [&str; 19] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
+/// Whether `token` is a month or day name of a timestamp (`Jun`, `[Sat`).
 fn clock_word(token: &str) -> bool {
     CLOCK_WORDS.contains(&token.trim_start_matches('['))
 }
