@@ -176,6 +176,27 @@ fn an_install_keeps_its_errors_and_outcome_and_its_progress_bars_collapse() {
 }
 
 #[test]
+fn a_build_names_its_progress_steps_in_a_note_and_keeps_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    // A build of 80 crates (a real one has hundreds): enough to pay for the retrieve tool.
+    let crates: Vec<String> = (0..80).map(|i| format!("{}-{}", ["serde", "tokio", "regex", "hyper"][i % 4], ["core", "util", "macros", "impl", "derive"][i / 4 % 5]) + &"x".repeat(i / 20)).collect();
+    let mut output: String = crates.iter().enumerate().map(|(i, c)| format!("   Compiling {c} v1.{i}.{}\n", i * 7)).collect();
+    output.push_str("   Compiling app v0.1.0 (/workspace/app)\nerror[E0425]: cannot find value `port` in this scope\n  --> src/main.rs:9:20\n\nerror: could not compile `app` (bin \"app\") due to 1 previous error\n");
+    let (reply, text) = first_sight(&engine, "why does the build fail?", "cargo build", &output);
+    assert!(reply.tokens_after * 10 < reply.tokens_before * 7, "{} -> {} tokens", reply.tokens_before, reply.tokens_after);
+    // Every step is still named; the first and last lines, the local crate's and the error stay.
+    for name in &crates {
+        assert!(text.contains(name.as_str()), "{name}: {text}");
+    }
+    for kept in ["   Compiling serde-core v1.0.0\n", "   Compiling hyper-derivexxx v1.79.553\n", "   Compiling app v0.1.0 (/workspace/app)", "error[E0425]: cannot find value `port`", "  --> src/main.rs:9:20"] {
+        assert!(text.contains(kept), "{kept}: {text}");
+    }
+    let key = &reply.ccr_keys[0];
+    assert_eq!(engine.retrieve(key, None, headroom_daemon::clock::now_ms()).unwrap().content, output);
+}
+
+#[test]
 fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/openhands-admin-page.txt");

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod logs;
 pub mod media_types;
 pub mod numbered;
+pub mod progress;
 pub mod repeated_runs;
 pub mod report;
 pub mod search;

@@ -21,7 +21,7 @@ use crate::error::EngineError;
 use crate::request::provider::{self, Candidate, Zone};
 use crate::request::query::Query;
 use crate::request::spans::{self, Edit, Node, Value};
-use crate::compressors::{image, numbered, terminal, Compressor};
+use crate::compressors::{image, numbered, progress, terminal, Compressor};
 use crate::request::images::{self, ImageBlock};
 use crate::request::{marker, retrieve_tool, tokens};
 use std::collections::BTreeMap;
@@ -495,20 +495,30 @@ fn first_sight(
         older: candidate.older,
         ml,
     };
-    // Escapes and redraws go first; what is left is routed as the program's own output.
+    // Escapes and redraws go first, then a command's runs of progress lines; what is left is
+    // routed as the program's own output.
     let cleaned = terminal::clean(candidate.text, &key);
     let text = cleaned.as_deref().unwrap_or(candidate.text);
+    let collapsed = ctx.command.and_then(|_| progress::collapse(text));
+    let text = collapsed.as_ref().map_or(text, |(collapsed, _)| collapsed.as_str());
     let routed = router::route(text, &ctx);
     let compressed = routed.and_then(|compressor| compressor.compress(text, &ctx).map(|out| (compressor.name(), out)));
-    let (name, out) = match (compressed, cleaned) {
-        (Some(done), _) => done,
-        (None, Some(cleaned)) => ("terminal", cleaned),
-        (None, None) => {
-            let why = routed.map_or(AsIs::NoCompressorFits, |c| AsIs::NothingToDrop(c.name()));
-            return as_is(candidate.text, bpe, why);
-        }
+    // The compressor's output, else the rewrites before it alone: the first with fewer tokens.
+    let fallback = match (collapsed, cleaned) {
+        (Some((collapsed, what)), _) => Some(("progress", format!("{}\n{}", collapsed.trim_end_matches('\n'), marker::marker(&key, &what)))),
+        (None, Some(cleaned)) => Some(("terminal", cleaned)),
+        (None, None) => None,
     };
-    if_smaller(name, out, candidate.text, bpe).unwrap_or_else(|| as_is(candidate.text, bpe, AsIs::NotSmaller(name)))
+    if compressed.is_none() && fallback.is_none() {
+        let why = routed.map_or(AsIs::NoCompressorFits, |c| AsIs::NothingToDrop(c.name()));
+        return as_is(candidate.text, bpe, why);
+    }
+    let name = compressed.as_ref().or(fallback.as_ref()).map_or("", |(name, _)| *name);
+    compressed
+        .into_iter()
+        .chain(fallback)
+        .find_map(|(name, out)| if_smaller(name, out, candidate.text, bpe))
+        .unwrap_or_else(|| as_is(candidate.text, bpe, AsIs::NotSmaller(name)))
 }
 
 /// [`first_sight`] for a block whose every line must stay: only the numbered-view rewrite
