@@ -20,7 +20,9 @@ fn step(line: &str) -> Option<(usize, &str, &str, String)> {
     let verb = words.next()?;
     let item = words.next()?;
     let rest: Vec<&str> = words.collect();
-    let is_verb = verb.len() >= 4 && verb.starts_with(|c: char| c.is_ascii_uppercase()) && verb.chars().all(|c| c.is_ascii_alphabetic());
+    // `Compiling`, not a level (`INFO`, `ERROR`): a log's lines are its own compressor's.
+    let mut letters = verb.chars();
+    let is_verb = verb.len() >= 4 && letters.next().is_some_and(|c| c.is_ascii_uppercase()) && letters.all(|c| c.is_ascii_lowercase());
     if !is_verb || rest.len() + 2 > MAX_WORDS {
         return None;
     }
@@ -37,8 +39,9 @@ fn step(line: &str) -> Option<(usize, &str, &str, String)> {
 }
 
 /// `text` with each run of [`MIN_RUN`] or more progress lines of one verb, indentation and
-/// ending written as its first line, a note naming the steps between and its last line, with
-/// what a marker should say went; `None` when there is no such run.
+/// ending, each naming a step of its own, written as its first line, a note naming the steps
+/// between and its last line, with what a marker should say went; `None` when there is no
+/// such run.
 pub fn collapse(text: &str) -> Option<(String, String)> {
     let lines: Vec<&str> = text.split('\n').collect();
     let steps: Vec<_> = lines.iter().map(|l| step(l.strip_suffix('\r').unwrap_or(l))).collect();
@@ -51,7 +54,10 @@ pub fn collapse(text: &str) -> Option<(String, String)> {
     let mut at = 0;
     while at < lines.len() {
         let end = (at + 1..lines.len()).find(|&j| !alike(at, j)).unwrap_or(lines.len());
-        if steps[at].is_none() || end - at < MIN_RUN {
+        // Steps are distinct things (crates, migrations); a line said of one thing again and
+        // again (`Retrying connection to 10.0.0.5`) is no progress list.
+        let distinct = steps[at..end].iter().flatten().map(|s| s.2).collect::<std::collections::HashSet<_>>().len() == end - at;
+        if steps[at].is_none() || end - at < MIN_RUN || !distinct {
             out.extend(lines[at..end].iter().map(|l| l.to_string()));
             at = end;
             continue;
@@ -69,7 +75,7 @@ pub fn collapse(text: &str) -> Option<(String, String)> {
         return None;
     }
     let notes = if runs == 1 { "1 note".to_string() } else { format!("{} notes", thousands(runs)) };
-    let what = format!("{} progress lines named in {notes} (their versions and endings as the lines around them)", thousands(named));
+    let what = format!("{} progress lines named in {notes} (each ending like the lines around it but for its digits)", thousands(named));
     Some((out.join("\n"), what))
 }
 
@@ -89,7 +95,7 @@ mod tests {
         assert_eq!(lines[2], "   Compiling tokio v1.40.0");
         // The local crate's line ends otherwise (its path): it stays, as does the error.
         assert_eq!(lines[3..5], ["   Compiling myapp v0.1.0 (/w/myapp)", "error[E0308]: mismatched types"]);
-        assert_eq!(what, "8 progress lines named in 1 note (their versions and endings as the lines around them)");
+        assert_eq!(what, "8 progress lines named in 1 note (each ending like the lines around it but for its digits)");
     }
 
     #[test]
@@ -101,6 +107,14 @@ mod tests {
         let (out, _) = collapse(&text).unwrap();
         assert!(out.contains("  [… 7 more Applying lines: auth.0002_change, "), "{out}");
         assert!(out.contains("\n  Applying auth.0010_change... FAILED\n  Applying auth.0011_change... OK\n  Applying auth.0012_change... OK\n"), "{out}");
+    }
+
+    #[test]
+    fn log_lines_and_repeats_of_one_step_are_no_progress() {
+        let levels: String = (0..12).map(|i| format!("INFO Processed batch {i}\n")).collect();
+        assert_eq!(collapse(&levels), None);
+        let retries: String = (0..12).map(|i| format!("Retrying connection to 10.0.0.{i}\n")).collect();
+        assert_eq!(collapse(&retries), None, "the hosts differ only in digits: they are evidence");
     }
 
     #[test]
