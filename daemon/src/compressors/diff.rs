@@ -475,7 +475,7 @@ impl Omitted {
 }
 
 fn files(n: usize, adjective: &str) -> String {
-    format!("{} {adjective} file{}", thousands(n), if n == 1 { "" } else { "s" })
+    marker::counted(n, &format!("{adjective} file"), &format!("{adjective} files"))
 }
 
 /// A file section without its `index` line, with its context trimmed or, for a generated file,

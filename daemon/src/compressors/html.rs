@@ -106,12 +106,19 @@ fn shorten(page: &str, query: &str) -> (String, usize) {
     let lines: Vec<&str> = page.lines().collect();
     let mut keep = vec![false; lines.len()];
     let mut used = 0;
-    for (i, line) in lines.iter().enumerate() {
-        if used + line.len() > budget / 2 {
+    // Keeps line `i` if it fits in `limit`.
+    let mut take = |i: usize, limit: usize, keep: &mut Vec<bool>| {
+        let fits = !keep[i] && used + lines[i].len() <= limit;
+        if fits {
+            keep[i] = true;
+            used += lines[i].len() + 1;
+        }
+        fits
+    };
+    for i in 0..lines.len() {
+        if !take(i, budget / 2, &mut keep) {
             break;
         }
-        keep[i] = true;
-        used += line.len() + 1;
     }
     // A bare value (`True`, `0`) says nothing without the line naming it.
     let query = Query::new(query).without_short_numbers().discriminative(lines.iter(), QUERY_MAX_SHARE);
@@ -119,10 +126,7 @@ fn shorten(page: &str, query: &str) -> (String, usize) {
         lines.iter().enumerate().filter(|(_, l)| l.len() >= MIN_LINE_ON_QUESTION).map(|(i, l)| (query.hits(l), i)).filter(|(hits, _)| *hits > 0).collect();
     on_question.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, i) in on_question {
-        if !keep[i] && used + lines[i].len() <= budget {
-            keep[i] = true;
-            used += lines[i].len() + 1;
-        }
+        take(i, budget, &mut keep);
     }
     let mut out = Vec::with_capacity(lines.len());
     let mut run = 0;

@@ -1152,7 +1152,7 @@ fn named_values(
     let mut matching_used = 0;
     for column in columns.iter().filter(|c| query.hits(c) > 0) {
         let values = values_of(omitted, column);
-        let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
+        let listed: Vec<String> = values.iter().map(|(v, n)| marker::with_count(v, *n)).collect();
         let part = format!("; {column} of the omitted rows: {}", listed.join(", "));
         if !listed.is_empty() && out.len() + part.len() <= allowance {
             out.push_str(&part);

@@ -229,21 +229,16 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     if omitted + folded_files > 0 {
         let mut parts = Vec::new();
         if omitted > 0 {
-            parts.push(format!("{} names of non-code files omitted in {} (runs of one extension: first two and last shown; compiled files counted)", thousands(omitted), directories(shortened_dirs)));
+            parts.push(format!("{} names of non-code files omitted in {} (runs of one extension: first two and last shown; compiled files counted)", thousands(omitted), marker::counted(shortened_dirs, "directory", "directories")));
         }
         if folded_files > 0 {
-            parts.push(format!("{} names of files in {} with no source code below, counted", thousands(folded_files), directories(folded_dirs)));
+            parts.push(format!("{} names of files in {} with no source code below, counted", thousands(folded_files), marker::counted(folded_dirs, "directory", "directories")));
         }
         let what = parts.join("; ");
         out.push_str(&marker::marker(key, &what));
         out.push('\n');
     }
     out
-}
-
-/// `1 directory`, `12 directories`.
-fn directories(n: usize) -> String {
-    if n == 1 { "1 directory".to_string() } else { format!("{} directories", thousands(n)) }
 }
 
 /// Files a directory with no source code below it holds at least to be written as its name and

@@ -432,7 +432,7 @@ fn describe(template: &Template, on_question: bool) -> String {
                 Some(f) if f.same => f.first.clone(),
                 Some(Field { values: Some(values), .. }) if listable(values) => {
                     listed_any = true;
-                    let listed: Vec<String> = values.iter().map(|(v, n)| if *n == 1 { v.clone() } else { format!("{v} ×{n}") }).collect();
+                    let listed: Vec<String> = values.iter().map(|(v, n)| marker::with_count(v, *n)).collect();
                     format!("{{{}}}", listed.join(", "))
                 }
                 Some(Field { range: Some((lo, hi)), .. }) => format!("{{{lo}–{hi}}}"),

@@ -5,7 +5,7 @@
 //! cfg-if, … …]`; a step that ended otherwise (`FAILED`, a path after the version) breaks the
 //! run and stays, and so does every other line.
 
-use crate::request::marker::thousands;
+use crate::request::marker::{self, thousands};
 
 /// Lines a run has at least: fewer say little more than their note would.
 const MIN_RUN: usize = 8;
@@ -56,8 +56,8 @@ pub fn collapse(text: &str) -> Option<(String, String)> {
         let end = (at + 1..lines.len()).find(|&j| !alike(at, j)).unwrap_or(lines.len());
         // Steps are distinct things (crates, migrations); a line said of one thing again and
         // again (`Retrying connection to 10.0.0.5`) is no progress list.
-        let distinct = steps[at..end].iter().flatten().map(|s| s.2).collect::<std::collections::HashSet<_>>().len() == end - at;
-        if steps[at].is_none() || end - at < MIN_RUN || !distinct {
+        let distinct = || steps[at..end].iter().flatten().map(|s| s.2).collect::<std::collections::HashSet<_>>().len() == end - at;
+        if steps[at].is_none() || end - at < MIN_RUN || !distinct() {
             out.extend(lines[at..end].iter().map(|l| l.to_string()));
             at = end;
             continue;
@@ -74,8 +74,7 @@ pub fn collapse(text: &str) -> Option<(String, String)> {
     if runs == 0 {
         return None;
     }
-    let notes = if runs == 1 { "1 note".to_string() } else { format!("{} notes", thousands(runs)) };
-    let what = format!("{} progress lines named in {notes} (each ending like the lines around it but for its digits)", thousands(named));
+    let what = format!("{} progress lines named in {} (each ending like the lines around it but for its digits)", thousands(named), marker::counted(runs, "note", "notes"));
     Some((out.join("\n"), what))
 }
 

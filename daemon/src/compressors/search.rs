@@ -109,7 +109,7 @@ impl Compressor for Search {
 }
 
 fn count(n: usize, unit: &str) -> String {
-    format!("{} {unit}{}", thousands(n), if n == 1 { "" } else { "s" })
+    marker::counted(n, unit, &format!("{unit}s"))
 }
 
 /// A hit or context line: its line number when the output has them, and its text.

@@ -220,7 +220,7 @@ fn results_note(passed: usize, reasons: &[(&str, usize)]) -> String {
         })
         .collect();
     let why = if why.is_empty() { String::new() } else { format!(": {}", why.join(", ")) };
-    let tests = |n: usize| format!("{} {}", thousands(n), if n == 1 { "test" } else { "tests" });
+    let tests = |n: usize| marker::counted(n, "test", "tests");
     match (passed, skipped) {
         (0, 0) => String::new(),
         (p, 0) => format!("{} passed", tests(p)),

@@ -38,6 +38,16 @@ pub fn omitted_run_naming(from: usize, to: usize, what: &str) -> String {
     format!("[… {n} {} ({}–{}){what} …]\n", if n == 1 { "line" } else { "lines" }, from + 1, to + 1)
 }
 
+/// `value`, with its count when it came more than once: `192.0.2.7 ×3`, `mail.example.org`.
+pub fn with_count(value: &str, n: usize) -> String {
+    if n == 1 { value.to_string() } else { format!("{value} ×{n}") }
+}
+
+/// `n` things in words, its digits grouped: `1 directory`, `1,204 directories`.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// Values with their counts, most first as given (`192.0.2.7 ×3, mail.example.org`), listed
 /// while within `allowance` bytes and the rest counted (`, and 4 more`); `None` when none fits.
 /// Markers name the evidence of what they omit this way.
@@ -45,7 +55,7 @@ pub fn counted_values(values: &[(String, usize)], allowance: usize) -> Option<St
     let mut listed = Vec::new();
     let mut used = 0;
     for (value, n) in values {
-        let item = if *n == 1 { value.clone() } else { format!("{value} ×{n}") };
+        let item = with_count(value, *n);
         if used + item.len() + 2 > allowance {
             break;
         }
