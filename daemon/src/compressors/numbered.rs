@@ -105,12 +105,16 @@ impl Compressor for Numbered {
         }
         let parsed: Vec<Option<Line>> = lines.iter().map(|l| numbered(l)).collect();
         let codes: Vec<&str> = lines.iter().zip(&parsed).map(|(l, p)| p.as_ref().map_or(*l, |p| p.text)).collect();
-        let mut dropped: Vec<bool> = parsed.iter().map(|p| p.as_ref().is_some_and(|p| p.text.trim().is_empty())).collect();
+        // The last numbered line stays: it shows where the view ends, and a harness appends its
+        // notes to it (`<response clipped><NOTE>… search with grep -n …</NOTE>`).
+        let last = parsed.iter().rposition(Option::is_some);
+        let droppable = |i: usize| parsed[i].is_some() && Some(i) != last;
+        let mut dropped: Vec<bool> = (0..lines.len()).map(|i| droppable(i) && codes[i].trim().is_empty()).collect();
         let blank = dropped.iter().filter(|d| **d).count();
         let mut shortened = 0;
         for block in doc_blocks::find(&codes).into_iter().filter(|b| b.lines.len() >= MIN_BLOCK_LINES) {
             shortened += 1;
-            block.lines.filter(|&i| i != block.summary && parsed[i].is_some()).for_each(|i| dropped[i] = true);
+            block.lines.filter(|&i| i != block.summary && droppable(i)).for_each(|i| dropped[i] = true);
         }
         let in_comments = dropped.iter().filter(|d| **d).count() - blank;
         // In a whole source file, the bodies the code compressor would elide go too (their
@@ -123,7 +127,7 @@ impl Compressor for Numbered {
             .map(long_runs)
             .unwrap_or_default();
         for (&row, omit) in rows.iter().zip(omit) {
-            if omit && !dropped[row] {
+            if omit && !dropped[row] && droppable(row) {
                 dropped[row] = true;
                 in_bodies += 1;
             }
@@ -239,6 +243,17 @@ mod tests {
         let end = asked + source[asked..].find("\n}\n").unwrap();
         assert!(source[asked..end].lines().all(|l| l.trim().is_empty() || shown(l)), "{out}");
         assert!(out.contains(" lines of function bodies off the question"), "{out}");
+    }
+
+    #[test]
+    fn a_clipped_view_keeps_its_last_line_and_the_harness_note_on_it() {
+        // OpenHands clips a long file inside a comment block and appends its note to that line.
+        let note = "<response clipped><NOTE>To save on context only part of this file has been shown to you. You should retry this tool after you have searched inside the file with `grep -n` in order to find the line numbers of what you are looking for.</NOTE>";
+        let clipped = format!("{}\n   116\t# A comment that\n   117\t# runs over three lines\n   118\t# and is cut of{note}", long_view());
+        let ctx = Context { key: "0123456789abcdef01234567", ..Context::default() };
+        let out = Numbered.compress(&clipped, &ctx).unwrap();
+        assert!(out.contains(&format!("\n118\t# and is cut of{note}\n")), "{out}");
+        assert!(out.contains("116\t# A comment that") && !out.contains("117\t"), "{out}");
     }
 
     #[test]
