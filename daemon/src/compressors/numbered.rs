@@ -9,8 +9,9 @@
 //! went and retrieves the view whole. A block of two lines is kept: the saving is small and the
 //! words in it are often the ones an agent quotes back. In a view of a whole source file, the
 //! bodies the code compressor would elide (functions off the question) go as well, in runs long
-//! enough to matter: their signatures stay, and the numbers show where. A file the agent is
-//! editing keeps every line ([`unpadded`] alone).
+//! enough to matter: their signatures stay, and the numbers show where; shorter runs go too in
+//! a view its harness clipped, whose note sends the agent to search and read ranges. A file the
+//! agent is editing keeps every line ([`unpadded`] alone).
 
 use super::{code, doc_blocks};
 use crate::request::marker::{self, thousands};
@@ -32,6 +33,14 @@ const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
 
 /// Runs of body lines shorter than this are kept.
 const MIN_BODY_RUN: usize = 15;
+
+/// The note a harness ends a view with when it cut the file short (OpenHands' editor, past
+/// about 16,000 characters), telling the agent to search the file and read the range it needs.
+const CLIPPED: &str = "<response clipped>";
+
+/// Runs of body lines shorter than this are kept in a clipped view: the agent was told to read
+/// what it needs by range, so the bodies off the question matter less there.
+const MIN_BODY_RUN_CLIPPED: usize = 5;
 
 /// Documentation and comment blocks shorter than this are kept whole.
 const MIN_BLOCK_LINES: usize = 3;
@@ -109,6 +118,7 @@ impl Compressor for Numbered {
         // notes to it (`<response clipped><NOTE>… search with grep -n …</NOTE>`).
         let last = parsed.iter().rposition(Option::is_some);
         let droppable = |i: usize| parsed[i].is_some() && Some(i) != last;
+        let clipped = last.is_some_and(|i| lines[i].contains(CLIPPED));
         let mut dropped: Vec<bool> = (0..lines.len()).map(|i| droppable(i) && codes[i].trim().is_empty()).collect();
         let blank = dropped.iter().filter(|d| **d).count();
         let mut shortened = 0;
@@ -124,7 +134,7 @@ impl Compressor for Numbered {
         let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES)
             .then(|| code::omitted_lines(&rows.iter().map(|&i| codes[i]).collect::<Vec<_>>().join("\n"), ctx))
             .flatten()
-            .map(long_runs)
+            .map(|omit| long_runs(omit, if clipped { MIN_BODY_RUN_CLIPPED } else { MIN_BODY_RUN }))
             .unwrap_or_default();
         for (&row, omit) in rows.iter().zip(omit) {
             if omit && !dropped[row] && droppable(row) {
@@ -152,13 +162,13 @@ impl Compressor for Numbered {
     }
 }
 
-/// `omit` with its runs shorter than [`MIN_BODY_RUN`] kept: their words are the ones an agent
-/// quotes back, and a short gap saves little.
-fn long_runs(mut omit: Vec<bool>) -> Vec<bool> {
+/// `omit` with its runs shorter than `min` kept: their words are the ones an agent quotes back,
+/// and a short gap saves little.
+fn long_runs(mut omit: Vec<bool>, min: usize) -> Vec<bool> {
     let mut at = 0;
     while at < omit.len() {
         let run = omit[at..].iter().take_while(|o| **o == omit[at]).count();
-        if omit[at] && run < MIN_BODY_RUN {
+        if omit[at] && run < min {
             omit[at..at + run].iter_mut().for_each(|o| *o = false);
         }
         at += run;
@@ -254,6 +264,22 @@ mod tests {
         let out = Numbered.compress(&clipped, &ctx).unwrap();
         assert!(out.contains(&format!("\n118\t# and is cut of{note}\n")), "{out}");
         assert!(out.contains("116\t# A comment that") && !out.contains("117\t"), "{out}");
+    }
+
+    #[test]
+    fn a_clipped_view_of_a_source_file_loses_shorter_bodies_too() {
+        let source = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let view: String = source.lines().enumerate().map(|(i, l)| format!("{:>6}\t{l}\n", i + 1)).collect();
+        let clipped = format!("{}<response clipped><NOTE>To save on context only part of this file has been shown to you.</NOTE>", view.trim_end());
+        let ctx = Context { query: "What does MarkDeprecated check?", file_path: Some("flag.go"), key: "0123456789abcdef01234567", ..Context::default() };
+        let shown = |out: &str| out.lines().filter(|l| l.contains('\t')).count();
+        let (whole, cut) = (Numbered.compress(&view, &ctx).unwrap(), Numbered.compress(&clipped, &ctx).unwrap());
+        assert!(shown(&cut) < shown(&whole), "{} vs {}", shown(&cut), shown(&whole));
+        // The function asked about still stays whole, and so does the note.
+        let asked = source.find("func (f *FlagSet) MarkDeprecated(").unwrap();
+        let end = asked + source[asked..].find("\n}\n").unwrap();
+        assert!(source[asked..end].lines().all(|l| l.trim().is_empty() || cut.lines().any(|c| c.ends_with(l))), "{cut}");
+        assert!(cut.contains("<response clipped><NOTE>"), "{cut}");
     }
 
     #[test]
