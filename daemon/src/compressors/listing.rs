@@ -170,7 +170,8 @@ fn common_root<'a>(directories: &[Directory<'a>]) -> &'a str {
 
 fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     let root = common_root(&parsed.directories);
-    let tree = Tree::new(parsed, root, query);
+    let cut = cut_short(parsed);
+    let tree = Tree::new(parsed, root, query, cut);
     let mut out = String::with_capacity(parsed.directories.iter().map(|d| d.path.len() + d.entries.len() * 12).sum());
     let mut stack: &[&str] = &[];
     let (mut omitted, mut shortened_dirs, mut root_written) = (0usize, 0usize, false);
@@ -232,13 +233,20 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
             parts.push(format!("{} names of non-code files omitted in {} (runs of one extension: first two and last shown; compiled files counted)", thousands(omitted), marker::counted(shortened_dirs, "directory", "directories")));
         }
         if folded_files > 0 {
-            parts.push(format!("{} names of files in {} with no source code below, counted", thousands(folded_files), marker::counted(folded_dirs, "directory", "directories")));
+            let which = if cut { "off the question below the top level (the listing was cut short)" } else { "with no source code below" };
+            parts.push(format!("{} names of files in {} {which}, counted", thousands(folded_files), marker::counted(folded_dirs, "directory", "directories")));
         }
         let what = parts.join("; ");
         out.push_str(&marker::marker(key, &what));
         out.push('\n');
     }
     out
+}
+
+/// Whether a line of the listing says its harness cut it short (OpenHands' `[... Observation
+/// truncated due to length ...]`): the agent will search for what it did not see.
+fn cut_short(parsed: &Parsed) -> bool {
+    parsed.pieces.iter().any(|piece| matches!(piece, Piece::Line(line) if line.contains("truncated")))
 }
 
 /// Files a directory with no source code below it holds at least to be written as its name and
@@ -266,7 +274,10 @@ struct Tree<'a> {
 }
 
 impl<'a> Tree<'a> {
-    fn new(parsed: &Parsed<'a>, root: &str, query: &Query) -> Self {
+    /// The tree of `parsed` below `root`; a directory's names stay when the question names it or
+    /// a file in it, or when it holds source code — in a listing `cut` short only at the top
+    /// level, since the agent will search for the rest.
+    fn new(parsed: &Parsed<'a>, root: &str, query: &Query, cut: bool) -> Self {
         let segments: Vec<Vec<&str>> = parsed
             .directories
             .iter()
@@ -310,7 +321,10 @@ impl<'a> Tree<'a> {
         let mut files: Vec<usize> = own.iter().map(Vec::len).collect();
         let query = query.without_short_numbers();
         let mut wanted: Vec<bool> = (0..n)
-            .map(|i| segments[i].last().is_some_and(|name| query.hits(name) > 0) || own[i].iter().any(|name| Lang::from_path(name).is_some() || query.hits(name) > 0))
+            .map(|i| {
+                let code_keeps = !cut || segments[i].len() <= 1;
+                segments[i].last().is_some_and(|name| query.hits(name) > 0) || own[i].iter().any(|name| (code_keeps && Lang::from_path(name).is_some()) || query.hits(name) > 0)
+            })
             .collect();
         let mut deepest_first: Vec<usize> = (0..n).collect();
         deepest_first.sort_by_key(|&i| std::cmp::Reverse(segments[i].len()));
@@ -463,6 +477,20 @@ mod tests {
         assert!(!out.contains("core.rst") && !out.contains("images") && !out.contains("5.2.rst"), "{out}");
         assert!(out.contains("_static/: logo.svg") && out.contains("changes/:\n      units/: 101.bugfix.rst 102.api.rst 103.feature.rst 104.api.rst\n"), "{out}");
         assert!(out.contains("9 names of files in 2 directories with no source code below, counted"), "{out}");
+    }
+
+    #[test]
+    fn a_listing_cut_short_keeps_code_names_only_at_the_top_and_where_the_question_points() {
+        let mut text = String::from("/w/p:\nsetup.py  pkg\n\n/w/p/pkg:\n__init__.py  core.py  io  units\n\n");
+        text.push_str("/w/p/pkg/io:\n__init__.py  fits.py  ascii.py  votable.py\n\n/w/p/pkg/units:\n__init__.py  core.py  quantity.py  si.py\n\n");
+        let whole = compress(&text, "why does the fits header lose its quotes?");
+        assert!(whole.contains("units/: __init__.py core.py quantity.py si.py"), "{whole}");
+        text.push_str("[... Observation truncated due to length ...]\n");
+        let cut = compress(&text, "why does the fits header lose its quotes?");
+        // The top level and the directory the question names keep their names; the other code
+        // directory is counted.
+        assert!(cut.contains("  pkg/: __init__.py core.py units/ (4 files)\n    io/: __init__.py fits.py ascii.py votable.py\n"), "{cut}");
+        assert!(cut.contains("4 names of files in 1 directory off the question below the top level (the listing was cut short), counted"), "{cut}");
     }
 
     #[test]
