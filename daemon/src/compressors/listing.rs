@@ -319,7 +319,10 @@ impl<'a> Tree<'a> {
         // named by the query: deepest directories first, so each child is counted before its
         // parent.
         let mut files: Vec<usize> = own.iter().map(Vec::len).collect();
-        let query = query.without_short_numbers();
+        // A word in many directories' names (`py`, from a task's `python <filename.py>`) names
+        // none of them.
+        let contents = (0..n).map(|i| format!("{} {}", segments[i].last().unwrap_or(&""), own[i].join(" ")));
+        let query = query.without_short_numbers().discriminative(contents, 0.25);
         let mut wanted: Vec<bool> = (0..n)
             .map(|i| {
                 let code_keeps = !cut || segments[i].len() <= 1;
@@ -486,7 +489,8 @@ mod tests {
         let whole = compress(&text, "why does the fits header lose its quotes?");
         assert!(whole.contains("units/: __init__.py core.py quantity.py si.py"), "{whole}");
         text.push_str("[... Observation truncated due to length ...]\n");
-        let cut = compress(&text, "why does the fits header lose its quotes?");
+        // `py`, from the task's own words, is in every directory's names: it names none.
+        let cut = compress(&text, "why does the fits header lose its quotes? Reproduce it with `python <filename.py>`.");
         // The top level and the directory the question names keep their names; the other code
         // directory is counted.
         assert!(cut.contains("  pkg/: __init__.py core.py units/ (4 files)\n    io/: __init__.py fits.py ascii.py votable.py\n"), "{cut}");
