@@ -326,7 +326,7 @@ impl<'a> Tree<'a> {
         let mut wanted: Vec<bool> = (0..n)
             .map(|i| {
                 let code_keeps = !cut || segments[i].len() <= 1;
-                segments[i].last().is_some_and(|name| query.hits(name) > 0) || own[i].iter().any(|name| (code_keeps && Lang::from_path(name).is_some()) || query.hits(name) > 0)
+                segments[i].last().is_some_and(|name| query.hits(name) > 0) || own[i].iter().any(|name| (code_keeps && Lang::from_path(name).is_some()) || names_file(&query, name))
             })
             .collect();
         let mut deepest_first: Vec<usize> = (0..n).collect();
@@ -424,6 +424,13 @@ fn run_pattern(name: &str) -> Option<String> {
 /// the sources, so these are only counted, however few.
 const COMPILED: [&str; 9] = ["pyc", "pyo", "so", "o", "a", "obj", "class", "dll", "dylib"];
 
+/// Whether `query` names the file `name`: by its stem (an extension it mentions, `.py`, names
+/// none), and never a compiled one, whose name is only counted.
+fn names_file(query: &Query, name: &str) -> bool {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    !COMPILED.contains(&ext) && query.hits(stem) > 0
+}
+
 /// Whether a run pattern (`*.ext`) is of compiled files.
 fn is_compiled(pattern: &str) -> bool {
     pattern.strip_prefix("*.").is_some_and(|ext| COMPILED.contains(&ext))
@@ -495,6 +502,13 @@ mod tests {
         // directory is counted.
         assert!(cut.contains("  pkg/: __init__.py core.py units/ (4 files)\n    io/: __init__.py fits.py ascii.py votable.py\n"), "{cut}");
         assert!(cut.contains("4 names of files in 1 directory off the question below the top level (the listing was cut short), counted"), "{cut}");
+    }
+
+    #[test]
+    fn a_question_names_a_file_by_its_stem_and_never_a_compiled_one() {
+        assert!(names_file(&Query::new("fix the config loader"), "config.py"));
+        assert!(!names_file(&Query::new("run it with python script.py"), "core.py"), "an extension names no file");
+        assert!(!names_file(&Query::new("Linux-5.10 x86_64"), "_convolve.cpython-39-x86_64-linux-gnu.so"), "compiled names are only counted");
     }
 
     #[test]
