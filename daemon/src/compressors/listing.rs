@@ -170,7 +170,8 @@ fn common_root<'a>(directories: &[Directory<'a>]) -> &'a str {
 
 fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     let root = common_root(&parsed.directories);
-    let cut = cut_short(parsed);
+    // The harness cut the listing short: the agent will search for what it did not see.
+    let cut = parsed.pieces.iter().any(|piece| matches!(piece, Piece::Line(line) if super::cut_short(line)));
     let tree = Tree::new(parsed, root, query, cut);
     let mut out = String::with_capacity(parsed.directories.iter().map(|d| d.path.len() + d.entries.len() * 12).sum());
     let mut stack: &[&str] = &[];
@@ -241,12 +242,6 @@ fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Whether a line of the listing says its harness cut it short (OpenHands' `[... Observation
-/// truncated due to length ...]`): the agent will search for what it did not see.
-fn cut_short(parsed: &Parsed) -> bool {
-    parsed.pieces.iter().any(|piece| matches!(piece, Piece::Line(line) if line.contains("truncated")))
 }
 
 /// Files a directory with no source code below it holds at least to be written as its name and

@@ -13,7 +13,7 @@
 //! a view its harness clipped, whose note sends the agent to search and read ranges. A file the
 //! agent is editing keeps every line ([`unpadded`] alone).
 
-use super::{code, doc_blocks};
+use super::{code, cut_short, doc_blocks};
 use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 
@@ -34,12 +34,9 @@ const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
 /// Runs of body lines shorter than this are kept.
 const MIN_BODY_RUN: usize = 15;
 
-/// The note a harness ends a view with when it cut the file short (OpenHands' editor, past
-/// about 16,000 characters), telling the agent to search the file and read the range it needs.
-const CLIPPED: &str = "<response clipped>";
-
-/// Runs of body lines shorter than this are kept in a clipped view: the agent was told to read
-/// what it needs by range, so the bodies off the question matter less there.
+/// Runs of body lines shorter than this are kept in a view its harness clipped (OpenHands'
+/// editor, past about 16,000 characters): the agent was told to search the file and read what it
+/// needs by range, so the bodies off the question matter less there.
 const MIN_BODY_RUN_CLIPPED: usize = 5;
 
 /// Documentation and comment blocks shorter than this are kept whole.
@@ -118,7 +115,7 @@ impl Compressor for Numbered {
         // notes to it (`<response clipped><NOTE>… search with grep -n …</NOTE>`).
         let last = parsed.iter().rposition(Option::is_some);
         let droppable = |i: usize| parsed[i].is_some() && Some(i) != last;
-        let clipped = last.is_some_and(|i| lines[i].contains(CLIPPED));
+        let clipped = last.is_some_and(|i| cut_short(lines[i]));
         let mut dropped: Vec<bool> = (0..lines.len()).map(|i| droppable(i) && codes[i].trim().is_empty()).collect();
         let blank = dropped.iter().filter(|d| **d).count();
         let mut shortened = 0;
