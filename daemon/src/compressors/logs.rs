@@ -68,6 +68,20 @@ fn repetitive(text: &str) -> bool {
     shapes.len() * LINES_PER_TEMPLATE <= lines.len()
 }
 
+/// `text` with each run of digits written as one `mark`: the shape values share when they
+/// differ only in their numbers (`v0.2.158` and `v1.0.0`, `sed -n '40,180p'` and `'1800,2180p'`).
+pub fn digits_as(text: &str, mark: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with(mark) {
+            out.push(mark);
+        }
+    }
+    out
+}
+
 /// A line's tokens with every token holding a digit masked as `<*>`: lines of one template
 /// (one log statement, one kind of error) come out alike. `headroom learn` groups error texts so.
 pub fn template_tokens(line: &str) -> impl Iterator<Item = &str> {
@@ -379,19 +393,8 @@ pub(crate) fn ipv4_in(token: &str) -> Option<&str> {
 /// the pid as `…`: `sshd[…]:`. Other identifiers with digits (`blk_-16089`, `job_12`) are
 /// evidence and stay as they are.
 fn one_shape(values: &[(String, usize)]) -> Option<String> {
-    let shape = |v: &str| {
-        let mut out = String::new();
-        for c in v.chars() {
-            if !c.is_ascii_digit() {
-                out.push(c);
-            } else if !out.ends_with('…') {
-                out.push('…');
-            }
-        }
-        out
-    };
-    let first = shape(&values[0].0);
-    (first.contains("[…]") && first.chars().any(char::is_alphabetic) && values.iter().all(|(v, _)| shape(v) == first)).then_some(first)
+    let first = digits_as(&values[0].0, '…');
+    (first.contains("[…]") && first.chars().any(char::is_alphabetic) && values.iter().all(|(v, _)| digits_as(v, '…') == first)).then_some(first)
 }
 
 /// Month and weekday names, which open syslog and Apache timestamps (`Jun 13 20:48:11`,

@@ -7,6 +7,7 @@
 //! around a brace list (`src/app/{cli, util}.py`); a step that ended otherwise (`FAILED`, a
 //! path after the version) breaks the run and stays, and so does every other line.
 
+use super::logs::digits_as;
 use crate::request::marker::{self, thousands};
 use std::collections::HashMap;
 
@@ -41,21 +42,8 @@ fn step(line: &str) -> Option<Step<'_>> {
     if verb.len() < 4 || !(capitalised || participle) || words.is_empty() || words.len() + 1 > MAX_WORDS {
         return None;
     }
-    let masked = words.iter().map(|w| mask_digits(w)).collect();
+    let masked = words.iter().map(|w| digits_as(w, '0')).collect();
     Some(Step { indent, verb, words, masked })
-}
-
-/// `word` with each run of digits one `0`.
-fn mask_digits(word: &str) -> String {
-    let mut shape = String::with_capacity(word.len());
-    for c in word.chars() {
-        if !c.is_ascii_digit() {
-            shape.push(c);
-        } else if !shape.ends_with('0') {
-            shape.push('0');
-        }
-    }
-    shape
 }
 
 /// Where `b` differs from `a`, both steps of one verb, indentation and length: `Some(None)`

@@ -5,7 +5,7 @@
 //! have narrowed it. Ranked by recurrence × tokens burned between a failure and its fix.
 
 use super::sessions::{Call, Session};
-use crate::compressors::logs::template_tokens;
+use crate::compressors::logs::{digits_as, template_tokens};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -107,15 +107,7 @@ pub fn loop_key(call: &Call) -> String {
         }
     }
     // Each run of digits as one `#`: `sed -n '40,180p'` and `sed -n '1800,2180p'` are one call.
-    let mut masked = String::with_capacity(asked.len());
-    for c in asked.chars() {
-        if !c.is_ascii_digit() {
-            masked.push(c);
-        } else if !masked.ends_with('#') {
-            masked.push('#');
-        }
-    }
-    format!("{}\u{0}{}", call.tool, masked.trim())
+    format!("{}\u{0}{}", call.tool, digits_as(&asked, '#').trim())
 }
 
 /// Everything the sessions show, heaviest first.
