@@ -269,3 +269,38 @@ fn large_blocks_sent_unchanged_are_reported_with_their_reason_and_small_ones_are
     let small = engine.compress(&conversation("and this?", "read_blob", &noise[..2_000]), &CompressOptions::default()).unwrap();
     assert!(small.left_as_is.is_empty(), "blocks under 2,000 tokens are not listed: {:?}", small.left_as_is);
 }
+
+/// The reports Claude Code's `Task` sub-agents returned in a real session
+/// (tests/fixtures/agent-logs/claude-code, Apache-2.0): long Markdown written for the agent.
+fn sub_agent_reports() -> Vec<String> {
+    fixture("agent-logs/claude-code/session-9eda1058.jsonl")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .flat_map(|entry| entry["message"]["content"].as_array().cloned().unwrap_or_default())
+        .filter(|block| block["type"] == "tool_result" && block["content"].is_array())
+        .map(|block| block["content"].as_array().unwrap().iter().filter_map(|part| part["text"].as_str()).collect::<Vec<_>>().join("\n"))
+        .collect()
+}
+
+#[test]
+fn a_sub_agents_report_goes_to_the_agent_whole_and_says_why() {
+    let reports = sub_agent_reports();
+    assert_eq!(reports.len(), 2);
+    // Decisions are replayed by content, so each tool gets an engine of its own.
+    let fresh = |tool: &str, report: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        engine(dir.path()).compress(&conversation("what else?", tool, report), &CompressOptions::default()).unwrap()
+    };
+    for report in &reports {
+        assert!(tokens(report) >= 2_000);
+        // The same Markdown read from a file is shortened: what the rule keeps is not nothing.
+        let read = fresh("read_file", report);
+        assert!(read.tokens_after < read.tokens_before, "a file read of the report compresses");
+        for tool in ["Task", "Agent", "run_subagent"] {
+            let reply = fresh(tool, report);
+            assert_eq!(last_tool_content(&reply.messages), *report, "{tool}");
+            let reasons: Vec<&str> = reply.left_as_is.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(reasons, vec!["a sub-agent's report"], "{tool}");
+        }
+    }
+}

@@ -245,3 +245,54 @@ fn a_traceback_keeps_the_projects_frames_and_counts_the_installed_librarys() {
     assert!(text.contains("more library frames)"));
     assert!(text.contains("django.core.exceptions.FieldError: Cannot resolve keyword 'book_alice' into field."));
 }
+
+/// The transcript views of a real Codex CLI rollout (tests/fixtures/agent-logs/codex,
+/// Apache-2.0): `(command, output)` of each `sed -n` over a meeting's WebVTT export.
+fn codex_transcript_views() -> Vec<(String, String)> {
+    let lines: Vec<Value> = common::fixture("agent-logs/codex/rollout-2026-05-11T13-28-45-019e1695.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let payloads = || lines.iter().map(|l| &l["payload"]);
+    let commands: std::collections::HashMap<&str, String> = payloads()
+        .filter(|p| p["type"] == "function_call")
+        .filter_map(|p| Some((p["call_id"].as_str()?, serde_json::from_str::<Value>(p["arguments"].as_str()?).ok()?["cmd"].as_str()?.to_string())))
+        .collect();
+    payloads()
+        .filter(|p| p["type"] == "function_call_output")
+        .filter_map(|p| Some((commands.get(p["call_id"].as_str()?)?.clone(), p["output"].as_str()?.to_string())))
+        .filter(|(command, _)| command.starts_with("sed -n") && command.contains(".vtt"))
+        .collect()
+}
+
+#[test]
+fn a_meeting_transcript_keeps_every_line_said_in_order_and_drops_its_cue_scaffolding() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let views = codex_transcript_views();
+    assert_eq!(views.len(), 8);
+    let (mut before, mut after) = (0, 0);
+    for (command, output) in &views {
+        let (reply, sent) = first_sight(&engine, "summarise the action items for the demo", command, output);
+        assert!(reply.compressors.iter().any(|c| c.name == "transcript"), "{command}");
+        before += reply.tokens_before;
+        after += reply.tokens_after;
+        // Every line said, voice tags aside, is found in order; a rolling caption's repeat of
+        // the line before is the only one that may go.
+        let mut at = 0;
+        let mut previous = "";
+        for line in output.lines().skip_while(|l| !l.starts_with("Output:")).skip(1) {
+            let said = line.trim_end_matches("</v>");
+            let said = said.strip_prefix("<v ").and_then(|s| s.split_once('>')).map_or(said, |(_, s)| s).trim();
+            if said.is_empty() || said.contains("-->") || said.starts_with("395eec3e-") {
+                continue;
+            }
+            match sent[at..].find(said) {
+                Some(found) => at += found + said.len(),
+                None => assert_eq!(said, previous, "{command}: lost {said:?}"),
+            }
+            previous = said;
+        }
+        // A cue the view cut off before its text stays as it was; no other timing line does.
+        assert!(sent.matches("-->").count() <= 1 && sent.contains("headroom_retrieve hash="), "{sent}");
+    }
+    // Identifiers and end times were more than a third of the tokens.
+    assert!(after * 3 < before * 2, "{before} -> {after}");
+}

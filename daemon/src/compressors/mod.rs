@@ -24,6 +24,7 @@ pub mod skeleton;
 pub mod terminal;
 pub mod test_runs;
 pub mod text;
+pub mod transcript;
 
 use crate::ml::RequestModels;
 

@@ -164,6 +164,8 @@ impl Engine {
                         as_is(candidate.text, bpe, AsIs::Protected)
                     } else if ours {
                         as_is(candidate.text, bpe, AsIs::HeadroomOutput)
+                    } else if candidate.tool_name.as_deref().is_some_and(delegated) {
+                        as_is(candidate.text, bpe, AsIs::SubAgentReport)
                     } else if editing {
                         // A file being edited keeps every line: only a lossless rewrite applies.
                         exact_first_sight(candidate.text, bpe)
@@ -535,6 +537,13 @@ fn if_smaller(compressor: &str, out: String, original: &str, bpe: &CoreBPE) -> O
     (after < before).then(|| ReplayEntry { compressor: compressor.into(), emitted: Some(out), tokens_before: before, tokens_after: after })
 }
 
+/// Tools that hand work to a sub-agent: Claude Code's `Task` (`Agent` in later versions) and any
+/// tool named for one. What comes back is another model's conclusion, written for this one and
+/// already short; the agent relays its facts, so it is sent whole.
+fn delegated(tool_name: &str) -> bool {
+    matches!(tool_name, "Task" | "Agent") || tool_name.to_ascii_lowercase().replace(['_', '-'], "").contains("subagent")
+}
+
 /// Why a block is sent unchanged, as `left_as_is` reports it.
 enum AsIs {
     /// In a zone compression must not touch (the user's own words, instructions).
@@ -543,6 +552,8 @@ enum AsIs {
     HeadroomOutput,
     /// A file being edited, with no lossless rewrite that applies.
     BeingEdited,
+    /// The report of a sub-agent: see [`delegated`].
+    SubAgentReport,
     /// The router recognised no kind of content in it.
     NoCompressorFits,
     /// The compressor for its kind found nothing it may drop.
@@ -557,6 +568,7 @@ impl AsIs {
             AsIs::Protected => "protected".into(),
             AsIs::HeadroomOutput => "headroom's own output".into(),
             AsIs::BeingEdited => "a file being edited".into(),
+            AsIs::SubAgentReport => "a sub-agent's report".into(),
             AsIs::NoCompressorFits => "no compressor fits".into(),
             AsIs::NothingToDrop(name) => format!("{name}: nothing to drop"),
             AsIs::NotSmaller(name) => format!("{name}: not smaller"),

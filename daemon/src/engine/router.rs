@@ -17,6 +17,7 @@ use crate::compressors::report::{self, Report};
 use crate::compressors::search::{self, Search};
 use crate::compressors::test_runs::{self, TestRuns};
 use crate::compressors::text::{self, Text};
+use crate::compressors::transcript::{self, Transcript};
 use crate::compressors::{Compressor, Context};
 
 /// The compressor for `text`, if any fits.
@@ -29,6 +30,10 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
         return Some(&Json);
+    }
+    // Before code and logs: a transcript's words are no source file, its cue times no clock.
+    if transcript::detect(text) {
+        return Some(&Transcript);
     }
     if ctx.file_path.and_then(Lang::from_path).is_some() {
         return Some(&Code);
