@@ -296,3 +296,51 @@ fn a_meeting_transcript_keeps_every_line_said_in_order_and_drops_its_cue_scaffol
     // Identifiers and end times were more than a third of the tokens.
     assert!(after * 3 < before * 2, "{before} -> {after}");
 }
+
+/// The task and the `Read` of a project guide (`CLAUDE.md`, 772 lines) from a real Claude Code
+/// session (tests/fixtures/agent-logs/claude-code, Apache-2.0).
+fn claude_code_guide_read() -> (String, String) {
+    let lines: Vec<Value> = common::fixture("agent-logs/claude-code/session-196820da.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let blocks = || lines.iter().filter(|l| l["type"] == "user").filter_map(|l| l["message"]["content"].as_array()).flatten();
+    let task = lines.iter().filter(|l| l["type"] == "user").filter_map(|l| l["message"]["content"].as_str()).find(|t| t.contains("/clear command")).unwrap();
+    let guide = blocks().filter_map(|b| b["content"].as_str()).find(|c| c.starts_with("     1→# Agent System Development Guide")).unwrap();
+    (task.to_string(), guide.to_string())
+}
+
+#[test]
+fn a_guide_read_whole_keeps_its_outline_and_the_sections_the_task_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let (task, guide) = claude_code_guide_read();
+    let arguments = serde_json::json!({"file_path": "/Users/user/repo/src/agents/CLAUDE.md"}).to_string();
+    let request = serde_json::json!([
+        {"role": "user", "content": task},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "r1", "type": "function", "function": {"name": "Read", "arguments": arguments}}]},
+        {"role": "tool", "tool_call_id": "r1", "content": guide}
+    ]);
+    let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
+    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
+    let sent = content(&sent[2]);
+    assert!(reply.tokens_after * 2 < reply.tokens_before, "{} -> {}", reply.tokens_before, reply.tokens_after);
+    assert!(sent.contains(" lines of sections off the question"), "{sent}");
+    // Every line shown is the guide's own line under its own number.
+    // (Claude Code appends a `<system-reminder>` after the numbered lines.)
+    let original: Vec<&str> = guide.lines().filter_map(|l| l.split_once('→')).map(|(_, text)| text).collect();
+    let shown: Vec<(usize, &str)> = sent.lines().filter_map(|l| l.split_once('→')).map(|(n, text)| (n.parse().unwrap(), text)).collect();
+    for (number, text) in &shown {
+        assert_eq!(original[number - 1], *text);
+    }
+    let has = |line: &str| shown.iter().any(|(_, text)| *text == line);
+    // The outline stays: every heading outside code.
+    assert!(original.iter().filter(|l| l.starts_with("## ")).all(|l| has(l)));
+    // The section on how a session completes, which the task is about, stays whole.
+    let from = original.iter().position(|l| l.starts_with("#### Two-Phase Session Completion Pattern")).unwrap();
+    let to = from + 1 + original[from + 1..].iter().position(|l| l.starts_with('#')).unwrap();
+    assert!(original[from..to].iter().filter(|l| !l.trim().is_empty()).all(|l| has(l)), "{sent}");
+    // A section about packaging a pip-based agent keeps its heading and first line only.
+    let pip = original.iter().position(|l| l.starts_with("#### Non-npm Plugin")).unwrap();
+    let next = pip + 1 + original[pip + 1..].iter().position(|l| l.starts_with('#') && !l.starts_with("# ")).unwrap();
+    let numbers: Vec<usize> = shown.iter().map(|(n, _)| n - 1).filter(|n| (pip..next).contains(n)).collect();
+    assert_eq!(numbers.len(), 2, "{sent}");
+    assert!(has(original[pip]) && next - pip > 40);
+}

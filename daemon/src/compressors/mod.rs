@@ -14,6 +14,7 @@ pub mod kompress;
 pub mod lang;
 pub mod listing;
 pub mod logs;
+pub mod markdown;
 pub mod media_types;
 pub mod numbered;
 pub mod progress;

@@ -13,7 +13,7 @@
 //! a view its harness clipped, whose note sends the agent to search and read ranges. A file the
 //! agent is editing keeps every line ([`unpadded`] alone).
 
-use super::{code, cut_short, doc_blocks};
+use super::{code, cut_short, doc_blocks, markdown};
 use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 
@@ -36,7 +36,8 @@ const MIN_BODY_RUN: usize = 15;
 
 /// Runs of body lines shorter than this are kept in a view its harness clipped (OpenHands'
 /// editor, past about 16,000 characters): the agent was told to search the file and read what it
-/// needs by range, so the bodies off the question matter less there.
+/// needs by range, so the bodies off the question matter less there. A Markdown document's
+/// sections are short, and go in runs as short.
 const MIN_BODY_RUN_CLIPPED: usize = 5;
 
 /// Documentation and comment blocks shorter than this are kept whole.
@@ -128,10 +129,12 @@ impl Compressor for Numbered {
         // signatures stay, so the numbers show where).
         let rows: Vec<usize> = (0..lines.len()).filter(|&i| parsed[i].is_some()).collect();
         let mut in_bodies = 0;
+        let document = ctx.file_path.is_some_and(markdown::is_markdown);
+        let row_codes: Vec<&str> = rows.iter().map(|&i| codes[i]).collect();
         let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES)
-            .then(|| code::omitted_lines(&rows.iter().map(|&i| codes[i]).collect::<Vec<_>>().join("\n"), ctx))
+            .then(|| if document { markdown::omitted_lines(&row_codes, ctx.query) } else { code::omitted_lines(&row_codes.join("\n"), ctx) })
             .flatten()
-            .map(|omit| long_runs(omit, if clipped { MIN_BODY_RUN_CLIPPED } else { MIN_BODY_RUN }))
+            .map(|omit| long_runs(omit, if clipped || document { MIN_BODY_RUN_CLIPPED } else { MIN_BODY_RUN }))
             .unwrap_or_default();
         for (&row, omit) in rows.iter().zip(omit) {
             if omit && !dropped[row] && droppable(row) {
@@ -146,7 +149,8 @@ impl Compressor for Numbered {
         // Kept lines lose their padding, from the parse already made of each.
         let kept = lines.iter().zip(&parsed).zip(&dropped).filter(|(_, dropped)| !**dropped);
         let mut out: Vec<&str> = kept.map(|((line, parsed), _)| parsed.as_ref().map_or(*line, |p| &line[p.padding..])).collect();
-        let bodies = if in_bodies > 0 { format!(", {} lines of function bodies off the question", thousands(in_bodies)) } else { String::new() };
+        let elided = if document { "sections" } else { "function bodies" };
+        let bodies = if in_bodies > 0 { format!(", {} lines of {elided} off the question", thousands(in_bodies)) } else { String::new() };
         let what = format!(
             "{} blank lines{bodies} and {} lines of {} documentation and comment blocks omitted (each block keeps its summary line; numbers skip where lines went)",
             thousands(blank),

@@ -1,0 +1,97 @@
+//! Markdown documents read whole in a numbered view: an agent reading a project's guide
+//! (`CLAUDE.md`, a README, a design note) for the parts its task touches. The sections with the
+//! most words of the question stay whole, up to two fifths of the lines; the others keep their
+//! heading and first line and lose the rest, so the view keeps the document's outline with
+//! every number.
+//!
+//! Only the lines' selection is here; the numbered-view compressor drops them and writes the
+//! marker.
+
+use crate::request::query::Query;
+
+/// Extensions of Markdown files.
+const EXTENSIONS: [&str; 3] = [".md", ".markdown", ".mdx"];
+
+/// A section's share of the document from which a question word names no section in particular.
+const QUERY_MAX_SHARE: f64 = 0.25;
+/// Share of the document's lines the sections most on the question may keep whole.
+const KEPT_SHARE: f64 = 0.4;
+
+/// Whether `path` names a Markdown file.
+pub fn is_markdown(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    EXTENSIONS.iter().any(|e| lower.ends_with(e))
+}
+
+/// Whether `line` opens a section: an ATX heading (`## Setup`).
+fn heading(line: &str) -> bool {
+    let marks = line.bytes().take_while(|b| *b == b'#').count();
+    (1..=6).contains(&marks) && line[marks..].starts_with(' ')
+}
+
+/// The lines of the document `lines` (their text, numbers taken off) that a reader of `query`
+/// can do without: in each section off the question, every line after its heading and its first
+/// non-blank line. `None` when the document has fewer than two sections.
+pub fn omitted_lines(lines: &[&str], query: &str) -> Option<Vec<bool>> {
+    // Section starts, headings inside code fences aside (`# comment` in a shell example).
+    let mut starts = Vec::new();
+    let mut fenced = false;
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && heading(line) {
+            starts.push(i);
+        }
+    }
+    if starts.len() < 2 {
+        return None;
+    }
+    let ranges: Vec<std::ops::Range<usize>> =
+        starts.iter().enumerate().map(|(n, &start)| start..starts.get(n + 1).copied().unwrap_or(lines.len())).collect();
+    let text_of = |range: &std::ops::Range<usize>| lines[range.clone()].join("\n");
+    let query = Query::new(query).discriminative(ranges.iter().map(text_of), QUERY_MAX_SHARE);
+    // The sections with the most question words stay whole, most first, until they hold
+    // KEPT_SHARE of the lines: a question's common words touch most sections of a guide.
+    let hits: Vec<usize> = ranges.iter().map(|r| query.hits(&text_of(r))).collect();
+    let mut ranked: Vec<usize> = (0..ranges.len()).filter(|&n| hits[n] > 0).collect();
+    ranked.sort_by_key(|&n| (std::cmp::Reverse(hits[n]), n));
+    let mut whole = vec![false; ranges.len()];
+    let mut kept = 0;
+    for n in ranked {
+        if kept >= (lines.len() as f64 * KEPT_SHARE) as usize {
+            break;
+        }
+        whole[n] = true;
+        kept += ranges[n].len();
+    }
+    let mut omitted = vec![false; lines.len()];
+    for (range, _) in ranges.iter().zip(&whole).filter(|(_, whole)| !**whole) {
+        let first_said = (range.start + 1..range.end).find(|&i| !lines[i].trim().is_empty());
+        let from = first_said.map_or(range.end, |i| i + 1);
+        omitted[from..range.end].iter_mut().for_each(|o| *o = true);
+    }
+    Some(omitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GUIDE: &str = "# Guide\n\nIntro line.\n\n## Install\nnpm i\n\n## Testing\nnpm test\nthen lint\n\n## Sessions\n\nHow a session ends on /clear.\nMore on sessions.\n\n## Plugins\n\nHow to add a plugin.\n```bash\n# build it\nnpm run build\n```\nStep two.\n";
+
+    #[test]
+    fn sections_off_the_question_keep_their_heading_and_first_line() {
+        let lines: Vec<&str> = GUIDE.lines().collect();
+        let omitted = omitted_lines(&lines, "what happens to a session on /clear?").unwrap();
+        let kept: Vec<&str> = lines.iter().zip(&omitted).filter(|(_, o)| !**o).map(|(l, _)| *l).collect();
+        // The fenced `# build it` is no heading: the plugin section ends at the document's end.
+        assert_eq!(kept, ["# Guide", "", "Intro line.", "## Install", "npm i", "## Testing", "npm test", "## Sessions", "", "How a session ends on /clear.", "More on sessions.", "", "## Plugins", "", "How to add a plugin."]);
+    }
+
+    #[test]
+    fn markdown_is_known_by_its_extension_and_needs_sections() {
+        assert!(is_markdown("/repo/src/agents/CLAUDE.md") && is_markdown("docs/Intro.MDX") && !is_markdown("src/lib.rs"));
+        assert_eq!(omitted_lines(&["# Only one", "text"], "x"), None);
+        assert!(!heading("#!/bin/sh") && !heading("#include <stdio.h>") && heading("### Step 1"));
+    }
+}
