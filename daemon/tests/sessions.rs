@@ -246,9 +246,9 @@ fn a_traceback_keeps_the_projects_frames_and_counts_the_installed_librarys() {
     assert!(text.contains("django.core.exceptions.FieldError: Cannot resolve keyword 'book_alice' into field."));
 }
 
-/// The transcript views of a real Codex CLI rollout (tests/fixtures/agent-logs/codex,
-/// Apache-2.0): `(command, output)` of each `sed -n` over a meeting's WebVTT export.
-fn codex_transcript_views() -> Vec<(String, String)> {
+/// The `sed -n` views of a real Codex CLI rollout (tests/fixtures/agent-logs/codex,
+/// Apache-2.0) of files ending in `extension`: `(command, output)`.
+fn codex_views(extension: &str) -> Vec<(String, String)> {
     let lines: Vec<Value> = common::fixture("agent-logs/codex/rollout-2026-05-11T13-28-45-019e1695.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let payloads = || lines.iter().map(|l| &l["payload"]);
     let commands: std::collections::HashMap<&str, String> = payloads()
@@ -258,7 +258,7 @@ fn codex_transcript_views() -> Vec<(String, String)> {
     payloads()
         .filter(|p| p["type"] == "function_call_output")
         .filter_map(|p| Some((commands.get(p["call_id"].as_str()?)?.clone(), p["output"].as_str()?.to_string())))
-        .filter(|(command, _)| command.starts_with("sed -n") && command.contains(".vtt"))
+        .filter(|(command, _)| command.starts_with("sed -n") && command.ends_with(extension))
         .collect()
 }
 
@@ -266,7 +266,7 @@ fn codex_transcript_views() -> Vec<(String, String)> {
 fn a_meeting_transcript_keeps_every_line_said_in_order_and_drops_its_cue_scaffolding() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path());
-    let views = codex_transcript_views();
+    let views = codex_views(".vtt");
     assert_eq!(views.len(), 8);
     let (mut before, mut after) = (0, 0);
     for (command, output) in &views {
@@ -343,4 +343,20 @@ fn a_guide_read_whole_keeps_its_outline_and_the_sections_the_task_is_about() {
     let numbers: Vec<usize> = shown.iter().map(|(n, _)| n - 1).filter(|n| (pip..next).contains(n)).collect();
     assert_eq!(numbers.len(), 2, "{sent}");
     assert!(has(original[pip]) && next - pip > 40);
+}
+
+#[test]
+fn a_react_component_read_with_sed_is_source_behind_codexs_preamble() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    let views = codex_views(".tsx");
+    assert!(views.len() >= 10);
+    for (command, output) in &views {
+        let (reply, sent) = first_sight(&engine, "prepare a demo of budgets and analytics", command, output);
+        // The file's path comes from the command: JSX is parsed as TSX, never stripped as a page.
+        assert!(reply.compressors.iter().all(|c| c.name == "code"), "{command}: {:?}", reply.compressors);
+        // Codex's lines before the output stay as they were.
+        let preamble = &output[..output.find("Output:\n").unwrap() + "Output:\n".len()];
+        assert!(sent.starts_with(preamble), "{command}");
+    }
 }

@@ -80,10 +80,18 @@ impl Lang {
         } else if best == rust {
             Lang::Rust
         } else if typed > 0 {
-            Lang::TypeScript
+            // JSX closes its elements as markup does (`</div>`, `/>`).
+            if text.contains("</") || text.contains("/>") { Lang::Tsx } else { Lang::TypeScript }
         } else {
             Lang::JavaScript
         })
+    }
+
+    /// Whether `text` is an ECMAScript module (two or more lines opening with `import … from` or
+    /// `export`): source, even when its JSX closes tags as a page does.
+    pub fn is_es_module(text: &str) -> bool {
+        let module_lines = text.lines().take(400).filter(|l| l.starts_with("import ") && l.contains(" from ") || l.starts_with("export ")).count();
+        module_lines >= 2
     }
 
     /// Whether `code` parses without errors (for `headroom doctor`).

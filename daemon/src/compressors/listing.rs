@@ -171,7 +171,7 @@ fn common_root<'a>(directories: &[Directory<'a>]) -> &'a str {
 fn render(parsed: &Parsed, query: &Query, key: &str) -> String {
     let root = common_root(&parsed.directories);
     // The harness cut the listing short: the agent will search for what it did not see.
-    let cut = parsed.pieces.iter().any(|piece| matches!(piece, Piece::Line(line) if super::cut_short(line)));
+    let cut = parsed.pieces.iter().any(|piece| matches!(piece, Piece::Line(line) if super::harness::cut_short(line)));
     let tree = Tree::new(parsed, root, query, cut);
     let mut out = String::with_capacity(parsed.directories.iter().map(|d| d.path.len() + d.entries.len() * 12).sum());
     let mut stack: &[&str] = &[];

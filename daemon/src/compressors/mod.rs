@@ -6,6 +6,7 @@
 pub mod code;
 pub mod delimited;
 pub mod diff;
+pub mod harness;
 pub mod doc_blocks;
 pub mod html;
 pub mod image;
@@ -59,23 +60,4 @@ pub trait Compressor: Send + Sync {
     /// The compressed text, or `None` when there is nothing to gain. Any omission must be
     /// described with a [`crate::request::marker::marker`] carrying `ctx.key`.
     fn compress(&self, text: &str, ctx: &Context) -> Option<String>;
-}
-
-/// Whether `line` is (or ends with) a harness's note that it cut the output short — OpenHands'
-/// `<response clipped><NOTE>…` and `[... Observation truncated due to length ...]`, Claude
-/// Code's `(Results are truncated. …)`, Codex's `…3644 tokens truncated…`. The agent was told
-/// to search for what it did not see, so what it did see may be shortened harder.
-pub fn cut_short(line: &str) -> bool {
-    line.contains("<response clipped>") || line.contains("truncated")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn harness_notes_of_cut_output_are_recognised() {
-        assert!(super::cut_short("[... Observation truncated due to length ...]"));
-        assert!(super::cut_short("    452\t        self.x<response clipped><NOTE>To save on context only part of this file has been shown to you.</NOTE>"));
-        assert!(super::cut_short("(Results are truncated. Consider using a more specific path or pattern.)"));
-        assert!(!super::cut_short("    12\treturn value"));
-    }
 }

@@ -13,7 +13,8 @@
 //! a view its harness clipped, whose note sends the agent to search and read ranges. A file the
 //! agent is editing keeps every line ([`unpadded`] alone).
 
-use super::{code, cut_short, doc_blocks, markdown};
+use super::harness::cut_short;
+use super::{code, doc_blocks, markdown};
 use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
 

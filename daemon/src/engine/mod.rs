@@ -21,7 +21,7 @@ use crate::error::EngineError;
 use crate::request::provider::{self, Candidate, Zone};
 use crate::request::query::Query;
 use crate::request::spans::{self, Edit, Node, Value};
-use crate::compressors::{image, numbered, progress, terminal, Compressor};
+use crate::compressors::{harness, image, numbered, progress, terminal, Compressor};
 use crate::request::images::{self, ImageBlock};
 use crate::request::{marker, retrieve_tool, tokens};
 use std::collections::BTreeMap;
@@ -497,10 +497,12 @@ fn first_sight(
         older: candidate.older,
         ml,
     };
-    // Escapes and redraws go first, then a command's runs of progress lines; what is left is
-    // routed as the program's own output.
-    let cleaned = terminal::clean(candidate.text, &key);
-    let text = cleaned.as_deref().unwrap_or(candidate.text);
+    // A harness's preamble stays as it is, in front; of the output after it, escapes and
+    // redraws go first, then a command's runs of progress lines; what is left is routed as the
+    // program's own output.
+    let (preamble, output) = candidate.text.split_at(harness::preamble(candidate.text));
+    let cleaned = terminal::clean(output, &key);
+    let text = cleaned.as_deref().unwrap_or(output);
     let collapsed = ctx.command.and_then(|_| progress::collapse(text));
     let text = collapsed.as_ref().map_or(text, |(collapsed, _)| collapsed.as_str());
     let routed = router::route(text, &ctx);
@@ -519,7 +521,7 @@ fn first_sight(
     compressed
         .into_iter()
         .chain(fallback)
-        .find_map(|(name, out)| if_smaller(name, out, candidate.text, bpe))
+        .find_map(|(name, out)| if_smaller(name, format!("{preamble}{out}"), candidate.text, bpe))
         .unwrap_or_else(|| as_is(candidate.text, bpe, AsIs::NotSmaller(name)))
 }
 

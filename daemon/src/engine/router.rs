@@ -47,7 +47,8 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     if listing::detect(text) {
         return Some(&Listing);
     }
-    if html::detect(text) {
+    // A React component closes tags as a page does; its imports say it is source.
+    if html::detect(text) && !Lang::is_es_module(text) {
         return Some(&Html);
     }
     if test_runs::detect(text) {
@@ -118,6 +119,10 @@ mod tests {
             .map(|(n, l)| format!("daemon/src/engine/mod.rs:{}:{l}\n", n + 1))
             .collect();
         assert_eq!(routed(&grep), Some("search"));
+        let component = "import { FC } from 'react'\nimport Card from './Card'\n\ninterface Props {\n  name: string\n}\n\nexport const Hello: FC<Props> = ({ name }) => (\n  <div className=\"a\"><p>Hi</p><p>{name}</p><span>x</span><a>y</a><li>z</li><button>w</button><p>!</p></div>\n)\n\nexport default Hello\n";
+        assert!(html::detect(component));
+        assert_eq!(routed(component), Some("code"), "JSX is source, not a page");
+        assert_eq!(Lang::from_content(component), Some(Lang::Tsx));
         assert_eq!(routed(include_str!("mod.rs")), Some("code"));
         let by_path = Context { file_path: Some("src/app.tsx"), ..Context::default() };
         assert_eq!(route("const x = 1;", &by_path).map(|c| c.name()), Some("code"));

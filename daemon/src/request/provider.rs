@@ -6,6 +6,7 @@
 //! (`function_call_output` items) and Anthropic Messages (`tool_result` blocks). Input is a bare
 //! messages array or a whole request object holding `messages` or `input`.
 
+use super::shell;
 use super::spans::{Node, Value};
 use headroom_protocol::{CompressOptions, ProviderFormat};
 use std::collections::HashMap;
@@ -217,8 +218,9 @@ fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize
     let text_arg = |keys: &[&str]| {
         arguments.as_ref().and_then(|args| keys.iter().find_map(|k| args.get(k).and_then(|v| v.as_str()).map(str::to_string)))
     };
-    let path = text_arg(&PATH_ARGUMENTS);
     let command = text_arg(&["command", "cmd"]);
+    // A shell command that prints one file names it as a reader's `path` would.
+    let path = text_arg(&PATH_ARGUMENTS).or_else(|| command.as_deref().and_then(shell::file_read));
     // An editor tool takes its action as a one-word `command` (`view`, `str_replace`); a shell
     // tool takes a command line, and its name says what it does.
     let action = command.as_deref().filter(|c| !c.is_empty() && !c.contains(char::is_whitespace)).or(name);
