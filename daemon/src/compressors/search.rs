@@ -1,6 +1,6 @@
 //! The search compressor: grep / ripgrep output (`path:line:text`, context lines `path-line-text`,
-//! `path:text` without line numbers, and ripgrep's heading mode where a path line is followed by
-//! its `line:text` hits).
+//! `path:text` without line numbers, ripgrep's heading mode where a path line is followed by
+//! its `line:text` hits, and the `line:text` hits of a search of one file, named by the command).
 //!
 //! Hits are grouped by file in order of first appearance, so each path is written once. Every file
 //! stays listed with its hit count; within the budget the hits with the most query words (in the
@@ -10,6 +10,7 @@
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
+use crate::request::shell;
 use super::{Compressor, Context};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,18 +26,26 @@ const SHARE_SAMPLE: usize = 1000;
 /// Lines [`detect`] reads: enough to tell, and the router stays fast on huge blocks.
 const DETECT_LINES: usize = 400;
 
-/// Whether `text` is grep / ripgrep output: at least 5 `path:line:` hits (or, from `grep -r`
+/// Whether `text` is grep / ripgrep output: at least 5 `path:line:` hits (or `line:` hits of the
+/// one file `ctx`'s command searched; or, from `grep -r`
 /// without `-n`, 8 `path:text` hits whose paths have a directory), and 60 % or more of its
 /// non-empty lines are hits, context lines, headings or `--` separators.
-pub fn detect(text: &str) -> bool {
+pub fn detect(text: &str, ctx: &Context) -> bool {
     let sample = match text.match_indices('\n').nth(DETECT_LINES) {
         Some((end, _)) => &text[..end],
         None => text,
     };
-    let parsed = parse(sample);
+    let searched = ctx.command.and_then(shell::file_searched);
+    let parsed = parse(sample, searched.as_deref());
     let non_empty = sample.lines().filter(|l| !l.trim().is_empty()).count();
-    (parsed.numbered >= 5 || parsed.plain >= MIN_PLAIN_HITS) && parsed.structural * 10 >= non_empty * 6
+    // A search of one file that found a few dozen places is the list of places the agent asked
+    // for (it reads them next by number): only a broad one is shortened.
+    let enough = if searched.is_some() { MIN_ONE_FILE_HITS } else { 5 };
+    (parsed.numbered >= enough || parsed.plain >= MIN_PLAIN_HITS) && parsed.structural * 10 >= non_empty * 6
 }
+
+/// Hits a search of one file has at least before it is shortened.
+const MIN_ONE_FILE_HITS: usize = 100;
 
 /// `path:text` hits (no line numbers) an output needs to be taken for grep's.
 const MIN_PLAIN_HITS: usize = 8;
@@ -47,7 +56,8 @@ impl Compressor for Search {
     }
 
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
-        let parsed = parse(text);
+        let searched = ctx.command.and_then(shell::file_searched);
+        let parsed = parse(text, searched.as_deref());
         if parsed.files.is_empty() {
             return None;
         }
@@ -183,7 +193,9 @@ fn known_context<'a>(line: &'a str, known: &BTreeSet<&str>, longest: usize) -> O
     })
 }
 
-fn parse(text: &str) -> Parsed<'_> {
+/// `text` parsed; `searched` is the one file the command searched, whose hits come as
+/// `NUM:text` with no path.
+fn parse<'a>(text: &'a str, searched: Option<&'a str>) -> Parsed<'a> {
     let lines: Vec<&str> = text.lines().collect();
     let with_paths: Vec<_> = lines.iter().map(|l| path_numbered(l)).collect();
     let known: BTreeSet<&str> = with_paths.iter().flatten().filter(|h| h.2 == b':').map(|h| h.0).collect();
@@ -199,7 +211,7 @@ fn parse(text: &str) -> Parsed<'_> {
         let (path, number, context, text) = if line == "--" {
             parsed.structural += 1;
             continue;
-        } else if let Some((path, (number, sep, text))) = heading.zip(numbered(line)) {
+        } else if let Some((path, (number, sep, text))) = heading.or(searched).zip(numbered(line)) {
             (path, Some(number), sep == b'-', text)
         } else if let Some((path, number, b':', text)) = with_paths[i] {
             (path, Some(number), false, text)
@@ -343,7 +355,7 @@ mod tests {
     fn grep_output_keeps_the_definition_asked_for() {
         let text = grep_defs();
         assert!(text.lines().count() > 250);
-        assert!(detect(&text));
+        assert!(detect(&text, &Context::default()));
         let out = Search.compress(&text, &ctx("Where is create_connection defined in asyncio?")).unwrap();
         assert!(out.len() * 2 <= text.len(), "{} of {} bytes", out.len(), text.len());
         let file = out.lines().position(|l| l.starts_with("Lib/asyncio/base_events.py (")).unwrap();
@@ -387,7 +399,7 @@ mod tests {
     #[test]
     fn context_lines_headings_and_plain_hits_are_read() {
         let rg = "src/a-1-b.rs-9-fn before() {}\nsrc/a-1-b.rs:10:fn hit() {}\nsrc/a-1-b.rs-11-}\n--\nsrc/c.rs:3:x\n";
-        let parsed = parse(rg);
+        let parsed = parse(rg, None);
         assert_eq!(parsed.files.len(), 2);
         let a = &parsed.files[0];
         assert_eq!(a.path, "src/a-1-b.rs");
@@ -395,23 +407,36 @@ mod tests {
         assert_eq!(shape, vec![(Some("9"), true, "fn before() {}"), (Some("10"), false, "fn hit() {}"), (Some("11"), true, "}")]);
 
         let heading = "src/lib.rs\n12:pub fn one() {}\n40-// context\n\nsrc/main.rs\n3:fn main() {}\n";
-        let parsed = parse(heading);
+        let parsed = parse(heading, None);
         assert_eq!(parsed.files.iter().map(|f| (f.path, f.lines.len())).collect::<Vec<_>>(), vec![("src/lib.rs", 2), ("src/main.rs", 1)]);
         assert_eq!(parsed.numbered, 2);
 
-        let plain = parse("README.md:see the docs\nBinary file x.bin matches\n");
+        let plain = parse("README.md:see the docs\nBinary file x.bin matches\n", None);
         assert_eq!(plain.files[0].lines[0].number, None);
         assert!(matches!(plain.items[1], Item::Text("Binary file x.bin matches")));
     }
 
     #[test]
+    fn a_search_of_one_file_is_read_with_the_path_its_command_gave() {
+        let hits: String = (0..120).map(|i| format!("{}:    value{i} = parse(card)\n", i * 7 + 3)).collect();
+        assert!(!detect(&hits, &Context::default()), "numbers alone are no search");
+        let command = Context { command: Some("grep -n parse astropy/io/fits/card.py"), ..Context::default() };
+        assert!(detect(&hits, &command));
+        let out = Search.compress(&hits, &Context { query: "where is value7 parsed?", ..command }).unwrap();
+        assert!(out.starts_with("astropy/io/fits/card.py (120 hits, "), "{out}");
+        let few: String = hits.lines().take(60).map(|l| format!("{l}\n")).collect();
+        assert!(!detect(&few, &command), "a few dozen places are what the agent asked for");
+        assert!(out.contains("  52: value7 = parse(card)\n"), "{out}");
+    }
+
+    #[test]
     fn logs_and_prose_are_not_search_output() {
         let logs = include_str!("../../../tests/fixtures/logs/OpenStack_2k.log");
-        assert!(!detect(logs));
+        assert!(!detect(logs, &Context::default()));
         let zookeeper = include_str!("../../../tests/fixtures/logs/Zookeeper_2k.log");
-        assert!(!detect(zookeeper));
-        assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")));
-        assert!(!detect("a/b.py:1:x\nc/d.py:2:y\n"), "too few hits to tell");
+        assert!(!detect(zookeeper, &Context::default()));
+        assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub"), &Context::default()));
+        assert!(!detect("a/b.py:1:x\nc/d.py:2:y\n", &Context::default()), "too few hits to tell");
     }
 
     #[test]
@@ -420,11 +445,11 @@ mod tests {
             .iter()
             .flat_map(|f| (0..3).map(move |i| format!("astropy/io/fits/{f}:    x{i} = Header.fromstring(data)\n")))
             .collect();
-        assert!(detect(&defs));
+        assert!(detect(&defs, &Context::default()));
         let out = Search.compress(&defs, &ctx("where is fromstring called?")).unwrap();
         assert_eq!(out.matches("astropy/io/fits/header.py").count(), 1, "{out}");
         // Paths without a directory are too likely to be something else: `note: text` lines.
-        assert!(!detect(&"README.md: see the docs\n".repeat(10)));
+        assert!(!detect(&"README.md: see the docs\n".repeat(10), &Context::default()));
     }
 
     #[test]

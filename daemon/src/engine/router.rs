@@ -41,7 +41,7 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     if diff::detect(text) {
         return Some(&Diff);
     }
-    if search::detect(text) {
+    if search::detect(text, ctx) {
         return Some(&Search);
     }
     if listing::detect(text) {

@@ -1,7 +1,8 @@
-//! The file a shell command prints. Agents without a file-reading tool (Codex CLI, mini-SWE-agent,
-//! a bash tool anywhere) read files with `cat`, `sed -n '40,180p'`, `head`, `tail` or `nl`; the
-//! file's path then says what its output is (its language) and ties it to later edits of that
-//! file, as a reader tool's `path` argument does.
+//! The file a shell command prints or searches. Agents without a file-reading tool (Codex CLI,
+//! mini-SWE-agent, a bash tool anywhere) read files with `cat`, `sed -n '40,180p'`, `head`,
+//! `tail` or `nl`; the file's path then says what its output is (its language) and ties it to
+//! later edits of that file, as a reader tool's `path` argument does. And grep over one file
+//! prints its hits without the path, which the command then gives.
 
 /// Programs that print a file they are given, and the options of theirs that take a value.
 const READERS: [(&str, &[&str]); 5] = [("cat", &[]), ("head", &["-n", "-c"]), ("tail", &["-n", "-c"]), ("nl", &["-b", "-w", "-s"]), ("sed", &["-e"])];
@@ -40,10 +41,16 @@ fn words(command: &str) -> Option<Vec<String>> {
     Some(words)
 }
 
-/// The one file `command` prints, when it is a reader given one file: `cat a.py`, `sed -n
-/// '40,180p' a.py`, `head -n 50 a.py`, `nl -ba a.py`, optionally after `cd DIR &&` (a relative
-/// path is then joined to DIR).
-pub fn file_read(command: &str) -> Option<String> {
+/// Searchers, and the options of theirs that take a value.
+const SEARCHERS: [(&str, &[&str]); 3] = [
+    ("grep", &["-e", "-f", "-m", "-A", "-B", "-C", "--max-count", "--include", "--exclude"]),
+    ("egrep", &["-e", "-f", "-m", "-A", "-B", "-C", "--max-count"]),
+    ("rg", &["-e", "-f", "-m", "-A", "-B", "-C", "-g", "-t", "-T", "--glob", "--type", "--max-count"]),
+];
+
+/// One program's words after an optional `cd DIR &&`, with what only trims or hides its output
+/// (`2>/dev/null`, a final `| head -n 30` or `| tail`) taken off: `(DIR, words)`.
+fn one_program(command: &str) -> Option<(Option<String>, Vec<String>)> {
     let (dir, command) = match command.split_once("&&") {
         Some((cd, rest)) => {
             let cd = words(cd)?;
@@ -52,17 +59,42 @@ pub fn file_read(command: &str) -> Option<String> {
         }
         None => (None, command),
     };
-    let words = words(command)?;
-    let (program, takes_value) = READERS.iter().find(|(name, _)| words.first().is_some_and(|w| w == name))?;
-    let mut files = Vec::new();
-    let mut rest = words[1..].iter();
+    let command = match command.rsplit_once('|') {
+        Some((program, trim)) if words(trim)?.first().is_some_and(|w| w == "head" || w == "tail") => program,
+        _ => command,
+    };
+    Some((dir, words(&command.replace("2>/dev/null", ""))?))
+}
+
+/// The operands of `words` (a program's arguments), its options and their values left out.
+fn operands<'w>(words: &'w [String], takes_value: &[&str]) -> Vec<&'w String> {
+    let mut operands = Vec::new();
+    let mut rest = words.iter();
     while let Some(word) = rest.next() {
         if takes_value.contains(&word.as_str()) {
             rest.next();
         } else if !word.starts_with('-') || word == "-" {
-            files.push(word);
+            operands.push(word);
         }
     }
+    operands
+}
+
+/// `file` as a path: joined to `dir` when relative.
+fn located(dir: Option<String>, file: &str) -> String {
+    match dir {
+        Some(dir) if !file.starts_with('/') => format!("{}/{file}", dir.trim_end_matches('/')),
+        _ => file.to_string(),
+    }
+}
+
+/// The one file `command` prints, when it is a reader given one file: `cat a.py`, `sed -n
+/// '40,180p' a.py`, `head -n 50 a.py`, `nl -ba a.py`, optionally after `cd DIR &&` (a relative
+/// path is then joined to DIR).
+pub fn file_read(command: &str) -> Option<String> {
+    let (dir, words) = one_program(command)?;
+    let (program, takes_value) = READERS.iter().find(|(name, _)| words.first().is_some_and(|w| w == name))?;
+    let mut files = operands(&words[1..], takes_value);
     // sed's first operand is its script: only `Np` and `N,Mp` print a file's lines as they are.
     if *program == "sed" {
         let script = files.first().filter(|s| s.strip_suffix('p').is_some_and(|r| r.split(',').all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))))?;
@@ -70,17 +102,29 @@ pub fn file_read(command: &str) -> Option<String> {
         files.remove(0);
     }
     match files.as_slice() {
-        [file] if file.as_str() != "-" => Some(match dir {
-            Some(dir) if !file.starts_with('/') => format!("{}/{file}", dir.trim_end_matches('/')),
-            _ => file.to_string(),
-        }),
+        [file] if file.as_str() != "-" => Some(located(dir, file)),
+        _ => None,
+    }
+}
+
+/// The one file `command` searches, when it is grep or ripgrep given a pattern and one file
+/// (`grep -n "def " a.py`, `rg -n -i "demo|action" notes.vtt`): its hits then come as `NUM:text`
+/// with no path, and the path is this.
+pub fn file_searched(command: &str) -> Option<String> {
+    let (dir, words) = one_program(command)?;
+    let (_, takes_value) = SEARCHERS.iter().find(|(name, _)| words.first().is_some_and(|w| w == name))?;
+    let recursive = words.iter().any(|w| w == "-r" || w == "-R" || w == "--recursive" || w.starts_with('-') && !w.starts_with("--") && w.contains(['r', 'R']));
+    let pattern_given = words.iter().any(|w| w == "-e" || w == "-f");
+    let operands = operands(&words[1..], takes_value);
+    match (operands.as_slice(), pattern_given, recursive) {
+        ([_, file], false, false) | ([file], true, false) => Some(located(dir, file)),
         _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::file_read;
+    use super::{file_read, file_searched};
 
     #[test]
     fn readers_of_one_file_name_it() {
@@ -90,6 +134,18 @@ mod tests {
         assert_eq!(file_read("head -n 50 \"my file.md\"").as_deref(), Some("my file.md"));
         assert_eq!(file_read("nl -ba lib.rs").as_deref(), Some("lib.rs"));
         assert_eq!(file_read("cd /workspace/repo && cat setup.py").as_deref(), Some("/workspace/repo/setup.py"));
+    }
+
+    #[test]
+    fn a_search_of_one_file_names_it() {
+        assert_eq!(file_searched("grep -n \"def \" a.py").as_deref(), Some("a.py"));
+        assert_eq!(file_searched(r"rg -n -i 'demo|action' /d/Demo\ Prep.vtt").as_deref(), Some("/d/Demo Prep.vtt"));
+        assert_eq!(file_searched("grep -n -A 2 -e foo src/x.rs 2>/dev/null | head -30").as_deref(), Some("src/x.rs"));
+        assert_eq!(file_searched("cd /w && grep -n x lib.py").as_deref(), Some("/w/lib.py"));
+        for command in ["grep -rn x src", "grep -n x a.py b.py", "rg x", "grep -n x a.py | sort", "cat a.py"] {
+            assert_eq!(file_searched(command), None, "{command}");
+        }
+        assert_eq!(file_read("cat a.py | head -n 40").as_deref(), Some("a.py"));
     }
 
     #[test]
