@@ -360,3 +360,28 @@ fn a_react_component_read_with_sed_is_source_behind_codexs_preamble() {
         assert!(sent.starts_with(preamble), "{command}");
     }
 }
+
+#[test]
+fn a_long_listing_keeps_each_file_on_its_line_with_its_size_and_date() {
+    // The `ls -l` outputs of a real Claude Code session (tests/fixtures/agent-logs, Apache-2.0):
+    // a clock on every line, but each line is one file, not a log record.
+    let lines: Vec<Value> = common::fixture("agent-logs/claude-code/session-196820da.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let blocks: Vec<&Value> = lines.iter().filter_map(|l| l["message"]["content"].as_array()).flatten().collect();
+    let listings: Vec<(String, String)> = blocks
+        .iter()
+        .filter(|b| b["type"] == "tool_use" && b["input"]["command"].as_str().is_some_and(|c| c.starts_with("ls -l")))
+        .filter_map(|call| {
+            let result = blocks.iter().find(|b| b["type"] == "tool_result" && b["tool_use_id"] == call["id"])?;
+            Some((call["input"]["command"].as_str()?.to_string(), result["content"].as_str()?.to_string()))
+        })
+        .filter(|(_, output)| output.lines().count() >= 8)
+        .collect();
+    assert!(listings.len() >= 3);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    for (command, output) in &listings {
+        let (reply, sent) = first_sight(&engine, "when did the previous session end?", command, output);
+        assert!(reply.compressors.iter().all(|c| c.name != "logs"), "{command}");
+        assert!(output.lines().all(|line| sent.contains(line)), "{command}: {sent}");
+    }
+}

@@ -41,13 +41,29 @@ const QUERY_MAX_SHARE: f64 = 0.05;
 pub fn detect(text: &str) -> bool {
     let mut lines = 0usize;
     let mut records = 0usize;
+    let mut files = 0usize;
     for line in text.lines().filter(|l| !l.trim().is_empty()).take(400) {
         lines += 1;
         if starts_record(line) {
             records += 1;
         }
+        if long_listing_entry(line) {
+            files += 1;
+        }
     }
-    lines >= 8 && records * 10 >= lines * 6 || repetitive(text)
+    // `ls -l` prints a clock on every line, but each line is one file: folding them into
+    // templates would part every name from its size and date.
+    let listing = files * 2 >= lines;
+    !listing && (lines >= 8 && records * 10 >= lines * 6 || repetitive(text))
+}
+
+/// Whether `line` is an entry of `ls -l`: a file type and nine permission letters
+/// (`drwxr-xr-x`, `-rw-r--r--@`, `lrwxrwxrwx.`) before the link count.
+fn long_listing_entry(line: &str) -> bool {
+    let Some(mode) = line.split_whitespace().next() else { return false };
+    let mode = mode.trim_end_matches(['@', '+', '.']);
+    let bytes = mode.as_bytes();
+    bytes.len() == 10 && b"-dlcbps".contains(&bytes[0]) && bytes[1..].iter().all(|b| b"rwxsStT-".contains(b))
 }
 
 /// Lines a block needs before repetition alone makes it a log.
@@ -618,6 +634,8 @@ mod tests {
         }
         assert!(!detect(include_str!("../../../tests/fixtures/github/labels.json")));
         assert!(!detect(include_str!("../engine/mod.rs")));
+        assert!(long_listing_entry("drwxr-xr-x@  18 user  staff   576 Jan  8 22:57 .") && long_listing_entry("-rw-r--r--. 1 root root 9 Dec  4 10:01 x"));
+        assert!(!long_listing_entry("2015-10-18 18:01:47,978 INFO") && !long_listing_entry("drwxr-xr-x/"));
     }
 
     #[test]
