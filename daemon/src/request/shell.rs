@@ -49,7 +49,8 @@ const SEARCHERS: [(&str, &[&str]); 3] = [
 ];
 
 /// One program's words after an optional `cd DIR &&`, with what only trims or hides its output
-/// (`2>/dev/null`, a final `| head -n 30` or `| tail`) taken off: `(DIR, words)`.
+/// (`2>/dev/null`, a final `| head -n 30`, `| tail` or `| sed -n '120,220p'`) taken off:
+/// `(DIR, words)`.
 fn one_program(command: &str) -> Option<(Option<String>, Vec<String>)> {
     let (dir, command) = match command.split_once("&&") {
         Some((cd, rest)) => {
@@ -60,10 +61,24 @@ fn one_program(command: &str) -> Option<(Option<String>, Vec<String>)> {
         None => (None, command),
     };
     let command = match command.rsplit_once('|') {
-        Some((program, trim)) if words(trim)?.first().is_some_and(|w| w == "head" || w == "tail") => program,
+        Some((program, trim)) if trims(&words(trim)?) => program,
         _ => command,
     };
     Some((dir, words(&command.replace("2>/dev/null", ""))?))
+}
+
+/// Whether a pipe into `words` only keeps some of the lines: `head`, `tail`, `sed -n '120,220p'`.
+fn trims(words: &[String]) -> bool {
+    match words.first().map(String::as_str) {
+        Some("head" | "tail") => true,
+        Some("sed") => words.len() == 3 && words[1] == "-n" && line_range(&words[2]),
+        _ => false,
+    }
+}
+
+/// Whether a sed script prints lines as they are: `40p`, `40,180p`.
+fn line_range(script: &str) -> bool {
+    script.strip_suffix('p').is_some_and(|range| range.split(',').all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// The operands of `words` (a program's arguments), its options and their values left out.
@@ -97,7 +112,7 @@ pub fn file_read(command: &str) -> Option<String> {
     let mut files = operands(&words[1..], takes_value);
     // sed's first operand is its script: only `Np` and `N,Mp` print a file's lines as they are.
     if *program == "sed" {
-        let script = files.first().filter(|s| s.strip_suffix('p').is_some_and(|r| r.split(',').all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))))?;
+        let script = files.first().filter(|s| line_range(s))?;
         (words.get(1).map(String::as_str) == Some("-n") && files.len() == 2 && !script.is_empty()).then_some(())?;
         files.remove(0);
     }
@@ -146,6 +161,8 @@ mod tests {
             assert_eq!(file_searched(command), None, "{command}");
         }
         assert_eq!(file_read("cat a.py | head -n 40").as_deref(), Some("a.py"));
+        assert_eq!(file_read("nl -ba src/lib.rs | sed -n '120,220p'").as_deref(), Some("src/lib.rs"));
+        assert_eq!(file_read("nl -ba src/lib.rs | sed 's/a/b/'"), None);
     }
 
     #[test]
