@@ -24,13 +24,13 @@ const CALLS_AHEAD_DIVISOR: f64 = 2.0;
 /// Bytes per token, for the estimates this decision runs on.
 const BYTES_PER_TOKEN: usize = 4;
 
-/// The later call that superseded `candidate`, if any: one after it on the same file path, or
-/// running the same command.
+/// The later call that superseded `candidate`, if any: one after it on the same file path (or a
+/// patch changing that file), or running the same command.
 pub fn superseded_by<'c>(conv: &'c Conversation, candidate: &Candidate) -> Option<&'c ToolCall> {
     candidate.call_at?;
     conv.calls.iter().find(|call| {
         call.at > candidate.span.end
-            && (candidate.file_path.is_some() && call.path == candidate.file_path
+            && (candidate.file_path.as_ref().is_some_and(|path| call.path.as_ref() == Some(path) || call.patched.contains(path))
                 || candidate.file_path.is_none() && candidate.command.is_some() && call.command == candidate.command)
     })
 }

@@ -138,7 +138,7 @@ pub fn read<'n>(root: &'n Node<'n>, options: &CompressOptions) -> Result<Convers
             candidate.older = query_at.is_some_and(|q| i < q);
         }
     }
-    let edited_paths = calls.values().filter(|c| c.edits).filter_map(|c| c.path.clone()).collect();
+    let edited_paths = calls.values().filter(|c| c.edits).flat_map(|c| c.path.iter().chain(&c.patched).cloned()).collect();
     let assistants: Vec<&Node> = messages.iter().filter(|m| m.str_at("role") == Some("assistant") || m.str_at("type") == Some("function_call")).collect();
     let user_turns = messages
         .iter()
@@ -207,6 +207,8 @@ pub struct ToolCall {
     pub edits: bool,
     /// The text an edit replaces, when its arguments give it (`old_str`, `old_string`).
     pub replaces: Option<String>,
+    /// The files a patch in its arguments changes (Codex's `apply_patch`: `*** Update File: …`).
+    pub patched: Vec<String>,
     /// Its argument values other than paths: what the agent is looking for with it.
     pub intent: String,
 }
@@ -238,7 +240,16 @@ fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize
             values.map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join("\n")
         })
         .unwrap_or_default();
-    ToolCall { name: name.map(str::to_string), path, command, at, edits, replaces, intent }
+    let patched = patched_files(&intent);
+    let edits = edits || !patched.is_empty();
+    ToolCall { name: name.map(str::to_string), path, command, at, edits, replaces, intent, patched }
+}
+
+/// The files a patch in Codex's format changes: the paths after `*** Update File: `, `*** Add
+/// File: ` and `*** Delete File: ` at the start of its lines.
+fn patched_files(text: &str) -> Vec<String> {
+    let headers = ["*** Update File: ", "*** Add File: ", "*** Delete File: "];
+    text.lines().filter_map(|line| headers.iter().find_map(|h| line.strip_prefix(h))).map(|path| path.trim().to_string()).collect()
 }
 
 /// Maps call ids to the calls in all three shapes.
@@ -474,6 +485,17 @@ mod tests {
         let src = r#"[{"role":"assistant","tool_calls":[{"id":"e","type":"function","function":{"name":"edit_file","arguments":"{\"file_path\":\"src/x.rs\"}"}}]}]"#;
         let root = parse(src).unwrap();
         assert_eq!(read(&root, &CompressOptions::default()).unwrap().edited_paths, vec!["src/x.rs".to_string()]);
+    }
+
+    #[test]
+    fn a_codex_patch_names_every_file_it_changes() {
+        let patch = "*** Begin Patch\n*** Update File: src/a.ts\n@@\n-old\n+new\n*** Add File: src/b.ts\n+x\n*** End Patch";
+        let arguments = serde_json::json!({"input": patch}).to_string();
+        let src = serde_json::json!([{"role": "assistant", "tool_calls": [{"id": "p", "type": "function", "function": {"name": "apply_patch", "arguments": arguments}}]}]).to_string();
+        let root = parse(&src).unwrap();
+        let mut edited = read(&root, &CompressOptions::default()).unwrap().edited_paths;
+        edited.sort();
+        assert_eq!(edited, ["src/a.ts", "src/b.ts"]);
     }
 
     #[test]
