@@ -43,10 +43,14 @@ fn content(message: &Value) -> &str {
 /// A shell command's output seen for the first time, after the task `ask`: the reply, and the
 /// text sent in the output's place.
 fn first_sight(engine: &Engine, ask: &str, command: &str, output: &str) -> (headroom_protocol::CompressReply, String) {
-    let arguments = serde_json::json!({"command": command}).to_string();
+    tool_first_sight(engine, ask, "execute_bash", serde_json::json!({"command": command}), output)
+}
+
+/// [`first_sight`] of the output of any tool called with `arguments`.
+fn tool_first_sight(engine: &Engine, ask: &str, tool: &str, arguments: Value, output: &str) -> (headroom_protocol::CompressReply, String) {
     let request = serde_json::json!([
         {"role": "user", "content": ask},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": arguments}}]},
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": tool, "arguments": arguments.to_string()}}]},
         {"role": "tool", "tool_call_id": "c1", "content": output}
     ]);
     let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
@@ -312,15 +316,8 @@ fn a_guide_read_whole_keeps_its_outline_and_the_sections_the_task_is_about() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path());
     let (task, guide) = claude_code_guide_read();
-    let arguments = serde_json::json!({"file_path": "/Users/user/repo/src/agents/CLAUDE.md"}).to_string();
-    let request = serde_json::json!([
-        {"role": "user", "content": task},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "r1", "type": "function", "function": {"name": "Read", "arguments": arguments}}]},
-        {"role": "tool", "tool_call_id": "r1", "content": guide}
-    ]);
-    let reply = engine.compress(&serde_json::to_vec(&request).unwrap(), &CompressOptions::default()).unwrap();
-    let sent: Vec<Value> = serde_json::from_slice(&reply.messages).unwrap();
-    let sent = content(&sent[2]);
+    let arguments = serde_json::json!({"file_path": "/Users/user/repo/src/agents/CLAUDE.md"});
+    let (reply, sent) = tool_first_sight(&engine, &task, "Read", arguments, &guide);
     assert!(reply.tokens_after * 2 < reply.tokens_before, "{} -> {}", reply.tokens_before, reply.tokens_after);
     assert!(sent.contains(" lines of sections off the question"), "{sent}");
     // Every line shown is the guide's own line under its own number.
