@@ -60,7 +60,7 @@ enum Block<'a> {
 /// the text without the tag and its closing `</v>`.
 fn voice(text: &str) -> (Option<&str>, &str) {
     let text = text.strip_suffix("</v>").unwrap_or(text);
-    match text.strip_prefix("<v").and_then(|rest| rest.split_once('>')) {
+    match text.strip_prefix("<v").filter(|rest| rest.starts_with([' ', '.'])).and_then(|rest| rest.split_once('>')) {
         Some((tag, said)) => {
             let name = tag.split_once(' ').map_or("", |(_, name)| name.trim());
             ((!name.is_empty()).then_some(name), said)
@@ -276,6 +276,8 @@ mod tests {
         let turns: Vec<&str> = out.lines().collect();
         assert_eq!(turns[..4], ["WEBVTT", "00:01:00 Ann Lee: Shall we start? First the budget.", "00:01:08 Bo: Yeah.", "00:01:12 Ann Lee: Yeah. Yeah."]);
         assert!(!out.contains("6b1d2f3a") && !out.contains("<v"));
+        assert_eq!(voice("<v.loud Mary>Run!</v>"), (Some("Mary"), "Run!"));
+        assert_eq!(voice("<video> is a tag"), (None, "<video> is a tag"));
     }
 
     #[test]
