@@ -1,13 +1,52 @@
-//! Markdown documents read whole in a numbered view: an agent reading a project's guide
-//! (`CLAUDE.md`, a README, a design note) for the parts its task touches. The sections with the
-//! most words of the question stay whole, up to two fifths of the lines; the others keep their
-//! heading and first line and lose the rest, so the view keeps the document's outline with
-//! every number.
-//!
-//! Only the lines' selection is here; the numbered-view compressor drops them and writes the
-//! marker.
+//! Markdown documents read whole: an agent reading a project's guide (`CLAUDE.md`, a README, a
+//! design note) for the parts its task touches. The sections with the most words of the
+//! question stay whole, up to two fifths of the lines; the others keep their heading and first
+//! line and lose the rest, so the document's outline stays. In a numbered view the numbers skip
+//! where lines went (the numbered-view compressor drops them and writes the marker); a document
+//! printed as it is (`cat README.md`) shows `[… N lines (a–b) …]` there.
 
+use super::numbered::{long_runs, MIN_BODY_RUN_CLIPPED, MIN_LINES_TO_ELIDE_BODIES};
+use super::{Compressor, Context};
+use crate::request::marker::{self, thousands};
 use crate::request::query::Query;
+
+/// Compresses Markdown documents printed as they are.
+pub struct Markdown;
+
+impl Compressor for Markdown {
+    fn name(&self) -> &'static str {
+        "markdown"
+    }
+
+    fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
+        let lines: Vec<&str> = text.split('\n').collect();
+        if lines.len() < MIN_LINES_TO_ELIDE_BODIES {
+            return None;
+        }
+        let omitted = long_runs(omitted_lines(&lines, ctx.query)?, MIN_BODY_RUN_CLIPPED);
+        let total = omitted.iter().filter(|o| **o).count();
+        if total == 0 {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len() / 2);
+        let mut at = 0;
+        while at < lines.len() {
+            let run = omitted[at..].iter().take_while(|o| **o == omitted[at]).count();
+            if omitted[at] {
+                out.push_str(&marker::omitted_run(at, at + run - 1));
+            } else {
+                for line in &lines[at..at + run] {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            at += run;
+        }
+        let what = format!("{} lines of sections off the question omitted (each keeps its heading and first line)", thousands(total));
+        out.push_str(&marker::marker(ctx.key, &what));
+        Some(out)
+    }
+}
 
 /// Extensions of Markdown files.
 const EXTENSIONS: [&str; 3] = [".md", ".markdown", ".mdx"];
@@ -16,6 +55,12 @@ const EXTENSIONS: [&str; 3] = [".md", ".markdown", ".mdx"];
 const QUERY_MAX_SHARE: f64 = 0.25;
 /// Share of the document's lines the sections most on the question may keep whole.
 const KEPT_SHARE: f64 = 0.4;
+
+/// Whether `text`, from a Markdown file, is long enough and has the sections to be shortened.
+pub fn detect(text: &str) -> bool {
+    let lines: Vec<&str> = text.split('\n').collect();
+    lines.len() >= MIN_LINES_TO_ELIDE_BODIES && lines.iter().filter(|l| heading(l)).count() >= 2
+}
 
 /// Whether `path` names a Markdown file.
 pub fn is_markdown(path: &str) -> bool {
@@ -86,6 +131,18 @@ mod tests {
         let kept: Vec<&str> = lines.iter().zip(&omitted).filter(|(_, o)| !**o).map(|(l, _)| *l).collect();
         // The fenced `# build it` is no heading: the plugin section ends at the document's end.
         assert_eq!(kept, ["# Guide", "", "Intro line.", "## Install", "npm i", "## Testing", "npm test", "## Sessions", "", "How a session ends on /clear.", "More on sessions.", "", "## Plugins", "", "How to add a plugin."]);
+    }
+
+    #[test]
+    fn a_long_document_printed_as_it_is_keeps_its_outline_and_notes_each_cut() {
+        let filler: String = (0..60).map(|i| format!("Step {i} of the install.\n")).collect();
+        let document = format!("{GUIDE}{}", ["Install", "Build", "Deploy", "Sessions end", "Theming"].iter().map(|h| format!("## {h}\n\nAbout {h}.\n{filler}")).collect::<String>());
+        let ctx = Context { query: "what happens to a session on /clear?", key: "0123456789abcdef01234567", ..Context::default() };
+        let out = Markdown.compress(&document, &ctx).unwrap();
+        assert!(out.contains("## Sessions end\n\nAbout Sessions end.\nStep 0 of the install.\n"), "{out}");
+        assert!(out.contains("## Theming\n\nAbout Theming.\n[… 6"), "{out}");
+        assert!(out.ends_with("omitted (each keeps its heading and first line); headroom_retrieve hash=0123456789abcdef01234567]"));
+        assert_eq!(Markdown.compress(GUIDE, &ctx), None, "a short document is read whole");
     }
 
     #[test]

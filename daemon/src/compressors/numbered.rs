@@ -30,7 +30,7 @@ const MIN_LINES_TO_SHORTEN: usize = 100;
 
 /// Views this long or longer are a whole file read for its shape: the bodies of functions off
 /// the question go too.
-const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
+pub(super) const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
 
 /// Runs of body lines shorter than this are kept.
 const MIN_BODY_RUN: usize = 15;
@@ -39,7 +39,7 @@ const MIN_BODY_RUN: usize = 15;
 /// editor, past about 16,000 characters): the agent was told to search the file and read what it
 /// needs by range, so the bodies off the question matter less there. A Markdown document's
 /// sections are short, and go in runs as short.
-const MIN_BODY_RUN_CLIPPED: usize = 5;
+pub(super) const MIN_BODY_RUN_CLIPPED: usize = 5;
 
 /// Documentation and comment blocks shorter than this are kept whole.
 const MIN_BLOCK_LINES: usize = 3;
@@ -166,7 +166,7 @@ impl Compressor for Numbered {
 
 /// `omit` with its runs shorter than `min` kept: their words are the ones an agent quotes back,
 /// and a short gap saves little.
-fn long_runs(mut omit: Vec<bool>, min: usize) -> Vec<bool> {
+pub(super) fn long_runs(mut omit: Vec<bool>, min: usize) -> Vec<bool> {
     let mut at = 0;
     while at < omit.len() {
         let run = omit[at..].iter().take_while(|o| **o == omit[at]).count();

@@ -12,6 +12,7 @@ use crate::compressors::json::Json;
 use crate::compressors::kompress::Kompress;
 use crate::compressors::listing::{self, Listing};
 use crate::compressors::logs::{self, Logs};
+use crate::compressors::markdown::{self, Markdown};
 use crate::compressors::numbered::{self, Numbered};
 use crate::compressors::report::{self, Report};
 use crate::compressors::search::{self, Search};
@@ -37,6 +38,10 @@ pub fn route(text: &str, ctx: &Context) -> Option<&'static dyn Compressor> {
     }
     if ctx.file_path.and_then(Lang::from_path).is_some() {
         return Some(&Code);
+    }
+    // A long Markdown document keeps its outline; a short one is prose, below.
+    if ctx.file_path.is_some_and(markdown::is_markdown) && markdown::detect(text) {
+        return Some(&Markdown);
     }
     if diff::detect(text) {
         return Some(&Diff);
