@@ -5,7 +5,7 @@
 //! where lines went (the numbered-view compressor drops them and writes the marker); a document
 //! printed as it is (`cat README.md`) shows `[… N lines (a–b) …]` there.
 
-use super::numbered::{long_runs, MIN_BODY_RUN_CLIPPED, MIN_LINES_TO_ELIDE_BODIES};
+use super::numbered::{long_runs, MIN_LINES_TO_ELIDE_BODIES};
 use super::{Compressor, Context};
 use crate::request::marker::{self, thousands};
 use crate::request::query::Query;
@@ -23,7 +23,7 @@ impl Compressor for Markdown {
         if lines.len() < MIN_LINES_TO_ELIDE_BODIES {
             return None;
         }
-        let omitted = long_runs(omitted_lines(&lines, ctx.query)?, MIN_BODY_RUN_CLIPPED);
+        let omitted = long_runs(omitted_lines(&lines, ctx.query)?, MIN_SECTION_RUN);
         let total = omitted.iter().filter(|o| **o).count();
         if total == 0 {
             return None;
@@ -55,6 +55,9 @@ const EXTENSIONS: [&str; 3] = [".md", ".markdown", ".mdx"];
 const QUERY_MAX_SHARE: f64 = 0.25;
 /// Share of the document's lines the sections most on the question may keep whole.
 const KEPT_SHARE: f64 = 0.4;
+/// Runs of a section's lines shorter than this stay: sections are short, and a short gap saves
+/// little.
+pub const MIN_SECTION_RUN: usize = 5;
 
 /// Whether `text`, from a Markdown file, is long enough and has the sections to be shortened.
 pub fn detect(text: &str) -> bool {

@@ -37,9 +37,8 @@ const MIN_BODY_RUN: usize = 15;
 
 /// Runs of body lines shorter than this are kept in a view its harness clipped (OpenHands'
 /// editor, past about 16,000 characters): the agent was told to search the file and read what it
-/// needs by range, so the bodies off the question matter less there. A Markdown document's
-/// sections are short, and go in runs as short.
-pub(super) const MIN_BODY_RUN_CLIPPED: usize = 5;
+/// needs by range, so the bodies off the question matter less there.
+const MIN_BODY_RUN_CLIPPED: usize = 5;
 
 /// Documentation and comment blocks shorter than this are kept whole.
 const MIN_BLOCK_LINES: usize = 3;
@@ -135,7 +134,7 @@ impl Compressor for Numbered {
         let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES)
             .then(|| if document { markdown::omitted_lines(&row_codes, ctx.query) } else { code::omitted_lines(&row_codes.join("\n"), ctx) })
             .flatten()
-            .map(|omit| long_runs(omit, if clipped || document { MIN_BODY_RUN_CLIPPED } else { MIN_BODY_RUN }))
+            .map(|omit| long_runs(omit, if document { markdown::MIN_SECTION_RUN } else if clipped { MIN_BODY_RUN_CLIPPED } else { MIN_BODY_RUN }))
             .unwrap_or_default();
         for (&row, omit) in rows.iter().zip(omit) {
             if omit && !dropped[row] && droppable(row) {
