@@ -26,10 +26,10 @@ const SHARE_SAMPLE: usize = 1000;
 /// Lines [`detect`] reads: enough to tell, and the router stays fast on huge blocks.
 const DETECT_LINES: usize = 400;
 
-/// Whether `text` is grep / ripgrep output: at least 5 `path:line:` hits (or `line:` hits of the
-/// one file `ctx`'s command searched; or, from `grep -r`
-/// without `-n`, 8 `path:text` hits whose paths have a directory), and 60 % or more of its
-/// non-empty lines are hits, context lines, headings or `--` separators.
+/// Whether `text` is grep / ripgrep output: at least 5 `path:line:` hits (100 `line:` hits of the
+/// one file `ctx`'s command searched; or, from `grep -r` without `-n`, 8 `path:text` hits whose
+/// paths have a directory), and 60 % or more of its non-empty lines are hits, context lines,
+/// headings or `--` separators.
 pub fn detect(text: &str, ctx: &Context) -> bool {
     let sample = match text.match_indices('\n').nth(DETECT_LINES) {
         Some((end, _)) => &text[..end],
