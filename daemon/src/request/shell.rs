@@ -112,8 +112,8 @@ pub fn file_read(command: &str) -> Option<String> {
     let mut files = operands(&words[1..], takes_value);
     // sed's first operand is its script: only `Np` and `N,Mp` print a file's lines as they are.
     if *program == "sed" {
-        let script = files.first().filter(|s| line_range(s))?;
-        (words.get(1).map(String::as_str) == Some("-n") && files.len() == 2 && !script.is_empty()).then_some(())?;
+        let prints_lines = words.get(1).map(String::as_str) == Some("-n") && files.len() == 2 && line_range(files[0]);
+        prints_lines.then_some(())?;
         files.remove(0);
     }
     match files.as_slice() {
