@@ -220,7 +220,7 @@ fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize
     let text_arg = |keys: &[&str]| {
         arguments.as_ref().and_then(|args| keys.iter().find_map(|k| args.get(k).and_then(|v| v.as_str()).map(str::to_string)))
     };
-    let command = text_arg(&["command", "cmd"]);
+    let command = text_arg(&["command", "cmd"]).or_else(|| arguments.as_ref().and_then(|args| argv_command(args.get("command")?)));
     // A shell command that prints one file names it as a reader's `path` would.
     let path = text_arg(&PATH_ARGUMENTS).or_else(|| command.as_deref().and_then(shell::file_read));
     // An editor tool takes its action as a one-word `command` (`view`, `str_replace`); a shell
@@ -243,6 +243,19 @@ fn tool_call(name: Option<&str>, arguments: Option<serde_json::Value>, at: usize
     let patched = patched_files(&intent);
     let edits = edits || !patched.is_empty();
     ToolCall { name: name.map(str::to_string), path, command, at, edits, replaces, intent, patched }
+}
+
+/// A command given as its argument vector (Codex's `shell` tool: `["bash", "-lc", "cat a.py"]`):
+/// the script a shell is handed, else the words joined.
+fn argv_command(argv: &serde_json::Value) -> Option<String> {
+    let words: Vec<&str> = argv.as_array()?.iter().map(serde_json::Value::as_str).collect::<Option<_>>()?;
+    match words.as_slice() {
+        [shell, flag, script] if ["bash", "sh", "zsh"].contains(&shell.rsplit('/').next().unwrap_or(shell)) && flag.ends_with('c') && flag.starts_with('-') => {
+            Some(script.to_string())
+        }
+        [] => None,
+        _ => Some(words.join(" ")),
+    }
 }
 
 /// The files a patch in Codex's format changes: the paths after `*** Update File: `, `*** Add
@@ -485,6 +498,15 @@ mod tests {
         let src = r#"[{"role":"assistant","tool_calls":[{"id":"e","type":"function","function":{"name":"edit_file","arguments":"{\"file_path\":\"src/x.rs\"}"}}]}]"#;
         let root = parse(src).unwrap();
         assert_eq!(read(&root, &CompressOptions::default()).unwrap().edited_paths, vec!["src/x.rs".to_string()]);
+    }
+
+    #[test]
+    fn a_command_given_as_an_argument_vector_is_read_as_the_script_a_shell_runs() {
+        let call = |argv: serde_json::Value| tool_call(Some("shell"), Some(serde_json::json!({"command": argv})), 0);
+        let read = call(serde_json::json!(["bash", "-lc", "sed -n '1,80p' src/app.py"]));
+        assert_eq!((read.command.as_deref(), read.path.as_deref()), (Some("sed -n '1,80p' src/app.py"), Some("src/app.py")));
+        assert_eq!(call(serde_json::json!(["ls", "-la"])).command.as_deref(), Some("ls -la"));
+        assert_eq!(call(serde_json::json!([])).command, None);
     }
 
     #[test]
