@@ -5,7 +5,7 @@
 //! where lines went (the numbered-view compressor drops them and writes the marker); a document
 //! printed as it is (`cat README.md`) shows `[… N lines (a–b) …]` there.
 
-use super::numbered::{long_runs, MIN_LINES_TO_ELIDE_BODIES};
+use super::runs::long_runs;
 use super::{Compressor, Context};
 use crate::request::marker::{self, thousands};
 use crate::request::query::Query;
@@ -20,7 +20,7 @@ impl Compressor for Markdown {
 
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
         let lines: Vec<&str> = text.split('\n').collect();
-        if lines.len() < MIN_LINES_TO_ELIDE_BODIES {
+        if lines.len() < MIN_DOCUMENT_LINES {
             return None;
         }
         let omitted = long_runs(omitted_lines(&lines, ctx.query)?, MIN_SECTION_RUN);
@@ -55,6 +55,9 @@ const EXTENSIONS: [&str; 3] = [".md", ".markdown", ".mdx"];
 const QUERY_MAX_SHARE: f64 = 0.25;
 /// Share of the document's lines the sections most on the question may keep whole.
 const KEPT_SHARE: f64 = 0.4;
+/// Lines a document printed as it is has at least before it is shortened, as a numbered view
+/// of a whole file.
+const MIN_DOCUMENT_LINES: usize = 300;
 /// Runs of a section's lines shorter than this stay: sections are short, and a short gap saves
 /// little.
 pub const MIN_SECTION_RUN: usize = 5;
@@ -62,7 +65,7 @@ pub const MIN_SECTION_RUN: usize = 5;
 /// Whether `text`, from a Markdown file, is long enough and has the sections to be shortened.
 pub fn detect(text: &str) -> bool {
     let lines: Vec<&str> = text.split('\n').collect();
-    lines.len() >= MIN_LINES_TO_ELIDE_BODIES && lines.iter().filter(|l| heading(l)).count() >= 2
+    lines.len() >= MIN_DOCUMENT_LINES && lines.iter().filter(|l| heading(l)).count() >= 2
 }
 
 /// Whether `path` names a Markdown file.

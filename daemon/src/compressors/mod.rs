@@ -21,6 +21,7 @@ pub mod numbered;
 pub mod progress;
 pub mod repeated_runs;
 pub mod report;
+pub mod runs;
 pub mod search;
 pub mod skeleton;
 pub mod terminal;

@@ -14,6 +14,7 @@
 //! agent is editing keeps every line ([`unpadded`] alone).
 
 use super::harness::cut_short;
+use super::runs::long_runs;
 use super::{code, doc_blocks, markdown};
 use crate::request::marker::{self, thousands};
 use super::{Compressor, Context};
@@ -30,7 +31,7 @@ const MIN_LINES_TO_SHORTEN: usize = 100;
 
 /// Views this long or longer are a whole file read for its shape: the bodies of functions off
 /// the question go too.
-pub(super) const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
+const MIN_LINES_TO_ELIDE_BODIES: usize = 300;
 
 /// Runs of body lines shorter than this are kept.
 const MIN_BODY_RUN: usize = 15;
@@ -161,20 +162,6 @@ impl Compressor for Numbered {
         out.push(&marker);
         Some(out.join("\n"))
     }
-}
-
-/// `omit` with its runs shorter than `min` kept: their words are the ones an agent quotes back,
-/// and a short gap saves little.
-pub(super) fn long_runs(mut omit: Vec<bool>, min: usize) -> Vec<bool> {
-    let mut at = 0;
-    while at < omit.len() {
-        let run = omit[at..].iter().take_while(|o| **o == omit[at]).count();
-        if omit[at] && run < min {
-            omit[at..at + run].iter_mut().for_each(|o| *o = false);
-        }
-        at += run;
-    }
-    omit
 }
 
 #[cfg(test)]
