@@ -2,7 +2,7 @@
 //! compressors ≤ 20 ms per MiB; the code compressor, parse included, ≥ 10 MB/s).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use headroom_daemon::compressors::{code::Code, diff::Diff, json::Json, logs::Logs, search::Search, text::Text};
+use headroom_daemon::compressors::{code::Code, diff::Diff, json::Json, logs::Logs, search::Search, text::Text, transcript::Transcript};
 use headroom_daemon::{Compressor, Context};
 
 const MIB: usize = 1 << 20;
@@ -52,8 +52,15 @@ fn inputs() -> Vec<Input> {
     let text = to_mib(|i| format!("## Section {i}\n\nParagraph {i} restates the terms. {licence} It was revised in year {}.\n\n", 1990 + i % 30));
     let python = [fixture("code/glob.py"), fixture("code/json_decoder.py")].concat();
     let code = to_mib(|i| python.replace("def ", &format!("def v{i}_")));
+    // A meeting's WebVTT export, as Teams writes it: a UUID a cue, two speakers taking turns.
+    let vtt = to_mib(|i| {
+        let speaker = if i % 7 < 4 { "Ann Lee" } else { "Bo Chen" };
+        let (m, s) = (i / 20 % 60, i * 3 % 60);
+        format!("6b1d2f3a-0c4e-4f1a-9d2e-{i:012x}/{i}-0\n{:02}:{m:02}:{s:02}.250 --> {:02}:{m:02}:{:02}.900\n<v {speaker}>we went over item {i} of the plan\nand agreed on the next step</v>\n\n", i / 1200, i / 1200, (s + 2) % 60)
+    });
     vec![
         ("logs", &Logs, logs, "which errors explain the failure?", None),
+        ("transcript", &Transcript, vtt, "what did Bo agree to?", None),
         ("json", &Json, json, "what is the state of issue 13?", None),
         ("diff", &Diff, diff, "which dependencies were removed from package.json?", None),
         ("search", &Search, search, "which blocks were deleted?", None),
