@@ -273,9 +273,8 @@ fn large_blocks_sent_unchanged_are_reported_with_their_reason_and_small_ones_are
 /// The reports Claude Code's `Task` sub-agents returned in a real session
 /// (tests/fixtures/agent-logs/claude-code, Apache-2.0): long Markdown written for the agent.
 fn sub_agent_reports() -> Vec<String> {
-    fixture("agent-logs/claude-code/session-9eda1058.jsonl")
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+    common::jsonl_fixture("agent-logs/claude-code/session-9eda1058.jsonl")
+        .into_iter()
         .flat_map(|entry| entry["message"]["content"].as_array().cloned().unwrap_or_default())
         .filter(|block| block["type"] == "tool_result" && block["content"].is_array())
         .map(|block| block["content"].as_array().unwrap().iter().filter_map(|part| part["text"].as_str()).collect::<Vec<_>>().join("\n"))

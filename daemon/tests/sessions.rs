@@ -253,7 +253,7 @@ fn a_traceback_keeps_the_projects_frames_and_counts_the_installed_librarys() {
 /// The `sed -n` views of a real Codex CLI rollout (tests/fixtures/agent-logs/codex,
 /// Apache-2.0) of files ending in `extension`: `(command, output)`.
 fn codex_views(extension: &str) -> Vec<(String, String)> {
-    let lines: Vec<Value> = common::fixture("agent-logs/codex/rollout-2026-05-11T13-28-45-019e1695.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = common::jsonl_fixture("agent-logs/codex/rollout-2026-05-11T13-28-45-019e1695.jsonl");
     let payloads = || lines.iter().map(|l| &l["payload"]);
     let commands: std::collections::HashMap<&str, String> = payloads()
         .filter(|p| p["type"] == "function_call")
@@ -304,7 +304,7 @@ fn a_meeting_transcript_keeps_every_line_said_in_order_and_drops_its_cue_scaffol
 /// The task and the `Read` of a project guide (`CLAUDE.md`, 772 lines) from a real Claude Code
 /// session (tests/fixtures/agent-logs/claude-code, Apache-2.0).
 fn claude_code_guide_read() -> (String, String) {
-    let lines: Vec<Value> = common::fixture("agent-logs/claude-code/session-196820da.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = common::jsonl_fixture("agent-logs/claude-code/session-196820da.jsonl");
     let blocks = || lines.iter().filter(|l| l["type"] == "user").filter_map(|l| l["message"]["content"].as_array()).flatten();
     let task = lines.iter().filter(|l| l["type"] == "user").filter_map(|l| l["message"]["content"].as_str()).find(|t| t.contains("/clear command")).unwrap();
     let guide = blocks().filter_map(|b| b["content"].as_str()).find(|c| c.starts_with("     1→# Agent System Development Guide")).unwrap();
@@ -362,7 +362,7 @@ fn a_react_component_read_with_sed_is_source_behind_codexs_preamble() {
 fn a_long_listing_keeps_each_file_on_its_line_with_its_size_and_date() {
     // The `ls -l` outputs of a real Claude Code session (tests/fixtures/agent-logs, Apache-2.0):
     // a clock on every line, but each line is one file, not a log record.
-    let lines: Vec<Value> = common::fixture("agent-logs/claude-code/session-196820da.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = common::jsonl_fixture("agent-logs/claude-code/session-196820da.jsonl");
     let blocks: Vec<&Value> = lines.iter().filter_map(|l| l["message"]["content"].as_array()).flatten().collect();
     let listings: Vec<(String, String)> = blocks
         .iter()

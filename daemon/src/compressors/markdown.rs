@@ -6,6 +6,7 @@
 //! printed as it is (`cat README.md`) shows `[… N lines (a–b) …]` there.
 
 use super::runs::long_runs;
+use super::text::is_atx_heading;
 use super::{Compressor, Context};
 use crate::request::marker::{self, thousands};
 use crate::request::query::Query;
@@ -65,19 +66,13 @@ pub const MIN_SECTION_RUN: usize = 5;
 /// Whether `text`, from a Markdown file, is long enough and has the sections to be shortened.
 pub fn detect(text: &str) -> bool {
     let lines: Vec<&str> = text.split('\n').collect();
-    lines.len() >= MIN_DOCUMENT_LINES && lines.iter().filter(|l| heading(l)).count() >= 2
+    lines.len() >= MIN_DOCUMENT_LINES && lines.iter().filter(|l| is_atx_heading(l)).count() >= 2
 }
 
 /// Whether `path` names a Markdown file.
 pub fn is_markdown(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     EXTENSIONS.iter().any(|e| lower.ends_with(e))
-}
-
-/// Whether `line` opens a section: an ATX heading (`## Setup`).
-fn heading(line: &str) -> bool {
-    let marks = line.bytes().take_while(|b| *b == b'#').count();
-    (1..=6).contains(&marks) && line[marks..].starts_with(' ')
 }
 
 /// The lines of the document `lines` (their text, numbers taken off) that a reader of `query`
@@ -90,7 +85,7 @@ pub fn omitted_lines(lines: &[&str], query: &str) -> Option<Vec<bool>> {
     for (i, line) in lines.iter().enumerate() {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
-        } else if !fenced && heading(line) {
+        } else if !fenced && is_atx_heading(line) {
             starts.push(i);
         }
     }
@@ -155,6 +150,6 @@ mod tests {
     fn markdown_is_known_by_its_extension_and_needs_sections() {
         assert!(is_markdown("/repo/src/agents/CLAUDE.md") && is_markdown("docs/Intro.MDX") && !is_markdown("src/lib.rs"));
         assert_eq!(omitted_lines(&["# Only one", "text"], "x"), None);
-        assert!(!heading("#!/bin/sh") && !heading("#include <stdio.h>") && heading("### Step 1"));
+        assert!(!is_atx_heading("#!/bin/sh") && !is_atx_heading("#include <stdio.h>") && is_atx_heading("### Step 1"));
     }
 }

@@ -131,9 +131,11 @@ impl Compressor for Numbered {
         let rows: Vec<usize> = (0..lines.len()).filter(|&i| parsed[i].is_some()).collect();
         let mut in_bodies = 0;
         let document = ctx.file_path.is_some_and(markdown::is_markdown);
-        let row_codes: Vec<&str> = rows.iter().map(|&i| codes[i]).collect();
         let omit = (lines.len() >= MIN_LINES_TO_ELIDE_BODIES)
-            .then(|| if document { markdown::omitted_lines(&row_codes, ctx.query) } else { code::omitted_lines(&row_codes.join("\n"), ctx) })
+            .then(|| {
+                let row_codes: Vec<&str> = rows.iter().map(|&i| codes[i]).collect();
+                if document { markdown::omitted_lines(&row_codes, ctx.query) } else { code::omitted_lines(&row_codes.join("\n"), ctx) }
+            })
             .flatten()
             .map(|omit| long_runs(omit, if document { markdown::MIN_SECTION_RUN } else if clipped { MIN_BODY_RUN_CLIPPED } else { MIN_BODY_RUN }))
             .unwrap_or_default();

@@ -240,7 +240,7 @@ fn is_continuation(trimmed: &str) -> bool {
 }
 
 /// `# Title` to `###### Title`.
-fn is_atx_heading(trimmed: &str) -> bool {
+pub(super) fn is_atx_heading(trimmed: &str) -> bool {
     let hashes = trimmed.bytes().take_while(|&b| b == b'#').count();
     (1..=6).contains(&hashes) && trimmed[hashes..].chars().next().is_none_or(char::is_whitespace)
 }

@@ -145,6 +145,11 @@ pub fn fixture(path: &str) -> String {
     std::fs::read_to_string(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display()))
 }
 
+/// A JSON Lines fixture (an agent's session log) under `tests/fixtures`, one value a line.
+pub fn jsonl_fixture(path: &str) -> Vec<serde_json::Value> {
+    fixture(path).lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}: {e}"))).collect()
+}
+
 /// An OpenAI chat conversation whose last tool result is `output`.
 pub fn conversation(question: &str, tool: &str, output: &str) -> Vec<u8> {
     serde_json::to_vec_pretty(&serde_json::json!({
