@@ -73,7 +73,7 @@ const LINES_PER_TEMPLATE: usize = 4;
 
 /// Whether most of a long block's lines share a few templates (their words, with every token
 /// holding a digit masked): what makes a log a log, clock or no clock.
-fn repetitive(text: &str) -> bool {
+pub(crate) fn repetitive(text: &str) -> bool {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(400).collect();
     if lines.len() < MIN_REPETITIVE_LINES {
         return false;
@@ -104,10 +104,24 @@ pub fn template_tokens(line: &str) -> impl Iterator<Item = &str> {
     line.split_whitespace().map(|token| if has_digit(token) { "<*>" } else { token })
 }
 
+/// A line's template tokens with file paths masked too: a build's `copying src/a.py -> build/lib`
+/// lines are one statement whatever the files, so an install log is a log like any other.
+fn shape_tokens(line: &str) -> impl Iterator<Item = &str> {
+    line.split_whitespace().map(|token| if has_digit(token) || is_path(token) { "<*>" } else { token })
+}
+
+/// Whether a token names a file or directory: a `/` between two names (`docutils/io.py`,
+/// `/usr/lib/`), not a ratio's or a date's, which hold digits and are masked anyway.
+fn is_path(token: &str) -> bool {
+    let token = token.trim_matches(|c: char| "'\"`,;:()[]".contains(c));
+    token.len() > 2 && token.contains('/') && !token.contains("://") && token.split('/').filter(|part| !part.is_empty()).count() >= 2
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+~@".contains(&b))
+}
+
 /// A hash of a line's template.
 fn shape_of(line: &str) -> u64 {
     let mut shape = DefaultHasher::new();
-    for token in template_tokens(line) {
+    for token in shape_tokens(line) {
         token.hash(&mut shape);
     }
     shape.finish()
@@ -269,7 +283,7 @@ fn entries_of(text: &str) -> (Vec<Entry<'_>>, Vec<Template>) {
             }
         }
         let id = *by_shape.entry(shape_of(line)).or_insert_with(|| {
-            let text = template_tokens(line).map(str::to_string).collect();
+            let text = shape_tokens(line).map(str::to_string).collect();
             templates.push(Template { text, count: 0, fields: Vec::new() });
             templates.len() - 1
         });
@@ -369,6 +383,9 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
                 continue;
             }
             let Some(values) = &field.values else { continue };
+            if all_paths(values) && shown.contains(&folded_paths(values)) {
+                continue;
+            }
             let shapes: std::collections::BTreeSet<String> = values.iter().map(|(v, _)| v.chars().filter(|c| !c.is_ascii_digit()).collect()).collect();
             for (value, n) in values {
                 match ipv4_in(value) {
@@ -424,15 +441,16 @@ fn clock_word(token: &str) -> bool {
 }
 
 /// The template as shown in the marker: leading timestamps (masked fields, month and day names)
-/// dropped, varying
-/// fields as their values (up to [`VALUES_LISTED`], or every one kept when `on_question`) or
-/// their integer range.
-fn describe(template: &Template, on_question: bool) -> String {
+/// dropped, varying fields as their values or their integer range. Up to [`VALUES_LISTED`]
+/// values are listed; when `wide`, every value kept of a field of words that repeat (hosts,
+/// users) and of file paths, which are grouped by directory (see [`folded_paths`]). Of more
+/// values, those the question names are listed (`perl` in package names) and the rest counted.
+fn describe(template: &Template, wide: bool, query: &Query) -> String {
     // Past VALUES_LISTED, a field is listed when its values are words (hosts, users, not numbers)
     // that repeat: the distinct ones are the evidence, the repeats what is dropped.
     let listable = |values: &[(String, usize)]| {
         let repeated = values.iter().map(|(_, n)| n).sum::<usize>() >= values.len() * 2;
-        values.len() <= VALUES_LISTED || on_question && repeated && values.iter().any(|(v, _)| v.parse::<f64>().is_err())
+        values.len() <= VALUES_LISTED || wide && repeated && values.iter().any(|(v, _)| v.parse::<f64>().is_err())
     };
     let mut field = template.fields.iter();
     let mut listed_any = false;
@@ -449,10 +467,20 @@ fn describe(template: &Template, on_question: bool) -> String {
             }
             match next {
                 Some(f) if f.same => f.first.clone(),
+                Some(Field { values: Some(values), .. }) if (wide || values.len() <= VALUES_LISTED) && all_paths(values) => {
+                    listed_any = true;
+                    format!("{{{}}}", folded_paths(values))
+                }
                 Some(Field { values: Some(values), .. }) if listable(values) => {
                     listed_any = true;
                     let listed: Vec<String> = values.iter().map(|(v, n)| marker::with_count(v, *n)).collect();
                     format!("{{{}}}", listed.join(", "))
+                }
+                Some(Field { values: Some(values), .. }) if picked_by(values, query).is_some() => {
+                    listed_any = true;
+                    let named = picked_by(values, query).unwrap_or_default();
+                    let listed = if all_paths(&named) { folded_paths(&named) } else { named.iter().map(|(v, n)| marker::with_count(v, *n)).collect::<Vec<_>>().join(", ") };
+                    format!("{{{listed}, and {} more}}", values.len() - named.len())
                 }
                 Some(Field { range: Some((lo, hi)), .. }) => format!("{{{lo}–{hi}}}"),
                 _ => "<*>".to_string(),
@@ -469,23 +497,72 @@ fn describe(template: &Template, on_question: bool) -> String {
     }
 }
 
+/// The values the question's words pick out of a field's, when they are a few of them (the
+/// `perl` packages among those unpacked); a word found in most values picks nothing out.
+fn picked_by(values: &[(String, usize)], query: &Query) -> Option<Vec<(String, usize)>> {
+    let picked: Vec<(String, usize)> = values.iter().filter(|(v, _)| query.hits(v) > 0).cloned().collect();
+    (!picked.is_empty() && picked.len() * 2 <= values.len()).then_some(picked)
+}
+
+/// Whether every value of a field names a file or directory.
+fn all_paths(values: &[(String, usize)]) -> bool {
+    values.iter().all(|(v, _)| is_path(v))
+}
+
+/// Whether a template has a field of file paths: an install's or a build's files, each one
+/// evidence of what it did.
+fn lists_files(template: &Template) -> bool {
+    template.fields.iter().any(|f| !f.same && f.values.as_deref().is_some_and(all_paths))
+}
+
+/// File paths grouped by their directory, in order of first sight, each directory written once:
+/// `build/lib/docutils/: io.py, core.py ×2; build/scripts-3.11/rst2man.py`.
+fn folded_paths(values: &[(String, usize)]) -> String {
+    let mut directories: Vec<(&str, Vec<String>)> = Vec::new();
+    for (value, n) in values {
+        let (directory, name) = value.trim_end_matches('/').rsplit_once('/').map_or(("", value.as_str()), |(d, _)| value.split_at(d.len() + 1));
+        let name = marker::with_count(name, *n);
+        match directories.iter_mut().find(|(d, _)| *d == directory) {
+            Some((_, names)) => names.push(name),
+            None => directories.push((directory, vec![name])),
+        }
+    }
+    let groups: Vec<String> = directories
+        .into_iter()
+        .map(|(directory, names)| if names.len() == 1 { format!("{directory}{}", names[0]) } else { format!("{directory}: {}", names.join(", ")) })
+        .collect();
+    groups.join("; ")
+}
+
 impl Compressor for Logs {
     fn name(&self) -> &'static str {
         "logs"
     }
 
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
-        let (entries, templates) = entries_of(text);
-        if entries.len() < 8 {
-            return None;
+        let (mut out, what) = shorten(text, 0, ctx)?;
+        out.push_str(&marker::marker(ctx.key, &what));
+        if text.ends_with('\n') {
+            out.push('\n');
         }
-        let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
-        let budget = ((text.len() as f64 * share) as usize).max(MIN_BUDGET);
-        let keep = choose(&entries, &templates, budget, ctx.query);
-        let query = Query::new(ctx.query);
-        let on_question: Vec<bool> = templates.iter().map(|t| query.hits(&t.text.join(" ")) > 0).collect();
-        Some(render(text, &entries, &templates, &keep, &on_question, budget, ctx.key))
+        Some(out)
     }
+}
+
+/// The log `text` shortened — its kept entries, each omitted run as `[… N lines (a–b) …]` with
+/// line numbers counted from `first_line` — and what the marker says was omitted; `None` when
+/// there is nothing to omit. Another compressor calls it for a log inside the output it reads
+/// (what a test printed), and adds the description to its own marker.
+pub(crate) fn shorten(text: &str, first_line: usize, ctx: &Context) -> Option<(String, String)> {
+    let (entries, templates) = entries_of(text);
+    if entries.len() < 8 {
+        return None;
+    }
+    let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
+    let budget = ((text.len() as f64 * share) as usize).max(MIN_BUDGET);
+    let keep = choose(&entries, &templates, budget, ctx.query);
+    let query = Query::new(ctx.query);
+    render(text, first_line, &entries, &templates, &keep, &query, budget)
 }
 
 /// Which entries to keep, by the priorities in the module documentation.
@@ -538,7 +615,7 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
     keep
 }
 
-fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], on_question: &[bool], budget: usize, key: &str) -> String {
+fn render(text: &str, first_line: usize, entries: &[Entry], templates: &[Template], keep: &[bool], query: &Query, budget: usize) -> Option<(String, String)> {
     let total_lines = text.lines().count();
     let mut out = String::with_capacity(text.len() / 8);
     let mut omitted_lines = 0usize;
@@ -547,7 +624,7 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     let mut run: Option<(usize, usize)> = None;
     let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
         if let Some((from, to)) = run.take() {
-            out.push_str(&marker::omitted_run(from, to));
+            out.push_str(&marker::omitted_run(first_line + from, first_line + to));
         }
     };
     for (e, kept) in entries.iter().zip(keep) {
@@ -568,22 +645,22 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     }
     flush(&mut run, &mut out);
     if omitted_lines == 0 {
-        return text.to_string();
+        return None;
     }
     // The most omitted templates and every warning or error template that lost entries (its
-    // varying values are evidence), up to a limit; then the templates the question is about,
-    // with every value, while what they add stays within a quarter of the budget (or
-    // MIN_BUDGET, so a small log can list its evidence).
+    // varying values are evidence), up to a limit; then the templates the question is about and
+    // those naming files, with every value, while what they add stays within a quarter of the
+    // budget (or MIN_BUDGET, so a small log can list its evidence).
     let mut ranked: Vec<(usize, usize, Severity)> = omitted_by_template.into_iter().map(|(t, (n, s))| (t, n, s)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut shown = Vec::new();
     let mut added = 0;
     for (rank, (t, n, severity)) in ranked.iter().enumerate() {
         let named = (rank < TEMPLATES_SHOWN || *severity >= 2) && shown.len() < TEMPLATES_SHOWN_MAX;
-        let plain = named.then(|| describe(&templates[*t], false));
-        let described = match (on_question[*t], plain) {
+        let plain = named.then(|| describe(&templates[*t], false, query));
+        let described = match (query.hits(&templates[*t].text.join(" ")) > 0 || lists_files(&templates[*t]), plain) {
             (true, plain) => {
-                let wide = describe(&templates[*t], true);
+                let wide = describe(&templates[*t], true, query);
                 let extra = wide.len().saturating_sub(plain.as_ref().map_or(0, String::len));
                 if added + extra <= (budget / 4).max(MIN_BUDGET) {
                     added += extra;
@@ -605,12 +682,7 @@ fn render(text: &str, entries: &[Entry], templates: &[Template], keep: &[bool], 
     let shown = shown.join(", ");
     let evidence = evidence(ranked.iter().map(|(t, _, _)| &templates[*t]), &shown, MIN_BUDGET);
     let what = format!("{omitted_lines} of {total_lines} log lines omitted ({} templates): {shown}{more}{evidence}", ranked.len());
-    out.push_str(&marker::marker(key, &what));
-    if !text.ends_with('\n') {
-        return out;
-    }
-    out.push('\n');
-    out
+    Some((out, what))
 }
 
 #[cfg(test)]
@@ -779,7 +851,7 @@ mod tests {
         let (_, templates) = entries_of(&lines);
         assert_eq!(templates.len(), 1);
         // The timestamp goes: the lines' places are in the marker's runs, not in a template.
-        assert_eq!(describe(&templates[0], false), "srv sshd[…]: Failed password for {alice ×2, bob, carol} from {10.0.0.1 ×2, 10.0.0.2, 10.0.0.3} port {5001, 5002, 6003, 5004} ssh2");
+        assert_eq!(describe(&templates[0], false, &Query::default()), "srv sshd[…]: Failed password for {alice ×2, bob, carol} from {10.0.0.1 ×2, 10.0.0.2, 10.0.0.3} port {5001, 5002, 6003, 5004} ssh2");
     }
 
     #[test]
@@ -820,5 +892,35 @@ mod tests {
         // Prose and code with few repeats are not logs.
         assert!(!detect(include_str!("../../../tests/fixtures/logs/LICENSE-loghub")));
         assert!(!detect(include_str!("../engine/mod.rs")));
+    }
+
+    /// An install log as setuptools prints it: no clock, each line naming other files.
+    fn install_log() -> String {
+        let mut log = String::from("running install\nrunning build_py\n");
+        for package in ["languages", "parsers", "readers", "transforms", "utils", "writers"] {
+            log.push_str(&format!("creating build/lib/docutils/{package}\n"));
+            for module in ["__init__", "misc", "references", "universal", "parts", "components", "core", "io", "nodes", "frontend"] {
+                log.push_str(&format!("copying docutils/{package}/{module}.py -> build/lib/docutils/{package}\n"));
+            }
+        }
+        log.push_str("warning: build_py: byte-compiling is disabled, skipping.\nrunning install_scripts\n");
+        for script in ["rst2html.py", "rst2latex.py", "rst2man.py", "rst2xml.py"] {
+            log.push_str(&format!("changing mode of /venv/bin/{script} to 755\n"));
+        }
+        log
+    }
+
+    #[test]
+    fn an_install_log_is_a_log_and_its_files_stay_listed_by_directory() {
+        let log = install_log();
+        assert!(detect(&log), "copying and creating lines are two templates whatever their paths");
+        let out = Logs.compress(&log, &ctx("", "k")).unwrap();
+        assert!(out.len() < log.len() / 2, "{out}");
+        assert!(out.contains("byte-compiling is disabled"), "{out}");
+        assert!(out.contains("/venv/bin/: rst2html.py, rst2latex.py, rst2man.py, rst2xml.py"), "{out}");
+        assert!(out.contains("docutils/transforms/: __init__.py, misc.py, references.py, universal.py, parts.py, components.py, core.py"), "{out}");
+        assert!(!out.contains("addresses and names"), "files listed by directory are not listed again: {out}");
+        assert!(!is_path("and/or") || is_path("docutils/io.py"));
+        assert!(!is_path("https://example.org/a/b") && !is_path("/") && is_path("'build/lib/x.py'"));
     }
 }

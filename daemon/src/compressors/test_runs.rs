@@ -17,7 +17,7 @@
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
-use super::{Compressor, Context};
+use super::{logs, Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.
 pub struct TestRuns;
@@ -499,6 +499,28 @@ fn shorten_tracebacks(lines: &[&str], dropped: &mut [bool], replaced: &mut [Opti
     took
 }
 
+/// Shortens, as a log, each run of lines nothing above touched that reads as one (many lines of
+/// a few templates, see [`logs::repetitive`]): what a test printed, such as a build's hundreds
+/// of `copying` lines or a server's records. Returns what each run's marker note says.
+fn printed_logs(lines: &[&str], ctx: &Context, dropped: &mut [bool], replaced: &mut [Option<String>]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut end = 0;
+    while end < lines.len() {
+        let start = end;
+        while end < lines.len() && !dropped[end] && replaced[end].is_none() {
+            end += 1;
+        }
+        let block = lines[start..end].join("\n");
+        if let Some((body, what)) = logs::repetitive(&block).then(|| logs::shorten(&block, start, ctx)).flatten() {
+            dropped[start..end].fill(true);
+            replaced[start] = Some(body.trim_end_matches('\n').to_string());
+            notes.push(what);
+        }
+        end += 1;
+    }
+    notes
+}
+
 impl Compressor for TestRuns {
     fn name(&self) -> &'static str {
         "test_runs"
@@ -593,7 +615,8 @@ impl Compressor for TestRuns {
         }
         let took = shorten_tracebacks(&lines, &mut dropped, &mut replaced);
         let listed = pytest_listings(&lines, &query, &mut dropped, &mut replaced);
-        if passed + skipped + announced + named_failures + took.repeated + took.library + took.pointers + listed == 0 {
+        let logged = printed_logs(&lines, ctx, &mut dropped, &mut replaced);
+        if passed + skipped + announced + named_failures + took.repeated + took.library + took.pointers + listed + logged.len() == 0 {
             return None;
         }
         let mut out = Vec::with_capacity(lines.len());
@@ -629,6 +652,7 @@ impl Compressor for TestRuns {
         if took.pointers > 0 {
             parts.push(format!("{} lines pointing into frames' source omitted", thousands(took.pointers)));
         }
+        parts.extend(logged.iter().map(|what| format!("of a log the run printed, {what}")));
         let what = parts.join(", ");
         out.push(marker::marker(ctx.key, &what));
         Some(out.join("\n"))
@@ -859,5 +883,20 @@ FAILED (failures=1, skipped=3)";
     fn a_short_traceback_and_plain_output_are_left_alone() {
         assert!(!detect("Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in <module>\n    x()\nNameError: x"));
         assert!(!detect("total 4\n-rw-r--r-- 1 u u 0 a\nok\n"));
+    }
+
+    #[test]
+    fn a_log_a_test_printed_is_shortened_as_a_log_and_its_failure_stays() {
+        let mut run = String::from("test_freeze (test.test_tools.test_freeze.TestFreeze.test_freeze) ... \n");
+        for n in 0..60 {
+            run.push_str(&format!("changing mode of /tmp/build/lib/python3.11/encodings/codec_{n}.py to 644\n"));
+        }
+        run.push_str("make: *** [Makefile:2064: libinstall] Error 1\nERROR\n\nRan 1 test in 42.0s\n\nFAILED (errors=1)\n");
+        let out = compress(&run);
+        assert!(out.lines().count() < 30, "{out}");
+        assert!(out.contains("make: *** [Makefile:2064: libinstall] Error 1") && out.contains("FAILED (errors=1)"), "{out}");
+        assert!(out.contains("/tmp/build/lib/python3.11/encodings/: codec_0.py,") && out.contains("codec_59.py"), "every file stays named: {out}");
+        assert!(out.contains("[… 60 lines (2–61) …]"), "omitted lines are numbered in the whole output: {out}");
+        assert!(out.contains("of a log the run printed, "), "{out}");
     }
 }

@@ -21,7 +21,7 @@ use crate::error::EngineError;
 use crate::request::provider::{self, Candidate, Zone};
 use crate::request::query::Query;
 use crate::request::spans::{self, Edit, Node, Value};
-use crate::compressors::{harness, image, numbered, progress, terminal, Compressor};
+use crate::compressors::{harness, image, logs, numbered, progress, terminal, Compressor};
 use crate::request::images::{self, ImageBlock};
 use crate::request::{marker, retrieve_tool, tokens};
 use std::collections::BTreeMap;
@@ -498,12 +498,13 @@ fn first_sight(
         ml,
     };
     // A harness's preamble stays as it is, in front; of the output after it, escapes and
-    // redraws go first, then a command's runs of progress lines; what is left is routed as the
-    // program's own output.
+    // redraws go first, then a command's runs of progress lines, unless the output reads as a
+    // log (its templates list the steps' files and names, which a collapsed run would hide
+    // from them); what is left is routed as the program's own output.
     let (preamble, output) = candidate.text.split_at(harness::preamble(candidate.text));
     let cleaned = terminal::clean(output, &key);
     let text = cleaned.as_deref().unwrap_or(output);
-    let collapsed = ctx.command.and_then(|_| progress::collapse(text));
+    let collapsed = ctx.command.filter(|_| !logs::detect(text)).and_then(|_| progress::collapse(text));
     let text = collapsed.as_ref().map_or(text, |(collapsed, _)| collapsed.as_str());
     let routed = router::route(text, &ctx);
     let compressed = routed.and_then(|compressor| compressor.compress(text, &ctx).map(|out| (compressor.name(), out)));
