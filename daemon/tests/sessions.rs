@@ -211,6 +211,36 @@ fn a_build_names_its_progress_steps_in_a_note_and_keeps_its_error() {
 }
 
 #[test]
+fn an_install_log_is_shortened_as_a_log_and_names_every_file_it_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    // setuptools' `install` as it prints it: no clock, one line per file or directory.
+    let packages = ["languages", "parsers", "readers", "transforms", "utils", "writers", "math", "html5"];
+    let modules = ["__init__", "core", "io", "nodes", "frontend", "states", "roles", "tables", "lists", "misc"];
+    let mut output = String::from("running install\nrunning build\nrunning build_py\n");
+    for package in packages {
+        output.push_str(&format!("creating build/lib/docutils/{package}\n"));
+        for module in modules {
+            output.push_str(&format!("copying docutils/{package}/{module}.py -> build/lib/docutils/{package}\n"));
+        }
+    }
+    output.push_str("warning: build_py: byte-compiling is disabled, skipping.\nrunning install_scripts\n");
+    let scripts = ["rst2html.py", "rst2latex.py", "rst2man.py", "rst2odt.py", "rst2s5.py", "rst2xml.py", "rst2xetex.py", "rstpep2html.py"];
+    for script in scripts {
+        output.push_str(&format!("changing mode of /venv/bin/{script} to 755\n"));
+    }
+    let (reply, text) = first_sight(&engine, "which scripts did the install make executable?", "python setup.py install", &output);
+    assert!(reply.compressors.iter().any(|c| c.name == "logs"), "{:?}", reply.compressors);
+    assert!(reply.tokens_after * 2 < reply.tokens_before, "{} -> {} tokens", reply.tokens_before, reply.tokens_after);
+    assert!(text.contains("warning: build_py: byte-compiling is disabled"), "{text}");
+    // The steps' files are listed by directory, not hidden in a collapsed run's brace list.
+    assert!(text.contains(&format!("/venv/bin/: {}", scripts.join(", "))), "{text}");
+    assert!(!text.contains("more copying lines"), "{text}");
+    let key = &reply.ccr_keys[0];
+    assert_eq!(engine.retrieve(key, None, headroom_daemon::clock::now_ms()).unwrap().content, output);
+}
+
+#[test]
 fn a_page_keeps_its_text_links_and_form_fields_and_the_traceback_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let output = common::fixture("sessions/openhands-admin-page.txt");

@@ -2,7 +2,8 @@
 //!
 //! Lines are grouped into entries (a line with a timestamp or level, plus the continuation lines
 //! of a stack trace). Each entry gets a severity and a template (its words with every token that
-//! holds a digit masked). Kept verbatim, in this order until the budget is spent:
+//! holds a digit or names a file path masked). Kept verbatim, in this order until the budget is
+//! spent:
 //!
 //! 1. error-level entries (ERROR, FATAL, CRITICAL, exceptions, stack traces): one of each
 //!    template always, even past the budget, the others while it lasts;
@@ -12,7 +13,9 @@
 //! 5. entries whose template occurs only once (anomalies).
 //!
 //! Omitted runs become `[… N lines (a–b) …]`, and one marker at the end names the omitted
-//! templates with their counts and the range of their numeric fields.
+//! templates with their counts, the range of their numeric fields and the values that are
+//! evidence: hosts and users, the files an install or a build touched (grouped by directory),
+//! and the values the question's words pick out.
 
 use crate::request::query::Query;
 use super::{Compressor, Context};
@@ -476,12 +479,15 @@ fn describe(template: &Template, wide: bool, query: &Query) -> String {
                     let listed: Vec<String> = values.iter().map(|(v, n)| marker::with_count(v, *n)).collect();
                     format!("{{{}}}", listed.join(", "))
                 }
-                Some(Field { values: Some(values), .. }) if picked_by(values, query).is_some() => {
-                    listed_any = true;
-                    let named = picked_by(values, query).unwrap_or_default();
-                    let listed = if all_paths(&named) { folded_paths(&named) } else { named.iter().map(|(v, n)| marker::with_count(v, *n)).collect::<Vec<_>>().join(", ") };
-                    format!("{{{listed}, and {} more}}", values.len() - named.len())
-                }
+                Some(Field { values: Some(values), range, .. }) => match (picked_by(values, query), range) {
+                    (Some(picked), _) => {
+                        listed_any = true;
+                        let listed = if all_paths(&picked) { folded_paths(&picked) } else { picked.iter().map(|(v, n)| marker::with_count(v, *n)).collect::<Vec<_>>().join(", ") };
+                        format!("{{{listed}, and {} more}}", values.len() - picked.len())
+                    }
+                    (None, Some((lo, hi))) => format!("{{{lo}–{hi}}}"),
+                    (None, None) => "<*>".to_string(),
+                },
                 Some(Field { range: Some((lo, hi)), .. }) => format!("{{{lo}–{hi}}}"),
                 _ => "<*>".to_string(),
             }
@@ -920,7 +926,7 @@ mod tests {
         assert!(out.contains("/venv/bin/: rst2html.py, rst2latex.py, rst2man.py, rst2xml.py"), "{out}");
         assert!(out.contains("docutils/transforms/: __init__.py, misc.py, references.py, universal.py, parts.py, components.py, core.py"), "{out}");
         assert!(!out.contains("addresses and names"), "files listed by directory are not listed again: {out}");
-        assert!(!is_path("and/or") || is_path("docutils/io.py"));
+        assert!(is_path("docutils/io.py") && is_path("/usr/lib/") && !is_path("io.py"));
         assert!(!is_path("https://example.org/a/b") && !is_path("/") && is_path("'build/lib/x.py'"));
     }
 }
