@@ -449,11 +449,12 @@ fn clock_word(token: &str) -> bool {
 /// users) and of file paths, which are grouped by directory (see [`folded_paths`]). Of more
 /// values, those the question names are listed (`perl` in package names) and the rest counted.
 fn describe(template: &Template, wide: bool, query: &Query) -> String {
-    // Past VALUES_LISTED, a field is listed when its values are words (hosts, users, not numbers)
-    // that repeat: the distinct ones are the evidence, the repeats what is dropped.
+    // Past VALUES_LISTED, a field is listed when `wide` and its values are file paths, or words
+    // (hosts, users, not numbers) that repeat: the distinct ones are the evidence, the repeats
+    // what is dropped.
     let listable = |values: &[(String, usize)]| {
         let repeated = values.iter().map(|(_, n)| n).sum::<usize>() >= values.len() * 2;
-        values.len() <= VALUES_LISTED || wide && repeated && values.iter().any(|(v, _)| v.parse::<f64>().is_err())
+        values.len() <= VALUES_LISTED || wide && (all_paths(values) || repeated && values.iter().any(|(v, _)| v.parse::<f64>().is_err()))
     };
     let mut field = template.fields.iter();
     let mut listed_any = false;
@@ -470,26 +471,19 @@ fn describe(template: &Template, wide: bool, query: &Query) -> String {
             }
             match next {
                 Some(f) if f.same => f.first.clone(),
-                Some(Field { values: Some(values), .. }) if (wide || values.len() <= VALUES_LISTED) && all_paths(values) => {
-                    listed_any = true;
-                    format!("{{{}}}", folded_paths(values))
-                }
                 Some(Field { values: Some(values), .. }) if listable(values) => {
                     listed_any = true;
-                    let listed: Vec<String> = values.iter().map(|(v, n)| marker::with_count(v, *n)).collect();
-                    format!("{{{}}}", listed.join(", "))
+                    format!("{{{}}}", listing(values))
                 }
-                Some(Field { values: Some(values), range, .. }) => match (picked_by(values, query), range) {
-                    (Some(picked), _) => {
+                Some(Field { values, range, .. }) => match (values.as_deref().and_then(|v| picked_by(v, query)), range) {
+                    (Some((picked, rest)), _) => {
                         listed_any = true;
-                        let listed = if all_paths(&picked) { folded_paths(&picked) } else { picked.iter().map(|(v, n)| marker::with_count(v, *n)).collect::<Vec<_>>().join(", ") };
-                        format!("{{{listed}, and {} more}}", values.len() - picked.len())
+                        format!("{{{}, and {rest} more}}", listing(&picked))
                     }
                     (None, Some((lo, hi))) => format!("{{{lo}–{hi}}}"),
                     (None, None) => "<*>".to_string(),
                 },
-                Some(Field { range: Some((lo, hi)), .. }) => format!("{{{lo}–{hi}}}"),
-                _ => "<*>".to_string(),
+                None => "<*>".to_string(),
             }
         })
         .collect();
@@ -503,11 +497,22 @@ fn describe(template: &Template, wide: bool, query: &Query) -> String {
     }
 }
 
-/// The values the question's words pick out of a field's, when they are a few of them (the
-/// `perl` packages among those unpacked); a word found in most values picks nothing out.
-fn picked_by(values: &[(String, usize)], query: &Query) -> Option<Vec<(String, usize)>> {
+/// The values the question's words pick out of a field's, with how many are left, when they
+/// are a few of them (the `perl` packages among those unpacked); a word found in most values
+/// picks nothing out.
+fn picked_by(values: &[(String, usize)], query: &Query) -> Option<(Vec<(String, usize)>, usize)> {
     let picked: Vec<(String, usize)> = values.iter().filter(|(v, _)| query.hits(v) > 0).cloned().collect();
-    (!picked.is_empty() && picked.len() * 2 <= values.len()).then_some(picked)
+    let rest = values.len() - picked.len();
+    (!picked.is_empty() && picked.len() <= rest).then_some((picked, rest))
+}
+
+/// A field's values as the marker lists them: file paths grouped by directory, other values
+/// each with its count.
+fn listing(values: &[(String, usize)]) -> String {
+    if all_paths(values) {
+        return folded_paths(values);
+    }
+    values.iter().map(|(v, n)| marker::with_count(v, *n)).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether every value of a field names a file or directory.

@@ -5,7 +5,7 @@
 //! where lines went (the numbered-view compressor drops them and writes the marker); a document
 //! printed as it is (`cat README.md`) shows `[… N lines (a–b) …]` there.
 
-use super::runs::long_runs;
+use super::runs::{long_runs, runs};
 use super::text::is_atx_heading;
 use super::{Compressor, Context};
 use crate::request::marker::{self, thousands};
@@ -30,18 +30,15 @@ impl Compressor for Markdown {
             return None;
         }
         let mut out = String::with_capacity(text.len() / 2);
-        let mut at = 0;
-        while at < lines.len() {
-            let run = omitted[at..].iter().take_while(|o| **o == omitted[at]).count();
-            if omitted[at] {
-                out.push_str(&marker::omitted_run(at, at + run - 1));
+        for (omit, run) in runs(&omitted) {
+            if omit {
+                out.push_str(&marker::omitted_run(run.start, run.end - 1));
             } else {
-                for line in &lines[at..at + run] {
+                for line in &lines[run] {
                     out.push_str(line);
                     out.push('\n');
                 }
             }
-            at += run;
         }
         let what = format!("{} lines of sections off the question omitted (each keeps its heading and first line)", thousands(total));
         out.push_str(&marker::marker(ctx.key, &what));
