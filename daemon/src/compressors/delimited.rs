@@ -117,6 +117,7 @@ mod tests {
     const LOG2: &str = include_str!("../../../tests/fixtures/tables/umath-validation-set-log2.csv");
     const UBUNTU: &str = include_str!("../../../tests/fixtures/tables/ubuntu.csv");
     const ZEEK_FILES: &str = include_str!("../../../tests/fixtures/tables/zeek_files.log");
+    const ZEEK_CONN: &str = include_str!("../../../tests/fixtures/tables/zeek_conn.log");
 
     fn ctx(query: &str) -> Context<'_> {
         Context { query, key: "0123456789abcdef01234567", ..Context::default() }
@@ -232,6 +233,22 @@ mod tests {
         }
         for row in rows.iter().filter(|r| r[5] != "-") {
             assert!(out.contains(row[5]), "a server name lost: {out}");
+        }
+    }
+
+    #[test]
+    fn hosts_of_omitted_rows_on_the_question_are_listed_under_the_cell_that_matched() {
+        // 63 reset connections, more than the table's budget holds; each server stays, and the
+        // ones only in the marker are listed as the RSTO rows' hosts, not as any match.
+        let fields: Vec<&str> = ZEEK_CONN.lines().find(|l| l.starts_with("#fields")).unwrap().split('\t').skip(1).collect();
+        let (state, server) = (fields.iter().position(|c| *c == "conn_state").unwrap(), fields.iter().position(|c| *c == "id.resp_h").unwrap());
+        let reset: BTreeSet<&str> = ZEEK_CONN.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect::<Vec<_>>()).filter(|r| r[state] == "RSTO").map(|r| r[server]).collect();
+        assert!(reset.len() > 20);
+        let out = Delimited.compress(ZEEK_CONN, &ctx("Which remote servers reset our connections (conn_state RSTO)?")).unwrap();
+        assert!(out.len() * 4 < ZEEK_CONN.len(), "{} -> {}", ZEEK_CONN.len(), out.len());
+        let (_, listed) = out.split_once("; hosts only in omitted rows with conn_state=RSTO: ").expect(&out);
+        for host in reset {
+            assert!(out.contains(&format!("| {host} |")) || listed.split(';').next().unwrap().contains(host), "{host} lost: {out}");
         }
     }
 

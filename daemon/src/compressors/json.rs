@@ -70,6 +70,13 @@ const WIDE_COLUMNS: usize = 10;
 const DISTINGUISHING_VALUES: usize = 12;
 /// Bytes the hosts of omitted rows may take in the marker, at most.
 const HOSTS_LISTED: usize = 2_000;
+/// The share of [`HOSTS_LISTED`] (one part in this many) the hosts of omitted rows off the
+/// question get when the question picked out rows.
+const OFF_QUESTION_SHARE: usize = 4;
+/// Groups of omitted rows on the question listed apart by the cells they matched, at most.
+const MATCH_GROUPS: usize = 3;
+/// Characters of a matched cell that may name its group.
+const MATCHED_CELL: usize = 40;
 /// Endings that make a dotted name a file's, not a host's.
 const FILE_EXTENSIONS: &[&str] =
     &["html", "htm", "js", "css", "json", "xml", "txt", "log", "exe", "dll", "pdf", "png", "jpg", "gif", "zip", "gz", "jar", "class", "php", "py", "rs", "go", "java", "ts"];
@@ -841,10 +848,21 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         // The hosts of omitted rows on the question first, with as much room again as the rows
         // had. Then the other omitted rows'.
         let hosts = host_cells(&rows, &varying);
-        let mut evidence = omitted_hosts(&hosts, &matching, &out, "hosts only in omitted rows that match the question", budget.max(HOSTS_LISTED));
+        let allowance = budget.max(HOSTS_LISTED);
+        let mut evidence = String::new();
+        for (cells, group) in by_matched_cells(&asked, &rows, &varying, &matching) {
+            let label = cells.map_or_else(|| "hosts only in omitted rows that match the question".to_string(), |c| format!("hosts only in omitted rows with {c}"));
+            let shown = format!("{out}{evidence}");
+            evidence += &omitted_hosts(&hosts, &group, &shown, &label, allowance.saturating_sub(evidence.len()));
+        }
         let shown = format!("{out}{evidence}");
-        let rest = if matching.is_empty() { "hosts only in the omitted rows" } else { "hosts only in the other omitted rows" };
-        evidence += &omitted_hosts(&hosts, &other, &shown, rest, HOSTS_LISTED.min(budget / 4));
+        // Rows off the question get a hint of their hosts when the question picked other rows.
+        let (rest, room) = if matching.is_empty() {
+            ("hosts only in the omitted rows", HOSTS_LISTED.min(budget / 4))
+        } else {
+            ("hosts only in the other omitted rows", HOSTS_LISTED.min(budget / 4) / OFF_QUESTION_SHARE)
+        };
+        evidence += &omitted_hosts(&hosts, &other, &shown, rest, room);
         by.push_str(&evidence);
         dropped.rows = Some((omitted.len(), rows.len(), by));
     }
@@ -907,21 +925,53 @@ fn shared_prefix(rows: &[BTreeMap<&str, &Value>], column: &str) -> usize {
 /// How strongly a row matches the query: numbers must equal a whole cell, words match words —
 /// a media type's too (`application/x-dosexec` for "Windows executables").
 fn query_score(query: &Query, row: &BTreeMap<&str, &Value>) -> usize {
-    let mut score = 0;
-    for term in query.terms() {
-        let numeric = term.chars().all(|c| c.is_ascii_digit());
-        let hit = row.values().any(|v| match v {
-            Value::Number(n) => numeric && n.to_string() == term,
-            Value::String(s) if numeric => s == term,
-            Value::String(s) => {
-                let said = |text: &str| words(text).any(|w| fold(w) == term);
-                said(s) || s.split(',').filter_map(media_types::words_for).any(said)
-            }
-            _ => false,
-        });
-        score += usize::from(hit);
+    query.terms().filter(|term| row.values().any(|v| says(v, term))).count()
+}
+
+/// Whether a cell holds the query's (folded) `term`: a number equal to it, a word of a string,
+/// or a word for a media type the string lists.
+fn says(value: &Value, term: &str) -> bool {
+    let numeric = term.chars().all(|c| c.is_ascii_digit());
+    match value {
+        Value::Number(n) => numeric && n.to_string() == term,
+        Value::String(s) if numeric => s == term,
+        Value::String(s) => {
+            let said = |text: &str| words(text).any(|w| fold(w) == term);
+            said(s) || s.split(',').filter_map(media_types::words_for).any(said)
+        }
+        _ => false,
     }
-    score
+}
+
+/// The `matching` rows grouped by the cells the question's terms are in (`conn_state=RSTO`),
+/// largest group first, so the evidence of each group is listed under what made it match.
+/// Over [`MATCH_GROUPS`] groups, or where a matched cell is long, one group with no cells.
+fn by_matched_cells(query: &Query, rows: &[BTreeMap<&str, &Value>], columns: &[&str], matching: &[usize]) -> Vec<(Option<String>, Vec<usize>)> {
+    let cells_of = |i: usize| -> Option<String> {
+        let mut cells: Vec<String> = Vec::new();
+        for term in query.terms() {
+            let Some((column, value)) = columns.iter().find_map(|c| rows[i].get(c).filter(|v| says(v, term)).map(|v| (c, v))) else { continue };
+            let text = cell_text(value, &mut Dropped::default());
+            let cell = (text.chars().count() <= MATCHED_CELL).then(|| format!("{column}={text}"))?;
+            if !cells.contains(&cell) {
+                cells.push(cell);
+            }
+        }
+        (!cells.is_empty()).then(|| cells.join(", "))
+    };
+    let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    for &i in matching {
+        let cells = cells_of(i);
+        match groups.iter_mut().find(|(c, _)| *c == cells) {
+            Some((_, group)) => group.push(i),
+            None => groups.push((cells, vec![i])),
+        }
+    }
+    if groups.len() > MATCH_GROUPS || groups.iter().any(|(c, _)| c.is_none()) {
+        return vec![(None, matching.to_vec())];
+    }
+    groups.sort_by_key(|(_, group)| std::cmp::Reverse(group.len()));
+    groups
 }
 
 fn error_ish(row: &BTreeMap<&str, &Value>) -> bool {
