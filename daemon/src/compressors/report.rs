@@ -5,10 +5,11 @@
 //!
 //! Every section header, result, error and line with the question's words stays. What goes:
 //! lines that repeat one already shown (the same option in every step's command, the same
-//! warning in every section), stack frames past the first few of each trace, and the middle of
-//! long continued commands (`\` at the end of each line), what steps that passed printed (their
-//! header, command and result stay) — and, while the report is still over
-//! a quarter of its size, the middles of its longest sections. Each omitted run becomes
+//! warning in every section), stack frames past the first few of each trace (save the first two
+//! in the program's own code: where it was), the middle of long continued commands (`\` at the
+//! end of each line), what steps that passed printed (their header, command and result stay) —
+//! and, while the report is still over a quarter of its size, the middles of its longest
+//! sections. Each omitted run becomes
 //! `[… N lines (a–b) …]`, and one marker at the end says what went.
 
 use super::{Compressor, Context};
@@ -25,6 +26,10 @@ const MIN_SECTIONS: usize = 3;
 const MIN_LINES: usize = 60;
 /// Frames kept at the top of each stack trace or thread's stack.
 const FRAMES_KEPT: usize = 4;
+/// Frames of the program's own code kept in each trace wherever they are: where it was.
+const OWN_FRAMES_KEPT: usize = 2;
+/// Package prefixes of Java's platform: frames there are the runtime's, not the program's.
+const PLATFORM_PACKAGES: [&str; 6] = ["java.", "javax.", "jdk.", "sun.", "com.sun.", "org.junit."];
 /// Lines of a continued command kept at its start (its end is kept too).
 const COMMAND_HEAD: usize = 2;
 /// Share of the report's bytes kept, when the above leaves more.
@@ -85,6 +90,33 @@ fn frame(line: &str) -> bool {
     t.starts_with("at ") || t.starts_with("- locked ") || t.starts_with("- waiting ") || t.starts_with("- parking ")
 }
 
+/// Whether a frame is in the program's own code: not Java's platform (its packages, or a
+/// class loaded from a named module, `(java.base@17.0.15/…)`), nor Node's internals or an
+/// installed package.
+fn own_frame(line: &str) -> bool {
+    let Some(at) = line.trim_start().strip_prefix("at ") else { return false };
+    let in_module = at.split_once('(').is_some_and(|(_, place)| place.split('/').next().is_some_and(|m| m.contains('@')));
+    !in_module && !PLATFORM_PACKAGES.iter().any(|p| at.starts_with(p)) && !at.contains("node:internal") && !at.contains("node_modules/")
+}
+
+/// Per line, whether it is one of the first [`OWN_FRAMES_KEPT`] frames of the program's own code
+/// in its trace: these stay wherever they are in it.
+fn own_frames_kept(lines: &[&str]) -> Vec<bool> {
+    let mut in_trace = 0;
+    lines
+        .iter()
+        .map(|line| {
+            if !frame(line) {
+                in_trace = 0;
+                return false;
+            }
+            let kept = own_frame(line) && in_trace < OWN_FRAMES_KEPT;
+            in_trace += usize::from(own_frame(line));
+            kept
+        })
+        .collect()
+}
+
 /// The key of a `key=value` line (`hostname=x86-grnet-03`, `$file=/build/…`).
 fn property_key(line: &str) -> Option<&str> {
     let (key, _) = line.split_once('=')?;
@@ -132,6 +164,7 @@ impl Compressor for Report {
         let mut dropped: Vec<Option<Dropped>> = vec![None; lines.len()];
         let mut seen: HashSet<&str> = HashSet::new();
         let stays = |i: usize| header(lines[i]) || outcome(lines[i]) || query.hits(lines[i]) > 0;
+        let own_frames = own_frames_kept(&lines);
         let mut frames_in_trace = 0;
         let mut i = 0;
         while i < lines.len() {
@@ -144,7 +177,7 @@ impl Compressor for Report {
                 if repeated && !header(line) && !line.trim_start().starts_with("result:") {
                     dropped[i] = Some(Dropped::Repeat);
                 }
-            } else if frames_in_trace > FRAMES_KEPT {
+            } else if frames_in_trace > FRAMES_KEPT && !own_frames[i] {
                 dropped[i] = Some(Dropped::Frame);
             } else if repeated {
                 dropped[i] = Some(Dropped::Repeat);
@@ -208,7 +241,7 @@ impl Compressor for Report {
                 break;
             }
             for i in from + SECTION_ENDS..to.saturating_sub(SECTION_ENDS) {
-                if dropped[i].is_none() && !stays(i) {
+                if dropped[i].is_none() && !stays(i) && !own_frames[i] {
                     dropped[i] = Some(Dropped::Middle);
                     kept -= lines[i].len() + 1;
                 }
@@ -313,6 +346,11 @@ mod tests {
         }
         // A trace keeps its first frames; the rest are counted.
         assert!(out.contains("[headroom: ") && out.contains("stack frames past the first 4 of a trace"), "{out}");
+        // Deep in the thread dump, the test's own frames say where it was stuck: they stay,
+        // and the runtime's frames around them go.
+        assert!(out.contains("\tat DatagramSocketMulticasting.testSendReceive(DatagramSocketMulticasting.java:324)\n\tat DatagramSocketMulticasting.testJoinGroup2("), "{out}");
+        assert!(!out.contains("DatagramSocketMulticasting.test(DatagramSocketMulticasting.java:106)"), "only the first two: {out}");
+        assert!(!out.contains("at sun.nio.ch.DatagramChannelImpl.receive(java.base"), "{out}");
         assert!(out.contains("middle lines of long commands"), "{out}");
         // The harness's key=value lines keep the outcome and those on the question; the
         // others are named by their keys.
@@ -375,6 +413,18 @@ mod tests {
         assert_eq!(out.matches("Warning:").count(), 1, "{out}");
         assert_eq!(out.matches("[… ").count(), 1, "one note for the repeats: {out}");
         assert!(out.contains("1024-bit RSA key") && out.contains("result: Failed."), "{out}");
+    }
+
+    #[test]
+    fn frames_of_the_runtime_and_of_installed_packages_are_not_the_programs_own() {
+        assert!(own_frame("\tat Loopback.test(Loopback.java:130)"));
+        assert!(own_frame("    at parse (/app/src/config.js:12:5)"));
+        assert!(!own_frame("\tat java.lang.Object.wait(java.base@17.0.15/Native Method)"));
+        assert!(!own_frame("\tat com.sun.javatest.regtest.agent.MainWrapper.main(MainWrapper.java:85)"));
+        assert!(!own_frame("\tat org.example.Net.open(net.jar@2.1/Net.java:40)"), "a class from a named module");
+        assert!(!own_frame("    at Module._compile (node:internal/modules/cjs/loader:1256:14)"));
+        assert!(!own_frame("    at Object.<anonymous> (/app/node_modules/yargs/index.js:5:1)"));
+        assert!(!own_frame("\t- locked <0x0000000715957558> (a java.lang.Thread)"));
     }
 
     #[test]
