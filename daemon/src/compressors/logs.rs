@@ -182,8 +182,9 @@ fn severity_of_level(line: &str) -> Option<Severity> {
 }
 
 /// Severity from the words of a line without a level: exceptions are errors, failures warnings.
+/// A file's path is not a word of it (`Passed: java/lang/String/Exceptions.java` passed).
 fn severity_of_words(line: &str) -> Severity {
-    let lower = line.to_lowercase();
+    let lower = line.split_whitespace().filter(|token| !is_path(token)).collect::<Vec<_>>().join(" ").to_lowercase();
     let has = |w: &str| lower.contains(w);
     if has("exception") || has("traceback") || has("panic") || has("fatal") || has("segfault") {
         3
@@ -731,6 +732,22 @@ mod tests {
         assert!(out.len() * 6 < ZOOKEEPER.len(), "{} -> {}", ZOOKEEPER.len(), out.len());
         assert_eq!(marker::keys_in(&out), vec![key]);
         assert!(out.contains("log lines omitted"));
+    }
+
+    #[test]
+    fn a_test_named_for_an_exception_that_passed_is_no_error() {
+        // jtreg's summary: 396 `Passed:` lines, 28 of them naming tests of exceptions, timeouts
+        // or failures (`Passed: java/net/httpclient/ConnectExceptionTest.java`), and 8 failures.
+        let summary = include_str!("../../../tests/fixtures/testruns/jtreg-output-9400-9800.log");
+        assert!(detect(summary));
+        let out = Logs.compress(summary, &ctx("Which jdk tests did not pass in this run?", "k")).unwrap();
+        for line in summary.lines().filter(|l| !l.starts_with("Passed: ")) {
+            assert!(out.contains(line), "lost: {line}");
+        }
+        let named = summary.lines().filter(|l| l.starts_with("Passed: ") && severity_of_words(l) == 1 && ["Exception", "Timeout", "Failure"].iter().any(|w| l.contains(w)));
+        assert!(named.count() > 20);
+        assert_eq!(severity_of_words("java.lang.NullPointerException at Foo.bar"), 3, "a class name is a word");
+        assert!(out.len() * 10 < summary.len(), "{} -> {}", summary.len(), out.len());
     }
 
     #[test]
