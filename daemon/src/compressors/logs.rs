@@ -737,7 +737,7 @@ mod tests {
     #[test]
     fn a_test_named_for_an_exception_that_passed_is_no_error() {
         // jtreg's summary: 396 `Passed:` lines, 28 of them naming tests of exceptions, timeouts
-        // or failures (`Passed: java/net/httpclient/ConnectExceptionTest.java`), and 8 failures.
+        // or failures (`Passed: java/net/httpclient/ConnectExceptionTest.java`), and 5 failures.
         let summary = include_str!("../../../tests/fixtures/testruns/jtreg-output-9400-9800.log");
         assert!(detect(summary));
         let out = Logs.compress(summary, &ctx("Which jdk tests did not pass in this run?", "k")).unwrap();
