@@ -3,8 +3,9 @@
 //! test (pytest's and unittest's verbose mode, cargo test, go test, jest and mocha) says only
 //! "passed", so each run of them becomes a count (DejaGnu's `PASS:` and TAP's `ok N` lines too),
 //! except the passes that have the question's words. Skipped tests in a run are counted with
-//! their reasons (`3 skipped: 'macOS only' ×2, 'not on tty'`), and DejaGnu's announcements of
-//! test files that printed nothing else join them (`(29 test files: 271 tests passed)`), as do
+//! their reasons, a reason few tests give naming them (`26 skipped: 'Windows only' ×25, 'not
+//! on tty' (test_stty_match)`), and DejaGnu's announcements of test files that printed nothing
+//! else join them (`(29 test files: 271 tests passed)`), as do
 //! unittest's result lines of failures whose reports follow, by name. Of a traceback it needs
 //! the frames in its own code; a run of frames inside installed libraries and the standard
 //! library (site-packages, node_modules, `lib/python3.x`) keeps its first and last frame and
@@ -197,8 +198,8 @@ fn between_tests(lines: &[&str], at: usize, query: &Query) -> Option<usize> {
 /// What stands for a run of `passed` passes and the skips with `reasons` (each with its count,
 /// in order of first appearance) from `files` announced test files: `(12 tests passed, 3
 /// skipped: 'Windows only' ×2, 'not on tty')`, `(4 test files: 97 tests passed)`.
-fn run_note(passed: usize, reasons: &[(&str, usize)], files: usize) -> String {
-    let results = results_note(passed, reasons);
+fn run_note(passed: usize, reasons: &[(&str, usize)], named: &[(&str, Vec<&str>)], files: usize) -> String {
+    let results = results_note(passed, reasons, named);
     match files {
         0 => format!("({results})"),
         1 if results.is_empty() => "(1 test file, no results)".to_string(),
@@ -208,15 +209,20 @@ fn run_note(passed: usize, reasons: &[(&str, usize)], files: usize) -> String {
     }
 }
 
-/// The passes and skips of a run in words, empty when it has none.
-fn results_note(passed: usize, reasons: &[(&str, usize)]) -> String {
+/// The passes and skips of a run in words, empty when it has none; the skipped tests `named`
+/// for their reason follow it in parentheses (`'not on tty' (test_stty_match)`).
+fn results_note(passed: usize, reasons: &[(&str, usize)], named: &[(&str, Vec<&str>)]) -> String {
     let skipped: usize = reasons.iter().map(|(_, n)| n).sum();
     let why: Vec<String> = reasons
         .iter()
         .filter(|(reason, _)| !reason.is_empty())
         .map(|(reason, n)| {
-            let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
-            if *n > 1 { format!("{reason} ×{n}") } else { reason }
+            let quoted: String = reason.chars().take(MAX_REASON_CHARS).collect();
+            let counted = if *n > 1 { format!("{quoted} ×{n}") } else { quoted };
+            match named.iter().find(|(r, _)| r == reason) {
+                Some((_, tests)) => format!("{counted} ({})", tests.join(", ")),
+                None => counted,
+            }
         })
         .collect();
     let why = if why.is_empty() { String::new() } else { format!(": {}", why.join(", ")) };
@@ -227,6 +233,21 @@ fn results_note(passed: usize, reasons: &[(&str, usize)]) -> String {
         (0, s) => format!("{} skipped{why}", tests(s)),
         (p, s) => format!("{} passed, {} skipped{why}", tests(p), thousands(s)),
     }
+}
+
+/// The name of the test a line names: unittest's `test_x (pkg.Class.test_x) ...`, pytest's
+/// `tests/test_a.py::test_x SKIPPED`, go's `--- SKIP: TestX (0.00s)`.
+fn test_name(line: &str) -> Option<&str> {
+    let t = line.trim();
+    if let Some(rest) = t.strip_prefix("--- SKIP: ") {
+        return rest.split_whitespace().next();
+    }
+    if t.contains("::") {
+        let head = t.split_whitespace().next()?;
+        return head.rsplit("::").next();
+    }
+    let head = t.split_once(" ... ").map_or(t, |(head, _)| head);
+    head.split_once(" (").map(|(name, _)| name).filter(|name| !name.contains(' '))
 }
 
 /// A unittest result line `test_x (pkg.Class.test_x) ... FAIL` whose test `reported` holds (its
@@ -259,6 +280,10 @@ fn with_failures(note: String, failed: &[((&str, &str), usize)]) -> String {
 
 /// Longest skip reason a run's note quotes, in characters.
 const MAX_REASON_CHARS: usize = 100;
+/// A skip reason given for this many tests or fewer in the whole output names them in the
+/// note: few tests share it, so it is theirs (the machine lacks what they need), and their names
+/// are what to act on. A reason many tests give (`'Windows only' ×25`) is only counted.
+const NAMED_SKIPS: usize = 3;
 
 /// The file a traceback frame line names, for Python (`  File "x.py", line 3, in f`) and
 /// JavaScript (`    at f (/x/node_modules/y.js:3:5)`) frames.
@@ -539,6 +564,13 @@ impl Compressor for TestRuns {
         // The tests unittest reports in full below (`FAIL: test_x (pkg.Class.test_x)`).
         let reported: std::collections::HashSet<&str> = lines.iter().filter_map(|l| l.strip_prefix("FAIL: ").or_else(|| l.strip_prefix("ERROR: "))).map(str::trim_end).collect();
         let (mut skipped, mut announced, mut named_failures) = (0, 0, 0);
+        // How many tests each skip reason is given for, in the whole output.
+        let mut skip_totals: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for line in &lines {
+            if let Some(reason) = skip_reason(line, true).filter(|r| !r.is_empty()) {
+                *skip_totals.entry(reason).or_default() += 1;
+            }
+        }
         let mut i = 0;
         while i < lines.len() {
             let (mut end, mut count, mut files) = (i, 0, 0);
@@ -549,6 +581,8 @@ impl Compressor for TestRuns {
             // Whether the run's tests are named before their results: they print in between.
             let mut named_first = false;
             let mut reasons: Vec<(&str, usize)> = Vec::new();
+            // The skipped tests of reasons few tests give, by reason.
+            let mut named: Vec<(&str, Vec<&str>)> = Vec::new();
             // A failure reported below is named in the note even with the question's words.
             while end < lines.len() && (query.hits(lines[end]) == 0 || open.is_none() && reported_below(lines[end], &reported).is_some()) {
                 // A file's announcement goes with the run when its results, or the next file's,
@@ -575,6 +609,13 @@ impl Compressor for TestRuns {
                     }
                     Entry::Skip(reason) => {
                         tally(&mut reasons, reason, 1);
+                        let name = test_name(lines[open.unwrap_or(end)]);
+                        if let Some(name) = name.filter(|_| skip_totals.get(reason).is_some_and(|&n| n <= NAMED_SKIPS)) {
+                            match named.iter_mut().find(|(r, _)| *r == reason) {
+                                Some((_, tests)) => tests.push(name),
+                                None => named.push((reason, vec![name])),
+                            }
+                        }
                         open = None;
                     }
                     Entry::Opening => {
@@ -599,7 +640,7 @@ impl Compressor for TestRuns {
             }
             let skips: usize = reasons.iter().map(|(_, n)| n).sum();
             let failures: usize = failed.iter().map(|(_, n)| n).sum();
-            let note = with_failures(run_note(count, &reasons, files), &failed);
+            let note = with_failures(run_note(count, &reasons, &named, files), &failed);
             let run_chars: usize = lines[i..end].iter().map(|l| l.len() + 1).sum();
             // A run becomes its note when it has a few tests, or when the note is much shorter.
             let entries = count + skips + files + failures;
@@ -741,7 +782,7 @@ FAILED (failures=1, skipped=3)";
         assert_eq!(
             out.lines().collect::<Vec<_>>(),
             [
-                "(2 tests passed, 3 skipped: 'requires os.lchmod', 'macOS only' ×2)",
+                "(2 tests passed, 3 skipped: 'requires os.lchmod' (test_copymode_symlink_to_symlink), 'macOS only' ×2 (test_empty_file, test_same_file))",
                 "test_disk_usage (test.test_shutil.TestMisc.test_disk_usage)",
                 "Return disk usage statistics. ... FAIL",
                 "(1 test passed)",
@@ -752,6 +793,17 @@ FAILED (failures=1, skipped=3)";
                 "[headroom: the lines of 3 passing and 3 skipped tests counted; headroom_retrieve hash=0123456789abcdef01234567]",
             ]
         );
+    }
+
+    #[test]
+    fn a_skip_reason_many_tests_give_is_counted_and_a_rare_one_names_its_tests() {
+        let skip = |name: &str, why: &str| format!("{name} (test.test_os.Win32KillTests.{name}) ... skipped '{why}'\n");
+        let mut text: String = (0..5).map(|i| skip(&format!("test_kill_{i}"), "Windows only")).collect();
+        text += &skip("test_stty_match", "not on tty");
+        text += "test_chown (test.test_os.ChownTests.test_chown) ... ok\n\nRan 7 tests in 0.020s\n\nOK (skipped=6)";
+        let ctx = Context { query: "Which tests were skipped?", key: "0123456789abcdef01234567", ..Context::default() };
+        let out = TestRuns.compress(&text, &ctx).expect("compressed");
+        assert!(out.starts_with("(1 test passed, 6 skipped: 'Windows only' ×5, 'not on tty' (test_stty_match))\n"), "{out}");
     }
 
     #[test]
