@@ -811,10 +811,27 @@ fn function_name(node: Node, body: Node, text: &str) -> String {
     if let Some(name) = last.filter(|n| !matches!(*n, "function" | "async" | "fn" | "func")) {
         return name.to_string();
     }
-    match node.parent().filter(|p| p.kind() == "variable_declarator").and_then(|p| p.child_by_field_name("name")) {
-        Some(name) => text[name.byte_range()].to_string(),
-        None => "an anonymous function".to_string(),
+    // A function value is named by what the expression holding it is bound to: a variable, a
+    // class field (`regenerate = async () => {…}`, `add = () => queue.run(async () => {…})`), an
+    // object's key, or an assignment's target (`this.run`). A statement or block ends the search.
+    let mut bound_to = None;
+    let mut up = node.parent();
+    while let Some(p) = up {
+        let kind = p.kind();
+        bound_to = match kind {
+            "variable_declarator" | "public_field_definition" => p.child_by_field_name("name"),
+            "field_definition" => p.child_by_field_name("property"),
+            "pair" => p.child_by_field_name("key"),
+            "assignment_expression" => p.child_by_field_name("left"),
+            _ => None,
+        };
+        if bound_to.is_some() || kind == "program" || kind.ends_with("statement") || kind.ends_with("block") || kind.ends_with("body") {
+            break;
+        }
+        up = p.parent();
     }
+    let name = bound_to.and_then(|n| text[n.byte_range()].rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).find(|w| !w.is_empty()));
+    name.map_or_else(|| "an anonymous function".to_string(), str::to_string)
 }
 
 /// The question as bodies are matched to it: its words that tell bodies apart, and those that
@@ -1196,6 +1213,29 @@ mod tests {
         assert!(out.contains("type FlagSet struct {\n\tUsage func()\n"), "{out}");
         assert!(out.contains("\taddedGoFlagSets []*goflag.FlagSet\n} // [… comments in lines 139–148 …]\n"), "{out}");
         assert!(!out.contains("Usage is the function called when an error occurs"), "{out}");
+    }
+
+    #[test]
+    fn a_function_held_by_a_class_field_is_named_by_the_field() {
+        let chat = include_str!("../../../tests/fixtures/code/ai_chat.ts");
+        let names = |text: &str| {
+            let mut parser = Parser::new();
+            parser.set_language(&Lang::TypeScript.grammar()).unwrap();
+            let tree = parser.parse(text, None).unwrap();
+            let mut functions = Vec::new();
+            outermost_functions(tree.root_node(), Lang::TypeScript, text, &mut functions);
+            functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>()
+        };
+        let found = names(chat);
+        // `regenerate = async (…) => {…}`, and `addToolOutput = async (…) => this.jobExecutor.run(async () => {…})`.
+        for name in ["regenerate", "resumeStream", "clearError", "addToolOutput", "addToolApprovalResponse", "stop"] {
+            assert!(found.iter().any(|f| f == name), "{name} not in {found:?}");
+        }
+        assert_eq!(names("const o = { parse: (s: string) => { return s; } };\nthis.run = function () { go(); };\n"), ["parse", "run"]);
+        // Asked about one of them, its body stays.
+        let out = compress("src/ui/chat.ts", chat, "After addToolOutput, when does the chat send the next request automatically?");
+        let body = &out[out.find("  addToolOutput: ").unwrap()..];
+        assert!(body[..body.find("  /** @deprecated").unwrap()].contains("const shouldSend = await this.shouldSendAutomatically();"), "{out}");
     }
 
     #[test]
