@@ -21,7 +21,7 @@ use crate::request::query::Query;
 use super::{Compressor, Context};
 use crate::request::marker;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 /// Compresses log output.
@@ -581,11 +581,14 @@ pub(crate) fn shorten(text: &str, first_line: usize, ctx: &Context) -> Option<(S
 fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str) -> Vec<bool> {
     let mut keep = vec![false; entries.len()];
     let mut used = 0usize;
+    // An entry said again word for word tells nothing the kept one did not: it is counted.
+    let mut shown: HashSet<&[&str]> = HashSet::new();
     let mut take = |i: usize, keep: &mut Vec<bool>, force: bool| {
-        if keep[i] || (!force && used + entries[i].bytes > budget) {
+        if keep[i] || shown.contains(entries[i].lines.as_slice()) || (!force && used + entries[i].bytes > budget) {
             return;
         }
         keep[i] = true;
+        shown.insert(&entries[i].lines);
         used += entries[i].bytes;
     };
     // Errors: one of each template always, even past the budget; the others while it lasts
@@ -851,6 +854,9 @@ mod tests {
         assert!(out.len() < log.len(), "{} -> {}", log.len(), out.len());
         // The marker lists hosts one by one; pids are no evidence one by one.
         assert!(out.contains("\"srv sshd[…]: Connection closed by {192.0.2.111 ×2, "), "{out}");
+        // A fatal line said three times word for word is shown once.
+        let fatal = "srv sshd[32686]: fatal: Read from socket failed: Connection reset by peer [preauth]";
+        assert_eq!((log.lines().filter(|l| *l == fatal).count(), out.lines().filter(|l| *l == fatal).count()), (3, 1), "{out}");
         assert!(has_process_tag("srv postfix/smtpd[77]: NOQUEUE"));
         assert!(!has_process_tag("see [1]: the notes") && !has_process_tag("x[12a]: y"));
     }
