@@ -143,7 +143,7 @@ mod tests {
         let (columns, rows) = table_rows(&out);
         let names: Vec<&str> = LOG2.lines().next().unwrap().split(',').collect();
         let records: Vec<Vec<&str>> = LOG2.lines().skip(1).map(|l| l.split(',').collect()).collect();
-        assert!(rows.len() >= 5, "{out}");
+        assert!(rows.len() >= 20, "{out}");
         for row in rows {
             let of_record = |r: &Vec<&str>| columns.iter().zip(&row).all(|(c, cell)| names.iter().position(|n| n == c).is_some_and(|i| r[i] == *cell));
             assert!(records.iter().any(of_record), "{row:?} is no record of the file");
@@ -199,16 +199,6 @@ mod tests {
         for sha1 in sha1s {
             assert!(out.contains(&sha1), "{sha1} lost: {out}");
         }
-    }
-
-    #[test]
-    fn rows_off_the_question_are_counted_not_sampled() {
-        let out = Delimited.compress(ZEEK_FILES, &ctx("Which Windows executables were transferred, and from which host?")).unwrap();
-        assert_eq!(out.matches("application/x-dosexec | flashplayer").count(), 4, "{out}");
-        // The fourth row, plain text like 37 others, is neither asked for nor rare: counted.
-        let fourth = ZEEK_FILES.lines().filter(|l| !l.starts_with('#')).nth(3).unwrap().split('\t').nth(1).unwrap();
-        assert!(!out.contains(fourth), "{fourth}: {out}");
-        assert!(out.contains("text/plain 38"), "{out}");
     }
 
     #[test]

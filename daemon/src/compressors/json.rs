@@ -1061,12 +1061,8 @@ fn choose_rows(rows: &[BTreeMap<&str, &Value>], texts: &[String], scores: &[usiz
     for i in [0, 1, 2, n - 1, n - 2] {
         take(i.min(n - 1), &mut keep);
     }
-    // With no row on the question, the budget's rest shows the rows in order; with some, the
-    // rows it did not ask for are counted, not sampled.
-    if scores.iter().all(|&s| s == 0) {
-        for i in 0..n {
-            take(i, &mut keep);
-        }
+    for i in 0..n {
+        take(i, &mut keep);
     }
     keep
 }
