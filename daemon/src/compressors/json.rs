@@ -9,7 +9,8 @@
 //!    the highest and lowest of a numeric column the question names, error rows, anomalies
 //!    (rare values of categorical columns, rarest first; numeric outliers), first and last rows,
 //!    then the rest in order; omitted rows are counted by their distinguishing fields, every
-//!    value of a column the question names is listed, and so is every host only they hold.
+//!    value of a column the question names is listed, and so is every host only they hold
+//!    (those of rows on the question under the cells they matched: `conn_state=RSTO`).
 //!    An object whose members are similar objects (`{"node_modules/x": {"version": …}, …}`) is
 //!    a table too, its member names in the first column; a member's members of the same kind
 //!    (sub-features) are rows of their own, and members sharing no field with the rows are
