@@ -9,8 +9,8 @@
 //! in the program's own code: where it was), the middle of long continued commands (`\` at the
 //! end of each line), what steps that passed printed (their header, command and result stay) —
 //! and, while the report is still over a quarter of its size, the middles of its longest
-//! sections. Each omitted run becomes
-//! `[… N lines (a–b) …]`, and one marker at the end says what went.
+//! sections. Each omitted run becomes `[… N lines (a–b) …]`, and one marker at the end says
+//! what went.
 
 use super::{Compressor, Context};
 use crate::request::marker;
