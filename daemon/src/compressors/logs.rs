@@ -365,7 +365,8 @@ fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Templ
 /// descriptions do not list — the hosts and users of rarer statements, or of fields with too
 /// many values to list — each once with its count, as
 /// `; addresses and names in the other lines: 192.0.2.7 ×3, mail.example.org`, within
-/// `allowance` bytes. A field whose values differ only in digits (`sshd[411]:`) names nothing.
+/// `allowance` bytes. A field whose values differ only in digits (`sshd[411]:`) names nothing,
+/// nor does a timestamp's month or day name (`Dec`).
 fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allowance: usize) -> String {
     // In the order first met, each value's place found by a map (a large log has thousands).
     let mut found: Vec<(String, usize)> = Vec::new();
@@ -394,7 +395,7 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
             for (value, n) in values {
                 match ipv4_in(value) {
                     Some(address) => note(address, *n),
-                    None if shapes.len() > 1 && value.chars().any(char::is_alphabetic) => {
+                    None if shapes.len() > 1 && value.chars().any(char::is_alphabetic) && !clock_word(value) => {
                         note(value.trim_matches(|c: char| !c.is_alphanumeric()), *n)
                     }
                     None => {}
@@ -836,6 +837,9 @@ mod tests {
                 assert!(out.contains(host.as_str()), "host {host} lost:\n{out}");
             }
             assert!(out.len() < log.len(), "{} -> {}", log.len(), out.len());
+            // A timestamp's month is no name (these lines are stamped in eight months, `Dec 13 …`).
+            let names = out.split("addresses and names in the other lines: ").nth(1).unwrap_or("");
+            assert!(!names.split(", ").any(|n| clock_word(n.split(" ×").next().unwrap())), "{names}");
         }
     }
 
