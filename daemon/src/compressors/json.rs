@@ -29,7 +29,7 @@
 use crate::request::query::{fold, identifier_parts, words, Query};
 use super::logs::ipv4_in;
 use super::media_types;
-use super::{Compressor, Context};
+use super::{add_to_group, Compressor, Context};
 use crate::request::marker;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -853,17 +853,17 @@ fn table(collection: &Collection, budget: usize, query_text: &str, dropped: &mut
         let mut evidence = String::new();
         for (cells, group) in by_matched_cells(&asked, &rows, &varying, &matching) {
             let label = cells.map_or_else(|| "hosts only in omitted rows that match the question".to_string(), |c| format!("hosts only in omitted rows with {c}"));
-            let shown = format!("{out}{evidence}");
-            evidence += &omitted_hosts(&hosts, &group, &shown, &label, allowance.saturating_sub(evidence.len()));
+            let listed = omitted_hosts(&hosts, &group, &[&out, &evidence], &label, allowance.saturating_sub(evidence.len()));
+            evidence += &listed;
         }
-        let shown = format!("{out}{evidence}");
         // Rows off the question get a hint of their hosts when the question picked other rows.
         let (rest, room) = if matching.is_empty() {
             ("hosts only in the omitted rows", HOSTS_LISTED.min(budget / 4))
         } else {
             ("hosts only in the other omitted rows", HOSTS_LISTED.min(budget / 4) / OFF_QUESTION_SHARE)
         };
-        evidence += &omitted_hosts(&hosts, &other, &shown, rest, room);
+        let listed = omitted_hosts(&hosts, &other, &[&out, &evidence], rest, room);
+        evidence += &listed;
         by.push_str(&evidence);
         dropped.rows = Some((omitted.len(), rows.len(), by));
     }
@@ -962,11 +962,7 @@ fn by_matched_cells(query: &Query, rows: &[BTreeMap<&str, &Value>], columns: &[&
     };
     let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
     for &i in matching {
-        let cells = cells_of(i);
-        match groups.iter_mut().find(|(c, _)| *c == cells) {
-            Some((_, group)) => group.push(i),
-            None => groups.push((cells, vec![i])),
-        }
+        add_to_group(&mut groups, cells_of(i), i);
     }
     if groups.len() > MATCH_GROUPS || groups.iter().any(|(c, _)| c.is_none()) {
         return vec![(None, matching.to_vec())];
@@ -1148,12 +1144,12 @@ fn host_cells(rows: &[BTreeMap<&str, &Value>], columns: &[&str]) -> Vec<Vec<Stri
     by_row
 }
 
-/// The hosts of the `omitted` rows (from [`host_cells`]) that `shown` does not hold, each once
-/// with its count, as in a log's marker: the hosts are the evidence a question over such a table
-/// asks for. Listed, after `label`, while within `allowance` bytes, the rest counted.
-fn omitted_hosts(hosts: &[Vec<String>], omitted: &[usize], shown: &str, label: &str, allowance: usize) -> String {
+/// The hosts of the `omitted` rows (from [`host_cells`]) that none of the `shown` texts holds,
+/// each once with its count, as in a log's marker: the hosts are the evidence a question over
+/// such a table asks for. Listed, after `label`, while within `allowance` bytes, the rest counted.
+fn omitted_hosts(hosts: &[Vec<String>], omitted: &[usize], shown: &[&str], label: &str, allowance: usize) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for host in omitted.iter().flat_map(|&i| &hosts[i]).filter(|host| !shown.contains(host.as_str())) {
+    for host in omitted.iter().flat_map(|&i| &hosts[i]).filter(|host| !shown.iter().any(|s| s.contains(host.as_str()))) {
         *counts.entry(host).or_default() += 1;
     }
     let mut found: Vec<(String, usize)> = counts.into_iter().map(|(host, n)| (host.to_string(), n)).collect();

@@ -18,7 +18,7 @@
 //! and the values the question's words pick out.
 
 use crate::request::query::Query;
-use super::{Compressor, Context};
+use super::{add_to_group, Compressor, Context};
 use crate::request::marker;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -534,11 +534,7 @@ fn folded_paths(values: &[(String, usize)]) -> String {
     let mut directories: Vec<(&str, Vec<String>)> = Vec::new();
     for (value, n) in values {
         let (directory, name) = value.trim_end_matches('/').rsplit_once('/').map_or(("", value.as_str()), |(d, _)| value.split_at(d.len() + 1));
-        let name = marker::with_count(name, *n);
-        match directories.iter_mut().find(|(d, _)| *d == directory) {
-            Some((_, names)) => names.push(name),
-            None => directories.push((directory, vec![name])),
-        }
+        add_to_group(&mut directories, directory, marker::with_count(name, *n));
     }
     let groups: Vec<String> = directories
         .into_iter()

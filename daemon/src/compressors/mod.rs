@@ -62,3 +62,13 @@ pub trait Compressor: Send + Sync {
     /// described with a [`crate::request::marker::marker`] carrying `ctx.key`.
     fn compress(&self, text: &str, ctx: &Context) -> Option<String>;
 }
+
+/// Adds `value` to `key`'s group in `groups`, which keeps the groups in order of first
+/// appearance: how a marker gathers what it lists under one heading (files by directory, hosts
+/// by the cells that matched, skipped tests by reason).
+pub(crate) fn add_to_group<K: PartialEq, V>(groups: &mut Vec<(K, Vec<V>)>, key: K, value: V) {
+    match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, values)) => values.push(value),
+        None => groups.push((key, vec![value])),
+    }
+}

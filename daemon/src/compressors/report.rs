@@ -110,8 +110,9 @@ fn own_frames_kept(lines: &[&str]) -> Vec<bool> {
                 in_trace = 0;
                 return false;
             }
-            let kept = own_frame(line) && in_trace < OWN_FRAMES_KEPT;
-            in_trace += usize::from(own_frame(line));
+            let own = own_frame(line);
+            let kept = own && in_trace < OWN_FRAMES_KEPT;
+            in_trace += usize::from(own);
             kept
         })
         .collect()

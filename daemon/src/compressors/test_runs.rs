@@ -18,7 +18,7 @@
 
 use crate::request::marker::{self, thousands};
 use crate::request::query::{with_identifier_parts, Query};
-use super::{logs, Compressor, Context};
+use super::{add_to_group, logs, Compressor, Context};
 
 /// Compresses test-runner output and tracebacks.
 pub struct TestRuns;
@@ -611,10 +611,7 @@ impl Compressor for TestRuns {
                         tally(&mut reasons, reason, 1);
                         let name = test_name(lines[open.unwrap_or(end)]);
                         if let Some(name) = name.filter(|_| skip_totals.get(reason).is_some_and(|&n| n <= NAMED_SKIPS)) {
-                            match named.iter_mut().find(|(r, _)| *r == reason) {
-                                Some((_, tests)) => tests.push(name),
-                                None => named.push((reason, vec![name])),
-                            }
+                            add_to_group(&mut named, reason, name);
                         }
                         open = None;
                     }
