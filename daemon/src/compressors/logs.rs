@@ -382,7 +382,7 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
         for field in &template.fields {
             // An address is evidence even where it does not vary (a statement seen once).
             if field.same {
-                if let Some(address) = ipv4_in(&field.first) {
+                if let Some(address) = address_in(&field.first) {
                     note(address, template.count);
                 }
                 continue;
@@ -393,7 +393,7 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
             }
             let shapes: std::collections::BTreeSet<String> = values.iter().map(|(v, _)| v.chars().filter(|c| !c.is_ascii_digit()).collect()).collect();
             for (value, n) in values {
-                match ipv4_in(value) {
+                match address_in(value) {
                     Some(address) => note(address, *n),
                     None if shapes.len() > 1 && value.chars().any(char::is_alphabetic) && !clock_word(value) => {
                         note(value.trim_matches(|c: char| !c.is_alphanumeric()), *n)
@@ -423,6 +423,40 @@ pub(crate) fn ipv4_in(token: &str) -> Option<&str> {
         } else {
             start += 1;
         }
+    }
+    None
+}
+
+/// The IPv4 or IPv6 address inside a token (`from=[2001:db8::7]`), if it holds one.
+fn address_in(token: &str) -> Option<&str> {
+    ipv4_in(token).or_else(|| ipv6_in(token))
+}
+
+/// The IPv6 address inside a token: a run of hex digits and colons, not part of a word, with
+/// 2 to 7 colons and groups of at most 4 digits, compressed (`::`) or of all 8 groups. A clock
+/// (`13:49:31`) or a MAC address (`00:1a:2b:3c:4d:5e`) is none.
+fn ipv6_in(token: &str) -> Option<&str> {
+    let hexish = |c: char| c.is_ascii_hexdigit() || c == ':';
+    let mut rest = token;
+    while let Some(start) = rest.find(hexish) {
+        let len = rest[start..].find(|c: char| !hexish(c)).unwrap_or(rest.len() - start);
+        let bounded = !rest[..start].ends_with(char::is_alphanumeric) && !rest[start + len..].starts_with(char::is_alphanumeric);
+        let run = &rest[start..start + len];
+        // A colon that ends a run as punctuation (`from 2001:db8::7: 11`) is no part of it.
+        let candidate = if run.ends_with(':') && !run.ends_with("::") { &run[..run.len() - 1] } else { run };
+        let colons = candidate.matches(':').count();
+        let groups: Vec<&str> = candidate.split(':').collect();
+        let compressed = candidate.matches("::").count() == 1;
+        let whole = colons == 7 && groups.iter().all(|g| !g.is_empty());
+        if bounded
+            && (2..=7).contains(&colons)
+            && (compressed || whole)
+            && groups.iter().all(|g| g.len() <= 4)
+            && groups.iter().any(|g| !g.is_empty())
+        {
+            return Some(candidate);
+        }
+        rest = &rest[start + len..];
     }
     None
 }
@@ -668,9 +702,12 @@ fn render(text: &str, first_line: usize, entries: &[Entry], templates: &[Templat
     let mut shown = Vec::new();
     let mut added = 0;
     for (rank, (t, n, severity)) in ranked.iter().enumerate() {
-        let named = (rank < TEMPLATES_SHOWN || *severity >= 2) && shown.len() < TEMPLATES_SHOWN_MAX;
+        // A statement whose lines were all alike lists no values: past the first few, quoting
+        // it costs as much as the line would, and its addresses are in the evidence below.
+        let varies = templates[*t].fields.iter().any(|f| !f.same);
+        let named = (rank < TEMPLATES_SHOWN || *severity >= 2 && varies) && shown.len() < TEMPLATES_SHOWN_MAX;
         let plain = named.then(|| describe(&templates[*t], false, query));
-        let described = match (query.hits(&templates[*t].text.join(" ")) > 0 || lists_files(&templates[*t]), plain) {
+        let described = match (varies && query.hits(&templates[*t].text.join(" ")) > 0 || lists_files(&templates[*t]), plain) {
             (true, plain) => {
                 let wide = describe(&templates[*t], true, query);
                 let extra = wide.len().saturating_sub(plain.as_ref().map_or(0, String::len));
@@ -895,6 +932,15 @@ mod tests {
         assert_eq!(ipv4_in("v1.2.3.4"), None, "part of a word");
         assert_eq!(ipv4_in("1.2.3.4.5"), None);
         assert_eq!(ipv4_in("256.1.1.1"), None);
+        assert_eq!(address_in("from=[2001:db8::7]"), Some("2001:db8::7"));
+        assert_eq!(address_in("aaaa:bbbb:cccc:1234::1:1"), Some("aaaa:bbbb:cccc:1234::1:1"));
+        assert_eq!(address_in("2001:db8:0:0:0:0:2:1:"), Some("2001:db8:0:0:0:0:2:1"));
+        assert_eq!(address_in("::1"), Some("::1"));
+        assert_eq!(address_in("::ffff:1.2.3.4"), Some("1.2.3.4"));
+        assert_eq!(address_in("13:49:31"), None, "a clock");
+        assert_eq!(address_in("00:1a:2b:3c:4d:5e"), None, "a MAC address");
+        assert_eq!(address_in("8c:e3:aa:0f:64:51:02:f7:14:79:89:3f:65:84:7c:30,"), None, "a key fingerprint");
+        assert_eq!(address_in("std::vector"), None, "part of a word");
     }
 
     #[test]
