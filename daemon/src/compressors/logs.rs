@@ -6,7 +6,8 @@
 //! spent:
 //!
 //! 1. error-level entries (ERROR, FATAL, CRITICAL, exceptions, stack traces): one of each
-//!    template always, even past the budget, the others while it lasts;
+//!    template always, even past the budget, the others while it lasts if they show a trace or
+//!    a value that names something (a host, a user, a block) no kept one of theirs showed;
 //! 2. the first and last entries;
 //! 3. entries matching the query's discriminative words;
 //! 4. warning-level entries, one of each template before a second of any, rarest first;
@@ -348,7 +349,7 @@ fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Templ
     for entry in entries.iter_mut() {
         entry.template = into[entry.template];
         let template = &mut merged[entry.template];
-        let values = entry.lines[0].split_whitespace().zip(&template.text).filter(|(_, t)| *t == "<*>").map(|(v, _)| v);
+        let values = values_of(entry.lines[0], &template.text);
         if template.count == 0 {
             template.fields = values.map(Field::new).collect();
         } else {
@@ -622,11 +623,19 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
         shown.insert(&entries[i].lines);
         used += entries[i].bytes;
     };
-    // Errors: one of each template always, even past the budget; the others while it lasts
-    // (what varies in them is listed in the marker).
+    // Errors: one of each template always, even past the budget; the others while it lasts,
+    // when they show something the kept ones did not (a trace, a new host or name): a repeat
+    // that differs in its clock and counters only is counted (the marker lists those values).
     let mut error_shown = vec![false; templates.len()];
+    let mut evidence_shown: HashSet<(usize, &str)> = HashSet::new();
     for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.severity >= 3) {
-        take(i, &mut keep, !error_shown[e.template]);
+        let mut news = false;
+        for value in values_of(e.lines[0], &templates[e.template].text).filter(|v| names_something(v)) {
+            news |= evidence_shown.insert((e.template, value));
+        }
+        if !error_shown[e.template] || news || e.lines.len() > 1 {
+            take(i, &mut keep, !error_shown[e.template]);
+        }
         error_shown[e.template] = true;
     }
     take(0, &mut keep, true);
@@ -659,6 +668,18 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
         }
     }
     keep
+}
+
+/// The values of a line's masked positions, in order: what it says in place of its template
+/// `text`'s `<*>`.
+fn values_of<'t>(line: &'t str, text: &'t [String]) -> impl Iterator<Item = &'t str> {
+    line.split_whitespace().zip(text).filter(|(_, t)| *t == "<*>").map(|(v, _)| v)
+}
+
+/// Whether a value names something (a host, a user, a block, a file) rather than counting or
+/// timing: numbers, clocks, dates, a day's or month's name and a process tag's pid do not.
+fn names_something(value: &str) -> bool {
+    address_in(value).is_some() || value.chars().any(char::is_alphabetic) && !clock_word(value) && !digits_as(value, '…').contains("[…]")
 }
 
 fn render(text: &str, first_line: usize, entries: &[Entry], templates: &[Template], keep: &[bool], query: &Query, budget: usize) -> Option<(String, String)> {
@@ -845,6 +866,22 @@ mod tests {
             assert!(out.contains(host), "host {host} lost:\n{out}");
         }
         assert!(out.len() * 4 < OPENSSH.len(), "{} -> {}", OPENSSH.len(), out.len());
+    }
+
+    #[test]
+    fn a_repeated_error_is_kept_once_per_value_it_names() {
+        // Apache's error log: 539 `mod_jk child workerEnv in error state N` lines in 5 states,
+        // among the refused clients and the children missing from the scoreboard.
+        let log = include_str!("../../../tests/fixtures/logs/Apache_2k.log");
+        let out = Logs.compress(log, &ctx("Which clients were refused a directory index, and which children could jk2_init not find?", "k")).unwrap();
+        let states: HashSet<&str> = log.lines().filter_map(|l| l.split("workerEnv in error state ").nth(1)).collect();
+        let kept = out.lines().filter(|l| l.contains("workerEnv in error state") && !l.starts_with("[headroom")).count();
+        assert!((1..=states.len()).contains(&kept), "{kept} kept for {} states", states.len());
+        for line in log.lines().filter(|l| l.contains("Directory index forbidden") || l.contains("Can't find child")) {
+            let value = line.split("[client ").nth(1).or(line.split("find child ").nth(1)).unwrap().split([']', ' ']).next().unwrap();
+            assert!(out.contains(value), "lost {value}");
+        }
+        assert!(out.len() * 15 < log.len(), "{} -> {}", log.len(), out.len());
     }
 
     /// A fail2ban test log without its annotations, and the hosts its `failJSON` lines mark as
