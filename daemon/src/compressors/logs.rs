@@ -615,38 +615,37 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
     let mut used = 0usize;
     // An entry said again word for word tells nothing the kept one did not: it is counted.
     let mut shown: HashSet<&[&str]> = HashSet::new();
-    let mut take = |i: usize, keep: &mut Vec<bool>, force: bool| {
-        if keep[i] || shown.contains(entries[i].lines.as_slice()) || (!force && used + entries[i].bytes > budget) {
+    // Per template, whether one of its entries is kept and the naming values kept ones showed.
+    let mut template_shown = vec![false; templates.len()];
+    let mut named: HashSet<(usize, &str)> = HashSet::new();
+    let mut take = |i: usize, keep: &mut Vec<bool>, how: Take| {
+        let e = &entries[i];
+        let values = || values_of(e.lines[0], &templates[e.template].text).filter(|v| names_something(v));
+        let repeat = template_shown[e.template] && e.lines.len() == 1 && values().all(|v| named.contains(&(e.template, v)));
+        if keep[i] || shown.contains(e.lines.as_slice()) || how != Take::Always && used + e.bytes > budget || how == Take::IfNew && repeat {
             return;
         }
         keep[i] = true;
-        shown.insert(&entries[i].lines);
-        used += entries[i].bytes;
+        shown.insert(&e.lines);
+        used += e.bytes;
+        template_shown[e.template] = true;
+        named.extend(values().map(|v| (e.template, v)));
     };
-    // Errors: one of each template always, even past the budget; the others while it lasts,
-    // when they show something the kept ones did not (a trace, a new host or name): a repeat
-    // that differs in its clock and counters only is counted (the marker lists those values).
-    let mut error_shown = vec![false; templates.len()];
-    let mut evidence_shown: HashSet<(usize, &str)> = HashSet::new();
+    // Errors: one of each template always, even past the budget; the others while it lasts.
+    let mut error_seen = vec![false; templates.len()];
     for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.severity >= 3) {
-        let mut news = false;
-        for value in values_of(e.lines[0], &templates[e.template].text).filter(|v| names_something(v)) {
-            news |= evidence_shown.insert((e.template, value));
-        }
-        if !error_shown[e.template] || news || e.lines.len() > 1 {
-            take(i, &mut keep, !error_shown[e.template]);
-        }
-        error_shown[e.template] = true;
+        take(i, &mut keep, if error_seen[e.template] { Take::IfNew } else { Take::Always });
+        error_seen[e.template] = true;
     }
-    take(0, &mut keep, true);
-    take(entries.len() - 1, &mut keep, true);
+    take(0, &mut keep, Take::Always);
+    take(entries.len() - 1, &mut keep, Take::Always);
 
     let query = Query::new(query).discriminative(entries.iter().map(|e| e.lines[0]), QUERY_MAX_SHARE);
     let mut matching: Vec<(usize, usize)> =
         entries.iter().enumerate().map(|(i, e)| (e.lines.iter().map(|l| query.hits(l)).max().unwrap_or(0), i)).filter(|(h, _)| *h > 0).collect();
     matching.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, i) in matching {
-        take(i, &mut keep, false);
+        take(i, &mut keep, Take::IfNew);
     }
 
     // Warnings: every template's first occurrence, then second ones, ..., rarest template first.
@@ -659,15 +658,28 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
     }
     warnings.sort();
     for (_, _, i) in warnings {
-        take(i, &mut keep, false);
+        take(i, &mut keep, Take::IfNew);
     }
 
     for (i, e) in entries.iter().enumerate() {
         if templates[e.template].count == 1 {
-            take(i, &mut keep, false);
+            take(i, &mut keep, Take::InBudget);
         }
     }
     keep
+}
+
+/// How [`choose`] takes an entry.
+#[derive(Clone, Copy, PartialEq)]
+enum Take {
+    /// Even past the budget.
+    Always,
+    /// While the budget lasts.
+    InBudget,
+    /// While the budget lasts, unless a kept entry of its template is there and it shows no
+    /// trace and no value that names something (a host, a user, a block) kept ones did not: a
+    /// repeat that differs in its clock and counters is counted, and the marker lists those.
+    IfNew,
 }
 
 /// The values of a line's masked positions, in order: what it says in place of its template
