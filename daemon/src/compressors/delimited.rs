@@ -7,8 +7,11 @@
 //! table: constant columns stated once, derivable and prefixed columns folded, and over budget
 //! the rows the question names, rare and outlying values, first and last rows kept, the rest
 //! counted by what distinguishes them. Comment lines (`#path`, `#types`) stay as they were.
+//! Records stamped with their time are a log written as a table, and keep a log's share of
+//! the bytes, not a table's.
 
-use super::json::{rows_as_table, table_budget};
+use super::json::{self, rows_as_table, table_budget};
+use super::logs;
 use super::{Compressor, Context};
 use serde_json::{Map, Value};
 
@@ -72,6 +75,22 @@ fn is_header(line: &str, delimiter: char) -> bool {
     distinct.len() == names.len() && names.iter().all(|n| !n.is_empty() && n.parse::<f64>().is_err())
 }
 
+/// Column names that say a record's time.
+const TIME_COLUMNS: [&str; 5] = ["ts", "time", "timestamp", "date", "datetime"];
+
+/// Whether the records are events in time (a log written as a table, such as Zeek's): a column
+/// named for the time, or a first column of epoch seconds or ISO dates. Such a table is read
+/// as a log and gets a log's share of its bytes.
+fn timed(parsed: &Parsed) -> bool {
+    let clock = |cell: &str| {
+        let b = cell.as_bytes();
+        cell.parse::<f64>().is_ok_and(|t| (1e9..1e10).contains(&t))
+            || b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-'
+    };
+    parsed.columns.iter().any(|c| TIME_COLUMNS.contains(&c.trim_matches(['@', '_']).to_ascii_lowercase().as_str()))
+        || parsed.records.iter().all(|r| clock(r[0]))
+}
+
 /// A cell as a table value: an integer as a number (so outliers are seen) when it reads back
 /// the same, anything else as the text it was.
 fn cell(text: &str) -> Value {
@@ -93,7 +112,8 @@ impl Compressor for Delimited {
             .iter()
             .map(|fields| Value::Object(parsed.columns.iter().zip(fields).map(|(c, f)| (c.clone(), cell(f))).collect::<Map<_, _>>()))
             .collect();
-        let budget = table_budget(text, ctx);
+        let share = if timed(&parsed) { logs::DEFAULT_BUDGET } else { json::DEFAULT_BUDGET };
+        let budget = table_budget(text, ctx, share);
         let mut out = String::new();
         for line in &parsed.before {
             out.push_str(line);
@@ -250,6 +270,19 @@ mod tests {
         for host in reset {
             assert!(out.contains(&format!("| {host} |")) || listed.split(';').next().unwrap().contains(host), "{host} lost: {out}");
         }
+    }
+
+    #[test]
+    fn a_log_written_as_a_table_keeps_a_logs_share_of_rows() {
+        // Zeek's records are stamped with epoch seconds; a release calendar's dates and a test
+        // set's values are not events in time.
+        assert!(timed(&parse(ZEEK_CONN).unwrap()) && timed(&parse(ZEEK_FILES).unwrap()));
+        assert!(!timed(&parse(UBUNTU).unwrap()) && !timed(&parse(LOG2).unwrap()));
+        let out = Delimited.compress(ZEEK_CONN, &ctx("Which servers reset the connections?")).unwrap();
+        let (_, rows) = table_rows(&out);
+        let row_bytes: usize = rows.iter().map(|r| r.join(" | ").len() + 1).sum();
+        let budget = ((ZEEK_CONN.len() as f64 * logs::DEFAULT_BUDGET) as usize).max(json::MIN_BUDGET);
+        assert!(row_bytes <= budget && budget < (ZEEK_CONN.len() as f64 * json::DEFAULT_BUDGET) as usize, "{row_bytes} of {}", ZEEK_CONN.len());
     }
 
     #[test]

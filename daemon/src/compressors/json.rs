@@ -39,9 +39,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Json;
 
 /// Share of the input's bytes a table may use, when the caller sets no target.
-const DEFAULT_BUDGET: f64 = 0.15;
+pub(crate) const DEFAULT_BUDGET: f64 = 0.15;
 /// A budget never below this many bytes.
-const MIN_BUDGET: usize = 4_000;
+pub(crate) const MIN_BUDGET: usize = 4_000;
 /// A prefix shared by every value of a string column is stated once when at least this long.
 const MIN_SHARED_PREFIX: usize = 16;
 /// Strings longer than this are cut in table cells.
@@ -138,7 +138,7 @@ impl Compressor for Json {
     fn compress(&self, text: &str, ctx: &Context) -> Option<String> {
         let mut dropped = Dropped::default();
         let cleaned = positional_rows(clean(serde_json::from_str::<Value>(text).ok()?, &mut dropped));
-        let budget = table_budget(text, ctx);
+        let budget = table_budget(text, ctx, DEFAULT_BUDGET);
         let minified = minify(text);
         let (mut out, tabled) = render(&cleaned, budget, ctx.query, &mut dropped);
         if tabled || dropped.any() {
@@ -152,9 +152,10 @@ impl Compressor for Json {
     }
 }
 
-/// The bytes a table of `text` may use: the caller's target share, else [`DEFAULT_BUDGET`].
-pub(crate) fn table_budget(text: &str, ctx: &Context) -> usize {
-    let share = ctx.target_ratio.map_or(DEFAULT_BUDGET, |r| f64::from(r).clamp(0.01, 1.0));
+/// The bytes a table of `text` may use: the caller's target share, else `default_share`
+/// ([`DEFAULT_BUDGET`] but for a log written as a table).
+pub(crate) fn table_budget(text: &str, ctx: &Context, default_share: f64) -> usize {
+    let share = ctx.target_ratio.map_or(default_share, |r| f64::from(r).clamp(0.01, 1.0));
     ((text.len() as f64 * share) as usize).max(MIN_BUDGET)
 }
 

@@ -29,7 +29,7 @@ use std::hash::{Hash, Hasher};
 pub struct Logs;
 
 /// Share of the input's bytes the kept entries may use, when the caller sets no target.
-const DEFAULT_BUDGET: f64 = 0.08;
+pub(crate) const DEFAULT_BUDGET: f64 = 0.08;
 /// A budget never below this many bytes, so small logs keep their substance.
 const MIN_BUDGET: usize = 2_000;
 /// Templates named in the marker.
