@@ -367,7 +367,7 @@ fn merge_templates(templates: Vec<Template>, entries: &mut [Entry]) -> Vec<Templ
 /// many values to list — each once with its count, as
 /// `; addresses and names in the other lines: 192.0.2.7 ×3, mail.example.org`, within
 /// `allowance` bytes. A field whose values differ only in digits (`sshd[411]:`) names nothing,
-/// nor does a timestamp's month or day name (`Dec`).
+/// nor does a timestamp's month or day name (`Dec`) or a process tag (`postfix/smtpd[7676]:`).
 fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allowance: usize) -> String {
     // In the order first met, each value's place found by a map (a large log has thousands).
     let mut found: Vec<(String, usize)> = Vec::new();
@@ -396,7 +396,7 @@ fn evidence<'t>(templates: impl Iterator<Item = &'t Template>, shown: &str, allo
             for (value, n) in values {
                 match address_in(value) {
                     Some(address) => note(address, *n),
-                    None if shapes.len() > 1 && value.chars().any(char::is_alphabetic) && !clock_word(value) => {
+                    None if shapes.len() > 1 && names_something(value) => {
                         note(value.trim_matches(|c: char| !c.is_alphanumeric()), *n)
                     }
                     None => {}
@@ -925,6 +925,8 @@ mod tests {
             // A timestamp's month is no name (these lines are stamped in eight months, `Dec 13 …`).
             let names = out.split("addresses and names in the other lines: ").nth(1).unwrap_or("");
             assert!(!names.split(", ").any(|n| clock_word(n.split(" ×").next().unwrap())), "{names}");
+            // Nor is a process tag (`postfix/smtpd[7676]:`, whose pid changes from line to line).
+            assert!(!names.contains("smtpd["), "{names}");
         }
     }
 
