@@ -7,6 +7,8 @@ ml/fetch.sh
 cargo test --workspace --locked
 # The unseen evaluation set builds and every needle is in its raw text (tests/fixtures/unseen).
 python3 tests/fixtures/unseen/build.py "$(mktemp -d)" >/dev/null
+# So does the dev set the compressors are tuned on (tests/fixtures/dev).
+python3 tests/fixtures/dev/build.py "$(mktemp -d)" >/dev/null
 # client-py: wire vectors, the client against target/release/headroomd, the integrations.
 cargo build --release --locked --bins
 .venv/bin/python -m pytest -q -p no:cacheprovider client-py/tests
