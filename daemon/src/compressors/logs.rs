@@ -437,6 +437,9 @@ fn address_in(token: &str) -> Option<&str> {
 /// 2 to 7 colons and groups of at most 4 digits, compressed (`::`) or of all 8 groups. A clock
 /// (`13:49:31`) or a MAC address (`00:1a:2b:3c:4d:5e`) is none.
 fn ipv6_in(token: &str) -> Option<&str> {
+    if token.bytes().filter(|b| *b == b':').count() < 2 {
+        return None;
+    }
     let hexish = |c: char| c.is_ascii_hexdigit() || c == ':';
     let mut rest = token;
     while let Some(start) = rest.find(hexish) {
@@ -621,8 +624,8 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
     let mut take = |i: usize, keep: &mut Vec<bool>, how: Take| {
         let e = &entries[i];
         let values = || values_of(e.lines[0], &templates[e.template].text).filter(|v| names_something(v));
-        let repeat = template_shown[e.template] && e.lines.len() == 1 && values().all(|v| named.contains(&(e.template, v)));
-        if keep[i] || shown.contains(e.lines.as_slice()) || how != Take::Always && used + e.bytes > budget || how == Take::IfNew && repeat {
+        let repeat = || template_shown[e.template] && e.lines.len() == 1 && values().all(|v| named.contains(&(e.template, v)));
+        if keep[i] || shown.contains(e.lines.as_slice()) || how != Take::Always && used + e.bytes > budget || how == Take::IfNew && repeat() {
             return;
         }
         keep[i] = true;
@@ -691,7 +694,12 @@ fn values_of<'t>(line: &'t str, text: &'t [String]) -> impl Iterator<Item = &'t 
 /// Whether a value names something (a host, a user, a block, a file) rather than counting or
 /// timing: numbers, clocks, dates, a day's or month's name and a process tag's pid do not.
 fn names_something(value: &str) -> bool {
-    address_in(value).is_some() || value.chars().any(char::is_alphabetic) && !clock_word(value) && !digits_as(value, '…').contains("[…]")
+    address_in(value).is_some() || value.chars().any(char::is_alphabetic) && !clock_word(value) && !has_pid(value)
+}
+
+/// Whether a token holds a process tag's pid: digits between brackets (`sshd[411]:`).
+fn has_pid(token: &str) -> bool {
+    token.split('[').skip(1).any(|rest| rest.split_once(']').is_some_and(|(pid, _)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())))
 }
 
 fn render(text: &str, first_line: usize, entries: &[Entry], templates: &[Template], keep: &[bool], query: &Query, budget: usize) -> Option<(String, String)> {
