@@ -470,7 +470,7 @@ fn ipv6_in(token: &str) -> Option<&str> {
 /// evidence and stay as they are.
 fn one_shape(values: &[(String, usize)]) -> Option<String> {
     let first = digits_as(&values[0].0, '…');
-    (first.contains("[…]") && first.chars().any(char::is_alphabetic) && values.iter().all(|(v, _)| digits_as(v, '…') == first)).then_some(first)
+    (has_pid(&values[0].0) && first.chars().any(char::is_alphabetic) && values.iter().all(|(v, _)| digits_as(v, '…') == first)).then_some(first)
 }
 
 /// Month and weekday names, which open syslog and Apache timestamps (`Jun 13 20:48:11`,
@@ -624,8 +624,10 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
     let mut take = |i: usize, keep: &mut Vec<bool>, how: Take| {
         let e = &entries[i];
         let values = || values_of(e.lines[0], &templates[e.template].text).filter(|v| names_something(v));
-        let repeat = || template_shown[e.template] && e.lines.len() == 1 && values().all(|v| named.contains(&(e.template, v)));
-        if keep[i] || shown.contains(e.lines.as_slice()) || how != Take::Always && used + e.bytes > budget || how == Take::IfNew && repeat() {
+        let first = !template_shown[e.template];
+        let repeat = || !first && e.lines.len() == 1 && values().all(|v| named.contains(&(e.template, v)));
+        let past_budget = used + e.bytes > budget && !(how == Take::Always || how == Take::FirstAlways && first);
+        if keep[i] || shown.contains(e.lines.as_slice()) || past_budget || matches!(how, Take::IfNew | Take::FirstAlways) && repeat() {
             return;
         }
         keep[i] = true;
@@ -635,10 +637,8 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
         named.extend(values().map(|v| (e.template, v)));
     };
     // Errors: one of each template always, even past the budget; the others while it lasts.
-    let mut error_seen = vec![false; templates.len()];
-    for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.severity >= 3) {
-        take(i, &mut keep, if error_seen[e.template] { Take::IfNew } else { Take::Always });
-        error_seen[e.template] = true;
+    for (i, _) in entries.iter().enumerate().filter(|(_, e)| e.severity >= 3) {
+        take(i, &mut keep, Take::FirstAlways);
     }
     take(0, &mut keep, Take::Always);
     take(entries.len() - 1, &mut keep, Take::Always);
@@ -677,6 +677,8 @@ fn choose(entries: &[Entry], templates: &[Template], budget: usize, query: &str)
 enum Take {
     /// Even past the budget.
     Always,
+    /// The first of its template even past the budget, the others as [`Take::IfNew`].
+    FirstAlways,
     /// While the budget lasts.
     InBudget,
     /// While the budget lasts, unless a kept entry of its template is there and it shows no
