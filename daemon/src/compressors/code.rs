@@ -12,7 +12,7 @@
 
 use super::doc_blocks;
 use super::repeated_runs::{self, Repeat};
-use crate::request::query::{identifier_parts, with_identifier_parts, words, Query};
+use crate::request::query::{fold, identifier_parts, with_identifier_parts, words, Query};
 use super::lang::Lang;
 use super::skeleton;
 use super::{Compressor, Context};
@@ -34,8 +34,8 @@ const CLOSE_TO_BEST: f64 = 0.8;
 /// A body matching the question this many times better than any body a name of the question's
 /// words picked is kept as well.
 const FAR_BETTER_THAN_NAMED: f64 = 1.5;
-/// A body kept whole that spans more lines than this has its own functions decided one by one.
-const LONG_KEPT_BODY_LINES: usize = 60;
+/// A body spanning more lines than this has the functions nested in it decided one by one.
+const LONG_BODY_LINES: usize = 60;
 /// Parse errors tolerated per this many lines (grammars lag behind language releases).
 const LINES_PER_ERROR: usize = 400;
 
@@ -60,6 +60,12 @@ impl Function<'_> {
     /// [`SHORT_BODY_LINES`]).
     fn is_short(&self) -> bool {
         self.rows.1 - self.rows.0 < SHORT_BODY_LINES
+    }
+
+    /// Whether its body is long enough to be read as the functions nested in it (see
+    /// [`LONG_BODY_LINES`]).
+    fn is_long(&self) -> bool {
+        self.rows.1 - self.rows.0 > LONG_BODY_LINES
     }
 }
 
@@ -248,37 +254,83 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let mut functions = Vec::new();
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
-    // Each function as BM25 reads it: its words, identifiers split into theirs as well
-    // (`getXHRResponse` holds `get`, `xhr` and `response`).
-    let as_documents = |functions: &[Function]| -> Vec<String> {
-        functions.iter().map(|f| words(&text[f.node.start_byte()..f.end]).flat_map(identifier_parts).collect::<Vec<_>>().join(" ")).collect()
+    // Each function as BM25 reads it: its words without those of the functions in `nested`,
+    // identifiers split into theirs as well (`getXHRResponse` holds `get`, `xhr` and `response`).
+    let as_document = |f: &Function, nested: &[&Function]| -> String {
+        let mut inside: Vec<&&Function> = nested.iter().filter(|g| f.node.start_byte() < g.node.start_byte() && g.end <= f.end).collect();
+        inside.sort_by_key(|g| g.node.start_byte());
+        let mut own = String::new();
+        let mut at = f.node.start_byte();
+        for inner in inside {
+            if inner.node.start_byte() < at {
+                continue;
+            }
+            own.push_str(&text[at..inner.node.start_byte()]);
+            own.push('\n');
+            at = inner.end;
+        }
+        own.push_str(&text[at..f.end]);
+        words(&own).flat_map(identifier_parts).collect::<Vec<_>>().join(" ")
     };
-    let bodies = as_documents(&functions);
-    let query = Query::new(ctx.query).discriminative(bodies.iter().map(String::as_str), 0.25);
+    let documents: Vec<String> = functions.iter().map(|f| as_document(f, &[])).collect();
+    let query = Query::new(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
     // A word in most bodies (`retry` in an HTTP client) still names the few functions about it.
-    let names = if view {
-        Query::default()
-    } else {
-        Query::new(ctx.query).discriminative(functions.iter().map(|f| identifier_parts(&f.name).join(" ")), 0.25)
+    let names_query = |functions: &[&Function]| {
+        if view {
+            Query::default()
+        } else {
+            Query::new(ctx.query).discriminative(functions.iter().map(|f| name_words(&f.name).join(" ")), 0.25)
+        }
     };
+    let names = names_query(&functions.iter().collect::<Vec<_>>());
     let queries = Queries { bodies: &query, names: &names };
-    let mut keep = bodies_to_keep(&functions, &bodies, &queries, ctx.older);
+    let mut keep = bodies_to_keep(&functions.iter().collect::<Vec<_>>(), &documents, &queries, ctx.older);
     // A long body kept whole (a factory, a module wrapped in one function) has its own
-    // functions decided the same way; the skeleton blanked them, so the file is parsed whole.
-    let long = |f: &Function, kept: &bool| *kept && f.rows.1 - f.rows.0 > LONG_KEPT_BODY_LINES;
-    if skimmed && functions.iter().zip(&keep).any(|(f, kept)| long(f, kept)) {
+    // functions decided the same way. When no body is kept for the question, it may be about
+    // a function nested in a long one (a callback a method wires up): those are read too.
+    let asked_nowhere = !view && !ctx.older && !functions.iter().zip(&keep).any(|(f, kept)| *kept && !f.is_short());
+    let read_inside = |f: &Function, kept: bool| f.is_long() && (kept || asked_nowhere);
+    // The skeleton blanked the nested functions, so the file is parsed whole.
+    if skimmed && functions.iter().zip(&keep).any(|(f, kept)| read_inside(f, *kept)) {
         return plan(text, ctx, false, view);
     }
+    // The function each nested one was read in.
+    let mut parent: Vec<Option<usize>> = vec![None; functions.len()];
     let mut next = 0;
     while next < functions.len() {
-        if long(&functions[next], &keep[next]) {
+        if read_inside(&functions[next], keep[next]) {
             let mut inner = Vec::new();
             outermost_functions(functions[next].body, lang, text, &mut inner);
             locate(&mut inner, &python_ends, &lines, text.len());
-            keep.extend(bodies_to_keep(&inner, &as_documents(&inner), &queries, ctx.older));
+            let decided = if keep[next] {
+                bodies_to_keep(&inner.iter().collect::<Vec<_>>(), &inner.iter().map(|f| as_document(f, &[])).collect::<Vec<_>>(), &queries, ctx.older)
+            } else {
+                vec![false; inner.len()]
+            };
+            keep.extend(decided);
+            parent.resize(parent.len() + inner.len(), Some(next));
             functions.extend(inner);
         }
         next += 1;
+    }
+    // The functions nested in bodies no question kept compete as units of their own, each read
+    // without the functions nested in it; one kept for the question keeps the bodies around it,
+    // whose other nested functions go as any body does.
+    let unkept: Vec<usize> = (0..functions.len()).filter(|&i| parent[i].is_some_and(|p| !keep[p])).collect();
+    if !unkept.is_empty() {
+        let units: Vec<&Function> = unkept.iter().map(|&i| &functions[i]).collect();
+        let documents: Vec<String> = units.iter().map(|f| as_document(f, &units)).collect();
+        let query = Query::new(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
+        let names = names_query(&units);
+        let decided = bodies_to_keep(&units, &documents, &Queries { bodies: &query, names: &names }, false);
+        for (&i, kept) in unkept.iter().zip(decided) {
+            keep[i] = kept;
+        }
+        for i in (0..functions.len()).rev() {
+            if let Some(p) = parent[i].filter(|_| keep[i] && !functions[i].is_short()) {
+                keep[p] = true;
+            }
+        }
     }
     let source: Vec<&str> = text.split('\n').collect();
     // A short test is kept for being short, not for the question: with none of its words, it
@@ -286,7 +338,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     if !view {
         for (f, kept) in functions.iter().zip(keep.iter_mut()) {
             if *kept && f.is_short() && is_test(lang, &source, lines.row(f.node.start_byte()), f) {
-                *kept = query.hits(&as_documents(std::slice::from_ref(f))[0]) > 0;
+                *kept = query.hits(&as_document(f, &[])) > 0;
             }
         }
     }
@@ -299,8 +351,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // Elided functions with no comment and no line on the question, each with its own edit:
     // runs of them may share a note instead.
     let mut bare: Vec<(&Function, Edit)> = Vec::new();
-    for (f, &kept) in functions.iter().zip(&keep) {
-        if !kept {
+    for ((f, &kept), outer) in functions.iter().zip(&keep).zip(&parent) {
+        // A function nested in an elided body goes with it.
+        if !kept && outer.is_none_or(|p| keep[p]) {
             // The doc comment right above an elided body keeps its summary line; the body's
             // marker names the rest.
             let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()))
@@ -331,7 +384,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let (grouped, elided_in_runs) = grouped_bodies(text, &source, &lines, bare);
     bodies += elided_in_runs;
     edits.extend(grouped);
-    let long_kept = functions.iter().zip(&keep).filter(|(f, kept)| long(f, kept)).map(|(f, _)| f.body);
+    let long_kept = functions.iter().zip(&keep).filter(|(f, kept)| **kept && f.is_long()).map(|(f, _)| f.body);
     let branches = if view { Vec::new() } else { branches_off_the_question(lang, text, &lines, long_kept, &edits, ctx.query) };
     bodies += branches.len();
     edits.extend(branches);
@@ -834,6 +887,16 @@ fn function_name(node: Node, body: Node, text: &str) -> String {
     name.map_or_else(|| "an anonymous function".to_string(), str::to_string)
 }
 
+/// The words of a function's name as the question meets them: its identifier's parts and, for
+/// an event handler's all-lowercase name (`onclose`, `onmessage`), the event it handles.
+fn name_words(name: &str) -> Vec<String> {
+    let mut parts = identifier_parts(name);
+    if let Some(event) = name.strip_prefix("on").filter(|e| e.len() > 2 && e.chars().all(|c| c.is_ascii_lowercase())) {
+        parts.push(fold(event));
+    }
+    parts
+}
+
 /// The question as bodies are matched to it: its words that tell bodies apart, and those that
 /// tell function names apart.
 struct Queries<'q> {
@@ -848,10 +911,10 @@ struct Queries<'q> {
 /// those not too long named by a word common in bodies but rare in names (`shouldRetry` in an
 /// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep
 /// only name matches of the first kind: the question is about the newest output.
-fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
+fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
     let named_by = |query: &Query| -> Vec<bool> {
         let terms: Vec<&str> = query.terms().collect();
-        functions.iter().map(|f| identifier_parts(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect()
+        functions.iter().map(|f| name_words(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect()
     };
     let named = named_by(queries.bodies);
     let mut keep: Vec<bool> = functions
@@ -881,7 +944,7 @@ fn bodies_to_keep(functions: &[Function], bodies: &[String], queries: &Queries, 
         }
     }
     let named_in_names = named_by(queries.names);
-    let fits = |f: &Function| f.rows.1 - f.rows.0 <= LONG_KEPT_BODY_LINES;
+    let fits = |f: &Function| f.rows.1 - f.rows.0 <= LONG_BODY_LINES;
     let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && fits(&functions[i])).collect();
     for i in by_score(named_only).take(NAMED_ONLY_BODIES) {
         keep[i] = true;
@@ -1285,6 +1348,27 @@ mod tests {
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("resetStep24();") && out.contains("const state = {};"), "the function asked about stays: {out}");
         assert!(!out.contains("feedStep3();") && out.contains("function feed() { /* [… lines 3–29"), "{out}");
+    }
+
+    #[test]
+    fn a_callback_a_long_method_wires_up_stays_when_no_body_is_about_the_question() {
+        // Every method's words are the question's: only `socket.onclose = (e) => {…}`, nested
+        // in the 104-line `_connectSocket`, answers it.
+        let ts = include_str!("../../../tests/fixtures/code/rxjs_websocket_subject.ts");
+        let out = compress("WebSocketSubject.ts", ts, "In rxjs's WebSocketSubject, what happens when the socket closes: when does the subject complete and when does it error?");
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        assert!(out.contains("      if (e.wasClean) {\n        observer.complete();\n      } else {\n        observer.error(e);"), "{out}");
+        // The method around it shows its own statements; its other long callbacks go.
+        assert!(out.contains("    const subscription = new Subscription(() => { /* [… lines "), "{out}");
+        assert!(out.contains("    socket.onopen = (evt: Event) => { /* [… lines 285–335"), "{out}");
+        assert!(out.contains("  protected _subscribe(subscriber: Subscriber<T>): Subscription { /* [… lines "), "{out}");
+    }
+
+    #[test]
+    fn an_event_handler_name_holds_its_event() {
+        assert!(name_words("onclose").contains(&fold("close")));
+        assert!(name_words("onMessage").contains(&fold("message")), "a camel-case name splits as any identifier");
+        assert_eq!(name_words("once"), identifier_parts("once"), "`on` and two letters is a word, not a handler");
     }
 
     #[test]
