@@ -905,18 +905,22 @@ struct Queries<'q> {
 }
 
 /// Which bodies stay whole: short ones, and those whose name has a query word that tells bodies
-/// apart. Then the bodies that match the query best (BM25, so a long body does not win by
+/// apart and is in the names of few functions. Then the bodies that match the query best (BM25, so a long body does not win by
 /// length) — the best and any close to it — when no name has such a word, or the best alone
 /// when it scores [`FAR_BETTER_THAN_NAMED`] times any body so named; and the best one of
 /// those not too long named by a word common in bodies but rare in names (`shouldRetry` in an
 /// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep
 /// only name matches of the first kind: the question is about the newest output.
 fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
+    let name_words: Vec<Vec<String>> = functions.iter().map(|f| name_words(&f.name)).collect();
     let named_by = |query: &Query| -> Vec<bool> {
         let terms: Vec<&str> = query.terms().collect();
-        functions.iter().map(|f| name_words(&f.name).iter().any(|p| terms.contains(&p.as_str()))).collect()
+        name_words.iter().map(|words| words.iter().any(|p| terms.contains(&p.as_str()))).collect()
     };
-    let named = named_by(queries.bodies);
+    // A word in the names of more functions than are kept for matching (`parse` in a flag
+    // parser) names a family, not the ones asked about: the bodies' own words choose among them.
+    let few_named = |term: &&str| name_words.iter().filter(|words| words.iter().any(|p| p == term)).count() <= MATCHING_BODIES;
+    let named = named_by(&queries.bodies.only(few_named));
     let mut keep: Vec<bool> = functions
         .iter()
         .zip(&named)
@@ -1006,8 +1010,8 @@ struct Branch {
 /// Edits eliding the long branches of switches and matches (`case 'x': …`, `Pat => { … }`)
 /// inside the long `bodies` kept whole, each to a note after its label, unless the question
 /// names the branch (every word of its label that few labels share: `tool-input-error`, the
-/// `Reset` of `Event::Reset`) or has words of its statements (words in a quarter of the
-/// branches tell none apart). Those inside an edit of `done` are left to it. A reducer or a
+/// `Reset` of `Event::Reset`) or has words of its label and statements (words in a quarter of
+/// the branches tell none apart). Those inside an edit of `done` are left to it. A reducer or a
 /// protocol handler kept for one of its cases then shows every label and the cases asked about.
 fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bodies: impl Iterator<Item = Node<'t>>, done: &[Edit], question: &str) -> Vec<Edit> {
     let mut found: Vec<Branch> = Vec::new();
@@ -1016,7 +1020,7 @@ fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bod
     }
     found.sort_by_key(|b| b.statements.start);
     found.dedup_by_key(|b| b.statements.start);
-    let units: Vec<String> = found.iter().map(|b| with_identifier_parts(&text[b.statements.clone()])).collect();
+    let units: Vec<String> = found.iter().map(|b| with_identifier_parts(&text[b.label.start..b.statements.end])).collect();
     let query = Query::new(question).discriminative(units.iter().map(String::as_str), 0.25);
     let label_words: Vec<Vec<String>> = found
         .iter()
@@ -1362,6 +1366,18 @@ mod tests {
         assert!(out.contains("    const subscription = new Subscription(() => { /* [… lines "), "{out}");
         assert!(out.contains("    socket.onopen = (evt: Event) => { /* [… lines 285–335"), "{out}");
         assert!(out.contains("  protected _subscribe(subscriber: Subscriber<T>): Subscription { /* [… lines "), "{out}");
+    }
+
+    #[test]
+    fn a_word_in_many_names_does_not_keep_them_all_and_a_branch_label_can_hold_the_question() {
+        // `parse` is in eight names of pflag's flag.go; the question is about one of them.
+        let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let out = compress("flag.go", flag, "What happens when a single-dash shorthand that no flag defines is parsed? What about -h, and when unknown flags are whitelisted?");
+        assert!(parses_cleanly(Lang::Go, &out), "{out}");
+        assert!(out.contains("\t\t\terr = f.failf(\"unknown shorthand flag: %q in -%s\", c, shorthands)"), "{out}");
+        assert!(out.contains("func (f *FlagSet) parseArgs(args []string, fn parseFunc) (err error) { /* [… lines 1095–1124"), "{out}");
+        // `whitelisted` is only in this branch's label among the kept body's branches.
+        assert!(out.contains("\t\t\toutArgs = stripUnknownFlagValue(outArgs)"), "{out}");
     }
 
     #[test]

@@ -113,6 +113,11 @@ impl Query {
         found.iter().filter(|f| **f).count()
     }
 
+    /// The same query with only the terms `keep` accepts.
+    pub fn only(&self, keep: impl Fn(&&str) -> bool) -> Query {
+        Query { terms: self.terms.iter().filter(|t| keep(&t.as_str())).cloned().collect() }
+    }
+
     /// The same query without numbers of one or two digits: in file names (`5.2.rst`,
     /// `test_1.py`) they match a version or a count in the question by chance.
     pub fn without_short_numbers(&self) -> Query {
