@@ -4,7 +4,8 @@
 //!
 //! Hits are grouped by file in order of first appearance, so each path is written once. Every file
 //! stays listed with its hit count; within the budget the hits with the most query words (in the
-//! line or in its path) are kept first, then each file's first hit, then its second, and so on.
+//! line or in its path) are kept first, then each file's first hit; when no hit has a query word,
+//! each file's second, and so on.
 //! Each file's line says how many of its hits are shown, and one marker at the end says how many
 //! were left out in all.
 
@@ -276,8 +277,13 @@ fn choose(parsed: &Parsed<'_>, query: &str, budget: usize) -> Vec<Vec<bool>> {
     }
     order.sort_unstable();
 
+    // When the question's words pick out hits, the others show only each file's first.
+    let picked = order.first().is_some_and(|&(Reverse(score), ..)| score > 0);
     let mut keep: Vec<Vec<bool>> = parsed.files.iter().map(|f| vec![false; f.lines.len()]).collect();
-    for (n, &(Reverse(score), _, _, f, l)) in order.iter().enumerate() {
+    for (n, &(Reverse(score), _, rank, f, l)) in order.iter().enumerate() {
+        if picked && score == 0 && rank > 0 {
+            break;
+        }
         let line = &parsed.files[f].lines[l];
         let cost = 4 + line.number.map_or(0, str::len) + line.text.trim_start().len();
         if spent + cost <= budget || (n == 0 && score > 0) {
@@ -364,7 +370,8 @@ mod tests {
         for path in text.lines().map(|l| l.split(':').next().unwrap()) {
             assert!(out.contains(&format!("\n{path} (")) || out.starts_with(&format!("{path} (")), "{path} is listed");
         }
-        assert!(out.contains("Lib/shutil.py (15 hits, 2 shown)\n  63: def __repr__("), "{out}");
+        // Files off the question show their first hit only.
+        assert!(out.contains("Lib/shutil.py (15 hits, 1 shown)\n  63: def __repr__("), "{out}");
         assert_eq!(marker::keys_in(&out), vec!["0123456789abcdef01234567".to_string()]);
         assert_eq!(out.matches("[headroom: ").count(), 1);
     }
