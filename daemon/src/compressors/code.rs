@@ -680,6 +680,11 @@ fn line_ranges(rows: &[usize]) -> String {
 /// The rows of `block`'s summary line and of its paragraphs (split at bare comment lines) that
 /// have the question's words, with the break before each but the first.
 fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], query: &Query) -> Vec<usize> {
+    // A word in a quarter of the comment's paragraphs (the library's name in every example's
+    // import) tells none of them apart.
+    let paragraphs = block.lines.clone().collect::<Vec<_>>();
+    let paragraphs: Vec<String> = paragraphs.split(|&row| bare_comment(source[row])).map(|rows| with_identifier_parts(&rows.iter().map(|&r| source[r]).collect::<Vec<_>>().join(" "))).collect();
+    let query = &query.discriminative(paragraphs.iter().map(String::as_str), 0.25);
     let mut kept = Vec::new();
     let mut paragraph: Vec<usize> = Vec::new();
     let mut last_break = None;
@@ -1378,6 +1383,16 @@ mod tests {
         assert!(out.contains("func (f *FlagSet) parseArgs(args []string, fn parseFunc) (err error) { /* [… lines 1095–1124"), "{out}");
         // `whitelisted` is only in this branch's label among the kept body's branches.
         assert!(out.contains("\t\t\toutArgs = stripUnknownFlagValue(outArgs)"), "{out}");
+    }
+
+    #[test]
+    fn a_word_in_most_paragraphs_of_a_doc_comment_keeps_none_of_them() {
+        // `multiplex`'s comment says "WebSocketSubject", "error" and "completion" all through;
+        // the question asks what closing does, not about `multiplex`.
+        let ts = include_str!("../../../tests/fixtures/code/rxjs_websocket_subject.ts");
+        let out = compress("WebSocketSubject.ts", ts, "In rxjs's WebSocketSubject, what happens when the socket closes: when does the subject complete and when does it error?");
+        assert!(out.contains("   * Creates an {@link Observable}, that when subscribed to, sends a message,\n"), "{out}");
+        assert!(!out.contains("@param unsubMsg") && out.contains("   * [… lines 214–226 …]\n"), "{out}");
     }
 
     #[test]
