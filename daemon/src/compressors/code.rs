@@ -384,6 +384,11 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let (grouped, elided_in_runs) = grouped_bodies(text, &source, &lines, bare);
     bodies += elided_in_runs;
     edits.extend(grouped);
+    if lang == Lang::Rust && !view {
+        let (impls, in_impls) = boilerplate_impls(root, text, &lines, &functions, &keep, &query, &edits);
+        bodies += in_impls;
+        edits.extend(impls);
+    }
     let long_kept = functions.iter().zip(&keep).filter(|(f, kept)| **kept && f.is_long()).map(|(f, _)| f.body);
     let branches = if view { Vec::new() } else { branches_off_the_question(lang, text, &lines, long_kept, &edits, ctx.query) };
     bodies += branches.len();
@@ -469,6 +474,65 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
         edits.push((start..last.end, format!("// {note}")));
     }
     (edits, went)
+}
+
+/// Rust `impl` blocks in a row, with nothing but blank lines between them, that share one
+/// note naming them (`// [… lines 40–96: impl Clone for Buf; impl From<&str> for Buf; …]`)
+/// when there are this many: trait boilerplate whose heads say what the type can do.
+const GROUPED_IMPLS: usize = 4;
+
+/// The edits writing each run of [`GROUPED_IMPLS`] or more Rust `impl` blocks whose functions
+/// are all short bodies kept for being short, with none of the question's words and outside
+/// what `done` edits, as one note naming their heads. With how many functions went.
+fn boilerplate_impls(root: Node, text: &str, lines: &LineStarts, functions: &[Function], keep: &[bool], query: &Query, done: &[Edit]) -> (Vec<Edit>, usize) {
+    let mut impls = Vec::new();
+    module_impls(root, &mut impls);
+    let inside = |range: Range<usize>| functions.iter().zip(keep).filter(move |(f, _)| range.start <= f.node.start_byte() && f.end <= range.end);
+    let plain = |node: &Node| {
+        inside(node.byte_range()).all(|(f, kept)| *kept && f.is_short())
+            && query.hits(&with_identifier_parts(&text[node.byte_range()])) == 0
+            && !overlaps(done, node.start_byte(), node.end_byte())
+    };
+    let mut runs: Vec<Vec<Node>> = Vec::new();
+    for node in impls {
+        if !plain(&node) {
+            runs.push(Vec::new());
+            continue;
+        }
+        let follows = runs.last().and_then(|run| run.last()).is_some_and(|last| text[last.end_byte()..node.start_byte()].trim().is_empty());
+        match runs.last_mut() {
+            Some(run) if follows => run.push(node),
+            _ => runs.push(vec![node]),
+        }
+    }
+    let mut edits = Vec::new();
+    let mut went = 0;
+    for run in runs.into_iter().filter(|run| run.len() >= GROUPED_IMPLS) {
+        let heads: Vec<String> = run
+            .iter()
+            .map(|node| {
+                let head = node.child_by_field_name("body").map_or(node.end_byte(), |body| body.start_byte());
+                text[node.start_byte()..head].split_whitespace().collect::<Vec<_>>().join(" ")
+            })
+            .collect();
+        went += run.iter().map(|node| inside(node.byte_range()).count()).sum::<usize>();
+        let (first, last) = (run[0], run[run.len() - 1]);
+        let note = elided(&format!("lines {}–{}: {}", lines.row(first.start_byte()) + 1, lines.row(last.end_byte() - 1) + 1, heads.join("; ")));
+        edits.push((first.start_byte()..last.end_byte(), format!("// {note}")));
+    }
+    (edits, went)
+}
+
+/// The `impl` blocks of a Rust file's modules, in order (not those inside functions).
+fn module_impls<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "impl_item" => out.push(child),
+            "mod_item" | "declaration_list" => module_impls(child, out),
+            _ => {}
+        }
+    }
 }
 
 /// Whether a source line is a comment (or the end of one).
@@ -1393,6 +1457,18 @@ mod tests {
         let out = compress("WebSocketSubject.ts", ts, "In rxjs's WebSocketSubject, what happens when the socket closes: when does the subject complete and when does it error?");
         assert!(out.contains("   * Creates an {@link Observable}, that when subscribed to, sends a message,\n"), "{out}");
         assert!(!out.contains("@param unsubMsg") && out.contains("   * [… lines 214–226 …]\n"), "{out}");
+    }
+
+    #[test]
+    fn runs_of_rust_trait_boilerplate_off_the_question_share_one_note() {
+        let bytes_mut = include_str!("../../../tests/fixtures/code/bytes_bytes_mut.rs");
+        let out = compress("src/bytes_mut.rs", bytes_mut, "How does BytesMut hash its contents?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        // The impl the question is about stays, and splits the run of those around it.
+        assert!(out.contains("impl hash::Hash for BytesMut {\n    fn hash<H>(&self, state: &mut H)\n"), "{out}");
+        assert!(out.contains("// [… lines 1397–1470: impl AsRef<[u8]> for BytesMut; impl Deref for BytesMut; "), "{out}");
+        assert!(out.contains("; impl PartialOrd<BytesMut> for [u8]; "), "{out}");
+        assert!(!out.contains("impl DerefMut for BytesMut {"), "{out}");
     }
 
     #[test]
