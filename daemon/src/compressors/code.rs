@@ -254,17 +254,13 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let mut functions = Vec::new();
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
-    // Each function as BM25 reads it: its words without those of the functions in `nested`,
-    // identifiers split into theirs as well (`getXHRResponse` holds `get`, `xhr` and `response`).
+    // Each function as BM25 reads it: its words without those of the functions `nested` in it
+    // (in order), identifiers split into theirs as well (`getXHRResponse` holds `get`, `xhr` and
+    // `response`).
     let as_document = |f: &Function, nested: &[&Function]| -> String {
-        let mut inside: Vec<&&Function> = nested.iter().filter(|g| f.node.start_byte() < g.node.start_byte() && g.end <= f.end).collect();
-        inside.sort_by_key(|g| g.node.start_byte());
         let mut own = String::new();
         let mut at = f.node.start_byte();
-        for inner in inside {
-            if inner.node.start_byte() < at {
-                continue;
-            }
+        for inner in nested {
             own.push_str(&text[at..inner.node.start_byte()]);
             own.push('\n');
             at = inner.end;
@@ -289,16 +285,19 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // functions decided the same way. When no body is kept for the question, it may be about
     // a function nested in a long one (a callback a method wires up): those are read too.
     let asked_nowhere = !view && !ctx.older && !functions.iter().zip(&keep).any(|(f, kept)| *kept && !f.is_short());
-    let read_inside = |f: &Function, kept: bool| f.is_long() && (kept || asked_nowhere);
+    // Only a long body holding a word of the question can hold a function about it.
+    let asked = Query::new(ctx.query);
+    let mut read_inside: Vec<bool> =
+        functions.iter().zip(&keep).zip(&documents).map(|((f, kept), document)| f.is_long() && (*kept || asked_nowhere && asked.hits(document) > 0)).collect();
     // The skeleton blanked the nested functions, so the file is parsed whole.
-    if skimmed && functions.iter().zip(&keep).any(|(f, kept)| read_inside(f, *kept)) {
+    if skimmed && read_inside.contains(&true) {
         return plan(text, ctx, false, view);
     }
     // The function each nested one was read in.
     let mut parent: Vec<Option<usize>> = vec![None; functions.len()];
     let mut next = 0;
     while next < functions.len() {
-        if read_inside(&functions[next], keep[next]) {
+        if read_inside[next] {
             let mut inner = Vec::new();
             outermost_functions(functions[next].body, lang, text, &mut inner);
             locate(&mut inner, &python_ends, &lines, text.len());
@@ -307,6 +306,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             } else {
                 vec![false; inner.len()]
             };
+            read_inside.extend(inner.iter().zip(&decided).map(|(f, kept)| f.is_long() && (*kept || asked_nowhere)));
             keep.extend(decided);
             parent.resize(parent.len() + inner.len(), Some(next));
             functions.extend(inner);
@@ -319,7 +319,13 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let unkept: Vec<usize> = (0..functions.len()).filter(|&i| parent[i].is_some_and(|p| !keep[p])).collect();
     if !unkept.is_empty() {
         let units: Vec<&Function> = unkept.iter().map(|&i| &functions[i]).collect();
-        let documents: Vec<String> = units.iter().map(|f| as_document(f, &units)).collect();
+        let mut nested: Vec<Vec<&Function>> = vec![Vec::new(); functions.len()];
+        for (f, p) in functions.iter().zip(&parent) {
+            if let Some(p) = p {
+                nested[*p].push(f);
+            }
+        }
+        let documents: Vec<String> = unkept.iter().map(|&i| as_document(&functions[i], &nested[i])).collect();
         let query = Query::new(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
         let names = names_query(&units);
         let decided = bodies_to_keep(&units, &documents, &Queries { bodies: &query, names: &names }, false);
@@ -1018,7 +1024,7 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
     }
     let named_in_names = named_by(queries.names);
     let fits = |f: &Function| f.rows.1 - f.rows.0 <= LONG_BODY_LINES;
-    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && fits(&functions[i])).collect();
+    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && fits(functions[i])).collect();
     for i in by_score(named_only).take(NAMED_ONLY_BODIES) {
         keep[i] = true;
     }
