@@ -557,23 +557,34 @@ const CLOSE_TO_BEST_MEMBER: f64 = 0.8;
 const CUT_MEMBERS_KEY: &str = "…";
 
 /// `value` with each map's members off the question cut, their names listed under
-/// [`CUT_MEMBERS_KEY`]: a map keeps, whole, the members the question is most about (see
-/// [`members_on_the_question`]). Maps are looked for below anything that is not a map; a map
-/// whose members no word of the question tells apart stays whole, and so do its members.
+/// [`CUT_MEMBERS_KEY`]: a map keeps the members the question is most about (BM25 over each
+/// member's name and text, with the words that tell its members apart), whole, and the maps
+/// inside its other members are read the same way. A map whose members no word of the
+/// question tells apart stays whole.
 fn cut_members(value: Value, query: &Query, dropped: &mut Dropped) -> Value {
-    let members = match value {
-        Value::Object(members) => members,
-        Value::Array(items) => return Value::Array(items.into_iter().map(|v| cut_members(v, query, dropped)).collect()),
-        other => return other,
+    let Value::Object(members) = value else {
+        return match value {
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| cut_members(v, query, dropped)).collect()),
+            other => other,
+        };
     };
-    let is_map = members.len() >= MIN_MAP_ROWS && members.values().all(Value::is_object);
-    let Some(on_question) = is_map.then(|| members_on_the_question(&members, query)).flatten() else {
-        return Value::Object(members.into_iter().map(|(k, v)| (k, cut_members(v, query, dropped))).collect());
-    };
+    if members.len() < MIN_MAP_ROWS || !members.values().all(Value::is_object) {
+        return Value::Object(members.into_iter().map(|(k, v)| (k.clone(), cut_members(v, query, dropped))).collect());
+    }
+    let texts: Vec<String> = members.iter().map(|(k, v)| format!("{} {}", with_identifier_parts(k), with_identifier_parts(&compact(v)))).collect();
+    let docs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let scores = query.discriminative(docs.iter(), 0.25).bm25(&docs);
+    let best = scores.iter().copied().fold(0.0, f64::max);
+    if best <= 0.0 {
+        return Value::Object(members.into_iter().map(|(k, v)| (k.clone(), cut_members(v, query, dropped))).collect());
+    }
+    let mut ranked: Vec<usize> = (0..docs.len()).filter(|&i| scores[i] >= best * CLOSE_TO_BEST_MEMBER).collect();
+    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+    ranked.truncate(MEMBERS_ON_THE_QUESTION);
     let mut kept = Map::new();
     let mut cut = Vec::new();
     for (i, (key, member)) in members.into_iter().enumerate() {
-        if on_question.contains(&i) {
+        if ranked.contains(&i) {
             kept.insert(key, member);
         } else {
             cut.push(key);
@@ -582,24 +593,6 @@ fn cut_members(value: Value, query: &Query, dropped: &mut Dropped) -> Value {
     dropped.cut_members += cut.len();
     kept.insert(CUT_MEMBERS_KEY.to_string(), Value::String(format!("{} more cut: {}", cut.len(), cut.join(", "))));
     Value::Object(kept)
-}
-
-/// The positions of a map's members the question is most about — by BM25 over each member's
-/// name and text with the words that tell its members apart, the best and those within
-/// [`CLOSE_TO_BEST_MEMBER`] of it, at most [`MEMBERS_ON_THE_QUESTION`] — or `None` when no
-/// member has such a word.
-fn members_on_the_question(members: &Map<String, Value>, query: &Query) -> Option<Vec<usize>> {
-    let texts: Vec<String> = members.iter().map(|(k, v)| format!("{} {}", with_identifier_parts(k), with_identifier_parts(&compact(v)))).collect();
-    let docs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let scores = query.discriminative(docs.iter(), 0.25).bm25(&docs);
-    let best = scores.iter().copied().fold(0.0, f64::max);
-    if best <= 0.0 {
-        return None;
-    }
-    let mut ranked: Vec<usize> = (0..docs.len()).filter(|&i| scores[i] >= best * CLOSE_TO_BEST_MEMBER).collect();
-    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
-    ranked.truncate(MEMBERS_ON_THE_QUESTION);
-    Some(ranked)
 }
 
 /// `value` (over `budget`) with every long prose string (over [`LONG_PROSE`] characters, words
