@@ -26,7 +26,7 @@
 //!
 //! JSON that has nothing to clean and no table is only minified (lossless, no marker).
 
-use crate::request::query::{fold, identifier_parts, with_identifier_parts, words, Query};
+use crate::request::query::{fold, identifier_parts, words, Query};
 use super::logs::ipv4_in;
 use super::media_types;
 use super::{add_to_group, Compressor, Context};
@@ -98,13 +98,12 @@ struct Dropped {
     derived_urls: usize,
     own_names: usize,
     cut_cells: usize,
-    cut_members: usize,
     rows: Option<(usize, usize, String)>,
 }
 
 impl Dropped {
     fn any(&self) -> bool {
-        self.empty + self.templates + self.derived_urls + self.own_names + self.cut_cells + self.cut_members > 0 || self.rows.is_some()
+        self.empty + self.templates + self.derived_urls + self.own_names + self.cut_cells > 0 || self.rows.is_some()
     }
 
     fn describe(&self) -> String {
@@ -114,9 +113,6 @@ impl Dropped {
         }
         if self.cut_cells > 0 {
             parts.push(format!("{} long values cut", self.cut_cells));
-        }
-        if self.cut_members > 0 {
-            parts.push(format!("{} members off the question cut (their names under \"{CUT_MEMBERS_KEY}\")", self.cut_members));
         }
         if self.derived_urls > 0 {
             parts.push(format!("{} URLs derivable from `url` dropped", self.derived_urls));
@@ -505,7 +501,7 @@ fn render(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> (
     let rest = || members.iter().filter(|(k, _)| !tables.contains_key(k));
     let mut others: Vec<String> = rest().map(|(_, v)| compact(v)).collect();
     if others.iter().map(String::len).sum::<usize>() > budget {
-        let cut = fit_document(Value::Object(rest().map(|(k, v)| (k.clone(), v.clone())).collect()), budget, query, dropped);
+        let cut = cut_long_prose(Value::Object(rest().map(|(k, v)| (k.clone(), v.clone())).collect()), budget, query, dropped);
         others = cut.as_object().into_iter().flat_map(|m| m.values()).map(compact).collect();
     }
     let mut others = others.into_iter();
@@ -528,71 +524,14 @@ fn sole(value: &Value) -> Option<(&String, &Value)> {
     value.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()).filter(|(_, inner)| inner.is_object())
 }
 
-/// A value with no table, as compact JSON: whole when within budget, else cut to fit (see
-/// [`fit_document`]).
+/// A value with no table, as compact JSON: whole when within budget, else with its long prose
+/// cut (see [`cut_long_prose`]).
 fn document(value: &Value, budget: usize, query: &str, dropped: &mut Dropped) -> String {
     let whole = compact(value);
     if whole.len() <= budget {
         return whole;
     }
-    compact(&fit_document(value.clone(), budget, query, dropped))
-}
-
-/// `value` (over `budget`) with its long prose cut (see [`cut_long_prose`]) and, while it is
-/// still over, the members off the question of its maps (see [`cut_members`]).
-fn fit_document(value: Value, budget: usize, query: &str, dropped: &mut Dropped) -> Value {
-    let value = cut_long_prose(value, budget, query, dropped);
-    if compact(&value).len() <= budget {
-        return value;
-    }
-    cut_members(value, &Query::new(query), dropped)
-}
-
-/// Members of a map (an object of [`MIN_MAP_ROWS`] or more objects: an API's methods, its
-/// schemas, a schema's properties) kept for the question, at most.
-const MEMBERS_ON_THE_QUESTION: usize = 3;
-/// A member scoring at least this share of its map's best score is kept with it.
-const CLOSE_TO_BEST_MEMBER: f64 = 0.8;
-/// The key under which a map lists the names of its members that were cut.
-const CUT_MEMBERS_KEY: &str = "…";
-
-/// `value` with each map's members off the question cut, their names listed under
-/// [`CUT_MEMBERS_KEY`]: a map keeps the members the question is most about (BM25 over each
-/// member's name and text, with the words that tell its members apart), whole, and the maps
-/// inside its other members are read the same way. A map whose members no word of the
-/// question tells apart stays whole.
-fn cut_members(value: Value, query: &Query, dropped: &mut Dropped) -> Value {
-    let Value::Object(members) = value else {
-        return match value {
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| cut_members(v, query, dropped)).collect()),
-            other => other,
-        };
-    };
-    if members.len() < MIN_MAP_ROWS || !members.values().all(Value::is_object) {
-        return Value::Object(members.into_iter().map(|(k, v)| (k.clone(), cut_members(v, query, dropped))).collect());
-    }
-    let texts: Vec<String> = members.iter().map(|(k, v)| format!("{} {}", with_identifier_parts(k), with_identifier_parts(&compact(v)))).collect();
-    let docs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let scores = query.discriminative(docs.iter(), 0.25).bm25(&docs);
-    let best = scores.iter().copied().fold(0.0, f64::max);
-    if best <= 0.0 {
-        return Value::Object(members.into_iter().map(|(k, v)| (k.clone(), cut_members(v, query, dropped))).collect());
-    }
-    let mut ranked: Vec<usize> = (0..docs.len()).filter(|&i| scores[i] >= best * CLOSE_TO_BEST_MEMBER).collect();
-    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
-    ranked.truncate(MEMBERS_ON_THE_QUESTION);
-    let mut kept = Map::new();
-    let mut cut = Vec::new();
-    for (i, (key, member)) in members.into_iter().enumerate() {
-        if ranked.contains(&i) {
-            kept.insert(key, member);
-        } else {
-            cut.push(key);
-        }
-    }
-    dropped.cut_members += cut.len();
-    kept.insert(CUT_MEMBERS_KEY.to_string(), Value::String(format!("{} more cut: {}", cut.len(), cut.join(", "))));
-    Value::Object(kept)
+    compact(&cut_long_prose(value.clone(), budget, query, dropped))
 }
 
 /// `value` (over `budget`) with every long prose string (over [`LONG_PROSE`] characters, words
@@ -1467,25 +1406,17 @@ mod tests {
         let opening: String = receive.chars().take(60).collect();
         assert!(out.contains(&opening) && !out.contains(receive), "{out}");
         assert!(out.contains("long values cut"), "{out}");
-        // Every operation stays a row. Still over budget, the shapes off the question go, each
-        // named under "…"; those kept have every member and type.
-        for name in api["operations"].as_object().unwrap().keys() {
-            assert!(out.contains(&format!("\n{name} |")) || out.contains(&format!("\"{name}\": {{")), "{name} lost");
+        // Every operation and shape is still named, and every shape's members and types stay.
+        for name in api["operations"].as_object().unwrap().keys().chain(api["shapes"].as_object().unwrap().keys()) {
+            assert!(out.contains(name.as_str()), "{name} lost");
         }
         let shapes: Value = serde_json::from_str(out.lines().find_map(|l| l.strip_prefix("shapes: ")).expect("shapes as JSON")).unwrap();
-        assert!(shapes["PurgeQueueInProgress"].is_object(), "{out}");
-        let listed: Vec<&str> = shapes[CUT_MEMBERS_KEY].as_str().unwrap().split_once(": ").unwrap().1.split(", ").collect();
         for (name, shape) in api["shapes"].as_object().unwrap() {
-            if !shapes[name.as_str()].is_object() {
-                assert!(listed.contains(&name.as_str()), "{name} lost");
-                continue;
-            }
             assert_eq!(shape["type"], shapes[name]["type"], "{name}");
             for member in shape["members"].as_object().into_iter().flat_map(|m| m.keys()) {
                 assert_eq!(shape["members"][member]["shape"], shapes[name]["members"][member]["shape"], "{name}.{member}");
             }
         }
-        assert!(out.contains("members off the question cut"), "{out}");
     }
 
     #[test]
@@ -1604,36 +1535,15 @@ mod tests {
     }
 
     #[test]
-    fn a_document_still_over_budget_keeps_the_members_of_its_maps_on_the_question() {
-        let text = include_str!("../../../tests/fixtures/json/google-discovery-cloudtasks-v2.json");
-        let out = Json.compress(text, &ctx("Which HTTP method and path does pausing a queue use?")).unwrap();
-        assert!(out.len() * 4 < text.len(), "{} -> {}", text.len(), out.len());
-        let resources: Value = serde_json::from_str(out.lines().find_map(|l| l.strip_prefix("resources: ")).expect("resources as JSON")).unwrap();
-        let queues = &resources["projects"]["resources"]["locations"]["resources"]["queues"]["methods"];
-        assert_eq!(queues["pause"]["path"], "v2/{+name}:pause", "{out}");
-        assert_eq!(queues["pause"]["httpMethod"], "POST", "{out}");
-        let cut = queues[CUT_MEMBERS_KEY].as_str().unwrap();
-        assert!(cut.contains("create") && cut.contains("testIamPermissions") && !queues["delete"].is_object(), "{out}");
-        assert!(out.contains("members off the question cut"), "{out}");
-        // A map whose members no word of the question tells apart stays whole.
-        let mut dropped = Dropped::default();
-        let map = serde_json::json!({"a": {"x": 1}, "b": {"x": 2}, "c": {"x": 3}, "d": {"x": 4}});
-        assert_eq!(cut_members(map.clone(), &Query::new("what is the meaning of life?"), &mut dropped), map);
-        assert_eq!(dropped.cut_members, 0);
-    }
-
-    #[test]
     fn a_field_repeating_its_objects_key_goes_and_the_key_says_it() {
         let text = include_str!("../../../tests/fixtures/json/google-discovery-cloudtasks-v2.json");
         let api: Value = serde_json::from_str(text).unwrap();
         let out = Json.compress(text, &ctx("Which fields does a Queue have?")).unwrap();
         let schemas = api["schemas"].as_object().unwrap();
         assert!(schemas.len() > 20);
-        // Schemas off the question are cut to their names; those kept lose only their `id`.
-        assert!(out.contains("\"Queue\":{"), "{out}");
         for (name, schema) in schemas {
             assert_eq!(schema["id"].as_str(), Some(name.as_str()), "every schema names itself");
-            assert!(out.contains(&format!("\"{name}\":{{")) || out.contains(&format!(" {name},")) || out.contains(&format!(" {name}\"")), "{name} lost: {out}");
+            assert!(out.contains(&format!("\"{name}\":{{")), "{name} lost: {out}");
             assert!(!out.contains(&format!("\"id\":\"{name}\"")), "{out}");
         }
         assert!(out.contains(&format!("{} fields repeating the key of their object dropped", schemas.len())), "{out}");
