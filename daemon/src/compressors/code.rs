@@ -254,31 +254,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let mut functions = Vec::new();
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
-    // Each function as BM25 reads it: its words without those of the functions `nested` in it
-    // (in order), identifiers split into theirs as well (`getXHRResponse` holds `get`, `xhr` and
-    // `response`).
-    let as_document = |f: &Function, nested: &[&Function]| -> String {
-        let mut own = String::new();
-        let mut at = f.node.start_byte();
-        for inner in nested {
-            own.push_str(&text[at..inner.node.start_byte()]);
-            own.push('\n');
-            at = inner.end;
-        }
-        own.push_str(&text[at..f.end]);
-        words(&own).flat_map(identifier_parts).collect::<Vec<_>>().join(" ")
-    };
-    let documents: Vec<String> = functions.iter().map(|f| as_document(f, &[])).collect();
+    let documents: Vec<String> = functions.iter().map(|f| as_document(text, f, &[])).collect();
     let query = Query::new(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
-    // A word in most bodies (`retry` in an HTTP client) still names the few functions about it.
-    let names_query = |functions: &[&Function]| {
-        if view {
-            Query::default()
-        } else {
-            Query::new(ctx.query).discriminative(functions.iter().map(|f| name_words(&f.name).join(" ")), 0.25)
-        }
-    };
-    let names = names_query(&functions.iter().collect::<Vec<_>>());
+    let names = names_query(ctx.query, &functions.iter().collect::<Vec<_>>(), view);
     let queries = Queries { bodies: &query, names: &names };
     let mut keep = bodies_to_keep(&functions.iter().collect::<Vec<_>>(), &documents, &queries, ctx.older);
     // A long body kept whole (a factory, a module wrapped in one function) has its own
@@ -302,7 +280,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             outermost_functions(functions[next].body, lang, text, &mut inner);
             locate(&mut inner, &python_ends, &lines, text.len());
             let decided = if keep[next] {
-                bodies_to_keep(&inner.iter().collect::<Vec<_>>(), &inner.iter().map(|f| as_document(f, &[])).collect::<Vec<_>>(), &queries, ctx.older)
+                bodies_to_keep(&inner.iter().collect::<Vec<_>>(), &inner.iter().map(|f| as_document(text, f, &[])).collect::<Vec<_>>(), &queries, ctx.older)
             } else {
                 vec![false; inner.len()]
             };
@@ -313,38 +291,14 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         }
         next += 1;
     }
-    // The functions nested in bodies no question kept compete as units of their own, each read
-    // without the functions nested in it; one kept for the question keeps the bodies around it,
-    // whose other nested functions go as any body does.
-    let unkept: Vec<usize> = (0..functions.len()).filter(|&i| parent[i].is_some_and(|p| !keep[p])).collect();
-    if !unkept.is_empty() {
-        let units: Vec<&Function> = unkept.iter().map(|&i| &functions[i]).collect();
-        let mut nested: Vec<Vec<&Function>> = vec![Vec::new(); functions.len()];
-        for (f, p) in functions.iter().zip(&parent) {
-            if let Some(p) = p {
-                nested[*p].push(f);
-            }
-        }
-        let documents: Vec<String> = unkept.iter().map(|&i| as_document(&functions[i], &nested[i])).collect();
-        let query = Query::new(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
-        let names = names_query(&units);
-        let decided = bodies_to_keep(&units, &documents, &Queries { bodies: &query, names: &names }, false);
-        for (&i, kept) in unkept.iter().zip(decided) {
-            keep[i] = kept;
-        }
-        for i in (0..functions.len()).rev() {
-            if let Some(p) = parent[i].filter(|_| keep[i] && !functions[i].is_short()) {
-                keep[p] = true;
-            }
-        }
-    }
+    nested_on_the_question(text, ctx.query, &functions, &parent, &mut keep);
     let source: Vec<&str> = text.split('\n').collect();
     // A short test is kept for being short, not for the question: with none of its words, it
     // goes like any other body (runs of them then share one note naming them).
     if !view {
         for (f, kept) in functions.iter().zip(keep.iter_mut()) {
             if *kept && f.is_short() && is_test(lang, &source, lines.row(f.node.start_byte()), f) {
-                *kept = query.hits(&as_document(f, &[])) > 0;
+                *kept = query.hits(&as_document(text, f, &[])) > 0;
             }
         }
     }
@@ -419,6 +373,60 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let joined = one_line_doc_comments(&source, &docs, &lines, &[&edits, &repeats]);
     edits.sort_by_key(|(range, _)| range.start);
     Some(Plan { lang, edits, joined, repeats, bodies, comments })
+}
+
+/// Each function as BM25 reads it: its words without those of the functions `nested` in it (in
+/// order), identifiers split into theirs as well (`getXHRResponse` holds `get`, `xhr` and
+/// `response`).
+fn as_document(text: &str, f: &Function, nested: &[&Function]) -> String {
+    let mut own = String::new();
+    let mut at = f.node.start_byte();
+    for inner in nested {
+        own.push_str(&text[at..inner.node.start_byte()]);
+        own.push('\n');
+        at = inner.end;
+    }
+    own.push_str(&text[at..f.end]);
+    words(&own).flat_map(identifier_parts).collect::<Vec<_>>().join(" ")
+}
+
+/// The question's words that tell `functions`' names apart: a word in most bodies (`retry` in
+/// an HTTP client) still names the few functions about it. None for a numbered `view`.
+fn names_query(question: &str, functions: &[&Function], view: bool) -> Query {
+    if view {
+        return Query::default();
+    }
+    Query::new(question).discriminative(functions.iter().map(|f| name_words(&f.name).join(" ")), 0.25)
+}
+
+/// Decides the functions nested in bodies no question kept (`parent` holds the body each was
+/// read in): they compete as units of their own, each read without the functions nested in
+/// it, and one kept for the question keeps the bodies around it, whose other nested functions
+/// go as any body does.
+fn nested_on_the_question(text: &str, question: &str, functions: &[Function], parent: &[Option<usize>], keep: &mut [bool]) {
+    let unkept: Vec<usize> = (0..functions.len()).filter(|&i| parent[i].is_some_and(|p| !keep[p])).collect();
+    if unkept.is_empty() {
+        return;
+    }
+    let mut nested: Vec<Vec<&Function>> = vec![Vec::new(); functions.len()];
+    for (f, p) in functions.iter().zip(parent) {
+        if let Some(p) = p {
+            nested[*p].push(f);
+        }
+    }
+    let units: Vec<&Function> = unkept.iter().map(|&i| &functions[i]).collect();
+    let documents: Vec<String> = unkept.iter().map(|&i| as_document(text, &functions[i], &nested[i])).collect();
+    let query = Query::new(question).discriminative(documents.iter().map(String::as_str), 0.25);
+    let names = names_query(question, &units, false);
+    let decided = bodies_to_keep(&units, &documents, &Queries { bodies: &query, names: &names }, false);
+    for (&i, kept) in unkept.iter().zip(decided) {
+        keep[i] = kept;
+    }
+    for i in (0..functions.len()).rev() {
+        if let Some(p) = parent[i].filter(|_| keep[i] && !functions[i].is_short()) {
+            keep[p] = true;
+        }
+    }
 }
 
 /// Whether a function is a test: under a Rust attribute naming a test (`#[test]`,
