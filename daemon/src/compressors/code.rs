@@ -759,26 +759,21 @@ fn line_ranges(rows: &[usize]) -> String {
 /// have the question's words, with the break before each but the first.
 fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], query: &Query) -> Vec<usize> {
     // A word in a quarter of the comment's paragraphs (the library's name in every example's
-    // import) tells none of them apart.
-    let paragraphs = block.lines.clone().collect::<Vec<_>>();
-    let paragraphs: Vec<String> = paragraphs.split(|&row| bare_comment(source[row])).map(|rows| with_identifier_parts(&rows.iter().map(|&r| source[r]).collect::<Vec<_>>().join(" "))).collect();
-    let query = &query.discriminative(paragraphs.iter().map(String::as_str), 0.25);
+    // import) tells none of them apart. The rows are one run, so a paragraph's break is the row
+    // before it.
+    let rows: Vec<usize> = block.lines.clone().collect();
+    let paragraphs: Vec<(&[usize], String)> =
+        rows.split(|&row| bare_comment(source[row])).map(|rows| (rows, with_identifier_parts(&rows.iter().map(|&r| source[r]).collect::<Vec<_>>().join(" ")))).collect();
+    let query = query.discriminative(paragraphs.iter().map(|(_, text)| text.as_str()), 0.25);
     let mut kept = Vec::new();
-    let mut paragraph: Vec<usize> = Vec::new();
-    let mut last_break = None;
-    for row in block.lines.clone().chain(std::iter::once(usize::MAX)) {
-        if row == usize::MAX || bare_comment(source[row]) {
-            let text: Vec<&str> = paragraph.iter().map(|&r| source[r]).collect();
-            if query.hits(&with_identifier_parts(&text.join(" "))) > 0 {
-                kept.extend(last_break.filter(|_| !kept.is_empty()));
-                kept.append(&mut paragraph);
-            } else if paragraph.contains(&block.summary) {
-                kept.extend(first_sentence(block, source));
+    for (rows, text) in &paragraphs {
+        if query.hits(text) > 0 {
+            if !kept.is_empty() {
+                kept.push(rows[0] - 1);
             }
-            paragraph.clear();
-            last_break = Some(row);
-        } else {
-            paragraph.push(row);
+            kept.extend_from_slice(rows);
+        } else if rows.contains(&block.summary) {
+            kept.extend(first_sentence(block, source));
         }
     }
     kept
@@ -988,11 +983,12 @@ struct Queries<'q> {
 }
 
 /// Which bodies stay whole: short ones, and those whose name has a query word that tells bodies
-/// apart and is in the names of few functions. Then the bodies that match the query best (BM25, so a long body does not win by
-/// length) — the best and any close to it — when no name has such a word, or the best alone
-/// when it scores [`FAR_BETTER_THAN_NAMED`] times any body so named; and the best one of
-/// those not too long named by a word common in bodies but rare in names (`shouldRetry` in an
-/// HTTP client whose every body retries). Blocks the conversation read earlier (`older`) keep
+/// apart and is in the names of few functions. Then the bodies that match the query best (BM25,
+/// so a long body does not win by length) — the best and any close to it — when no name has
+/// such a word, or the best alone when it scores [`FAR_BETTER_THAN_NAMED`] times any body so
+/// named; and the best one of those not long (see [`Function::is_long`]) named by a word
+/// common in bodies but rare in names (`shouldRetry` in an HTTP client whose every body
+/// retries). Blocks the conversation read earlier (`older`) keep
 /// only name matches of the first kind: the question is about the newest output.
 fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
     let name_words: Vec<Vec<String>> = functions.iter().map(|f| name_words(&f.name)).collect();
@@ -1031,8 +1027,7 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
         }
     }
     let named_in_names = named_by(queries.names);
-    let fits = |f: &Function| f.rows.1 - f.rows.0 <= LONG_BODY_LINES;
-    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && fits(functions[i])).collect();
+    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && !functions[i].is_long()).collect();
     for i in by_score(named_only).take(NAMED_ONLY_BODIES) {
         keep[i] = true;
     }

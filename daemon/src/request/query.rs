@@ -121,8 +121,7 @@ impl Query {
     /// The same query without numbers of one or two digits: in file names (`5.2.rst`,
     /// `test_1.py`) they match a version or a count in the question by chance.
     pub fn without_short_numbers(&self) -> Query {
-        let short = |t: &String| t.len() < 3 && t.chars().all(|c| c.is_ascii_digit());
-        Query { terms: self.terms.iter().filter(|t| !short(t)).cloned().collect() }
+        self.only(|t| !(t.len() < 3 && t.chars().all(|c| c.is_ascii_digit())))
     }
 
     /// The same query without terms that occur in more than `max_share` of `units` (lines,
