@@ -27,8 +27,6 @@ pub struct Code;
 const SHORT_BODY_LINES: usize = 4;
 /// Bodies kept whole for matching the question's words best, at most.
 const MATCHING_BODIES: usize = 3;
-/// Bodies kept for a name holding a question word common in bodies but rare in names, at most.
-const NAMED_ONLY_BODIES: usize = 1;
 /// A body scoring at least this share of the best score is kept with it.
 const CLOSE_TO_BEST: f64 = 0.8;
 /// A body matching the question this many times better than any body a name of the question's
@@ -171,7 +169,7 @@ impl Compressor for Code {
 
 /// The compressor's work, parsing the skeleton first when `skim` (tests compare both ways).
 fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
-    let Plan { lang, mut edits, joined, repeats, bodies, comments } = plan(text, ctx, skim, false)?;
+    let Plan { lang, mut edits, joined, repeats, bodies, comments, imports } = plan(text, ctx, skim, false)?;
     let repeated = repeats.len();
     edits.extend(joined);
     edits.extend(repeats);
@@ -188,7 +186,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
         out.push('\n');
     }
     let comment = if lang == Lang::Python { "#" } else { "//" };
-    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments, repeated))));
+    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments, imports, repeated))));
     Some(out)
 }
 
@@ -225,6 +223,7 @@ struct Plan {
     repeats: Vec<Edit>,
     bodies: usize,
     comments: usize,
+    imports: usize,
 }
 
 /// The edits of [`compress_with`], parsing the skeleton first when `skim`; for a numbered
@@ -366,13 +365,15 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         edits.extend(cuts);
         count
     };
+    let (cut_imports, imports) = imports_off_the_question(root, lang, text, &lines, ctx.query);
+    edits.extend(cut_imports);
     let repeats = repeated_runs(lang, &source, &lines, &edits);
     if edits.is_empty() && repeats.is_empty() {
         return None;
     }
     let joined = one_line_doc_comments(&source, &docs, &lines, &[&edits, &repeats]);
     edits.sort_by_key(|(range, _)| range.start);
-    Some(Plan { lang, edits, joined, repeats, bodies, comments })
+    Some(Plan { lang, edits, joined, repeats, bodies, comments, imports })
 }
 
 /// Each function as BM25 reads it: its words without those of the functions `nested` in it (in
@@ -576,6 +577,88 @@ fn repeated_runs(lang: Lang, source: &[&str], lines: &LineStarts, done: &[Edit])
         .collect()
 }
 
+/// Runs of imports spanning at least this many lines have those off the question cut: a
+/// module's plumbing (an SDK client importing 200 lines of type names) rarely answers one.
+const IMPORT_RUN_LINES: usize = 12;
+/// Imports off the question spanning fewer lines than this stay: a note costs as much.
+const CUT_IMPORT_LINES: usize = 3;
+
+/// Edits cutting, in each run of imports of [`IMPORT_RUN_LINES`] or more, the consecutive ones
+/// holding no word of the question (as a whole name) that tells the run's imports apart to one note
+/// (`// [… lines 3–247: 31 imports …]`), and how many notes they write.
+fn imports_off_the_question(root: Node, lang: Lang, text: &str, lines: &LineStarts, question: &str) -> (Vec<Edit>, usize) {
+    let mut runs = Vec::new();
+    import_runs(root, text, &mut runs);
+    let comment = if lang == Lang::Python { "#" } else { "//" };
+    let mut edits = Vec::new();
+    for run in runs {
+        let (first, last) = (lines.row(run[0].start_byte()), lines.row(run[run.len() - 1].end_byte()));
+        if last - first + 1 < IMPORT_RUN_LINES {
+            continue;
+        }
+        // Whole names only: `BatchRequestCounts` is not about a question's "request".
+        let documents: Vec<&str> = run.iter().map(|n| &text[n.byte_range()]).collect();
+        let query = Query::new(question).discriminative(documents.iter(), 0.25);
+        let marked: Vec<(Node, bool)> = run.iter().zip(&documents).map(|(node, document)| (*node, query.hits(document) > 0)).collect();
+        for group in marked.chunk_by(|a, b| a.1 == b.1).filter(|group| !group[0].1) {
+            let (start, end) = (group[0].0.start_byte(), group[group.len() - 1].0.end_byte());
+            let (from, to) = (lines.row(start) + 1, lines.row(end) + 1);
+            if to + 1 - from < CUT_IMPORT_LINES {
+                continue;
+            }
+            let note = elided(&format!("lines {from}–{to}: {} imports", group.len()));
+            edits.push((start..end, format!("{comment} {note}")));
+        }
+    }
+    let count = edits.len();
+    (edits, count)
+}
+
+/// The runs of consecutive imports (comments between them go with them) in `node` and the
+/// module-like items inside it: a namespace, an exported or ambient declaration, a Rust `mod`.
+fn import_runs<'t>(node: Node<'t>, text: &str, runs: &mut Vec<Vec<Node<'t>>>) {
+    let mut run: Vec<Node<'t>> = Vec::new();
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        if is_import(child, text) {
+            run.push(child);
+            continue;
+        }
+        if child.kind() == "comment" && !run.is_empty() {
+            continue;
+        }
+        if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+        if matches!(child.kind(), "export_statement" | "ambient_declaration" | "internal_module" | "module" | "statement_block" | "mod_item" | "declaration_list") {
+            import_runs(child, text, runs);
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+}
+
+/// Whether a statement only brings names in or passes them on: an import, a Rust `use`, a C
+/// `#include`, a CommonJS `const { a } = require('…')`, a list of re-exports.
+fn is_import(node: Node, text: &str) -> bool {
+    match node.kind() {
+        "import_statement" | "import_from_statement" | "future_import_statement" | "import_declaration" | "use_declaration" | "extern_crate_declaration" | "preproc_include" => true,
+        "export_statement" => node.child_by_field_name("declaration").is_none() && node.child_by_field_name("value").is_none(),
+        "lexical_declaration" | "variable_declaration" => {
+            let mut cursor = node.walk();
+            let declarators: Vec<Node> = node.named_children(&mut cursor).filter(|d| d.kind() == "variable_declarator").collect();
+            declarators.len() == 1
+                && declarators[0]
+                    .child_by_field_name("value")
+                    .filter(|v| v.kind() == "call_expression")
+                    .and_then(|call| call.child_by_field_name("function"))
+                    .is_some_and(|f| &text[f.byte_range()] == "require")
+        }
+        _ => false,
+    }
+}
+
 /// An edit: the bytes it replaces and what replaces them.
 type Edit = (Range<usize>, String);
 
@@ -618,7 +701,7 @@ fn elided(what: &str) -> String {
 }
 
 /// The file marker's description of what its notes stand for.
-fn elisions(bodies: usize, comments: usize, repeats: usize) -> String {
+fn elisions(bodies: usize, comments: usize, imports: usize, repeats: usize) -> String {
     let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
     if bodies > 0 {
@@ -626,6 +709,9 @@ fn elisions(bodies: usize, comments: usize, repeats: usize) -> String {
     }
     if comments > 0 {
         parts.push(count(comments, "comment", "comments"));
+    }
+    if imports > 0 {
+        parts.push(count(imports, "run of imports", "runs of imports"));
     }
     if repeats > 0 {
         parts.push(count(repeats, "repeated run of lines", "repeated runs of lines"));
@@ -1026,9 +1112,9 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
             keep[i] = true;
         }
     }
-    let named_in_names = named_by(queries.names);
+    let named_in_names = named_by(&queries.names.only(few_named));
     let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && !functions[i].is_long()).collect();
-    for i in by_score(named_only).take(NAMED_ONLY_BODIES) {
+    for i in by_score(named_only) {
         keep[i] = true;
     }
     keep
@@ -1283,6 +1369,38 @@ mod tests {
         let out = compress("client.ts", &text, "Which requests are retried?");
         assert!(out.contains("if (res.status === 429) return true;"), "{out}");
         assert!(!out.contains("this.queue.push(request);"), "bodies merely using the word go: {out}");
+    }
+
+    #[test]
+    fn every_function_named_by_a_word_rare_in_names_keeps_its_body() {
+        // `retry` is in most bodies of the OpenAI client and in three names: when to retry,
+        // how to, and how long to wait are one function each.
+        let client = include_str!("../../../tests/fixtures/code/openai_client.ts");
+        let out = compress("src/client.ts", client, "When does the OpenAI Node client retry a failed request, and how long does it wait before the next attempt?");
+        for line in ["if (response.status === 409) return true;", "const retryAfterMillisHeader = responseHeaders?.get('retry-after-ms');", "const maxRetryDelay = 8.0;"] {
+            assert!(out.contains(line), "{line} lost:\n{out}");
+        }
+    }
+
+    #[test]
+    fn long_runs_of_imports_off_the_question_are_one_note() {
+        let client = include_str!("../../../tests/fixtures/code/openai_client.ts");
+        let out = compress("src/client.ts", client, "How does the client build its Uploads?");
+        // 130 lines of type imports from './resources/…' are one note; the imports naming the
+        // question's word stay, whole.
+        assert!(out.contains("// [… lines 32–161: 22 imports …]"), "{out}");
+        assert!(!out.contains("ChatCompletionContentPartRefusal"), "{out}");
+        assert!(out.contains("import * as Uploads from './core/uploads';"), "{out}");
+        // A namespace's lists of re-exports are imports too.
+        assert!(!out.contains("type VideoRemixParams as VideoRemixParams"), "{out}");
+        // A short run stays: its note would cost as much as its lines.
+        let short = "import { a } from './a';\nimport { b } from './b';\n\nexport function f() {\n  return a + b;\n}\n";
+        let ctx = Context { query: "what is f?", file_path: Some("f.ts"), key: KEY, ..Context::default() };
+        assert!(Code.compress(short, &ctx).is_none_or(|out| out.contains("import { b } from './b';")));
+        // So are CommonJS requires.
+        let fetch = include_str!("../../../tests/fixtures/code/undici_fetch_index.js");
+        let out = compress("lib/web/fetch/index.js", fetch, "Which content codings does fetch decode?");
+        assert!(out.contains("imports …]") && !out.contains("require('./response')"), "{out}");
     }
 
     #[test]
