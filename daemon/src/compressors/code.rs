@@ -307,38 +307,57 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
     let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
-    // Elided functions with no comment and no line on the question, each with its own edit:
-    // runs of them may share a note instead.
-    let mut bare: Vec<(&Function, Edit)> = Vec::new();
+    // Functions off the question with nothing above them but their doc comment, each with its
+    // own edits: runs of them may share a note instead.
+    let mut bare: Vec<Bare> = Vec::new();
+    let groupable = !view && lang != Lang::Python;
+    // The words that tell both bodies and long comments apart: a comment above a function
+    // holding none of them is off the question.
+    let comment_query = query.only(|term| doc_query.terms().any(|t| t == *term));
     for ((f, &kept), outer) in functions.iter().zip(&keep).zip(&parent) {
-        // A function nested in an elided body goes with it.
-        if !kept && outer.is_none_or(|p| keep[p]) {
-            // The doc comment right above an elided body keeps its summary line; the body's
-            // marker names the rest.
-            let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()))
-                .filter(|b| doc_query.hits(&with_identifier_parts(&source[b.lines.clone()].join("\n"))) == 0)
-                .and_then(|b| {
-                    let first = first_sentence(b, &source);
-                    cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
-                });
-            let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
-            let mut rows = doc.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
-            rows.extend(f.rows.0..=f.rows.1);
-            let note = elided(&format!("{}{shown}", line_ranges(&rows)));
-            let edit = (f.body.start_byte()..f.end, replacement(lang, text, f.body, &note));
-            let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
-            if !view && lang != Lang::Python && shown.is_empty() && (first_row == 0 || !is_comment(source[first_row - 1])) {
-                bare.push((f, edit));
-                continue;
+        let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()));
+        let doc_text = doc.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n")));
+        // Its lines begin at the comment lines right above it (a one-line `// Name returns…`
+        // too), which must be off the question, as its name must.
+        let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
+        let top = (0..first_row).rev().take_while(|&row| is_comment(source[row])).last().unwrap_or(first_row);
+        let may_join = groupable
+            && !name_words(&f.name).iter().any(|word| names.terms().any(|term| term == word))
+            && comment_query.hits(&with_identifier_parts(&source[top..first_row].join("\n"))) == 0;
+        if kept {
+            // A body kept for being short, off the question, may go in a run; alone, it stays.
+            if may_join && outer.is_none() && f.is_short() && query.hits(&as_document(text, f, &[])) == 0 {
+                bare.push(Bare { function: f, top, edits: Vec::new() });
             }
-            // A short test goes only inside a run sharing one note: alone, its note costs as much.
-            if f.is_short() {
-                continue;
-            }
-            bodies += 1;
-            edits.extend(doc.map(|cut| (cut.range, cut.text)));
-            edits.push(edit);
+            continue;
         }
+        // A function nested in an elided body goes with it.
+        if outer.is_some_and(|p| !keep[p]) {
+            continue;
+        }
+        // The doc comment right above an elided body keeps its summary line, or all of it when
+        // on the question; the body's marker names the rest.
+        let cut = doc.zip(doc_text.as_ref()).filter(|(_, t)| doc_query.hits(t) == 0).and_then(|(b, _)| {
+            let first = first_sentence(b, &source);
+            cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
+        });
+        let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
+        let mut rows = cut.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
+        rows.extend(f.rows.0..=f.rows.1);
+        let note = elided(&format!("{}{shown}", line_ranges(&rows)));
+        let edit = (f.body.start_byte()..f.end, replacement(lang, text, f.body, &note));
+        let doc_cut = cut.map(|cut| (cut.range, cut.text));
+        if may_join && shown.is_empty() {
+            bare.push(Bare { function: f, top, edits: doc_cut.into_iter().chain([edit]).collect() });
+            continue;
+        }
+        // A short test goes only inside a run sharing one note: alone, its note costs as much.
+        if f.is_short() {
+            continue;
+        }
+        bodies += 1;
+        edits.extend(doc_cut);
+        edits.push(edit);
     }
     let (grouped, elided_in_runs) = grouped_bodies(text, &source, &lines, bare);
     bodies += elided_in_runs;
@@ -365,7 +384,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         edits.extend(cuts);
         count
     };
-    let (cut_imports, imports) = imports_off_the_question(root, lang, text, &lines, ctx.query);
+    // A numbered view's question is the agent's whole task, and an agent editing the file
+    // writes with the names its imports bring in.
+    let (cut_imports, imports) = if view { (Vec::new(), 0) } else { imports_off_the_question(root, lang, text, &lines, ctx.query) };
     edits.extend(cut_imports);
     let repeats = repeated_runs(lang, &source, &lines, &edits);
     if edits.is_empty() && repeats.is_empty() {
@@ -446,13 +467,22 @@ fn is_test(lang: Lang, source: &[&str], first_row: usize, f: &Function) -> bool 
 /// signatures cost more than its names.
 const GROUPED_FUNCTIONS: usize = 4;
 
-/// The edits eliding the bodies of `functions` (elided, with no comment and no line on the
-/// question, each with its own edit): each run of [`GROUPED_FUNCTIONS`] or more standing one
-/// after the other on lines of their own becomes one note naming them, the others keep theirs
-/// (a short body, a test let go for the run, stays whole). With how many bodies went.
-fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<(&Function, Edit)>) -> (Vec<Edit>, usize) {
-    functions.sort_by_key(|(f, _)| f.node.start_byte());
-    let first_row = |f: &Function| above_attributes(source, lines.row(f.node.start_byte()));
+/// An elided function with no line on the question and no comment on it but its own doc
+/// comment, when that is off the question too.
+struct Bare<'f, 't> {
+    function: &'f Function<'t>,
+    /// The 0-based line it begins on: its doc comment's first, or its attributes'.
+    top: usize,
+    /// Its edits when it goes alone: its doc comment cut to the summary, its body elided.
+    edits: Vec<Edit>,
+}
+
+/// The edits eliding the bodies of the `functions` given: each run of [`GROUPED_FUNCTIONS`] or
+/// more standing one after the other on lines of their own becomes one note naming them (doc
+/// comments and all), the others keep their own edits (a short body, a test let go for the
+/// run, stays whole). With how many bodies went.
+fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<Bare>) -> (Vec<Edit>, usize) {
+    functions.sort_by_key(|bare| bare.function.node.start_byte());
     // A function stands on lines of its own when only `export` may come before it on its first
     // line and nothing follows its body on its last.
     let own_lines = |f: &Function| {
@@ -460,14 +490,15 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
         let tail = &text[f.end..lines.0.get(lines.row(f.end.saturating_sub(1)) + 1).map_or(text.len(), |next| next - 1)];
         matches!(head.trim(), "" | "export" | "export default") && tail.trim().is_empty()
     };
-    let mut runs: Vec<Vec<(&Function, Edit)>> = Vec::new();
-    for (f, edit) in functions {
-        let follows = runs.last().and_then(|run| run.last()).is_some_and(|(last, _)| {
-            own_lines(last) && own_lines(f) && last.end <= lines.0[first_row(f)] && text[last.end..lines.0[first_row(f)]].trim().is_empty()
+    let mut runs: Vec<Vec<Bare>> = Vec::new();
+    for bare in functions {
+        let follows = runs.last().and_then(|run| run.last()).is_some_and(|last| {
+            let (previous, f) = (last.function, bare.function);
+            own_lines(previous) && own_lines(f) && previous.end <= lines.0[bare.top] && text[previous.end..lines.0[bare.top]].trim().is_empty()
         });
         match runs.last_mut() {
-            Some(run) if follows => run.push((f, edit)),
-            _ => runs.push(vec![(f, edit)]),
+            Some(run) if follows => run.push(bare),
+            _ => runs.push(vec![bare]),
         }
     }
     let mut edits = Vec::new();
@@ -475,16 +506,16 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
     for run in runs {
         if run.len() < GROUPED_FUNCTIONS {
             // A short body (a test with none of the question's words) stays outside a run.
-            let own: Vec<Edit> = run.into_iter().filter(|(f, _)| !f.is_short()).map(|(_, edit)| edit).collect();
-            went += own.len();
-            edits.extend(own);
+            for bare in run.into_iter().filter(|bare| !bare.function.is_short()) {
+                went += 1;
+                edits.extend(bare.edits);
+            }
             continue;
         }
         went += run.len();
-        let (first, last) = (run[0].0, run[run.len() - 1].0);
-        let row = first_row(first);
+        let (row, last) = (run[0].top, run[run.len() - 1].function);
         let start = lines.0[row] + source[row].len() - source[row].trim_start().len();
-        let names: Vec<&str> = run.iter().map(|(f, _)| f.name.as_str()).collect();
+        let names: Vec<&str> = run.iter().map(|bare| bare.function.name.as_str()).collect();
         let note = elided(&format!("lines {}–{}: functions {}", row + 1, last.rows.1 + 1, names.join(", ")));
         edits.push((start..last.end, format!("// {note}")));
     }
@@ -1404,6 +1435,21 @@ mod tests {
     }
 
     #[test]
+    fn functions_off_the_question_share_one_note_doc_comments_and_short_bodies_too() {
+        let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let out = compress("flag.go", flag, "In pflag's flag.go, what happens when a single-dash shorthand that no flag defines is parsed? What about -h, and when unknown flags are whitelisted?");
+        assert!(parses_cleanly(Lang::Go, &out), "{out}");
+        // `Name` and `SetOutput` are short bodies with one-line and two-line doc comments; the
+        // others' bodies were elided: one note names all four.
+        assert!(out.contains("\n// [… lines 258–299: functions Output, Name, SetOutput, VisitAll …]\n"), "{out}");
+        assert!(!out.contains("// Name returns the name of the flag set."), "{out}");
+        // A name with a question word stays, doc comment and all, short body or not.
+        assert!(out.contains("// Parsed reports whether f.Parse has been called.\nfunc (f *FlagSet) Parsed() bool {\n\treturn f.parsed\n}"), "{out}");
+        // So does a short body with a question word.
+        assert!(out.contains("func (f *FlagSet) ShorthandLookup(name string) *Flag {\n\tif name == \"\" {"), "{out}");
+    }
+
+    #[test]
     fn a_run_of_lines_the_file_already_showed_is_a_note() {
         let result = "    /** The number of requests made to the model. */\n    num_model_requests: number;\n\n    /** The project the usage is grouped by, when grouped by project. */\n    project_id?: string | null;\n\n    /** The user the usage is grouped by, when grouped by user. */\n    user_id?: string | null;\n  }\n";
         let text = format!("export namespace Speech {{\n  export interface Result {{\n{result}}}\n\nexport namespace Embedding {{\n  export interface Result {{\n{result}}}\n");
@@ -1581,9 +1627,15 @@ mod tests {
         // `multiplex`'s comment says "WebSocketSubject", "error" and "completion" all through;
         // the question asks what closing does, not about `multiplex`.
         let ts = include_str!("../../../tests/fixtures/code/rxjs_websocket_subject.ts");
-        let out = compress("WebSocketSubject.ts", ts, "In rxjs's WebSocketSubject, what happens when the socket closes: when does the subject complete and when does it error?");
-        assert!(out.contains("   * Creates an {@link Observable}, that when subscribed to, sends a message,\n"), "{out}");
-        assert!(!out.contains("@param unsubMsg") && out.contains("   * [… lines 214–226 …]\n"), "{out}");
+        let source: Vec<&str> = ts.split('\n').collect();
+        let docs = doc_blocks::find(&source);
+        let block = docs.iter().find(|b| source[b.summary].contains("Creates an {@link Observable}, that when subscribed to, sends a message,")).unwrap();
+        // As the compressor asks: with the words that tell long comments apart.
+        let long = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES).map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n")));
+        let query = Query::new("In rxjs's WebSocketSubject, what happens when the socket closes: when does the subject complete and when does it error?").discriminative(long, 0.25);
+        let kept: Vec<&str> = paragraphs_on_the_question(block, &source, &query).into_iter().map(|row| source[row]).collect();
+        assert_eq!(kept, first_sentence(block, &source).map(|row| source[row]).collect::<Vec<_>>());
+        assert!(!kept.iter().any(|line| line.contains("@param unsubMsg")), "{kept:?}");
     }
 
     #[test]
