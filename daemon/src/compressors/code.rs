@@ -1604,9 +1604,11 @@ mod tests {
         let out = compress("WebSocketSubject.ts", ts, "In rxjs's WebSocketSubject, what happens when the socket closes: when does the subject complete and when does it error?");
         assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
         assert!(out.contains("      if (e.wasClean) {\n        observer.complete();\n      } else {\n        observer.error(e);"), "{out}");
-        // The method around it shows its own statements; its other long callbacks go.
+        // The method around it shows its own statements; of its other long callbacks, the one
+        // closing the socket on an error stays, the others go.
         assert!(out.contains("    const subscription = new Subscription(() => { /* [… lines "), "{out}");
-        assert!(out.contains("    socket.onopen = (evt: Event) => { /* [… lines 285–335"), "{out}");
+        assert!(out.contains("            socket!.close(err.code, err.reason);"), "{out}");
+        assert!(out.contains("    socket.onmessage = (e: MessageEvent) => { /* [… lines 357–364"), "{out}");
         assert!(out.contains("  protected _subscribe(subscriber: Subscriber<T>): Subscription { /* [… lines "), "{out}");
     }
 

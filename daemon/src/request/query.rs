@@ -207,6 +207,11 @@ impl Query {
 /// Whether `word` folds to `term` (an already folded term); words that cannot fold to it are
 /// turned away without allocating.
 fn same_word(word: &str, term: &str) -> bool {
+    // Code's words come folded already (`response` as `respons`, see [`identifier_parts`]):
+    // folding them again would lose them (`respon`).
+    if word.eq_ignore_ascii_case(term) {
+        return true;
+    }
     let (w, t) = (word.as_bytes(), term.as_bytes());
     // A term ending in `y` is met as `…ied` and `…ies` too.
     let shared = t.len() - usize::from(t.ends_with(b"y"));
@@ -236,6 +241,9 @@ mod tests {
         assert_eq!(retries.hits("retract"), 0);
         let function_words = Query::new("How does it parse these flags, and where?");
         assert_eq!(function_words.terms().collect::<Vec<_>>(), vec!["flag", "pars"], "function words go before folding");
+        // Code is read as identifier parts, folded already: `parseResponse` is `pars respons`.
+        let parts = with_identifier_parts("parseResponse(socket.close())");
+        assert_eq!(Query::new("Is the response parsed when the socket closes?").hits(&parts), 4, "{parts}");
     }
 
     #[test]
