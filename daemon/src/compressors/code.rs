@@ -17,6 +17,7 @@ use super::lang::Lang;
 use super::skeleton;
 use super::{Compressor, Context};
 use crate::request::marker;
+use std::collections::BTreeSet;
 use std::ops::Range;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -1144,7 +1145,14 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
         }
     }
     let named_in_names = named_by(&queries.names.only(few_named));
-    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && !functions[i].is_long()).collect();
+    // A long body is kept on its name alone when the question spells out all of it, in two
+    // words or more (`MethodCalled` for "a mocked method is called").
+    let name_terms: Vec<&str> = queries.names.terms().collect();
+    let spelled_out = |words: &[String]| {
+        let parts: BTreeSet<&str> = words[1..].iter().map(String::as_str).collect();
+        parts.len() > 1 && parts.iter().all(|part| name_terms.contains(part))
+    };
+    let named_only = (0..functions.len()).filter(|&i| named_in_names[i] && !keep[i] && (!functions[i].is_long() || spelled_out(&name_words[i]))).collect();
     for i in by_score(named_only) {
         keep[i] = true;
     }
@@ -1411,6 +1419,18 @@ mod tests {
         for line in ["if (response.status === 409) return true;", "const retryAfterMillisHeader = responseHeaders?.get('retry-after-ms');", "const maxRetryDelay = 8.0;"] {
             assert!(out.contains(line), "{line} lost:\n{out}");
         }
+    }
+
+    #[test]
+    fn a_long_body_whose_whole_name_the_question_spells_out_stays() {
+        // `MethodCalled` is 92 lines; "method" and "called" are in most bodies of testify's
+        // mock.go, and the question says both.
+        let mock = include_str!("../../../tests/fixtures/code/testify_mock.go");
+        let question = "In testify's mock package, what happens when a mocked method is called more times than Once()/Times(n) allowed?";
+        let out = compress("mock/mock.go", mock, question);
+        assert!(out.contains("\tif call.Repeatability == 1 {\n\t\tcall.Repeatability = -1\n"), "{out}");
+        // A long body named by one of the question's words alone still goes.
+        assert!(!out.contains("\tfunctionPath := runtime.FuncForPC(pc).Name()"), "{out}");
     }
 
     #[test]
