@@ -315,7 +315,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // The words that tell both bodies and long comments apart: a comment above a function
     // holding none of them is off the question.
     let comment_query = query.only(|term| doc_query.terms().any(|t| t == *term));
-    for ((f, &kept), outer) in functions.iter().zip(&keep).zip(&parent) {
+    for (i, ((f, &kept), outer)) in functions.iter().zip(&keep).zip(&parent).enumerate() {
         let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()));
         let doc_text = doc.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n")));
         // Its lines begin at the comment lines right above it (a one-line `// Name returns…`
@@ -327,7 +327,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             && comment_query.hits(&with_identifier_parts(&source[top..first_row].join("\n"))) == 0;
         if kept {
             // A body kept for being short, off the question, may go in a run; alone, it stays.
-            if may_join && outer.is_none() && f.is_short() && query.hits(&as_document(text, f, &[])) == 0 {
+            // A function outside all others was read whole at the start.
+            if may_join && outer.is_none() && f.is_short() && query.hits(&documents[i]) == 0 {
                 bare.push(Bare { function: f, top, edits: Vec::new() });
             }
             continue;
@@ -916,7 +917,9 @@ fn first_sentence(block: &doc_blocks::DocBlock, source: &[&str]) -> Range<usize>
 /// decorators in between), if there is one.
 fn attached_doc<'b>(docs: &'b [doc_blocks::DocBlock], source: &[&str], first_row: usize) -> Option<&'b doc_blocks::DocBlock> {
     let row = above_attributes(source, first_row);
-    docs.iter().find(|b| b.lines.end == row)
+    // The blocks come in order, one after another: the one ending at `row` starts last before it.
+    let before = docs.partition_point(|b| b.lines.start < row);
+    docs[..before].last().filter(|b| b.lines.end == row)
 }
 
 /// The 0-based line `first_row` of an item, or of the attributes, annotations and decorators
