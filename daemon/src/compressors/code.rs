@@ -316,8 +316,6 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // holding none of them is off the question.
     let comment_query = query.only(|term| doc_query.terms().any(|t| t == *term));
     for (i, ((f, &kept), outer)) in functions.iter().zip(&keep).zip(&parent).enumerate() {
-        let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()));
-        let doc_text = doc.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n")));
         // Its lines begin at the comment lines right above it (a one-line `// Name returns…`
         // too), which must be off the question, as its name must.
         let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
@@ -339,7 +337,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         }
         // The doc comment right above an elided body keeps its summary line, or all of it when
         // on the question; the body's marker names the rest.
-        let cut = doc.zip(doc_text.as_ref()).filter(|(_, t)| doc_query.hits(t) == 0).and_then(|(b, _)| {
+        let doc = attached_doc(&docs, &source, lines.row(f.node.start_byte()));
+        let cut = doc.filter(|b| doc_query.hits(&with_identifier_parts(&source[b.lines.clone()].join("\n"))) == 0).and_then(|b| {
             let first = first_sentence(b, &source);
             cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
         });
@@ -469,13 +468,14 @@ fn is_test(lang: Lang, source: &[&str], first_row: usize, f: &Function) -> bool 
 /// signatures cost more than its names.
 const GROUPED_FUNCTIONS: usize = 4;
 
-/// An elided function with no line on the question and no comment on it but its own doc
-/// comment, when that is off the question too.
+/// A function off the question that a run of its neighbours may take into one note: elided
+/// with no line on the question, or kept for being short with none of the question's words.
 struct Bare<'f, 't> {
     function: &'f Function<'t>,
     /// The 0-based line it begins on: its doc comment's first, or its attributes'.
     top: usize,
-    /// Its edits when it goes alone: its doc comment cut to the summary, its body elided.
+    /// Its edits when it goes alone: its doc comment cut to the summary, its body elided (none
+    /// for a short body, which then stays).
     edits: Vec<Edit>,
 }
 
@@ -1107,10 +1107,11 @@ struct Queries<'q> {
 /// apart and is in the names of few functions. Then the bodies that match the query best (BM25,
 /// so a long body does not win by length) — the best and any close to it — when no name has
 /// such a word, or the best alone when it scores [`FAR_BETTER_THAN_NAMED`] times any body so
-/// named; and the best one of those not long (see [`Function::is_long`]) named by a word
-/// common in bodies but rare in names (`shouldRetry` in an HTTP client whose every body
-/// retries). Blocks the conversation read earlier (`older`) keep
-/// only name matches of the first kind: the question is about the newest output.
+/// named; and every one not long (see [`Function::is_long`]), or long with a name the question
+/// spells out whole, named by a word common in bodies but in the names of few functions
+/// (`shouldRetry` in an HTTP client whose every body retries). Blocks the conversation read
+/// earlier (`older`) keep only name matches of the first kind: the question is about the
+/// newest output.
 fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
     let name_words: Vec<Vec<String>> = functions.iter().map(|f| name_words(&f.name)).collect();
     let named_by = |query: &Query| -> Vec<bool> {
@@ -1152,6 +1153,7 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
     // words or more (`MethodCalled` for "a mocked method is called").
     let name_terms: Vec<&str> = queries.names.terms().collect();
     let spelled_out = |words: &[String]| {
+        // The first word is the whole name.
         let parts: BTreeSet<&str> = words[1..].iter().map(String::as_str).collect();
         parts.len() > 1 && parts.iter().all(|part| name_terms.contains(part))
     };
