@@ -880,9 +880,10 @@ fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], que
     // A word in a quarter of the comment's paragraphs (the library's name in every example's
     // import) tells none of them apart. The rows are one run, so a paragraph's break is the row
     // before it.
+    // An example's import line names the library's symbols, not what the paragraph is about.
     let rows: Vec<usize> = block.lines.clone().collect();
-    let paragraphs: Vec<(&[usize], String)> =
-        rows.split(|&row| bare_comment(source[row])).map(|rows| (rows, with_identifier_parts(&rows.iter().map(|&r| source[r]).collect::<Vec<_>>().join(" ")))).collect();
+    let read = |rows: &[usize]| with_identifier_parts(&rows.iter().map(|&r| source[r]).filter(|line| !example_import(line)).collect::<Vec<_>>().join(" "));
+    let paragraphs: Vec<(&[usize], String)> = rows.split(|&row| bare_comment(source[row])).map(|rows| (rows, read(rows))).collect();
     let query = query.discriminative(paragraphs.iter().map(|(_, text)| text.as_str()), 0.25);
     let mut kept = Vec::new();
     for (rows, text) in &paragraphs {
@@ -896,6 +897,15 @@ fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], que
         }
     }
     kept
+}
+
+/// Whether a comment line is an example's import: `import { a } from 'lib';`, `use lib::A;`,
+/// `from lib import a`.
+fn example_import(line: &str) -> bool {
+    let code = line.trim().trim_start_matches(['/', '*', '!', '#']).trim();
+    (code.starts_with("import ") && (code.contains(" from ") || code.ends_with(';')))
+        || (code.starts_with("use ") && code.ends_with(';'))
+        || (code.starts_with("from ") && code.contains(" import "))
 }
 
 /// Lines a summary may run over to finish its first sentence.
@@ -1663,6 +1673,17 @@ mod tests {
         let kept: Vec<&str> = paragraphs_on_the_question(block, &source, &query).into_iter().map(|row| source[row]).collect();
         assert_eq!(kept, first_sentence(block, &source).map(|row| source[row]).collect::<Vec<_>>());
         assert!(!kept.iter().any(|line| line.contains("@param unsubMsg")), "{kept:?}");
+    }
+
+    #[test]
+    fn an_example_import_naming_the_question_keeps_no_paragraph() {
+        // Every example in rxjs's timeout.ts opens with `import { …, timeout } from 'rxjs';`.
+        let ts = include_str!("../../../tests/fixtures/code/rxjs_timeout.ts");
+        let out = compress("src/internal/operators/timeout.ts", ts, "In rxjs's timeout operator, when is the timer started again, and how is a Date given as `first` turned into a delay?");
+        assert!(!out.contains(" * import { interval, timeout } from 'rxjs';"), "{out}");
+        assert!(out.contains("each! > 0 && startTimer(each!);") && out.contains("+first - scheduler!.now()"), "{out}");
+        assert!(example_import(" * import { interval, timeout } from 'rxjs';") && example_import("/// use bytes::BytesMut;"));
+        assert!(!example_import(" * use this operator to fail a slow source."));
     }
 
     #[test]
