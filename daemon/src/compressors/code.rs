@@ -186,8 +186,7 @@ fn compress_with(text: &str, ctx: &Context, skim: bool) -> Option<String> {
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    let comment = if lang == Lang::Python { "#" } else { "//" };
-    out.push_str(&format!("{comment} {}\n", marker::marker(ctx.key, &elisions(bodies, comments, imports, repeated))));
+    out.push_str(&format!("{} {}\n", lang.line_comment(), marker::marker(ctx.key, &elisions(bodies, comments, imports, repeated))));
     Some(out)
 }
 
@@ -321,7 +320,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
         let top = (0..first_row).rev().take_while(|&row| is_comment(source[row])).last().unwrap_or(first_row);
         let may_join = groupable
-            && !name_words(&f.name).iter().any(|word| names.terms().any(|term| term == word))
+            && !names_a_term(&name_words(&f.name), &names)
             && comment_query.hits(&with_identifier_parts(&source[top..first_row].join("\n"))) == 0;
         if kept {
             // A body kept for being short, off the question, may go in a run; alone, it stays.
@@ -387,7 +386,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     };
     // A numbered view's question is the agent's whole task, and an agent editing the file
     // writes with the names its imports bring in.
-    let (cut_imports, imports) = if view { (Vec::new(), 0) } else { imports_off_the_question(root, lang, text, &lines, ctx.query) };
+    let cut_imports = if view { Vec::new() } else { imports_off_the_question(root, lang, text, &lines, ctx.query) };
+    let imports = cut_imports.len();
     edits.extend(cut_imports);
     let repeats = repeated_runs(lang, &source, &lines, &edits);
     if edits.is_empty() && repeats.is_empty() {
@@ -597,7 +597,7 @@ fn repeated_runs(lang: Lang, source: &[&str], lines: &LineStarts, done: &[Edit])
         let Range { start, end } = span(row);
         !overlaps(done, start, end.max(start + 1))
     };
-    let comment = if lang == Lang::Python { "#" } else { "//" };
+    let comment = lang.line_comment();
     repeated_runs::repeats(source, free)
         .into_iter()
         .map(|Repeat { rows, first }| {
@@ -618,11 +618,10 @@ const CUT_IMPORT_LINES: usize = 3;
 
 /// Edits cutting, in each run of imports of [`IMPORT_RUN_LINES`] or more, the consecutive ones
 /// holding no word of the question (as a whole name) that tells the run's imports apart to one note
-/// (`// [… lines 3–247: 31 imports …]`), and how many notes they write.
-fn imports_off_the_question(root: Node, lang: Lang, text: &str, lines: &LineStarts, question: &str) -> (Vec<Edit>, usize) {
+/// (`// [… lines 3–247: 31 imports …]`).
+fn imports_off_the_question(root: Node, lang: Lang, text: &str, lines: &LineStarts, question: &str) -> Vec<Edit> {
     let mut runs = Vec::new();
     import_runs(root, text, &mut runs);
-    let comment = if lang == Lang::Python { "#" } else { "//" };
     let mut edits = Vec::new();
     for run in runs {
         let (first, last) = (lines.row(run[0].start_byte()), lines.row(run[run.len() - 1].end_byte()));
@@ -640,11 +639,10 @@ fn imports_off_the_question(root: Node, lang: Lang, text: &str, lines: &LineStar
                 continue;
             }
             let note = elided(&format!("lines {from}–{to}: {} imports", group.len()));
-            edits.push((start..end, format!("{comment} {note}")));
+            edits.push((start..end, format!("{} {note}", lang.line_comment())));
         }
     }
-    let count = edits.len();
-    (edits, count)
+    edits
 }
 
 /// The runs of consecutive imports (comments between them go with them) in `node` and the
@@ -879,8 +877,8 @@ fn line_ranges(rows: &[usize]) -> String {
 fn paragraphs_on_the_question(block: &doc_blocks::DocBlock, source: &[&str], query: &Query) -> Vec<usize> {
     // A word in a quarter of the comment's paragraphs (the library's name in every example's
     // import) tells none of them apart. The rows are one run, so a paragraph's break is the row
-    // before it.
-    // An example's import line names the library's symbols, not what the paragraph is about.
+    // before it. An example's import line names the library's symbols, not what its paragraph
+    // is about, so it is not read.
     let rows: Vec<usize> = block.lines.clone().collect();
     let read = |rows: &[usize]| with_identifier_parts(&rows.iter().map(|&r| source[r]).filter(|line| !example_import(line)).collect::<Vec<_>>().join(" "));
     let paragraphs: Vec<(&[usize], String)> = rows.split(|&row| bare_comment(source[row])).map(|rows| (rows, read(rows))).collect();
@@ -1106,6 +1104,12 @@ fn name_words(name: &str) -> Vec<String> {
     parts
 }
 
+/// Whether a function's name words (see [`name_words`], folded already) hold one of `query`'s
+/// terms as they are: folding them again would lose some (`pars` of `parse` to `par`).
+fn names_a_term(words: &[String], query: &Query) -> bool {
+    query.terms().any(|term| words.iter().any(|word| word == term))
+}
+
 /// The question as bodies are matched to it: its words that tell bodies apart, and those that
 /// tell function names apart.
 struct Queries<'q> {
@@ -1124,10 +1128,7 @@ struct Queries<'q> {
 /// newest output.
 fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries, older: bool) -> Vec<bool> {
     let name_words: Vec<Vec<String>> = functions.iter().map(|f| name_words(&f.name)).collect();
-    let named_by = |query: &Query| -> Vec<bool> {
-        let terms: Vec<&str> = query.terms().collect();
-        name_words.iter().map(|words| words.iter().any(|p| terms.contains(&p.as_str()))).collect()
-    };
+    let named_by = |query: &Query| -> Vec<bool> { name_words.iter().map(|words| names_a_term(words, query)).collect() };
     // A word in the names of more functions than are kept for matching (`parse` in a flag
     // parser) names a family, not the ones asked about: the bodies' own words choose among them.
     let few_named = |term: &&str| name_words.iter().filter(|words| words.iter().any(|p| p == term)).count() <= MATCHING_BODIES;

@@ -19,6 +19,11 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// What opens a line comment: notes standing in for cut lines are written as one.
+    pub fn line_comment(self) -> &'static str {
+        if self == Lang::Python { "#" } else { "//" }
+    }
+
     /// The language of a file path, from its extension.
     pub fn from_path(path: &str) -> Option<Lang> {
         let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
