@@ -1182,6 +1182,18 @@ const BODY_LINES_PER_LINE_SHOWN: usize = 20;
 /// Longest such line shown, in characters.
 const LINE_ON_THE_QUESTION_CHARS: usize = 160;
 
+/// How much more a line that decides (a condition, a `return`, a `throw`) weighs than one that
+/// declares or comments: it says what the code does with the question's words.
+const DECISION_WEIGHT: f64 = 2.0;
+
+/// Whether `line` (trimmed) decides: it opens with a branch, a loop's condition or an exit.
+fn decides(line: &str) -> bool {
+    let line = line.trim_start_matches(['}', ' ']);
+    ["if ", "if(", "else if", "elif ", "case ", "when ", "match ", "while ", "switch ", "switch(", "return ", "throw ", "raise ", "guard "]
+        .iter()
+        .any(|start| line.starts_with(start))
+}
+
 /// The lines of an elided `body` (whose first line is row `first_row`) that have the question's
 /// words, identifiers split into theirs (`EnablePrefixMatching` has `prefix`): the ones with the
 /// most, at most [`LINES_ON_THE_QUESTION`] (more for a long body), in order, as `; on the question: L58 `…` · L61 `…``
@@ -1190,17 +1202,24 @@ fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String 
     if query.is_empty() {
         return String::new();
     }
-    let mut hits: Vec<(usize, usize, &str)> = body
-        .lines()
-        .enumerate()
-        .map(|(n, line)| {
-            let parts: Vec<String> = crate::request::query::words(line).flat_map(identifier_parts).collect();
-            (query.hits(&parts.join(" ")), n, line.trim())
-        })
-        .filter(|(h, _, line)| *h > 0 && !line.is_empty())
+    let lines: Vec<&str> = body.lines().collect();
+    let parts: Vec<String> = lines
+        .iter()
+        .map(|line| crate::request::query::words(line).flat_map(identifier_parts).collect::<Vec<_>>().join(" "))
         .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    hits.truncate(LINES_ON_THE_QUESTION.max(body.lines().count() / BODY_LINES_PER_LINE_SHOWN));
+    let scores = query.bm25(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut hits: Vec<(f64, usize, &str)> = scores
+        .into_iter()
+        .zip(&lines)
+        .enumerate()
+        .map(|(n, (score, line))| {
+            let line = line.trim();
+            (if decides(line) { score * DECISION_WEIGHT } else { score }, n, line)
+        })
+        .filter(|(score, _, line)| *score > 0.0 && !line.is_empty())
+        .collect();
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    hits.truncate(LINES_ON_THE_QUESTION.max(lines.len() / BODY_LINES_PER_LINE_SHOWN));
     hits.sort_by_key(|(_, n, _)| *n);
     if hits.is_empty() {
         return String::new();

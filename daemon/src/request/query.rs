@@ -19,12 +19,13 @@ const STOPWORDS: &[&str] = &[
 /// Folds a word for matching: lowercase, then one common English ending dropped when at least
 /// four letters remain — three for a plural `s` (`errors`, `failed`, `escaping`, `escape`,
 /// `uris` → `error`, `fail`, `escap`, `escap`, `uri`), so a question's wording finds the text's.
-/// A stem left ending in `i` ends in `y` (`retried`, `retries` → `retry`).
+/// A stem left ending in `i` ends in `y` (`retried`, `retries` → `retry`). A word ending in `ss`
+/// or `us` is not a plural (`class`, `status`: `statuses` folds to it too).
 pub fn fold(word: &str) -> String {
     let mut lower = word.to_lowercase();
     for suffix in ["ing", "ed", "es", "e", "s"] {
         let stem = if suffix == "s" { 3 } else { 4 };
-        if lower.ends_with(suffix) && lower.len() >= suffix.len() + stem && !(suffix == "s" && lower.ends_with("ss")) {
+        if lower.ends_with(suffix) && lower.len() >= suffix.len() + stem && !(suffix == "s" && (lower.ends_with("ss") || lower.ends_with("us"))) {
             lower.truncate(lower.len() - suffix.len());
             if suffix.starts_with('e') && lower.ends_with('i') {
                 lower.replace_range(lower.len() - 1.., "y");
@@ -235,6 +236,8 @@ mod tests {
         let short = Query::new("the URIs and hosts");
         assert_eq!(short.terms().collect::<Vec<_>>(), vec!["host", "uri"]);
         assert_eq!(short.hits("host uri"), 2, "short plurals fold too");
+        let statuses = Query::new("Which statuses fail?");
+        assert_eq!(statuses.hits(&with_identifier_parts("const { status } = xhr;")), 1, "`status` is not a plural");
         let retries = Query::new("Which requests are retried?");
         assert_eq!(retries.hits("fn retry(&self)"), 1, "a stem ending in i ends in y");
         assert_eq!(retries.hits("max_retries = 3 retries"), 1);
