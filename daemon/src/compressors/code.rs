@@ -1430,6 +1430,20 @@ mod tests {
     }
 
     #[test]
+    fn an_elided_body_shows_the_lines_that_decide_on_rare_words_first() {
+        // `fromAjax` is 248 lines; `XMLHttpRequest`, `request` and `type` are on many of them,
+        // `status` on four, and the one that says which statuses fail is a condition.
+        let ajax = include_str!("../../../tests/fixtures/code/rxjs_ajax.ts");
+        let question = "In RxJS's ajax implementation, which HTTP statuses make the observable error, what error message is emitted, and how is a plain object request body serialized (which content-type is set)?";
+        let out = compress("src/internal/ajax/ajax.ts", ajax, question);
+        let marker = out.lines().find(|line| line.starts_with("export function fromAjax")).unwrap_or_else(|| panic!("fromAjax lost:\n{out}"));
+        for line in ["L481 `if (status < 400) {`", "L469 `const msg = 'ajax error' + (status ? ' ' + status : '');`"] {
+            assert!(marker.contains(line), "{line} not shown:\n{marker}");
+        }
+        assert!(!marker.contains("`let xhr: XMLHttpRequest;`"), "a declaration of common words is not: {marker}");
+    }
+
+    #[test]
     fn a_name_with_a_word_found_in_most_bodies_keeps_its_body() {
         // Every body retries; only one function is named for it, and its body holds the answer.
         let method = |name: &str| {
