@@ -254,7 +254,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
     let documents: Vec<String> = functions.iter().map(|f| as_document(text, f, &[])).collect();
-    let query = Query::new(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
+    let query = Query::of_code(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
     let names = names_query(ctx.query, &functions.iter().collect::<Vec<_>>(), view);
     let queries = Queries { bodies: &query, names: &names };
     let mut keep = bodies_to_keep(&functions.iter().collect::<Vec<_>>(), &documents, &queries, ctx.older);
@@ -263,7 +263,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // a function nested in a long one (a callback a method wires up): those are read too.
     let asked_nowhere = !view && !ctx.older && !functions.iter().zip(&keep).any(|(f, kept)| *kept && !f.is_short());
     // Only a long body holding a word of the question can hold a function about it.
-    let asked = Query::new(ctx.query);
+    let asked = Query::of_code(ctx.query);
     let mut read_inside: Vec<bool> =
         functions.iter().zip(&keep).zip(&documents).map(|((f, kept), document)| f.is_long() && (*kept || asked_nowhere && asked.hits(document) > 0)).collect();
     // The skeleton blanked the nested functions, so the file is parsed whole.
@@ -301,10 +301,24 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             }
         }
     }
+    // The elided bodies among those most on the question keep their part on it.
+    let parts_kept: Vec<usize> = if view || ctx.older || query.is_empty() {
+        Vec::new()
+    } else {
+        let documents: Vec<String> = functions.iter().map(|f| as_document(text, f, &[])).collect();
+        let scores = query.bm25(&documents.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut order: Vec<usize> = (0..functions.len()).filter(|&i| scores[i] > 0.0).collect();
+        order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+        order.into_iter().take(MATCHING_BODIES).filter(|&i| !keep[i] && !functions[i].is_short() && parent[i].is_none_or(|p| keep[p])).collect()
+    };
+    // Statements are read in the whole file's tree.
+    if skimmed && !parts_kept.is_empty() {
+        return plan(text, ctx, false, view);
+    }
     let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
-    let doc_query = Query::new(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
+    let doc_query = Query::of_code(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
     let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
     // Functions off the question with nothing above them but their doc comment, each with its
@@ -341,12 +355,18 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             let first = first_sentence(b, &source);
             cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
         });
+        let doc_cut = cut.as_ref().map(|cut| (cut.range.clone(), cut.text.clone()));
+        if let Some(part) = parts_kept.contains(&i).then(|| part_on_the_question(lang, text, &lines, f, &query)).flatten() {
+            bodies += usize::from(!part.is_empty());
+            edits.extend(doc_cut);
+            edits.extend(part);
+            continue;
+        }
         let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
         let mut rows = cut.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
         rows.extend(f.rows.0..=f.rows.1);
         let note = elided(&format!("{}{shown}", line_ranges(&rows)));
         let edit = (f.body.start_byte()..f.end, replacement(lang, text, f.body, &note));
-        let doc_cut = cut.map(|cut| (cut.range, cut.text));
         if may_join && shown.is_empty() {
             bare.push(Bare { function: f, top, edits: doc_cut.into_iter().chain([edit]).collect() });
             continue;
@@ -419,7 +439,7 @@ fn names_query(question: &str, functions: &[&Function], view: bool) -> Query {
     if view {
         return Query::default();
     }
-    Query::new(question).discriminative(functions.iter().map(|f| name_words(&f.name).join(" ")), 0.25)
+    Query::of_code(question).discriminative(functions.iter().map(|f| name_words(&f.name).join(" ")), 0.25)
 }
 
 /// Decides the functions nested in bodies no question kept (`parent` holds the body each was
@@ -439,7 +459,7 @@ fn nested_on_the_question(text: &str, question: &str, functions: &[Function], pa
     }
     let units: Vec<&Function> = unkept.iter().map(|&i| &functions[i]).collect();
     let documents: Vec<String> = unkept.iter().map(|&i| as_document(text, &functions[i], &nested[i])).collect();
-    let query = Query::new(question).discriminative(documents.iter().map(String::as_str), 0.25);
+    let query = Query::of_code(question).discriminative(documents.iter().map(String::as_str), 0.25);
     let names = names_query(question, &units, false);
     let decided = bodies_to_keep(&units, &documents, &Queries { bodies: &query, names: &names }, false);
     for (&i, kept) in unkept.iter().zip(decided) {
@@ -630,7 +650,7 @@ fn imports_off_the_question(root: Node, lang: Lang, text: &str, lines: &LineStar
         }
         // Whole names only: `BatchRequestCounts` is not about a question's "request".
         let documents: Vec<&str> = run.iter().map(|n| &text[n.byte_range()]).collect();
-        let query = Query::new(question).discriminative(documents.iter(), 0.25);
+        let query = Query::of_code(question).discriminative(documents.iter(), 0.25);
         let marked: Vec<(Node, bool)> = run.iter().zip(&documents).map(|(node, document)| (*node, query.hits(document) > 0)).collect();
         for group in marked.chunk_by(|a, b| a.1 == b.1).filter(|group| !group[0].1) {
             let (start, end) = (group[0].0.start_byte(), group[group.len() - 1].0.end_byte());
@@ -1194,6 +1214,19 @@ fn decides(line: &str) -> bool {
         .any(|start| line.starts_with(start))
 }
 
+/// How much each line of `body` is on the question: BM25 over its lines, identifiers split
+/// into their words (`EnablePrefixMatching` has `prefix`), so a rare word weighs more than two
+/// common ones; a line that [`decides`] weighs [`DECISION_WEIGHT`] times as much.
+fn line_weights(body: &str, query: &Query) -> Vec<f64> {
+    let lines: Vec<&str> = body.lines().collect();
+    let parts: Vec<String> = lines
+        .iter()
+        .map(|line| crate::request::query::words(line).flat_map(identifier_parts).collect::<Vec<_>>().join(" "))
+        .collect();
+    let scores = query.bm25(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+    scores.into_iter().zip(&lines).map(|(score, line)| if decides(line.trim()) { score * DECISION_WEIGHT } else { score }).collect()
+}
+
 /// The lines of an elided `body` (whose first line is row `first_row`) that have the question's
 /// words, identifiers split into theirs (`EnablePrefixMatching` has `prefix`): the ones with the
 /// most, at most [`LINES_ON_THE_QUESTION`] (more for a long body), in order, as `; on the question: L58 `…` · L61 `…``
@@ -1203,19 +1236,11 @@ fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String 
         return String::new();
     }
     let lines: Vec<&str> = body.lines().collect();
-    let parts: Vec<String> = lines
-        .iter()
-        .map(|line| crate::request::query::words(line).flat_map(identifier_parts).collect::<Vec<_>>().join(" "))
-        .collect();
-    let scores = query.bm25(&parts.iter().map(String::as_str).collect::<Vec<_>>());
-    let mut hits: Vec<(f64, usize, &str)> = scores
+    let mut hits: Vec<(f64, usize, &str)> = line_weights(body, query)
         .into_iter()
         .zip(&lines)
         .enumerate()
-        .map(|(n, (score, line))| {
-            let line = line.trim();
-            (if decides(line) { score * DECISION_WEIGHT } else { score }, n, line)
-        })
+        .map(|(n, (score, line))| (score, n, line.trim()))
         .filter(|(score, _, line)| *score > 0.0 && !line.is_empty())
         .collect();
     hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -1233,6 +1258,82 @@ fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String 
         })
         .collect();
     format!("; on the question: {}", shown.join(" · "))
+}
+
+/// Lines of an elided body's part on the question at most: a condition and what it does, a
+/// few steps in a row.
+const PART_ON_THE_QUESTION_LINES: usize = 20;
+
+/// Lines a cut around a body's part on the question spans at least.
+const CUT_LINES_AT_LEAST: usize = 4;
+
+/// Edits keeping the part of `f`'s body most on the question — the statements in a row, on
+/// [`PART_ON_THE_QUESTION_LINES`] lines at most, whose lines weigh most (see [`line_weights`])
+/// — and cutting the statements before and after it to notes that show their own lines on the
+/// question. A Python docstring keeps its first line. None when no such part has the question's
+/// words, or statements share a line with the part.
+fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, f: &Function, query: &Query) -> Option<Vec<Edit>> {
+    let mut cursor = f.body.walk();
+    let mut statements: Vec<Node> = f.body.named_children(&mut cursor).collect();
+    let docstring = (lang == Lang::Python)
+        .then(|| statements.first().filter(|s| s.kind() == "expression_statement" && s.named_child(0).is_some_and(|d| d.kind() == "string")).copied())
+        .flatten();
+    if docstring.is_some() {
+        statements.remove(0);
+    }
+    let body_row = lines.row(f.body.start_byte());
+    let weights = line_weights(&text[lines.0[body_row]..f.end], query);
+    let rows: Vec<(usize, usize)> = statements.iter().map(|s| (lines.row(s.start_byte()), lines.row(s.end_byte() - 1))).collect();
+    let weight = |(first, last): (usize, usize)| weights[first - body_row..=last - body_row].iter().sum::<f64>();
+    let mut best: Option<(f64, usize, usize)> = None;
+    for i in 0..rows.len() {
+        let mut total = 0.0;
+        for j in i..rows.len() {
+            if rows[j].1 + 1 - rows[i].0 > PART_ON_THE_QUESTION_LINES {
+                break;
+            }
+            total += weight(rows[j]);
+            if total > 0.0 && best.is_none_or(|(most, ..)| total > most) {
+                best = Some((total, i, j));
+            }
+        }
+    }
+    let (_, i, j) = best?;
+    let (first, last) = (rows[i].0, rows[j].1);
+    let shares_a_line = (i > 0 && rows[i - 1].1 == first) || rows.get(j + 1).is_some_and(|next| next.0 == last);
+    if statements[i..=j].iter().all(|s| s.kind().contains("comment")) || shares_a_line {
+        return None;
+    }
+    let line_end = |row: usize| lines.0.get(row + 1).map_or(text.len(), |next| next - 1);
+    let indent = |row: usize| {
+        let line = &text[lines.0[row]..line_end(row)];
+        &line[..line.len() - line.trim_start().len()]
+    };
+    // The lines from row `from` through `to`, cut to a note at `from`'s indent.
+    let note = |from: usize, to: usize| {
+        let range = lines.0[from] + indent(from).len()..line_end(to);
+        let shown = lines_on_the_question(&text[range.clone()], from, query);
+        (range, format!("{} {}", lang.line_comment(), elided(&format!("{}{shown}", line_ranges(&(from..=to).collect::<Vec<_>>())))))
+    };
+    // Fewer lines than a note is worth stay.
+    let worth = |from: usize, to: usize| to + 1 >= from + CUT_LINES_AT_LEAST;
+    let mut edits = Vec::new();
+    if let Some(doc) = docstring {
+        let (doc_first, doc_last) = (lines.row(doc.start_byte()), lines.row(doc.end_byte() - 1));
+        let cut_to = if i > 0 { first - 1 } else { doc_last };
+        if worth(doc_first + 1, cut_to) {
+            let (range, cut) = note(doc_first + 1, cut_to);
+            let summary = first_docstring_line(&text[doc.byte_range()]);
+            edits.push((doc.start_byte()..range.end, format!("{summary}\n{}{cut}", indent(doc_first))));
+        }
+    } else if i > 0 && worth(rows[0].0, first - 1) {
+        edits.push(note(rows[0].0, first - 1));
+    }
+    let end = rows[rows.len() - 1].1;
+    if j + 1 < rows.len() && worth(rows[j + 1].0, end) {
+        edits.push(note(rows[j + 1].0, end));
+    }
+    Some(edits)
 }
 
 /// Branches of a switch or match inside a long body kept whole, of at least this many lines,
@@ -1259,7 +1360,7 @@ fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bod
     found.sort_by_key(|b| b.statements.start);
     found.dedup_by_key(|b| b.statements.start);
     let units: Vec<String> = found.iter().map(|b| with_identifier_parts(&text[b.label.start..b.statements.end])).collect();
-    let query = Query::new(question).discriminative(units.iter().map(String::as_str), 0.25);
+    let query = Query::of_code(question).discriminative(units.iter().map(String::as_str), 0.25);
     let label_words: Vec<Vec<String>> = found
         .iter()
         .map(|b| {
@@ -1270,7 +1371,7 @@ fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bod
         })
         .collect();
     let shared_by_many = |word: &String| label_words.iter().filter(|l| l.contains(word)).count() * 2 > found.len();
-    let asked = Query::new(question);
+    let asked = Query::of_code(question);
     let mut edits: Vec<Edit> = Vec::new();
     for ((branch, unit), label) in found.iter().zip(&units).zip(&label_words) {
         let statements = branch.statements.clone();
@@ -1441,6 +1542,26 @@ mod tests {
             assert!(marker.contains(line), "{line} not shown:\n{marker}");
         }
         assert!(!marker.contains("`let xhr: XMLHttpRequest;`"), "a declaration of common words is not: {marker}");
+    }
+
+    #[test]
+    fn a_body_most_on_the_question_keeps_its_part_on_it() {
+        // click's `consume_value` (44 lines) says in what order a value is looked for; the
+        // question names none of its words, and two bodies score higher.
+        let core = include_str!("../../../tests/fixtures/code/click_core.py");
+        let question = "In click, in what order does a parameter take its value when the command line gives none, and how is an option's environment variable name built from auto_envvar_prefix, subcommands included?";
+        let out = compress("src/click/core.py", core, question);
+        assert!(parses_cleanly(Lang::Python, &out), "{out}");
+        let start = out.find("    def consume_value(\n        self, ctx: Context, opts: cabc.Mapping[str, t.Any]").expect("consume_value kept");
+        let function: Vec<&str> = out[start..].lines().take_while(|line| !line.starts_with("    def type_cast_value")).collect();
+        let function = function.join("\n");
+        for line in [
+            "\"\"\"Returns the parameter value produced by the parser.\"\"\"\n        # [… lines 2522–2530; on the question:",
+            "        if value is UNSET:\n            envvar_value = self.value_from_envvar(ctx)\n",
+            "        # [… lines 2547–2564; on the question: L2551 `source = ParameterSource.DEFAULT_MAP`",
+        ] {
+            assert!(function.contains(line), "{line} not in:\n{function}");
+        }
     }
 
     #[test]

@@ -42,6 +42,11 @@ pub fn with_identifier_parts(text: &str) -> String {
     words(text).flat_map(|w| std::iter::once(w.to_string()).chain(identifier_parts(w))).collect::<Vec<_>>().join(" ")
 }
 
+/// The words of `text` written as identifiers: `snake_case` or `camelCase`.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    words(text).filter(|w| w.contains('_') || w.chars().skip(1).any(char::is_uppercase))
+}
+
 /// The words of `text`: runs of letters, digits and `_`.
 pub fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
@@ -86,6 +91,15 @@ impl Query {
             .map(fold)
             .collect();
         Query { terms }
+    }
+
+    /// Terms of a question about code: an identifier it names also in the form code's words
+    /// take (see [`identifier_parts`]: `auto_envvar_prefix` as `autoenvvarprefix`), other
+    /// words as in [`Query::new`]. Not its parts: `add` of `addToolOutput` would find every
+    /// `add…` function and every line that adds.
+    pub fn of_code(text: &str) -> Self {
+        let wholes = identifiers(text).map(|w| identifier_parts(w).swap_remove(0));
+        Query { terms: Query::new(text).terms.into_iter().chain(wholes).collect() }
     }
 
     /// Whether no terms are left.
@@ -236,6 +250,9 @@ mod tests {
         let short = Query::new("the URIs and hosts");
         assert_eq!(short.terms().collect::<Vec<_>>(), vec!["host", "uri"]);
         assert_eq!(short.hits("host uri"), 2, "short plurals fold too");
+        let prefix = Query::of_code("How is auto_envvar_prefix built?");
+        assert_eq!(prefix.hits(&with_identifier_parts("if ctx.auto_envvar_prefix is not None:")), 2, "a snake_case name finds itself, also as code reads it");
+        assert_eq!(prefix.hits(&with_identifier_parts("prefix = env")), 0, "its parts alone do not");
         let statuses = Query::new("Which statuses fail?");
         assert_eq!(statuses.hits(&with_identifier_parts("const { status } = xhr;")), 1, "`status` is not a plural");
         let retries = Query::new("Which requests are retried?");
