@@ -302,15 +302,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         }
     }
     // The elided bodies among those most on the question keep their part on it.
-    let parts_kept: Vec<usize> = if view || ctx.older || query.is_empty() {
-        Vec::new()
-    } else {
-        let documents: Vec<String> = functions.iter().map(|f| as_document(text, f, &[])).collect();
-        let scores = query.bm25(&documents.iter().map(String::as_str).collect::<Vec<_>>());
-        let mut order: Vec<usize> = (0..functions.len()).filter(|&i| scores[i] > 0.0).collect();
-        order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
-        order.into_iter().take(MATCHING_BODIES).filter(|&i| !keep[i] && !functions[i].is_short() && parent[i].is_none_or(|p| keep[p])).collect()
-    };
+    let weights = if view || ctx.older || query.is_empty() { Vec::new() } else { line_weights(text, &query) };
+    let parts_kept = parts_on_the_question(&functions, &keep, &parent, &weights);
     // Statements are read in the whole file's tree.
     if skimmed && !parts_kept.is_empty() {
         return plan(text, ctx, false, view);
@@ -356,7 +349,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
         });
         let doc_cut = cut.as_ref().map(|cut| (cut.range.clone(), cut.text.clone()));
-        if let Some(part) = parts_kept.contains(&i).then(|| part_on_the_question(lang, text, &lines, f, &query)).flatten() {
+        if let Some(part) = parts_kept.contains(&i).then(|| part_on_the_question(lang, text, &lines, f, &weights, &query)).flatten() {
             bodies += usize::from(!part.is_empty());
             edits.extend(doc_cut);
             edits.extend(part);
@@ -1264,6 +1257,29 @@ fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String 
 /// few steps in a row.
 const PART_ON_THE_QUESTION_LINES: usize = 20;
 
+/// A body's part on the question is kept when it weighs at least this share of the file's part
+/// that weighs most.
+const PART_CLOSE_TO_BEST: f64 = 0.5;
+
+/// The elided bodies (not kept, and not inside an elided one) whose part on the question is
+/// kept (see [`part_on_the_question`]): at most [`MATCHING_BODIES`], those whose
+/// [`PART_ON_THE_QUESTION_LINES`] lines in a row weigh most by `weights` (one per line of the
+/// file), each near the file's best part, kept bodies' included.
+fn parts_on_the_question(functions: &[Function], keep: &[bool], parent: &[Option<usize>], weights: &[f64]) -> Vec<usize> {
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    let densest = |f: &Function| weights[f.rows.0..=f.rows.1].windows(PART_ON_THE_QUESTION_LINES.min(f.rows.1 + 1 - f.rows.0)).map(|w| w.iter().sum::<f64>()).fold(0.0, f64::max);
+    let parts: Vec<f64> = functions.iter().map(densest).collect();
+    let best = parts.iter().copied().fold(0.0, f64::max);
+    let mut chosen: Vec<usize> = (0..functions.len())
+        .filter(|&i| !keep[i] && !functions[i].is_short() && parent[i].is_none_or(|p| keep[p]) && parts[i] > 0.0 && parts[i] >= best * PART_CLOSE_TO_BEST)
+        .collect();
+    chosen.sort_by(|a, b| parts[*b].total_cmp(&parts[*a]).then(a.cmp(b)));
+    chosen.truncate(MATCHING_BODIES);
+    chosen
+}
+
 /// Lines a cut around a body's part on the question spans at least.
 const CUT_LINES_AT_LEAST: usize = 4;
 
@@ -1272,7 +1288,7 @@ const CUT_LINES_AT_LEAST: usize = 4;
 /// — and cutting the statements before and after it to notes that show their own lines on the
 /// question. A Python docstring keeps its first line. None when no such part has the question's
 /// words, or statements share a line with the part.
-fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, f: &Function, query: &Query) -> Option<Vec<Edit>> {
+fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, f: &Function, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
     let mut cursor = f.body.walk();
     let mut statements: Vec<Node> = f.body.named_children(&mut cursor).collect();
     let docstring = (lang == Lang::Python)
@@ -1281,10 +1297,8 @@ fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, f: &Function
     if docstring.is_some() {
         statements.remove(0);
     }
-    let body_row = lines.row(f.body.start_byte());
-    let weights = line_weights(&text[lines.0[body_row]..f.end], query);
     let rows: Vec<(usize, usize)> = statements.iter().map(|s| (lines.row(s.start_byte()), lines.row(s.end_byte() - 1))).collect();
-    let weight = |(first, last): (usize, usize)| weights[first - body_row..=last - body_row].iter().sum::<f64>();
+    let weight = |(first, last): (usize, usize)| weights[first..=last].iter().sum::<f64>();
     let mut best: Option<(f64, usize, usize)> = None;
     for i in 0..rows.len() {
         let mut total = 0.0;
@@ -1545,23 +1559,27 @@ mod tests {
     }
 
     #[test]
-    fn a_body_most_on_the_question_keeps_its_part_on_it() {
-        // click's `consume_value` (44 lines) says in what order a value is looked for; the
-        // question names none of its words, and two bodies score higher.
+    fn a_long_body_keeps_its_part_on_the_question() {
+        // click's `Context.__init__` is 154 lines; the 20 that build the environment variables'
+        // prefix answer the question, and the lines around them go to notes.
         let core = include_str!("../../../tests/fixtures/code/click_core.py");
         let question = "In click, in what order does a parameter take its value when the command line gives none, and how is an option's environment variable name built from auto_envvar_prefix, subcommands included?";
         let out = compress("src/click/core.py", core, question);
         assert!(parses_cleanly(Lang::Python, &out), "{out}");
-        let start = out.find("    def consume_value(\n        self, ctx: Context, opts: cabc.Mapping[str, t.Any]").expect("consume_value kept");
-        let function: Vec<&str> = out[start..].lines().take_while(|line| !line.starts_with("    def type_cast_value")).collect();
-        let function = function.join("\n");
-        for line in [
-            "\"\"\"Returns the parameter value produced by the parser.\"\"\"\n        # [… lines 2522–2530; on the question:",
-            "        if value is UNSET:\n            envvar_value = self.value_from_envvar(ctx)\n",
-            "        # [… lines 2547–2564; on the question: L2551 `source = ParameterSource.DEFAULT_MAP`",
+        for part in [
+            "        # [… lines 365–477; on the question:",
+            "                auto_envvar_prefix = (\n                    f\"{parent.auto_envvar_prefix}_{self.info_name.upper()}\"\n",
+            "            auto_envvar_prefix = auto_envvar_prefix.replace(\"-\", \"_\")\n\n        self.auto_envvar_prefix = auto_envvar_prefix\n\n        # [… lines 498–518; on the question:",
         ] {
-            assert!(function.contains(line), "{line} not in:\n{function}");
+            assert!(out.contains(part), "{part} not in:\n{out}");
         }
+        // A docstring keeps its first line, the rest goes with the statements before the part.
+        let sessions = include_str!("../../../tests/fixtures/code/requests_sessions.py");
+        let out = compress("src/requests/sessions.py", sessions, "When requests follows a redirect, when does it drop the Authorization header, and when does the request's method change?");
+        assert!(parses_cleanly(Lang::Python, &out), "{out}");
+        let part = "        \"\"\"This method re-evaluates the proxy configuration by considering the\"\"\"\n        # [… lines 340–349; on the question: L345 `This method also replaces the Proxy-Authorization header where` …]\n        assert _is_prepared(prepared_request)\n";
+        assert!(out.contains(part), "{out}");
+        assert!(out.contains("            del headers[\"Proxy-Authorization\"]\n"), "{out}");
     }
 
     #[test]
