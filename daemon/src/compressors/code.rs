@@ -325,7 +325,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         // Its lines begin at the comment lines right above it (a one-line `// Name returns…`
         // too), which must be off the question, as its name must.
         let first_row = above_attributes(&source, lines.row(f.node.start_byte()));
-        let top = (0..first_row).rev().take_while(|&row| is_comment(source[row])).last().unwrap_or(first_row);
+        let top = (0..past_doc(&source, first_row)).rev().take_while(|&row| is_comment(source[row])).last().unwrap_or(first_row);
         let may_join = groupable
             && !names_a_term(&name_words(&f.name), &names)
             && comment_query.hits(&with_identifier_parts(&source[top..first_row].join("\n"))) == 0;
@@ -498,12 +498,19 @@ struct Bare<'f, 't> {
 /// run, stays whole). With how many bodies went.
 fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions: Vec<Bare>) -> (Vec<Edit>, usize) {
     functions.sort_by_key(|bare| bare.function.node.start_byte());
-    // A function stands on lines of its own when only `export` may come before it on its first
-    // line and nothing follows its body on its last.
+    // A function stands on lines of its own when only `export` or what it is assigned to
+    // (`SendStream.prototype.isFresh =`) may come before it on its first line, no assignment
+    // (`req.get =`) on the line above, and nothing but `;` follows its body on its last.
     let own_lines = |f: &Function| {
-        let head = &text[lines.0[lines.row(f.node.start_byte())]..f.node.start_byte()];
+        let row = lines.row(f.node.start_byte());
+        let head = text[lines.0[row]..f.node.start_byte()].trim();
         let tail = &text[f.end..lines.0.get(lines.row(f.end.saturating_sub(1)) + 1).map_or(text.len(), |next| next - 1)];
-        matches!(head.trim(), "" | "export" | "export default") && tail.trim().is_empty()
+        let assigned_to = head.strip_suffix('=').is_some_and(|target| {
+            let target = target.trim_end();
+            !target.is_empty() && target.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+        });
+        let assigned_above = row > 0 && source[row - 1].trim_end().ends_with('=');
+        (matches!(head, "" | "export" | "export default") || assigned_to) && !assigned_above && matches!(tail.trim(), "" | ";")
     };
     let mut runs: Vec<Vec<Bare>> = Vec::new();
     for bare in functions {
@@ -937,10 +944,20 @@ fn first_sentence(block: &doc_blocks::DocBlock, source: &[&str]) -> Range<usize>
 /// The doc block ending right above the 0-based line `first_row` (attributes, annotations and
 /// decorators in between), if there is one.
 fn attached_doc<'b>(docs: &'b [doc_blocks::DocBlock], source: &[&str], first_row: usize) -> Option<&'b doc_blocks::DocBlock> {
-    let row = above_attributes(source, first_row);
+    let row = past_doc(source, above_attributes(source, first_row));
     // The blocks come in order, one after another: the one ending at `row` starts last before it.
     let before = docs.partition_point(|b| b.lines.start < row);
     docs[..before].last().filter(|b| b.lines.end == row)
+}
+
+/// Where the comment right above an item's `first_row` ends: `first_row`, or the blank line
+/// between them when one sets them apart (JSDoc blocks often stand a line above their function).
+fn past_doc(source: &[&str], first_row: usize) -> usize {
+    if first_row >= 2 && source[first_row - 1].trim().is_empty() && is_comment(source[first_row - 2]) {
+        first_row - 1
+    } else {
+        first_row
+    }
 }
 
 /// The 0-based line `first_row` of an item, or of the attributes, annotations and decorators
@@ -1766,6 +1783,17 @@ mod tests {
         // A numbered view keeps every signature.
         let omitted = omitted_lines(&rust, &Context { query: "what happens on overflow?", file_path: Some("src/parse.rs"), ..Context::default() }).unwrap();
         assert!(!omitted[8] && !omitted[9], "{omitted:?}");
+    }
+
+    #[test]
+    fn functions_assigned_to_prototypes_under_jsdoc_a_line_above_form_a_run() {
+        let method = |name: &str| format!("/**\n * Check {name}.\n *\n * @private\n */\n\nStream.prototype.{name} = function {name} () {{\n{}}}\n\n", long_body("s"));
+        let methods: String = ["isCachable", "isFresh", "notModified", "hasTrailingSlash"].iter().map(|n| method(n)).collect();
+        let js = format!("{methods}Stream.prototype.range = function range () {{\n  if (ranges === -1) return this.error(416)\n}}\n");
+        let out = compress("index.js", &js, "when is a range answered with 416?");
+        assert!(parses_cleanly(Lang::JavaScript, &out), "{out}");
+        assert!(out.starts_with("// [… lines 1–"), "{out}");
+        assert!(out.contains(": functions isCachable, isFresh, notModified, hasTrailingSlash …]\n\nStream.prototype.range = function range () {\n  if (ranges === -1)"), "{out}");
     }
 
     #[test]
