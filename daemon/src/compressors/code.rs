@@ -304,10 +304,6 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // The elided bodies among those most on the question keep their part on it.
     let weights = if view || ctx.older || query.is_empty() { Vec::new() } else { line_weights(text, &query) };
     let parts_kept = parts_on_the_question(&functions, &keep, &parent, &weights);
-    // Statements are read in the whole file's tree.
-    if skimmed && !parts_kept.is_empty() {
-        return plan(text, ctx, false, view);
-    }
     let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
@@ -349,7 +345,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
         });
         let doc_cut = cut.as_ref().map(|cut| (cut.range.clone(), cut.text.clone()));
-        if let Some(part) = parts_kept.contains(&i).then(|| part_on_the_question(lang, text, &lines, f, &weights, &query)).flatten() {
+        let statements = parts_kept.contains(&i).then(|| body_statements(&mut parser, lang, text, &lines, f, skimmed)).flatten();
+        if let Some(part) = statements.and_then(|(tree, body)| part_on_the_question(lang, text, &lines, tree.as_ref().map_or(f.body, |t| node_at(t, lang, body)), &weights, &query)) {
             bodies += usize::from(!part.is_empty());
             edits.extend(doc_cut);
             edits.extend(part);
@@ -1297,6 +1294,38 @@ fn parts_on_the_question(functions: &[Function], keep: &[bool], parent: &[Option
     chosen
 }
 
+/// A tree holding `f`'s statements, when the skeleton blanked them: `f` alone parsed again
+/// (its bytes only, at their offsets in `text`), with where its body starts; `None` for the
+/// tree when the file's own has them.
+fn body_statements(parser: &mut Parser, lang: Lang, text: &str, lines: &LineStarts, f: &Function, skimmed: bool) -> Option<(Option<Tree>, usize)> {
+    let body = f.body.start_byte();
+    if !skimmed {
+        return Some((None, body));
+    }
+    let point = |at: usize| {
+        let row = lines.row(at);
+        tree_sitter::Point { row, column: at - lines.0[row] }
+    };
+    let (start, end) = (f.node.start_byte(), f.end);
+    parser.set_included_ranges(&[tree_sitter::Range { start_byte: start, end_byte: end, start_point: point(start), end_point: point(end) }]).ok()?;
+    let tree = parser.parse(text, None);
+    parser.set_included_ranges(&[]).ok()?;
+    let tree = tree?;
+    is_block(lang, node_at(&tree, lang, body)).then_some((Some(tree), body))
+}
+
+/// The block starting at byte `at` in `tree`, or the largest node starting there.
+fn node_at(tree: &Tree, lang: Lang, at: usize) -> Node<'_> {
+    let mut node = tree.root_node().descendant_for_byte_range(at, at).unwrap_or(tree.root_node());
+    while !is_block(lang, node) {
+        match node.parent().filter(|parent| parent.start_byte() == at) {
+            Some(parent) => node = parent,
+            None => break,
+        }
+    }
+    node
+}
+
 /// Lines a cut around a body's part on the question spans at least.
 const CUT_LINES_AT_LEAST: usize = 4;
 
@@ -1305,9 +1334,9 @@ const CUT_LINES_AT_LEAST: usize = 4;
 /// — and cutting the statements before and after it to notes that show their own lines on the
 /// question. A Python docstring keeps its first line. None when no such part has the question's
 /// words, or statements share a line with the part.
-fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, f: &Function, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
-    let mut cursor = f.body.walk();
-    let mut statements: Vec<Node> = f.body.named_children(&mut cursor).collect();
+fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
+    let mut cursor = body.walk();
+    let mut statements: Vec<Node> = body.named_children(&mut cursor).collect();
     let docstring = (lang == Lang::Python)
         .then(|| statements.first().filter(|s| s.kind() == "expression_statement" && s.named_child(0).is_some_and(|d| d.kind() == "string")).copied())
         .flatten();
