@@ -1273,7 +1273,7 @@ const PART_ON_THE_QUESTION_LINES: usize = 20;
 
 /// A body's part on the question is kept when it weighs at least this share of the file's part
 /// that weighs most.
-const PART_CLOSE_TO_BEST: f64 = 0.5;
+const PART_CLOSE_TO_BEST: f64 = 0.7;
 
 /// The elided bodies (not kept, and not inside an elided one) whose part on the question is
 /// kept (see [`part_on_the_question`]): at most [`MATCHING_BODIES`], those whose
@@ -1335,6 +1335,8 @@ const CUT_LINES_AT_LEAST: usize = 4;
 /// question. A Python docstring keeps its first line. None when no such part has the question's
 /// words, or statements share a line with the part.
 fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
+    // Go's blocks hold their statements in a list.
+    let body = body.named_child(0).filter(|list| list.kind() == "statement_list" && body.named_child_count() == 1).unwrap_or(body);
     let mut cursor = body.walk();
     let mut statements: Vec<Node> = body.named_children(&mut cursor).collect();
     let docstring = (lang == Lang::Python)
@@ -1626,6 +1628,11 @@ mod tests {
         let part = "        \"\"\"This method re-evaluates the proxy configuration by considering the\"\"\"\n        # [… lines 340–349; on the question: L345 `This method also replaces the Proxy-Authorization header where` …]\n        assert _is_prepared(prepared_request)\n";
         assert!(out.contains(part), "{out}");
         assert!(out.contains("            del headers[\"Proxy-Authorization\"]\n"), "{out}");
+        // Go holds a block's statements in a list.
+        let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
+        let out = compress("flag.go", flag, "In pflag's flag.go, what happens when a single-dash shorthand that no flag defines is parsed? What about -h, and when unknown flags are whitelisted?");
+        assert!(parses_cleanly(Lang::Go, &out), "{out}");
+        assert!(out.contains("func (f *FlagSet) parseLongArg(s string, args []string, fn parseFunc) (a []string, err error) {\n\t// [… lines 960–968 …]\n\tflag, exists := f.formal[f.normalizeFlagName(name)]\n"), "{out}");
     }
 
     #[test]
