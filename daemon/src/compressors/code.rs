@@ -382,7 +382,14 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     bodies += branches.len();
     edits.extend(branches);
     let comments = if lang == Lang::Python {
-        let cuts = long_docstrings(root, text);
+        let mut cuts = long_docstrings(root, text);
+        // A kept function's long docstring too, outside numbered views.
+        for (f, _) in functions.iter().zip(&keep).filter(|(f, kept)| **kept && !view && f.rows.1 - f.rows.0 > LONG_DOCSTRING_LINES) {
+            if let Some((tree, at)) = body_statements(&mut parser, lang, text, &lines, f, skimmed) {
+                let body = tree.as_ref().map_or(f.body, |t| node_at(t, lang, at));
+                cuts.extend(docstring_cut(body, text).filter(|(range, _)| !overlaps(&edits, range.start, range.end)));
+            }
+        }
         let count = cuts.len();
         edits.extend(cuts);
         count
@@ -767,11 +774,12 @@ fn elisions(bodies: usize, comments: usize, imports: usize, repeats: usize) -> S
     format!("{} cut to `[… lines a–b …]` notes (retrieve with `lines a–b` to read one)", parts.join(" and "))
 }
 
-/// Module and class docstrings longer than this many lines keep only their first paragraph.
+/// Docstrings longer than this many lines keep only their first paragraph: a module's, a
+/// class's, and a kept function's.
 const LONG_DOCSTRING_LINES: usize = 12;
 
-/// Edits cutting long module and class docstrings to their first paragraph, the marker inside
-/// the string so the file still parses.
+/// Edits cutting long module and class docstrings to their first paragraph (see
+/// [`docstring_cut`]).
 fn long_docstrings(root: Node, text: &str) -> Vec<Edit> {
     let mut owners = vec![root];
     let mut stack = vec![root];
@@ -786,32 +794,28 @@ fn long_docstrings(root: Node, text: &str) -> Vec<Edit> {
             }
         }
     }
-    let mut edits = Vec::new();
-    for owner in owners {
-        let Some(string) = owner
-            .named_child(0)
-            .filter(|s| s.kind() == "expression_statement")
-            .and_then(|s| s.named_child(0))
-            .filter(|s| s.kind() == "string")
-        else {
-            continue;
-        };
-        let (first, last) = (string.start_position().row, string.end_position().row);
-        if last - first < LONG_DOCSTRING_LINES {
-            continue;
-        }
-        let literal = &text[string.byte_range()];
-        let close = if literal.ends_with("\"\"\"") || literal.ends_with("\'\'\'") { &literal[literal.len() - 3..] } else { continue };
-        let body_start = literal.find(close).map_or(0, |i| i + 3);
-        let content = &literal[body_start..];
-        let blank_lead = content.len() - content.trim_start_matches('\n').len();
-        let lead_end = content[blank_lead..].find("\n\n").map_or(literal.len() - 3, |i| body_start + blank_lead + i);
-        let kept_lines = literal[..lead_end].lines().count();
-        let note = elided(&format!("lines {}–{}", first + kept_lines + 1, last + 1));
-        let indent = " ".repeat(string.start_position().column);
-        edits.push((string.byte_range(), format!("{}\n{indent}{note}\n{indent}{close}", &literal[..lead_end])));
+    owners.into_iter().filter_map(|owner| docstring_cut(owner, text)).collect()
+}
+
+/// The edit cutting the docstring opening `owner` (a module, or a class's or function's body)
+/// to its first paragraph when it is long, the marker inside the string so the file still
+/// parses.
+fn docstring_cut(owner: Node, text: &str) -> Option<Edit> {
+    let string = owner.named_child(0).filter(|s| s.kind() == "expression_statement").and_then(|s| s.named_child(0)).filter(|s| s.kind() == "string")?;
+    let (first, last) = (string.start_position().row, string.end_position().row);
+    if last - first < LONG_DOCSTRING_LINES {
+        return None;
     }
-    edits
+    let literal = &text[string.byte_range()];
+    let close = ["\"\"\"", "'''"].into_iter().find(|close| literal.ends_with(close))?;
+    let body_start = literal.find(close).map_or(0, |i| i + 3);
+    let content = &literal[body_start..];
+    let blank_lead = content.len() - content.trim_start_matches('\n').len();
+    let lead_end = content[blank_lead..].find("\n\n").map_or(literal.len() - 3, |i| body_start + blank_lead + i);
+    let kept_lines = literal[..lead_end].lines().count();
+    let note = elided(&format!("lines {}–{}", first + kept_lines + 1, last + 1));
+    let indent = " ".repeat(string.start_position().column);
+    Some((string.byte_range(), format!("{}\n{indent}{note}\n{indent}{close}", &literal[..lead_end])))
 }
 
 /// Doc comments and comment blocks of more than this many lines are long: the question's words
@@ -1633,6 +1637,17 @@ mod tests {
         let out = compress("flag.go", flag, "In pflag's flag.go, what happens when a single-dash shorthand that no flag defines is parsed? What about -h, and when unknown flags are whitelisted?");
         assert!(parses_cleanly(Lang::Go, &out), "{out}");
         assert!(out.contains("func (f *FlagSet) parseLongArg(s string, args []string, fn parseFunc) (a []string, err error) {\n\t// [… lines 960–968 …]\n\tflag, exists := f.formal[f.normalizeFlagName(name)]\n"), "{out}");
+    }
+
+    #[test]
+    fn a_kept_function_keeps_the_first_paragraph_of_its_long_docstring() {
+        // `build_connection_pool_key_attributes` is kept for its name: one line of code under
+        // a 45-line docstring.
+        let adapters = include_str!("../../../tests/fixtures/code/requests_adapters.py");
+        let out = compress("src/requests/adapters.py", adapters, "In requests' HTTPAdapter, how many retries does it make by default and with what pool size?");
+        assert!(parses_cleanly(Lang::Python, &out), "{out}");
+        let kept = "        \"\"\"Build the PoolKey attributes used by urllib3 to return a connection.\n        [… lines 407–452 …]\n        \"\"\"\n        return _urllib3_request_context(request, verify, cert, self.poolmanager)\n";
+        assert!(out.contains(kept), "{out}");
     }
 
     #[test]
