@@ -1333,11 +1333,11 @@ fn node_at(tree: &Tree, lang: Lang, at: usize) -> Node<'_> {
 /// Lines a cut around a body's part on the question spans at least.
 const CUT_LINES_AT_LEAST: usize = 4;
 
-/// Edits keeping the part of `f`'s body most on the question — the statements in a row, on
+/// Edits keeping the part of a function's `body` most on the question — the statements in a row, on
 /// [`PART_ON_THE_QUESTION_LINES`] lines at most, whose lines weigh most (see [`line_weights`])
 /// — and cutting the statements before and after it to notes that show their own lines on the
 /// question. A Python docstring keeps its first line. None when no such part has the question's
-/// words, or statements share a line with the part.
+/// words or the body's line weighing most, or statements share a line with the part.
 fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
     // Go's blocks hold their statements in a list.
     let body = body.named_child(0).filter(|list| list.kind() == "statement_list" && body.named_child_count() == 1).unwrap_or(body);
@@ -1366,6 +1366,13 @@ fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, 
     }
     let (_, i, j) = best?;
     let (first, last) = (rows[i].0, rows[j].1);
+    // A part without the body's line that weighs most (inside a statement too long to keep)
+    // would show less than the body's note does.
+    let (start, end) = (rows[0].0, rows[rows.len() - 1].1);
+    let heaviest = (start..=end).max_by(|a, b| weights[*a].total_cmp(&weights[*b]).then(b.cmp(a)))?;
+    if !(first..=last).contains(&heaviest) {
+        return None;
+    }
     let shares_a_line = (i > 0 && rows[i - 1].1 == first) || rows.get(j + 1).is_some_and(|next| next.0 == last);
     if statements[i..=j].iter().all(|s| s.kind().contains("comment")) || shares_a_line {
         return None;
