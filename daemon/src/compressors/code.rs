@@ -352,7 +352,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             edits.extend(part);
             continue;
         }
-        let shown = lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query);
+        // A part inside one statement too long to keep is quoted in the note instead.
+        let excerpt = if parts_kept.contains(&i) { excerpt_on_the_question(lang, &source, f, &weights) } else { String::new() };
+        let shown = if excerpt.is_empty() { lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query) } else { excerpt };
         let mut rows = cut.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
         rows.extend(f.rows.0..=f.rows.1);
         let note = elided(&format!("{}{shown}", line_ranges(&rows)));
@@ -1298,6 +1300,41 @@ fn parts_on_the_question(functions: &[Function], keep: &[bool], parent: &[Option
     chosen
 }
 
+/// The [`PART_ON_THE_QUESTION_LINES`] lines in a row of `f`'s body around its line weighing
+/// most by `weights` that weigh most together, quoted for its note when no run of its statements can be kept (the part is inside
+/// one long statement): `; lines 936–955 on the question:` and each line, dedented, on a line of
+/// its own (a `#` comment in Python). Empty when none weighs anything.
+fn excerpt_on_the_question(lang: Lang, source: &[&str], f: &Function, weights: &[f64]) -> String {
+    let (first, last) = f.rows;
+    let len = PART_ON_THE_QUESTION_LINES.min(last + 1 - first);
+    let sum = |start: usize| weights[start..start + len].iter().sum::<f64>();
+    // The lines around the body's line weighing most.
+    let Some(heaviest) = (first..=last).max_by(|a, b| weights[*a].total_cmp(&weights[*b]).then(b.cmp(a))).filter(|&row| weights[row] > 0.0) else {
+        return String::new();
+    };
+    let Some(start) = (heaviest.saturating_sub(len - 1).max(first)..=heaviest.min(last + 1 - len)).max_by(|a, b| sum(*a).total_cmp(&sum(*b)).then(b.cmp(a))) else {
+        return String::new();
+    };
+    // From its first line on the question to its last.
+    let on = |row: &usize| weights[*row] > 0.0;
+    let rows: Vec<usize> = (start..start + len).skip_while(|row| !on(row)).collect();
+    let rows = &rows[..rows.iter().rposition(on).map_or(0, |last| last + 1)];
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
+    let dedent = rows.iter().map(|&row| source[row]).filter(|line| !line.trim().is_empty()).map(indent_of).min().unwrap_or(0);
+    let head = source[f.rows.0.min(source.len() - 1)];
+    let base = &head[..indent_of(head)];
+    let quoted: Vec<String> = rows
+        .iter()
+        .map(|&row| {
+            let line = source[row].get(dedent..).unwrap_or(source[row].trim_start()).trim_end();
+            if lang == Lang::Python { format!("\n{base}# {line}") } else { format!("\n{base}  {}", line.replace("*/", "* /")) }
+        })
+        .collect();
+    // The note's end goes on a comment line of its own.
+    let end = if lang == Lang::Python { format!("\n{base}#") } else { format!("\n{base}") };
+    format!("; {} on the question:{}{end}", line_ranges(rows), quoted.concat())
+}
+
 /// A tree holding `f`'s statements, when the skeleton blanked them: `f` alone parsed again
 /// (its bytes only, at their offsets in `text`), with where its body starts; `None` for the
 /// tree when the file's own has them.
@@ -1609,12 +1646,19 @@ mod tests {
         // `status` on four, and the one that says which statuses fail is a condition.
         let ajax = include_str!("../../../tests/fixtures/code/rxjs_ajax.ts");
         let question = "In RxJS's ajax implementation, which HTTP statuses make the observable error, what error message is emitted, and how is a plain object request body serialized (which content-type is set)?";
-        let out = compress("src/internal/ajax/ajax.ts", ajax, question);
-        let marker = out.lines().find(|line| line.starts_with("export function fromAjax")).unwrap_or_else(|| panic!("fromAjax lost:\n{out}"));
+        let body: Vec<&str> = ajax.lines().skip(294).take(248).collect();
+        let shown = lines_on_the_question(&body.join("\n"), 294, &Query::of_code(question));
         for line in ["L481 `if (status < 400) {`", "L469 `const msg = 'ajax error' + (status ? ' ' + status : '');`"] {
-            assert!(marker.contains(line), "{line} not shown:\n{marker}");
+            assert!(shown.contains(line), "{line} not shown:\n{shown}");
         }
-        assert!(!marker.contains("`let xhr: XMLHttpRequest;`"), "a declaration of common words is not: {marker}");
+        assert!(!shown.contains("`let xhr: XMLHttpRequest;`"), "a declaration of common words is not: {shown}");
+        // Among the bodies most on the question, and its part inside one long statement, the
+        // body's note quotes the lines around its heaviest one.
+        let out = compress("src/internal/ajax/ajax.ts", ajax, question);
+        assert!(parses_cleanly(Lang::TypeScript, &out), "{out}");
+        let start = out.find("export function fromAjax").expect("fromAjax kept");
+        let marker = &out[start..start + out[start..].find("*/ }").expect("one note")];
+        assert!(marker.contains("on the question:\n") && marker.contains(" if (status < 400) {\n") && marker.contains(" const msg = 'ajax error'"), "{marker}");
     }
 
     #[test]
@@ -1639,6 +1683,11 @@ mod tests {
         let part = "        \"\"\"This method re-evaluates the proxy configuration by considering the\"\"\"\n        # [… lines 340–349; on the question: L345 `This method also replaces the Proxy-Authorization header where` …]\n        assert _is_prepared(prepared_request)\n";
         assert!(out.contains(part), "{out}");
         assert!(out.contains("            del headers[\"Proxy-Authorization\"]\n"), "{out}");
+        // aiohttp's `_request` is 490 lines, its redirects deep inside a `try`: the note quotes them.
+        let client = include_str!("../../../tests/fixtures/code/aiohttp_client.py");
+        let out = compress("aiohttp/client.py", client, "In aiohttp's ClientSession, what is the default timeout, how many redirects are followed by default, and when does a redirect turn the request into a GET?");
+        assert!(parses_cleanly(Lang::Python, &out), "{out}");
+        assert!(out.contains("        ...  # [… lines 604–1093; lines ") && out.contains("\n        #     raise TooManyRedirects(\n"), "{out}");
         // Go holds a block's statements in a list.
         let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
         let out = compress("flag.go", flag, "In pflag's flag.go, what happens when a single-dash shorthand that no flag defines is parsed? What about -h, and when unknown flags are whitelisted?");
