@@ -345,7 +345,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             cut_block(b, &source, &lines, text.len(), |row| first.contains(&row), None)
         });
         let doc_cut = cut.as_ref().map(|cut| (cut.range.clone(), cut.text.clone()));
-        let statements = parts_kept.contains(&i).then(|| body_statements(&mut parser, lang, text, &lines, f, skimmed)).flatten();
+        let part_kept = parts_kept.contains(&i);
+        let statements = part_kept.then(|| body_statements(&mut parser, lang, text, &lines, f, skimmed)).flatten();
         if let Some(part) = statements.and_then(|(tree, body)| part_on_the_question(lang, text, &lines, tree.as_ref().map_or(f.body, |t| node_at(t, lang, body)), &weights, &query)) {
             bodies += usize::from(!part.is_empty());
             edits.extend(doc_cut);
@@ -353,7 +354,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
             continue;
         }
         // A part inside one statement too long to keep is quoted in the note instead.
-        let excerpt = if parts_kept.contains(&i) { excerpt_on_the_question(lang, &source, f, &weights) } else { String::new() };
+        let excerpt = if part_kept { excerpt_on_the_question(lang, &source, f, &weights) } else { String::new() };
         let shown = if excerpt.is_empty() { lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query) } else { excerpt };
         let mut rows = cut.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
         rows.extend(f.rows.0..=f.rows.1);
@@ -1209,7 +1210,7 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
 }
 
 /// Lines of an elided body its marker shows at most, and one more per this many lines of body:
-/// those with the most of the question's words.
+/// those weighing most on the question (see [`line_weights`]).
 const LINES_ON_THE_QUESTION: usize = 3;
 const BODY_LINES_PER_LINE_SHOWN: usize = 20;
 /// Longest such line shown, in characters.
@@ -1234,16 +1235,16 @@ fn line_weights(body: &str, query: &Query) -> Vec<f64> {
     let lines: Vec<&str> = body.lines().collect();
     let parts: Vec<String> = lines
         .iter()
-        .map(|line| crate::request::query::words(line).flat_map(identifier_parts).collect::<Vec<_>>().join(" "))
+        .map(|line| words(line).flat_map(identifier_parts).collect::<Vec<_>>().join(" "))
         .collect();
     let scores = query.bm25(&parts.iter().map(String::as_str).collect::<Vec<_>>());
     scores.into_iter().zip(&lines).map(|(score, line)| if decides(line.trim()) { score * DECISION_WEIGHT } else { score }).collect()
 }
 
-/// The lines of an elided `body` (whose first line is row `first_row`) that have the question's
-/// words, identifiers split into theirs (`EnablePrefixMatching` has `prefix`): the ones with the
-/// most, at most [`LINES_ON_THE_QUESTION`] (more for a long body), in order, as `; on the question: L58 `…` · L61 `…``
-/// for the marker. A body that answers the question is not elided away whole.
+/// The lines of an elided `body` (whose first line is row `first_row`) weighing most on the
+/// question (see [`line_weights`]), at most [`LINES_ON_THE_QUESTION`] (more for a long body), in
+/// order, as `; on the question: L58 `…` · L61 `…`` for the marker. A body that answers the
+/// question is not elided away whole.
 fn lines_on_the_question(body: &str, first_row: usize, query: &Query) -> String {
     if query.is_empty() {
         return String::new();
@@ -1300,16 +1301,17 @@ fn parts_on_the_question(functions: &[Function], keep: &[bool], parent: &[Option
     chosen
 }
 
-/// The [`PART_ON_THE_QUESTION_LINES`] lines in a row of `f`'s body around its line weighing
-/// most by `weights` that weigh most together, quoted for its note when no run of its statements can be kept (the part is inside
-/// one long statement): `; lines 936–955 on the question:` and each line, dedented, on a line of
-/// its own (a `#` comment in Python). Empty when none weighs anything.
+/// The [`PART_ON_THE_QUESTION_LINES`] lines in a row of `f`'s body, around its line weighing
+/// most by `weights`, that weigh most together — from the first of them on the question to the
+/// last — quoted for its note when no run of its statements can be kept (the part is inside one
+/// long statement): `; lines 936–955 on the question:` and each line, dedented, on a line of its
+/// own (a `#` comment in Python). Empty when none weighs anything.
 fn excerpt_on_the_question(lang: Lang, source: &[&str], f: &Function, weights: &[f64]) -> String {
     let (first, last) = f.rows;
     let len = PART_ON_THE_QUESTION_LINES.min(last + 1 - first);
     let sum = |start: usize| weights[start..start + len].iter().sum::<f64>();
     // The lines around the body's line weighing most.
-    let Some(heaviest) = (first..=last).max_by(|a, b| weights[*a].total_cmp(&weights[*b]).then(b.cmp(a))).filter(|&row| weights[row] > 0.0) else {
+    let Some(heaviest) = heaviest(weights, first, last).filter(|&row| weights[row] > 0.0) else {
         return String::new();
     };
     let Some(start) = (heaviest.saturating_sub(len - 1).max(first)..=heaviest.min(last + 1 - len)).max_by(|a, b| sum(*a).total_cmp(&sum(*b)).then(b.cmp(a))) else {
@@ -1333,6 +1335,11 @@ fn excerpt_on_the_question(lang: Lang, source: &[&str], f: &Function, weights: &
     // The note's end goes on a comment line of its own.
     let end = if lang == Lang::Python { format!("\n{base}#") } else { format!("\n{base}") };
     format!("; {} on the question:{}{end}", line_ranges(rows), quoted.concat())
+}
+
+/// The first of the rows `first` through `last` weighing most by `weights`.
+fn heaviest(weights: &[f64], first: usize, last: usize) -> Option<usize> {
+    (first..=last).max_by(|a, b| weights[*a].total_cmp(&weights[*b]).then(b.cmp(a)))
 }
 
 /// A tree holding `f`'s statements, when the skeleton blanked them: `f` alone parsed again
@@ -1370,9 +1377,9 @@ fn node_at(tree: &Tree, lang: Lang, at: usize) -> Node<'_> {
 /// Lines a cut around a body's part on the question spans at least.
 const CUT_LINES_AT_LEAST: usize = 4;
 
-/// Edits keeping the part of a function's `body` most on the question — the statements in a row, on
-/// [`PART_ON_THE_QUESTION_LINES`] lines at most, whose lines weigh most (see [`line_weights`])
-/// — and cutting the statements before and after it to notes that show their own lines on the
+/// Edits keeping the part of a function's `body` most on the question — the statements in a
+/// row, on [`PART_ON_THE_QUESTION_LINES`] lines at most, whose lines weigh most (see
+/// [`line_weights`]) — and cutting the statements before and after it to notes that show their own lines on the
 /// question. A Python docstring keeps its first line. None when no such part has the question's
 /// words or the body's line weighing most, or statements share a line with the part.
 fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
@@ -1405,9 +1412,7 @@ fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, 
     let (first, last) = (rows[i].0, rows[j].1);
     // A part without the body's line that weighs most (inside a statement too long to keep)
     // would show less than the body's note does.
-    let (start, end) = (rows[0].0, rows[rows.len() - 1].1);
-    let heaviest = (start..=end).max_by(|a, b| weights[*a].total_cmp(&weights[*b]).then(b.cmp(a)))?;
-    if !(first..=last).contains(&heaviest) {
+    if !heaviest(weights, rows[0].0, rows[rows.len() - 1].1).is_some_and(|row| (first..=last).contains(&row)) {
         return None;
     }
     let shares_a_line = (i > 0 && rows[i - 1].1 == first) || rows.get(j + 1).is_some_and(|next| next.0 == last);
