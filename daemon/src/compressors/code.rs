@@ -1233,9 +1233,21 @@ fn decides(line: &str) -> bool {
 /// common ones; a line that [`decides`] weighs [`DECISION_WEIGHT`] times as much.
 fn line_weights(body: &str, query: &Query) -> Vec<f64> {
     let lines: Vec<&str> = body.lines().collect();
+    // Code repeats its words: each is split once.
+    let mut split: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     let parts: Vec<String> = lines
         .iter()
-        .map(|line| words(line).flat_map(identifier_parts).collect::<Vec<_>>().join(" "))
+        .map(|line| {
+            let mut parts = String::new();
+            for word in words(line) {
+                let word_parts = split.entry(word).or_insert_with(|| identifier_parts(word).join(" "));
+                if !parts.is_empty() {
+                    parts.push(' ');
+                }
+                parts.push_str(word_parts);
+            }
+            parts
+        })
         .collect();
     let scores = query.bm25(&parts.iter().map(String::as_str).collect::<Vec<_>>());
     scores.into_iter().zip(&lines).map(|(score, line)| if decides(line.trim()) { score * DECISION_WEIGHT } else { score }).collect()
