@@ -254,7 +254,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     outermost_functions(root, lang, text, &mut functions);
     locate(&mut functions, &python_ends, &lines, text.len());
     let documents: Vec<String> = functions.iter().map(|f| as_document(text, f, &[])).collect();
-    let query = Query::of_code(ctx.query).discriminative(documents.iter().map(String::as_str), 0.25);
+    // The question's terms, read once; each use keeps those that tell its units apart.
+    let asked = Query::of_code(ctx.query);
+    let query = asked.discriminative(documents.iter().map(String::as_str), 0.25);
     let names = names_query(ctx.query, &functions.iter().collect::<Vec<_>>(), view);
     let queries = Queries { bodies: &query, names: &names };
     let mut keep = bodies_to_keep(&functions.iter().collect::<Vec<_>>(), &documents, &queries, ctx.older);
@@ -263,7 +265,6 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // a function nested in a long one (a callback a method wires up): those are read too.
     let asked_nowhere = !view && !ctx.older && !functions.iter().zip(&keep).any(|(f, kept)| *kept && !f.is_short());
     // Only a long body holding a word of the question can hold a function about it.
-    let asked = Query::of_code(ctx.query);
     let mut read_inside: Vec<bool> =
         functions.iter().zip(&keep).zip(&documents).map(|((f, kept), document)| f.is_long() && (*kept || asked_nowhere && asked.hits(document) > 0)).collect();
     // The skeleton blanked the nested functions, so the file is parsed whole.
@@ -307,7 +308,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
-    let doc_query = Query::of_code(ctx.query).discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
+    let doc_query = asked.discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
     let mut edits: Vec<Edit> = Vec::new();
     let mut bodies = 0;
     // Functions off the question with nothing above them but their doc comment, each with its
@@ -1487,7 +1488,8 @@ fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bod
     found.sort_by_key(|b| b.statements.start);
     found.dedup_by_key(|b| b.statements.start);
     let units: Vec<String> = found.iter().map(|b| with_identifier_parts(&text[b.label.start..b.statements.end])).collect();
-    let query = Query::of_code(question).discriminative(units.iter().map(String::as_str), 0.25);
+    let asked = Query::of_code(question);
+    let query = asked.discriminative(units.iter().map(String::as_str), 0.25);
     let label_words: Vec<Vec<String>> = found
         .iter()
         .map(|b| {
@@ -1498,7 +1500,6 @@ fn branches_off_the_question<'t>(lang: Lang, text: &str, lines: &LineStarts, bod
         })
         .collect();
     let shared_by_many = |word: &String| label_words.iter().filter(|l| l.contains(word)).count() * 2 > found.len();
-    let asked = Query::of_code(question);
     let mut edits: Vec<Edit> = Vec::new();
     for ((branch, unit), label) in found.iter().zip(&units).zip(&label_words) {
         let statements = branch.statements.clone();
