@@ -10,6 +10,8 @@
 //! goes through untouched: elision on a bad parse could cut the wrong span. (Errors inside bodies
 //! the skeleton left out no longer stop compression: those bodies are elided or kept verbatim.)
 
+mod calls;
+
 use super::doc_blocks;
 use super::repeated_runs::{self, Repeat};
 use crate::request::query::{fold, identifier_parts, with_identifier_parts, words, Query};
@@ -301,6 +303,9 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 *kept = query.hits(&as_document(text, f, &[])) > 0;
             }
         }
+    }
+    if !view && !ctx.older {
+        calls::keep_callees(lang, text, &functions, &parent, &query, &mut keep);
     }
     // The elided bodies among those most on the question keep their part on it.
     let weights = if view || ctx.older || query.is_empty() { Vec::new() } else { line_weights(text, &query) };
@@ -1677,6 +1682,18 @@ mod tests {
         let start = out.find("export function fromAjax").expect("fromAjax kept");
         let marker = &out[start..start + out[start..].find("*/ }").expect("one note")];
         assert!(marker.contains("on the question:\n") && marker.contains(" if (status < 400) {\n") && marker.contains(" const msg = 'ajax error'"), "{marker}");
+    }
+
+    #[test]
+    fn a_default_keeps_the_constructor_it_hands_over_to() {
+        let predicate = include_str!("../../../tests/fixtures/code/tower_http_predicate.rs");
+        let out = compress("src/compression/predicate.rs", predicate, "In tower-http, which responses does the default compression predicate refuse to compress?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        // `default()` is `Self::new()`: the answer is the body of `new`, six lines long.
+        assert!(out.contains("    fn default() -> Self {\n        Self::new()\n    }"), "{out}");
+        assert!(out.contains("            .and(NotForContentType::IMAGES)\n            .and(NotForContentType::SSE);\n        Self(inner)"), "{out}");
+        // Another type's `new` is not the one `Self::new()` names.
+        assert!(out.contains("pub fn new(content_type: &str) -> Self { /* [… lines 214–219 …] */ }"), "{out}");
     }
 
     #[test]
