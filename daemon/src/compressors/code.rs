@@ -310,7 +310,11 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     // The elided bodies among those most on the question keep their part on it.
     let weights = if view || ctx.older || query.is_empty() { Vec::new() } else { line_weights(text, &query) };
     let parts_kept = parts_on_the_question(&functions, &keep, &parent, &weights);
-    let docs = if lang == Lang::Python { Vec::new() } else { doc_blocks::find(&source) };
+    // Python's docstrings have their own cuts ([`long_docstrings`]); its `#` blocks are comments.
+    let mut docs = doc_blocks::find(&source);
+    if lang == Lang::Python {
+        docs.retain(|b| source[b.lines.start].trim_start().starts_with('#'));
+    }
     // Words in a quarter of the long comments tell none of them apart.
     let long_docs = docs.iter().filter(|b| b.lines.len() > LONG_DOC_COMMENT_LINES);
     let doc_query = asked.discriminative(long_docs.map(|b| with_identifier_parts(&source[b.lines.clone()].join("\n"))), 0.25);
@@ -399,8 +403,11 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 cuts.extend(docstring_cut(body, text).filter(|(range, _)| !overlaps(&edits, range.start, range.end)));
             }
         }
-        let count = cuts.len();
+        let docstrings = cuts.len();
         edits.extend(cuts);
+        let comments = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
+        let count = docstrings + comments.len();
+        edits.extend(comments);
         count
     } else {
         let (members, items) = member_docs(root, &source, &docs, &lines, &functions, &edits, &doc_query);
@@ -876,7 +883,7 @@ fn cut_block(
     let indent = &summary[..summary.len() - summary.trim_start().len()];
     let mut text: Vec<String> = block.lines.clone().filter(|&row| kept(row) && !(is_block && row == last)).map(|row| source[row].to_string()).collect();
     if let Some(note) = note.map(|note| note(&line_ranges(&cut_rows))) {
-        let opener = if is_block { "*" } else { ["///", "//!", "//"].into_iter().find(|o| summary.trim_start().starts_with(o)).unwrap_or("//") };
+        let opener = if is_block { "*" } else { ["///", "//!", "//", "#"].into_iter().find(|o| summary.trim_start().starts_with(o)).unwrap_or("//") };
         text.push(format!("{indent}{opener} {note}"));
     }
     if is_block {
@@ -1682,6 +1689,14 @@ mod tests {
         let start = out.find("export function fromAjax").expect("fromAjax kept");
         let marker = &out[start..start + out[start..].find("*/ }").expect("one note")];
         assert!(marker.contains("on the question:\n") && marker.contains(" if (status < 400) {\n") && marker.contains(" const msg = 'ajax error'"), "{marker}");
+    }
+
+    #[test]
+    fn a_long_python_comment_keeps_its_first_sentence() {
+        let standard = include_str!("../../../tests/fixtures/code/botocore_retries_standard.py");
+        let out = compress("botocore/retries/standard.py", standard, "In botocore's standard retry mode, how is the delay before the next attempt computed?");
+        assert!(parses_cleanly(Lang::Python, &out), "{out}");
+        assert!(out.contains("    # Implementation note:  We're not making this a BaseRetryableChecker\n    # because this isn't just a check if we can retry.  This also changes\n    # [… lines 710–712 …]\n\n    def __init__(self, quota"), "{out}");
     }
 
     #[test]
