@@ -570,8 +570,9 @@ fn grouped_bodies(text: &str, source: &[&str], lines: &LineStarts, mut functions
 const GROUPED_IMPLS: usize = 4;
 
 /// The edits writing each run of [`GROUPED_IMPLS`] or more Rust `impl` blocks whose functions
-/// are all short bodies kept for being short, with none of the question's words and outside
-/// what `done` edits, as one note naming their heads. With how many functions went.
+/// are all short bodies kept for being short, with none of the question's words, no message
+/// (see [`holds_message`]) and outside what `done` edits, as one note naming their heads. With
+/// how many functions went.
 fn boilerplate_impls(root: Node, text: &str, lines: &LineStarts, functions: &[Function], keep: &[bool], query: &Query, done: &[Edit]) -> (Vec<Edit>, usize) {
     let mut impls = Vec::new();
     module_impls(root, &mut impls);
@@ -579,6 +580,7 @@ fn boilerplate_impls(root: Node, text: &str, lines: &LineStarts, functions: &[Fu
     let plain = |node: &Node| {
         inside(node.byte_range()).all(|(f, kept)| *kept && f.is_short())
             && query.hits(&with_identifier_parts(&text[node.byte_range()])) == 0
+            && !holds_message(&text[node.byte_range()])
             && !overlaps(done, node.start_byte(), node.end_byte())
     };
     let mut runs: Vec<Vec<Node>> = Vec::new();
@@ -609,6 +611,12 @@ fn boilerplate_impls(root: Node, text: &str, lines: &LineStarts, functions: &[Fu
         edits.push((first.start_byte()..last.end_byte(), format!("// {note}")));
     }
     (edits, went)
+}
+
+/// Whether Rust code holds a message: a string literal of words (`"frame size too big"` in a
+/// `Display` impl), what a user sees and searches for.
+fn holds_message(code: &str) -> bool {
+    code.split('"').skip(1).step_by(2).any(|literal| literal.contains(' ') && literal.contains(char::is_alphabetic))
 }
 
 /// The `impl` blocks of a Rust file's modules, in order (not those inside functions).
@@ -2042,6 +2050,16 @@ mod tests {
         assert!(out.contains("each! > 0 && startTimer(each!);") && out.contains("+first - scheduler!.now()"), "{out}");
         assert!(example_import(" * import { interval, timeout } from 'rxjs';") && example_import("/// use bytes::BytesMut;"));
         assert!(!example_import(" * use this operator to fail a slow source."));
+    }
+
+    #[test]
+    fn an_impl_holding_a_message_stays_out_of_a_run() {
+        let error = include_str!("../../../tests/fixtures/code/toml_ser_error.rs");
+        let out = compress("src/ser/error.rs", error, "Which Rust types can the TOML serializer not handle?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        assert!(out.contains("        Self::new(\"an error occurred when writing a value\")\n"), "{out}");
+        // The four impls after it hold no message: one note names them.
+        assert!(out.contains("// [… lines 48–69: impl serde_core::ser::Error for Error; impl core::fmt::Display for Error; "), "{out}");
     }
 
     #[test]
