@@ -75,6 +75,16 @@ pub fn identifier_parts(name: &str) -> Vec<String> {
     parts
 }
 
+/// How code spells the bound a question's word asks for: "the longest it waits" is
+/// `maxTimeout`, "the smallest size" `min_size`.
+fn code_bound(word: &str) -> Option<&'static str> {
+    match word {
+        "longest" | "largest" | "biggest" | "highest" | "maximum" | "maximal" => Some("max"),
+        "shortest" | "smallest" | "lowest" | "fewest" | "minimum" | "minimal" => Some("min"),
+        _ => None,
+    }
+}
+
 /// The folded terms of a query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
@@ -94,12 +104,14 @@ impl Query {
     }
 
     /// Terms of a question about code: an identifier it names also in the form code's words
-    /// take (see [`identifier_parts`]: `auto_envvar_prefix` as `autoenvvarprefix`), other
-    /// words as in [`Query::new`]. Not its parts: `add` of `addToolOutput` would find every
-    /// `add…` function and every line that adds.
+    /// take (see [`identifier_parts`]: `auto_envvar_prefix` as `autoenvvarprefix`), a bound
+    /// also as code spells it (see [`code_bound`]), other words as in [`Query::new`]. Not an
+    /// identifier's parts: `add` of `addToolOutput` would find every `add…` function and every
+    /// line that adds.
     pub fn of_code(text: &str) -> Self {
         let wholes = identifiers(text).map(|w| identifier_parts(w).swap_remove(0));
-        Query { terms: Query::new(text).terms.into_iter().chain(wholes).collect() }
+        let bounds = words(text).filter_map(|w| code_bound(&w.to_lowercase())).map(str::to_string);
+        Query { terms: Query::new(text).terms.into_iter().chain(wholes).chain(bounds).collect() }
     }
 
     /// Whether no terms are left.
@@ -253,6 +265,10 @@ mod tests {
         let prefix = Query::of_code("How is auto_envvar_prefix built?");
         assert_eq!(prefix.hits(&with_identifier_parts("if ctx.auto_envvar_prefix is not None:")), 2, "a snake_case name finds itself, also as code reads it");
         assert_eq!(prefix.hits(&with_identifier_parts("prefix = env")), 0, "its parts alone do not");
+        let longest = Query::of_code("What is the longest it waits, and the smallest size?");
+        assert_eq!(longest.hits(&with_identifier_parts("maxTimeout: maxTimeout ?? 30 * 1000")), 1, "a bound as code spells it");
+        assert_eq!(longest.hits(&with_identifier_parts("const min_size = 32")), 2);
+        assert_eq!(Query::new("the longest wait").hits("max_wait"), 0, "only in questions about code");
         let statuses = Query::new("Which statuses fail?");
         assert_eq!(statuses.hits(&with_identifier_parts("const { status } = xhr;")), 1, "`status` is not a plural");
         let retries = Query::new("Which requests are retried?");
