@@ -1407,6 +1407,10 @@ fn node_at(tree: &Tree, lang: Lang, at: usize) -> Node<'_> {
     node
 }
 
+/// Lines of one statement kept as a body's part on the question at most, when no shorter run
+/// of statements holds the body's line weighing most (an object literal of defaults).
+const LONG_PART_STATEMENT_LINES: usize = 2 * PART_ON_THE_QUESTION_LINES;
+
 /// Lines a cut around a body's part on the question spans at least.
 const CUT_LINES_AT_LEAST: usize = 4;
 
@@ -1441,13 +1445,18 @@ fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, 
             }
         }
     }
-    let (_, i, j) = best?;
-    let (first, last) = (rows[i].0, rows[j].1);
-    // A part without the body's line that weighs most (inside a statement too long to keep)
-    // would show less than the body's note does.
-    if !heaviest(weights, rows[0].0, rows[rows.len() - 1].1).is_some_and(|row| (first..=last).contains(&row)) {
-        return None;
+    let (_, mut i, mut j) = best?;
+    // A part without the body's line that weighs most would show less than the body's note
+    // does: the statement holding that line is the part, unless too long to keep.
+    let top = heaviest(weights, rows[0].0, rows[rows.len() - 1].1)?;
+    if !(rows[i].0..=rows[j].1).contains(&top) {
+        let holding = rows.iter().position(|&(from, to)| (from..=to).contains(&top))?;
+        if rows[holding].1 + 1 - rows[holding].0 > LONG_PART_STATEMENT_LINES {
+            return None;
+        }
+        (i, j) = (holding, holding);
     }
+    let (first, last) = (rows[i].0, rows[j].1);
     let shares_a_line = (i > 0 && rows[i - 1].1 == first) || rows.get(j + 1).is_some_and(|next| next.0 == last);
     if statements[i..=j].iter().all(|s| s.kind().contains("comment")) || shares_a_line {
         return None;
@@ -1717,6 +1726,19 @@ mod tests {
         assert!(out.contains("            .and(NotForContentType::IMAGES)\n            .and(NotForContentType::SSE);\n        Self(inner)"), "{out}");
         // Another type's `new` is not the one `Self::new()` names.
         assert!(out.contains("pub fn new(content_type: &str) -> Self { /* [… lines 214–219 …] */ }"), "{out}");
+    }
+
+    #[test]
+    fn a_part_may_be_one_long_statement() {
+        let handler = include_str!("../../../tests/fixtures/code/undici_retry_handler.js");
+        let out = compress("lib/handler/retry-handler.js", handler, "In undici's RetryHandler, which status codes are retried by default, and what is the longest it waits?");
+        assert!(parses_cleanly(Lang::JavaScript, &out), "{out}");
+        // The defaults are one 25-line object literal: no run of statements of 20 lines holds
+        // the constructor's line on the question, so the statement alone is its part.
+        assert!(out.contains("    // [… lines 42–61; on the question: "), "{out}");
+        assert!(out.contains("      maxTimeout: maxTimeout ?? 30 * 1000, // 30s,\n"), "{out}");
+        assert!(out.contains("      statusCodes: statusCodes ?? [500, 502, 503, 504, 429],\n"), "{out}");
+        assert!(out.contains("    }\n\n    // [… lines 87–103 …]\n  }"), "{out}");
     }
 
     #[test]
