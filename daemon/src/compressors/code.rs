@@ -305,7 +305,7 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         }
     }
     if !view && !ctx.older {
-        calls::keep_callees(lang, text, &functions, &parent, &query, &mut keep);
+        calls::keep_callees(lang, text, &functions, &parent, &query, &asked, &mut keep);
     }
     // The elided bodies among those most on the question keep their part on it.
     let weights = if view || ctx.older || query.is_empty() { Vec::new() } else { line_weights(text, &query) };
@@ -1739,6 +1739,19 @@ mod tests {
         assert!(out.contains("      maxTimeout: maxTimeout ?? 30 * 1000, // 30s,\n"), "{out}");
         assert!(out.contains("      statusCodes: statusCodes ?? [500, 502, 503, 504, 429],\n"), "{out}");
         assert!(out.contains("    }\n\n    // [… lines 87–103 …]\n  }"), "{out}");
+    }
+
+    #[test]
+    fn a_small_type_the_question_names_hands_it_to_what_its_functions_call() {
+        let httparse = include_str!("../../../tests/fixtures/code/httparse_lib.rs");
+        let out = compress("src/lib.rs", httparse, "In httparse, what does that error's message say when a request has more headers than the slice given?");
+        assert!(parses_cleanly(Lang::Rust, &out), "{out}");
+        // `Display` and `std::error::Error` for `Error` both read `description_str`, which is
+        // elided for any other question.
+        assert!(out.contains("        f.write_str(self.description_str())\n"), "{out}");
+        assert!(out.contains("            Error::TooManyHeaders => \"too many headers\",\n"), "{out}");
+        let other = compress("src/lib.rs", httparse, "How does httparse find the end of a chunk size line?");
+        assert!(other.contains("fn description_str(&self) -> &'static str { /* [… lines 121–131"), "{other}");
     }
 
     #[test]
