@@ -1417,8 +1417,10 @@ const CUT_LINES_AT_LEAST: usize = 4;
 /// Edits keeping the part of a function's `body` most on the question — the statements in a
 /// row, on [`PART_ON_THE_QUESTION_LINES`] lines at most, whose lines weigh most (see
 /// [`line_weights`]) — and cutting the statements before and after it to notes that show their own lines on the
-/// question. A Python docstring keeps its first line. None when no such part has the question's
-/// words or the body's line weighing most, or statements share a line with the part.
+/// question. When no such run holds the body's line weighing most, the statement holding it is
+/// the part, up to [`LONG_PART_STATEMENT_LINES`]. A Python docstring keeps its first line. None
+/// when no part has the question's words, that statement is longer, or statements share a line
+/// with the part.
 fn part_on_the_question(lang: Lang, text: &str, lines: &LineStarts, body: Node, weights: &[f64], query: &Query) -> Option<Vec<Edit>> {
     // Go's blocks hold their statements in a list.
     let body = body.named_child(0).filter(|list| list.kind() == "statement_list" && body.named_child_count() == 1).unwrap_or(body);
@@ -1726,6 +1728,10 @@ mod tests {
         assert!(out.contains("            .and(NotForContentType::IMAGES)\n            .and(NotForContentType::SSE);\n        Self(inner)"), "{out}");
         // Another type's `new` is not the one `Self::new()` names.
         assert!(out.contains("pub fn new(content_type: &str) -> Self { /* [… lines 214–219 …] */ }"), "{out}");
+        // Short callees hand the question on: `default` → `new` → `with_capacity` → `from_vec`.
+        let bytes_mut = include_str!("../../../tests/fixtures/code/bytes_bytes_mut.rs");
+        let out = compress("src/bytes_mut.rs", bytes_mut, "What does a default BytesMut hold?");
+        assert!(out.contains("        let original_capacity_repr = original_capacity_to_repr(cap);\n"), "{out}");
     }
 
     #[test]

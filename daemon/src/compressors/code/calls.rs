@@ -31,14 +31,12 @@ impl<'a> Callee<'a> {
 
 /// Keeps the bodies that the short bodies named by a word of `query` call (a word in the names
 /// of few functions, as [`super::bodies_to_keep`] reads names), or whose small type a word of
-/// the whole question `asked` names (see [`KEPT_CALLEE_LINES`]), and those a kept callee calls
-/// while it delegates too. A call is followed only to the one function of the file it can name: the
-/// caller's own type's for `self.`, the free function for a bare name, the type's or the only
-/// one so named for a receiver.
+/// the whole question `asked` names (see [`KEPT_CALLEE_LINES`]), and those a short callee calls
+/// in turn (`default()` → `Self::new()` → `Builder::new()`). A call is followed only to the one
+/// function of the file it can name: the caller's own type's for `self.`, the free function
+/// for a bare name, the type's or the only one so named for a receiver.
 pub(super) fn keep_callees(lang: Lang, text: &str, functions: &[Function], parent: &[Option<usize>], query: &Query, asked: &Query, keep: &mut [bool]) {
     let owners: Vec<Option<&str>> = functions.iter().map(|f| owner(lang, f.node, text)).collect();
-    // A short body mostly hands its work to what it calls.
-    let delegates = |f: &Function| f.is_short();
     let name_words: Vec<Vec<String>> = functions.iter().map(|f| name_words(&f.name)).collect();
     let in_few_names = |term: &&str| name_words.iter().filter(|words| words.iter().any(|w| w == term)).count() <= MATCHING_BODIES;
     let naming = query.only(in_few_names);
@@ -48,17 +46,20 @@ pub(super) fn keep_callees(lang: Lang, text: &str, functions: &[Function], paren
     let naming_types = asked.only(in_few_names);
     let small = |owner: &str| owners.iter().filter(|o| **o == Some(owner)).count() <= MATCHING_BODIES;
     let named = |i: usize| names_a_term(&name_words[i], &naming) || owners[i].is_some_and(|owner| small(owner) && names_a_term(&super::name_words(owner), &naming_types));
-    let mut callers: Vec<usize> = (0..functions.len()).filter(|&i| keep[i] && delegates(&functions[i]) && named(i)).collect();
+    // A short body mostly hands its work to what it calls; a long one holds its own answer.
+    let mut callers: Vec<usize> = (0..functions.len()).filter(|&i| keep[i] && functions[i].is_short() && named(i)).collect();
+    let mut followed = vec![false; functions.len()];
     while let Some(caller) = callers.pop() {
+        followed[caller] = true;
         for callee in calls(&text[functions[caller].body.start_byte()..functions[caller].end]) {
             let Some(j) = resolve(&callee, owners[caller], functions, &owners) else { continue };
             let f = &functions[j];
-            let reachable = parent[j].is_none_or(|p| keep[p]);
-            if j != caller && !keep[j] && reachable && f.rows.1 - f.rows.0 < KEPT_CALLEE_LINES {
-                keep[j] = true;
-                if delegates(f) {
-                    callers.push(j);
-                }
+            if parent[j].is_some_and(|p| !keep[p]) || !keep[j] && f.rows.1 - f.rows.0 >= KEPT_CALLEE_LINES {
+                continue;
+            }
+            keep[j] = true;
+            if f.is_short() && !followed[j] {
+                callers.push(j);
             }
         }
     }
