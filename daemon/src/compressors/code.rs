@@ -357,14 +357,15 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
         let doc_cut = cut.as_ref().map(|cut| (cut.range.clone(), cut.text.clone()));
         let part_kept = parts_kept.contains(&i);
         let statements = part_kept.then(|| body_statements(&mut parser, lang, text, &lines, f, skimmed)).flatten();
-        if let Some(part) = statements.and_then(|(tree, body)| part_on_the_question(lang, text, &lines, tree.as_ref().map_or(f.body, |t| node_at(t, lang, body)), &weights, &query)) {
+        let body = statements.as_ref().map(|(tree, at)| tree.as_ref().map_or(f.body, |t| node_at(t, lang, *at)));
+        if let Some(part) = body.and_then(|body| part_on_the_question(lang, text, &lines, body, &weights, &query)) {
             bodies += usize::from(!part.is_empty());
             edits.extend(doc_cut);
             edits.extend(part);
             continue;
         }
         // A part inside one statement too long to keep is quoted in the note instead.
-        let excerpt = if part_kept { excerpt_on_the_question(lang, &source, f, &weights) } else { String::new() };
+        let excerpt = if part_kept { excerpt_on_the_question(lang, &source, f, body, &weights) } else { String::new() };
         let shown = if excerpt.is_empty() { lines_on_the_question(&text[f.body.start_byte()..f.end], lines.row(f.body.start_byte()), &query) } else { excerpt };
         let mut rows = cut.as_ref().map_or(Vec::new(), |cut| cut.rows.clone());
         rows.extend(f.rows.0..=f.rows.1);
@@ -1334,12 +1335,18 @@ fn parts_on_the_question(functions: &[Function], keep: &[bool], parent: &[Option
     chosen
 }
 
+/// Headers of the statements enclosing an excerpt that begin above it, at most this many (the
+/// nearest): the conditions and loops it runs under.
+const EXCERPT_HEADERS: usize = 2;
+
 /// The [`PART_ON_THE_QUESTION_LINES`] lines in a row of `f`'s body, around its line weighing
 /// most by `weights`, that weigh most together — from the first of them on the question to the
 /// last — quoted for its note when no run of its statements can be kept (the part is inside one
-/// long statement): `; lines 936–955 on the question:` and each line, dedented, on a line of its
-/// own (a `#` comment in Python). Empty when none weighs anything.
-fn excerpt_on_the_question(lang: Lang, source: &[&str], f: &Function, weights: &[f64]) -> String {
+/// long statement): `; lines 936, 943–955 on the question:` and each line, dedented, on a line of
+/// its own (a `#` comment in Python), after the first lines of the statements around it that
+/// begin above it in `body` (see [`EXCERPT_HEADERS`]), a `…` for lines between. Empty when none
+/// weighs anything.
+fn excerpt_on_the_question(lang: Lang, source: &[&str], f: &Function, body: Option<Node>, weights: &[f64]) -> String {
     let (first, last) = f.rows;
     let len = PART_ON_THE_QUESTION_LINES.min(last + 1 - first);
     let sum = |start: usize| weights[start..start + len].iter().sum::<f64>();
@@ -1354,20 +1361,49 @@ fn excerpt_on_the_question(lang: Lang, source: &[&str], f: &Function, weights: &
     let on = |row: &usize| weights[*row] > 0.0;
     let rows: Vec<usize> = (start..start + len).skip_while(|row| !on(row)).collect();
     let rows = &rows[..rows.iter().rposition(on).map_or(0, |last| last + 1)];
+    let headers = body.zip(rows.first()).map_or(Vec::new(), |(body, &first)| enclosing_headers(body, first));
     let indent_of = |line: &str| line.len() - line.trim_start().len();
-    let dedent = rows.iter().map(|&row| source[row]).filter(|line| !line.trim().is_empty()).map(indent_of).min().unwrap_or(0);
+    let dedent = headers.iter().chain(rows).map(|&row| source[row]).filter(|line| !line.trim().is_empty()).map(indent_of).min().unwrap_or(0);
     let head = source[f.rows.0.min(source.len() - 1)];
     let base = &head[..indent_of(head)];
-    let quoted: Vec<String> = rows
-        .iter()
-        .map(|&row| {
-            let line = source[row].get(dedent..).unwrap_or(source[row].trim_start()).trim_end();
-            if lang == Lang::Python { format!("\n{base}# {line}") } else { format!("\n{base}  {}", line.replace("*/", "* /")) }
-        })
-        .collect();
+    let quote = |line: &str| {
+        let line = line.get(dedent..).unwrap_or(line.trim_start()).trim_end();
+        if lang == Lang::Python { format!("\n{base}# {line}") } else { format!("\n{base}  {}", line.replace("*/", "* /")) }
+    };
+    // A `…` at the next line's indent stands for the lines between a header and what follows it.
+    let mut quoted = Vec::new();
+    for (n, &row) in headers.iter().enumerate() {
+        quoted.push(quote(source[row]));
+        let next = headers.get(n + 1).unwrap_or(&rows[0]);
+        if row + 1 < *next {
+            quoted.push(quote(&format!("{}…", &source[*next][..indent_of(source[*next])])));
+        }
+    }
+    quoted.extend(rows.iter().map(|&row| quote(source[row])));
     // The note's end goes on a comment line of its own.
     let end = if lang == Lang::Python { format!("\n{base}#") } else { format!("\n{base}") };
-    format!("; {} on the question:{}{end}", line_ranges(rows), quoted.concat())
+    let shown: Vec<usize> = headers.iter().chain(rows).copied().collect();
+    format!("; {} on the question:{}{end}", line_ranges(&shown), quoted.concat())
+}
+
+/// The first rows of the statements inside `body` that hold row `row` and begin above it, the
+/// outermost first, at most [`EXCERPT_HEADERS`] (the nearest).
+fn enclosing_headers(body: Node, row: usize) -> Vec<usize> {
+    let point = tree_sitter::Point { row, column: 0 };
+    let mut node = body.descendant_for_point_range(point, point);
+    let mut headers = Vec::new();
+    while let Some(n) = node.filter(|n| n.id() != body.id()) {
+        let first = n.start_position().row;
+        if first < row && n.parent().is_some_and(|p| p.kind() == body.kind() || p.kind().ends_with("block") || p.kind() == "statement_list")
+            && headers.last() != Some(&first)
+        {
+            headers.push(first);
+        }
+        node = n.parent();
+    }
+    headers.truncate(EXCERPT_HEADERS);
+    headers.reverse();
+    headers
 }
 
 /// The first of the rows `first` through `last` weighing most by `weights`.
@@ -1782,11 +1818,13 @@ mod tests {
         let part = "        \"\"\"This method re-evaluates the proxy configuration by considering the\"\"\"\n        # [… lines 340–349; on the question: L345 `This method also replaces the Proxy-Authorization header where` …]\n        assert _is_prepared(prepared_request)\n";
         assert!(out.contains(part), "{out}");
         assert!(out.contains("            del headers[\"Proxy-Authorization\"]\n"), "{out}");
-        // aiohttp's `_request` is 490 lines, its redirects deep inside a `try`: the note quotes them.
+        // aiohttp's `_request` is 490 lines, its redirects deep inside a `try`: the note quotes
+        // them, under the first lines of the loop and the condition they run in.
         let client = include_str!("../../../tests/fixtures/code/aiohttp_client.py");
         let out = compress("aiohttp/client.py", client, "In aiohttp's ClientSession, what is the default timeout, how many redirects are followed by default, and when does a redirect turn the request into a GET?");
         assert!(parses_cleanly(Lang::Python, &out), "{out}");
-        assert!(out.contains("        ...  # [… lines 604–1093; lines ") && out.contains("\n        #     raise TooManyRedirects(\n"), "{out}");
+        let quoted = "        ...  # [… lines 604–1093; lines 742, 936, 943–960 on the question:\n        # while True:\n        #     …\n        #     if resp.status in (301, 302, 303, 307, 308) and allow_redirects:\n        #         …\n        #         redirects += 1\n";
+        assert!(out.contains(quoted) && out.contains("\n        #             raise TooManyRedirects(\n"), "{out}");
         // Go holds a block's statements in a list.
         let flag = include_str!("../../../tests/fixtures/code/pflag_flag.go");
         let out = compress("flag.go", flag, "In pflag's flag.go, what happens when a single-dash shorthand that no flag defines is parsed? What about -h, and when unknown flags are whitelisted?");
