@@ -395,7 +395,8 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
     let branches = if view { Vec::new() } else { branches_off_the_question(lang, text, &lines, long_kept, &edits, ctx.query) };
     bodies += branches.len();
     edits.extend(branches);
-    let comments = if lang == Lang::Python {
+    // Python's docstrings, or other languages' member docs; then every language's long comments.
+    let mut comments = if lang == Lang::Python {
         let mut cuts = long_docstrings(root, text);
         // A kept function's long docstring too, outside numbered views.
         for (f, _) in functions.iter().zip(&keep).filter(|(f, kept)| **kept && !view && f.rows.1 - f.rows.0 > LONG_DOCSTRING_LINES) {
@@ -404,20 +405,17 @@ fn plan(text: &str, ctx: &Context, skim: bool, view: bool) -> Option<Plan> {
                 cuts.extend(docstring_cut(body, text).filter(|(range, _)| !overlaps(&edits, range.start, range.end)));
             }
         }
-        let docstrings = cuts.len();
+        let count = cuts.len();
         edits.extend(cuts);
-        let comments = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
-        let count = docstrings + comments.len();
-        edits.extend(comments);
         count
     } else {
         let (members, items) = member_docs(root, &source, &docs, &lines, &functions, &edits, &doc_query);
         edits.extend(members);
-        let cuts = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
-        let count = items + cuts.len();
-        edits.extend(cuts);
-        count
+        items
     };
+    let cuts = long_doc_comments(&source, &docs, &lines, text.len(), &edits, &doc_query);
+    comments += cuts.len();
+    edits.extend(cuts);
     // A numbered view's question is the agent's whole task, and an agent editing the file
     // writes with the names its imports bring in.
     let cut_imports = if view { Vec::new() } else { imports_off_the_question(root, lang, text, &lines, ctx.query) };
@@ -1146,8 +1144,18 @@ fn function_name(node: Node, body: Node, text: &str) -> String {
         }
         up = p.parent();
     }
-    let name = bound_to.and_then(|n| text[n.byte_range()].rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).find(|w| !w.is_empty()));
+    let name = bound_to.and_then(|n| last_identifier(&text[n.byte_range()]));
     name.map_or_else(|| "an anonymous function".to_string(), str::to_string)
+}
+
+/// The last identifier (letters, digits, `_`, `$`) in `text`: `run` of `this.run`.
+fn last_identifier(text: &str) -> Option<&str> {
+    text.rsplit(|c: char| !is_identifier_char(c)).find(|w| !w.is_empty())
+}
+
+/// Whether `c` can be part of an identifier in the languages read here (`$` in JavaScript).
+fn is_identifier_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$'
 }
 
 /// The words of a function's name as the question meets them: its identifier's parts and, for
@@ -1164,6 +1172,12 @@ fn name_words(name: &str) -> Vec<String> {
 /// terms as they are: folding them again would lose some (`pars` of `parse` to `par`).
 fn names_a_term(words: &[String], query: &Query) -> bool {
     query.terms().any(|term| words.iter().any(|word| word == term))
+}
+
+/// Whether a term is a word of at most [`MATCHING_BODIES`] of the functions' `name_words`: it
+/// names those functions, not a family of them.
+fn in_few_names(name_words: &[Vec<String>]) -> impl Fn(&&str) -> bool + '_ {
+    move |term| name_words.iter().filter(|words| words.iter().any(|w| w == term)).count() <= MATCHING_BODIES
 }
 
 /// The question as bodies are matched to it: its words that tell bodies apart, and those that
@@ -1187,8 +1201,8 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
     let named_by = |query: &Query| -> Vec<bool> { name_words.iter().map(|words| names_a_term(words, query)).collect() };
     // A word in the names of more functions than are kept for matching (`parse` in a flag
     // parser) names a family, not the ones asked about: the bodies' own words choose among them.
-    let few_named = |term: &&str| name_words.iter().filter(|words| words.iter().any(|p| p == term)).count() <= MATCHING_BODIES;
-    let named = named_by(&queries.bodies.only(few_named));
+    let few_named = in_few_names(&name_words);
+    let named = named_by(&queries.bodies.only(&few_named));
     let mut keep: Vec<bool> = functions
         .iter()
         .zip(&named)
@@ -1215,7 +1229,7 @@ fn bodies_to_keep(functions: &[&Function], bodies: &[String], queries: &Queries,
             keep[i] = true;
         }
     }
-    let named_in_names = named_by(&queries.names.only(few_named));
+    let named_in_names = named_by(&queries.names.only(&few_named));
     // A long body is kept on its name alone when the question spells out all of it, in two
     // words or more (`MethodCalled` for "a mocked method is called").
     let name_terms: Vec<&str> = queries.names.terms().collect();

@@ -3,7 +3,7 @@
 //! `compute_retry_delay` asks `delay_amount`. A short body kept for the question hands its
 //! question on to the functions it calls.
 
-use super::{name_words, names_a_term, Function, Lang, MATCHING_BODIES};
+use super::{in_few_names, is_identifier_char, last_identifier, name_words, names_a_term, Function, Lang, MATCHING_BODIES};
 use crate::request::query::Query;
 use tree_sitter::Node;
 
@@ -38,12 +38,12 @@ impl<'a> Callee<'a> {
 pub(super) fn keep_callees(lang: Lang, text: &str, functions: &[Function], parent: &[Option<usize>], query: &Query, asked: &Query, keep: &mut [bool]) {
     let owners: Vec<Option<&str>> = functions.iter().map(|f| owner(lang, f.node, text)).collect();
     let name_words: Vec<Vec<String>> = functions.iter().map(|f| name_words(&f.name)).collect();
-    let in_few_names = |term: &&str| name_words.iter().filter(|words| words.iter().any(|w| w == term)).count() <= MATCHING_BODIES;
-    let naming = query.only(in_few_names);
+    let in_few_names = in_few_names(&name_words);
+    let naming = query.only(&in_few_names);
     // A function of a small type the question names speaks for it (`fmt` of `Error` for "the
     // error's message", though errors are in every body); a type of many functions is what the
     // whole file is about.
-    let naming_types = asked.only(in_few_names);
+    let naming_types = asked.only(&in_few_names);
     let small = |owner: &str| owners.iter().filter(|o| **o == Some(owner)).count() <= MATCHING_BODIES;
     let named = |i: usize| names_a_term(&name_words[i], &naming) || owners[i].is_some_and(|owner| small(owner) && names_a_term(&super::name_words(owner), &naming_types));
     // A short body mostly hands its work to what it calls; a long one holds its own answer.
@@ -109,34 +109,23 @@ fn owner<'t>(lang: Lang, node: Node, text: &'t str) -> Option<&'t str> {
     None
 }
 
-fn last_identifier(text: &str) -> Option<&str> {
-    text.rsplit(|c: char| !is_identifier_char(c)).find(|w| !w.is_empty())
-}
-
-fn is_identifier_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '$'
-}
-
 /// The calls in a body's text: each identifier followed by `(`, with what precedes it (a
 /// definition's own name, after `fn`, `def`, `func` or `function`, is no call).
 fn calls(body: &str) -> Vec<Callee<'_>> {
     let mut found = Vec::new();
-    let mut at = 0;
-    while at < body.len() {
-        let c = body[at..].chars().next().unwrap_or(' ');
-        if !is_identifier_char(c) {
-            at += c.len_utf8();
-            continue;
-        }
-        let start = at;
-        while at < body.len() && body[at..].chars().next().is_some_and(is_identifier_char) {
-            at += body[at..].chars().next().map_or(1, char::len_utf8);
-        }
-        let name = &body[start..at];
-        if body[at..].trim_start_matches([' ', '\t']).starts_with('(') && !name.starts_with(|c: char| c.is_ascii_digit()) {
-            if let Some(callee) = callee(&body[..start], name) {
-                found.push(callee);
+    let mut start = None;
+    // A space past the end closes an identifier the body ends with.
+    for (at, c) in body.char_indices().chain([(body.len(), ' ')]) {
+        match (start, is_identifier_char(c)) {
+            (None, true) => start = Some(at),
+            (Some(from), false) => {
+                start = None;
+                let name = &body[from..at];
+                if body[at..].trim_start_matches([' ', '\t']).starts_with('(') && !name.starts_with(|c: char| c.is_ascii_digit()) {
+                    found.extend(callee(&body[..from], name));
+                }
             }
+            _ => {}
         }
     }
     found
